@@ -1,0 +1,344 @@
+/*
+ * core.h - the bottom layer every other module builds on.
+ *
+ * Memory (one allocation wrapper, arenas), errors (negative GU_E* codes and
+ * an error object carrying an English log message and a French user
+ * message), string views and buffers, logfmt logging, the settings table
+ * and its configuration, passwords and random tokens (libsodium), JSON
+ * helpers (jansson) and a few time helpers.
+ *
+ * Nothing here knows about HTTP, SQL or any domain.
+ */
+#ifndef GU_CORE_H
+#define GU_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define GU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define GU_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define GU_UNUSED __attribute__((unused))
+#else
+#define GU_PRINTF(f, a)
+#define GU_UNUSED
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Status functions return 0 on success or one of these negative codes.
+ * web/ is the only place that maps them to HTTP statuses.
+ */
+enum gu_status {
+    GU_OK = 0,
+    GU_ENOMEM = -1,    /* allocation failed */
+    GU_EINVAL = -2,    /* invalid input (400/422) */
+    GU_ENOTFOUND = -3, /* no such object (404) */
+    GU_ECONFLICT = -4, /* already exists / concurrent change (409) */
+    GU_EAUTH = -5,     /* not authenticated (401) */
+    GU_EPERM = -6,     /* authenticated but not allowed (403) */
+    GU_ETOOBIG = -7,   /* over a size or count limit (413) */
+    GU_ERATE = -8,     /* rate limited or locked out (429) */
+    GU_EIO = -9,       /* file or network I/O failed */
+    GU_EDB = -10,      /* storage failed (500/503) */
+    GU_EBUSY = -11,    /* temporarily unavailable (503) */
+    GU_ECONFIG = -12,  /* configuration error (exit code 2) */
+    GU_EINTERNAL = -13 /* a bug: invariant broken */
+};
+
+/*
+ * Error details. Caller-owned (usually on the stack or in a request).
+ * `msg` is English for logs, `user` is French for people and may be empty
+ * (then a generic French sentence for the code is used), `field` names the
+ * offending input field or configuration key when there is one.
+ */
+struct gu_err {
+    int code;
+    char msg[256];
+    char user[256];
+    char field[64];
+};
+
+/* Reset to "no error". */
+void gu_err_clear(struct gu_err *err);
+
+/*
+ * Record an error and return `code` so callers can write
+ * `return gu_err_set(err, GU_EINVAL, "email", "Adresse e-mail invalide.",
+ *                    "bad email %s", x);`
+ * `err` may be NULL. `field` and `user` may be NULL.
+ */
+int gu_err_set(struct gu_err *err, int code, const char *field,
+               const char *user, const char *fmt, ...) GU_PRINTF(5, 6);
+
+/* Short English name of a code ("ENOTFOUND"). Never NULL. */
+const char *gu_status_name(int code);
+
+/* Generic French sentence for a code, used when err->user is empty. */
+const char *gu_status_user(int code);
+
+/* ------------------------------------------------------------------ */
+/* Allocation                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * All heap allocation goes through these so tests can inject failures.
+ * They return NULL on failure (never abort). gu_free(NULL) is a no-op.
+ */
+void *gu_malloc(size_t n);
+void *gu_calloc(size_t count, size_t size);
+void *gu_realloc(void *p, size_t n);
+char *gu_strdup(const char *s);
+char *gu_strndup(const char *s, size_t n);
+void gu_free(void *p);
+
+/*
+ * Test hook: the Nth allocation from now (1 = the next one) fails, and so
+ * does every later one until gu_alloc_fail_reset(). Thread-local.
+ */
+void gu_alloc_fail_after(long n);
+void gu_alloc_fail_reset(void);
+
+/* ------------------------------------------------------------------ */
+/* Arenas                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A memory pool freed in one go. Each request owns one; everything made
+ * for the request comes from it. Not thread-safe: one owner at a time.
+ */
+struct gu_arena;
+
+typedef void (*gu_defer_fn)(void *p);
+
+/* New arena whose first chunk holds `hint` bytes (0 = 8 KiB). NULL on OOM. */
+struct gu_arena *gu_arena_new(size_t hint);
+
+/* Run deferred finalisers (last registered first), free all. NULL ok. */
+void gu_arena_free(struct gu_arena *a);
+
+/* Aligned (16) allocation; NULL on OOM. Memory is NOT zeroed. */
+void *gu_arena_alloc(struct gu_arena *a, size_t n);
+/* Zeroed allocation; NULL on OOM. */
+void *gu_arena_zalloc(struct gu_arena *a, size_t n);
+char *gu_arena_strdup(struct gu_arena *a, const char *s);
+char *gu_arena_strndup(struct gu_arena *a, const char *s, size_t n);
+char *gu_arena_sprintf(struct gu_arena *a, const char *fmt, ...)
+    GU_PRINTF(2, 3);
+char *gu_arena_vsprintf(struct gu_arena *a, const char *fmt, va_list ap);
+
+/*
+ * Call fn(p) when the arena is freed: statements, json_t, file
+ * descriptors (wrap in a small function)... Returns GU_ENOMEM on failure,
+ * in which case fn(p) has been called immediately.
+ */
+int gu_arena_defer(struct gu_arena *a, gu_defer_fn fn, void *p);
+
+/* Bytes handed out so far (for metrics and tests). */
+size_t gu_arena_used(const struct gu_arena *a);
+
+/* ------------------------------------------------------------------ */
+/* Strings                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A view: not NUL-terminated, does not own its bytes. */
+struct gu_str {
+    const char *p;
+    size_t n;
+};
+
+#define GU_STR(lit) ((struct gu_str){(lit), sizeof(lit) - 1})
+
+struct gu_str gu_str_c(const char *s); /* view of a C string (NULL -> empty) */
+bool gu_str_eq(struct gu_str a, struct gu_str b);
+bool gu_str_eq_c(struct gu_str a, const char *b);
+bool gu_str_casecmp_c(struct gu_str a, const char *b); /* ASCII, true=equal */
+bool gu_str_starts(struct gu_str a, const char *prefix);
+struct gu_str gu_str_trim(struct gu_str a); /* ASCII whitespace */
+
+/* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
+bool gu_utf8_valid(const char *p, size_t n);
+
+/*
+ * Parse a decimal integer with bounds. The whole string must be a number.
+ * Returns GU_EINVAL otherwise. (We never use atoi.)
+ */
+int gu_parse_long(const char *s, long min, long max, long *out);
+
+/* Growable heap buffer, always NUL-terminated when p != NULL. */
+struct gu_buf {
+    char *p;
+    size_t n;   /* bytes used, excluding the NUL */
+    size_t cap; /* bytes allocated */
+    bool oom;   /* sticky: an append failed */
+};
+
+void gu_buf_init(struct gu_buf *b);
+void gu_buf_fini(struct gu_buf *b); /* frees p */
+int gu_buf_append(struct gu_buf *b, const void *p, size_t n);
+int gu_buf_puts(struct gu_buf *b, const char *s);
+int gu_buf_printf(struct gu_buf *b, const char *fmt, ...) GU_PRINTF(2, 3);
+/* Append with HTML escaping of & < > " ' */
+int gu_buf_html(struct gu_buf *b, const char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Logging (logfmt on stderr)                                          */
+/* ------------------------------------------------------------------ */
+
+enum gu_log_level {
+    GU_LOG_ERROR = 0,
+    GU_LOG_WARN = 1,
+    GU_LOG_INFO = 2,
+    GU_LOG_DEBUG = 3
+};
+
+/* Set once at start (and on reload). */
+void gu_log_set_level(enum gu_log_level lvl);
+enum gu_log_level gu_log_get_level(void);
+/* Parse "error|warn|info|debug"; returns GU_EINVAL otherwise. */
+int gu_log_level_parse(const char *s, enum gu_log_level *out);
+
+/* The current thread's request id, added to every line ("" = none). */
+void gu_log_set_request_id(const char *id);
+const char *gu_log_request_id(void);
+
+/*
+ * One logfmt line: `ts=... level=info msg=event reqid=... <kv>` where kv
+ * is a printf format producing `key=value` pairs. Values with spaces must
+ * be quoted by the caller with gu_logq().
+ */
+void gu_log(enum gu_log_level lvl, const char *event, const char *kvfmt, ...)
+    GU_PRINTF(3, 4);
+
+#define gu_log_error(ev, ...) gu_log(GU_LOG_ERROR, ev, __VA_ARGS__)
+#define gu_log_warn(ev, ...) gu_log(GU_LOG_WARN, ev, __VA_ARGS__)
+#define gu_log_info(ev, ...) gu_log(GU_LOG_INFO, ev, __VA_ARGS__)
+#define gu_log_debug(ev, ...) gu_log(GU_LOG_DEBUG, ev, __VA_ARGS__)
+
+/*
+ * Quote a value for logfmt into buf (escapes " \ and control chars,
+ * truncates to cap). Returns buf.
+ */
+const char *gu_logq(char *buf, size_t cap, const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Time, random, passwords                                            */
+/* ------------------------------------------------------------------ */
+
+int64_t gu_now(void);        /* unix seconds */
+int64_t gu_now_ms(void);     /* monotonic milliseconds */
+/* "2026-11-30T22:11:35Z" into buf (>= 21 bytes). */
+void gu_time_iso(int64_t t, char *buf, size_t cap);
+/* "30/11/2026 23:11" in Europe/Paris into buf (>= 17 bytes). */
+void gu_time_fr(int64_t t, char *buf, size_t cap);
+
+/* Initialise libsodium. Call once at start; GU_EINTERNAL on failure. */
+int gu_crypto_init(void);
+/* `nbytes` random bytes as URL-safe base64 (no padding) into out. */
+int gu_random_token(char *out, size_t cap, size_t nbytes);
+/* SHA-256 hex digest (65 bytes with NUL) of a token, for storage. */
+void gu_token_hash(const char *token, char out[65]);
+/* Constant-time string equality. */
+bool gu_const_eq(const char *a, const char *b);
+/* argon2id (libsodium, interactive limits) into out (>= 128 bytes). */
+int gu_password_hash(const char *pw, char *out, size_t cap);
+/* true when pw matches the stored hash. */
+bool gu_password_check(const char *hash, const char *pw);
+/* A readable one-time password (e.g. "xkcd-wq7m-93tz-kp4d"), >= 24 bytes. */
+int gu_password_generate(char *out, size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* JSON helpers                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Field readers for request bodies: each checks type and bounds and fills
+ * err (field name + French message) on failure. `required` false means a
+ * missing or null field leaves *out untouched and returns 0.
+ */
+int gu_json_str(json_t *obj, const char *key, bool required, size_t maxlen,
+                const char **out, struct gu_err *err);
+int gu_json_int(json_t *obj, const char *key, bool required, long min,
+                long max, long *out, struct gu_err *err);
+int gu_json_bool(json_t *obj, const char *key, bool required, bool *out,
+                 struct gu_err *err);
+
+/* Defer json_decref(j) to the arena; returns j (NULL passes through). */
+json_t *gu_json_arena(struct gu_arena *a, json_t *j);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+enum gu_set_type {
+    GU_SET_STR,
+    GU_SET_INT,
+    GU_SET_BOOL,
+    GU_SET_ENUM, /* one of `allowed` ("a|b|c") */
+    GU_SET_SIZE  /* bytes, accepts 10k, 5M, 1G */
+};
+
+/* Where a value came from, shown by `guichet config`. */
+enum gu_set_origin {
+    GU_ORIGIN_DEFAULT,
+    GU_ORIGIN_FILE,
+    GU_ORIGIN_ENV,
+    GU_ORIGIN_CLI
+};
+
+/*
+ * One row of the settings table. Static, read-only. The table in
+ * core_settings.c is the single source for parsing, validation, --help and
+ * `guichet config`. The INI key is "section.name" (file section [section]),
+ * the environment variable GUICHET_SECTION_NAME.
+ */
+struct gu_setting {
+    const char *key;     /* "server.listen" */
+    enum gu_set_type type;
+    const char *def;     /* default as text */
+    long min, max;       /* INT/SIZE bounds */
+    const char *allowed; /* ENUM values "a|b|c"; else NULL */
+    const char *doc;     /* French one-line description */
+};
+
+/* The settings table and its length. */
+const struct gu_setting *gu_settings(size_t *count);
+
+/*
+ * Effective configuration: one value per setting, with its origin. Built
+ * once by gu_config_load(), then read-only; a reload builds a new one and
+ * swaps it. Owned by whoever loaded it; free with gu_config_free().
+ */
+struct gu_config;
+
+/*
+ * Load defaults, then `path` (NULL = DATA_DIR/guichet.conf if present),
+ * then GUICHET_* environment variables from `envp` (NULL = environ), then
+ * the `overrides` ("key=value", NULL-terminated, may be NULL) given on the
+ * command line. Validates everything. On error returns GU_ECONFIG with
+ * err->field = the key and err->user = a French message naming the
+ * allowed values; *out is NULL.
+ */
+int gu_config_load(const char *path, char *const *envp,
+                   const char *const *overrides, struct gu_config **out,
+                   struct gu_err *err);
+void gu_config_free(struct gu_config *c);
+
+/* Typed getters. The key must exist in the table (asserted). */
+const char *gu_config_str(const struct gu_config *c, const char *key);
+long gu_config_int(const struct gu_config *c, const char *key);
+bool gu_config_bool(const struct gu_config *c, const char *key);
+enum gu_set_origin gu_config_origin(const struct gu_config *c,
+                                    const char *key);
+/* The config file actually read, or NULL. */
+const char *gu_config_file(const struct gu_config *c);
+const char *gu_origin_name(enum gu_set_origin o); /* "défaut", "fichier"... */
+
+#endif
