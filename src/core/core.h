@@ -232,8 +232,8 @@ const char *gu_logq(char *buf, size_t cap, const char *s);
 /* Time, random, passwords                                            */
 /* ------------------------------------------------------------------ */
 
-int64_t gu_now(void);        /* unix seconds */
-int64_t gu_now_ms(void);     /* monotonic milliseconds */
+int64_t gu_now(void);    /* unix seconds */
+int64_t gu_now_ms(void); /* monotonic milliseconds */
 /* "2026-11-30T22:11:35Z" into buf (>= 21 bytes). */
 void gu_time_iso(int64_t t, char *buf, size_t cap);
 /* "30/11/2026 23:11" in Europe/Paris into buf (>= 17 bytes). */
@@ -265,8 +265,8 @@ int gu_password_generate(char *out, size_t cap);
  */
 int gu_json_str(json_t *obj, const char *key, bool required, size_t maxlen,
                 const char **out, struct gu_err *err);
-int gu_json_int(json_t *obj, const char *key, bool required, long min,
-                long max, long *out, struct gu_err *err);
+int gu_json_int(json_t *obj, const char *key, bool required, long min, long max,
+                long *out, struct gu_err *err);
 int gu_json_bool(json_t *obj, const char *key, bool required, bool *out,
                  struct gu_err *err);
 
@@ -300,7 +300,7 @@ enum gu_set_origin {
  * the environment variable GUICHET_SECTION_NAME.
  */
 struct gu_setting {
-    const char *key;     /* "server.listen" */
+    const char *key; /* "server.listen" */
     enum gu_set_type type;
     const char *def;     /* default as text */
     long min, max;       /* INT/SIZE bounds */
@@ -331,12 +331,20 @@ int gu_config_load(const char *path, char *const *envp,
                    struct gu_err *err);
 void gu_config_free(struct gu_config *c);
 
+/* A configuration holding only the defaults (for tests and tools). */
+int gu_config_defaults(struct gu_config **out, struct gu_err *err);
+/*
+ * Apply INI text on top of `c` (origin "fichier"), validating each value.
+ * Used by the config fuzz target and tests. GU_ECONFIG on bad input; `c`
+ * may then hold the values applied before the error.
+ */
+int gu_config_parse_string(struct gu_config *c, const char *text,
+                           struct gu_err *err);
 /* Typed getters. The key must exist in the table (asserted). */
 const char *gu_config_str(const struct gu_config *c, const char *key);
 long gu_config_int(const struct gu_config *c, const char *key);
 bool gu_config_bool(const struct gu_config *c, const char *key);
-enum gu_set_origin gu_config_origin(const struct gu_config *c,
-                                    const char *key);
+enum gu_set_origin gu_config_origin(const struct gu_config *c, const char *key);
 /* The config file actually read, or NULL. */
 const char *gu_config_file(const struct gu_config *c);
 const char *gu_origin_name(enum gu_set_origin o); /* "défaut", "fichier"... */

@@ -1,0 +1,61 @@
+/*
+ * core_settings.c - the table of every setting Guichet reads.
+ *
+ * This table is the single source for parsing (file, environment, command
+ * line), validation, `guichet --help` and `guichet config`. Adding a
+ * setting is adding a row; a domain reads it with gu_config_*().
+ */
+#include "core/core.h"
+
+static const struct gu_setting settings[] = {
+    {"paths.data", GU_SET_STR, "var", 0, 0, NULL,
+     "Dossier des données de l'instance (base, sauvegardes, fichiers)."},
+    {"store.url", GU_SET_STR, "", 0, 0, NULL,
+     "Base de données : « sqlite:CHEMIN » ; vide = sqlite:<données>/"
+     "guichet.db."},
+    {"server.listen", GU_SET_STR, "127.0.0.1:8080", 0, 0, NULL,
+     "Adresse et port d'écoute HTTP (HÔTE:PORT)."},
+    {"server.threads", GU_SET_INT, "0", 0, 256, NULL,
+     "Nombre de fils de traitement HTTP ; 0 = nombre de cœurs."},
+    {"server.max_connections", GU_SET_INT, "512", 4, 100000, NULL,
+     "Nombre maximal de connexions simultanées."},
+    {"server.max_body", GU_SET_SIZE, "1M", 1024, 1L << 30, NULL,
+     "Taille maximale du corps d'une requête (ex. 1M, 512k)."},
+    {"server.max_header_bytes", GU_SET_SIZE, "32k", 4096, 1L << 20, NULL,
+     "Taille maximale de la ligne de requête et des en-têtes."},
+    {"server.timeout", GU_SET_INT, "30", 1, 3600, NULL,
+     "Délai d'inactivité d'une connexion, en secondes."},
+    {"server.frame_ancestors", GU_SET_STR, "'self'", 0, 0, NULL,
+     "Sites autorisés à intégrer Guichet dans une iframe (valeur CSP "
+     "frame-ancestors, ex. 'self' https://www.ma-commune.fr)."},
+    {"server.trust_proxy", GU_SET_BOOL, "false", 0, 0, NULL,
+     "Faire confiance aux en-têtes X-Forwarded-For et X-Forwarded-Proto "
+     "(derrière un proxy inverse)."},
+    {"server.public_url", GU_SET_STR, "", 0, 0, NULL,
+     "Adresse publique du service (ex. https://guichet.ma-commune.fr), "
+     "utilisée dans les liens envoyés."},
+    {"security.session_ttl", GU_SET_INT, "28800", 60, 2592000, NULL,
+     "Durée de validité d'une session d'agent, en secondes."},
+    {"security.cookie_secure", GU_SET_ENUM, "auto", 0, 0, "auto|on|off",
+     "Attribut Secure des cookies : auto (si TLS), on, off."},
+    {"security.login_max_failures", GU_SET_INT, "5", 1, 100, NULL,
+     "Échecs de connexion consécutifs avant verrouillage du compte."},
+    {"security.lockout_minutes", GU_SET_INT, "15", 1, 1440, NULL,
+     "Durée du verrouillage d'un compte, en minutes."},
+    {"security.login_ip_per_minute", GU_SET_INT, "20", 1, 10000, NULL,
+     "Tentatives de connexion permises par adresse IP et par minute."},
+    {"log.level", GU_SET_ENUM, "info", 0, 0, "error|warn|info|debug",
+     "Niveau de journalisation."},
+    {"log.access", GU_SET_BOOL, "true", 0, 0, NULL,
+     "Journaliser chaque requête HTTP (une ligne logfmt)."},
+    {"commune.default", GU_SET_STR, "", 0, 0, NULL,
+     "Code INSEE de la commune servie à l'adresse « / » ; vide = la "
+     "première."},
+};
+
+const struct gu_setting *
+gu_settings(size_t *count)
+{
+    *count = GU_ARRAY_LEN(settings);
+    return settings;
+}
