@@ -1,0 +1,1759 @@
+/*
+ * main.c - the `guichet` command line.
+ *
+ *   guichet [global options] <command> [options] [arguments]
+ *
+ * main() parses the global options, finds the command in `commands`
+ * (a table, not a switch), parses the command's options against the
+ * command's own option table (the same table prints its --help), loads
+ * the configuration, opens and migrates the store when the command needs
+ * it, and runs the handler.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration
+ * error (the message names the offending option or key and the allowed
+ * values). Everything a user reads is French and goes to stdout (results)
+ * or stderr (errors); logs are English logfmt lines on stderr. Every
+ * state-changing command writes an audit entry (actor "cli"; the server's
+ * own life events use "systeme").
+ *
+ * Adding a domain: one row in `modules` (its migrations and route table).
+ * Adding a command: a handler, an option table and one row in `commands`.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "store/store.h"
+#include "web/web.h"
+#include "portal/portal.h"
+#include "admin/admin.h"
+
+#ifndef GUICHET_VERSION
+#define GUICHET_VERSION "0.0.0-dev"
+#endif
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* ------------------------------------------------------------------ */
+/* The list of modules                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each module brings its schema migrations and/or its HTTP route table.
+ * web's own routes (/healthz, /metrics, assets, openapi) are added by
+ * web_server_new() itself. Order matters for migrations: a module's
+ * tables may reference those of the modules above it.
+ */
+struct module {
+    const char *name;
+    const struct store_migration *(*migrations)(size_t *count);
+    const struct http_routes *routes;
+};
+
+static const struct module modules[] = {
+    {"core", store_core_migrations, NULL},
+    {"portal", NULL, &portal_routes},
+    {"admin", NULL, &admin_routes},
+};
+
+/* ------------------------------------------------------------------ */
+/* Command and option tables                                           */
+/* ------------------------------------------------------------------ */
+
+#define MAX_OPTS 8
+#define MAX_POS 4
+#define MAX_SETS 64
+
+#define OPT_REQUIRED 1u
+
+/* One option of a command: `--name ARG`, or a flag when arg is NULL. */
+struct opt {
+    const char *name;    /* without the dashes */
+    const char *arg;     /* metavariable shown in help, NULL = flag */
+    unsigned flags;      /* OPT_* */
+    const char *allowed; /* "a|b|c" or NULL */
+    const char *help;    /* French */
+};
+
+struct ctx;
+typedef int (*cmd_fn)(struct ctx *ctx, struct gu_err *err);
+
+#define CMD_STORE 1u   /* opens the store (and migrates it) */
+#define CMD_CREATE 2u  /* may create the data directory and database */
+#define CMD_NOMIGR 4u  /* does not migrate on open */
+#define CMD_SIGNALS 8u /* blocks SIGTERM/SIGHUP before any thread */
+
+struct cmd {
+    const char *group; /* "user" for `user add`, NULL for top level */
+    const char *name;
+    cmd_fn fn;
+    unsigned flags;      /* CMD_* */
+    const char *args;    /* positional arguments in the synopsis */
+    int min_pos, max_pos;
+    const struct opt *opts; /* terminated by a zero row */
+    const char *summary;    /* French, one line */
+    const char *help;       /* French, longer, may be NULL */
+};
+
+/*
+ * Everything a command handler sees. Lives for the whole run; strings
+ * come from argv or from `arena`.
+ */
+struct ctx {
+    const struct cmd *cmd;
+    const char *config_path;   /* --config, or NULL */
+    const char *sets[MAX_SETS + 2]; /* "key=value" overrides, NULL-ended */
+    size_t nsets;
+    const char *val[MAX_OPTS]; /* parsed option values, by opts index */
+    const char *pos[MAX_POS];  /* positional arguments */
+    int npos;
+    bool want_help;
+    struct gu_arena *arena;
+    struct gu_config *cfg; /* owned unless handed to the server */
+    struct store *st;
+    struct store_conn *conn;
+};
+
+static int cmd_serve(struct ctx *ctx, struct gu_err *err);
+static int cmd_init(struct ctx *ctx, struct gu_err *err);
+static int cmd_user_add(struct ctx *ctx, struct gu_err *err);
+static int cmd_user_list(struct ctx *ctx, struct gu_err *err);
+static int cmd_user_passwd(struct ctx *ctx, struct gu_err *err);
+static int cmd_user_disable(struct ctx *ctx, struct gu_err *err);
+static int cmd_user_enable(struct ctx *ctx, struct gu_err *err);
+static int cmd_commune_list(struct ctx *ctx, struct gu_err *err);
+static int cmd_token_add(struct ctx *ctx, struct gu_err *err);
+static int cmd_token_list(struct ctx *ctx, struct gu_err *err);
+static int cmd_token_revoke(struct ctx *ctx, struct gu_err *err);
+static int cmd_config(struct ctx *ctx, struct gu_err *err);
+static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
+static int cmd_backup(struct ctx *ctx, struct gu_err *err);
+
+#define ROLES "admin|agent|lecteur"
+
+static const struct opt no_opts[] = {{0}};
+
+static const struct opt serve_opts[] = {
+    {"listen", "HÔTE:PORT", 0, NULL,
+     "Adresse d'écoute (remplace server.listen), ex. 127.0.0.1:8080"},
+    {0}};
+
+static const struct opt init_opts[] = {
+    {"insee", "CODE", 0, NULL, "Code INSEE de la commune (5 caractères)"},
+    {"name", "NOM", 0, NULL, "Nom de la commune"},
+    {"zone", "ZONE", 0, STORE_ZONES, "Zone de vacances scolaires"},
+    {"admin", "IDENTIFIANT", 0, NULL,
+     "Identifiant de l'administrateur (défaut : admin)"},
+    {"demo", NULL, 0, NULL,
+     "Crée la commune fictive de démonstration (sans effet si elle "
+     "existe)"},
+    {0}};
+
+static const struct opt user_add_opts[] = {
+    {"name", "NOM", OPT_REQUIRED, NULL, "Nom affiché de l'agent"},
+    {"email", "ADRESSE", 0, NULL, "Adresse e-mail"},
+    {"role", "RÔLE", OPT_REQUIRED, ROLES, "Rôle dans la commune"},
+    {"commune", "INSEE", 0, NULL,
+     "Commune (facultatif s'il n'y en a qu'une)"},
+    {0}};
+
+static const struct opt commune_opt[] = {
+    {"commune", "INSEE", 0, NULL, "Limite la liste à une commune"},
+    {0}};
+
+static const struct opt passwd_opts[] = {
+    {"stdin", NULL, 0, NULL,
+     "Lit le nouveau mot de passe sur l'entrée standard (au moins 12 "
+     "caractères) au lieu d'en générer un à usage unique"},
+    {0}};
+
+static const struct opt token_add_opts[] = {
+    {"role", "RÔLE", OPT_REQUIRED, ROLES, "Rôle accordé au jeton"},
+    {"commune", "INSEE", 0, NULL,
+     "Commune (facultatif s'il n'y en a qu'une)"},
+    {0}};
+
+static const struct opt token_revoke_opts[] = {
+    {"commune", "INSEE", 0, NULL,
+     "Commune du jeton (facultatif s'il n'y en a qu'une)"},
+    {0}};
+
+static const struct opt migrate_opts[] = {
+    /* Room for --from/--to (down-migrations) later. */
+    {"status", NULL, 0, NULL,
+     "Affiche l'état de chaque migration sans rien appliquer"},
+    {0}};
+
+static const struct opt backup_opts[] = {
+    {"force", NULL, 0, NULL, "Écrase le fichier s'il existe déjà"},
+    {0}};
+
+static const struct cmd commands[] = {
+    {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL,
+     0, 0, serve_opts, "Sert le portail, le back-office et l'API",
+     "Applique les migrations en attente puis sert jusqu'à SIGTERM ou "
+     "Ctrl-C\n(arrêt propre : les requêtes en cours se terminent). "
+     "SIGHUP relit la\nconfiguration sans interrompre le service."},
+    {NULL, "init", cmd_init, CMD_STORE | CMD_CREATE, NULL, 0, 0, init_opts,
+     "Crée une commune et son administrateur",
+     "guichet init --insee CODE --name NOM --zone ZONE [--admin LOGIN]\n"
+     "guichet init --demo\n\n"
+     "Le mot de passe de l'administrateur est à usage unique : il est "
+     "affiché\nune seule fois et doit être changé à la première "
+     "connexion."},
+    {"user", "add", cmd_user_add, CMD_STORE, "IDENTIFIANT", 1, 1,
+     user_add_opts, "Crée un agent (mot de passe à usage unique affiché)",
+     NULL},
+    {"user", "list", cmd_user_list, CMD_STORE, NULL, 0, 0, commune_opt,
+     "Liste les agents et leurs rôles", NULL},
+    {"user", "passwd", cmd_user_passwd, CMD_STORE, "IDENTIFIANT", 1, 1,
+     passwd_opts, "Réinitialise le mot de passe d'un agent",
+     "Sans --stdin, un mot de passe à usage unique est généré et affiché "
+     "une\nfois ; l'agent devra le changer à sa prochaine connexion. Ses "
+     "sessions\nouvertes sont fermées."},
+    {"user", "disable", cmd_user_disable, CMD_STORE, "IDENTIFIANT", 1, 1,
+     no_opts, "Désactive un agent (ses sessions sont fermées)", NULL},
+    {"user", "enable", cmd_user_enable, CMD_STORE, "IDENTIFIANT", 1, 1,
+     no_opts, "Réactive un agent", NULL},
+    {"commune", "list", cmd_commune_list, CMD_STORE, NULL, 0, 0, no_opts,
+     "Liste les communes de l'instance", NULL},
+    {"token", "add", cmd_token_add, CMD_STORE, "NOM", 1, 1, token_add_opts,
+     "Crée un jeton d'API (secret affiché une seule fois)", NULL},
+    {"token", "list", cmd_token_list, CMD_STORE, NULL, 0, 0, commune_opt,
+     "Liste les jetons d'API", NULL},
+    {"token", "revoke", cmd_token_revoke, CMD_STORE, "ID", 1, 1,
+     token_revoke_opts, "Révoque un jeton d'API", NULL},
+    {NULL, "config", cmd_config, 0, NULL, 0, 0, no_opts,
+     "Affiche la configuration effective et l'origine de chaque valeur",
+     NULL},
+    {NULL, "migrate", cmd_migrate, CMD_STORE | CMD_CREATE | CMD_NOMIGR,
+     NULL, 0, 0, migrate_opts, "Applique les migrations en attente", NULL},
+    {NULL, "backup", cmd_backup, CMD_STORE | CMD_NOMIGR, "FICHIER", 1, 1,
+     backup_opts, "Sauvegarde la base à chaud dans un fichier",
+     "Copie cohérente de la base SQLite pendant que le service tourne. "
+     "Le\nfichier est écrit à côté puis renommé (jamais de sauvegarde "
+     "partielle)\net n'est lisible que par son propriétaire."},
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A usage error: French message in err->user, exit code 2 later. */
+static int
+usage_err(struct gu_err *err, const char *field, const char *fmt, ...)
+    GU_PRINTF(3, 4);
+
+static int
+usage_err(struct gu_err *err, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    gu_err_set(err, GU_EINVAL, field, NULL, "usage error");
+    va_start(ap, fmt);
+    vsnprintf(err->user, sizeof(err->user), fmt, ap);
+    va_end(ap);
+    return GU_EINVAL;
+}
+
+/* A runtime error with a formatted French message (exit code 1). */
+static int
+fail(struct gu_err *err, int code, const char *fmt, ...) GU_PRINTF(3, 4);
+
+static int
+fail(struct gu_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    gu_err_set(err, code, NULL, NULL, "%s", gu_status_name(code));
+    va_start(ap, fmt);
+    vsnprintf(err->user, sizeof(err->user), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Is `v` one of "a|b|c"? */
+static bool
+in_list(const char *allowed, const char *v)
+{
+    size_t n = strlen(v);
+    const char *p = allowed;
+
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (len == n && memcmp(p, v, n) == 0)
+            return true;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+/* "a|b|c" -> "a, b, c" into buf. */
+static const char *
+list_fr(char *buf, size_t cap, const char *allowed)
+{
+    size_t o = 0;
+
+    for (const char *p = allowed; *p && o + 3 < cap; p++) {
+        if (*p == '|') {
+            buf[o++] = ',';
+            buf[o++] = ' ';
+        } else {
+            buf[o++] = *p;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Number of code points of a UTF-8 string (for column alignment). */
+static size_t
+width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Print s then pad with spaces to `w` columns (at least one space). */
+static void
+col(const char *s, size_t w)
+{
+    size_t n = width(s ? s : "");
+
+    fputs(s ? s : "", stdout);
+    do {
+        putchar(' ');
+    } while (++n < w);
+}
+
+/* mkdir -p with `mode` for every missing component. */
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            return -1;
+        buf[i] = i < n ? '/' : '\0';
+    }
+    return 0;
+}
+
+/* Who runs the command, for audit details ("unix_user=root"). */
+static const char *
+unix_user(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+
+    return pw && pw->pw_name ? pw->pw_name : "?";
+}
+
+/* Value of the command option `name` (NULL when absent). */
+static const char *
+opt(const struct ctx *ctx, const char *name)
+{
+    for (int i = 0; ctx->cmd->opts[i].name; i++)
+        if (strcmp(ctx->cmd->opts[i].name, name) == 0)
+            return ctx->val[i];
+    assert(!"option not in the command's table");
+    return NULL;
+}
+
+/* Append an audit entry for a CLI action; failures are logged only. */
+static void
+audit(struct store_conn *c, const char *actor, const char *insee,
+      const char *action, const char *target, const char *detail)
+{
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    if (store_audit_add(c, insee ? insee : "", actor, action,
+                        target ? target : "", detail ? detail : "", "",
+                        &err) < 0)
+        gu_log_error("audit.fail", "action=%s err=\"%s\"", action,
+                     err.msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Help                                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+cmd_title(const struct cmd *c, char *buf, size_t cap)
+{
+    if (c->group)
+        snprintf(buf, cap, "%s %s", c->group, c->name);
+    else
+        snprintf(buf, cap, "%s", c->name);
+}
+
+static void
+print_usage(FILE *f)
+{
+    char title[64];
+
+    fputs("Guichet " GUICHET_VERSION " — l'accueil numérique de la mairie, "
+          "auto-hébergé.\n\n"
+          "Usage : guichet [options globales] <commande> [options]\n\n"
+          "Commandes :\n",
+          f);
+    for (size_t i = 0; i < GU_ARRAY_LEN(commands); i++) {
+        cmd_title(&commands[i], title, sizeof(title));
+        fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+    }
+    fputs("\nOptions globales :\n"
+          "  --data DIR        Dossier des données (défaut : ./var ; "
+          "réglage paths.data)\n"
+          "  --config FICHIER  Fichier de configuration (défaut : "
+          "DIR/guichet.conf s'il existe)\n"
+          "  --set CLÉ=VALEUR  Remplace un réglage (répétable ; prioritaire "
+          "sur le fichier\n"
+          "                    et sur les variables GUICHET_*)\n"
+          "  --version         Affiche la version\n"
+          "  -h, --help        Affiche cette aide\n\n"
+          "« guichet help COMMANDE » ou « guichet COMMANDE --help » détaille "
+          "une commande.\n"
+          "Codes de sortie : 0 succès, 1 échec, 2 erreur d'usage ou de "
+          "configuration.\n",
+          f);
+}
+
+static void
+print_group(FILE *f, const char *group)
+{
+    char title[64];
+
+    fprintf(f, "Usage : guichet %s <sous-commande> [options]\n\n"
+               "Sous-commandes :\n", group);
+    for (size_t i = 0; i < GU_ARRAY_LEN(commands); i++) {
+        if (!commands[i].group || strcmp(commands[i].group, group) != 0)
+            continue;
+        cmd_title(&commands[i], title, sizeof(title));
+        fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+    }
+}
+
+/* The settings table, as documentation (`guichet config --help`). */
+static void
+print_settings(FILE *f)
+{
+    size_t n;
+    const struct gu_setting *s = gu_settings(&n);
+    char allowed[256];
+
+    fputs("\nRéglages (fichier [section] clé = valeur, ou variable "
+          "GUICHET_SECTION_CLÉ) :\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "  %-28s %s\n", s[i].key, s[i].doc ? s[i].doc : "");
+        if (s[i].allowed)
+            fprintf(f, "  %-28s   valeurs : %s\n", "",
+                    list_fr(allowed, sizeof(allowed), s[i].allowed));
+        fprintf(f, "  %-28s   défaut : « %s »\n", "", s[i].def ? s[i].def
+                                                                : "");
+    }
+}
+
+static void
+print_cmd_help(FILE *f, const struct cmd *c)
+{
+    char title[64], allowed[256], left[64];
+
+    cmd_title(c, title, sizeof(title));
+    fprintf(f, "Usage : guichet [options globales] %s%s%s%s\n\n%s.\n",
+            title, c->opts[0].name ? " [options]" : "", c->args ? " " : "",
+            c->args ? c->args : "", c->summary);
+    if (c->help)
+        fprintf(f, "\n%s\n", c->help);
+    fputs("\nOptions :\n", f);
+    for (int i = 0; c->opts[i].name; i++) {
+        const struct opt *o = &c->opts[i];
+
+        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        fputs("  ", f);
+        fputs(left, f);
+        for (size_t w = width(left); w < 24; w++)
+            fputc(' ', f);
+        fprintf(f, " %s%s\n", o->help,
+                o->flags & OPT_REQUIRED ? " (obligatoire)" : "");
+        if (o->allowed)
+            fprintf(f, "  %-24s  valeurs : %s\n", "",
+                    list_fr(allowed, sizeof(allowed), o->allowed));
+    }
+    fputs("  -h, --help                Affiche cette aide\n", f);
+    if (c->fn == cmd_config)
+        print_settings(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument parsing                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Find the command named by argv[0] (and argv[1] for a group). *used gets
+ * the number of words consumed. Returns NULL when unknown; *group_out is
+ * set when argv[0] is a group name (so the group's help can be shown).
+ */
+static const struct cmd *
+find_cmd(int argc, char **argv, int *used, const char **group_out)
+{
+    *group_out = NULL;
+    for (size_t i = 0; i < GU_ARRAY_LEN(commands); i++) {
+        const struct cmd *c = &commands[i];
+
+        if (!c->group) {
+            if (strcmp(c->name, argv[0]) == 0) {
+                *used = 1;
+                return c;
+            }
+            continue;
+        }
+        if (strcmp(c->group, argv[0]) != 0)
+            continue;
+        *group_out = c->group;
+        if (argc > 1 && strcmp(c->name, argv[1]) == 0) {
+            *used = 2;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Parse a command's options and positional arguments into ctx. */
+static int
+parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
+{
+    const struct cmd *c = ctx->cmd;
+    char title[64], allowed[256];
+    bool rest = false;
+
+    cmd_title(c, title, sizeof(title));
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *name, *eq, *v;
+        size_t nlen;
+        int k;
+
+        if (rest || a[0] != '-' || a[1] == '\0') {
+            if (ctx->npos >= MAX_POS || ctx->npos >= c->max_pos)
+                return usage_err(err, NULL, "Argument en trop pour « %s » : "
+                                 "« %s ».", title, a);
+            ctx->pos[ctx->npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            rest = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            ctx->want_help = true;
+            continue;
+        }
+        name = a[1] == '-' ? a + 2 : a + 1;
+        eq = strchr(name, '=');
+        nlen = eq ? (size_t)(eq - name) : strlen(name);
+        for (k = 0; c->opts[k].name; k++)
+            if (strlen(c->opts[k].name) == nlen &&
+                memcmp(c->opts[k].name, name, nlen) == 0 && a[1] == '-')
+                break;
+        if (!c->opts[k].name)
+            return usage_err(err, a, "Option inconnue pour « %s » : %s. "
+                             "Voir « guichet help %s ».", title, a, title);
+        if (!c->opts[k].arg) {
+            if (eq)
+                return usage_err(err, a, "L'option --%s n'attend pas de "
+                                 "valeur.", c->opts[k].name);
+            ctx->val[k] = "1";
+            continue;
+        }
+        v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v)
+            return usage_err(err, a, "L'option --%s attend une valeur "
+                             "(%s).", c->opts[k].name, c->opts[k].arg);
+        if (c->opts[k].allowed && !in_list(c->opts[k].allowed, v))
+            return usage_err(err, a, "Valeur invalide pour --%s : \"%s\". "
+                             "Valeurs permises : %s.", c->opts[k].name, v,
+                             list_fr(allowed, sizeof(allowed),
+                                     c->opts[k].allowed));
+        ctx->val[k] = v;
+    }
+    if (ctx->want_help)
+        return 0;
+    for (int k = 0; c->opts[k].name; k++) {
+        const struct opt *o = &c->opts[k];
+
+        if (!(o->flags & OPT_REQUIRED) || ctx->val[k])
+            continue;
+        if (o->allowed)
+            return usage_err(err, o->name, "Option obligatoire manquante "
+                             "pour « %s » : --%s (valeurs permises : %s).",
+                             title, o->name,
+                             list_fr(allowed, sizeof(allowed), o->allowed));
+        return usage_err(err, o->name, "Option obligatoire manquante pour "
+                         "« %s » : --%s %s.", title, o->name, o->arg);
+    }
+    if (ctx->npos < c->min_pos)
+        return usage_err(err, c->args, "Argument manquant pour « %s » : %s."
+                         " Voir « guichet help %s ».", title, c->args,
+                         title);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration and store                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+load_config(struct ctx *ctx, struct gu_config **out, struct gu_err *err)
+{
+    enum gu_log_level lvl;
+    int rc;
+
+    rc = gu_config_load(ctx->config_path, NULL, ctx->sets, out, err);
+    if (rc < 0) {
+        if (rc != GU_ECONFIG && err->user[0] == '\0')
+            snprintf(err->user, sizeof(err->user), "Configuration illisible"
+                     " : %s", err->msg);
+        err->code = GU_ECONFIG;
+        return GU_ECONFIG;
+    }
+    if (gu_log_level_parse(gu_config_str(*out, "log.level"), &lvl) == 0)
+        gu_log_set_level(lvl);
+    return 0;
+}
+
+/* store.url, or "sqlite:DATA/guichet.db" when empty, in the arena. */
+static const char *
+store_url(struct ctx *ctx)
+{
+    const char *url = gu_config_str(ctx->cfg, "store.url");
+
+    if (url && *url)
+        return url;
+    return gu_arena_sprintf(ctx->arena, "sqlite:%s/guichet.db",
+                            gu_config_str(ctx->cfg, "paths.data"));
+}
+
+/* Every module's migrations, in module order. */
+static size_t
+migration_lists(const struct store_migration **lists, size_t *counts)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(modules); i++) {
+        if (!modules[i].migrations)
+            continue;
+        lists[n] = modules[i].migrations(&counts[n]);
+        n++;
+    }
+    return n;
+}
+
+static int
+migrate_all(struct store *st, int *applied, struct gu_err *err)
+{
+    const struct store_migration *lists[GU_ARRAY_LEN(modules)];
+    size_t counts[GU_ARRAY_LEN(modules)];
+    size_t n = migration_lists(lists, counts);
+
+    return store_migrate(st, lists, counts, n, applied, err);
+}
+
+static int
+open_store(struct ctx *ctx, struct gu_err *err)
+{
+    const char *data = gu_config_str(ctx->cfg, "paths.data");
+    const char *url = store_url(ctx);
+    int rc;
+
+    if (!url)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    if (ctx->cmd->flags & CMD_CREATE) {
+        if (mkdir_p(data, 0750) != 0)
+            return fail(err, GU_EIO, "Impossible de créer le dossier des "
+                        "données « %s » : %s.", data, strerror(errno));
+    } else if (strncmp(url, "sqlite:", 7) == 0 &&
+               strcmp(url + 7, ":memory:") != 0 &&
+               access(url + 7, F_OK) != 0) {
+        return fail(err, GU_ENOTFOUND, "Aucune base de données « %s » : "
+                    "lancez d'abord « guichet --data %s init ».", url + 7,
+                    data);
+    }
+    rc = store_open(url, &ctx->st, err);
+    if (rc < 0)
+        return rc;
+    if (!(ctx->cmd->flags & CMD_NOMIGR)) {
+        rc = migrate_all(ctx->st, NULL, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (ctx->cmd->flags & CMD_SIGNALS)
+        return 0; /* serve takes connections only when it needs one */
+    return store_acquire(ctx->st, &ctx->conn, err);
+}
+
+/*
+ * The commune a command acts on: --commune when given (it must exist),
+ * else the only commune of the instance.
+ */
+static int
+pick_commune(struct ctx *ctx, const char *insee, const char **out,
+             struct gu_err *err)
+{
+    struct store_commune m, *all;
+    size_t n;
+    int rc;
+
+    if (insee) {
+        rc = store_commune_get(ctx->conn, ctx->arena, insee, &m, err);
+        if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
+            return usage_err(err, "--commune", "Commune inconnue : \"%s\". "
+                             "Voir « guichet commune list ».", insee);
+        if (rc < 0)
+            return rc;
+        *out = insee;
+        return 0;
+    }
+    rc = store_commune_list(ctx->conn, ctx->arena, &all, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n == 0)
+        return fail(err, GU_ENOTFOUND, "Aucune commune : créez-en une avec "
+                    "« guichet init ».");
+    if (n > 1)
+        return usage_err(err, "--commune", "Plusieurs communes : précisez "
+                         "--commune INSEE. Voir « guichet commune list ».");
+    *out = gu_arena_strdup(ctx->arena, all[0].insee);
+    return *out ? 0 : GU_ENOMEM;
+}
+
+/* Look an agent up by login; a French "unknown" message otherwise. */
+static int
+find_agent(struct ctx *ctx, const char *login, struct store_agent *out,
+           struct gu_err *err)
+{
+    int rc = store_agent_by_login(ctx->conn, ctx->arena, login, out, err);
+
+    if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
+        return fail(err, GU_ENOTFOUND, "Agent inconnu : « %s ». Voir "
+                    "« guichet user list ».", login);
+    return rc;
+}
+
+/*
+ * One audit entry per commune the agent belongs to, so each commune's
+ * administrators see it in their log; an instance-wide one if none.
+ */
+static void
+audit_agent(struct ctx *ctx, int64_t id, const char *action,
+            const char *login, const char *detail)
+{
+    struct store_membership *ms = NULL;
+    size_t n = 0;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    store_agent_memberships(ctx->conn, ctx->arena, id, &ms, &n, &err);
+    if (n == 0)
+        audit(ctx->conn, "cli", "", action, login, detail);
+    for (size_t i = 0; i < n; i++)
+        audit(ctx->conn, "cli", ms[i].insee, action, login, detail);
+}
+
+static const char *
+cli_detail(struct ctx *ctx)
+{
+    const char *d = gu_arena_sprintf(ctx->arena, "unix_user=%s",
+                                     unix_user());
+
+    return d ? d : "";
+}
+
+/* ------------------------------------------------------------------ */
+/* serve                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+audit_sys(struct store *st, const char *action, const char *detail)
+{
+    struct store_conn *c = NULL;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    if (store_acquire(st, &c, &err) < 0) {
+        gu_log_error("audit.fail", "action=%s err=\"%s\"", action, err.msg);
+        return;
+    }
+    audit(c, "systeme", "", action, "", detail);
+    store_release(c);
+}
+
+/* Settings that a reload cannot change: they need a restart. */
+static const char *const restart_keys[] = {"paths.data", "store.url",
+                                           "server.listen"};
+
+static void
+reload(struct ctx *ctx, struct web_server *srv, const char **was)
+{
+    struct gu_config *cfg = NULL;
+    struct gu_err err;
+    char q[512];
+    enum gu_log_level lvl;
+
+    gu_err_clear(&err);
+    if (gu_config_load(ctx->config_path, NULL, ctx->sets, &cfg, &err) < 0) {
+        gu_log_error("reload.fail", "key=%s err=%s", err.field,
+                     gu_logq(q, sizeof(q), err.user[0] ? err.user
+                                                       : err.msg));
+        fprintf(stderr, "Rechargement refusé, configuration inchangée : "
+                "%s\n", err.user[0] ? err.user : err.msg);
+        return;
+    }
+    for (size_t i = 0; i < GU_ARRAY_LEN(restart_keys); i++)
+        if (strcmp(was[i], gu_config_str(cfg, restart_keys[i])) != 0)
+            gu_log_warn("reload.restart_needed", "key=%s",
+                        restart_keys[i]);
+    if (gu_log_level_parse(gu_config_str(cfg, "log.level"), &lvl) == 0)
+        gu_log_set_level(lvl);
+    gu_log_info("reload", "config=%s",
+                gu_logq(q, sizeof(q), gu_config_file(cfg)
+                                          ? gu_config_file(cfg) : ""));
+    web_server_swap_config(srv, cfg);
+    audit_sys(ctx->st, "server.reload", "");
+}
+
+static int
+cmd_serve(struct ctx *ctx, struct gu_err *err)
+{
+    struct http_routes tables[GU_ARRAY_LEN(modules)];
+    size_t nt = 0;
+    struct web_server *srv = NULL;
+    const char *listen = opt(ctx, "listen");
+    const char *was[GU_ARRAY_LEN(restart_keys)];
+    const char *host;
+    char detail[128];
+    int rc;
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(restart_keys); i++) {
+        was[i] = gu_arena_strdup(ctx->arena,
+                                 gu_config_str(ctx->cfg, restart_keys[i]));
+        if (!was[i])
+            return GU_ENOMEM;
+    }
+    for (size_t i = 0; i < GU_ARRAY_LEN(modules); i++)
+        if (modules[i].routes)
+            tables[nt++] = *modules[i].routes;
+    if (!listen)
+        listen = gu_config_str(ctx->cfg, "server.listen");
+    rc = web_server_new(ctx->cfg, listen, ctx->st, tables, nt, &srv, err);
+    if (rc < 0)
+        goto out;
+    rc = web_server_start(srv, err);
+    if (rc < 0)
+        goto out;
+
+    host = gu_arena_strndup(ctx->arena, listen, strrchr(listen, ':')
+                                                ? (size_t)(strrchr(listen,
+                                                                   ':') -
+                                                           listen)
+                                                : strlen(listen));
+    if (!host || !*host || strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "[::]") == 0)
+        host = "[::1]";
+    printf("Guichet %s sert http://%s:%d/ (arrêt : Ctrl-C ou SIGTERM, "
+           "relecture de la configuration : SIGHUP)\n", GUICHET_VERSION,
+           host, web_server_port(srv));
+    fflush(stdout);
+    snprintf(detail, sizeof(detail), "listen=%s port=%d version=%s", listen,
+             web_server_port(srv), GUICHET_VERSION);
+    audit_sys(ctx->st, "server.start", detail);
+
+    while (web_signals_wait() == 1)
+        reload(ctx, srv, was);
+
+    gu_log_info("shutdown", "grace_ms=%d", 10000);
+    web_server_free(srv, 10000);
+    srv = NULL;
+    audit_sys(ctx->st, "server.stop", "");
+    printf("Guichet arrêté.\n");
+    rc = 0;
+out:
+    web_server_free(srv, 0);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* init                                                                */
+/* ------------------------------------------------------------------ */
+
+/* The demo commune: fictitious (department 99 does not exist). */
+static const struct store_commune demo_commune = {
+    .insee = "99001",
+    .name = "Saint-Exemple-sur-Loire",
+    .zone = "B",
+    .hours = "Lundi : 8 h 30 – 12 h et 13 h 30 – 17 h 30\n"
+             "Mardi : 8 h 30 – 12 h et 13 h 30 – 17 h 30\n"
+             "Mercredi : 8 h 30 – 12 h\n"
+             "Jeudi : 8 h 30 – 12 h et 13 h 30 – 19 h\n"
+             "Vendredi : 8 h 30 – 12 h et 13 h 30 – 16 h 30\n"
+             "Samedi : 9 h – 12 h (état civil uniquement)",
+    .address = "1 place de la Mairie, 99001 Saint-Exemple-sur-Loire",
+    /* ARCEP reserves 01 99 00 xx xx for fiction. */
+    .phone = "01 99 00 12 34",
+    .email = "mairie@saint-exemple-sur-loire.example",
+};
+
+/*
+ * Create a commune and its administrator in one transaction, print the
+ * administrator's one-time password once.
+ */
+static int
+create_commune(struct ctx *ctx, const struct store_commune *m,
+               const char *login, const char *admin_name,
+               struct gu_err *err)
+{
+    char pw[64], detail[160];
+    int64_t id = 0;
+    int rc;
+
+    rc = gu_password_generate(pw, sizeof(pw));
+    if (rc < 0)
+        return gu_err_set(err, rc, NULL, NULL, "password generation");
+    rc = store_begin(ctx->conn, err);
+    if (rc < 0)
+        goto out;
+    rc = store_commune_create(ctx->conn, m, err);
+    if (rc == GU_ECONFLICT) {
+        fail(err, rc, "La commune %s existe déjà. Voir « guichet commune "
+             "list ».", m->insee);
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    rc = store_agent_create(ctx->conn, login, admin_name, "", pw, true,
+                            m->insee, STORE_ROLE_ADMIN, &id, err);
+    if (rc == GU_ECONFLICT) {
+        fail(err, rc, "L'identifiant « %s » est déjà pris : choisissez-en "
+             "un autre avec --admin IDENTIFIANT.", login);
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    snprintf(detail, sizeof(detail), "name=\"%s\" zone=%s unix_user=%s",
+             m->name, m->zone, unix_user());
+    audit(ctx->conn, "cli", m->insee, "commune.create", m->insee, detail);
+    audit(ctx->conn, "cli", m->insee, "user.create", login,
+          "role=admin must_change_password=1");
+    rc = store_commit(ctx->conn, err);
+    if (rc < 0)
+        goto out;
+    printf("Commune « %s » (%s) créée, zone %s.\n", m->name, m->insee,
+           m->zone);
+    printf("Mot de passe à usage unique de l'administrateur « %s » : %s\n",
+           login, pw);
+    printf("Il ne sera plus affiché : notez-le, il devra être changé à la "
+           "première connexion (/agent).\n");
+out:
+    if (rc < 0)
+        store_rollback(ctx->conn);
+    explicit_bzero(pw, sizeof(pw));
+    return rc;
+}
+
+static int
+cmd_init(struct ctx *ctx, struct gu_err *err)
+{
+    struct store_commune m = {0}, old;
+    const char *insee = opt(ctx, "insee"), *name = opt(ctx, "name");
+    const char *zone = opt(ctx, "zone"), *login = opt(ctx, "admin");
+    int rc;
+
+    if (opt(ctx, "demo")) {
+        if (insee || name || zone)
+            return usage_err(err, "--demo", "--demo ne se combine pas avec "
+                             "--insee, --name ou --zone.");
+        rc = store_commune_get(ctx->conn, ctx->arena, demo_commune.insee,
+                               &old, err);
+        if (rc == 0) {
+            printf("La commune de démonstration « %s » (%s) existe déjà : "
+                   "rien à faire.\n", old.name, old.insee);
+            return 0;
+        }
+        if (rc != GU_ENOTFOUND)
+            return rc;
+        gu_err_clear(err);
+        return create_commune(ctx, &demo_commune, login ? login : "admin",
+                              "Administrateur de démonstration", err);
+    }
+    if (!insee || !name || !zone)
+        return usage_err(err, !insee ? "--insee" : !name ? "--name"
+                                                          : "--zone",
+                         "« guichet init » demande --insee CODE, --name NOM"
+                         " et --zone ZONE, ou --demo.");
+    if (!store_insee_valid(insee))
+        return usage_err(err, "--insee", "Code INSEE invalide : \"%s\". "
+                         "Attendu : 5 caractères, chiffres (ou 2A/2B pour la"
+                         " Corse), ex. 69123.", insee);
+    if (!login)
+        login = "admin";
+    if (!store_login_valid(login))
+        return usage_err(err, "--admin", "Identifiant invalide : \"%s\". "
+                         "Permis : 2 à 64 caractères parmi a-z, 0-9, . _ -",
+                         login);
+    memcpy(m.insee, insee, strlen(insee) + 1);
+    m.name = name;
+    m.zone = zone;
+    m.hours = "";
+    m.address = "";
+    m.phone = "";
+    m.email = "";
+    return create_commune(ctx, &m, login, "Administrateur", err);
+}
+
+/* ------------------------------------------------------------------ */
+/* user                                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_user_add(struct ctx *ctx, struct gu_err *err)
+{
+    const char *login = ctx->pos[0], *insee = NULL, *email = opt(ctx,
+                                                                 "email");
+    enum store_role role;
+    char pw[64], detail[128];
+    int64_t id;
+    int rc;
+
+    if (!store_login_valid(login))
+        return usage_err(err, "IDENTIFIANT", "Identifiant invalide : "
+                         "\"%s\". Permis : 2 à 64 caractères parmi a-z, "
+                         "0-9, . _ -", login);
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc < 0)
+        return rc;
+    store_role_parse(opt(ctx, "role"), &role); /* checked by the table */
+    rc = gu_password_generate(pw, sizeof(pw));
+    if (rc < 0)
+        return gu_err_set(err, rc, NULL, NULL, "password generation");
+    rc = store_agent_create(ctx->conn, login, opt(ctx, "name"),
+                            email ? email : "", pw, true, insee, role, &id,
+                            err);
+    if (rc == GU_ECONFLICT) {
+        fail(err, rc, "L'identifiant « %s » existe déjà.", login);
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    snprintf(detail, sizeof(detail), "role=%s unix_user=%s",
+             store_role_name(role), unix_user());
+    audit(ctx->conn, "cli", insee, "user.create", login, detail);
+    printf("Agent « %s » créé (%s, commune %s).\n", login,
+           store_role_name(role), insee);
+    printf("Mot de passe à usage unique de « %s » : %s\n", login, pw);
+    printf("Il ne sera plus affiché : l'agent devra le changer à la "
+           "première connexion.\n");
+out:
+    explicit_bzero(pw, sizeof(pw));
+    return rc;
+}
+
+static int
+cmd_user_list(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = opt(ctx, "commune");
+    struct store_agent *ag;
+    struct store_commune m;
+    size_t n;
+    int rc;
+
+    if (insee) {
+        rc = store_commune_get(ctx->conn, ctx->arena, insee, &m, err);
+        if (rc < 0)
+            return usage_err(err, "--commune", "Commune inconnue : \"%s\". "
+                             "Voir « guichet commune list ».", insee);
+    }
+    rc = store_agent_list(ctx->conn, ctx->arena, insee, &ag, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        printf("Aucun agent.\n");
+        return 0;
+    }
+    col("IDENTIFIANT", 18);
+    col("NOM", 28);
+    col("RÔLES", 24);
+    col("ÉTAT", 14);
+    puts("DERNIÈRE CONNEXION");
+    for (size_t i = 0; i < n; i++) {
+        struct store_membership *ms = NULL;
+        size_t nm = 0;
+        struct gu_buf roles;
+        char when[32];
+
+        gu_buf_init(&roles);
+        store_agent_memberships(ctx->conn, ctx->arena, ag[i].id, &ms, &nm,
+                                err);
+        for (size_t j = 0; j < nm; j++)
+            gu_buf_printf(&roles, "%s%s:%s", j ? " " : "", ms[j].insee,
+                          store_role_name(ms[j].role));
+        if (ag[i].last_login_at)
+            gu_time_fr(ag[i].last_login_at, when, sizeof(when));
+        else
+            snprintf(when, sizeof(when), "jamais");
+        col(ag[i].login, 18);
+        col(ag[i].name, 28);
+        col(roles.p ? roles.p : "-", 24);
+        col(ag[i].disabled ? "désactivé"
+                           : ag[i].must_change_password ? "mdp à changer"
+                                                        : "actif",
+            14);
+        puts(when);
+        gu_buf_fini(&roles);
+    }
+    gu_err_clear(err);
+    return 0;
+}
+
+/* Read a password line from stdin into buf; GU_EINVAL if too short. */
+static int
+read_password(char *buf, size_t cap, struct gu_err *err)
+{
+    size_t n;
+
+    if (!fgets(buf, (int)cap, stdin))
+        return usage_err(err, "--stdin", "Aucun mot de passe lu sur "
+                         "l'entrée standard.");
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    if (n + 1 >= cap)
+        return usage_err(err, "--stdin", "Mot de passe trop long (%zu "
+                         "caractères au plus).", cap - 2);
+    if (width(buf) < 12)
+        return usage_err(err, "--stdin", "Mot de passe trop court : 12 "
+                         "caractères au moins.");
+    if (!gu_utf8_valid(buf, n))
+        return usage_err(err, "--stdin", "Mot de passe illisible (UTF-8 "
+                         "invalide).");
+    return 0;
+}
+
+static int
+cmd_user_passwd(struct ctx *ctx, struct gu_err *err)
+{
+    const char *login = ctx->pos[0];
+    bool from_stdin = opt(ctx, "stdin") != NULL;
+    struct store_agent ag;
+    char pw[256];
+    int rc;
+
+    rc = find_agent(ctx, login, &ag, err);
+    if (rc < 0)
+        return rc;
+    if (from_stdin)
+        rc = read_password(pw, sizeof(pw), err);
+    else if (gu_password_generate(pw, sizeof(pw)) < 0)
+        rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "password gen");
+    if (rc < 0)
+        goto out;
+    rc = store_agent_set_password(ctx->conn, ag.id, pw, !from_stdin, err);
+    if (rc < 0)
+        goto out;
+    store_session_delete_agent(ctx->conn, ag.id, err);
+    gu_err_clear(err);
+    audit_agent(ctx, ag.id, "user.passwd", login,
+                from_stdin ? "source=stdin" : "source=generated");
+    if (from_stdin) {
+        printf("Mot de passe de « %s » changé ; ses sessions sont "
+               "fermées.\n", login);
+    } else {
+        printf("Mot de passe à usage unique de « %s » : %s\n", login, pw);
+        printf("Il ne sera plus affiché : l'agent devra le changer à la "
+               "prochaine connexion. Ses sessions sont fermées.\n");
+    }
+out:
+    explicit_bzero(pw, sizeof(pw));
+    return rc;
+}
+
+static int
+set_disabled(struct ctx *ctx, bool disabled, struct gu_err *err)
+{
+    const char *login = ctx->pos[0];
+    struct store_agent ag;
+    int rc;
+
+    rc = find_agent(ctx, login, &ag, err);
+    if (rc < 0)
+        return rc;
+    if (ag.disabled == disabled) {
+        printf("L'agent « %s » est déjà %s.\n", login,
+               disabled ? "désactivé" : "actif");
+        return 0;
+    }
+    rc = store_agent_set_disabled(ctx->conn, ag.id, disabled, err);
+    if (rc < 0)
+        return rc;
+    if (disabled)
+        store_session_delete_agent(ctx->conn, ag.id, err);
+    gu_err_clear(err);
+    audit_agent(ctx, ag.id, disabled ? "user.disable" : "user.enable",
+                login, cli_detail(ctx));
+    printf(disabled ? "Agent « %s » désactivé ; ses sessions sont "
+                      "fermées.\n"
+                    : "Agent « %s » réactivé.\n", login);
+    return 0;
+}
+
+static int
+cmd_user_disable(struct ctx *ctx, struct gu_err *err)
+{
+    return set_disabled(ctx, true, err);
+}
+
+static int
+cmd_user_enable(struct ctx *ctx, struct gu_err *err)
+{
+    return set_disabled(ctx, false, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* commune, token                                                      */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_commune_list(struct ctx *ctx, struct gu_err *err)
+{
+    struct store_commune *all;
+    size_t n;
+    int rc;
+
+    rc = store_commune_list(ctx->conn, ctx->arena, &all, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        printf("Aucune commune : créez-en une avec « guichet init ».\n");
+        return 0;
+    }
+    col("INSEE", 8);
+    col("NOM", 34);
+    puts("ZONE");
+    for (size_t i = 0; i < n; i++) {
+        col(all[i].insee, 8);
+        col(all[i].name, 34);
+        puts(all[i].zone);
+    }
+    return 0;
+}
+
+static int
+cmd_token_add(struct ctx *ctx, struct gu_err *err)
+{
+    const char *name = ctx->pos[0], *insee = NULL;
+    enum store_role role;
+    char secret[128], detail[128];
+    int64_t id;
+    int rc;
+
+    if (strlen(name) < 2 || strlen(name) > 64 ||
+        !gu_utf8_valid(name, strlen(name)))
+        return usage_err(err, "NOM", "Nom de jeton invalide : 2 à 64 "
+                         "caractères.");
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc < 0)
+        return rc;
+    store_role_parse(opt(ctx, "role"), &role);
+    rc = store_token_create(ctx->conn, insee, role, name, secret,
+                            sizeof(secret), &id, err);
+    if (rc < 0)
+        goto out;
+    snprintf(detail, sizeof(detail), "id=%lld role=%s unix_user=%s",
+             (long long)id, store_role_name(role), unix_user());
+    audit(ctx->conn, "cli", insee, "token.create", name, detail);
+    printf("Jeton d'API « %s » créé (id %lld, %s, commune %s).\n", name,
+           (long long)id, store_role_name(role), insee);
+    printf("Secret (en-tête Authorization: Bearer …) : %s\n", secret);
+    printf("Il ne sera plus affiché : conservez-le en lieu sûr.\n");
+out:
+    explicit_bzero(secret, sizeof(secret));
+    return rc;
+}
+
+static int
+cmd_token_list(struct ctx *ctx, struct gu_err *err)
+{
+    struct store_token *t;
+    size_t n;
+    int rc;
+    char when[32], id[24];
+
+    rc = store_token_list(ctx->conn, ctx->arena, opt(ctx, "commune"), &t,
+                          &n, err);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        printf("Aucun jeton d'API.\n");
+        return 0;
+    }
+    col("ID", 6);
+    col("NOM", 24);
+    col("COMMUNE", 9);
+    col("RÔLE", 9);
+    col("ÉTAT", 10);
+    puts("DERNIÈRE UTILISATION");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%lld", (long long)t[i].id);
+        if (t[i].last_used_at)
+            gu_time_fr(t[i].last_used_at, when, sizeof(when));
+        else
+            snprintf(when, sizeof(when), "jamais");
+        col(id, 6);
+        col(t[i].name, 24);
+        col(t[i].insee, 9);
+        col(store_role_name(t[i].role), 9);
+        col(t[i].revoked ? "révoqué" : "actif", 10);
+        puts(when);
+    }
+    return 0;
+}
+
+static int
+cmd_token_revoke(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = NULL;
+    long id;
+    int rc;
+
+    if (gu_parse_long(ctx->pos[0], 1, LONG_MAX, &id) < 0)
+        return usage_err(err, "ID", "Identifiant de jeton invalide : "
+                         "\"%s\" (nombre attendu, voir « guichet token "
+                         "list »).", ctx->pos[0]);
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc < 0)
+        return rc;
+    rc = store_token_revoke(ctx->conn, insee, id, err);
+    if (rc == GU_ENOTFOUND)
+        return fail(err, rc, "Aucun jeton %ld dans la commune %s.", id,
+                    insee);
+    if (rc < 0)
+        return rc;
+    audit(ctx->conn, "cli", insee, "token.revoke", ctx->pos[0],
+          cli_detail(ctx));
+    printf("Jeton %ld révoqué.\n", id);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* config                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Does a setting hold a secret by its name? */
+static bool
+secret_key(const char *key)
+{
+    static const char *const words[] = {"password", "secret", "token",
+                                        "apikey", "api_key", "private"};
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(words); i++)
+        if (strstr(key, words[i]))
+            return true;
+    return false;
+}
+
+/*
+ * The value as shown: secrets replaced, a URL's password
+ * ("postgres://u:pw@h") and a conninfo's "password=..." masked.
+ */
+static const char *
+shown_value(struct ctx *ctx, const struct gu_setting *s, const char *v)
+{
+    const char *p, *at, *colon, *end;
+
+    if (!v)
+        return "";
+    if (s->type == GU_SET_STR && secret_key(s->key))
+        return *v ? "********" : "";
+    p = strstr(v, "://");
+    if (p && (at = strchr(p + 3, '@')) &&
+        (colon = memchr(p + 3, ':', (size_t)(at - p - 3))))
+        return gu_arena_sprintf(ctx->arena, "%.*s:********%s",
+                                (int)(colon - v), v, at);
+    p = strstr(v, "password=");
+    if (p) {
+        end = strchr(p, ' ');
+        return gu_arena_sprintf(ctx->arena, "%.*spassword=********%s",
+                                (int)(p - v), v, end ? end : "");
+    }
+    return v;
+}
+
+static int
+cmd_config(struct ctx *ctx, struct gu_err *err)
+{
+    size_t n, w = 8;
+    const struct gu_setting *s = gu_settings(&n);
+    const char *file = gu_config_file(ctx->cfg);
+    char buf[32];
+
+    (void)err;
+    printf("Fichier de configuration : %s\n\n",
+           file ? file : "aucun (valeurs par défaut, environnement et "
+                         "ligne de commande)");
+    for (size_t i = 0; i < n; i++)
+        if (strlen(s[i].key) + 2 > w)
+            w = strlen(s[i].key) + 2;
+    col("CLÉ", w);
+    col("VALEUR", 34);
+    puts("ORIGINE");
+    for (size_t i = 0; i < n; i++) {
+        const char *v;
+
+        switch (s[i].type) {
+        case GU_SET_INT:
+        case GU_SET_SIZE:
+            snprintf(buf, sizeof(buf), "%ld",
+                     gu_config_int(ctx->cfg, s[i].key));
+            v = buf;
+            break;
+        case GU_SET_BOOL:
+            v = gu_config_bool(ctx->cfg, s[i].key) ? "true" : "false";
+            break;
+        default:
+            v = shown_value(ctx, &s[i], gu_config_str(ctx->cfg, s[i].key));
+            break;
+        }
+        col(s[i].key, w);
+        col(v && *v ? v : "\"\"", 34);
+        puts(gu_origin_name(gu_config_origin(ctx->cfg, s[i].key)));
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* migrate, backup                                                     */
+/* ------------------------------------------------------------------ */
+
+static bool
+migration_applied(struct ctx *ctx, const struct store_migration *m)
+{
+    struct store_val p[2] = {STORE_T(m->module), STORE_I(m->version)};
+    struct store_rows *r = NULL;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    /* Fails before the first migration (no table yet): nothing applied. */
+    if (store_query(ctx->conn, ctx->arena,
+                    "SELECT 1 FROM schema_migrations WHERE module = ? AND "
+                    "version = ?", p, 2, &r, &err) < 0)
+        return false;
+    return r && r->nrows > 0;
+}
+
+static int
+cmd_migrate(struct ctx *ctx, struct gu_err *err)
+{
+    const struct store_migration *lists[GU_ARRAY_LEN(modules)];
+    size_t counts[GU_ARRAY_LEN(modules)];
+    size_t nl = migration_lists(lists, counts), total = 0, npend = 0;
+    bool *pending;
+    int applied = 0, rc;
+
+    for (size_t i = 0; i < nl; i++)
+        total += counts[i];
+    pending = gu_arena_zalloc(ctx->arena, total + 1);
+    if (!pending)
+        return GU_ENOMEM;
+    for (size_t i = 0, k = 0; i < nl; i++)
+        for (size_t j = 0; j < counts[i]; j++, k++) {
+            pending[k] = !migration_applied(ctx, &lists[i][j]);
+            npend += pending[k];
+            if (opt(ctx, "status"))
+                printf("%-12s v%-4d %s\n", lists[i][j].module,
+                       lists[i][j].version,
+                       pending[k] ? "en attente" : "appliquée");
+        }
+    if (opt(ctx, "status"))
+        return 0;
+    if (npend == 0) {
+        printf("Base à jour : aucune migration en attente.\n");
+        return 0;
+    }
+    /* The pool's connection is not needed while migrating. */
+    store_release(ctx->conn);
+    ctx->conn = NULL;
+    rc = store_migrate(ctx->st, lists, counts, nl, &applied, err);
+    if (store_acquire(ctx->st, &ctx->conn, err) < 0 && rc == 0)
+        rc = err->code;
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0, k = 0; i < nl; i++)
+        for (size_t j = 0; j < counts[i]; j++, k++)
+            if (pending[k] && migration_applied(ctx, &lists[i][j]))
+                printf("Appliquée : %s v%d\n", lists[i][j].module,
+                       lists[i][j].version);
+    printf("%d migration%s appliquée%s.\n", applied, applied > 1 ? "s" : "",
+           applied > 1 ? "s" : "");
+    audit(ctx->conn, "cli", "", "store.migrate", "",
+          gu_arena_sprintf(ctx->arena, "applied=%d unix_user=%s", applied,
+                           unix_user()));
+    return 0;
+}
+
+static int
+cmd_backup(struct ctx *ctx, struct gu_err *err)
+{
+    const char *dest = ctx->pos[0], *tmp;
+    struct stat sb;
+    mode_t old;
+    int rc;
+
+    if (!opt(ctx, "force") && stat(dest, &sb) == 0)
+        return fail(err, GU_ECONFLICT, "Le fichier « %s » existe déjà : "
+                    "choisissez un autre nom ou ajoutez --force.", dest);
+    tmp = gu_arena_sprintf(ctx->arena, "%s.tmp-%ld", dest, (long)getpid());
+    if (!tmp)
+        return GU_ENOMEM;
+    /* The copy holds password hashes: owner-only from the start. */
+    old = umask(077);
+    rc = store_backup(ctx->st, tmp, err);
+    umask(old);
+    if (rc < 0) {
+        unlink(tmp);
+        if (!err->user[0])
+            snprintf(err->user, sizeof(err->user), "Sauvegarde impossible "
+                     "vers « %s ».", dest);
+        return rc;
+    }
+    if (rename(tmp, dest) != 0) {
+        rc = fail(err, GU_EIO, "Impossible d'écrire « %s » : %s.", dest,
+                  strerror(errno));
+        unlink(tmp);
+        return rc;
+    }
+    if (stat(dest, &sb) != 0)
+        sb.st_size = 0;
+    audit(ctx->conn, "cli", "", "store.backup", dest, cli_detail(ctx));
+    printf("Sauvegarde écrite dans « %s » (%lld octets).\n", dest,
+           (long long)sb.st_size);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+exit_code(int rc)
+{
+    if (rc == 0)
+        return EXIT_OK;
+    if (rc == GU_ECONFIG || rc == GU_EINVAL)
+        return EXIT_USAGE;
+    return EXIT_FAIL;
+}
+
+static void
+print_err(const struct ctx *ctx, const struct gu_err *err, int rc)
+{
+    char title[64];
+
+    fprintf(stderr, "guichet : %s\n",
+            err->user[0] ? err->user : gu_status_user(rc));
+    if (err->msg[0] && strcmp(err->msg, "usage error") != 0 &&
+        rc != GU_ECONFIG)
+        gu_log_debug("cli.error", "code=%s msg=\"%s\"", gu_status_name(rc),
+                     err->msg);
+    if (rc == GU_EINVAL && ctx->cmd) {
+        cmd_title(ctx->cmd, title, sizeof(title));
+        fprintf(stderr, "Aide : guichet help %s\n", title);
+    }
+}
+
+static int
+run(struct ctx *ctx, struct gu_err *err)
+{
+    int rc;
+
+    if (ctx->cmd->flags & CMD_SIGNALS)
+        web_signals_init(); /* before any thread exists */
+    rc = load_config(ctx, &ctx->cfg, err);
+    if (rc < 0)
+        goto out;
+    if (gu_crypto_init() < 0) {
+        rc = fail(err, GU_EINTERNAL, "Initialisation de libsodium "
+                  "impossible.");
+        goto out;
+    }
+    if (ctx->cmd->flags & CMD_STORE) {
+        rc = open_store(ctx, err);
+        if (rc < 0)
+            goto out;
+    }
+    rc = ctx->cmd->fn(ctx, err);
+out:
+    store_release(ctx->conn);
+    store_close(ctx->st);
+    gu_config_free(ctx->cfg);
+    return rc;
+}
+
+/* Global options, before the command. Returns the command's index. */
+static int
+parse_global(struct ctx *ctx, int argc, char **argv, bool *help,
+             bool *version, struct gu_err *err)
+{
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i], *v = NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *help = true;
+            continue;
+        }
+        if (strcmp(a, "--version") == 0) {
+            *version = true;
+            continue;
+        }
+        if (strncmp(a, "--data=", 7) == 0 || strncmp(a, "--set=", 6) == 0 ||
+            strncmp(a, "--config=", 9) == 0) {
+            v = strchr(a, '=') + 1;
+        } else if (strcmp(a, "--data") == 0 || strcmp(a, "--set") == 0 ||
+                   strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc)
+                return usage_err(err, a, "L'option %s attend une valeur.",
+                                 a);
+            v = argv[++i];
+        } else {
+            return usage_err(err, a, "Option globale inconnue : %s. Voir "
+                             "« guichet --help ».", a);
+        }
+        if (ctx->nsets >= MAX_SETS)
+            return usage_err(err, a, "Trop d'options --set (%d au plus).",
+                             MAX_SETS);
+        if (a[2] == 'c') {
+            ctx->config_path = v;
+        } else if (a[2] == 'd') {
+            if (!*v)
+                return usage_err(err, "--data", "L'option --data attend un"
+                                 " dossier.");
+            ctx->sets[ctx->nsets] = gu_arena_sprintf(ctx->arena,
+                                                     "paths.data=%s", v);
+            if (!ctx->sets[ctx->nsets++])
+                return GU_ENOMEM;
+        } else {
+            if (!strchr(v, '=') || v[0] == '=')
+                return usage_err(err, "--set", "--set attend CLÉ=VALEUR, "
+                                 "ex. --set log.level=debug (reçu : "
+                                 "\"%s\").", v);
+            ctx->sets[ctx->nsets++] = v;
+        }
+    }
+    return i;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct ctx ctx = {0};
+    struct gu_err err;
+    const struct cmd *cmd;
+    const char *group;
+    bool help = false, version = false;
+    int i, used = 0, rc;
+
+    gu_err_clear(&err);
+    ctx.arena = gu_arena_new(0);
+    if (!ctx.arena) {
+        fputs("guichet : mémoire insuffisante.\n", stderr);
+        return EXIT_FAIL;
+    }
+    rc = parse_global(&ctx, argc, argv, &help, &version, &err);
+    if (rc < 0)
+        goto out;
+    i = rc;
+    rc = 0;
+    if (version) {
+        printf("guichet %s\n", GUICHET_VERSION);
+        goto out;
+    }
+    if (i >= argc) {
+        print_usage(help ? stdout : stderr);
+        rc = help ? 0 : GU_EINVAL;
+        err.user[0] = '\0';
+        if (!help)
+            fputs("\nguichet : commande manquante.\n", stderr);
+        gu_arena_free(ctx.arena);
+        return help ? EXIT_OK : EXIT_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        if (i + 1 >= argc) {
+            print_usage(stdout);
+            goto out;
+        }
+        cmd = find_cmd(argc - i - 1, argv + i + 1, &used, &group);
+        if (cmd) {
+            print_cmd_help(stdout, cmd);
+        } else if (group) {
+            print_group(stdout, group);
+        } else {
+            rc = usage_err(&err, argv[i + 1], "Commande inconnue : « %s ».",
+                           argv[i + 1]);
+        }
+        goto out;
+    }
+    cmd = find_cmd(argc - i, argv + i, &used, &group);
+    if (!cmd) {
+        bool ask = i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 ||
+                                    strcmp(argv[i + 1], "-h") == 0);
+
+        if (group) {
+            print_group(ask ? stdout : stderr, group);
+            if (ask)
+                goto out;
+            rc = usage_err(&err, group, "Sous-commande manquante ou "
+                           "inconnue pour « %s ».", group);
+            goto out;
+        }
+        rc = usage_err(&err, argv[i], "Commande inconnue : « %s ». Voir "
+                       "« guichet --help ».", argv[i]);
+        goto out;
+    }
+    ctx.cmd = cmd;
+    rc = parse_cmd(&ctx, argc - i - used, argv + i + used, &err);
+    if (rc < 0)
+        goto out;
+    if (ctx.want_help || help) {
+        print_cmd_help(stdout, cmd);
+        goto out;
+    }
+    rc = run(&ctx, &err);
+out:
+    if (rc < 0)
+        print_err(&ctx, &err, rc);
+    gu_arena_free(ctx.arena);
+    return exit_code(rc);
+}
