@@ -1,0 +1,180 @@
+/*
+ * core_cal.c - the French calendar: civil dates as day numbers, Easter and
+ * the public holidays (Code du travail L3133-1, with the local law of
+ * Alsace-Moselle and the overseas abolition-of-slavery days).
+ *
+ * Forecasting (calendar features) and appointments (closed days) share
+ * these; school holidays are data, not computation, and live with the
+ * domains that need them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* Howard Hinnant's civil-from-days algorithms: exact over any range. */
+int64_t
+gu_day_from_ymd(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void
+gu_day_to_ymd(int64_t day, int *y, int *m, int *d)
+{
+    int64_t z = day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = (int)mm;
+    *d = (int)dd;
+}
+
+int
+gu_day_weekday(int64_t day)
+{
+    /* 1970-01-01 was a Thursday (ISO 4). */
+    int64_t w = ((day + 3) % 7 + 7) % 7; /* 0 = Monday */
+    return (int)w + 1;
+}
+
+bool
+gu_date_valid(int y, int m, int d)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        max = 29;
+    return d <= max;
+}
+
+/* Read exactly `len` digits at s; -1 if not all digits. */
+static int
+digits(const char *s, int len)
+{
+    int v = 0;
+    for (int i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int
+gu_date_parse(const char *s, int64_t *day)
+{
+    if (!s)
+        return GU_EINVAL;
+    size_t n = strlen(s);
+    int y, m, d;
+    if (n == 10 && s[4] == '-' && s[7] == '-') {
+        y = digits(s, 4);
+        m = digits(s + 5, 2);
+        d = digits(s + 8, 2);
+    } else if (n == 10 && s[2] == s[5] &&
+               (s[2] == '/' || s[2] == '-' || s[2] == '.')) {
+        d = digits(s, 2);
+        m = digits(s + 3, 2);
+        y = digits(s + 6, 4);
+    } else {
+        return GU_EINVAL;
+    }
+    if (y < 0 || m < 0 || d < 0 || !gu_date_valid(y, m, d))
+        return GU_EINVAL;
+    *day = gu_day_from_ymd(y, m, d);
+    return 0;
+}
+
+void
+gu_day_iso(int64_t day, char *buf, size_t cap)
+{
+    int y, m, d;
+    gu_day_to_ymd(day, &y, &m, &d);
+    snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
+}
+
+int64_t
+gu_easter(int year)
+{
+    /* Anonymous Gregorian algorithm (Meeus/Jones/Butcher). */
+    int a = year % 19, b = year / 100, c = year % 100;
+    int d = b / 4, e = b % 4, f = (b + 8) / 25, g = (b - f + 1) / 3;
+    int h = (19 * a + b - d - g + 15) % 30;
+    int i = c / 4, k = c % 4;
+    int l = (32 + 2 * e + 2 * i - h - k) % 7;
+    int m = (a + 11 * h + 22 * l) / 451;
+    int month = (h + l - 7 * m + 114) / 31;
+    int day = (h + l - 7 * m + 114) % 31 + 1;
+    return gu_day_from_ymd(year, month, day);
+}
+
+const char *
+gu_holiday(int64_t day, enum gu_holiday_rules rules)
+{
+    static const struct {
+        int m, d;
+        const char *name;
+    } fixed[] = {
+        {1, 1, "Jour de l'an"},     {5, 1, "Fête du travail"},
+        {5, 8, "Victoire 1945"},    {7, 14, "Fête nationale"},
+        {8, 15, "Assomption"},      {11, 1, "Toussaint"},
+        {11, 11, "Armistice 1918"}, {12, 25, "Noël"},
+    };
+    int y, m, d;
+    gu_day_to_ymd(day, &y, &m, &d);
+    for (size_t i = 0; i < GU_ARRAY_LEN(fixed); i++) {
+        if (fixed[i].m == m && fixed[i].d == d)
+            return fixed[i].name;
+    }
+    int64_t easter = gu_easter(y);
+    if (day == easter + 1)
+        return "Lundi de Pâques";
+    if (day == easter + 39)
+        return "Ascension";
+    if (day == easter + 50)
+        return "Lundi de Pentecôte";
+    switch (rules) {
+    case GU_HOL_ALSACE_MOSELLE:
+        if (day == easter - 2)
+            return "Vendredi saint";
+        if (m == 12 && d == 26)
+            return "Saint-Étienne";
+        break;
+    case GU_HOL_GUADELOUPE:
+        if (m == 5 && d == 27)
+            return "Abolition de l'esclavage";
+        break;
+    case GU_HOL_MARTINIQUE:
+        if (m == 5 && d == 22)
+            return "Abolition de l'esclavage";
+        break;
+    case GU_HOL_GUYANE:
+        if (m == 6 && d == 10)
+            return "Abolition de l'esclavage";
+        break;
+    case GU_HOL_REUNION:
+        if (m == 12 && d == 20)
+            return "Abolition de l'esclavage";
+        break;
+    case GU_HOL_MAYOTTE:
+        if (m == 4 && d == 27)
+            return "Abolition de l'esclavage";
+        break;
+    case GU_HOL_METROPOLE:
+        break;
+    }
+    return NULL;
+}
