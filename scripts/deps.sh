@@ -1,0 +1,100 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages Guichet needs, idempotently.
+#
+#   scripts/deps.sh          build and runtime packages
+#   scripts/deps.sh --test   also what the tests, fuzzing and bench need,
+#                            then the browser-test npm packages
+#
+# Checks each package with dpkg-query and installs only the missing ones
+# (apt-get update first, and only then). Runs apt-get as root or through
+# sudo; when neither is possible it prints the exact command to run and
+# exits 1. Record any new dependency here and in docs/ARCHITECTURE.md.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+# Build and runtime.
+BUILD_PKGS="build-essential cmake ninja-build pkg-config libmicrohttpd-dev
+libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev"
+
+# Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
+# runtime), bench (wrk, nginx-light), CLI and HTTP tests (sqlite3, curl).
+TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
+sqlite3 curl"
+
+with_test=0
+for arg in "$@"; do
+    case "$arg" in
+    --test) with_test=1 ;;
+    -h|--help)
+        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0 ;;
+    *)
+        echo "deps.sh : option inconnue : $arg (permises : --test, --help)" >&2
+        exit 2 ;;
+    esac
+done
+
+pkgs=$BUILD_PKGS
+[ "$with_test" = 1 ] && pkgs="$pkgs $TEST_PKGS"
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+        grep -q '^install ok installed$' && return 0
+    # A nodejs from another repository (NodeSource) bundles npm and
+    # conflicts with Debian's npm package: a working npm command counts.
+    [ "$1" = npm ] && command -v npm >/dev/null 2>&1
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps.sh : dpkg-query introuvable ; ce script vise Debian 12." >&2
+    echo "Paquets nécessaires : $(echo $pkgs)" >&2
+    exit 1
+fi
+
+missing=""
+for p in $pkgs; do
+    installed "$p" || missing="$missing $p"
+done
+missing=${missing# }
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        SUDO=""
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        SUDO="sudo"
+    elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
+        SUDO="sudo" # interactive: sudo will ask for the password
+    else
+        echo "deps.sh : paquets manquants : $missing" >&2
+        echo "Installez-les en tant que root :" >&2
+        echo "  apt-get update && apt-get install -y $missing" >&2
+        exit 1
+    fi
+    echo "deps.sh : installation de : $missing"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! $SUDO apt-get update || ! $SUDO apt-get install -y $missing; then
+        echo "deps.sh : échec de l'installation. Commande à lancer :" >&2
+        echo "  apt-get update && apt-get install -y $missing" >&2
+        exit 1
+    fi
+else
+    echo "deps.sh : paquets Debian : tout est installé."
+fi
+
+# Browser tests: playwright-core drives Debian's chromium, so never let
+# npm download a browser.
+if [ "$with_test" = 1 ] && [ -f tests/e2e/package.json ]; then
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    if [ -f tests/e2e/package-lock.json ]; then
+        if [ -d tests/e2e/node_modules ] &&
+            [ tests/e2e/node_modules/.package-lock.json -nt \
+                tests/e2e/package-lock.json ]; then
+            echo "deps.sh : modules npm de tests/e2e à jour."
+        else
+            (cd tests/e2e && npm ci --no-audit --no-fund)
+        fi
+    else
+        (cd tests/e2e && npm install --no-audit --no-fund)
+    fi
+fi
