@@ -45,6 +45,9 @@ struct store_val STORE_T(const char *s);
 #define STORE_TN(p_, n_) \
     ((struct store_val){.type = STORE_TEXT, .s = (p_), .n = (n_)})
 #define STORE_NUL ((struct store_val){.type = STORE_NULL})
+/* Blob of n bytes at p (added by store). */
+#define STORE_B(p_, n_) \
+    ((struct store_val){.type = STORE_BLOB, .s = (p_), .n = (n_)})
 
 /* A materialised result, allocated in the query's arena. */
 struct store_rows {
@@ -103,6 +106,14 @@ int store_exec(struct store_conn *c, const char *sql,
                const struct store_val *params, size_t n, struct gu_err *err);
 
 /*
+ * Like store_exec, and *changes (may be NULL) gets the number of rows an
+ * INSERT/UPDATE/DELETE changed (0 for reads), without needing an arena.
+ */
+int store_exec_changes(struct store_conn *c, const char *sql,
+                       const struct store_val *params, size_t n,
+                       int64_t *changes, struct gu_err *err);
+
+/*
  * Transactions. store_begin() starts a write transaction (SQLite: BEGIN
  * IMMEDIATE, so writers serialise up front instead of failing late).
  * Not nestable.
@@ -110,6 +121,8 @@ int store_exec(struct store_conn *c, const char *sql,
 int store_begin(struct store_conn *c, struct gu_err *err);
 int store_commit(struct store_conn *c, struct gu_err *err);
 void store_rollback(struct store_conn *c);
+/* True between store_begin() and its commit/rollback. */
+bool store_in_tx(const struct store_conn *c);
 
 /* Counter of backend errors since start (for /metrics). */
 uint64_t store_error_count(const struct store *s);
@@ -344,6 +357,13 @@ int store_token_revoke(struct store_conn *c, const char *insee, int64_t id,
  */
 int store_rate_hit(struct store_conn *c, const char *key, int limit,
                    int window_s, int *retry_after_s, struct gu_err *err);
+/*
+ * Delete counters whose window started more than `older_than_s` seconds
+ * ago (run it from the purge job with the longest window in use).
+ * Returns the count or a negative code.
+ */
+int store_rate_purge(struct store_conn *c, int older_than_s,
+                     struct gu_err *err);
 
 /* ------------------------------------------------------------------ */
 /* Audit log (append-only: the schema refuses UPDATE and DELETE)      */
