@@ -44,24 +44,27 @@ has_control(const char *s, bool allow_newline)
 
 /* A text field: valid UTF-8, no control characters, within max chars. */
 static int
-check_text(const char *s, const char *field, const char *label,
-           bool required, size_t max, bool multiline, struct gu_err *err)
+check_text(const char *s, const char *field, const char *label, bool required,
+           size_t max, bool multiline, struct gu_err *err)
 {
     char msg[160];
 
     if (!gu_utf8_valid(s, strlen(s)) || has_control(s, multiline)) {
-        snprintf(msg, sizeof(msg), "%s contient des caractères non "
-                 "autorisés.", label);
-        return gu_err_set(err, GU_EINVAL, field, msg, "bad chars in %s",
-                          field);
+        snprintf(msg, sizeof(msg),
+                 "%s contient des caractères non "
+                 "autorisés.",
+                 label);
+        return gu_err_set(err, GU_EINVAL, field, msg, "bad chars in %s", field);
     }
     if (required && gu_str_trim(gu_str_c(s)).n == 0) {
         snprintf(msg, sizeof(msg), "%s est obligatoire.", label);
         return gu_err_set(err, GU_EINVAL, field, msg, "empty %s", field);
     }
     if (utf8_chars(s) > max) {
-        snprintf(msg, sizeof(msg), "%s ne doit pas dépasser %zu "
-                 "caractères.", label, max);
+        snprintf(msg, sizeof(msg),
+                 "%s ne doit pas dépasser %zu "
+                 "caractères.",
+                 label, max);
         return gu_err_set(err, GU_EINVAL, field, msg, "%s too long", field);
     }
     return 0;
@@ -108,9 +111,8 @@ static int
 audit(const struct admin_ctx *x, const char *action, const char *target,
       const char *detail, struct gu_err *err)
 {
-    return store_audit_add(x->conn, x->insee, x->actor ? x->actor : "",
-                           action, target ? target : "",
-                           detail ? detail : "",
+    return store_audit_add(x->conn, x->insee, x->actor ? x->actor : "", action,
+                           target ? target : "", detail ? detail : "",
                            x->request_id ? x->request_id : "", err);
 }
 
@@ -139,8 +141,8 @@ admin_agent_list(const struct admin_ctx *x, struct admin_agent **out,
 }
 
 int
-admin_agent_get(const struct admin_ctx *x, int64_t id,
-                struct admin_agent *out, struct gu_err *err)
+admin_agent_get(const struct admin_ctx *x, int64_t id, struct admin_agent *out,
+                struct gu_err *err)
 {
     enum store_role role = store_agent_role(x->conn, id, x->insee);
     int rc;
@@ -158,9 +160,9 @@ admin_agent_get(const struct admin_ctx *x, int64_t id,
 
 int
 admin_agent_create(const struct admin_ctx *x, const char *login,
-                   const char *name, const char *email,
-                   enum store_role role, char *pw_out, size_t cap,
-                   int64_t *id_out, struct gu_err *err)
+                   const char *name, const char *email, enum store_role role,
+                   char *pw_out, size_t cap, int64_t *id_out,
+                   struct gu_err *err)
 {
     int64_t id = 0;
     char detail[64];
@@ -173,8 +175,8 @@ admin_agent_create(const struct admin_ctx *x, const char *login,
                           "Identifiant invalide : 2 à 64 caractères parmi "
                           "minuscules, chiffres, point, tiret et tiret bas.",
                           "bad login");
-    rc = check_text(name ? name : "", "name", "Le nom", true,
-                    NAME_MAX_CHARS, false, err);
+    rc = check_text(name ? name : "", "name", "Le nom", true, NAME_MAX_CHARS,
+                    false, err);
     if (rc < 0)
         return rc;
     rc = check_email(email, err);
@@ -190,8 +192,8 @@ admin_agent_create(const struct admin_ctx *x, const char *login,
     rc = store_begin(x->conn, err);
     if (rc < 0)
         return rc;
-    rc = store_agent_create(x->conn, login, name, email, pw_out, true,
-                            x->insee, role, &id, err);
+    rc = store_agent_create(x->conn, login, name, email, pw_out, true, x->insee,
+                            role, &id, err);
     if (rc == GU_ECONFLICT) {
         gu_err_set(err, GU_ECONFLICT, "login",
                    "Cet identifiant est déjà utilisé.", "login taken");
@@ -260,8 +262,8 @@ admin_agent_update(const struct admin_ctx *x, int64_t id,
     if (rc < 0)
         return rc;
     if (ch->name) {
-        rc = check_text(ch->name, "name", "Le nom", true, NAME_MAX_CHARS,
-                        false, err);
+        rc = check_text(ch->name, "name", "Le nom", true, NAME_MAX_CHARS, false,
+                        err);
         if (rc < 0)
             return rc;
     }
@@ -299,8 +301,7 @@ admin_agent_update(const struct admin_ctx *x, int64_t id,
     if (ch->name || ch->email) {
         rc = store_agent_update(x->conn, id,
                                 ch->name ? ch->name : cur.agent.name,
-                                ch->email ? ch->email : cur.agent.email,
-                                err);
+                                ch->email ? ch->email : cur.agent.email, err);
         if (rc < 0)
             goto out;
         /* Which fields, not their values: no personal data in audit. */
@@ -340,8 +341,8 @@ out:
 }
 
 int
-admin_agent_reset_password(const struct admin_ctx *x, int64_t id,
-                           char *pw_out, size_t cap, struct gu_err *err)
+admin_agent_reset_password(const struct admin_ctx *x, int64_t id, char *pw_out,
+                           size_t cap, struct gu_err *err)
 {
     struct admin_agent cur;
     int rc;
@@ -471,8 +472,8 @@ bad:
 }
 
 int
-admin_commune_update(const struct admin_ctx *x,
-                     const struct store_commune *m, struct gu_err *err)
+admin_commune_update(const struct admin_ctx *x, const struct store_commune *m,
+                     struct gu_err *err)
 {
     struct store_commune cur;
     int rc;
@@ -488,15 +489,15 @@ admin_commune_update(const struct admin_ctx *x,
         cur.name = m->name;
     }
     if (m->hours) {
-        rc = check_text(m->hours, "hours", "Les horaires", false, 2000,
-                        true, err);
+        rc = check_text(m->hours, "hours", "Les horaires", false, 2000, true,
+                        err);
         if (rc < 0)
             return rc;
         cur.hours = m->hours;
     }
     if (m->address) {
-        rc = check_text(m->address, "address", "L’adresse", false, 300,
-                        true, err);
+        rc = check_text(m->address, "address", "L’adresse", false, 300, true,
+                        err);
         if (rc < 0)
             return rc;
         cur.address = m->address;
@@ -550,8 +551,8 @@ admin_token_create(const struct admin_ctx *x, const char *name,
     rc = store_begin(x->conn, err);
     if (rc < 0)
         return rc;
-    rc = store_token_create(x->conn, x->insee, role, name, secret_out, cap,
-                            &id, err);
+    rc = store_token_create(x->conn, x->insee, role, name, secret_out, cap, &id,
+                            err);
     if (rc < 0)
         goto out;
     snprintf(detail, sizeof(detail), "id=%lld role=%s", (long long)id,
@@ -572,8 +573,7 @@ out:
 }
 
 int
-admin_token_revoke(const struct admin_ctx *x, int64_t id,
-                   struct gu_err *err)
+admin_token_revoke(const struct admin_ctx *x, int64_t id, struct gu_err *err)
 {
     char target[32];
     int rc;

@@ -81,8 +81,7 @@ struct admin_agent_change {
  * user.update, user.role, user.disable, user.enable.
  */
 int admin_agent_update(const struct admin_ctx *x, int64_t id,
-                       const struct admin_agent_change *ch,
-                       struct gu_err *err);
+                       const struct admin_agent_change *ch, struct gu_err *err);
 
 /*
  * Give agent `id` of ctx->insee a new one-time password (pw_out, >=

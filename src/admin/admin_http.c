@@ -61,12 +61,11 @@ agent_json(const struct admin_agent *a)
 
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "id",
                      (json_int_t)g->id, "login", g->login, "name",
-                     g->name ? g->name : "", "email",
-                     g->email ? g->email : "", "role",
-                     store_role_name(a->role), "disabled", g->disabled,
+                     g->name ? g->name : "", "email", g->email ? g->email : "",
+                     "role", store_role_name(a->role), "disabled", g->disabled,
                      "must_change_password", g->must_change_password,
-                     "created_at", time_json(g->created_at),
-                     "last_login_at", time_json(g->last_login_at));
+                     "created_at", time_json(g->created_at), "last_login_at",
+                     time_json(g->last_login_at));
 }
 
 /* Read "role" (required or not) into *out. */
@@ -192,8 +191,8 @@ get_me(struct http_req *req, struct http_resp *resp)
                   me.name ? me.name : "", "email", me.email ? me.email : "",
                   "must_change_password", me.must_change_password, "role",
                   store_role_name(req->who.role), "commune", "insee",
-                  req->who.insee, "name", com.name ? com.name : "",
-                  "communes", list);
+                  req->who.insee, "name", com.name ? com.name : "", "communes",
+                  list);
     if (!j)
         return GU_ENOMEM;
     return http_json(resp, 200, j);
@@ -310,17 +309,16 @@ post_agents(struct http_req *req, struct http_resp *resp)
         return rc;
     if ((rc = gu_json_str(body, "login", true, 64, &login, &req->err)) < 0 ||
         (rc = gu_json_str(body, "name", true, 400, &name, &req->err)) < 0 ||
-        (rc = gu_json_str(body, "email", false, 254, &email, &req->err)) <
-            0 ||
+        (rc = gu_json_str(body, "email", false, 254, &email, &req->err)) < 0 ||
         (rc = read_role(body, false, &has_role, &role, &req->err)) < 0)
         return rc;
     ctx_init(&x, req);
-    rc = admin_agent_create(&x, login, name, email, role, pw, sizeof(pw),
-                            &id, &req->err);
+    rc = admin_agent_create(&x, login, name, email, role, pw, sizeof(pw), &id,
+                            &req->err);
     if (rc < 0)
         return rc;
-    j = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "login",
-                  login, "role", store_role_name(role), "password", pw);
+    j = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "login", login,
+                  "role", store_role_name(role), "password", pw);
     memset(pw, 0, sizeof(pw));
     if (!j)
         return GU_ENOMEM;
@@ -345,12 +343,10 @@ patch_agent(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     memset(&ch, 0, sizeof(ch));
-    if ((rc = gu_json_str(body, "name", false, 400, &ch.name, &req->err)) <
+    if ((rc = gu_json_str(body, "name", false, 400, &ch.name, &req->err)) < 0 ||
+        (rc = gu_json_str(body, "email", false, 254, &ch.email, &req->err)) <
             0 ||
-        (rc = gu_json_str(body, "email", false, 254, &ch.email,
-                          &req->err)) < 0 ||
-        (rc = read_role(body, false, &ch.set_role, &ch.role, &req->err)) <
-            0)
+        (rc = read_role(body, false, &ch.set_role, &ch.role, &req->err)) < 0)
         return rc;
     if (json_object_get(body, "disabled") &&
         !json_is_null(json_object_get(body, "disabled"))) {
@@ -412,15 +408,15 @@ commune_reply(struct http_req *req, struct http_resp *resp)
     json_t *j;
     int rc;
 
-    rc = store_commune_get(req->conn, req->arena, req->who.insee, &m,
-                           &req->err);
+    rc =
+        store_commune_get(req->conn, req->arena, req->who.insee, &m, &req->err);
     if (rc < 0)
         return rc;
     j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "insee", m.insee,
                   "name", m.name ? m.name : "", "zone", m.zone ? m.zone : "",
                   "hours", m.hours ? m.hours : "", "address",
-                  m.address ? m.address : "", "phone",
-                  m.phone ? m.phone : "", "email", m.email ? m.email : "");
+                  m.address ? m.address : "", "phone", m.phone ? m.phone : "",
+                  "email", m.email ? m.email : "");
     if (!j)
         return GU_ENOMEM;
     return http_json(resp, 200, j);
@@ -450,18 +446,14 @@ put_commune(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     memset(&m, 0, sizeof(m));
-    if ((rc = gu_json_str(body, "name", false, 600, &m.name, &req->err)) <
+    if ((rc = gu_json_str(body, "name", false, 600, &m.name, &req->err)) < 0 ||
+        (rc = gu_json_str(body, "zone", false, 16, &m.zone, &req->err)) < 0 ||
+        (rc = gu_json_str(body, "hours", false, 8000, &m.hours, &req->err)) <
             0 ||
-        (rc = gu_json_str(body, "zone", false, 16, &m.zone, &req->err)) <
-            0 ||
-        (rc = gu_json_str(body, "hours", false, 8000, &m.hours,
-                          &req->err)) < 0 ||
         (rc = gu_json_str(body, "address", false, 1200, &m.address,
                           &req->err)) < 0 ||
-        (rc = gu_json_str(body, "phone", false, 40, &m.phone, &req->err)) <
-            0 ||
-        (rc = gu_json_str(body, "email", false, 254, &m.email, &req->err)) <
-            0)
+        (rc = gu_json_str(body, "phone", false, 40, &m.phone, &req->err)) < 0 ||
+        (rc = gu_json_str(body, "email", false, 254, &m.email, &req->err)) < 0)
         return rc;
     ctx_init(&x, req);
     rc = admin_commune_update(&x, &m, &req->err);
@@ -626,15 +618,14 @@ get_audit(struct http_req *req, struct http_resp *resp)
         return rc;
     arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        json_t *o = json_pack(
-            "{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-            (json_int_t)e[i].id, "at", time_json(e[i].at), "insee",
-            e[i].insee ? e[i].insee : "", "actor",
-            e[i].actor ? e[i].actor : "", "action",
-            e[i].action ? e[i].action : "", "target",
-            e[i].target ? e[i].target : "", "detail",
-            e[i].detail ? e[i].detail : "", "request_id",
-            e[i].request_id ? e[i].request_id : "");
+        json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+                              (json_int_t)e[i].id, "at", time_json(e[i].at),
+                              "insee", e[i].insee ? e[i].insee : "", "actor",
+                              e[i].actor ? e[i].actor : "", "action",
+                              e[i].action ? e[i].action : "", "target",
+                              e[i].target ? e[i].target : "", "detail",
+                              e[i].detail ? e[i].detail : "", "request_id",
+                              e[i].request_id ? e[i].request_id : "");
 
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
@@ -686,9 +677,8 @@ get_audit_csv(struct http_req *req, struct http_resp *resp)
         goto out;
     gu_time_iso(gu_now(), day, sizeof(day));
     day[10] = '\0';
-    snprintf(disp, sizeof(disp),
-             "attachment; filename=\"journal-%s-%s.csv\"", req->who.insee,
-             day);
+    snprintf(disp, sizeof(disp), "attachment; filename=\"journal-%s-%s.csv\"",
+             req->who.insee, day);
     rc = http_add_header(resp, "Content-Disposition", disp);
     if (rc == 0)
         rc = http_send(resp, 200, "text/csv; charset=utf-8", b.p, b.n);
@@ -699,14 +689,14 @@ out:
 
 /* ----- table ----- */
 
-#define AGENT_SCHEMA                                                       \
-    "{\"type\":\"object\",\"properties\":{"                                \
-    "\"id\":{\"type\":\"integer\"},\"login\":{\"type\":\"string\"},"       \
-    "\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},"      \
-    "\"role\":{\"enum\":[\"lecteur\",\"agent\",\"admin\"]},"               \
-    "\"disabled\":{\"type\":\"boolean\"},"                                 \
-    "\"must_change_password\":{\"type\":\"boolean\"},"                     \
-    "\"created_at\":{\"type\":[\"string\",\"null\"]},"                     \
+#define AGENT_SCHEMA                                                           \
+    "{\"type\":\"object\",\"properties\":{"                                    \
+    "\"id\":{\"type\":\"integer\"},\"login\":{\"type\":\"string\"},"           \
+    "\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},"          \
+    "\"role\":{\"enum\":[\"lecteur\",\"agent\",\"admin\"]},"                   \
+    "\"disabled\":{\"type\":\"boolean\"},"                                     \
+    "\"must_change_password\":{\"type\":\"boolean\"},"                         \
+    "\"created_at\":{\"type\":[\"string\",\"null\"]},"                         \
     "\"last_login_at\":{\"type\":[\"string\",\"null\"]}}}"
 
 #define ROLE_ENUM "{\"enum\":[\"lecteur\",\"agent\",\"admin\"]}"
@@ -726,8 +716,7 @@ static const struct http_route routes[] = {
 
     /* The caller. */
     {"GET", "/api/v1/me", HTTP_SESSION, get_me, "admin",
-     "Profil de l’agent connecté, commune active et communes accessibles",
-     NULL,
+     "Profil de l’agent connecté, commune active et communes accessibles", NULL,
      "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
      "\"login\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
      "\"email\":{\"type\":\"string\"},"
@@ -775,8 +764,7 @@ static const struct http_route routes[] = {
      AGENT_SCHEMA},
     {"POST", "/api/v1/agents/{id}/password", HTTP_ADMIN, post_agent_password,
      "admin",
-     "Réinitialiser le mot de passe d’un agent (usage unique, à changer)",
-     NULL,
+     "Réinitialiser le mot de passe d’un agent (usage unique, à changer)", NULL,
      "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
      "\"login\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"}}}"},
 
@@ -836,5 +824,4 @@ static const struct http_route routes[] = {
      NULL},
 };
 
-const struct http_routes admin_routes = {"admin", routes,
-                                         GU_ARRAY_LEN(routes)};
+const struct http_routes admin_routes = {"admin", routes, GU_ARRAY_LEN(routes)};

@@ -8,9 +8,9 @@
 #include <string.h>
 
 int
-portal_commune_load(struct store_conn *c, struct gu_arena *a,
-                    const char *insee, const char *default_insee,
-                    struct store_commune *out, struct gu_err *err)
+portal_commune_load(struct store_conn *c, struct gu_arena *a, const char *insee,
+                    const char *default_insee, struct store_commune *out,
+                    struct gu_err *err)
 {
     struct store_commune *list = NULL;
     size_t count = 0;
@@ -31,8 +31,7 @@ portal_commune_load(struct store_conn *c, struct gu_arena *a,
             snprintf(msg, sizeof(msg), "Commune inconnue : %s.", insee);
         else
             snprintf(msg, sizeof(msg), "Commune inconnue.");
-        return gu_err_set(err, GU_ENOTFOUND, "insee", msg,
-                          "unknown commune");
+        return gu_err_set(err, GU_ENOTFOUND, "insee", msg, "unknown commune");
     }
     rc = store_commune_list(c, a, &list, &count, err);
     if (rc < 0)
@@ -148,9 +147,8 @@ nz(const char *s)
 json_t *
 portal_commune_json(const struct store_commune *m)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                     "insee", m->insee, "name", nz(m->name), "zone",
-                     nz(m->zone), "hours", nz(m->hours), "address",
-                     nz(m->address), "phone", nz(m->phone), "email",
-                     nz(m->email));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "insee", m->insee,
+                     "name", nz(m->name), "zone", nz(m->zone), "hours",
+                     nz(m->hours), "address", nz(m->address), "phone",
+                     nz(m->phone), "email", nz(m->email));
 }

@@ -40,8 +40,7 @@ error_page(struct http_req *req, struct http_resp *resp, int code)
     if (code == GU_ENOTFOUND) {
         status = 404;
         title = "Page introuvable";
-        detail = req->err.user[0] ? req->err.user
-                                  : "Cette page n’existe pas.";
+        detail = req->err.user[0] ? req->err.user : "Cette page n’existe pas.";
     } else {
         status = 500;
         title = "Service momentanément indisponible";
@@ -50,8 +49,8 @@ error_page(struct http_req *req, struct http_resp *resp, int code)
         gu_log_error("portal.error", "code=%s", gu_status_name(code));
     }
     snprintf(num, sizeof(num), "%d", status);
-    vars = json_pack("{s:s, s:s, s:s}", "status", num, "title", title,
-                     "detail", detail);
+    vars = json_pack("{s:s, s:s, s:s}", "status", num, "title", title, "detail",
+                     detail);
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -94,10 +93,13 @@ get_commune_home(struct http_req *req, struct http_resp *resp)
     return home(req, resp, http_param(req, "insee"));
 }
 
-/* Placeholder page of a service that a later domain will bring. */
+/*
+ * A page of the commune chosen by ?c=<insee> (default commune otherwise):
+ * a placeholder of a service still to come, or a static page.
+ */
 static int
-soon(struct http_req *req, struct http_resp *resp, const char *title,
-     const char *text)
+commune_page(struct http_req *req, struct http_resp *resp, const char *tpl,
+             const char *title, const char *text)
 {
     struct store_commune m;
     const char *insee = http_query(req, "c");
@@ -113,25 +115,41 @@ soon(struct http_req *req, struct http_resp *resp, const char *title,
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
-    return http_template(req, resp, 200, "bientot.html", vars);
+    return http_template(req, resp, 200, tpl, vars);
 }
 
 static int
 get_rdv(struct http_req *req, struct http_resp *resp)
 {
-    return soon(req, resp, "Prendre rendez-vous",
-                "La prise de rendez-vous en ligne sera bientôt disponible. "
-                "En attendant, contactez la mairie par téléphone ou "
-                "présentez-vous à l’accueil.");
+    return commune_page(
+        req, resp, "bientot.html", "Prendre rendez-vous",
+        "La prise de rendez-vous en ligne sera bientôt disponible. "
+        "En attendant, contactez la mairie par téléphone ou "
+        "présentez-vous à l’accueil.");
 }
 
 static int
 get_demande(struct http_req *req, struct http_resp *resp)
 {
-    return soon(req, resp, "Faire une demande ou un signalement",
-                "Le dépôt de demandes et de signalements en ligne sera "
-                "bientôt disponible. En attendant, contactez la mairie "
-                "par courriel ou par téléphone.");
+    return commune_page(req, resp, "bientot.html",
+                        "Faire une demande ou un signalement",
+                        "Le dépôt de demandes et de signalements en ligne sera "
+                        "bientôt disponible. En attendant, contactez la mairie "
+                        "par courriel ou par téléphone.");
+}
+
+static int
+get_accessibility(struct http_req *req, struct http_resp *resp)
+{
+    return commune_page(req, resp, "accessibilite.html",
+                        "Déclaration d’accessibilité", "");
+}
+
+static int
+get_legal(struct http_req *req, struct http_resp *resp)
+{
+    return commune_page(req, resp, "mentions-legales.html", "Mentions légales",
+                        "");
 }
 
 static int
@@ -142,8 +160,8 @@ get_commune_json(struct http_req *req, struct http_resp *resp)
     json_t *j;
     int rc;
 
-    rc = portal_commune_load(req->conn, req->arena, insee ? insee : "",
-                             NULL, &m, &req->err);
+    rc = portal_commune_load(req->conn, req->arena, insee ? insee : "", NULL,
+                             &m, &req->err);
     if (rc < 0)
         return rc;
     j = portal_commune_json(&m);
@@ -152,12 +170,12 @@ get_commune_json(struct http_req *req, struct http_resp *resp)
     return http_json(resp, 200, j);
 }
 
-#define COMMUNE_SCHEMA                                                     \
-    "{\"type\":\"object\",\"properties\":{"                                \
-    "\"insee\":{\"type\":\"string\",\"pattern\":\"^[0-9][0-9AB][0-9]{3}$\"}," \
-    "\"name\":{\"type\":\"string\"},\"zone\":{\"type\":\"string\"},"       \
-    "\"hours\":{\"type\":\"string\"},\"address\":{\"type\":\"string\"},"   \
-    "\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"    \
+#define COMMUNE_SCHEMA                                                         \
+    "{\"type\":\"object\",\"properties\":{"                                    \
+    "\"insee\":{\"type\":\"string\",\"pattern\":\"^[0-9][0-9AB][0-9]{3}$\"},"  \
+    "\"name\":{\"type\":\"string\"},\"zone\":{\"type\":\"string\"},"           \
+    "\"hours\":{\"type\":\"string\"},\"address\":{\"type\":\"string\"},"       \
+    "\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"        \
     "\"required\":[\"insee\",\"name\"]}"
 
 static const struct http_route routes[] = {
@@ -169,10 +187,13 @@ static const struct http_route routes[] = {
      "Prise de rendez-vous (bientôt disponible)", NULL, NULL},
     {"GET", "/demande", HTTP_PUBLIC, get_demande, "portail",
      "Demandes et signalements (bientôt disponible)", NULL, NULL},
+    {"GET", "/accessibilite", HTTP_PUBLIC, get_accessibility, "portail",
+     "Déclaration d’accessibilité", NULL, NULL},
+    {"GET", "/mentions-legales", HTTP_PUBLIC, get_legal, "portail",
+     "Mentions légales et données personnelles", NULL, NULL},
     {"GET", "/api/v1/communes/{insee}", HTTP_PUBLIC, get_commune_json,
-     "portail", "Informations publiques d’une commune", NULL,
-     COMMUNE_SCHEMA},
+     "portail", "Informations publiques d’une commune", NULL, COMMUNE_SCHEMA},
 };
 
-const struct http_routes portal_routes = {
-    "portal", routes, GU_ARRAY_LEN(routes)};
+const struct http_routes portal_routes = {"portal", routes,
+                                          GU_ARRAY_LEN(routes)};
