@@ -30,7 +30,7 @@ enum http_access {
 
 /*
  * One row of a route table. Patterns are literal segments and `{name}`
- * captures ("/api/v1/users/{id}"); a trailing "/*" matches any rest
+ * captures ("/api/v1/users/{id}"); a final "*" segment matches any rest
  * (captured as "*"). Routes under /api/ are documented in the OpenAPI
  * document from `summary`, `tag`, `body` and `response` (JSON Schema
  * fragments as JSON text, may be NULL).
@@ -122,7 +122,12 @@ int http_json(struct http_resp *resp, int status, json_t *j);
 /* Body bytes copied into the response with a content type. */
 int http_send(struct http_resp *resp, int status, const char *ctype,
               const char *body, size_t n);
-/* A problem+json with a French title and detail, returns `code`. */
+/*
+ * A problem+json with a French title (NULL = the standard one for the
+ * status) and detail. Returns the GU_E* code matching `status` (e.g.
+ * GU_ENOTFOUND for 404) so a handler can `return http_problem(...)`, or
+ * GU_ENOMEM.
+ */
 int http_problem(struct http_resp *resp, int status, const char *title,
                  const char *detail);
 /* 303 See Other to `location`. */
@@ -144,7 +149,9 @@ int http_set_cookie(struct http_req *req, struct http_resp *resp,
 /*
  * Render an embedded HTML template (web/pages/<name>) replacing
  * {{key}} with HTML-escaped values from `vars` (a JSON object of strings)
- * and {{{key}}} with raw values. Unknown keys render empty.
+ * and {{{key}}} with raw values. Unknown keys render empty. Does NOT take
+ * ownership of `vars` (attach it to the arena with gu_json_arena()).
+ * A template that is not embedded gives GU_EINTERNAL.
  */
 int http_template(struct http_req *req, struct http_resp *resp, int status,
                   const char *name, json_t *vars);
