@@ -460,7 +460,7 @@ section_name(const char *line, const char *end, size_t *len)
     p += 4;
     *len = 0;
     while (p + *len < end && p[*len] != ' ' && p[*len] != '\t' &&
-           p[*len] != '\r')
+           p[*len] != '\r' && p[*len] != '\n')
         (*len)++;
     return p;
 }
@@ -529,7 +529,7 @@ rewrite(const struct store_ops *ops, const char *sql, struct gu_buf *b,
         }
         p = end;
     }
-    if (b->oom || !b->p)
+    if (b->oom)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "store: out of memory");
     return 0;
 }
@@ -609,7 +609,7 @@ apply_one(struct store_conn *c, const struct store_migration *m, bool *ran,
     /* Checked again under the write lock: another node may have won. */
     rc = migration_applied(c, a, m, &done, err);
     if (rc == 0 && !done)
-        rc = c->s->ops->exec_script(c->bc, b.p, err);
+        rc = c->s->ops->exec_script(c->bc, b.p ? b.p : "", err);
     if (rc == 0 && !done) {
         struct store_val p[3] = {STORE_T(m->module), STORE_I(m->version),
                                  STORE_I(gu_now())};
