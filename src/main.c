@@ -329,16 +329,31 @@ width(const char *s)
     return n;
 }
 
-/* Print s then pad with spaces to `w` columns (at least one space). */
+/*
+ * Print s in a column of `w` code points followed by a space; a longer s
+ * is cut and ends with "…" so the columns stay aligned.
+ */
 static void
 col(const char *s, size_t w)
 {
-    size_t n = width(s ? s : "");
+    size_t n = 0;
 
-    fputs(s ? s : "", stdout);
-    do {
+    if (!s)
+        s = "";
+    if (width(s) < w) {
+        fputs(s, stdout);
+        n = width(s);
+    } else {
+        for (; *s && n < w - 2; s++) {
+            putchar(*s);
+            if (((unsigned char)s[1] & 0xC0) != 0x80)
+                n++;
+        }
+        fputs("…", stdout);
+        n++;
+    }
+    for (; n < w; n++)
         putchar(' ');
-    } while (++n < w);
 }
 
 /* mkdir -p with `mode` for every missing component. */
@@ -632,10 +647,12 @@ load_config(struct ctx *ctx, struct gu_config **out, struct gu_err *err)
     int rc;
 
     rc = gu_config_load(ctx->config_path, NULL, ctx->sets, out, err);
+    if (rc == GU_ENOMEM)
+        return rc;
     if (rc < 0) {
         if (rc != GU_ECONFIG && err->user[0] == '\0')
             snprintf(err->user, sizeof(err->user), "Configuration illisible"
-                     " : %s", err->msg);
+                     " : %.200s", err->msg);
         err->code = GU_ECONFIG;
         return GU_ECONFIG;
     }
@@ -1416,7 +1433,7 @@ cmd_config(struct ctx *ctx, struct gu_err *err)
     size_t n, w = 8;
     const struct gu_setting *s = gu_settings(&n);
     const char *file = gu_config_file(ctx->cfg);
-    char buf[32];
+    char buf[96];
 
     (void)err;
     printf("Fichier de configuration : %s\n\n",
@@ -1433,8 +1450,13 @@ cmd_config(struct ctx *ctx, struct gu_err *err)
 
         switch (s[i].type) {
         case GU_SET_INT:
-        case GU_SET_SIZE:
             snprintf(buf, sizeof(buf), "%ld",
+                     gu_config_int(ctx->cfg, s[i].key));
+            v = buf;
+            break;
+        case GU_SET_SIZE:
+            snprintf(buf, sizeof(buf), "%s (%ld octets)",
+                     gu_config_str(ctx->cfg, s[i].key),
                      gu_config_int(ctx->cfg, s[i].key));
             v = buf;
             break;
@@ -1449,6 +1471,9 @@ cmd_config(struct ctx *ctx, struct gu_err *err)
         col(v && *v ? v : "\"\"", 34);
         puts(gu_origin_name(gu_config_origin(ctx->cfg, s[i].key)));
     }
+    printf("\nBase de données effective : %s\n",
+           shown_value(ctx, &(struct gu_setting){.key = "store.url"},
+                       store_url(ctx)));
     return 0;
 }
 
