@@ -118,6 +118,24 @@ shell(struct http_req *req, struct http_resp *resp, const char *tpl,
     return http_template(req, resp, 200, tpl, vars);
 }
 
+/*
+ * The login page. The form posts to /agent/connexion (web/ handles it and
+ * re-renders the same template with "erreur" and "login" on failure).
+ */
+static int
+page_login(struct http_req *req, struct http_resp *resp)
+{
+    json_t *vars;
+
+    if (req->who.authenticated && !req->who.is_token)
+        return http_redirect(resp, "/agent");
+    vars = json_pack("{s:s, s:s}", "erreur", "", "login", "");
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    return http_template(req, resp, 200, "connexion.html", vars);
+}
+
 static int
 page_dashboard(struct http_req *req, struct http_resp *resp)
 {
@@ -149,84 +167,6 @@ page_password(struct http_req *req, struct http_resp *resp)
 }
 
 /* ----- the caller ----- */
-
-static int
-get_me(struct http_req *req, struct http_resp *resp)
-{
-    struct store_agent me;
-    struct store_membership *ms = NULL;
-    struct store_commune com;
-    size_t n = 0;
-    json_t *j, *list;
-    int rc;
-
-    if (req->who.is_token || req->who.agent_id <= 0)
-        return gu_err_set(&req->err, GU_EPERM, NULL,
-                          "Réservé aux sessions d’agents.", "token on /me");
-    rc = store_agent_get(req->conn, req->arena, req->who.agent_id, &me,
-                         &req->err);
-    if (rc < 0)
-        return rc;
-    rc = store_agent_memberships(req->conn, req->arena, me.id, &ms, &n,
-                                 &req->err);
-    if (rc < 0)
-        return rc;
-    memset(&com, 0, sizeof(com));
-    com.name = "";
-    if (req->who.insee[0]) {
-        rc = store_commune_get(req->conn, req->arena, req->who.insee, &com,
-                               &req->err);
-        if (rc < 0)
-            return rc;
-    }
-    list = json_array();
-    for (size_t i = 0; list && i < n; i++) {
-        json_array_append_new(
-            list, json_pack("{s:s, s:s, s:s}", "insee", ms[i].insee, "name",
-                            ms[i].commune_name ? ms[i].commune_name : "",
-                            "role", store_role_name(ms[i].role)));
-    }
-    j = json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:o}", "id",
-                  (json_int_t)me.id, "login", me.login, "name",
-                  me.name ? me.name : "", "email", me.email ? me.email : "",
-                  "must_change_password", me.must_change_password, "role",
-                  store_role_name(req->who.role), "commune", "insee",
-                  req->who.insee, "name", com.name ? com.name : "", "communes",
-                  list);
-    if (!j)
-        return GU_ENOMEM;
-    return http_json(resp, 200, j);
-}
-
-static int
-put_session_commune(struct http_req *req, struct http_resp *resp)
-{
-    const char *insee = NULL;
-    json_t *body;
-    int rc;
-
-    if (req->who.is_token || !req->who.session_token)
-        return gu_err_set(&req->err, GU_EPERM, NULL,
-                          "Réservé aux sessions d’agents.", "token");
-    rc = http_body_json(req, &body);
-    if (rc < 0)
-        return rc;
-    rc = gu_json_str(body, "insee", true, 5, &insee, &req->err);
-    if (rc < 0)
-        return rc;
-    if (!store_insee_valid(insee) ||
-        store_agent_role(req->conn, req->who.agent_id, insee) ==
-            STORE_ROLE_NONE)
-        return gu_err_set(&req->err, GU_EPERM, "insee",
-                          "Vous n’avez pas accès à cette commune.",
-                          "no role in %s", insee);
-    rc = store_session_set_commune(req->conn, req->who.session_token, insee,
-                                   &req->err);
-    if (rc < 0)
-        return rc;
-    http_audit(req, "session.commune", insee, "%s", "");
-    return http_no_content(resp);
-}
 
 static int
 put_password(struct http_req *req, struct http_resp *resp)
@@ -703,6 +643,8 @@ out:
 
 static const struct http_route routes[] = {
     /* Page shells (HTML; data comes from the API below). */
+    {"GET", "/agent/connexion", HTTP_PUBLIC, page_login, "agent",
+     "Page de connexion de l’espace agents", NULL, NULL},
     {"GET", "/agent", HTTP_SESSION, page_dashboard, "agent",
      "Tableau de bord de l’espace agents", NULL, NULL},
     {"GET", "/agent/utilisateurs", HTTP_ADMIN, page_users, "agent",
@@ -715,23 +657,6 @@ static const struct http_route routes[] = {
      "Changement de mot de passe", NULL, NULL},
 
     /* The caller. */
-    {"GET", "/api/v1/me", HTTP_SESSION, get_me, "admin",
-     "Profil de l’agent connecté, commune active et communes accessibles", NULL,
-     "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
-     "\"login\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
-     "\"email\":{\"type\":\"string\"},"
-     "\"must_change_password\":{\"type\":\"boolean\"},"
-     "\"role\":" ROLE_ENUM ","
-     "\"commune\":{\"type\":\"object\",\"properties\":{"
-     "\"insee\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}},"
-     "\"communes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-     "\"properties\":{\"insee\":{\"type\":\"string\"},"
-     "\"name\":{\"type\":\"string\"},\"role\":" ROLE_ENUM "}}}}}"},
-    {"PUT", "/api/v1/session/commune", HTTP_SESSION, put_session_commune,
-     "admin", "Changer la commune active de la session",
-     "{\"type\":\"object\",\"required\":[\"insee\"],\"properties\":{"
-     "\"insee\":{\"type\":\"string\",\"minLength\":5,\"maxLength\":5}}}",
-     NULL},
     {"PUT", "/api/v1/session/password", HTTP_SESSION, put_password, "admin",
      "Changer son propre mot de passe (12 caractères au moins)",
      "{\"type\":\"object\",\"required\":[\"current\",\"new\"],"

@@ -17,6 +17,7 @@ export class ApiError extends Error {
 }
 
 function fieldOf(p) {
+    if (p.champ) return p.champ;
     if (p.field) return p.field;
     const list = p.errors || p.invalid_params;
     if (Array.isArray(list) && list.length) {

@@ -33,8 +33,8 @@ function fillSwitcher(me) {
         form.addEventListener('submit', async (ev) => {
             ev.preventDefault();
             try {
-                await api('PUT', '/api/v1/session/commune',
-                    { insee: select.value });
+                await api('PUT', '/api/v1/session',
+                    { commune: select.value });
                 window.location.reload();
             } catch (e) {
                 showStatus(document.getElementById('page-status'),
@@ -56,14 +56,15 @@ async function logout() {
     toLogin();
 }
 
-// Load the profile and set the page up. Resolves to the profile, or to
-// null when the page cannot be used (an error is then shown).
+// Load the session (GET /api/v1/session: login, name, role, commune,
+// communes, must_change_password, csrf) and set the page up. Resolves to
+// it, or to null when the page cannot be used (an error is then shown).
 export async function initShell({ allowMustChange = false } = {}) {
     markCurrent();
     document.getElementById('logout').addEventListener('click', logout);
     let me;
     try {
-        me = await api('GET', '/api/v1/me');
+        me = await api('GET', '/api/v1/session');
     } catch (e) {
         if (!(e instanceof ApiError) || e.status !== 401) {
             showStatus(document.getElementById('page-status'), e.message);

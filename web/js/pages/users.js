@@ -38,7 +38,7 @@ function roleSelect(a) {
 }
 
 function row(a) {
-    const self = me && a.id === me.id;
+    const self = me && a.login === me.login;
     const toggle = h('button', {
         type: 'button',
         class: 'btn btn-small ' + (a.disabled ? 'btn-secondary'
