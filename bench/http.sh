@@ -67,8 +67,9 @@ free_port() {
 # ----- guichet -----
 # Environment settings of the caller must not skew the run.
 for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-"$BIN" --data "$TMP/var" init --demo >/dev/null
-TOKEN=$("$BIN" --data "$TMP/var" token add bench --role admin |
+"$BIN" --data "$TMP/var" --set log.level=warn init --demo >/dev/null
+TOKEN=$("$BIN" --data "$TMP/var" --set log.level=warn token add bench \
+    --role admin |
     sed -n 's/^Secret .*: \(gu_[^ ]*\)$/\1/p')
 "$BIN" --data "$TMP/var" --set log.access=false --set log.level=warn \
     serve --listen 127.0.0.1:0 >"$TMP/guichet.out" 2>"$TMP/guichet.err" &
@@ -173,7 +174,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a 
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
 echo
-printf '%-34s %10s %10s %10s %14s %12s\n' "cible" "req/s" "p50 (ms)" "p99 (ms)" "req/s÷nginx" "p99÷nginx"
+printf '%-34s %10s %10s %10s %14s %12s\n' "cible" "req/s" "p50 (ms)" "p99 (ms)" "req/s/nginx" "p99/nginx"
 printf '%-34s %10s %10s %10s %14s %12s\n' "nginx, fichier statique" "$N_RPS" "$N_P50" "$N_P99" "100 %" "1.00x"
 printf '%-34s %10s %10s %10s %14s %12s\n' "guichet GET /healthz" "$H_RPS" "$H_P50" "$H_P99" \
     "$(ratio "$H_RPS" "$N_RPS")" "$(times "$H_P99" "$N_P99")"
