@@ -435,7 +435,11 @@ post_login_form(struct http_req *req, struct http_resp *resp)
     }
     if (web_status_of(rc, NULL) >= 500)
         return rc;
-    msg = req->err.user[0] ? req->err.user : gu_status_user(rc);
+    msg = gu_arena_strdup(req->arena, req->err.user[0]
+                                          ? req->err.user
+                                          : gu_status_user(rc));
+    if (!msg)
+        return GU_ENOMEM;
     if (rc == GU_ERATE)
         retry_after(resp, lr.retry_after);
     gu_err_clear(&req->err);

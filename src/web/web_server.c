@@ -56,6 +56,8 @@ struct web_ctx {
     struct gu_buf body;
     size_t route_ix; /* for metrics; router->n = other */
     const char *allow;
+    const char *query;
+    int target_rc; /* web_target_parse's result */
     char reqid[WEB_MAX_REQID + 1];
     char ip[INET6_ADDRSTRLEN + 1];
 };
@@ -446,6 +448,10 @@ begin(struct web_ctx *x, struct MHD_Connection *c, const char *method)
     req->method = gu_arena_strdup(x->arena, method ? method : "");
     if (!req->method)
         return GU_ENOMEM;
+    x->target_rc = web_target_parse(x->arena, x->raw_uri, strlen(x->raw_uri),
+                                    &req->path, &x->query, &req->err);
+    if (x->target_rc == GU_ENOMEM)
+        return GU_ENOMEM;
     nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
     f.cap = nh > 0 ? (size_t)nh : 0;
     f.n = 0;
@@ -626,14 +632,12 @@ serve(struct web_ctx *x)
     struct http_req *req = &x->req;
     struct web_match m;
     const struct http_route *rt;
-    const char *query;
     bool bad_token = false;
     int rc;
 
-    rc = web_target_parse(x->arena, x->raw_uri, strlen(x->raw_uri),
-                          &req->path, &query, &req->err);
+    rc = x->target_rc;
     if (rc == 0)
-        rc = web_urlencoded_parse(x->arena, query, strlen(query),
+        rc = web_urlencoded_parse(x->arena, x->query, strlen(x->query),
                                   &x->d.query, &x->d.nquery, &req->err);
     if (rc < 0) {
         if (rc == GU_ETOOBIG)
