@@ -22,8 +22,7 @@
 /* ------------------------------------------------------------------ */
 
 struct store_val
-STORE_T(const char *s)
-{
+STORE_T(const char *s) {
     if (!s)
         return STORE_NUL;
     return STORE_TN(s, strlen(s));
@@ -329,8 +328,8 @@ dispatch(struct store_conn *c, struct gu_arena *a, const char *sql,
 
 int
 store_query(struct store_conn *c, struct gu_arena *a, const char *sql,
-            const struct store_val *params, size_t n,
-            struct store_rows **out, struct gu_err *err)
+            const struct store_val *params, size_t n, struct store_rows **out,
+            struct gu_err *err)
 {
     return dispatch(c, a, sql, params, n, out, NULL, err);
 }
@@ -344,8 +343,8 @@ store_exec(struct store_conn *c, const char *sql,
 
 int
 store_exec_changes(struct store_conn *c, const char *sql,
-                   const struct store_val *params, size_t n,
-                   int64_t *changes, struct gu_err *err)
+                   const struct store_val *params, size_t n, int64_t *changes,
+                   struct gu_err *err)
 {
     return dispatch(c, NULL, sql, params, n, NULL, changes, err);
 }
@@ -641,8 +640,7 @@ out:
 
 int
 store_migrate(struct store *s, const struct store_migration *const *lists,
-              const size_t *counts, size_t n, int *applied,
-              struct gu_err *err)
+              const size_t *counts, size_t n, int *applied, struct gu_err *err)
 {
     struct store_conn *c = NULL;
     int rc, count = 0;

@@ -20,18 +20,20 @@ or_empty(const char *s)
 }
 
 int
-store_audit_add(struct store_conn *c, const char *insee,
-                const char *actor, const char *action,
-                const char *target, const char *detail,
+store_audit_add(struct store_conn *c, const char *insee, const char *actor,
+                const char *action, const char *target, const char *detail,
                 const char *request_id, struct gu_err *err)
 {
     if (!actor || !*actor || !action || !*action)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
                           "store: audit entry without actor or action");
     struct store_val p[] = {
-        STORE_I(gu_now()),         STORE_T(or_empty(insee)),
-        STORE_T(actor),            STORE_T(action),
-        STORE_T(or_empty(target)), STORE_T(or_empty(detail)),
+        STORE_I(gu_now()),
+        STORE_T(or_empty(insee)),
+        STORE_T(actor),
+        STORE_T(action),
+        STORE_T(or_empty(target)),
+        STORE_T(or_empty(detail)),
         STORE_T(or_empty(request_id)),
     };
     return store_exec(c,
@@ -42,8 +44,8 @@ store_audit_add(struct store_conn *c, const char *insee,
 
 /* Append a WHERE condition and its parameter. */
 static void
-add_cond(struct gu_buf *sql, struct store_val *p, size_t *n,
-         const char *cond, struct store_val v)
+add_cond(struct gu_buf *sql, struct store_val *p, size_t *n, const char *cond,
+         struct store_val v)
 {
     gu_buf_puts(sql, *n ? " AND " : " WHERE ");
     gu_buf_puts(sql, cond);
@@ -52,9 +54,8 @@ add_cond(struct gu_buf *sql, struct store_val *p, size_t *n,
 
 int
 store_audit_list(struct store_conn *c, struct gu_arena *a,
-                 const struct store_audit_filter *f,
-                 struct store_audit **out, size_t *count,
-                 struct gu_err *err)
+                 const struct store_audit_filter *f, struct store_audit **out,
+                 size_t *count, struct gu_err *err)
 {
     struct store_val p[8];
     struct store_audit *v;

@@ -43,8 +43,7 @@ struct store_ops {
      */
     int (*query)(void *bc, struct gu_arena *a, const char *sql,
                  const struct store_val *params, size_t n,
-                 struct store_rows **out, int64_t *changes,
-                 struct gu_err *err);
+                 struct store_rows **out, int64_t *changes, struct gu_err *err);
 
     /* Several statements, no parameters, no results (migrations). */
     int (*exec_script)(void *bc, const char *sql, struct gu_err *err);
@@ -61,9 +60,9 @@ extern const struct store_ops store_sqlite_ops;
 
 struct store_conn {
     struct store *s;
-    void *bc;               /* backend connection */
-    bool in_tx;             /* store_begin() done, not yet ended */
-    int savepoints;         /* nesting depth of store_tx_enter() */
+    void *bc;                /* backend connection */
+    bool in_tx;              /* store_begin() done, not yet ended */
+    int savepoints;          /* nesting depth of store_tx_enter() */
     struct store_conn *next; /* idle list link */
 };
 

@@ -44,10 +44,9 @@ random_token(char *out, size_t cap, struct gu_err *err)
 /* ------------------------------------------------------------------ */
 
 int
-store_session_create(struct store_conn *c, int64_t agent_id,
-                     const char *insee, int ttl_s, char *token_out,
-                     size_t cap, struct store_session *out,
-                     struct gu_err *err)
+store_session_create(struct store_conn *c, int64_t agent_id, const char *insee,
+                     int ttl_s, char *token_out, size_t cap,
+                     struct store_session *out, struct gu_err *err)
 {
     struct store_session s;
     char token[64], hash[65];
@@ -75,8 +74,8 @@ store_session_create(struct store_conn *c, int64_t agent_id,
     s.created_at = gu_now();
     s.expires_at = s.created_at + ttl_s;
     struct store_val p[] = {
-        STORE_T(hash),         STORE_I(agent_id),     STORE_T(insee),
-        STORE_T(s.csrf),       STORE_I(s.created_at), STORE_I(s.expires_at),
+        STORE_T(hash),   STORE_I(agent_id),     STORE_T(insee),
+        STORE_T(s.csrf), STORE_I(s.created_at), STORE_I(s.expires_at),
     };
     rc = store_exec(c,
                     "INSERT INTO sessions (token_hash, agent_id, insee, csrf,"
@@ -135,8 +134,7 @@ store_session_get(struct store_conn *c, const char *token,
     out->agent_id = store_int(r, 0, 0);
     snprintf(out->insee, sizeof(out->insee), "%s",
              or_empty(store_text(r, 0, 1)));
-    snprintf(out->csrf, sizeof(out->csrf), "%s",
-             or_empty(store_text(r, 0, 2)));
+    snprintf(out->csrf, sizeof(out->csrf), "%s", or_empty(store_text(r, 0, 2)));
     out->created_at = store_int(r, 0, 3);
     out->expires_at = store_int(r, 0, 4);
 out:
@@ -196,8 +194,7 @@ store_session_delete_agent(struct store_conn *c, int64_t agent_id,
 {
     struct store_val p[1] = {STORE_I(agent_id)};
 
-    return store_exec(c, "DELETE FROM sessions WHERE agent_id = ?", p, 1,
-                      err);
+    return store_exec(c, "DELETE FROM sessions WHERE agent_id = ?", p, 1, err);
 }
 
 int
@@ -207,8 +204,8 @@ store_session_purge(struct store_conn *c, struct gu_err *err)
     int64_t changes = 0;
     int rc;
 
-    rc = store_exec_changes(c, "DELETE FROM sessions WHERE expires_at <= ?",
-                            p, 1, &changes, err);
+    rc = store_exec_changes(c, "DELETE FROM sessions WHERE expires_at <= ?", p,
+                            1, &changes, err);
     if (rc < 0)
         return rc;
     return changes > 0x7fffffff ? 0x7fffffff : (int)changes;
@@ -220,9 +217,8 @@ store_session_purge(struct store_conn *c, struct gu_err *err)
 
 int
 store_token_create(struct store_conn *c, const char *insee,
-                   enum store_role role, const char *name,
-                   char *secret_out, size_t cap, int64_t *id_out,
-                   struct gu_err *err)
+                   enum store_role role, const char *name, char *secret_out,
+                   size_t cap, int64_t *id_out, struct gu_err *err)
 {
     char secret[64], hash[65];
     int64_t id = 0;
@@ -256,8 +252,9 @@ store_token_create(struct store_conn *c, const char *insee,
         return rc;
     gu_token_hash(secret, hash);
     struct store_val p[] = {
-        STORE_T(insee), STORE_T(store_role_name(role)), STORE_T(name),
-        STORE_T(hash),  STORE_I(gu_now()),
+        STORE_T(insee),    STORE_T(store_role_name(role)),
+        STORE_T(name),     STORE_T(hash),
+        STORE_I(gu_now()),
     };
     rc = store_query_int(c,
                          "INSERT INTO api_tokens (insee, role, name,"
@@ -275,8 +272,7 @@ store_token_create(struct store_conn *c, const char *insee,
     return 0;
 }
 
-#define TOKEN_COLS \
-    "id, insee, role, name, created_at, last_used_at, revoked_at"
+#define TOKEN_COLS "id, insee, role, name, created_at, last_used_at, revoked_at"
 
 static void
 fill_token(const struct store_rows *r, size_t i, struct store_token *t)
@@ -291,9 +287,8 @@ fill_token(const struct store_rows *r, size_t i, struct store_token *t)
 }
 
 int
-store_token_check(struct store_conn *c, struct gu_arena *a,
-                  const char *secret, struct store_token *out,
-                  struct gu_err *err)
+store_token_check(struct store_conn *c, struct gu_arena *a, const char *secret,
+                  struct store_token *out, struct gu_err *err)
 {
     struct store_rows *r;
     char hash[65];
@@ -325,8 +320,9 @@ store_token_check(struct store_conn *c, struct gu_arena *a,
     now = gu_now();
     if (now - out->last_used_at >= TOKEN_TOUCH_S) {
         struct store_val q[] = {STORE_I(now), STORE_I(out->id)};
-        rc = store_exec(c, "UPDATE api_tokens SET last_used_at = ?"
-                           " WHERE id = ?",
+        rc = store_exec(c,
+                        "UPDATE api_tokens SET last_used_at = ?"
+                        " WHERE id = ?",
                         q, 2, err);
         if (rc < 0) {
             memset(out, 0, sizeof(*out));
@@ -338,9 +334,8 @@ store_token_check(struct store_conn *c, struct gu_arena *a,
 }
 
 int
-store_token_list(struct store_conn *c, struct gu_arena *a,
-                 const char *insee, struct store_token **out,
-                 size_t *count, struct gu_err *err)
+store_token_list(struct store_conn *c, struct gu_arena *a, const char *insee,
+                 struct store_token **out, size_t *count, struct gu_err *err)
 {
     struct store_val p[1] = {STORE_T(insee)};
     struct store_token *v;
@@ -404,8 +399,8 @@ store_token_revoke(struct store_conn *c, const char *insee, int64_t id,
 /* ------------------------------------------------------------------ */
 
 int
-store_rate_hit(struct store_conn *c, const char *key, int limit,
-               int window_s, int *retry_after_s, struct gu_err *err)
+store_rate_hit(struct store_conn *c, const char *key, int limit, int window_s,
+               int *retry_after_s, struct gu_err *err)
 {
     struct gu_arena *a = NULL;
     struct store_rows *r = NULL;
@@ -445,8 +440,7 @@ store_rate_hit(struct store_conn *c, const char *key, int limit,
                  "Trop de demandes. Réessayez dans %lld seconde%s.",
                  (long long)retry, retry > 1 ? "s" : "");
         rc = gu_err_set(err, GU_ERATE, NULL, user,
-                        "store: rate limit %d/%ds exceeded", limit,
-                        window_s);
+                        "store: rate limit %d/%ds exceeded", limit, window_s);
     }
 out:
     gu_arena_free(a);

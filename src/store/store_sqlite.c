@@ -26,10 +26,10 @@
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 5000
-#define CACHE_SLOTS 256         /* power of two */
-#define CACHE_MAX 192           /* flush the cache beyond this many */
-#define BACKUP_PAGES 256        /* pages copied per backup step */
-#define BACKUP_WAIT_MS 30000    /* give up a backup blocked this long */
+#define CACHE_SLOTS 256      /* power of two */
+#define CACHE_MAX 192        /* flush the cache beyond this many */
+#define BACKUP_PAGES 256     /* pages copied per backup step */
+#define BACKUP_WAIT_MS 30000 /* give up a backup blocked this long */
 
 struct sq_state {
     char *path; /* file name, or the memdb URI */
@@ -52,8 +52,7 @@ static atomic_uint memory_seq;
 
 /* Map a SQLite result to a GU code; the SQLite message goes to err->msg. */
 static int
-fail(sqlite3 *db, int rc, const char *what, const char *msg,
-     struct gu_err *err)
+fail(sqlite3 *db, int rc, const char *what, const char *msg, struct gu_err *err)
 {
     int code = GU_EDB;
 
@@ -150,8 +149,8 @@ sq_conn_open(void *state, void **bc, struct gu_err *err)
     struct sq_state *st = state;
     struct sq_conn *c = NULL;
     char *msg = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                SQLITE_OPEN_NOMUTEX;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc;
 
     *bc = NULL;
@@ -248,8 +247,7 @@ stmt_get(struct sq_conn *c, const char *sql, sqlite3_stmt **out,
     if (!st || !tail_empty(tail)) {
         sqlite3_finalize(st);
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
-                          "store: expected exactly one statement: %.80s",
-                          sql);
+                          "store: expected exactly one statement: %.80s", sql);
     }
     key = gu_strdup(sql);
     if (!key) {
@@ -279,16 +277,16 @@ stmt_get(struct sq_conn *c, const char *sql, sqlite3_stmt **out,
 /* ------------------------------------------------------------------ */
 
 static int
-bind(sqlite3_stmt *st, const struct store_val *params, size_t n,
-     struct gu_err *err)
+bind_params(sqlite3_stmt *st, const struct store_val *params, size_t n,
+            struct gu_err *err)
 {
     int want = sqlite3_bind_parameter_count(st);
     int rc = SQLITE_OK;
 
     if ((size_t)want != n)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
-                          "store: statement wants %d parameters, got %zu",
-                          want, n);
+                          "store: statement wants %d parameters, got %zu", want,
+                          n);
     for (size_t k = 0; k < n && rc == SQLITE_OK; k++) {
         const struct store_val *v = &params[k];
         int i = (int)k + 1;
@@ -317,8 +315,7 @@ bind(sqlite3_stmt *st, const struct store_val *params, size_t n,
             if (v->n == 0)
                 rc = sqlite3_bind_zeroblob(st, i, 0);
             else
-                rc = sqlite3_bind_blob(st, i, v->s, (int)v->n,
-                                       SQLITE_STATIC);
+                rc = sqlite3_bind_blob(st, i, v->s, (int)v->n, SQLITE_STATIC);
             break;
         default:
             return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
@@ -339,8 +336,7 @@ copy_row(sqlite3_stmt *st, struct gu_arena *a, struct store_rows *r,
 
     if (r->nrows == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
-        struct store_val *nv = gu_arena_alloc(a, ncap * r->ncols *
-                                                     sizeof(*nv));
+        struct store_val *nv = gu_arena_alloc(a, ncap * r->ncols * sizeof(*nv));
         if (!nv)
             goto oom;
         if (r->nrows)
@@ -374,8 +370,8 @@ copy_row(sqlite3_stmt *st, struct gu_arena *a, struct store_rows *r,
                       : sqlite3_column_blob(st, i);
             v->n = (size_t)sqlite3_column_bytes(st, i);
             if (!src && v->n)
-                return fail(sqlite3_db_handle(st), SQLITE_NOMEM, "column",
-                            NULL, err);
+                return fail(sqlite3_db_handle(st), SQLITE_NOMEM, "column", NULL,
+                            err);
             /* Blobs get a NUL too, so a cell is always safe to print. */
             p = gu_arena_alloc(a, v->n + 1);
             if (!p)
@@ -410,14 +406,13 @@ sq_query(void *bc, struct gu_arena *a, const char *sql,
     rc = stmt_get(c, sql, &st, err);
     if (rc < 0)
         return rc;
-    rc = bind(st, params, n, err);
+    rc = bind_params(st, params, n, err);
     if (rc < 0)
         goto out;
     if (out) {
         r = gu_arena_zalloc(a, sizeof(*r));
         if (!r) {
-            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL,
-                            "store: out of memory");
+            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "store: out of memory");
             goto out;
         }
         r->ncols = (size_t)sqlite3_column_count(st);
@@ -527,8 +522,8 @@ sq_backup(void *bc, const char *path, struct gu_err *err)
     /* A temp file beside the target: rename() is atomic on one fs. */
     snprintf(tmp, tlen, "%s.tmp-%ld", path, (long)getpid());
     (void)unlink(tmp);
-    rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
-                                        SQLITE_OPEN_CREATE, NULL);
+    rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         NULL);
     if (rc != SQLITE_OK) {
         rc = fail(dst, rc, "backup open", NULL, err);
         goto out;
@@ -552,8 +547,7 @@ sq_backup(void *bc, const char *path, struct gu_err *err)
             if (waited >= BACKUP_WAIT_MS) {
                 sqlite3_backup_finish(b);
                 b = NULL;
-                rc = fail(NULL, s, "backup step", "source stays locked",
-                          err);
+                rc = fail(NULL, s, "backup step", "source stays locked", err);
                 goto out;
             }
             sqlite3_sleep(20);
@@ -578,8 +572,7 @@ sq_backup(void *bc, const char *path, struct gu_err *err)
         goto out;
     }
     if (rename(tmp, path) != 0) {
-        rc = gu_err_set(err, GU_EIO, NULL,
-                        "Impossible d'écrire la sauvegarde.",
+        rc = gu_err_set(err, GU_EIO, NULL, "Impossible d'écrire la sauvegarde.",
                         "store: rename backup to %s failed", path);
         goto out;
     }

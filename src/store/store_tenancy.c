@@ -181,8 +181,8 @@ check_commune(const struct store_commune *m, struct gu_err *err)
     if (rc == 0)
         rc = check_name(m->name, err);
     if (rc == 0 && !zone_valid(m->zone))
-        rc = gu_err_set(err, GU_EINVAL, "zone", msg_zone,
-                        "store: invalid zone");
+        rc =
+            gu_err_set(err, GU_EINVAL, "zone", msg_zone, "store: invalid zone");
     if (rc == 0)
         rc = store_check_text(m->hours, 0, 2000, "hours",
                               "Les horaires sont trop longs (2000 caractères "
@@ -210,9 +210,13 @@ store_commune_create(struct store_conn *c, const struct store_commune *m,
     if (rc < 0)
         return rc;
     struct store_val p[] = {
-        STORE_T(m->insee),   STORE_T(m->name),           STORE_T(m->zone),
-        STORE_T(or_empty(m->hours)), STORE_T(or_empty(m->address)),
-        STORE_T(or_empty(m->phone)), STORE_T(or_empty(m->email)),
+        STORE_T(m->insee),
+        STORE_T(m->name),
+        STORE_T(m->zone),
+        STORE_T(or_empty(m->hours)),
+        STORE_T(or_empty(m->address)),
+        STORE_T(or_empty(m->phone)),
+        STORE_T(or_empty(m->email)),
         STORE_I(m->created_at ? m->created_at : gu_now()),
     };
     rc = store_exec(c,
@@ -237,9 +241,12 @@ store_commune_update(struct store_conn *c, const struct store_commune *m,
     if (rc < 0)
         return rc;
     struct store_val p[] = {
-        STORE_T(m->name),    STORE_T(m->zone),
-        STORE_T(or_empty(m->hours)), STORE_T(or_empty(m->address)),
-        STORE_T(or_empty(m->phone)), STORE_T(or_empty(m->email)),
+        STORE_T(m->name),
+        STORE_T(m->zone),
+        STORE_T(or_empty(m->hours)),
+        STORE_T(or_empty(m->address)),
+        STORE_T(or_empty(m->phone)),
+        STORE_T(or_empty(m->email)),
         STORE_T(m->insee),
     };
     rc = store_exec_changes(c,
@@ -253,7 +260,7 @@ store_commune_update(struct store_conn *c, const struct store_commune *m,
     return rc;
 }
 
-#define COMMUNE_COLS \
+#define COMMUNE_COLS                                                           \
     "insee, name, zone, hours, address, phone, email, created_at"
 
 static void
@@ -270,9 +277,8 @@ fill_commune(const struct store_rows *r, size_t i, struct store_commune *m)
 }
 
 int
-store_commune_get(struct store_conn *c, struct gu_arena *a,
-                  const char *insee, struct store_commune *out,
-                  struct gu_err *err)
+store_commune_get(struct store_conn *c, struct gu_arena *a, const char *insee,
+                  struct store_commune *out, struct gu_err *err)
 {
     struct store_val p[1] = {STORE_T(insee)};
     struct store_rows *r;
@@ -282,9 +288,9 @@ store_commune_get(struct store_conn *c, struct gu_arena *a,
     if (!store_insee_valid(insee))
         return gu_err_set(err, GU_ENOTFOUND, "insee", msg_no_commune,
                           "store: invalid insee");
-    rc = store_query(c, a, "SELECT " COMMUNE_COLS
-                           " FROM communes WHERE insee = ?",
-                     p, 1, &r, err);
+    rc = store_query(c, a,
+                     "SELECT " COMMUNE_COLS " FROM communes WHERE insee = ?", p,
+                     1, &r, err);
     if (rc < 0)
         return rc;
     if (r->nrows == 0)
@@ -305,9 +311,9 @@ store_commune_list(struct store_conn *c, struct gu_arena *a,
 
     *out = NULL;
     *count = 0;
-    rc = store_query(c, a, "SELECT " COMMUNE_COLS
-                           " FROM communes ORDER BY name, insee",
-                     NULL, 0, &r, err);
+    rc = store_query(
+        c, a, "SELECT " COMMUNE_COLS " FROM communes ORDER BY name, insee",
+        NULL, 0, &r, err);
     if (rc < 0)
         return rc;
     v = gu_arena_zalloc(a, (r->nrows ? r->nrows : 1) * sizeof(*v));
@@ -324,8 +330,7 @@ store_commune_list(struct store_conn *c, struct gu_arena *a,
 /* Roles                                                               */
 /* ------------------------------------------------------------------ */
 
-static const char *const role_names[] = {"none", "lecteur", "agent",
-                                         "admin"};
+static const char *const role_names[] = {"none", "lecteur", "agent", "admin"};
 
 const char *
 store_role_name(enum store_role r)
@@ -386,8 +391,8 @@ agent_exists(struct store_conn *c, int64_t id, struct gu_err *err)
     bool found = false;
     int rc;
 
-    rc = store_query_int(c, "SELECT 1 FROM agents WHERE id = ?", p, 1,
-                         &found, NULL, err);
+    rc = store_query_int(c, "SELECT 1 FROM agents WHERE id = ?", p, 1, &found,
+                         NULL, err);
     if (rc == 0 && !found)
         rc = gu_err_set(err, GU_ENOTFOUND, NULL, msg_no_agent,
                         "store: no agent %lld", (long long)id);
@@ -406,11 +411,10 @@ hash_password(const char *pw, char *out, size_t cap, struct gu_err *err)
 }
 
 int
-store_agent_create(struct store_conn *c, const char *login,
-                   const char *name, const char *email,
-                   const char *password, bool must_change,
-                   const char *insee, enum store_role role,
-                   int64_t *id_out, struct gu_err *err)
+store_agent_create(struct store_conn *c, const char *login, const char *name,
+                   const char *email, const char *password, bool must_change,
+                   const char *insee, enum store_role role, int64_t *id_out,
+                   struct gu_err *err)
 {
     char hash[256];
     int64_t id = 0;
@@ -441,7 +445,7 @@ store_agent_create(struct store_conn *c, const char *login,
     rc = commune_exists(c, insee, err);
     if (rc == 0) {
         struct store_val p[] = {
-            STORE_T(login), STORE_T(name), STORE_T(or_empty(email)),
+            STORE_T(login), STORE_T(name),        STORE_T(or_empty(email)),
             STORE_T(hash),  STORE_I(must_change), STORE_I(gu_now()),
         };
         rc = store_query_int(c,
@@ -468,8 +472,8 @@ store_agent_create(struct store_conn *c, const char *login,
     return rc;
 }
 
-#define AGENT_COLS                                                         \
-    "id, login, name, email, disabled, must_change_password, created_at," \
+#define AGENT_COLS                                                             \
+    "id, login, name, email, disabled, must_change_password, created_at,"      \
     " last_login_at"
 
 static void
@@ -521,15 +525,13 @@ store_agent_by_login(struct store_conn *c, struct gu_arena *a,
         return gu_err_set(err, GU_ENOTFOUND, NULL, msg_no_agent,
                           "store: no login");
     }
-    return agent_one(c, a,
-                     "SELECT " AGENT_COLS " FROM agents WHERE login = ?",
+    return agent_one(c, a, "SELECT " AGENT_COLS " FROM agents WHERE login = ?",
                      STORE_T(login), out, err);
 }
 
 int
-store_agent_list(struct store_conn *c, struct gu_arena *a,
-                 const char *insee, struct store_agent **out,
-                 size_t *count, struct gu_err *err)
+store_agent_list(struct store_conn *c, struct gu_arena *a, const char *insee,
+                 struct store_agent **out, size_t *count, struct gu_err *err)
 {
     struct store_val p[1] = {STORE_T(insee)};
     struct store_agent *v;
@@ -562,8 +564,8 @@ store_agent_list(struct store_conn *c, struct gu_arena *a,
 
 /* An UPDATE of one agent by id: ENOTFOUND when no row changed. */
 static int
-agent_update(struct store_conn *c, const char *sql,
-             const struct store_val *p, size_t n, struct gu_err *err)
+agent_update(struct store_conn *c, const char *sql, const struct store_val *p,
+             size_t n, struct gu_err *err)
 {
     int64_t changes = 0;
     int rc;
@@ -576,9 +578,8 @@ agent_update(struct store_conn *c, const char *sql,
 }
 
 int
-store_agent_set_password(struct store_conn *c, int64_t id,
-                         const char *password, bool must_change,
-                         struct gu_err *err)
+store_agent_set_password(struct store_conn *c, int64_t id, const char *password,
+                         bool must_change, struct gu_err *err)
 {
     char hash[256];
     int rc;
@@ -603,8 +604,8 @@ store_agent_set_disabled(struct store_conn *c, int64_t id, bool disabled,
 {
     struct store_val p[] = {STORE_I(disabled), STORE_I(id)};
 
-    return agent_update(c, "UPDATE agents SET disabled = ? WHERE id = ?", p,
-                        2, err);
+    return agent_update(c, "UPDATE agents SET disabled = ? WHERE id = ?", p, 2,
+                        err);
 }
 
 int
@@ -619,8 +620,7 @@ store_agent_update(struct store_conn *c, int64_t id, const char *name,
         return rc;
     struct store_val p[] = {STORE_T(name), STORE_T(or_empty(email)),
                             STORE_I(id)};
-    return agent_update(c,
-                        "UPDATE agents SET name = ?, email = ? WHERE id = ?",
+    return agent_update(c, "UPDATE agents SET name = ?, email = ? WHERE id = ?",
                         p, GU_ARRAY_LEN(p), err);
 }
 
@@ -659,9 +659,9 @@ store_agent_set_role(struct store_conn *c, int64_t id, const char *insee,
 }
 
 int
-store_agent_memberships(struct store_conn *c, struct gu_arena *a,
-                        int64_t id, struct store_membership **out,
-                        size_t *count, struct gu_err *err)
+store_agent_memberships(struct store_conn *c, struct gu_arena *a, int64_t id,
+                        struct store_membership **out, size_t *count,
+                        struct gu_err *err)
 {
     struct store_val p[1] = {STORE_I(id)};
     struct store_membership *v;
@@ -784,8 +784,8 @@ store_agent_authenticate(struct store_conn *c, struct gu_arena *a,
                  "Réessayez dans %lld minute%s.",
                  (long long)min, min > 1 ? "s" : "");
         return gu_err_set(err, GU_ERATE, "login", user,
-                          "auth: account %lld locked for %llds",
-                          (long long)id, (long long)(locked_until - now));
+                          "auth: account %lld locked for %llds", (long long)id,
+                          (long long)(locked_until - now));
     }
     if (!gu_password_check(or_empty(store_text(r, 0, 8)), password)) {
         if (max_failures > 0) {
@@ -795,8 +795,10 @@ store_agent_authenticate(struct store_conn *c, struct gu_arena *a,
              * next lock needs another max_failures failures.
              */
             struct store_val p[] = {
-                STORE_I(max_failures), STORE_I(max_failures),
-                STORE_I(now + (lockout_s > 0 ? lockout_s : 0)), STORE_I(id),
+                STORE_I(max_failures),
+                STORE_I(max_failures),
+                STORE_I(now + (lockout_s > 0 ? lockout_s : 0)),
+                STORE_I(id),
             };
             rc = store_exec(c,
                             "UPDATE agents SET"

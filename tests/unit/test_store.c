@@ -34,9 +34,8 @@ mem_store(void)
     CHECK_EQ(store_migrate(s, &core, &n, 1, &applied, &err), 0);
     CHECK_EQ(applied, (long long)n);
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    struct store_commune m = {.insee = "99001",
-                              .name = "Saint-Exemple-sur-Loire",
-                              .zone = "B"};
+    struct store_commune m = {
+        .insee = "99001", .name = "Saint-Exemple-sur-Loire", .zone = "B"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     store_release(c);
     return s;
@@ -138,15 +137,14 @@ test_migrations(void)
     CHECK_EQ(applied, 0);
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    CHECK_EQ(store_query(c, a,
-                         "SELECT id, v, w, at FROM x ORDER BY id", NULL, 0,
-                         &r, &err),
+    CHECK_EQ(store_query(c, a, "SELECT id, v, w, at FROM x ORDER BY id", NULL,
+                         0, &r, &err),
              0);
     CHECK_EQ(r->nrows, 2);
     CHECK_STR(store_text(r, 0, 1), "one");
     CHECK_STR(store_text(r, 0, 2), "all");
     CHECK_STR(store_text(r, 1, 2), "lite");
-    CHECK_EQ(store_int(r, 1, 0), 2); /* $PK auto-increments */
+    CHECK_EQ(store_int(r, 1, 0), 2);           /* $PK auto-increments */
     CHECK(store_int(r, 0, 3) >= gu_now() - 5); /* $NOW */
     CHECK_EQ(store_query(c, a,
                          "SELECT module, version FROM schema_migrations"
@@ -212,19 +210,19 @@ test_query_types(void)
                         NULL, 0, &err),
              0);
     struct store_val p[] = {
-        STORE_I(INT64_MIN), STORE_D(12.5),        STORE_T(evil),
-        STORE_B(blob, 4),   STORE_T(NULL),        STORE_TN("é\"x", 4),
+        STORE_I(INT64_MIN), STORE_D(12.5), STORE_T(evil),
+        STORE_B(blob, 4),   STORE_T(NULL), STORE_TN("é\"x", 4),
     };
     CHECK_EQ(p[4].type, STORE_NULL);
-    CHECK_EQ(store_exec_changes(c, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
-                                p, 6, &changes, &err),
+    CHECK_EQ(store_exec_changes(c, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", p,
+                                6, &changes, &err),
              0);
     CHECK_EQ(changes, 1);
-    struct store_val p2[] = {STORE_I(42), STORE_NUL, STORE_T(""),
+    struct store_val p2[] = {STORE_I(42),      STORE_NUL,    STORE_T(""),
                              STORE_B(NULL, 0), STORE_T("x"), STORE_T("y")};
-    CHECK_EQ(store_exec(c, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", p2, 6,
-                        &err),
-             0);
+    CHECK_EQ(
+        store_exec(c, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", p2, 6, &err),
+        0);
     CHECK_EQ(store_query(c, a, "SELECT i, d, s, b, n, e FROM t ORDER BY i",
                          NULL, 0, &r, &err),
              0);
@@ -251,13 +249,11 @@ test_query_types(void)
     CHECK_EQ(count(c, "SELECT count(*) FROM agents"), 0);
     /* Found through a bound parameter, read back verbatim. */
     struct store_val q[1] = {STORE_T(evil)};
-    CHECK_EQ(store_query(c, a, "SELECT s FROM t WHERE s = ?", q, 1, &r,
-                         &err),
+    CHECK_EQ(store_query(c, a, "SELECT s FROM t WHERE s = ?", q, 1, &r, &err),
              0);
     CHECK_EQ(r->nrows, 1);
     /* Empty result still has its columns. */
-    CHECK_EQ(store_query(c, a, "SELECT i, s FROM t WHERE 0", NULL, 0, &r,
-                         &err),
+    CHECK_EQ(store_query(c, a, "SELECT i, s FROM t WHERE 0", NULL, 0, &r, &err),
              0);
     CHECK_EQ(r->nrows, 0);
     CHECK_EQ(r->ncols, 2);
@@ -266,13 +262,11 @@ test_query_types(void)
     CHECK_EQ(r->changes, 2);
     /* Wrong parameter count and several statements are bugs. */
     CHECK_EQ(store_exec(c, "SELECT ?", NULL, 0, &err), GU_EINTERNAL);
-    CHECK_EQ(store_exec(c, "SELECT 1; SELECT 2", NULL, 0, &err),
-             GU_EINTERNAL);
+    CHECK_EQ(store_exec(c, "SELECT 1; SELECT 2", NULL, 0, &err), GU_EINTERNAL);
     /* Many rows (array growth) through the statement cache. */
     for (int i = 0; i < 300; i++) {
         struct store_val v[1] = {STORE_I(i)};
-        CHECK_EQ(store_exec(c, "INSERT INTO t (i) VALUES (?)", v, 1, &err),
-                 0);
+        CHECK_EQ(store_exec(c, "INSERT INTO t (i) VALUES (?)", v, 1, &err), 0);
     }
     CHECK_EQ(store_query(c, a, "SELECT i FROM t", NULL, 0, &r, &err), 0);
     CHECK_EQ(r->nrows, 302);
@@ -296,9 +290,8 @@ test_errors_and_conflict(void)
     struct gu_err err;
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    CHECK_EQ(store_exec(c, "CREATE TABLE u (k TEXT PRIMARY KEY)", NULL, 0,
-                        &err),
-             0);
+    CHECK_EQ(
+        store_exec(c, "CREATE TABLE u (k TEXT PRIMARY KEY)", NULL, 0, &err), 0);
     struct store_val p[1] = {STORE_T("a")};
     CHECK_EQ(store_exec(c, "INSERT INTO u VALUES (?)", p, 1, &err), 0);
     CHECK_EQ(store_error_count(s), 0);
@@ -363,8 +356,8 @@ test_transactions(void)
     CHECK_EQ(store_agent_create(c, "alice", "Alice", "", PW, false, "99001",
                                 STORE_ROLE_AGENT, NULL, &err),
              0);
-    CHECK_EQ(store_agent_create(c, "alice", "Alice 2", "", PW, false,
-                                "99001", STORE_ROLE_AGENT, NULL, &err),
+    CHECK_EQ(store_agent_create(c, "alice", "Alice 2", "", PW, false, "99001",
+                                STORE_ROLE_AGENT, NULL, &err),
              GU_ECONFLICT);
     CHECK(store_in_tx(c));
     CHECK_EQ(store_commit(c, &err), 0);
@@ -407,6 +400,50 @@ test_pool_shared_memory(void)
     store_close(s);
 }
 
+struct waiter {
+    struct store *s;
+    struct store_conn *got;
+    volatile int done;
+};
+
+static void *
+waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    struct gu_err err;
+
+    if (store_acquire(w->s, &w->got, &err) == 0)
+        w->done = 1;
+    return NULL;
+}
+
+/* With every connection taken, store_acquire() waits for a release. */
+static void
+test_pool_exhausted(void)
+{
+    struct store *s = mem_store();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t max = (size_t)(2 * (cpus < 1 ? 1 : cpus > 64 ? 64 : cpus) + 2);
+    struct store_conn *c[160] = {NULL};
+    struct waiter w = {s, NULL, 0};
+    struct gu_err err;
+    pthread_t th;
+
+    for (size_t i = 0; i < max; i++)
+        CHECK_EQ(store_acquire(s, &c[i], &err), 0);
+    CHECK_EQ(pthread_create(&th, NULL, waiter_main, &w), 0);
+    usleep(100 * 1000);
+    CHECK_EQ(w.done, 0);
+    store_release(c[3]);
+    pthread_join(th, NULL);
+    CHECK_EQ(w.done, 1);
+    CHECK(w.got == c[3]);
+    c[3] = w.got;
+    for (size_t i = 0; i < max; i++)
+        store_release(c[i]);
+    store_close(s);
+}
+
 static void
 test_communes(void)
 {
@@ -430,8 +467,10 @@ test_communes(void)
     CHECK(!store_insee_valid(NULL));
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    struct store_commune m = {.insee = "44109", .name = "Nantes",
-                              .zone = "B", .hours = "Lundi 9h-17h",
+    struct store_commune m = {.insee = "44109",
+                              .name = "Nantes",
+                              .zone = "B",
+                              .hours = "Lundi 9h-17h",
                               .email = "mairie@nantes.fr"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     CHECK_EQ(store_commune_create(c, &m, &err), GU_ECONFLICT);
@@ -571,8 +610,7 @@ test_agents(void)
     CHECK_EQ(n, 2);
     CHECK_STR(list[0].login, "jean.dupont");
     CHECK_STR(list[1].login, "marie");
-    struct store_commune m = {.insee = "44109", .name = "Nantes",
-                              .zone = "B"};
+    struct store_commune m = {.insee = "44109", .name = "Nantes", .zone = "B"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     CHECK_EQ(store_agent_list(c, a, "44109", &list, &n, &err), 0);
     CHECK_EQ(n, 0);
@@ -583,9 +621,9 @@ test_agents(void)
     CHECK_EQ(store_agent_set_disabled(c, 999, true, &err), GU_ENOTFOUND);
     CHECK_EQ(store_agent_set_password(c, id, "trop court", false, &err),
              GU_EINVAL);
-    CHECK_EQ(store_agent_set_password(c, 999, "un autre mot de passe",
-                                      false, &err),
-             GU_ENOTFOUND);
+    CHECK_EQ(
+        store_agent_set_password(c, 999, "un autre mot de passe", false, &err),
+        GU_ENOTFOUND);
     store_release(c);
     gu_arena_free(a);
     store_close(s);
@@ -613,16 +651,14 @@ test_roles(void)
     CHECK_EQ(store_role_parse(NULL, &r), GU_EINVAL);
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    struct store_commune m = {.insee = "44109", .name = "Nantes",
-                              .zone = "B"};
+    struct store_commune m = {.insee = "44109", .name = "Nantes", .zone = "B"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     CHECK_EQ(store_agent_create(c, "paul", "Paul", "", PW, false, "99001",
                                 STORE_ROLE_AGENT, &id, &err),
              0);
     CHECK_EQ(store_agent_role(c, id, "99001"), STORE_ROLE_AGENT);
     CHECK_EQ(store_agent_role(c, id, "44109"), STORE_ROLE_NONE);
-    CHECK_EQ(store_agent_set_role(c, id, "44109", STORE_ROLE_LECTEUR, &err),
-             0);
+    CHECK_EQ(store_agent_set_role(c, id, "44109", STORE_ROLE_LECTEUR, &err), 0);
     CHECK_EQ(store_agent_set_role(c, id, "99001", STORE_ROLE_ADMIN, &err), 0);
     CHECK_EQ(store_agent_role(c, id, "99001"), STORE_ROLE_ADMIN);
     CHECK_EQ(store_agent_memberships(c, a, id, &ms, &n, &err), 0);
@@ -673,8 +709,7 @@ test_auth_lockout(void)
     CHECK_EQ(store_agent_create(c, "lea", "Léa", "", PW, false, "99001",
                                 STORE_ROLE_AGENT, &id, &err),
              0);
-    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err),
-             0);
+    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err), 0);
     CHECK_EQ(ag.id, id);
     CHECK_STR(ag.login, "lea");
     CHECK_EQ(ag.last_login_at, 0); /* the previous login: none */
@@ -685,8 +720,7 @@ test_auth_lockout(void)
              GU_EAUTH);
     CHECK_STR(err.user, bad);
     CHECK_CONTAINS(err.msg, "unknown");
-    CHECK_EQ(store_agent_authenticate(c, a, "NOT VALID", PW, 2, 600, &ag,
-                                      &err),
+    CHECK_EQ(store_agent_authenticate(c, a, "NOT VALID", PW, 2, 600, &ag, &err),
              GU_EAUTH);
     CHECK_STR(err.user, bad);
     CHECK_EQ(store_agent_authenticate(c, a, "lea", "mauvais mot de passe", 2,
@@ -696,28 +730,25 @@ test_auth_lockout(void)
     CHECK_CONTAINS(err.msg, "wrong password");
     CHECK_EQ(ag.id, 0);
     /* A success in between resets the count. */
-    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err),
-             0);
+    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err), 0);
     CHECK(ag.last_login_at > 0);
     CHECK_EQ(count(c, "SELECT failed_logins FROM agents"), 0);
 
     /* Two failures in a row lock, even the right password then. */
-    CHECK_EQ(store_agent_authenticate(c, a, "lea", "mauvais 1", 2, 600, &ag,
-                                      &err),
-             GU_EAUTH);
-    CHECK_EQ(store_agent_authenticate(c, a, "lea", "mauvais 2", 2, 600, &ag,
-                                      &err),
-             GU_EAUTH);
+    CHECK_EQ(
+        store_agent_authenticate(c, a, "lea", "mauvais 1", 2, 600, &ag, &err),
+        GU_EAUTH);
+    CHECK_EQ(
+        store_agent_authenticate(c, a, "lea", "mauvais 2", 2, 600, &ag, &err),
+        GU_EAUTH);
     CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err),
              GU_ERATE);
     CHECK_STR(err.user, "Compte temporairement verrouillé après trop "
                         "d'échecs. Réessayez dans 10 minutes.");
     /* The lock ends by itself... */
-    CHECK_EQ(store_exec(c, "UPDATE agents SET locked_until = 1", NULL, 0,
-                        &err),
+    CHECK_EQ(store_exec(c, "UPDATE agents SET locked_until = 1", NULL, 0, &err),
              0);
-    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err),
-             0);
+    CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 600, &ag, &err), 0);
     /* ...or with a password reset by an admin. */
     CHECK_EQ(store_agent_authenticate(c, a, "lea", "x1", 2, 60, &ag, &err),
              GU_EAUTH);
@@ -726,9 +757,9 @@ test_auth_lockout(void)
     CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 60, &ag, &err),
              GU_ERATE);
     CHECK_CONTAINS(err.user, "Réessayez dans 1 minute.");
-    CHECK_EQ(store_agent_set_password(c, id, "nouveau mot de passe", false,
-                                      &err),
-             0);
+    CHECK_EQ(
+        store_agent_set_password(c, id, "nouveau mot de passe", false, &err),
+        0);
     CHECK_EQ(store_agent_authenticate(c, a, "lea", PW, 2, 60, &ag, &err),
              GU_EAUTH);
     CHECK_EQ(store_agent_authenticate(c, a, "lea", "nouveau mot de passe", 2,
@@ -744,9 +775,9 @@ test_auth_lockout(void)
     /* max_failures 0: no lockout at all. */
     CHECK_EQ(store_agent_set_disabled(c, id, false, &err), 0);
     for (int i = 0; i < 3; i++)
-        CHECK_EQ(store_agent_authenticate(c, a, "lea", "faux", 0, 60, &ag,
-                                          &err),
-                 GU_EAUTH);
+        CHECK_EQ(
+            store_agent_authenticate(c, a, "lea", "faux", 0, 60, &ag, &err),
+            GU_EAUTH);
     CHECK_EQ(store_agent_authenticate(c, a, "lea", "nouveau mot de passe", 0,
                                       60, &ag, &err),
              0);
@@ -766,15 +797,14 @@ test_sessions(void)
     int64_t id = 0;
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    struct store_commune m = {.insee = "44109", .name = "Nantes",
-                              .zone = "B"};
+    struct store_commune m = {.insee = "44109", .name = "Nantes", .zone = "B"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     CHECK_EQ(store_agent_create(c, "sam", "Sam", "", PW, false, "99001",
                                 STORE_ROLE_AGENT, &id, &err),
              0);
-    CHECK_EQ(store_session_create(c, id, "99001", 3600, tok, sizeof(tok),
-                                  &ss, &err),
-             0);
+    CHECK_EQ(
+        store_session_create(c, id, "99001", 3600, tok, sizeof(tok), &ss, &err),
+        0);
     CHECK_EQ(strlen(tok), 43);
     CHECK(strlen(ss.csrf) >= 43);
     CHECK_EQ(ss.expires_at - ss.created_at, 3600);
@@ -783,8 +813,8 @@ test_sessions(void)
     bool stored = false;
     struct gu_arena *a = gu_arena_new(0);
     struct store_rows *r = NULL;
-    CHECK_EQ(store_query(c, a, "SELECT 1 FROM sessions WHERE token_hash = ?",
-                         p, 1, &r, &err),
+    CHECK_EQ(store_query(c, a, "SELECT 1 FROM sessions WHERE token_hash = ?", p,
+                         1, &r, &err),
              0);
     stored = r->nrows > 0;
     CHECK(!stored);
@@ -800,28 +830,27 @@ test_sessions(void)
     CHECK_EQ(store_session_get(c, tok, &got, &err), 0);
     CHECK_STR(got.insee, "44109");
     CHECK_EQ(store_session_set_commune(c, tok, "01001", &err), GU_ENOTFOUND);
-    CHECK_EQ(store_session_set_commune(c, "forged", "44109", &err),
-             GU_EAUTH);
+    CHECK_EQ(store_session_set_commune(c, "forged", "44109", &err), GU_EAUTH);
 
     CHECK_EQ(store_session_create(c, id, "99001", 60, small, sizeof(small),
                                   NULL, &err),
              GU_EINTERNAL);
-    CHECK_EQ(store_session_create(c, 999, "99001", 60, tok2, sizeof(tok2),
-                                  NULL, &err),
+    CHECK_EQ(store_session_create(c, 999, "99001", 60, tok2, sizeof(tok2), NULL,
+                                  &err),
              GU_ENOTFOUND);
 
     /* Expired (ttl 0 and negative): refused and deleted on lookup. */
-    CHECK_EQ(store_session_create(c, id, "99001", 0, tok2, sizeof(tok2), NULL,
-                                  &err),
-             0);
+    CHECK_EQ(
+        store_session_create(c, id, "99001", 0, tok2, sizeof(tok2), NULL, &err),
+        0);
     CHECK_EQ(count(c, "SELECT count(*) FROM sessions"), 2);
     CHECK_EQ(store_session_get(c, tok2, &got, &err), GU_EAUTH);
     CHECK_EQ(count(c, "SELECT count(*) FROM sessions"), 1);
-    CHECK_EQ(store_session_create(c, id, "99001", -10, tok2, sizeof(tok2),
-                                  NULL, &err),
+    CHECK_EQ(store_session_create(c, id, "99001", -10, tok2, sizeof(tok2), NULL,
+                                  &err),
              0);
-    CHECK_EQ(store_session_create(c, id, "99001", -10, tok2, sizeof(tok2),
-                                  NULL, &err),
+    CHECK_EQ(store_session_create(c, id, "99001", -10, tok2, sizeof(tok2), NULL,
+                                  &err),
              0);
     CHECK_EQ(store_session_purge(c, &err), 2);
     CHECK_EQ(store_session_purge(c, &err), 0);
@@ -831,11 +860,11 @@ test_sessions(void)
     CHECK_EQ(store_session_delete(c, tok, &err), 0);
     CHECK_EQ(store_session_delete(c, NULL, &err), 0);
 
-    CHECK_EQ(store_session_create(c, id, "99001", 60, tok, sizeof(tok), NULL,
+    CHECK_EQ(
+        store_session_create(c, id, "99001", 60, tok, sizeof(tok), NULL, &err),
+        0);
+    CHECK_EQ(store_session_create(c, id, "44109", 60, tok2, sizeof(tok2), NULL,
                                   &err),
-             0);
-    CHECK_EQ(store_session_create(c, id, "44109", 60, tok2, sizeof(tok2),
-                                  NULL, &err),
              0);
     CHECK(strcmp(tok, tok2) != 0);
     CHECK_EQ(store_session_delete_agent(c, id, &err), 0);
@@ -858,8 +887,7 @@ test_tokens(void)
     size_t n = 0;
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    struct store_commune m = {.insee = "44109", .name = "Nantes",
-                              .zone = "B"};
+    struct store_commune m = {.insee = "44109", .name = "Nantes", .zone = "B"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     CHECK_EQ(store_token_create(c, "99001", STORE_ROLE_AGENT, "import RDV",
                                 secret, sizeof(secret), &id, &err),
@@ -926,31 +954,29 @@ test_rate_limit(void)
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
     for (int i = 0; i < 3; i++) {
-        CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, &retry, &err),
-                 0);
+        CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, &retry, &err), 0);
         CHECK(retry > 0 && retry <= 3600);
     }
     CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, &retry, &err),
              GU_ERATE);
     CHECK(retry > 0 && retry <= 3600);
     CHECK_CONTAINS(err.user, "Réessayez dans");
-    CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, NULL, &err),
-             GU_ERATE);
+    CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, NULL, &err), GU_ERATE);
     /* Keys count separately. */
     CHECK_EQ(store_rate_hit(c, "login:5.6.7.8", 3, 3600, &retry, &err), 0);
     /* A new window starts over. */
-    CHECK_EQ(store_exec(c, "UPDATE rate_limits SET window_start = 0", NULL, 0,
-                        &err),
-             0);
+    CHECK_EQ(
+        store_exec(c, "UPDATE rate_limits SET window_start = 0", NULL, 0, &err),
+        0);
     CHECK_EQ(store_rate_hit(c, "login:1.2.3.4", 3, 3600, &retry, &err), 0);
     CHECK_EQ(count(c, "SELECT hits FROM rate_limits"
                       " WHERE key = 'login:1.2.3.4'"),
              1);
     CHECK_EQ(store_rate_hit(c, "", 3, 60, &retry, &err), GU_EINTERNAL);
     CHECK_EQ(store_rate_hit(c, "k", 3, 0, &retry, &err), GU_EINTERNAL);
-    CHECK_EQ(store_exec(c, "UPDATE rate_limits SET window_start = 0", NULL, 0,
-                        &err),
-             0);
+    CHECK_EQ(
+        store_exec(c, "UPDATE rate_limits SET window_start = 0", NULL, 0, &err),
+        0);
     CHECK_EQ(store_rate_purge(c, 86400, &err), 2);
     store_release(c);
     store_close(s);
@@ -972,8 +998,8 @@ test_audit(void)
         snprintf(target, sizeof(target), "agent:%d", i);
         CHECK_EQ(store_audit_add(c, i % 3 ? "99001" : "44109",
                                  i % 2 ? "admin" : "systeme",
-                                 i % 5 ? "user.create" : "login.fail",
-                                 target, "{\"x\":1}", "req-1", &err),
+                                 i % 5 ? "user.create" : "login.fail", target,
+                                 "{\"x\":1}", "req-1", &err),
                  0);
     }
     CHECK_EQ(store_audit_add(c, NULL, "systeme", "instance.start", NULL, NULL,
@@ -1081,8 +1107,8 @@ test_file_db_and_backup(void)
     CHECK_EQ(count(c, "PRAGMA synchronous"), 1); /* NORMAL */
     CHECK_EQ(count(c, "PRAGMA busy_timeout"), 5000);
     gu_arena_free(t);
-    struct store_commune m = {.insee = "2A004", .name = "Ajaccio",
-                              .zone = "corse"};
+    struct store_commune m = {
+        .insee = "2A004", .name = "Ajaccio", .zone = "corse"};
     CHECK_EQ(store_commune_create(c, &m, &err), 0);
     store_release(c);
     store_close(s);
@@ -1155,8 +1181,8 @@ writer_main(void *arg)
         /* A transaction, a bare write, and a read, as requests do. */
         struct store_val p[2] = {STORE_I(w->id), STORE_I(i)};
         if (store_begin(c, &err) < 0 ||
-            store_exec(c, "INSERT INTO cw (w, i) VALUES (?, ?)", p, 2,
-                       &err) < 0 ||
+            store_exec(c, "INSERT INTO cw (w, i) VALUES (?, ?)", p, 2, &err) <
+                0 ||
             store_commit(c, &err) < 0) {
             fprintf(stderr, "writer %d: %s\n", w->id, err.msg);
             store_rollback(c);
@@ -1184,9 +1210,9 @@ run_writers(struct store *s)
     struct gu_err err;
 
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    CHECK_EQ(store_exec(c, "CREATE TABLE cw (w INTEGER, i INTEGER)", NULL, 0,
-                        &err),
-             0);
+    CHECK_EQ(
+        store_exec(c, "CREATE TABLE cw (w INTEGER, i INTEGER)", NULL, 0, &err),
+        0);
     store_release(c);
     for (int i = 0; i < 2; i++)
         CHECK_EQ(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
@@ -1286,8 +1312,7 @@ test_alloc_failures(void)
     for (k = 1; k < 100; k++) {
         struct gu_arena *a = gu_arena_new(0);
         struct store_audit *v = NULL;
-        struct store_audit_filter f = {.insee = "99001",
-                                       .action_prefix = "b."};
+        struct store_audit_filter f = {.insee = "99001", .action_prefix = "b."};
         size_t n = 0;
         gu_alloc_fail_after(k);
         rc = store_audit_list(c, a, &f, &v, &n, &err);
@@ -1313,16 +1338,16 @@ test_alloc_failures(void)
         CHECK_EQ(rc, GU_ENOMEM);
     }
     CHECK(k > 1 && k < 100);
-    CHECK_EQ(store_session_create(c, 1, "99001", 60, tok, sizeof(tok), NULL,
-                                  &err),
-             GU_ENOTFOUND); /* no agent 1 yet */
+    CHECK_EQ(
+        store_session_create(c, 1, "99001", 60, tok, sizeof(tok), NULL, &err),
+        GU_ENOTFOUND); /* no agent 1 yet */
     int64_t id = 0;
     CHECK_EQ(store_agent_create(c, "oom", "Oom", "", PW, false, "99001",
                                 STORE_ROLE_AGENT, &id, &err),
              0);
-    CHECK_EQ(store_session_create(c, id, "99001", 60, tok, sizeof(tok), NULL,
-                                  &err),
-             0);
+    CHECK_EQ(
+        store_session_create(c, id, "99001", 60, tok, sizeof(tok), NULL, &err),
+        0);
     for (k = 1; k < 100; k++) {
         struct store_session ss;
         gu_alloc_fail_after(k);
@@ -1348,7 +1373,8 @@ test_alloc_failures(void)
 
 TESTS(T(test_open_errors), T(test_migrations), T(test_query_types),
       T(test_errors_and_conflict), T(test_transactions),
-      T(test_pool_shared_memory), T(test_communes), T(test_agents),
-      T(test_roles), T(test_auth_lockout), T(test_sessions), T(test_tokens),
-      T(test_rate_limit), T(test_audit), T(test_file_db_and_backup),
-      T(test_concurrent_writers), T(test_alloc_failures))
+      T(test_pool_shared_memory), T(test_pool_exhausted), T(test_communes),
+      T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),
+      T(test_tokens), T(test_rate_limit), T(test_audit),
+      T(test_file_db_and_backup), T(test_concurrent_writers),
+      T(test_alloc_failures))
