@@ -6,7 +6,6 @@
  * counts backend errors, and applies migrations (token rewrite, backend
  * sections, one transaction per version). Nothing here knows SQLite.
  */
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -311,12 +310,17 @@ dispatch(struct store_conn *c, struct gu_arena *a, const char *sql,
 {
     int rc;
 
-    assert(c && sql);
-    assert(!out || a);
     if (out)
         *out = NULL;
     if (changes)
         *changes = 0;
+    /* Caller bugs, but checked at run time: asserts vanish in release. */
+    if (!c || !sql || (out && !a))
+        return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
+                          "store: query without %s",
+                          !c     ? "connection"
+                          : !sql ? "SQL"
+                                 : "arena");
     if (n && !params)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
                           "store: %zu params but none given", n);

@@ -5,7 +5,10 @@
  * messages for people. Only the neutral store_query() family is used, so
  * this file works on any backend. Passwords are hashed with core's
  * argon2id (gu_password_hash) outside any transaction: hashing is slow by
- * design and must not hold the write lock.
+ * design and must not hold the write lock (when the caller already holds
+ * a transaction, as the admin module does, it still runs inside it).
+ * store_commune_create() keeps a non-zero m->created_at (imports) and
+ * stamps the current time otherwise.
  */
 #include <pthread.h>
 #include <stdio.h>

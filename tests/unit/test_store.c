@@ -27,6 +27,7 @@ mem_store(void)
     int applied = -1;
 
     CHECK_EQ(gu_crypto_init(), 0);
+    gu_log_set_level(GU_LOG_WARN); /* no line per migration */
     CHECK_EQ(store_open("sqlite::memory:", &s, &err), 0);
     if (!s)
         return NULL;
@@ -260,7 +261,8 @@ test_query_types(void)
     /* UPDATE reports changes through rows too. */
     CHECK_EQ(store_query(c, a, "UPDATE t SET n = 'z'", NULL, 0, &r, &err), 0);
     CHECK_EQ(r->changes, 2);
-    /* Wrong parameter count and several statements are bugs. */
+    /* Wrong parameter count, several statements, no arena: bugs. */
+    CHECK_EQ(store_query(c, NULL, "SELECT 1", NULL, 0, &r, &err), GU_EINTERNAL);
     CHECK_EQ(store_exec(c, "SELECT ?", NULL, 0, &err), GU_EINTERNAL);
     CHECK_EQ(store_exec(c, "SELECT 1; SELECT 2", NULL, 0, &err), GU_EINTERNAL);
     /* Many rows (array growth) through the statement cache. */
