@@ -45,6 +45,13 @@ async function step(name, fn) {
 
 const consoleErrors = [];
 const foreign = [];
+// HTTP errors the test provokes on purpose; any other is a failure.
+const EXPECTED_ERRORS = new Set([
+    'GET /c/{id} 404',
+    'POST /api/v1/session 401',
+    'PATCH /api/v1/agents/{id} 403',
+]);
+const badResponses = [];
 const profile = process.env.E2E_PROFILE_DIR ||
     mkdtempSync(join(tmpdir(), 'guichet-chromium-'));
 
@@ -68,8 +75,17 @@ context.on('request', (req) => {
 });
 
 const page = context.pages()[0] || await context.newPage();
+page.on('response', (r) => {
+    if (r.status() < 400) return;
+    const p = new URL(r.url()).pathname.replace(/\/\d+(?=\/|$)/g, '/{id}');
+    const key = r.request().method() + ' ' + p + ' ' + r.status();
+    if (!EXPECTED_ERRORS.has(key)) badResponses.push(key);
+});
 page.on('console', (msg) => {
-    if (msg.type() === 'error') {
+    // Chromium logs every 4xx/5xx response; those are checked above.
+    if (msg.type() === 'error' &&
+        !msg.text().startsWith('Failed to load resource: the server ' +
+            'responded with a status of')) {
         consoleErrors.push(msg.text() + ' @ ' + page.url());
     }
 });
@@ -249,6 +265,8 @@ try {
 
     check('aucune erreur dans la console', consoleErrors.length === 0,
         consoleErrors.join(' | '));
+    check('aucune réponse HTTP en erreur inattendue',
+        badResponses.length === 0, badResponses.join(' | '));
     check('aucune requête hors de la machine locale', foreign.length === 0,
         foreign.join(' '));
 } finally {

@@ -34,16 +34,20 @@ async function csrfToken() {
             credentials: 'same-origin',
             headers: { Accept: 'application/json' },
         }).then(async (r) => {
-            if (r.status === 401) {
-                toLogin();
+            if (!r.ok) {
+                csrfPromise = null; // no session yet: ask again later
                 return '';
             }
-            if (!r.ok) return '';
             const s = await r.json();
             return s.csrf || s.csrf_token || '';
         }).catch(() => '');
     }
     return csrfPromise;
+}
+
+// Seed the CSRF token when the session is already at hand.
+export function setCsrf(token) {
+    if (token) csrfPromise = Promise.resolve(token);
 }
 
 export function toLogin() {
@@ -62,6 +66,7 @@ export async function session() {
 
 // api('GET', '/api/v1/agents') -> parsed JSON (null for 204).
 // options.noRedirect: do not go to the login page on 401.
+// options.csrf: false to send no CSRF token (login: no session yet).
 export async function api(method, path, body, options = {}) {
     const headers = { Accept: 'application/json' };
     const init = { method, headers, credentials: 'same-origin' };
@@ -69,7 +74,7 @@ export async function api(method, path, body, options = {}) {
         headers['Content-Type'] = 'application/json';
         init.body = JSON.stringify(body);
     }
-    if (method !== 'GET' && method !== 'HEAD') {
+    if (method !== 'GET' && method !== 'HEAD' && options.csrf !== false) {
         const t = await csrfToken();
         if (t) headers['X-CSRF-Token'] = t;
     }

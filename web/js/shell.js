@@ -2,7 +2,7 @@
 // active commune and its switcher, the admin menu, the current page in the
 // navigation, and the logout button.
 
-import { api, ApiError, toLogin, ROLE_LABELS } from './api.js';
+import { api, ApiError, setCsrf, toLogin, ROLE_LABELS } from './api.js';
 import { showStatus } from './form.js';
 
 function markCurrent() {
@@ -71,6 +71,7 @@ export async function initShell({ allowMustChange = false } = {}) {
         }
         return null;
     }
+    setCsrf(me.csrf);
     if (me.must_change_password && !allowMustChange) {
         window.location.assign('/agent/mot-de-passe');
         return null;

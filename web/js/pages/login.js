@@ -43,7 +43,7 @@ form.addEventListener('submit', async (ev) => {
         const s = await api('POST', '/api/v1/session', {
             login: login.value.trim(),
             password: password.value,
-        }, { noRedirect: true });
+        }, { noRedirect: true, csrf: false });
         const must = s && (s.must_change_password ||
             (s.agent && s.agent.must_change_password));
         window.location.assign(must ? '/agent/mot-de-passe' : '/agent');
