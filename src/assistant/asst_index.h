@@ -1,0 +1,114 @@
+/*
+ * asst_index.h - the assistant's retrieval index: BM25F over the fields
+ * of a fiche, fused with character-trigram similarity for typos.
+ *
+ * Built once from a list of documents (at start or on a knowledge-base
+ * reload), then read-only: any number of threads may search it at once.
+ * A reload builds a new index and swaps the pointer atomically; the old
+ * one is freed when no request uses it any more (the caller's job).
+ *
+ * Scoring, in two stages:
+ *   1. BM25F (Robertson & Zaragoza): per term, a pseudo frequency
+ *      sum_f w_f * tf_f / (1 - b_f + b_f * len_f / avglen_f), saturated by
+ *      k1 and weighted by idf. Pseudo frequencies are computed at build
+ *      time, so a query only walks flat posting arrays.
+ *   2. The best `rerank` documents get a fused score: BM25F divided by the
+ *      best BM25F, plus `ngram` times the cosine of character-trigram
+ *      TF-IDF vectors of the query and of the document's short fields
+ *      (title, alternative questions, description).
+ * Queries allocate only from the caller's arena.
+ */
+#ifndef ASST_INDEX_H
+#define ASST_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "text/text.h"
+
+enum asst_field {
+    ASST_FIELD_TITLE = 0,
+    ASST_FIELD_ALT,     /* alternative questions, one per line */
+    ASST_FIELD_DESC,    /* the short description (chapeau) */
+    ASST_FIELD_BODY,    /* the text of the fiche */
+    ASST_FIELD_CONTEXT, /* where the fiche sits: themes, parent folders */
+    ASST_NFIELDS
+};
+
+/*
+ * A document to index. Borrowed for the duration of asst_index_build()
+ * only; the index copies the id. Any text may be NULL (empty field).
+ */
+struct asst_doc {
+    const char *id;
+    const char *text[ASST_NFIELDS];
+    size_t len[ASST_NFIELDS];
+};
+
+/* Ranking parameters; asst_params_default() gives the tuned defaults. */
+struct asst_params {
+    float k1;
+    float weight[ASST_NFIELDS];
+    float b[ASST_NFIELDS];
+    float concept_weight; /* query weight of a synonym concept term */
+    float ngram;          /* weight of the trigram cosine, 0 = off */
+    uint32_t rerank;      /* documents rescored with trigrams */
+};
+
+void asst_params_default(struct asst_params *p);
+
+struct asst_index;
+
+/*
+ * Build an index over `docs[0..n)` analysed with pipeline `tp`, which must
+ * outlive the index. `prm` NULL = defaults. Returns 0, GU_ENOMEM or
+ * GU_ETOOBIG (more than 2^31 documents or postings); *out is NULL on
+ * failure. Free with asst_index_free().
+ */
+int asst_index_build(const struct text_pipeline *tp,
+                     const struct asst_doc *docs, size_t n,
+                     const struct asst_params *prm, struct asst_index **out,
+                     struct gu_err *err);
+void asst_index_free(struct asst_index *ix);
+
+size_t asst_index_ndocs(const struct asst_index *ix);
+/* The id given at build time for document number `doc`. */
+const char *asst_index_doc_id(const struct asst_index *ix, uint32_t doc);
+/* Distinct index terms (stems, numbers, concepts). */
+size_t asst_index_nterms(const struct asst_index *ix);
+/* Bytes held by the index (postings, vectors, dictionaries), roughly. */
+size_t asst_index_bytes(const struct asst_index *ix);
+/* The vocabulary, for spelling help elsewhere (read-only). */
+const struct text_vocab *asst_index_vocab(const struct asst_index *ix);
+
+struct asst_hit {
+    uint32_t doc;
+    float score; /* fused score, the ranking key */
+    float bm25;  /* raw BM25F */
+    float ngram; /* trigram cosine in [0, 1] */
+};
+
+/*
+ * Search results, best first; `hits` lives in the arena. `margin` is the
+ * relative lead of the first hit, (s1 - s2) / s1 in [0, 1] (1 with a
+ * single hit, 0 with none): with the top score it is what abstention
+ * thresholds are calibrated on.
+ */
+struct asst_result {
+    struct asst_hit *hits;
+    size_t n;
+    float margin;
+    size_t nterms; /* query terms found in the index */
+};
+
+/*
+ * Top `k` documents for the query `q` (`qn` bytes of UTF-8). An empty
+ * query, or one with no known term, gives n = 0. Returns 0 or GU_ENOMEM.
+ */
+int asst_index_search(const struct asst_index *ix, struct gu_arena *a,
+                      const char *q, size_t qn, size_t k,
+                      struct asst_result *out);
+
+#endif
