@@ -94,8 +94,8 @@ struct cmd {
     const char *group; /* "user" for `user add`, NULL for top level */
     const char *name;
     cmd_fn fn;
-    unsigned flags;      /* CMD_* */
-    const char *args;    /* positional arguments in the synopsis */
+    unsigned flags;   /* CMD_* */
+    const char *args; /* positional arguments in the synopsis */
     int min_pos, max_pos;
     const struct opt *opts; /* terminated by a zero row */
     const char *summary;    /* French, one line */
@@ -108,7 +108,7 @@ struct cmd {
  */
 struct ctx {
     const struct cmd *cmd;
-    const char *config_path;   /* --config, or NULL */
+    const char *config_path;        /* --config, or NULL */
     const char *sets[MAX_SETS + 2]; /* "key=value" overrides, NULL-ended */
     size_t nsets;
     const char *val[MAX_OPTS]; /* parsed option values, by opts index */
@@ -160,13 +160,11 @@ static const struct opt user_add_opts[] = {
     {"name", "NOM", OPT_REQUIRED, NULL, "Nom affiché de l'agent"},
     {"email", "ADRESSE", 0, NULL, "Adresse e-mail"},
     {"role", "RÔLE", OPT_REQUIRED, ROLES, "Rôle dans la commune"},
-    {"commune", "INSEE", 0, NULL,
-     "Commune (facultatif s'il n'y en a qu'une)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
     {0}};
 
 static const struct opt commune_opt[] = {
-    {"commune", "INSEE", 0, NULL, "Limite la liste à une commune"},
-    {0}};
+    {"commune", "INSEE", 0, NULL, "Limite la liste à une commune"}, {0}};
 
 static const struct opt passwd_opts[] = {
     {"stdin", NULL, 0, NULL,
@@ -176,8 +174,7 @@ static const struct opt passwd_opts[] = {
 
 static const struct opt token_add_opts[] = {
     {"role", "RÔLE", OPT_REQUIRED, ROLES, "Rôle accordé au jeton"},
-    {"commune", "INSEE", 0, NULL,
-     "Commune (facultatif s'il n'y en a qu'une)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
     {0}};
 
 static const struct opt token_revoke_opts[] = {
@@ -192,12 +189,11 @@ static const struct opt migrate_opts[] = {
     {0}};
 
 static const struct opt backup_opts[] = {
-    {"force", NULL, 0, NULL, "Écrase le fichier s'il existe déjà"},
-    {0}};
+    {"force", NULL, 0, NULL, "Écrase le fichier s'il existe déjà"}, {0}};
 
 static const struct cmd commands[] = {
-    {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL,
-     0, 0, serve_opts, "Sert le portail, le back-office et l'API",
+    {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
+     serve_opts, "Sert le portail, le back-office et l'API",
      "Applique les migrations en attente puis sert jusqu'à SIGTERM ou "
      "Ctrl-C\n(arrêt propre : les requêtes en cours se terminent). "
      "SIGHUP relit la\nconfiguration sans interrompre le service."},
@@ -208,9 +204,8 @@ static const struct cmd commands[] = {
      "Le mot de passe de l'administrateur est à usage unique : il est "
      "affiché\nune seule fois et doit être changé à la première "
      "connexion."},
-    {"user", "add", cmd_user_add, CMD_STORE, "IDENTIFIANT", 1, 1,
-     user_add_opts, "Crée un agent (mot de passe à usage unique affiché)",
-     NULL},
+    {"user", "add", cmd_user_add, CMD_STORE, "IDENTIFIANT", 1, 1, user_add_opts,
+     "Crée un agent (mot de passe à usage unique affiché)", NULL},
     {"user", "list", cmd_user_list, CMD_STORE, NULL, 0, 0, commune_opt,
      "Liste les agents et leurs rôles", NULL},
     {"user", "passwd", cmd_user_passwd, CMD_STORE, "IDENTIFIANT", 1, 1,
@@ -220,8 +215,8 @@ static const struct cmd commands[] = {
      "sessions\nouvertes sont fermées."},
     {"user", "disable", cmd_user_disable, CMD_STORE, "IDENTIFIANT", 1, 1,
      no_opts, "Désactive un agent (ses sessions sont fermées)", NULL},
-    {"user", "enable", cmd_user_enable, CMD_STORE, "IDENTIFIANT", 1, 1,
-     no_opts, "Réactive un agent", NULL},
+    {"user", "enable", cmd_user_enable, CMD_STORE, "IDENTIFIANT", 1, 1, no_opts,
+     "Réactive un agent", NULL},
     {"commune", "list", cmd_commune_list, CMD_STORE, NULL, 0, 0, no_opts,
      "Liste les communes de l'instance", NULL},
     {"token", "add", cmd_token_add, CMD_STORE, "NOM", 1, 1, token_add_opts,
@@ -231,10 +226,9 @@ static const struct cmd commands[] = {
     {"token", "revoke", cmd_token_revoke, CMD_STORE, "ID", 1, 1,
      token_revoke_opts, "Révoque un jeton d'API", NULL},
     {NULL, "config", cmd_config, 0, NULL, 0, 0, no_opts,
-     "Affiche la configuration effective et l'origine de chaque valeur",
-     NULL},
-    {NULL, "migrate", cmd_migrate, CMD_STORE | CMD_CREATE | CMD_NOMIGR,
-     NULL, 0, 0, migrate_opts, "Applique les migrations en attente", NULL},
+     "Affiche la configuration effective et l'origine de chaque valeur", NULL},
+    {NULL, "migrate", cmd_migrate, CMD_STORE | CMD_CREATE | CMD_NOMIGR, NULL, 0,
+     0, migrate_opts, "Applique les migrations en attente", NULL},
     {NULL, "backup", cmd_backup, CMD_STORE | CMD_NOMIGR, "FICHIER", 1, 1,
      backup_opts, "Sauvegarde la base à chaud dans un fichier",
      "Copie cohérente de la base SQLite pendant que le service tourne. "
@@ -247,9 +241,8 @@ static const struct cmd commands[] = {
 /* ------------------------------------------------------------------ */
 
 /* A usage error: French message in err->user, exit code 2 later. */
-static int
-usage_err(struct gu_err *err, const char *field, const char *fmt, ...)
-    GU_PRINTF(3, 4);
+static int usage_err(struct gu_err *err, const char *field, const char *fmt,
+                     ...) GU_PRINTF(3, 4);
 
 static int
 usage_err(struct gu_err *err, const char *field, const char *fmt, ...)
@@ -264,8 +257,8 @@ usage_err(struct gu_err *err, const char *field, const char *fmt, ...)
 }
 
 /* A runtime error with a formatted French message (exit code 1). */
-static int
-fail(struct gu_err *err, int code, const char *fmt, ...) GU_PRINTF(3, 4);
+static int fail(struct gu_err *err, int code, const char *fmt, ...)
+    GU_PRINTF(3, 4);
 
 static int
 fail(struct gu_err *err, int code, const char *fmt, ...)
@@ -408,8 +401,7 @@ audit(struct store_conn *c, const char *actor, const char *insee,
     if (store_audit_add(c, insee ? insee : "", actor, action,
                         target ? target : "", detail ? detail : "", "",
                         &err) < 0)
-        gu_log_error("audit.fail", "action=%s err=\"%s\"", action,
-                     err.msg);
+        gu_log_error("audit.fail", "action=%s err=\"%s\"", action, err.msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -461,8 +453,10 @@ print_group(FILE *f, const char *group)
 {
     char title[64];
 
-    fprintf(f, "Usage : guichet %s <sous-commande> [options]\n\n"
-               "Sous-commandes :\n", group);
+    fprintf(f,
+            "Usage : guichet %s <sous-commande> [options]\n\n"
+            "Sous-commandes :\n",
+            group);
     for (size_t i = 0; i < GU_ARRAY_LEN(commands); i++) {
         if (!commands[i].group || strcmp(commands[i].group, group) != 0)
             continue;
@@ -480,14 +474,14 @@ print_settings(FILE *f)
     char allowed[256];
 
     fputs("\nRéglages (fichier [section] clé = valeur, ou variable "
-          "GUICHET_SECTION_CLÉ) :\n", f);
+          "GUICHET_SECTION_CLÉ) :\n",
+          f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "  %-28s %s\n", s[i].key, s[i].doc ? s[i].doc : "");
         if (s[i].allowed)
             fprintf(f, "  %-28s   valeurs : %s\n", "",
                     list_fr(allowed, sizeof(allowed), s[i].allowed));
-        fprintf(f, "  %-28s   défaut : « %s »\n", "", s[i].def ? s[i].def
-                                                                : "");
+        fprintf(f, "  %-28s   défaut : « %s »\n", "", s[i].def ? s[i].def : "");
     }
 }
 
@@ -497,8 +491,8 @@ print_cmd_help(FILE *f, const struct cmd *c)
     char title[64], allowed[256], left[64];
 
     cmd_title(c, title, sizeof(title));
-    fprintf(f, "Usage : guichet [options globales] %s%s%s%s\n\n%s.\n",
-            title, c->opts[0].name ? " [options]" : "", c->args ? " " : "",
+    fprintf(f, "Usage : guichet [options globales] %s%s%s%s\n\n%s.\n", title,
+            c->opts[0].name ? " [options]" : "", c->args ? " " : "",
             c->args ? c->args : "", c->summary);
     if (c->help)
         fprintf(f, "\n%s\n", c->help);
@@ -573,8 +567,10 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
 
         if (rest || a[0] != '-' || a[1] == '\0') {
             if (ctx->npos >= MAX_POS || ctx->npos >= c->max_pos)
-                return usage_err(err, NULL, "Argument en trop pour « %s » : "
-                                 "« %s ».", title, a);
+                return usage_err(err, NULL,
+                                 "Argument en trop pour « %s » : "
+                                 "« %s ».",
+                                 title, a);
             ctx->pos[ctx->npos++] = a;
             continue;
         }
@@ -594,24 +590,32 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
                 memcmp(c->opts[k].name, name, nlen) == 0 && a[1] == '-')
                 break;
         if (!c->opts[k].name)
-            return usage_err(err, a, "Option inconnue pour « %s » : %s. "
-                             "Voir « guichet help %s ».", title, a, title);
+            return usage_err(err, a,
+                             "Option inconnue pour « %s » : %s. "
+                             "Voir « guichet help %s ».",
+                             title, a, title);
         if (!c->opts[k].arg) {
             if (eq)
-                return usage_err(err, a, "L'option --%s n'attend pas de "
-                                 "valeur.", c->opts[k].name);
+                return usage_err(err, a,
+                                 "L'option --%s n'attend pas de "
+                                 "valeur.",
+                                 c->opts[k].name);
             ctx->val[k] = "1";
             continue;
         }
         v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!v)
-            return usage_err(err, a, "L'option --%s attend une valeur "
-                             "(%s).", c->opts[k].name, c->opts[k].arg);
+            return usage_err(err, a,
+                             "L'option --%s attend une valeur "
+                             "(%s).",
+                             c->opts[k].name, c->opts[k].arg);
         if (c->opts[k].allowed && !in_list(c->opts[k].allowed, v))
-            return usage_err(err, a, "Valeur invalide pour --%s : \"%s\". "
-                             "Valeurs permises : %s.", c->opts[k].name, v,
-                             list_fr(allowed, sizeof(allowed),
-                                     c->opts[k].allowed));
+            return usage_err(
+                err, a,
+                "Valeur invalide pour --%s : \"%s\". "
+                "Valeurs permises : %s.",
+                c->opts[k].name, v,
+                list_fr(allowed, sizeof(allowed), c->opts[k].allowed));
         ctx->val[k] = v;
     }
     if (ctx->want_help)
@@ -622,17 +626,21 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
         if (!(o->flags & OPT_REQUIRED) || ctx->val[k])
             continue;
         if (o->allowed)
-            return usage_err(err, o->name, "Option obligatoire manquante "
+            return usage_err(err, o->name,
+                             "Option obligatoire manquante "
                              "pour « %s » : --%s (valeurs permises : %s).",
                              title, o->name,
                              list_fr(allowed, sizeof(allowed), o->allowed));
-        return usage_err(err, o->name, "Option obligatoire manquante pour "
-                         "« %s » : --%s %s.", title, o->name, o->arg);
+        return usage_err(err, o->name,
+                         "Option obligatoire manquante pour "
+                         "« %s » : --%s %s.",
+                         title, o->name, o->arg);
     }
     if (ctx->npos < c->min_pos)
-        return usage_err(err, c->args, "Argument manquant pour « %s » : %s."
-                         " Voir « guichet help %s ».", title, c->args,
-                         title);
+        return usage_err(err, c->args,
+                         "Argument manquant pour « %s » : %s."
+                         " Voir « guichet help %s ».",
+                         title, c->args, title);
     return 0;
 }
 
@@ -651,8 +659,10 @@ load_config(struct ctx *ctx, struct gu_config **out, struct gu_err *err)
         return rc;
     if (rc < 0) {
         if (rc != GU_ECONFIG && err->user[0] == '\0')
-            snprintf(err->user, sizeof(err->user), "Configuration illisible"
-                     " : %.200s", err->msg);
+            snprintf(err->user, sizeof(err->user),
+                     "Configuration illisible"
+                     " : %.200s",
+                     err->msg);
         err->code = GU_ECONFIG;
         return GU_ECONFIG;
     }
@@ -709,14 +719,16 @@ open_store(struct ctx *ctx, struct gu_err *err)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     if (ctx->cmd->flags & CMD_CREATE) {
         if (mkdir_p(data, 0750) != 0)
-            return fail(err, GU_EIO, "Impossible de créer le dossier des "
-                        "données « %s » : %s.", data, strerror(errno));
+            return fail(err, GU_EIO,
+                        "Impossible de créer le dossier des "
+                        "données « %s » : %s.",
+                        data, strerror(errno));
     } else if (strncmp(url, "sqlite:", 7) == 0 &&
-               strcmp(url + 7, ":memory:") != 0 &&
-               access(url + 7, F_OK) != 0) {
-        return fail(err, GU_ENOTFOUND, "Aucune base de données « %s » : "
-                    "lancez d'abord « guichet --data %s init ».", url + 7,
-                    data);
+               strcmp(url + 7, ":memory:") != 0 && access(url + 7, F_OK) != 0) {
+        return fail(err, GU_ENOTFOUND,
+                    "Aucune base de données « %s » : "
+                    "lancez d'abord « guichet --data %s init ».",
+                    url + 7, data);
     }
     rc = store_open(url, &ctx->st, err);
     if (rc < 0)
@@ -746,8 +758,10 @@ pick_commune(struct ctx *ctx, const char *insee, const char **out,
     if (insee) {
         rc = store_commune_get(ctx->conn, ctx->arena, insee, &m, err);
         if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
-            return usage_err(err, "--commune", "Commune inconnue : \"%s\". "
-                             "Voir « guichet commune list ».", insee);
+            return usage_err(err, "--commune",
+                             "Commune inconnue : \"%s\". "
+                             "Voir « guichet commune list ».",
+                             insee);
         if (rc < 0)
             return rc;
         *out = insee;
@@ -757,10 +771,12 @@ pick_commune(struct ctx *ctx, const char *insee, const char **out,
     if (rc < 0)
         return rc;
     if (n == 0)
-        return fail(err, GU_ENOTFOUND, "Aucune commune : créez-en une avec "
+        return fail(err, GU_ENOTFOUND,
+                    "Aucune commune : créez-en une avec "
                     "« guichet init ».");
     if (n > 1)
-        return usage_err(err, "--commune", "Plusieurs communes : précisez "
+        return usage_err(err, "--commune",
+                         "Plusieurs communes : précisez "
                          "--commune INSEE. Voir « guichet commune list ».");
     *out = gu_arena_strdup(ctx->arena, all[0].insee);
     return *out ? 0 : GU_ENOMEM;
@@ -774,8 +790,10 @@ find_agent(struct ctx *ctx, const char *login, struct store_agent *out,
     int rc = store_agent_by_login(ctx->conn, ctx->arena, login, out, err);
 
     if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
-        return fail(err, GU_ENOTFOUND, "Agent inconnu : « %s ». Voir "
-                    "« guichet user list ».", login);
+        return fail(err, GU_ENOTFOUND,
+                    "Agent inconnu : « %s ». Voir "
+                    "« guichet user list ».",
+                    login);
     return rc;
 }
 
@@ -784,8 +802,8 @@ find_agent(struct ctx *ctx, const char *login, struct store_agent *out,
  * administrators see it in their log; an instance-wide one if none.
  */
 static void
-audit_agent(struct ctx *ctx, int64_t id, const char *action,
-            const char *login, const char *detail)
+audit_agent(struct ctx *ctx, int64_t id, const char *action, const char *login,
+            const char *detail)
 {
     struct store_membership *ms = NULL;
     size_t n = 0;
@@ -802,8 +820,7 @@ audit_agent(struct ctx *ctx, int64_t id, const char *action,
 static const char *
 cli_detail(struct ctx *ctx)
 {
-    const char *d = gu_arena_sprintf(ctx->arena, "unix_user=%s",
-                                     unix_user());
+    const char *d = gu_arena_sprintf(ctx->arena, "unix_user=%s", unix_user());
 
     return d ? d : "";
 }
@@ -842,21 +859,21 @@ reload(struct ctx *ctx, struct web_server *srv, const char **was)
     gu_err_clear(&err);
     if (gu_config_load(ctx->config_path, NULL, ctx->sets, &cfg, &err) < 0) {
         gu_log_error("reload.fail", "key=%s err=%s", err.field,
-                     gu_logq(q, sizeof(q), err.user[0] ? err.user
-                                                       : err.msg));
-        fprintf(stderr, "Rechargement refusé, configuration inchangée : "
-                "%s\n", err.user[0] ? err.user : err.msg);
+                     gu_logq(q, sizeof(q), err.user[0] ? err.user : err.msg));
+        fprintf(stderr,
+                "Rechargement refusé, configuration inchangée : "
+                "%s\n",
+                err.user[0] ? err.user : err.msg);
         return;
     }
     for (size_t i = 0; i < GU_ARRAY_LEN(restart_keys); i++)
         if (strcmp(was[i], gu_config_str(cfg, restart_keys[i])) != 0)
-            gu_log_warn("reload.restart_needed", "key=%s",
-                        restart_keys[i]);
+            gu_log_warn("reload.restart_needed", "key=%s", restart_keys[i]);
     if (gu_log_level_parse(gu_config_str(cfg, "log.level"), &lvl) == 0)
         gu_log_set_level(lvl);
-    gu_log_info("reload", "config=%s",
-                gu_logq(q, sizeof(q), gu_config_file(cfg)
-                                          ? gu_config_file(cfg) : ""));
+    gu_log_info(
+        "reload", "config=%s",
+        gu_logq(q, sizeof(q), gu_config_file(cfg) ? gu_config_file(cfg) : ""));
     web_server_swap_config(srv, cfg);
     audit_sys(ctx->st, "server.reload", "");
 }
@@ -891,18 +908,17 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     if (rc < 0)
         goto out;
 
-    host = gu_arena_strndup(ctx->arena, listen, strrchr(listen, ':')
-                                                ? (size_t)(strrchr(listen,
-                                                                   ':') -
-                                                           listen)
-                                                : strlen(listen));
+    host = gu_arena_strndup(ctx->arena, listen,
+                            strrchr(listen, ':')
+                                ? (size_t)(strrchr(listen, ':') - listen)
+                                : strlen(listen));
     if (!host || !*host || strcmp(host, "0.0.0.0") == 0)
         host = "127.0.0.1";
     else if (strcmp(host, "[::]") == 0)
         host = "[::1]";
     printf("Guichet %s sert http://%s:%d/ (arrêt : Ctrl-C ou SIGTERM, "
-           "relecture de la configuration : SIGHUP)\n", GUICHET_VERSION,
-           host, web_server_port(srv));
+           "relecture de la configuration : SIGHUP)\n",
+           GUICHET_VERSION, host, web_server_port(srv));
     fflush(stdout);
     snprintf(detail, sizeof(detail), "listen=%s port=%d version=%s", listen,
              web_server_port(srv), GUICHET_VERSION);
@@ -949,8 +965,7 @@ static const struct store_commune demo_commune = {
  */
 static int
 create_commune(struct ctx *ctx, const struct store_commune *m,
-               const char *login, const char *admin_name,
-               struct gu_err *err)
+               const char *login, const char *admin_name, struct gu_err *err)
 {
     char pw[64], detail[160];
     int64_t id = 0;
@@ -964,8 +979,10 @@ create_commune(struct ctx *ctx, const struct store_commune *m,
         goto out;
     rc = store_commune_create(ctx->conn, m, err);
     if (rc == GU_ECONFLICT) {
-        fail(err, rc, "La commune %s existe déjà. Voir « guichet commune "
-             "list ».", m->insee);
+        fail(err, rc,
+             "La commune %s existe déjà. Voir « guichet commune "
+             "list ».",
+             m->insee);
         goto out;
     }
     if (rc < 0)
@@ -973,8 +990,10 @@ create_commune(struct ctx *ctx, const struct store_commune *m,
     rc = store_agent_create(ctx->conn, login, admin_name, "", pw, true,
                             m->insee, STORE_ROLE_ADMIN, &id, err);
     if (rc == GU_ECONFLICT) {
-        fail(err, rc, "L'identifiant « %s » est déjà pris : choisissez-en "
-             "un autre avec --admin IDENTIFIANT.", login);
+        fail(err, rc,
+             "L'identifiant « %s » est déjà pris : choisissez-en "
+             "un autre avec --admin IDENTIFIANT.",
+             login);
         goto out;
     }
     if (rc < 0)
@@ -987,8 +1006,7 @@ create_commune(struct ctx *ctx, const struct store_commune *m,
     rc = store_commit(ctx->conn, err);
     if (rc < 0)
         goto out;
-    printf("Commune « %s » (%s) créée, zone %s.\n", m->name, m->insee,
-           m->zone);
+    printf("Commune « %s » (%s) créée, zone %s.\n", m->name, m->insee, m->zone);
     printf("Mot de passe à usage unique de l'administrateur « %s » : %s\n",
            login, pw);
     printf("Il ne sera plus affiché : notez-le, il devra être changé à la "
@@ -1010,13 +1028,15 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
 
     if (opt(ctx, "demo")) {
         if (insee || name || zone)
-            return usage_err(err, "--demo", "--demo ne se combine pas avec "
+            return usage_err(err, "--demo",
+                             "--demo ne se combine pas avec "
                              "--insee, --name ou --zone.");
-        rc = store_commune_get(ctx->conn, ctx->arena, demo_commune.insee,
-                               &old, err);
+        rc = store_commune_get(ctx->conn, ctx->arena, demo_commune.insee, &old,
+                               err);
         if (rc == 0) {
             printf("La commune de démonstration « %s » (%s) existe déjà : "
-                   "rien à faire.\n", old.name, old.insee);
+                   "rien à faire.\n",
+                   old.name, old.insee);
             return 0;
         }
         if (rc != GU_ENOTFOUND)
@@ -1026,18 +1046,23 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
                               "Administrateur de démonstration", err);
     }
     if (!insee || !name || !zone)
-        return usage_err(err, !insee ? "--insee" : !name ? "--name"
-                                                          : "--zone",
+        return usage_err(err,
+                         !insee  ? "--insee"
+                         : !name ? "--name"
+                                 : "--zone",
                          "« guichet init » demande --insee CODE, --name NOM"
                          " et --zone ZONE, ou --demo.");
     if (!store_insee_valid(insee))
-        return usage_err(err, "--insee", "Code INSEE invalide : \"%s\". "
+        return usage_err(err, "--insee",
+                         "Code INSEE invalide : \"%s\". "
                          "Attendu : 5 caractères, chiffres (ou 2A/2B pour la"
-                         " Corse), ex. 69123.", insee);
+                         " Corse), ex. 69123.",
+                         insee);
     if (!login)
         login = "admin";
     if (!store_login_valid(login))
-        return usage_err(err, "--admin", "Identifiant invalide : \"%s\". "
+        return usage_err(err, "--admin",
+                         "Identifiant invalide : \"%s\". "
                          "Permis : 2 à 64 caractères parmi a-z, 0-9, . _ -",
                          login);
     memcpy(m.insee, insee, strlen(insee) + 1);
@@ -1057,17 +1082,18 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
 static int
 cmd_user_add(struct ctx *ctx, struct gu_err *err)
 {
-    const char *login = ctx->pos[0], *insee = NULL, *email = opt(ctx,
-                                                                 "email");
+    const char *login = ctx->pos[0], *insee = NULL, *email = opt(ctx, "email");
     enum store_role role;
     char pw[64], detail[128];
     int64_t id;
     int rc;
 
     if (!store_login_valid(login))
-        return usage_err(err, "IDENTIFIANT", "Identifiant invalide : "
+        return usage_err(err, "IDENTIFIANT",
+                         "Identifiant invalide : "
                          "\"%s\". Permis : 2 à 64 caractères parmi a-z, "
-                         "0-9, . _ -", login);
+                         "0-9, . _ -",
+                         login);
     rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
     if (rc < 0)
         return rc;
@@ -1075,9 +1101,9 @@ cmd_user_add(struct ctx *ctx, struct gu_err *err)
     rc = gu_password_generate(pw, sizeof(pw));
     if (rc < 0)
         return gu_err_set(err, rc, NULL, NULL, "password generation");
-    rc = store_agent_create(ctx->conn, login, opt(ctx, "name"),
-                            email ? email : "", pw, true, insee, role, &id,
-                            err);
+    rc =
+        store_agent_create(ctx->conn, login, opt(ctx, "name"),
+                           email ? email : "", pw, true, insee, role, &id, err);
     if (rc == GU_ECONFLICT) {
         fail(err, rc, "L'identifiant « %s » existe déjà.", login);
         goto out;
@@ -1109,8 +1135,10 @@ cmd_user_list(struct ctx *ctx, struct gu_err *err)
     if (insee) {
         rc = store_commune_get(ctx->conn, ctx->arena, insee, &m, err);
         if (rc < 0)
-            return usage_err(err, "--commune", "Commune inconnue : \"%s\". "
-                             "Voir « guichet commune list ».", insee);
+            return usage_err(err, "--commune",
+                             "Commune inconnue : \"%s\". "
+                             "Voir « guichet commune list ».",
+                             insee);
     }
     rc = store_agent_list(ctx->conn, ctx->arena, insee, &ag, &n, err);
     if (rc < 0)
@@ -1131,8 +1159,7 @@ cmd_user_list(struct ctx *ctx, struct gu_err *err)
         char when[32];
 
         gu_buf_init(&roles);
-        store_agent_memberships(ctx->conn, ctx->arena, ag[i].id, &ms, &nm,
-                                err);
+        store_agent_memberships(ctx->conn, ctx->arena, ag[i].id, &ms, &nm, err);
         for (size_t j = 0; j < nm; j++)
             gu_buf_printf(&roles, "%s%s:%s", j ? " " : "", ms[j].insee,
                           store_role_name(ms[j].role));
@@ -1143,9 +1170,9 @@ cmd_user_list(struct ctx *ctx, struct gu_err *err)
         col(ag[i].login, 18);
         col(ag[i].name, 28);
         col(roles.p ? roles.p : "-", 24);
-        col(ag[i].disabled ? "désactivé"
-                           : ag[i].must_change_password ? "mdp à changer"
-                                                        : "actif",
+        col(ag[i].disabled               ? "désactivé"
+            : ag[i].must_change_password ? "mdp à changer"
+                                         : "actif",
             14);
         puts(when);
         gu_buf_fini(&roles);
@@ -1161,19 +1188,24 @@ read_password(char *buf, size_t cap, struct gu_err *err)
     size_t n;
 
     if (!fgets(buf, (int)cap, stdin))
-        return usage_err(err, "--stdin", "Aucun mot de passe lu sur "
+        return usage_err(err, "--stdin",
+                         "Aucun mot de passe lu sur "
                          "l'entrée standard.");
     n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
     if (n + 1 >= cap)
-        return usage_err(err, "--stdin", "Mot de passe trop long (%zu "
-                         "caractères au plus).", cap - 2);
+        return usage_err(err, "--stdin",
+                         "Mot de passe trop long (%zu "
+                         "caractères au plus).",
+                         cap - 2);
     if (width(buf) < 12)
-        return usage_err(err, "--stdin", "Mot de passe trop court : 12 "
+        return usage_err(err, "--stdin",
+                         "Mot de passe trop court : 12 "
                          "caractères au moins.");
     if (!gu_utf8_valid(buf, n))
-        return usage_err(err, "--stdin", "Mot de passe illisible (UTF-8 "
+        return usage_err(err, "--stdin",
+                         "Mot de passe illisible (UTF-8 "
                          "invalide).");
     return 0;
 }
@@ -1205,7 +1237,8 @@ cmd_user_passwd(struct ctx *ctx, struct gu_err *err)
                 from_stdin ? "source=stdin" : "source=generated");
     if (from_stdin) {
         printf("Mot de passe de « %s » changé ; ses sessions sont "
-               "fermées.\n", login);
+               "fermées.\n",
+               login);
     } else {
         printf("Mot de passe à usage unique de « %s » : %s\n", login, pw);
         printf("Il ne sera plus affiché : l'agent devra le changer à la "
@@ -1237,11 +1270,12 @@ set_disabled(struct ctx *ctx, bool disabled, struct gu_err *err)
     if (disabled)
         store_session_delete_agent(ctx->conn, ag.id, err);
     gu_err_clear(err);
-    audit_agent(ctx, ag.id, disabled ? "user.disable" : "user.enable",
-                login, cli_detail(ctx));
+    audit_agent(ctx, ag.id, disabled ? "user.disable" : "user.enable", login,
+                cli_detail(ctx));
     printf(disabled ? "Agent « %s » désactivé ; ses sessions sont "
                       "fermées.\n"
-                    : "Agent « %s » réactivé.\n", login);
+                    : "Agent « %s » réactivé.\n",
+           login);
     return 0;
 }
 
@@ -1297,7 +1331,8 @@ cmd_token_add(struct ctx *ctx, struct gu_err *err)
 
     if (strlen(name) < 2 || strlen(name) > 64 ||
         !gu_utf8_valid(name, strlen(name)))
-        return usage_err(err, "NOM", "Nom de jeton invalide : 2 à 64 "
+        return usage_err(err, "NOM",
+                         "Nom de jeton invalide : 2 à 64 "
                          "caractères.");
     rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
     if (rc < 0)
@@ -1327,8 +1362,8 @@ cmd_token_list(struct ctx *ctx, struct gu_err *err)
     int rc;
     char when[32], id[24];
 
-    rc = store_token_list(ctx->conn, ctx->arena, opt(ctx, "commune"), &t,
-                          &n, err);
+    rc = store_token_list(ctx->conn, ctx->arena, opt(ctx, "commune"), &t, &n,
+                          err);
     if (rc < 0)
         return rc;
     if (n == 0) {
@@ -1365,16 +1400,17 @@ cmd_token_revoke(struct ctx *ctx, struct gu_err *err)
     int rc;
 
     if (gu_parse_long(ctx->pos[0], 1, LONG_MAX, &id) < 0)
-        return usage_err(err, "ID", "Identifiant de jeton invalide : "
+        return usage_err(err, "ID",
+                         "Identifiant de jeton invalide : "
                          "\"%s\" (nombre attendu, voir « guichet token "
-                         "list »).", ctx->pos[0]);
+                         "list »).",
+                         ctx->pos[0]);
     rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
     if (rc < 0)
         return rc;
     rc = store_token_revoke(ctx->conn, insee, id, err);
     if (rc == GU_ENOTFOUND)
-        return fail(err, rc, "Aucun jeton %ld dans la commune %s.", id,
-                    insee);
+        return fail(err, rc, "Aucun jeton %ld dans la commune %s.", id, insee);
     if (rc < 0)
         return rc;
     audit(ctx->conn, "cli", insee, "token.revoke", ctx->pos[0],
@@ -1391,8 +1427,8 @@ cmd_token_revoke(struct ctx *ctx, struct gu_err *err)
 static bool
 secret_key(const char *key)
 {
-    static const char *const words[] = {"password", "secret", "token",
-                                        "apikey", "api_key", "private"};
+    static const char *const words[] = {"password", "secret",  "token",
+                                        "apikey",   "api_key", "private"};
 
     for (size_t i = 0; i < GU_ARRAY_LEN(words); i++)
         if (strstr(key, words[i]))
@@ -1416,8 +1452,8 @@ shown_value(struct ctx *ctx, const struct gu_setting *s, const char *v)
     p = strstr(v, "://");
     if (p && (at = strchr(p + 3, '@')) &&
         (colon = memchr(p + 3, ':', (size_t)(at - p - 3))))
-        return gu_arena_sprintf(ctx->arena, "%.*s:********%s",
-                                (int)(colon - v), v, at);
+        return gu_arena_sprintf(ctx->arena, "%.*s:********%s", (int)(colon - v),
+                                v, at);
     p = strstr(v, "password=");
     if (p) {
         end = strchr(p, ' ');
@@ -1437,8 +1473,9 @@ cmd_config(struct ctx *ctx, struct gu_err *err)
 
     (void)err;
     printf("Fichier de configuration : %s\n\n",
-           file ? file : "aucun (valeurs par défaut, environnement et "
-                         "ligne de commande)");
+           file ? file
+                : "aucun (valeurs par défaut, environnement et "
+                  "ligne de commande)");
     for (size_t i = 0; i < n; i++)
         if (strlen(s[i].key) + 2 > w)
             w = strlen(s[i].key) + 2;
@@ -1492,7 +1529,8 @@ migration_applied(struct ctx *ctx, const struct store_migration *m)
     /* Fails before the first migration (no table yet): nothing applied. */
     if (store_query(ctx->conn, ctx->arena,
                     "SELECT 1 FROM schema_migrations WHERE module = ? AND "
-                    "version = ?", p, 2, &r, &err) < 0)
+                    "version = ?",
+                    p, 2, &r, &err) < 0)
         return false;
     return r && r->nrows > 0;
 }
@@ -1556,8 +1594,10 @@ cmd_backup(struct ctx *ctx, struct gu_err *err)
     int rc;
 
     if (!opt(ctx, "force") && stat(dest, &sb) == 0)
-        return fail(err, GU_ECONFLICT, "Le fichier « %s » existe déjà : "
-                    "choisissez un autre nom ou ajoutez --force.", dest);
+        return fail(err, GU_ECONFLICT,
+                    "Le fichier « %s » existe déjà : "
+                    "choisissez un autre nom ou ajoutez --force.",
+                    dest);
     tmp = gu_arena_sprintf(ctx->arena, "%s.tmp-%ld", dest, (long)getpid());
     if (!tmp)
         return GU_ENOMEM;
@@ -1568,8 +1608,10 @@ cmd_backup(struct ctx *ctx, struct gu_err *err)
     if (rc < 0) {
         unlink(tmp);
         if (!err->user[0])
-            snprintf(err->user, sizeof(err->user), "Sauvegarde impossible "
-                     "vers « %s ».", dest);
+            snprintf(err->user, sizeof(err->user),
+                     "Sauvegarde impossible "
+                     "vers « %s ».",
+                     dest);
         return rc;
     }
     if (rename(tmp, dest) != 0) {
@@ -1607,8 +1649,7 @@ print_err(const struct ctx *ctx, const struct gu_err *err, int rc)
 
     fprintf(stderr, "guichet : %s\n",
             err->user[0] ? err->user : gu_status_user(rc));
-    if (err->msg[0] && strcmp(err->msg, "usage error") != 0 &&
-        rc != GU_ECONFIG)
+    if (err->msg[0] && strcmp(err->msg, "usage error") != 0 && rc != GU_ECONFIG)
         gu_log_debug("cli.error", "code=%s msg=\"%s\"", gu_status_name(rc),
                      err->msg);
     if (rc == GU_EINVAL && ctx->cmd) {
@@ -1628,7 +1669,8 @@ run(struct ctx *ctx, struct gu_err *err)
     if (rc < 0)
         goto out;
     if (gu_crypto_init() < 0) {
-        rc = fail(err, GU_EINTERNAL, "Initialisation de libsodium "
+        rc = fail(err, GU_EINTERNAL,
+                  "Initialisation de libsodium "
                   "impossible.");
         goto out;
     }
@@ -1647,8 +1689,8 @@ out:
 
 /* Global options, before the command. Returns the command's index. */
 static int
-parse_global(struct ctx *ctx, int argc, char **argv, bool *help,
-             bool *version, struct gu_err *err)
+parse_global(struct ctx *ctx, int argc, char **argv, bool *help, bool *version,
+             struct gu_err *err)
 {
     int i;
 
@@ -1669,12 +1711,13 @@ parse_global(struct ctx *ctx, int argc, char **argv, bool *help,
         } else if (strcmp(a, "--data") == 0 || strcmp(a, "--set") == 0 ||
                    strcmp(a, "--config") == 0) {
             if (i + 1 >= argc)
-                return usage_err(err, a, "L'option %s attend une valeur.",
-                                 a);
+                return usage_err(err, a, "L'option %s attend une valeur.", a);
             v = argv[++i];
         } else {
-            return usage_err(err, a, "Option globale inconnue : %s. Voir "
-                             "« guichet --help ».", a);
+            return usage_err(err, a,
+                             "Option globale inconnue : %s. Voir "
+                             "« guichet --help ».",
+                             a);
         }
         if (ctx->nsets >= MAX_SETS)
             return usage_err(err, a, "Trop d'options --set (%d au plus).",
@@ -1683,17 +1726,20 @@ parse_global(struct ctx *ctx, int argc, char **argv, bool *help,
             ctx->config_path = v;
         } else if (a[2] == 'd') {
             if (!*v)
-                return usage_err(err, "--data", "L'option --data attend un"
+                return usage_err(err, "--data",
+                                 "L'option --data attend un"
                                  " dossier.");
-            ctx->sets[ctx->nsets] = gu_arena_sprintf(ctx->arena,
-                                                     "paths.data=%s", v);
+            ctx->sets[ctx->nsets] =
+                gu_arena_sprintf(ctx->arena, "paths.data=%s", v);
             if (!ctx->sets[ctx->nsets++])
                 return GU_ENOMEM;
         } else {
             if (!strchr(v, '=') || v[0] == '=')
-                return usage_err(err, "--set", "--set attend CLÉ=VALEUR, "
+                return usage_err(err, "--set",
+                                 "--set attend CLÉ=VALEUR, "
                                  "ex. --set log.level=debug (reçu : "
-                                 "\"%s\").", v);
+                                 "\"%s\").",
+                                 v);
             ctx->sets[ctx->nsets++] = v;
         }
     }
@@ -1759,12 +1805,16 @@ main(int argc, char **argv)
             print_group(ask ? stdout : stderr, group);
             if (ask)
                 goto out;
-            rc = usage_err(&err, group, "Sous-commande manquante ou "
-                           "inconnue pour « %s ».", group);
+            rc = usage_err(&err, group,
+                           "Sous-commande manquante ou "
+                           "inconnue pour « %s ».",
+                           group);
             goto out;
         }
-        rc = usage_err(&err, argv[i], "Commande inconnue : « %s ». Voir "
-                       "« guichet --help ».", argv[i]);
+        rc = usage_err(&err, argv[i],
+                       "Commande inconnue : « %s ». Voir "
+                       "« guichet --help ».",
+                       argv[i]);
         goto out;
     }
     ctx.cmd = cmd;
