@@ -42,6 +42,10 @@ function tokenRow(t) {
 async function loadTokens() {
     const data = await api('GET', '/api/v1/tokens');
     tbody.replaceChildren(...data.tokens.map(tokenRow));
+    if (!data.tokens.length) {
+        tbody.append(h('tr', {}, h('td', { colspan: '6' },
+            'Aucun jeton pour l’instant.')));
+    }
 }
 
 cform.addEventListener('submit', async (ev) => {
