@@ -155,8 +155,7 @@ static int case_failures;
 static const char *cur_file;
 static int cur_line;
 
-static void
-fail(const char *fmt, ...) GU_PRINTF(1, 2);
+static void fail(const char *fmt, ...) GU_PRINTF(1, 2);
 
 static void
 fail(const char *fmt, ...)
@@ -280,8 +279,7 @@ has_header(const char *headers, const char *name)
 
 /* Build the raw request bytes from the expanded request and body. */
 static int
-build_request(const char *req, const char *body, struct gu_buf *out,
-              bool *head)
+build_request(const char *req, const char *body, struct gu_buf *out, bool *head)
 {
     const char *nl = strchr(req, '\n');
     const char *headers = nl ? nl + 1 : "";
@@ -312,8 +310,7 @@ build_request(const char *req, const char *body, struct gu_buf *out,
 
 /* Value of a header in the response, or NULL. Static buffer per call. */
 static const char *
-resp_header(const struct hs_resp *r, const char *name, char *buf,
-            size_t cap)
+resp_header(const struct hs_resp *r, const char *name, char *buf, size_t cap)
 {
     return hs_header(r, name, 0, buf, cap);
 }
@@ -329,8 +326,7 @@ expect_status(const struct hs_resp *r, const char *arg)
         char one[16];
         long v;
         snprintf(one, sizeof(one), "%.*s", (int)k, p);
-        if (gu_parse_long(skip_ws(one), 100, 599, &v) == 0 &&
-            v == r->status)
+        if (gu_parse_long(skip_ws(one), 100, 599, &v) == 0 && v == r->status)
             return;
         p += k + (p[k] == '|');
     }
@@ -406,9 +402,9 @@ expect_json(const struct hs_resp *r, json_t *body, const char *arg)
         else if (have != (size_t)want)
             fail("json %s: length %zu, expected %ld", path, have, want);
     } else if (starts(rest, "type:")) {
-        static const char *const names[] = {"object", "array",  "string",
+        static const char *const names[] = {"object",  "array", "string",
                                             "integer", "real",  "true",
-                                            "false",  "null"};
+                                            "false",   "null"};
         const char *t = skip_ws(rest + 5);
         const char *have = names[json_typeof(j)];
         bool ok = strcmp(t, have) == 0 ||
@@ -562,11 +558,11 @@ run_case(struct vars *local, const struct kase *k)
     memset(&r, 0, sizeof(r));
     gu_buf_init(&raw);
     cur_line = k->line;
-    req = expand(local, k->request, strlen(k->request), missing,
-                 sizeof(missing));
-    body = req ? expand(local, k->body, strlen(k->body), missing,
-                        sizeof(missing))
-               : NULL;
+    req =
+        expand(local, k->request, strlen(k->request), missing, sizeof(missing));
+    body =
+        req ? expand(local, k->body, strlen(k->body), missing, sizeof(missing))
+            : NULL;
     if (!req || !body) {
         fail("unknown variable {{%s}}", missing);
         goto out;
@@ -695,7 +691,7 @@ run_file(const char *path, const char *filter)
     memset(&k, 0, sizeof(k));
     gu_buf_init(&req);
     gu_buf_init(&body);
-    for (p = text;; ) {
+    for (p = text;;) {
         const char *eol = strchr(p, '\n');
         size_t l = eol ? (size_t)(eol - p) : strlen(p);
         bool end = !eol && l == 0;
@@ -711,8 +707,8 @@ run_file(const char *path, const char *filter)
                 body.p[--body.n] = '\0';
             k.request = gu_strdup(req.p ? req.p : "");
             k.body = gu_strdup(body.p ? body.p : "");
-            wanted = !filter || memmem(k.title, k.title_n, filter,
-                                       strlen(filter)) ||
+            wanted = !filter ||
+                     memmem(k.title, k.title_n, filter, strlen(filter)) ||
                      strstr(base, filter);
             if (wanted) {
                 case_failures = 0;
@@ -796,8 +792,8 @@ csp_directive(const char *csp, const char *name, char *buf, size_t cap)
 
     while (p && *p) {
         p = skip_ws(p);
-        if (strncmp(p, name, nl) == 0 && (p[nl] == ' ' || p[nl] == ';' ||
-                                          p[nl] == '\0')) {
+        if (strncmp(p, name, nl) == 0 &&
+            (p[nl] == ' ' || p[nl] == ';' || p[nl] == '\0')) {
             size_t l = strcspn(p, ";");
             snprintf(buf, cap, "%.*s", (int)l, p);
             return buf;
@@ -826,10 +822,9 @@ check_security_headers(const char *path)
         if (!src)
             src = csp_directive(csp, "default-src", dir, sizeof(dir));
         if (!src)
-            TH_FAIL("%s: CSP has neither script-src nor default-src: %s",
-                    path, csp);
-        else if (strstr(src, "'unsafe-inline'") ||
-                 strstr(src, "'unsafe-eval'"))
+            TH_FAIL("%s: CSP has neither script-src nor default-src: %s", path,
+                    csp);
+        else if (strstr(src, "'unsafe-inline'") || strstr(src, "'unsafe-eval'"))
             TH_FAIL("%s: CSP allows inline/eval script: %s", path, src);
         if (!csp_directive(csp, "frame-ancestors", dir, sizeof(dir)))
             TH_FAIL("%s: CSP lacks frame-ancestors: %s", path, csp);
@@ -850,9 +845,13 @@ check_security_headers(const char *path)
 static void
 test_security_headers(void)
 {
-    static const char *const paths[] = {
-        "/", "/healthz", "/api/v1/communes/99001", "/api/v1/openapi.json",
-        "/n-existe-pas", "/api/v1/n-existe-pas", "/agent"};
+    static const char *const paths[] = {"/",
+                                        "/healthz",
+                                        "/api/v1/communes/99001",
+                                        "/api/v1/openapi.json",
+                                        "/n-existe-pas",
+                                        "/api/v1/n-existe-pas",
+                                        "/agent"};
 
     for (size_t i = 0; i < GU_ARRAY_LEN(paths); i++)
         check_security_headers(paths[i]);
@@ -874,8 +873,7 @@ test_frame_ancestors_config(void)
     }
     if (hs_request(s2.port, "GET", "/", NULL, NULL, 0, &r) != 0) {
         TH_FAIL("no response");
-    } else if (!hs_header(&r, "Content-Security-Policy", 0, csp,
-                          sizeof(csp))) {
+    } else if (!hs_header(&r, "Content-Security-Policy", 0, csp, sizeof(csp))) {
         TH_FAIL("no CSP");
     } else {
         CHECK_CONTAINS(csp, "frame-ancestors 'self' "
@@ -939,8 +937,7 @@ route_documented(json_t *paths, const struct http_route *rt, char *why,
         (!json_is_string(json_object_get(op, "summary")) ||
          strcmp(json_string_value(json_object_get(op, "summary")),
                 rt->summary) != 0)) {
-        snprintf(why, cap, "%s %s: summary differs", rt->method,
-                 rt->pattern);
+        snprintf(why, cap, "%s %s: summary differs", rt->method, rt->pattern);
         return false;
     }
     return true;
@@ -985,12 +982,9 @@ test_openapi_sync(void)
     CHECK(nroutes >= 10);
     /* web's own API routes. */
     static const struct http_route own[] = {
-        {"POST", "/api/v1/session", HTTP_PUBLIC, NULL, NULL, NULL, NULL,
-         NULL},
-        {"GET", "/api/v1/session", HTTP_SESSION, NULL, NULL, NULL, NULL,
-         NULL},
-        {"PUT", "/api/v1/session", HTTP_SESSION, NULL, NULL, NULL, NULL,
-         NULL},
+        {"POST", "/api/v1/session", HTTP_PUBLIC, NULL, NULL, NULL, NULL, NULL},
+        {"GET", "/api/v1/session", HTTP_SESSION, NULL, NULL, NULL, NULL, NULL},
+        {"PUT", "/api/v1/session", HTTP_SESSION, NULL, NULL, NULL, NULL, NULL},
         {"DELETE", "/api/v1/session", HTTP_SESSION, NULL, NULL, NULL, NULL,
          NULL},
     };
@@ -1017,10 +1011,9 @@ test_openapi_sync(void)
                             strcasecmp(rt->method, m) == 0;
                 }
             }
-            if (!found && (starts(p, "/api/v1/agents") ||
-                           starts(p, "/api/v1/tokens") ||
-                           starts(p, "/api/v1/audit") ||
-                           starts(p, "/api/v1/commune")))
+            if (!found &&
+                (starts(p, "/api/v1/agents") || starts(p, "/api/v1/tokens") ||
+                 starts(p, "/api/v1/audit") || starts(p, "/api/v1/commune")))
                 TH_FAIL("documented but not routed: %s %s", m, p);
         }
     }
@@ -1216,8 +1209,8 @@ test_partial_sends(void)
     struct hs_conn c;
     struct hs_resp r;
     char req[512];
-    const char *body = "{\"login\":\"lecteur\",\"password\":\"" HS_PASSWORD
-                       "\"}";
+    const char *body =
+        "{\"login\":\"lecteur\",\"password\":\"" HS_PASSWORD "\"}";
     int n = snprintf(req, sizeof(req),
                      "POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
                      "Content-Type: application/json\r\n"
@@ -1255,8 +1248,7 @@ test_login_audit(void)
     CHECK(before > 0); /* the start-up logins */
     CHECK(hs_count(&S, "audit WHERE action = 'login.ok'") >= 5);
     CHECK_EQ(hs_request(S.port, "POST", "/api/v1/session",
-                        "Content-Type: application/json", bad, strlen(bad),
-                        &r),
+                        "Content-Type: application/json", bad, strlen(bad), &r),
              0);
     CHECK_EQ(r.status, 401);
     hs_resp_fini(&r);

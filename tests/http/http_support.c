@@ -39,12 +39,9 @@ hs_tables(size_t *n)
 
 /* Test defaults; callers' overrides come after and win. */
 static const char *const base_overrides[] = {
-    "log.access=false",
-    "log.level=error",
-    "server.threads=4",
-    "security.login_max_failures=3",
-    "security.lockout_minutes=5",
-    "security.login_ip_per_minute=1000",
+    "log.access=false",           "log.level=error",
+    "server.threads=4",           "security.login_max_failures=3",
+    "security.lockout_minutes=5", "security.login_ip_per_minute=1000",
     "commune.default=99001",
 };
 
@@ -55,8 +52,8 @@ seed_agent(struct store_conn *c, const char *login, const char *name,
     struct gu_err err;
 
     gu_err_clear(&err);
-    if (store_agent_create(c, login, name, "", HS_PASSWORD, false, insee,
-                           role, id, &err) != 0) {
+    if (store_agent_create(c, login, name, "", HS_PASSWORD, false, insee, role,
+                           id, &err) != 0) {
         fprintf(stderr, "seed agent %s: %s\n", login, err.msg);
         return -1;
     }
@@ -116,8 +113,8 @@ seed(struct store *st, struct hs_seed *sd)
                    &sd->admin_id) ||
         seed_agent(c, "agent", "Bruno Agent", "99001", STORE_ROLE_AGENT,
                    &sd->agent_id) ||
-        seed_agent(c, "lecteur", "Chloé Lecteur", "99001",
-                   STORE_ROLE_LECTEUR, &sd->lecteur_id) ||
+        seed_agent(c, "lecteur", "Chloé Lecteur", "99001", STORE_ROLE_LECTEUR,
+                   &sd->lecteur_id) ||
         seed_agent(c, "multi", "Denis Multi", "99001", STORE_ROLE_ADMIN,
                    &sd->multi_id) ||
         seed_agent(c, "verrou", "Eve Verrou", "99001", STORE_ROLE_AGENT,
@@ -132,12 +129,12 @@ seed(struct store *st, struct hs_seed *sd)
         fprintf(stderr, "seed role: %s\n", err.msg);
         goto out;
     }
-    if (seed_token(c, "99001", STORE_ROLE_ADMIN, "robot-99001",
-                   sd->token_99001, &sd->token_99001_id) ||
+    if (seed_token(c, "99001", STORE_ROLE_ADMIN, "robot-99001", sd->token_99001,
+                   &sd->token_99001_id) ||
         seed_token(c, "99001", STORE_ROLE_LECTEUR, "robot-lecteur",
                    sd->token_lecteur, &lect_id) ||
-        seed_token(c, "99002", STORE_ROLE_ADMIN, "robot-99002",
-                   sd->token_99002, &sd->token_99002_id) ||
+        seed_token(c, "99002", STORE_ROLE_ADMIN, "robot-99002", sd->token_99002,
+                   &sd->token_99002_id) ||
         seed_token(c, "99001", STORE_ROLE_ADMIN, "robot-revoque",
                    sd->token_revoked, &revoked_id))
         goto out;
@@ -146,10 +143,8 @@ seed(struct store *st, struct hs_seed *sd)
         goto out;
     }
     /* A session that expired a minute ago. */
-    if (store_session_create(c, sd->admin_id, "99001", -60,
-                             sd->expired_session,
-                             sizeof(sd->expired_session), &sess,
-                             &err) != 0) {
+    if (store_session_create(c, sd->admin_id, "99001", -60, sd->expired_session,
+                             sizeof(sd->expired_session), &sess, &err) != 0) {
         fprintf(stderr, "seed session: %s\n", err.msg);
         goto out;
     }
@@ -183,8 +178,7 @@ hs_server_start(struct hs_server *s, const char *const *overrides)
         ov[n++] = overrides[i];
     ov[n] = NULL;
     if (gu_config_load(NULL, env, ov, &s->cfg, &err) != 0) {
-        fprintf(stderr, "config: %s (%s) %s\n", err.msg, err.field,
-                err.user);
+        fprintf(stderr, "config: %s (%s) %s\n", err.msg, err.field, err.user);
         return -1;
     }
     if (store_open("sqlite::memory:", &s->store, &err) != 0) {
@@ -199,8 +193,8 @@ hs_server_start(struct hs_server *s, const char *const *overrides)
     if (seed(s->store, &s->seed) != 0)
         goto fail;
     s->tables = hs_tables(&s->ntables);
-    if (web_server_new(s->cfg, "127.0.0.1:0", s->store, s->tables,
-                       s->ntables, &s->srv, &err) != 0) {
+    if (web_server_new(s->cfg, "127.0.0.1:0", s->store, s->tables, s->ntables,
+                       &s->srv, &err) != 0) {
         fprintf(stderr, "web_server_new: %s\n", err.msg);
         goto fail;
     }
@@ -540,8 +534,7 @@ hs_conn_wait_closed(struct hs_conn *c, int timeout_ms)
         k = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
         if (k == 0)
             return true;
-        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-            errno != EINTR)
+        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return true;
     }
 }
@@ -606,17 +599,16 @@ hs_request_raw(int port, const void *raw, size_t n, struct hs_resp *out)
 }
 
 int
-hs_request(int port, const char *method, const char *path,
-           const char *headers, const char *body, size_t body_n,
-           struct hs_resp *out)
+hs_request(int port, const char *method, const char *path, const char *headers,
+           const char *body, size_t body_n, struct hs_resp *out)
 {
     struct gu_buf b;
     int rc;
 
     memset(out, 0, sizeof(*out));
     gu_buf_init(&b);
-    gu_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", method,
-                  path, port);
+    gu_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", method, path,
+                  port);
     if (headers && headers[0]) {
         gu_buf_puts(&b, headers);
         if (b.n < 2 || memcmp(b.p + b.n - 2, "\r\n", 2) != 0)

@@ -27,11 +27,11 @@ struct hs_seed {
     int64_t admin_id, agent_id, lecteur_id, multi_id, verrou_id;
     int64_t admin2_id, agent2_id;
     int64_t token_99001_id, token_99002_id;
-    char token_99001[64];      /* admin token of 99001 */
-    char token_lecteur[64];    /* lecteur token of 99001 */
-    char token_99002[64];      /* admin token of 99002 */
-    char token_revoked[64];    /* admin token of 99001, revoked */
-    char expired_session[64];  /* session token of admin, already expired */
+    char token_99001[64];     /* admin token of 99001 */
+    char token_lecteur[64];   /* lecteur token of 99001 */
+    char token_99002[64];     /* admin token of 99002 */
+    char token_revoked[64];   /* admin token of 99001, revoked */
+    char expired_session[64]; /* session token of admin, already expired */
 };
 
 struct hs_server {
@@ -69,8 +69,8 @@ long hs_count(struct hs_server *s, const char *table);
 /* A parsed response. Heap owned; release with hs_resp_fini(). */
 struct hs_resp {
     int status;
-    char *head;   /* status line + headers, NUL-terminated */
-    char *body;   /* body, de-chunked (not decompressed), NUL-terminated */
+    char *head; /* status line + headers, NUL-terminated */
+    char *body; /* body, de-chunked (not decompressed), NUL-terminated */
     size_t body_n;
 };
 
@@ -117,8 +117,7 @@ int hs_request(int port, const char *method, const char *path,
                struct hs_resp *out);
 
 /* The same with raw bytes sent as they are. */
-int hs_request_raw(int port, const void *raw, size_t n,
-                   struct hs_resp *out);
+int hs_request_raw(int port, const void *raw, size_t n, struct hs_resp *out);
 
 /* Is GET /healthz answered 200 on a fresh connection? */
 bool hs_healthy(int port);
@@ -136,8 +135,8 @@ int hs_gunzip(const char *p, size_t n, char **out, size_t *out_n);
  * Log in through POST /api/v1/session: *cookie gets "name=value" of the
  * session cookie, *csrf the CSRF token (both heap). 0 on success.
  */
-int hs_login(int port, const char *login, const char *password,
-             char **cookie, char **csrf);
+int hs_login(int port, const char *login, const char *password, char **cookie,
+             char **csrf);
 
 /* Sleep for ms milliseconds. */
 void hs_sleep_ms(int ms);

@@ -91,8 +91,8 @@ detail_of(const struct hs_resp *r, char *buf, size_t cap)
 }
 
 static int
-post_json(const char *path, const char *headers, const char *body,
-          size_t n, struct hs_resp *r)
+post_json(const char *path, const char *headers, const char *body, size_t n,
+          struct hs_resp *r)
 {
     char h[2048];
 
@@ -144,22 +144,22 @@ test_malformed_json(void)
         hs_resp_fini(&r);
     }
     /* The detail says where it broke. */
-    CHECK_EQ(post_json("/api/v1/session", NULL, bodies[0],
-                       strlen(bodies[0]), &r),
-             0);
+    CHECK_EQ(
+        post_json("/api/v1/session", NULL, bodies[0], strlen(bodies[0]), &r),
+        0);
     detail_of(&r, d, sizeof(d));
     CHECK(strcasestr(d, "ligne 2") != NULL);
     CHECK(strcasestr(d, "colonne") != NULL);
     hs_resp_fini(&r);
     /* On an admin route too, and nothing is created. */
-    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)),
-                       bodies[0], strlen(bodies[0]), &r),
+    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)), bodies[0],
+                       strlen(bodies[0]), &r),
              0);
     check_problem(&r, 400, 400);
     hs_resp_fini(&r);
     /* JSON that is not an object. */
-    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)),
-                       "[\"x\"]", 5, &r),
+    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)), "[\"x\"]",
+                       5, &r),
              0);
     check_problem(&r, 400, 422);
     hs_resp_fini(&r);
@@ -207,9 +207,9 @@ test_wrong_types(void)
         hs_resp_fini(&r);
     }
     /* The detail names the field. */
-    CHECK_EQ(post_json("/api/v1/session", NULL, logins[0],
-                       strlen(logins[0]), &r),
-             0);
+    CHECK_EQ(
+        post_json("/api/v1/session", NULL, logins[0], strlen(logins[0]), &r),
+        0);
     CHECK(strstr(detail_of(&r, d, sizeof(d)), "login") != NULL);
     hs_resp_fini(&r);
     for (size_t i = 0; i < GU_ARRAY_LEN(agents_bad); i++) {
@@ -337,7 +337,8 @@ test_body_chunked_over_limit(void)
     sent = send_chunks(&c, 8u * 1024 * 1024, &answered);
     if (hs_conn_read(&c, false, &r) != 0)
         TH_FAIL("no 413 for an endless chunked body: connection cut "
-                "after %zu bytes sent", sent);
+                "after %zu bytes sent",
+                sent);
     else
         check_problem(&r, 413, 413);
     hs_resp_fini(&r);
@@ -475,8 +476,8 @@ test_invalid_utf8_json(void)
              0);
     check_problem(&r, 400, 400);
     hs_resp_fini(&r);
-    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)),
-                       bad_agent, sizeof(bad_agent) - 1, &r),
+    CHECK_EQ(post_json("/api/v1/agents", admin_headers(h, sizeof(h)), bad_agent,
+                       sizeof(bad_agent) - 1, &r),
              0);
     check_problem(&r, 400, 400);
     hs_resp_fini(&r);
@@ -536,8 +537,8 @@ test_path_traversal(void)
     if (!up())
         return;
     for (size_t i = 0; i < GU_ARRAY_LEN(paths); i++) {
-        int n = snprintf(raw, sizeof(raw),
-                         "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+        int n = snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
+                         paths[i]);
         if (hs_request_raw(S.port, raw, (size_t)n, &r) != 0) {
             TH_FAIL("no response to %s", paths[i]);
             continue;
@@ -600,8 +601,8 @@ create_with(const char *field, const char *meta, int serial)
     snprintf(login, sizeof(login), "meta%d", serial);
     snprintf(name, sizeof(name), "Agent %d", serial);
     snprintf(email, sizeof(email), "meta%d@exemple.fr", serial);
-    j = json_pack("{ssssssss}", "login", login, "name", name, "email",
-                  email, "role", role);
+    j = json_pack("{ssssssss}", "login", login, "name", name, "email", email,
+                  "role", role);
     json_object_set_new(j, field, json_string(meta));
     body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -668,8 +669,7 @@ test_sql_metachars(void)
         static const char body[] =
             "{\"login\":\"admin' --\",\"password\":\"' OR '1'='1\"}";
         struct hs_resp r;
-        CHECK_EQ(post_json("/api/v1/session", NULL, body, sizeof(body) - 1,
-                           &r),
+        CHECK_EQ(post_json("/api/v1/session", NULL, body, sizeof(body) - 1, &r),
                  0);
         check_problem(&r, 400, 401);
         hs_resp_fini(&r);
@@ -704,8 +704,8 @@ test_wrong_csrf(void)
     if (!up())
         return;
     agents = hs_count(&S, "agents");
-    snprintf(h, sizeof(h), "Cookie: %s\r\nX-CSRF-Token: %s-faux",
-             admin_cookie, admin_csrf);
+    snprintf(h, sizeof(h), "Cookie: %s\r\nX-CSRF-Token: %s-faux", admin_cookie,
+             admin_csrf);
     CHECK_EQ(post_json("/api/v1/agents", h, body, sizeof(body) - 1, &r), 0);
     check_problem(&r, 403, 403);
     CHECK(strcasestr(detail_of(&r, d, sizeof(d)), "sécurité") ||
@@ -722,8 +722,7 @@ test_wrong_csrf(void)
         if (hs_login(S.port, "agent", HS_PASSWORD, &c2, &t2) == 0) {
             snprintf(h, sizeof(h), "Cookie: %s\r\nX-CSRF-Token: %s",
                      admin_cookie, t2);
-            CHECK_EQ(post_json("/api/v1/agents", h, body, sizeof(body) - 1,
-                               &r),
+            CHECK_EQ(post_json("/api/v1/agents", h, body, sizeof(body) - 1, &r),
                      0);
             check_problem(&r, 403, 403);
             hs_resp_fini(&r);
@@ -753,8 +752,7 @@ test_expired_session(void)
     k = strcspn(admin_cookie, "=");
     snprintf(name, sizeof(name), "%.*s", (int)k, admin_cookie);
     snprintf(h, sizeof(h), "Cookie: %s=%s", name, S.seed.expired_session);
-    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/session", h, NULL, 0, &r),
-             0);
+    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/session", h, NULL, 0, &r), 0);
     check_problem(&r, 401, 401);
     hs_resp_fini(&r);
     CHECK_EQ(hs_request(S.port, "GET", "/api/v1/agents", h, NULL, 0, &r), 0);
@@ -784,15 +782,15 @@ test_unknown_commune(void)
 
     if (!up())
         return;
-    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/communes/12345", NULL, NULL,
-                        0, &r),
-             0);
+    CHECK_EQ(
+        hs_request(S.port, "GET", "/api/v1/communes/12345", NULL, NULL, 0, &r),
+        0);
     check_problem(&r, 404, 404);
     CHECK(strcasestr(detail_of(&r, d, sizeof(d)), "commune") != NULL);
     hs_resp_fini(&r);
-    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/communes/ABCDE", NULL, NULL,
-                        0, &r),
-             0);
+    CHECK_EQ(
+        hs_request(S.port, "GET", "/api/v1/communes/ABCDE", NULL, NULL, 0, &r),
+        0);
     check_problem(&r, 400, 404);
     hs_resp_fini(&r);
     admin_headers(h, sizeof(h));
@@ -806,8 +804,7 @@ test_unknown_commune(void)
     hs_resp_fini(&r);
     /* The session still points at 99001. */
     snprintf(h, sizeof(h), "Cookie: %s", admin_cookie);
-    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/session", h, NULL, 0, &r),
-             0);
+    CHECK_EQ(hs_request(S.port, "GET", "/api/v1/session", h, NULL, 0, &r), 0);
     CHECK_EQ(r.status, 200);
     j = hs_json(&r);
     {
@@ -902,10 +899,10 @@ test_concurrent_keepalive(void)
     check_still_serving();
 }
 
-TESTS(T(test_malformed_json), T(test_wrong_types),
-      T(test_body_10mb_announced), T(test_body_chunked_over_limit),
-      T(test_10000_headers), T(test_invalid_utf8_json),
-      T(test_invalid_utf8_path), T(test_path_traversal),
-      T(test_sql_metachars), T(test_wrong_csrf), T(test_expired_session),
-      T(test_unknown_commune), T(test_concurrent_keepalive),
-      T(test_slowloris_idle), T(test_slowloris_dribble))
+TESTS(T(test_malformed_json), T(test_wrong_types), T(test_body_10mb_announced),
+      T(test_body_chunked_over_limit), T(test_10000_headers),
+      T(test_invalid_utf8_json), T(test_invalid_utf8_path),
+      T(test_path_traversal), T(test_sql_metachars), T(test_wrong_csrf),
+      T(test_expired_session), T(test_unknown_commune),
+      T(test_concurrent_keepalive), T(test_slowloris_idle),
+      T(test_slowloris_dribble))
