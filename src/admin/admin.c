@@ -417,8 +417,11 @@ admin_password_change(const struct admin_ctx *x, const char *current,
                                   current ? current : "", max_failures,
                                   lockout_s, &me, err);
     if (rc == GU_EAUTH) {
-        /* The caller is logged in, so say exactly what is wrong. */
-        return gu_err_set(err, GU_EAUTH, "current",
+        /*
+         * The caller is logged in, so say exactly what is wrong, and as
+         * invalid input (422): a 401 would mean "session gone".
+         */
+        return gu_err_set(err, GU_EINVAL, "current",
                           "Le mot de passe actuel est incorrect.",
                           "wrong current password");
     }

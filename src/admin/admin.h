@@ -99,8 +99,9 @@ int admin_password_policy(const char *login, const char *pw,
  * The actor (ctx->actor_id, whose login is ctx->actor) changes their own
  * password: `current` is checked with the store's lockout policy
  * (max_failures, lockout_s), `next` against the policy; clears
- * must_change_password. GU_EAUTH on a wrong current password (err->field
- * "current"), GU_EINVAL (field "new"). Audit: password.change.
+ * must_change_password. GU_EINVAL with err->field "current" on a wrong
+ * current password, "new" on a weak one; GU_ERATE while locked out.
+ * Audit: password.change.
  */
 int admin_password_change(const struct admin_ctx *x, const char *current,
                           const char *next, int max_failures, int lockout_s,

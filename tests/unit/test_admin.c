@@ -223,7 +223,7 @@ test_passwords(void)
     me.actor = "bob";
     CHECK_EQ(admin_password_change(&me, "faux", "un mot de passe neuf", 5,
                                    900, &err),
-             GU_EAUTH);
+             GU_EINVAL);
     CHECK_STR(err.field, "current");
     CHECK_EQ(admin_password_change(&me, pw, "trop court", 5, 900, &err),
              GU_EINVAL);
