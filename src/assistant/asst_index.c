@@ -48,7 +48,7 @@ void
 asst_params_default(struct asst_params *p)
 {
     memset(p, 0, sizeof(*p));
-    p->k1 = 1.2f;
+    p->k1 = 1.6f;
     p->weight[ASST_FIELD_TITLE] = 4.0f;
     p->weight[ASST_FIELD_ALT] = 3.0f;
     p->weight[ASST_FIELD_DESC] = 2.0f;
@@ -60,7 +60,7 @@ asst_params_default(struct asst_params *p)
     p->b[ASST_FIELD_BODY] = 0.75f;
     p->b[ASST_FIELD_CONTEXT] = 0.5f;
     p->concept_weight = 0.7f;
-    p->ngram = 0.3f;
+    p->ngram = 0.8f;
     p->rerank = 50;
 }
 
