@@ -11,21 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The "commune.default" setting, or "" if the table does not have it. */
+/* The "commune.default" setting ("" = the first commune). */
 static const char *
 default_insee(const struct gu_config *cfg)
 {
-    const struct gu_setting *set;
-    size_t n = 0;
-
-    if (!cfg)
-        return "";
-    set = gu_settings(&n);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(set[i].key, "commune.default") == 0)
-            return gu_config_str(cfg, "commune.default");
-    }
-    return "";
+    return cfg ? gu_config_str(cfg, "commune.default") : "";
 }
 
 /* A French error page; status 404 or 500 (anything else is 500). */
