@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 # Build and runtime.
 BUILD_PKGS="build-essential cmake ninja-build pkg-config libmicrohttpd-dev
-libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev"
+libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev libutf8proc-dev libstemmer-dev"
 
 # Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
 # runtime), bench (wrk, nginx-light), CLI and HTTP tests (sqlite3, curl).
