@@ -13,6 +13,8 @@
 #ifndef GU_WEB_INTERNAL_H
 #define GU_WEB_INTERNAL_H
 
+#include <pthread.h>
+
 #include "core/core.h"
 #include "web/http.h"
 
@@ -243,6 +245,7 @@ struct web_cfgref {
 
 struct web_metrics;
 struct web_gz;
+struct web_ctx;
 struct MHD_Daemon;
 
 /* Long-lived; built by web_server_new, read-only while serving except
@@ -265,8 +268,15 @@ struct web_server {
     int64_t started_at;         /* unix seconds */
     char listen[256];
     int port;
-    unsigned threads, max_conn, timeout_s;
+    unsigned threads, max_conn, timeout_s, per_ip;
     size_t mem_limit;
+    /* Header deadline watchdog (see web_server.c). */
+    pthread_mutex_t watch_mu;
+    pthread_cond_t watch_cv;
+    struct web_ctx *watch; /* requests whose headers are not all in */
+    pthread_t watchdog;
+    bool watchdog_on;
+    bool watch_stop; /* (locked) */
 };
 
 /* Record one finished request (route index n = "other"). */

@@ -33,10 +33,11 @@
 #include "web/web.h"
 #include "web/web_internal.h"
 
+/* Per-IP connection limit: max(this, server.max_connections / 4). */
 #define PER_IP_LIMIT 64
 /* A body over the limit is drained (to answer 413) up to this factor,
  * then the connection is cut. */
-#define DRAIN_FACTOR 4
+#define DRAIN_FACTOR 2
 
 /* One request, from the URI callback to the completion callback. */
 struct web_ctx {
@@ -58,6 +59,9 @@ struct web_ctx {
     const char *allow;
     const char *query;
     int target_rc; /* web_target_parse's result */
+    int fd;        /* the connection's socket, for the watchdog */
+    bool watched;  /* linked in srv->watch (srv->watch_mu) */
+    struct web_ctx *wprev, *wnext;
     char reqid[WEB_MAX_REQID + 1];
     char ip[INET6_ADDRSTRLEN + 1];
 };
@@ -260,14 +264,13 @@ add_headers(struct web_ctx *x, struct MHD_Response *r)
         MHD_add_response_header(r, "Allow", x->allow);
 }
 
+static void account(struct web_ctx *x);
+
 static enum MHD_Result
 queue(struct web_ctx *x, struct MHD_Connection *c)
 {
-    struct web_server *srv = x->srv;
     struct MHD_Response *r;
     enum MHD_Result ok;
-    const struct gu_config *cfg = x->cfgref ? x->cfgref->cfg : NULL;
-    double secs;
 
     if (!x->resp.set) {
         /* Last resort: nothing usable was produced. */
@@ -288,7 +291,20 @@ queue(struct web_ctx *x, struct MHD_Connection *c)
     add_headers(x, r);
     ok = MHD_queue_response(c, (unsigned)x->resp.status, r);
     MHD_destroy_response(r);
+    if (ok != MHD_YES)
+        return ok;
     x->responded = true;
+    account(x);
+    return ok;
+}
+
+/* Metrics and the access log line of a finished request. */
+static void
+account(struct web_ctx *x)
+{
+    struct web_server *srv = x->srv;
+    const struct gu_config *cfg = x->cfgref ? x->cfgref->cfg : NULL;
+    double secs;
 
     secs = (double)(gu_now_ms() - x->t0_ms) / 1000.0;
     if (srv->metrics)
@@ -307,7 +323,6 @@ queue(struct web_ctx *x, struct MHD_Connection *c)
                     x->req.method, route, x->resp.status, secs * 1000.0,
                     x->resp.n, ip);
     }
-    return ok;
 }
 
 /* Fill the response with a problem for (status, detail). */
@@ -321,6 +336,79 @@ problem(struct web_ctx *x, int status, const char *detail)
 }
 
 /* ------------------------------------------------------------------ */
+/* Header deadline                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * MHD's connection timeout is an idle timeout: a client sending one
+ * header byte per second (slowloris) would hold a connection forever.
+ * Requests whose headers are not complete within server.timeout seconds
+ * of their request line get their socket shut down by this thread; MHD
+ * then sees the connection fail and cleans it up as usual. A request is
+ * unlinked (under watch_mu) when its headers are in or it completes, and
+ * MHD closes the socket only after the completion callback, so the fd we
+ * shut down is always still this connection's.
+ */
+static void
+watch_add(struct web_server *srv, struct web_ctx *x)
+{
+    pthread_mutex_lock(&srv->watch_mu);
+    x->wprev = NULL;
+    x->wnext = srv->watch;
+    if (srv->watch)
+        srv->watch->wprev = x;
+    srv->watch = x;
+    x->watched = true;
+    pthread_mutex_unlock(&srv->watch_mu);
+}
+
+static void
+watch_del(struct web_server *srv, struct web_ctx *x)
+{
+    pthread_mutex_lock(&srv->watch_mu);
+    if (x->watched) {
+        if (x->wprev)
+            x->wprev->wnext = x->wnext;
+        else
+            srv->watch = x->wnext;
+        if (x->wnext)
+            x->wnext->wprev = x->wprev;
+        x->watched = false;
+    }
+    pthread_mutex_unlock(&srv->watch_mu);
+}
+
+static void *
+watchdog_run(void *arg)
+{
+    struct web_server *srv = arg;
+
+    pthread_mutex_lock(&srv->watch_mu);
+    while (!srv->watch_stop) {
+        struct timespec ts;
+        int64_t now = gu_now_ms();
+        int64_t limit = (int64_t)srv->timeout_s * 1000;
+
+        for (struct web_ctx *x = srv->watch; x; x = x->wnext) {
+            if (now - x->t0_ms > limit && x->fd >= 0) {
+                shutdown(x->fd, SHUT_RDWR);
+                x->fd = -1;
+                gu_log_warn("web.slow", "err=\"headers too slow\"");
+            }
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&srv->watch_cv, &srv->watch_mu, &ts);
+    }
+    pthread_mutex_unlock(&srv->watch_mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* MHD callbacks                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -330,7 +418,6 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     struct web_server *srv = cls;
     struct web_ctx *x = gu_calloc(1, sizeof(*x));
 
-    (void)c;
     if (!x)
         return NULL;
     x->arena = gu_arena_new(0);
@@ -347,7 +434,15 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     web_req_init(&x->req, &x->resp, x->arena, &x->d);
     x->d.srv = srv;
     x->req.cfg = x->cfgref->cfg;
+    x->fd = -1;
+    {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            x->fd = ci->connect_fd;
+    }
     atomic_fetch_add(&srv->inflight, 1);
+    watch_add(srv, x);
     return x;
 }
 
@@ -363,6 +458,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!x)
         return;
     *con_cls = NULL;
+    watch_del(srv, x);
     if (x->req.conn)
         store_release(x->req.conn);
     cfg_release(x->cfgref);
@@ -760,11 +856,52 @@ done:
                      rt->pattern);
         problem(x, 500, NULL);
     }
-    /* Give the connection back before the bytes go out. */
-    if (req->conn) {
-        store_release(req->conn);
-        req->conn = NULL;
+}
+
+/*
+ * libmicrohttpd 0.9.75 refuses MHD_queue_response() while a body is
+ * being received, so a client streaming an endless body could only be
+ * cut off. Instead we write a small 413 ourselves on the socket (MHD has
+ * sent nothing yet on this request), half-close, and let MHD drop the
+ * connection: the client reads a real problem+json before the reset.
+ */
+static void
+send_raw_413(struct web_ctx *x, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci;
+    const struct gu_config *cfg = x->cfgref->cfg;
+    char *msg;
+    size_t n, off = 0;
+
+    problem(x, 413, "Le contenu envoyé dépasse la taille autorisée.");
+    if (!x->resp.set)
+        return;
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return;
+    msg = gu_arena_sprintf(
+        x->arena,
+        "HTTP/1.1 413 Content Too Large\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/problem+json\r\n"
+        "Content-Length: %zu\r\n"
+        "X-Request-Id: %s\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "Cache-Control: no-store\r\n"
+        "Content-Security-Policy: default-src 'none'; "
+        "frame-ancestors %s\r\n\r\n%s",
+        x->resp.n, x->reqid, frame_ancestors(cfg), x->resp.body);
+    if (!msg)
+        return;
+    n = strlen(msg);
+    while (off < n) {
+        ssize_t w = send(ci->connect_fd, msg + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
     }
+    shutdown(ci->connect_fd, SHUT_WR);
+    x->responded = true;
 }
 
 static enum MHD_Result
@@ -781,11 +918,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     (void)version;
     if (!x)
         return MHD_NO;
-    if (x->responded)
+    if (x->responded) {
+        /* Answered early (413): drop whatever still comes. */
+        *upload_size = 0;
         return MHD_YES;
+    }
     gu_log_set_request_id(x->reqid);
     if (!x->started) {
         x->started = true;
+        watch_del(x->srv, x);
         rc = begin(x, c, method);
         if (rc == GU_ETOOBIG) {
             problem(x, 413, "Le contenu envoyé dépasse la taille "
@@ -804,7 +945,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             x->body_over = true;
             gu_buf_fini(&x->body);
             if (x->body_seen / DRAIN_FACTOR > x->max_body) {
-                gu_log_warn("web.body", "err=\"body too large, cut\"");
+                send_raw_413(x, c);
+                account(x);
+                gu_log_warn("web.body", "err=\"endless body, cut\"");
                 ok = MHD_NO;
             }
         } else if (gu_buf_append(&x->body, upload, n) < 0) {
@@ -813,6 +956,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         goto out;
     }
     serve(x);
+    /* Give the connection back before the bytes go out. */
+    if (x->req.conn) {
+        store_release(x->req.conn);
+        x->req.conn = NULL;
+    }
     ok = queue(x, c);
 out:
     gu_log_set_request_id("");
@@ -870,6 +1018,8 @@ web_server_new(struct gu_config *cfg, const char *listen, struct store *st,
     }
     pthread_mutex_init(srv->cfg_mu, NULL);
     pthread_mutex_init(srv->gz_mu, NULL);
+    pthread_mutex_init(&srv->watch_mu, NULL);
+    pthread_cond_init(&srv->watch_cv, NULL);
     srv->tables[0] = *own;
     if (ntables)
         memcpy(srv->tables + 1, tables, ntables * sizeof(*tables));
@@ -882,6 +1032,12 @@ web_server_new(struct gu_config *cfg, const char *listen, struct store *st,
     srv->threads = threads > 0 ? (unsigned)threads : 1;
     srv->max_conn = (unsigned)gu_config_int(cfg, "server.max_connections");
     srv->timeout_s = (unsigned)gu_config_int(cfg, "server.timeout");
+    /* Behind a trusted proxy every connection has the proxy's address:
+     * the proxy limits per client, not us. */
+    srv->per_ip = gu_config_bool(cfg, "server.trust_proxy")
+                      ? 0
+                      : (srv->max_conn / 4 > PER_IP_LIMIT ? srv->max_conn / 4
+                                                          : PER_IP_LIMIT);
     srv->mem_limit = (size_t)gu_config_int(cfg, "server.max_header_bytes");
     if (srv->mem_limit < 4096)
         srv->mem_limit = 4096;
@@ -932,21 +1088,26 @@ web_server_start(struct web_server *srv, struct gu_err *err)
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, srv->threads,
         MHD_OPTION_CONNECTION_LIMIT, srv->max_conn,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->mem_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!srv->daemon)
         return gu_err_set(err, GU_EIO, "server.listen",
                           "Impossible d'écouter sur cette adresse (port "
                           "déjà utilisé ?).",
                           "MHD_start_daemon failed on %s: %s", srv->listen,
                           strerror(errno));
+    if (pthread_create(&srv->watchdog, NULL, watchdog_run, srv) == 0)
+        srv->watchdog_on = true;
+    else
+        gu_log_warn("web.start", "err=\"no header watchdog thread\"");
     di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
     if (srv->port == 0) {
@@ -988,6 +1149,14 @@ web_server_free(struct web_server *srv, int grace_ms)
         if (atomic_load(&srv->inflight) > 0)
             gu_log_warn("web.stop", "inflight=%ld grace_ms=%d",
                         (long)atomic_load(&srv->inflight), grace_ms);
+        if (srv->watchdog_on) {
+            pthread_mutex_lock(&srv->watch_mu);
+            srv->watch_stop = true;
+            pthread_cond_signal(&srv->watch_cv);
+            pthread_mutex_unlock(&srv->watch_mu);
+            pthread_join(srv->watchdog, NULL);
+            srv->watchdog_on = false;
+        }
         MHD_stop_daemon(srv->daemon);
         gu_log_info("web.stop", "port=%d", srv->port);
     }
@@ -1001,6 +1170,8 @@ web_server_free(struct web_server *srv, int grace_ms)
         pthread_mutex_destroy(srv->cfg_mu);
     if (srv->gz_mu)
         pthread_mutex_destroy(srv->gz_mu);
+    pthread_mutex_destroy(&srv->watch_mu);
+    pthread_cond_destroy(&srv->watch_cv);
     gu_free(srv->cfg_mu);
     gu_free(srv->gz_mu);
     gu_free(srv->tables);
