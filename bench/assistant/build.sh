@@ -1,13 +1,15 @@
 #!/bin/sh
 # build.sh - compile the standalone evaluation driver (optimised) into
-# bench/assistant/eval_driver, without CMake, from the core, text and
+# ${BUILD:-build-text}/eval_driver, without CMake, from the core, text and
 # assistant sources. Usage: bench/assistant/build.sh [extra cc flags]
 set -eu
 cd "$(dirname "$0")/../.."
 cc=${CC:-cc}
+out=${BUILD:-build-text}
+mkdir -p "$out"
 $cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow \
     -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 "$@" \
-    -Isrc -o bench/assistant/eval_driver bench/assistant/eval_driver.c \
+    -Isrc -o "$out/eval_driver" bench/assistant/eval_driver.c \
     src/core/*.c src/text/*.c src/assistant/asst_index.c \
     src/assistant/asst_eval.c \
     -ljansson -lsodium -linih -lutf8proc -lstemmer -lpthread -lm
