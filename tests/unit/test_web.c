@@ -4,7 +4,11 @@
  * mapping, templates, cookies and headers, and the OpenAPI document.
  * No socket here: tests/http/ drives the real server.
  */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "web/web.h"
@@ -555,9 +559,103 @@ test_openapi(void)
     json_decref(doc);
 }
 
+/* One request over a socket; the status code or -1. */
+static int
+http_get(int family, int port, const char *path)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    char req[256], buf[512];
+    int fd = socket(family, SOCK_STREAM, 0), status = -1;
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    memset(&a4, 0, sizeof(a4));
+    memset(&a6, 0, sizeof(a6));
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons((uint16_t)port);
+    a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons((uint16_t)port);
+    a6.sin6_addr = in6addr_loopback;
+    if ((family == AF_INET
+             ? connect(fd, (struct sockaddr *)&a4, sizeof(a4))
+             : connect(fd, (struct sockaddr *)&a6, sizeof(a6))) != 0)
+        goto out;
+    snprintf(req, sizeof(req),
+             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+             path);
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+        goto out;
+    n = read(fd, buf, sizeof(buf) - 1);
+    if (n > 12) {
+        buf[n] = 0;
+        status = (int)strtol(buf + 9, NULL, 10);
+    }
+out:
+    close(fd);
+    return status;
+}
+
+static void
+test_server_lifecycle(void)
+{
+    static char *envp[] = {NULL};
+    static const char *const ov[] = {"server.threads=2", "log.access=false",
+                                     NULL};
+    struct gu_config *cfg = NULL, *cfg2 = NULL;
+    struct store *st = NULL;
+    struct web_server *srv = NULL;
+    const struct store_migration *m;
+    struct gu_err err;
+    size_t n;
+    int port;
+
+    gu_crypto_init();
+    if (gu_config_load(NULL, envp, ov, &cfg, &err) != 0 ||
+        store_open("sqlite::memory:", &st, &err) != 0) {
+        TH_FAIL("setup: %s", err.msg);
+        goto out;
+    }
+    m = store_core_migrations(&n);
+    CHECK_EQ(store_migrate(st, &m, &n, 1, NULL, &err), 0);
+    CHECK_EQ(web_server_new(cfg, "127.0.0.1:0", st, NULL, 0, &srv, &err), 0);
+    if (!srv)
+        goto out;
+    CHECK_EQ(web_server_start(srv, &err), 0);
+    port = web_server_port(srv);
+    CHECK(port > 0);
+    CHECK_EQ(http_get(AF_INET, port, "/healthz"), 200);
+    CHECK_EQ(http_get(AF_INET, port, "/api/v1/rien"), 404);
+    CHECK_EQ(http_get(AF_INET, port, "/static/../x"), 400);
+    CHECK_EQ(gu_config_load(NULL, envp, ov, &cfg2, &err), 0);
+    web_server_swap_config(srv, cfg2); /* the server owns cfg2 now */
+    CHECK_EQ(http_get(AF_INET, port, "/healthz"), 200);
+    web_server_free(srv, 1000);
+    srv = NULL;
+
+    /* IPv6 loopback, when the machine has one. */
+    if (web_server_new(cfg, "[::1]:0", st, NULL, 0, &srv, &err) == 0 &&
+        web_server_start(srv, &err) == 0) {
+        CHECK(web_server_port(srv) > 0);
+        CHECK_EQ(http_get(AF_INET6, web_server_port(srv), "/healthz"), 200);
+    }
+    web_server_free(srv, 1000);
+    srv = NULL;
+
+    CHECK_EQ(web_server_new(cfg, "pas-une-adresse", st, NULL, 0, &srv, &err),
+             GU_ECONFIG);
+    CHECK_STR(err.field, "server.listen");
+out:
+    web_server_free(srv, 0);
+    store_close(st);
+    gu_config_free(cfg);
+}
+
 TESTS(T(test_router_match), T(test_router_405), T(test_router_bad_patterns),
       T(test_builtin_routes_compile), T(test_target_parse),
       T(test_query_parse), T(test_cookie_parse), T(test_small_parsers),
       T(test_json_body), T(test_status_mapping), T(test_problem_json),
       T(test_request_accessors), T(test_response_headers), T(test_template),
-      T(test_openapi))
+      T(test_openapi), T(test_server_lifecycle))
