@@ -635,7 +635,8 @@ tag_concepts(struct actx *c)
         if (sid < 0)
             continue;
         uint32_t last_group = UINT32_MAX;
-        for (uint32_t ph = p->first_head[sid]; ph; ph = p->phrases[ph - 1].next) {
+        for (uint32_t ph = p->first_head[sid]; ph;
+             ph = p->phrases[ph - 1].next) {
             const struct phrase *f = &p->phrases[ph - 1];
             if (i + f->nterms > nterms || f->group == last_group)
                 continue;

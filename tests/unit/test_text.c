@@ -190,7 +190,8 @@ test_custom_table(void)
 {
     struct text_pipeline *p = NULL;
     struct gu_err err;
-    const char *t = "# table de la commune\nfete | kermesse | fete du village\n";
+    const char *t = "# table de la commune\n"
+                    "fete | kermesse | fete du village\n";
     char buf[256];
 
     CHECK_EQ(text_pipeline_new(t, strlen(t), &p, &err), 0);
