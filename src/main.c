@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -135,6 +136,8 @@ static int cmd_token_revoke(struct ctx *ctx, struct gu_err *err);
 static int cmd_config(struct ctx *ctx, struct gu_err *err);
 static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
 static int cmd_backup(struct ctx *ctx, struct gu_err *err);
+static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
+                      struct gu_err *err);
 
 #define ROLES "admin|agent|lecteur"
 
@@ -558,6 +561,7 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
     const struct cmd *c = ctx->cmd;
     char title[64], allowed[256];
     bool rest = false;
+    int rc;
 
     cmd_title(c, title, sizeof(title));
     for (int i = 0; i < argc; i++) {
@@ -582,6 +586,11 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
             ctx->want_help = true;
             continue;
         }
+        rc = global_opt(ctx, argc, argv, &i, err);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            continue;
         name = a[1] == '-' ? a + 2 : a + 1;
         eq = strchr(name, '=');
         nlen = eq ? (size_t)(eq - name) : strlen(name);
@@ -1185,9 +1194,24 @@ cmd_user_list(struct ctx *ctx, struct gu_err *err)
 static int
 read_password(char *buf, size_t cap, struct gu_err *err)
 {
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    char *line;
     size_t n;
 
-    if (!fgets(buf, (int)cap, stdin))
+    /* Typed at a terminal: prompt, and do not echo the password. */
+    if (tty) {
+        fputs("Nouveau mot de passe (12 caractères au moins) : ", stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    line = fgets(buf, (int)cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!line)
         return usage_err(err, "--stdin",
                          "Aucun mot de passe lu sur "
                          "l'entrée standard.");
@@ -1687,15 +1711,69 @@ out:
     return rc;
 }
 
+/*
+ * One of --data, --config, --set at argv[*i] (with its value in the same
+ * word after "=" or in the next one, then *i is advanced). Returns 1 when
+ * consumed, 0 when argv[*i] is not a global option, or a usage error.
+ * Global options are accepted before and after the command.
+ */
+static int
+global_opt(struct ctx *ctx, int argc, char **argv, int *i, struct gu_err *err)
+{
+    static const char *const names[] = {"--data", "--config", "--set"};
+    const char *a = argv[*i], *v = NULL;
+    size_t k, n;
+
+    for (k = 0; k < GU_ARRAY_LEN(names); k++) {
+        n = strlen(names[k]);
+        if (strncmp(a, names[k], n) == 0 && (a[n] == '\0' || a[n] == '='))
+            break;
+    }
+    if (k == GU_ARRAY_LEN(names))
+        return 0;
+    if (a[n] == '=') {
+        v = a + n + 1;
+    } else {
+        if (*i + 1 >= argc)
+            return usage_err(err, names[k], "L'option %s attend une valeur.",
+                             names[k]);
+        v = argv[++*i];
+    }
+    if (k == 1) {
+        ctx->config_path = v;
+        return 1;
+    }
+    if (ctx->nsets >= MAX_SETS)
+        return usage_err(err, names[k], "Trop d'options %s (%d au plus).",
+                         names[k], MAX_SETS);
+    if (k == 0) {
+        if (!*v)
+            return usage_err(err, "--data",
+                             "L'option --data attend un dossier.");
+        ctx->sets[ctx->nsets] =
+            gu_arena_sprintf(ctx->arena, "paths.data=%s", v);
+        if (!ctx->sets[ctx->nsets++])
+            return GU_ENOMEM;
+        return 1;
+    }
+    if (!strchr(v, '=') || v[0] == '=')
+        return usage_err(err, "--set",
+                         "--set attend CLÉ=VALEUR, ex. --set "
+                         "log.level=debug (reçu : \"%s\").",
+                         v);
+    ctx->sets[ctx->nsets++] = v;
+    return 1;
+}
+
 /* Global options, before the command. Returns the command's index. */
 static int
 parse_global(struct ctx *ctx, int argc, char **argv, bool *help, bool *version,
              struct gu_err *err)
 {
-    int i;
+    int i, rc;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i], *v = NULL;
+        const char *a = argv[i];
 
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             *help = true;
@@ -1705,43 +1783,14 @@ parse_global(struct ctx *ctx, int argc, char **argv, bool *help, bool *version,
             *version = true;
             continue;
         }
-        if (strncmp(a, "--data=", 7) == 0 || strncmp(a, "--set=", 6) == 0 ||
-            strncmp(a, "--config=", 9) == 0) {
-            v = strchr(a, '=') + 1;
-        } else if (strcmp(a, "--data") == 0 || strcmp(a, "--set") == 0 ||
-                   strcmp(a, "--config") == 0) {
-            if (i + 1 >= argc)
-                return usage_err(err, a, "L'option %s attend une valeur.", a);
-            v = argv[++i];
-        } else {
+        rc = global_opt(ctx, argc, argv, &i, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
             return usage_err(err, a,
                              "Option globale inconnue : %s. Voir "
                              "« guichet --help ».",
                              a);
-        }
-        if (ctx->nsets >= MAX_SETS)
-            return usage_err(err, a, "Trop d'options --set (%d au plus).",
-                             MAX_SETS);
-        if (a[2] == 'c') {
-            ctx->config_path = v;
-        } else if (a[2] == 'd') {
-            if (!*v)
-                return usage_err(err, "--data",
-                                 "L'option --data attend un"
-                                 " dossier.");
-            ctx->sets[ctx->nsets] =
-                gu_arena_sprintf(ctx->arena, "paths.data=%s", v);
-            if (!ctx->sets[ctx->nsets++])
-                return GU_ENOMEM;
-        } else {
-            if (!strchr(v, '=') || v[0] == '=')
-                return usage_err(err, "--set",
-                                 "--set attend CLÉ=VALEUR, "
-                                 "ex. --set log.level=debug (reçu : "
-                                 "\"%s\").",
-                                 v);
-            ctx->sets[ctx->nsets++] = v;
-        }
     }
     return i;
 }
