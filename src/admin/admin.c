@@ -443,6 +443,11 @@ admin_password_change(const struct admin_ctx *x, const char *current,
     rc = store_agent_set_password(x->conn, x->actor_id, next, false, err);
     if (rc < 0)
         goto out;
+    /* Whoever knew the old password is logged out everywhere else. */
+    rc = store_session_delete_agent_except(x->conn, x->actor_id,
+                                           x->session_token, err);
+    if (rc < 0)
+        goto out;
     rc = audit(x, "password.change", x->actor, "", err);
     if (rc < 0)
         goto out;

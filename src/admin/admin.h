@@ -33,10 +33,12 @@
 struct admin_ctx {
     struct store_conn *conn;
     struct gu_arena *arena;
-    const char *insee;      /* the active commune */
-    int64_t actor_id;       /* acting agent, 0 for an API token */
-    const char *actor;      /* audit actor: login or "token:<name>" */
-    const char *request_id; /* may be NULL */
+    const char *insee;         /* the active commune */
+    int64_t actor_id;          /* acting agent, 0 for an API token */
+    const char *actor;         /* audit actor: login or "token:<name>" */
+    const char *request_id;    /* may be NULL */
+    const char *session_token; /* caller's session, kept when its own
+                                  password changes; NULL otherwise */
 };
 
 /* An agent as seen from one commune: the agent plus their role there. */

@@ -31,6 +31,7 @@ ctx_init(struct admin_ctx *x, struct http_req *req)
         x->actor = gu_arena_sprintf(req->arena, "token:%s",
                                     req->who.login ? req->who.login : "");
     x->request_id = req->request_id;
+    x->session_token = req->who.is_token ? NULL : req->who.session_token;
 }
 
 static int

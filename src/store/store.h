@@ -310,6 +310,9 @@ int store_session_delete(struct store_conn *c, const char *token,
 /* Delete every session of an agent (password change, disable). */
 int store_session_delete_agent(struct store_conn *c, int64_t agent_id,
                                struct gu_err *err);
+/* Delete every session of an agent but `keep` (a token; NULL = none). */
+int store_session_delete_agent_except(struct store_conn *c, int64_t agent_id,
+                                      const char *keep, struct gu_err *err);
 /* Delete expired sessions; returns count or negative code. */
 int store_session_purge(struct store_conn *c, struct gu_err *err);
 

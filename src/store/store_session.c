@@ -198,6 +198,22 @@ store_session_delete_agent(struct store_conn *c, int64_t agent_id,
 }
 
 int
+store_session_delete_agent_except(struct store_conn *c, int64_t agent_id,
+                                  const char *keep, struct gu_err *err)
+{
+    char hash[65];
+
+    if (!keep || !*keep)
+        return store_session_delete_agent(c, agent_id, err);
+    gu_token_hash(keep, hash);
+    struct store_val p[2] = {STORE_I(agent_id), STORE_T(hash)};
+    return store_exec(c,
+                      "DELETE FROM sessions WHERE agent_id = ? AND "
+                      "token_hash <> ?",
+                      p, 2, err);
+}
+
+int
 store_session_purge(struct store_conn *c, struct gu_err *err)
 {
     struct store_val p[1] = {STORE_I(gu_now())};

@@ -63,6 +63,8 @@ struct http_identity {
     enum store_role role; /* role in that commune */
     const char *csrf;     /* session CSRF token (sessions only) */
     const char *session_token; /* cookie value (sessions only) */
+    bool must_change_password; /* session of an agent on a temporary
+                                  password: only HTTP_SESSION routes */
 };
 
 /*

@@ -129,8 +129,8 @@ web_server_swap_config(struct web_server *srv, struct gu_config *cfg)
 
 /* "host:port", "[v6]:port", ":port" -> a socket address. */
 static int
-parse_listen(const char *listen, struct sockaddr_storage *ss,
-             socklen_t *len, struct gu_err *err)
+parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+             struct gu_err *err)
 {
     char host[256], port[16];
     const char *colon;
@@ -199,8 +199,8 @@ bad:
 static const char *
 frame_ancestors(const struct gu_config *cfg)
 {
-    const char *v = cfg ? gu_config_str(cfg, "server.frame_ancestors")
-                        : "'self'";
+    const char *v =
+        cfg ? gu_config_str(cfg, "server.frame_ancestors") : "'self'";
 
     for (const char *p = v; *p; p++) {
         if (*p == ';' || *p == ',' || (unsigned char)*p < 0x20)
@@ -284,8 +284,7 @@ queue(struct web_ctx *x, struct MHD_Connection *c)
     }
     r = MHD_create_response_from_buffer(
         x->resp.n, (void *)x->resp.body,
-        x->resp.body_static ? MHD_RESPMEM_PERSISTENT
-                            : MHD_RESPMEM_MUST_COPY);
+        x->resp.body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     add_headers(x, r);
@@ -312,10 +311,9 @@ account(struct web_ctx *x)
                            x->resp.status, secs);
     if (!cfg || gu_config_bool(cfg, "log.access")) {
         char ip[INET6_ADDRSTRLEN + 4];
-        const char *route =
-            x->route_ix < srv->router->n
-                ? srv->router->v[x->route_ix].route->pattern
-                : "other";
+        const char *route = x->route_ix < srv->router->n
+                                ? srv->router->v[x->route_ix].route->pattern
+                                : "other";
         web_ip_truncate(x->ip, ip, sizeof(ip));
         gu_log_info("http",
                     "method=%s route=%s status=%d duration_ms=%.1f "
@@ -475,8 +473,7 @@ struct hdr_fill {
 };
 
 static enum MHD_Result
-hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key,
-         const char *value)
+hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     struct hdr_fill *f = cls;
 
@@ -574,9 +571,8 @@ begin(struct web_ctx *x, struct MHD_Connection *c, const char *method)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
                       x->ip, sizeof(x->ip));
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6,
-                      &((const struct sockaddr_in6 *)sa)->sin6_addr, x->ip,
-                      sizeof(x->ip));
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                      x->ip, sizeof(x->ip));
     }
     if (gu_config_bool(cfg, "server.trust_proxy")) {
         v = http_header(req, "X-Forwarded-For");
@@ -591,8 +587,7 @@ begin(struct web_ctx *x, struct MHD_Connection *c, const char *method)
     v = http_header(req, "Content-Length");
     if (v) {
         long cl;
-        if (gu_parse_long(v, 0, LONG_MAX, &cl) < 0 ||
-            (size_t)cl > x->max_body)
+        if (gu_parse_long(v, 0, LONG_MAX, &cl) < 0 || (size_t)cl > x->max_body)
             return GU_ETOOBIG;
     }
     return 0;
@@ -650,13 +645,13 @@ authenticate(struct web_ctx *x, bool *bad_token)
         who->login = ag.login ? ag.login : "";
         memcpy(who->insee, sess.insee, sizeof(who->insee));
         who->insee[5] = 0;
-        who->role = who->insee[0] ? store_agent_role(req->conn,
-                                                     sess.agent_id,
-                                                     who->insee)
-                                  : STORE_ROLE_NONE;
+        who->role = who->insee[0]
+                        ? store_agent_role(req->conn, sess.agent_id, who->insee)
+                        : STORE_ROLE_NONE;
         who->csrf = gu_arena_strndup(x->arena, sess.csrf,
                                      strnlen(sess.csrf, sizeof(sess.csrf)));
         who->session_token = cookie;
+        who->must_change_password = ag.must_change_password;
         if (!who->csrf)
             return GU_ENOMEM;
     }
@@ -701,9 +696,9 @@ not_found(struct web_ctx *x)
     struct http_req *req = &x->req;
 
     if (!is_api(req->path) && wants_html(req)) {
-        json_t *vars = json_pack("{s:s, s:s, s:s}", "status", "404", "title",
-                                 "Page introuvable", "detail",
-                                 "Cette page n’existe pas.");
+        json_t *vars =
+            json_pack("{s:s, s:s, s:s}", "status", "404", "title",
+                      "Page introuvable", "detail", "Cette page n’existe pas.");
         if (vars && gu_json_arena(x->arena, vars) &&
             http_template(req, &x->resp, 404, "erreur.html", vars) == 0)
             return;
@@ -713,11 +708,31 @@ not_found(struct web_ctx *x)
                       "<h1>Page introuvable</h1></html>",
                       strlen("<!doctype html><html lang=\"fr\"><meta "
                              "charset=\"utf-8\"><title>Page introuvable"
-                             "</title><h1>Page introuvable</h1></html>")) ==
-            0)
+                             "</title><h1>Page introuvable</h1></html>")) == 0)
             return;
     }
     problem(x, 404, "Cette ressource n'existe pas.");
+}
+
+/*
+ * Refuse a protected route: an HTML page for a browser under /agent (so a
+ * person never lands on raw JSON), problem+json otherwise.
+ */
+static void
+refuse(struct web_ctx *x, int status, const char *title, const char *detail)
+{
+    struct http_req *req = &x->req;
+
+    if (!is_api(req->path) && strcmp(req->method, "GET") == 0 &&
+        wants_html(req)) {
+        json_t *vars = json_pack("{s:s, s:s, s:s}", "status",
+                                 status == 401 ? "401" : "403", "title", title,
+                                 "detail", detail);
+        if (vars && gu_json_arena(x->arena, vars) &&
+            http_template(req, &x->resp, status, "erreur.html", vars) == 0)
+            return;
+    }
+    problem(x, status, detail);
 }
 
 /* Last call: the whole request is in. Fills x->resp. */
@@ -748,8 +763,9 @@ serve(struct web_ctx *x)
     }
     if (rc < 0 && m.allow[0]) {
         x->allow = gu_arena_strdup(x->arena, m.allow);
-        problem(x, 405, "Cette méthode n'est pas autorisée sur cette "
-                        "ressource.");
+        problem(x, 405,
+                "Cette méthode n'est pas autorisée sur cette "
+                "ressource.");
         return;
     }
     if (rc < 0) {
@@ -776,12 +792,11 @@ serve(struct web_ctx *x)
     if (x->d.body && web_ctype_is(http_header(req, "Content-Type"),
                                   "application/x-www-form-urlencoded")) {
         x->d.form_parsed = true;
-        rc = web_urlencoded_parse(x->arena, x->d.body, x->d.body_n,
-                                  &x->d.form, &x->d.nform, &req->err);
+        rc = web_urlencoded_parse(x->arena, x->d.body, x->d.body_n, &x->d.form,
+                                  &x->d.nform, &req->err);
         if (rc < 0) {
             web_problem_from_err(req, &x->resp,
-                                 rc == GU_ENOMEM ? rc : GU_EINVAL,
-                                 &req->err);
+                                 rc == GU_ENOMEM ? rc : GU_EINVAL, &req->err);
             return;
         }
     }
@@ -809,8 +824,9 @@ serve(struct web_ctx *x)
              * authority reaches the handler without a CSRF token. */
             anonymous(&req->who);
         } else {
-            problem(x, 403, "Jeton CSRF invalide ou absent. Rechargez la "
-                            "page.");
+            problem(x, 403,
+                    "Jeton CSRF invalide ou absent. Rechargez la "
+                    "page.");
             return;
         }
     }
@@ -821,20 +837,35 @@ serve(struct web_ctx *x)
                 http_redirect(&x->resp, "/agent/connexion");
                 return;
             }
-            problem(x, 401, bad_token
-                                ? "Jeton d'accès invalide ou révoqué."
-                                : "Vous devez être connecté pour accéder à "
-                                  "cette ressource.");
+            problem(x, 401,
+                    bad_token ? "Jeton d'accès invalide ou révoqué."
+                              : "Vous devez être connecté pour accéder à "
+                                "cette ressource.");
             return;
         }
         if (rt->access == HTTP_SESSION && req->who.is_token) {
-            problem(x, 403, "Cette opération nécessite une session "
-                            "ouverte dans un navigateur.");
+            problem(x, 403,
+                    "Cette opération nécessite une session "
+                    "ouverte dans un navigateur.");
+            return;
+        }
+        /* A temporary password opens the session routes only (the
+         * password change among them), whatever the role. */
+        if (rt->access != HTTP_SESSION && req->who.must_change_password) {
+            if (!is_api(req->path) && strcmp(req->method, "GET") == 0 &&
+                wants_html(req)) {
+                http_redirect(&x->resp, "/agent/mot-de-passe");
+                return;
+            }
+            problem(x, 403,
+                    "Changez d'abord votre mot de passe "
+                    "temporaire (page « Mot de passe »).");
             return;
         }
         if (rt->access != HTTP_SESSION &&
             (int)req->who.role < (int)rt->access) {
-            problem(x, 403, "Votre rôle ne permet pas cette opération.");
+            refuse(x, 403, "Accès refusé",
+                   "Votre rôle ne permet pas cette opération.");
             return;
         }
     }
@@ -845,8 +876,8 @@ done:
             req->err.code = rc;
         if (web_status_of(rc, req->err.field) >= 500) {
             char q[300];
-            gu_log_error("web.handler", "route=%s code=%s err=%s",
-                         rt->pattern, gu_status_name(rc),
+            gu_log_error("web.handler", "route=%s code=%s err=%s", rt->pattern,
+                         gu_status_name(rc),
                          gu_logq(q, sizeof(q), req->err.msg));
         }
         if (web_problem_from_err(req, &x->resp, rc, &req->err) < 0)
@@ -879,18 +910,18 @@ send_raw_413(struct web_ctx *x, struct MHD_Connection *c)
     ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!ci)
         return;
-    msg = gu_arena_sprintf(
-        x->arena,
-        "HTTP/1.1 413 Content Too Large\r\n"
-        "Connection: close\r\n"
-        "Content-Type: application/problem+json\r\n"
-        "Content-Length: %zu\r\n"
-        "X-Request-Id: %s\r\n"
-        "X-Content-Type-Options: nosniff\r\n"
-        "Cache-Control: no-store\r\n"
-        "Content-Security-Policy: default-src 'none'; "
-        "frame-ancestors %s\r\n\r\n%s",
-        x->resp.n, x->reqid, frame_ancestors(cfg), x->resp.body);
+    msg = gu_arena_sprintf(x->arena,
+                           "HTTP/1.1 413 Content Too Large\r\n"
+                           "Connection: close\r\n"
+                           "Content-Type: application/problem+json\r\n"
+                           "Content-Length: %zu\r\n"
+                           "X-Request-Id: %s\r\n"
+                           "X-Content-Type-Options: nosniff\r\n"
+                           "Cache-Control: no-store\r\n"
+                           "Content-Security-Policy: default-src 'none'; "
+                           "frame-ancestors %s\r\n\r\n%s",
+                           x->resp.n, x->reqid, frame_ancestors(cfg),
+                           x->resp.body);
     if (!msg)
         return;
     n = strlen(msg);
@@ -929,8 +960,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         watch_del(x->srv, x);
         rc = begin(x, c, method);
         if (rc == GU_ETOOBIG) {
-            problem(x, 413, "Le contenu envoyé dépasse la taille "
-                            "autorisée.");
+            problem(x, 413,
+                    "Le contenu envoyé dépasse la taille "
+                    "autorisée.");
             ok = queue(x, c);
         } else if (rc < 0) {
             ok = MHD_NO;
@@ -1077,8 +1109,8 @@ web_server_start(struct web_server *srv, struct gu_err *err)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     const union MHD_DaemonInfo *di;
     int rc;
 
@@ -1089,10 +1121,9 @@ web_server_start(struct web_server *srv, struct gu_err *err)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, srv->threads,
-        MHD_OPTION_CONNECTION_LIMIT, srv->max_conn,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip,
+        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, srv->threads, MHD_OPTION_CONNECTION_LIMIT,
+        srv->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->mem_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_URI_LOG_CALLBACK,
