@@ -34,6 +34,9 @@ static const struct gu_setting settings[] = {
     {"server.public_url", GU_SET_STR, "", 0, 0, NULL,
      "Adresse publique du service (ex. https://guichet.ma-commune.fr), "
      "utilisée dans les liens envoyés."},
+    {"server.metrics_from", GU_SET_STR, "127.0.0.1/8, ::1", 0, 0, NULL,
+     "Adresses autorisées à lire /metrics : liste d'adresses IP ou de "
+     "réseaux (ex. 127.0.0.1/8, 10.0.0.0/24), « * » pour toutes."},
     {"security.session_ttl", GU_SET_INT, "28800", 60, 2592000, NULL,
      "Durée de validité d'une session d'agent, en secondes."},
     {"security.cookie_secure", GU_SET_ENUM, "auto", 0, 0, "auto|on|off",

@@ -96,6 +96,13 @@ bool web_origin_ok(const char *origin, const char *host,
                    const char *public_url);
 
 /*
+ * True when `ip` (textual IPv4 or IPv6) is in `list`: comma- or
+ * space-separated addresses or networks ("10.0.0.0/24", "::1", "*").
+ * Malformed entries match nothing.
+ */
+bool web_ip_allowed(const char *ip, const char *list);
+
+/*
  * Parse a request body as a JSON object: Content-Type must be
  * application/json (NULL ctype skips the check), UTF-8 valid, no
  * duplicate keys, an object at top level. Caller owns *out. GU_EINVAL

@@ -7,6 +7,7 @@
  * exactly once, refuses NUL and invalid UTF-8, and is fuzzed
  * (fuzz/fuzz_http.c, fuzz/fuzz_json.c). No socket, no global state.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,8 +30,8 @@ hexval(unsigned char c)
  * a space (forms and query strings). Refuses bad escapes and NUL.
  */
 static int
-pct_decode(struct gu_arena *a, const char *s, size_t n, bool plus,
-           char **out, size_t *outn)
+pct_decode(struct gu_arena *a, const char *s, size_t n, bool plus, char **out,
+           size_t *outn)
 {
     char *d = gu_arena_alloc(a, n + 1);
     size_t j = 0;
@@ -371,8 +372,7 @@ web_json_parse(const char *body, size_t n, const char *ctype, json_t **out,
         char user[128];
         snprintf(user, sizeof(user), "JSON invalide (ligne %d, colonne %d).",
                  je.line, je.column);
-        return gu_err_set(err, GU_EINVAL, NULL, user, "bad json: %s",
-                          je.text);
+        return gu_err_set(err, GU_EINVAL, NULL, user, "bad json: %s", je.text);
     }
     if (!json_is_object(j)) {
         json_decref(j);
@@ -413,8 +413,7 @@ scalar_text(json_t *v, char *buf, size_t cap)
 }
 
 int
-web_template_render(const char *tpl, size_t n, json_t *vars,
-                    struct gu_buf *out)
+web_template_render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out)
 {
     size_t i = 0;
 
@@ -443,8 +442,7 @@ web_template_render(const char *tpl, size_t n, json_t *vars,
         while (close < n && tpl[close] == ' ')
             close++;
         size_t cl = raw ? 3 : 2;
-        if (ke == ks || close + cl > n ||
-            memcmp(tpl + close, "}}}", cl) != 0) {
+        if (ke == ks || close + cl > n || memcmp(tpl + close, "}}}", cl) != 0) {
             /* Not a tag: copy the braces and go on after them. */
             gu_buf_append(out, tpl + at, 2);
             i = at + 2;
@@ -465,4 +463,82 @@ web_template_render(const char *tpl, size_t n, json_t *vars,
         i = close + cl;
     }
     return out->oom ? GU_ENOMEM : 0;
+}
+
+/* Parse an IPv4 or IPv6 address into 16 bytes (IPv4 mapped into
+ * ::ffff:a.b.c.d) so both families compare with one prefix rule. */
+static bool
+ip_bytes(const char *s, unsigned char out[16], int *bits)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+
+    if (inet_pton(AF_INET, s, &v4) == 1) {
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &v4, 4);
+        *bits = 32;
+        return true;
+    }
+    if (inet_pton(AF_INET6, s, &v6) == 1) {
+        memcpy(out, &v6, 16);
+        *bits = 128;
+        return true;
+    }
+    return false;
+}
+
+static bool
+entry_matches(const unsigned char ip[16], const char *entry)
+{
+    char addr[64];
+    const char *slash = strchr(entry, '/');
+    size_t n = slash ? (size_t)(slash - entry) : strlen(entry);
+    unsigned char net[16];
+    int bits, prefix;
+    long v;
+
+    if (n == 0 || n >= sizeof(addr))
+        return false;
+    memcpy(addr, entry, n);
+    addr[n] = '\0';
+    if (!ip_bytes(addr, net, &bits))
+        return false;
+    prefix = bits;
+    if (slash) {
+        if (gu_parse_long(slash + 1, 0, bits, &v) != 0)
+            return false;
+        prefix = (int)v;
+    }
+    prefix += 128 - bits; /* IPv4 prefixes count from the mapped part */
+    for (int i = 0; i < 16 && prefix > 0; i++, prefix -= 8) {
+        unsigned char mask =
+            prefix >= 8 ? 0xff : (unsigned char)(0xff << (8 - prefix));
+        if ((ip[i] & mask) != (net[i] & mask))
+            return false;
+    }
+    return true;
+}
+
+bool
+web_ip_allowed(const char *ip, const char *list)
+{
+    unsigned char a[16];
+    int bits;
+    char entry[80];
+
+    if (!ip || !list || !ip_bytes(ip, a, &bits))
+        return false;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ", \t");
+        if (n > 0 && n < sizeof(entry)) {
+            memcpy(entry, p, n);
+            entry[n] = '\0';
+            if (strcmp(entry, "*") == 0 || entry_matches(a, entry))
+                return true;
+        }
+        p += n;
+        p += strspn(p, ", \t");
+    }
+    return false;
 }

@@ -10,26 +10,26 @@
 
 #include "web/web_internal.h"
 
-#define SESSION_SCHEMA                                                      \
-    "{\"type\":\"object\",\"properties\":{"                                 \
-    "\"login\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"       \
-    "\"commune\":{\"type\":\"object\",\"properties\":{"                     \
-    "\"insee\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}},"      \
-    "\"role\":{\"type\":\"string\",\"enum\":[\"lecteur\",\"agent\","        \
-    "\"admin\"]},\"csrf\":{\"type\":\"string\"},"                           \
-    "\"must_change_password\":{\"type\":\"boolean\"},"                      \
-    "\"communes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","      \
-    "\"properties\":{\"insee\":{\"type\":\"string\"},"                      \
+#define SESSION_SCHEMA                                                         \
+    "{\"type\":\"object\",\"properties\":{"                                    \
+    "\"login\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"          \
+    "\"commune\":{\"type\":\"object\",\"properties\":{"                        \
+    "\"insee\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}},"        \
+    "\"role\":{\"type\":\"string\",\"enum\":[\"lecteur\",\"agent\","           \
+    "\"admin\"]},\"csrf\":{\"type\":\"string\"},"                              \
+    "\"must_change_password\":{\"type\":\"boolean\"},"                         \
+    "\"communes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","         \
+    "\"properties\":{\"insee\":{\"type\":\"string\"},"                         \
     "\"name\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"}}}}}}"
 
-#define LOGIN_SCHEMA                                                        \
-    "{\"type\":\"object\",\"required\":[\"login\",\"password\"],"           \
-    "\"properties\":{\"login\":{\"type\":\"string\",\"maxLength\":64},"     \
-    "\"password\":{\"type\":\"string\",\"maxLength\":1024},"                \
+#define LOGIN_SCHEMA                                                           \
+    "{\"type\":\"object\",\"required\":[\"login\",\"password\"],"              \
+    "\"properties\":{\"login\":{\"type\":\"string\",\"maxLength\":64},"        \
+    "\"password\":{\"type\":\"string\",\"maxLength\":1024},"                   \
     "\"commune\":{\"type\":\"string\",\"pattern\":\"^[0-9AB]{5}$\"}}}"
 
-#define COMMUNE_SCHEMA                                                      \
-    "{\"type\":\"object\",\"required\":[\"commune\"],\"properties\":{"      \
+#define COMMUNE_SCHEMA                                                         \
+    "{\"type\":\"object\",\"required\":[\"commune\"],\"properties\":{"         \
     "\"commune\":{\"type\":\"string\"}}}"
 
 #define LOGIN_PAGE "connexion.html"
@@ -45,8 +45,9 @@ get_healthz(struct http_req *req, struct http_resp *resp)
     struct store_rows *rows = NULL;
 
     gu_err_clear(&err);
-    if (!req->conn || store_query(req->conn, req->arena, "SELECT 1", NULL, 0,
-                                  &rows, &err) < 0 ||
+    if (!req->conn ||
+        store_query(req->conn, req->arena, "SELECT 1", NULL, 0, &rows, &err) <
+            0 ||
         !rows || rows->nrows != 1) {
         char q[300];
         gu_log_error("healthz", "err=%s", gu_logq(q, sizeof(q), err.msg));
@@ -65,6 +66,12 @@ get_metrics(struct http_req *req, struct http_resp *resp)
 
     if (!d || !d->srv)
         return GU_EINTERNAL;
+    if (!web_ip_allowed(req->client_ip,
+                        gu_config_str(req->cfg, "server.metrics_from")))
+        return gu_err_set(&req->err, GU_EPERM, NULL,
+                          "Les métriques ne sont lisibles que depuis les "
+                          "adresses de server.metrics_from.",
+                          "metrics refused for this address");
     gu_buf_init(&b);
     rc = web_metrics_render(d->srv, &b);
     if (rc == 0)
@@ -126,8 +133,8 @@ identity_json(struct http_req *req, const struct store_agent *ag,
     }
     j = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:b, s:o}", "login",
                   ag->login, "name", ag->name ? ag->name : "", "commune",
-                  "insee", insee, "name", cname, "role",
-                  store_role_name(role), "csrf", csrf, "must_change_password",
+                  "insee", insee, "name", cname, "role", store_role_name(role),
+                  "csrf", csrf, "must_change_password",
                   ag->must_change_password, "communes", list);
     if (!j)
         return GU_ENOMEM;
@@ -159,8 +166,7 @@ login_do(struct http_req *req, const char *login, const char *password,
     memset(lr, 0, sizeof(*lr));
     snprintf(key, sizeof(key), "login-ip:%s", req->client_ip);
     rc = store_rate_hit(req->conn, key,
-                        (int)gu_config_int(cfg,
-                                           "security.login_ip_per_minute"),
+                        (int)gu_config_int(cfg, "security.login_ip_per_minute"),
                         60, &lr->retry_after, &req->err);
     if (rc == GU_ERATE) {
         /* Logged, not audited: an attack must not flood the audit. */
@@ -180,8 +186,8 @@ login_do(struct http_req *req, const char *login, const char *password,
         &req->err);
     if (rc == GU_EAUTH || rc == GU_ERATE) {
         const char *target = store_login_valid(login) ? login : "";
-        http_audit(req, rc == GU_ERATE ? "login.locked" : "login.fail",
-                   target, NULL);
+        http_audit(req, rc == GU_ERATE ? "login.locked" : "login.fail", target,
+                   NULL);
         if (rc == GU_ERATE) {
             lr->retry_after =
                 (int)gu_config_int(cfg, "security.lockout_minutes") * 60;
@@ -195,22 +201,20 @@ login_do(struct http_req *req, const char *login, const char *password,
     }
     if (rc < 0)
         return rc;
-    rc = store_agent_memberships(req->conn, req->arena, lr->agent.id, &ms,
-                                 &n, &req->err);
+    rc = store_agent_memberships(req->conn, req->arena, lr->agent.id, &ms, &n,
+                                 &req->err);
     if (rc < 0)
         return rc;
     if (want && *want) {
         struct store_commune m;
-        if (store_commune_get(req->conn, req->arena, want, &m, &req->err) <
-            0) {
+        if (store_commune_get(req->conn, req->arena, want, &m, &req->err) < 0) {
             char user[96];
             snprintf(user, sizeof(user), "Commune inconnue : %.5s.", want);
             return gu_err_set(&req->err, GU_ENOTFOUND, NULL, user,
                               "unknown commune at login");
         }
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(ms[i].insee, want) == 0 &&
-                ms[i].role != STORE_ROLE_NONE)
+            if (strcmp(ms[i].insee, want) == 0 && ms[i].role != STORE_ROLE_NONE)
                 pick = ms[i].insee;
         }
         if (!pick)
@@ -232,10 +236,10 @@ login_do(struct http_req *req, const char *login, const char *password,
                           "Aucune commune n'est associée à ce compte.",
                           "agent has no membership");
     snprintf(lr->insee, sizeof(lr->insee), "%s", pick);
-    rc = store_session_create(
-        req->conn, lr->agent.id, lr->insee,
-        (int)gu_config_int(cfg, "security.session_ttl"), lr->token,
-        sizeof(lr->token), &lr->sess, &req->err);
+    rc = store_session_create(req->conn, lr->agent.id, lr->insee,
+                              (int)gu_config_int(cfg, "security.session_ttl"),
+                              lr->token, sizeof(lr->token), &lr->sess,
+                              &req->err);
     if (rc < 0)
         return rc;
     /* From here the request acts as the new session. */
@@ -272,10 +276,9 @@ post_session(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     if ((rc = gu_json_str(body, "login", true, 64, &login, &req->err)) < 0 ||
-        (rc = gu_json_str(body, "password", true, 1024, &password,
-                          &req->err)) < 0 ||
-        (rc = gu_json_str(body, "commune", false, 5, &commune, &req->err)) <
-            0)
+        (rc = gu_json_str(body, "password", true, 1024, &password, &req->err)) <
+            0 ||
+        (rc = gu_json_str(body, "commune", false, 5, &commune, &req->err)) < 0)
         return rc;
     rc = login_do(req, login, password, commune, &lr);
     if (rc == GU_ERATE)
@@ -283,8 +286,7 @@ post_session(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     rc = http_set_cookie(req, resp, WEB_SESSION_COOKIE, lr.token,
-                         gu_config_int(req->cfg, "security.session_ttl"),
-                         true);
+                         gu_config_int(req->cfg, "security.session_ttl"), true);
     if (rc < 0)
         return rc;
     rc = identity_json(req, &lr.agent, lr.insee, lr.sess.csrf, &out);
@@ -402,8 +404,8 @@ login_page(struct http_req *req, struct http_resp *resp, int status,
                         "password\"><button>Se connecter</button></form>"
                         "</main></body></html>");
         rc = b.oom ? GU_ENOMEM
-                   : http_send(resp, status, "text/html; charset=utf-8",
-                               b.p, b.n);
+                   : http_send(resp, status, "text/html; charset=utf-8", b.p,
+                               b.n);
         gu_buf_fini(&b);
     }
     return rc;
@@ -418,8 +420,8 @@ post_login_form(struct http_req *req, struct http_resp *resp)
     const char *msg;
     int rc;
 
-    if (!login || !*login || !password || !*password ||
-        strlen(login) > 64 || strlen(password) > 1024)
+    if (!login || !*login || !password || !*password || strlen(login) > 64 ||
+        strlen(password) > 1024)
         return login_page(req, resp, 200,
                           "Saisissez votre identifiant et votre mot de "
                           "passe.",
@@ -435,9 +437,8 @@ post_login_form(struct http_req *req, struct http_resp *resp)
     }
     if (web_status_of(rc, NULL) >= 500)
         return rc;
-    msg = gu_arena_strdup(req->arena, req->err.user[0]
-                                          ? req->err.user
-                                          : gu_status_user(rc));
+    msg = gu_arena_strdup(req->arena, req->err.user[0] ? req->err.user
+                                                       : gu_status_user(rc));
     if (!msg)
         return GU_ENOMEM;
     if (rc == GU_ERATE)
@@ -456,8 +457,7 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/openapi.json", HTTP_PUBLIC, get_openapi, "socle",
      "Ce document OpenAPI", NULL, "{\"type\":\"object\"}"},
     {"POST", "/api/v1/session", HTTP_PUBLIC, post_session, "session",
-     "Ouvrir une session (connexion d'un agent)", LOGIN_SCHEMA,
-     SESSION_SCHEMA},
+     "Ouvrir une session (connexion d'un agent)", LOGIN_SCHEMA, SESSION_SCHEMA},
     {"GET", "/api/v1/session", HTTP_SESSION, get_session, "session",
      "Identité de la session courante et jeton CSRF", NULL, SESSION_SCHEMA},
     {"PUT", "/api/v1/session", HTTP_SESSION, put_session, "session",

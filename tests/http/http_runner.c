@@ -883,6 +883,56 @@ test_frame_ancestors_config(void)
     hs_server_stop(&s2);
 }
 
+/*
+ * server.metrics_from: a server that lets only 10.0.0.0/8 read /metrics
+ * refuses a loopback client with a French problem; a trusted proxy's
+ * X-Forwarded-For decides on a third server.
+ */
+static void
+test_metrics_allowlist(void)
+{
+    static const char *const ov[] = {"server.metrics_from=10.0.0.0/8", NULL};
+    static const char *const ov_proxy[] = {"server.metrics_from=10.0.0.0/8",
+                                           "server.trust_proxy=true", NULL};
+    struct hs_server s2;
+    struct hs_resp r;
+
+    if (hs_server_start(&s2, ov) != 0) {
+        TH_FAIL("second server did not start");
+        return;
+    }
+    if (hs_request(s2.port, "GET", "/metrics", NULL, NULL, 0, &r) != 0) {
+        TH_FAIL("no response");
+    } else {
+        CHECK_EQ(r.status, 403);
+        CHECK_CONTAINS(r.body, "server.metrics_from");
+        CHECK(strstr(r.body, "guichet_http_requests_total") == NULL);
+    }
+    hs_resp_fini(&r);
+    /* Without trust_proxy, a forged X-Forwarded-For changes nothing. */
+    if (hs_request(s2.port, "GET", "/metrics", "X-Forwarded-For: 10.1.2.3",
+                   NULL, 0, &r) == 0)
+        CHECK_EQ(r.status, 403);
+    hs_resp_fini(&r);
+    hs_server_stop(&s2);
+
+    if (hs_server_start(&s2, ov_proxy) != 0) {
+        TH_FAIL("third server did not start");
+        return;
+    }
+    if (hs_request(s2.port, "GET", "/metrics", "X-Forwarded-For: 10.1.2.3",
+                   NULL, 0, &r) == 0) {
+        CHECK_EQ(r.status, 200);
+        CHECK_CONTAINS(r.body, "guichet_uptime_seconds");
+    }
+    hs_resp_fini(&r);
+    if (hs_request(s2.port, "GET", "/metrics", "X-Forwarded-For: 203.0.113.7",
+                   NULL, 0, &r) == 0)
+        CHECK_EQ(r.status, 403);
+    hs_resp_fini(&r);
+    hs_server_stop(&s2);
+}
+
 static void
 test_request_ids_unique(void)
 {
@@ -1294,6 +1344,7 @@ static const struct ctest ctests[] = {
     {"test_openapi_sync", test_openapi_sync},
     {"test_security_headers", test_security_headers},
     {"test_frame_ancestors_config", test_frame_ancestors_config},
+    {"test_metrics_allowlist", test_metrics_allowlist},
     {"test_request_ids_unique", test_request_ids_unique},
     {"test_static_etag_304", test_static_etag_304},
     {"test_gzip", test_gzip},

@@ -29,12 +29,12 @@ h_other(struct http_req *req, struct http_resp *resp)
 }
 
 static const struct http_route troutes[] = {
-    {"GET", "/api/v1/users/{id}", HTTP_ADMIN, h_ok, "admin", "Un agent",
-     NULL, "{\"type\":\"object\"}"},
+    {"GET", "/api/v1/users/{id}", HTTP_ADMIN, h_ok, "admin", "Un agent", NULL,
+     "{\"type\":\"object\"}"},
     {"DELETE", "/api/v1/users/{id}", HTTP_ADMIN, h_ok, "admin", "Supprimer",
      NULL, NULL},
-    {"GET", "/api/v1/users/moi", HTTP_SESSION, h_other, "admin", "Moi",
-     NULL, NULL},
+    {"GET", "/api/v1/users/moi", HTTP_SESSION, h_other, "admin", "Moi", NULL,
+     NULL},
     {"POST", "/api/v1/users", HTTP_ADMIN, h_ok, "admin", "Créer",
      "{\"type\":\"object\",\"required\":[\"login\"]}", NULL},
     {"GET", "/api/v1/c/{insee}/kb/{slug}", HTTP_PUBLIC, h_ok, "kb", "Fiche",
@@ -66,8 +66,7 @@ test_router_match(void)
     /* Literal beats capture even though it comes later in the table. */
     CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users/moi", &m), 0);
     CHECK(m.route->route->fn == h_other);
-    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/c/99001/kb/etat-civil",
-                              &m),
+    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/c/99001/kb/etat-civil", &m),
              0);
     CHECK_EQ(m.ncaps, 2);
     CHECK_STR(m.caps[0].v, "99001");
@@ -79,10 +78,8 @@ test_router_match(void)
     CHECK_EQ(web_router_match(r, a, "GET", "/files", &m), GU_ENOTFOUND);
     CHECK_EQ(web_router_match(r, a, "GET", "/", &m), 0);
     CHECK_EQ(web_router_match(r, a, "HEAD", "/api/v1/users/7", &m), 0);
-    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users/", &m),
-             GU_ENOTFOUND);
-    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/nope", &m),
-             GU_ENOTFOUND);
+    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users/", &m), GU_ENOTFOUND);
+    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/nope", &m), GU_ENOTFOUND);
     CHECK_STR(m.allow, "");
     CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users/7/x", &m),
              GU_ENOTFOUND);
@@ -104,8 +101,7 @@ test_router_405(void)
     CHECK_EQ(web_router_match(r, a, "PUT", "/api/v1/users/7", &m),
              GU_ENOTFOUND);
     CHECK_STR(m.allow, "GET, DELETE");
-    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users", &m),
-             GU_ENOTFOUND);
+    CHECK_EQ(web_router_match(r, a, "GET", "/api/v1/users", &m), GU_ENOTFOUND);
     CHECK_STR(m.allow, "POST");
     web_router_free(r);
     gu_arena_free(a);
@@ -114,14 +110,13 @@ test_router_405(void)
 static void
 test_router_bad_patterns(void)
 {
-    static const char *const bad[] = {"nope", "/a/*/b", "/a/{}", "/a/{x",
-                                      "/a/x}", "/a//b", "/a/{x}{y}",
-                                      "/a/b*"};
+    static const char *const bad[] = {"nope",  "/a/*/b", "/a/{}",     "/a/{x",
+                                      "/a/x}", "/a//b",  "/a/{x}{y}", "/a/b*"};
     struct gu_err err;
 
     for (size_t i = 0; i < GU_ARRAY_LEN(bad); i++) {
-        struct http_route rt = {"GET", bad[i], HTTP_PUBLIC, h_ok, NULL,
-                                NULL, NULL, NULL};
+        struct http_route rt = {"GET", bad[i], HTTP_PUBLIC, h_ok,
+                                NULL,  NULL,   NULL,        NULL};
         struct http_routes t = {"bad", &rt, 1};
         struct web_router *r = NULL;
         gu_err_clear(&err);
@@ -130,8 +125,8 @@ test_router_bad_patterns(void)
         web_router_free(r);
     }
     {
-        struct http_route rt = {"BREW", "/x", HTTP_PUBLIC, h_ok, NULL, NULL,
-                                NULL, NULL};
+        struct http_route rt = {"BREW", "/x", HTTP_PUBLIC, h_ok,
+                                NULL,   NULL, NULL,        NULL};
         struct http_routes t = {"bad", &rt, 1};
         struct web_router *r = NULL;
         CHECK_EQ(web_router_new(&t, 1, &r, &err), GU_EINVAL);
@@ -166,19 +161,18 @@ test_target_parse(void)
         {"/a.b/..c", "/a.b/..c", ""},
     };
     static const char *const bad[] = {
-        "",          "a/b",         "/../etc/passwd", "/a/../b",
-        "/a/./b",    "/%2e%2e/x",   "/a/%2E%2E",      "//etc",
-        "/a//b",     "/a%00b",      "/a%",            "/a%4",
-        "/a%zz",     "/%ff",        "/%c3%28",        "/a\\b",
-        "/a%5cb",    "/a%0d%0ab",   "/a#frag",        "/.",
+        "",          "a/b",       "/../etc/passwd", "/a/../b", "/a/./b",
+        "/%2e%2e/x", "/a/%2E%2E", "//etc",          "/a//b",   "/a%00b",
+        "/a%",       "/a%4",      "/a%zz",          "/%ff",    "/%c3%28",
+        "/a\\b",     "/a%5cb",    "/a%0d%0ab",      "/a#frag", "/.",
         "/%ed%a0%80"};
     struct gu_arena *a = gu_arena_new(0);
     struct gu_err err;
 
     for (size_t i = 0; i < GU_ARRAY_LEN(good); i++) {
         const char *p = NULL, *q = NULL;
-        int rc = web_target_parse(a, good[i].raw, strlen(good[i].raw), &p,
-                                  &q, &err);
+        int rc =
+            web_target_parse(a, good[i].raw, strlen(good[i].raw), &p, &q, &err);
         if (rc != 0) {
             TH_FAIL("target %s refused", good[i].raw);
             continue;
@@ -225,8 +219,7 @@ test_query_parse(void)
         gu_buf_init(&b);
         for (int i = 0; i < WEB_MAX_PARAMS + 1; i++)
             gu_buf_puts(&b, "x=1&");
-        CHECK_EQ(web_urlencoded_parse(a, b.p, b.n, &kv, &n, &err),
-                 GU_ETOOBIG);
+        CHECK_EQ(web_urlencoded_parse(a, b.p, b.n, &kv, &n, &err), GU_ETOOBIG);
         gu_buf_fini(&b);
     }
     gu_arena_free(a);
@@ -237,14 +230,13 @@ test_cookie_parse(void)
 {
     struct gu_arena *a = gu_arena_new(0);
 
-    CHECK_STR(web_cookie_find(a, "a=1; guichet_session=abc; b=2",
-                              "guichet_session"),
-              "abc");
+    CHECK_STR(
+        web_cookie_find(a, "a=1; guichet_session=abc; b=2", "guichet_session"),
+        "abc");
     CHECK_STR(web_cookie_find(a, "guichet_session=\"q\"", "guichet_session"),
               "q");
     CHECK_STR(web_cookie_find(a, "  x = y ;z=w", "x"), "y");
-    CHECK(web_cookie_find(a, "xguichet_session=1", "guichet_session") ==
-          NULL);
+    CHECK(web_cookie_find(a, "xguichet_session=1", "guichet_session") == NULL);
     CHECK(web_cookie_find(a, "a=1", "b") == NULL);
     CHECK(web_cookie_find(a, "a", "a") == NULL);
     CHECK(web_cookie_find(a, "a=b\\c", "a") == NULL);
@@ -296,20 +288,17 @@ test_json_body(void)
     json_t *j = NULL;
     const char *s;
 
-    CHECK_EQ(web_json_parse("{\"a\":1}", 7, "application/json", &j, &err),
-             0);
+    CHECK_EQ(web_json_parse("{\"a\":1}", 7, "application/json", &j, &err), 0);
     CHECK(json_is_object(j));
     json_decref(j);
     gu_err_clear(&err);
-    CHECK_EQ(web_json_parse("{\"a\":1}", 7, "text/plain", &j, &err),
-             GU_EINVAL);
+    CHECK_EQ(web_json_parse("{\"a\":1}", 7, "text/plain", &j, &err), GU_EINVAL);
     CHECK_EQ(web_json_parse("[1]", 3, NULL, &j, &err), GU_EINVAL);
     CHECK(j == NULL);
     gu_err_clear(&err);
     CHECK_EQ(web_json_parse("{\"a\":", 5, NULL, &j, &err), GU_EINVAL);
     CHECK_CONTAINS(err.user, "JSON invalide");
-    CHECK_EQ(web_json_parse("{\"a\":\"\xff\"}", 8, NULL, &j, &err),
-             GU_EINVAL);
+    CHECK_EQ(web_json_parse("{\"a\":\"\xff\"}", 8, NULL, &j, &err), GU_EINVAL);
     CHECK_CONTAINS(err.user, "UTF-8");
     CHECK_EQ(web_json_parse("{\"a\":1,\"a\":2}", 13, NULL, &j, &err),
              GU_EINVAL);
@@ -393,8 +382,7 @@ test_problem_json(void)
     CHECK_STR(json_string_value(json_object_get(j, "detail")),
               "Adresse e-mail invalide.");
     CHECK_STR(json_string_value(json_object_get(j, "champ")), "email");
-    CHECK_STR(json_string_value(json_object_get(j, "instance")),
-              "/api/v1/x");
+    CHECK_STR(json_string_value(json_object_get(j, "instance")), "/api/v1/x");
     CHECK_STR(json_string_value(json_object_get(j, "request_id")), "abcd");
     CHECK_EQ(json_integer_value(json_object_get(j, "status")), 422);
     CHECK_CONTAINS(json_string_value(json_object_get(j, "type")),
@@ -462,9 +450,9 @@ test_response_headers(void)
              GU_EINVAL);
     CHECK_EQ(http_add_header(&f.resp, "X B", "1"), GU_EINVAL);
     CHECK_STR(web_resp_header(&f.resp, "x-a"), "1");
-    CHECK_EQ(http_set_cookie(&f.req, &f.resp, "guichet_session", "tok", 60,
-                             true),
-             0);
+    CHECK_EQ(
+        http_set_cookie(&f.req, &f.resp, "guichet_session", "tok", 60, true),
+        0);
     CHECK_STR(web_resp_header(&f.resp, "Set-Cookie"),
               "guichet_session=tok; Path=/; Max-Age=60; HttpOnly; "
               "SameSite=Strict");
@@ -487,9 +475,8 @@ test_template(void)
 {
     const char *tpl = "<p>{{ nom }}</p>{{{html}}}{{absent}}|{{n}}|{{b}}"
                       "|{{ pas une clé }}|{{x";
-    json_t *vars = json_pack("{s:s, s:s, s:i, s:b}", "nom",
-                             "<Zoé & \"Léa\">", "html", "<b>gras</b>", "n",
-                             42, "b", 1);
+    json_t *vars = json_pack("{s:s, s:s, s:i, s:b}", "nom", "<Zoé & \"Léa\">",
+                             "html", "<b>gras</b>", "n", 42, "b", 1);
     struct gu_buf b;
 
     gu_buf_init(&b);
@@ -584,8 +571,7 @@ http_get(int family, int port, const char *path)
              : connect(fd, (struct sockaddr *)&a6, sizeof(a6))) != 0)
         goto out;
     snprintf(req, sizeof(req),
-             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-             path);
+             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
     if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
         goto out;
     n = read(fd, buf, sizeof(buf) - 1);
@@ -653,9 +639,32 @@ out:
     gu_config_free(cfg);
 }
 
-TESTS(T(test_router_match), T(test_router_405), T(test_router_bad_patterns),
-      T(test_builtin_routes_compile), T(test_target_parse),
-      T(test_query_parse), T(test_cookie_parse), T(test_small_parsers),
-      T(test_json_body), T(test_status_mapping), T(test_problem_json),
-      T(test_request_accessors), T(test_response_headers), T(test_template),
-      T(test_openapi), T(test_server_lifecycle))
+static void
+test_ip_allowed(void)
+{
+    const char *def = "127.0.0.1/8, ::1";
+    CHECK(web_ip_allowed("127.0.0.1", def));
+    CHECK(web_ip_allowed("127.3.4.5", def));
+    CHECK(web_ip_allowed("::1", def));
+    CHECK(!web_ip_allowed("10.0.0.1", def));
+    CHECK(!web_ip_allowed("::2", def));
+    CHECK(web_ip_allowed("10.0.0.200", "192.168.1.1 10.0.0.0/24"));
+    CHECK(!web_ip_allowed("10.0.1.1", "10.0.0.0/24"));
+    CHECK(web_ip_allowed("10.0.1.1", "10.0.0.0/23"));
+    CHECK(web_ip_allowed("2001:db8::5", "2001:db8::/32"));
+    CHECK(!web_ip_allowed("2001:db9::5", "2001:db8::/32"));
+    CHECK(web_ip_allowed("203.0.113.9", "*"));
+    CHECK(web_ip_allowed("0.0.0.0", "0.0.0.0/0"));
+    /* Malformed entries and addresses match nothing. */
+    CHECK(!web_ip_allowed("10.0.0.1", "10.0.0.0/33, bad, /8, 10.0.0.0/x"));
+    CHECK(!web_ip_allowed("pas une ip", "*"));
+    CHECK(!web_ip_allowed(NULL, "*"));
+    CHECK(!web_ip_allowed("127.0.0.1", ""));
+}
+
+TESTS(T(test_ip_allowed), T(test_router_match), T(test_router_405),
+      T(test_router_bad_patterns), T(test_builtin_routes_compile),
+      T(test_target_parse), T(test_query_parse), T(test_cookie_parse),
+      T(test_small_parsers), T(test_json_body), T(test_status_mapping),
+      T(test_problem_json), T(test_request_accessors), T(test_response_headers),
+      T(test_template), T(test_openapi), T(test_server_lifecycle))
