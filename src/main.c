@@ -20,6 +20,7 @@
  * Adding a command: a handler, an option table and one row in `commands`.
  */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -474,18 +475,40 @@ print_settings(FILE *f)
 {
     size_t n;
     const struct gu_setting *s = gu_settings(&n);
-    char allowed[256];
+    char allowed[256], env[96];
 
-    fputs("\nRéglages (fichier [section] clé = valeur, ou variable "
-          "GUICHET_SECTION_CLÉ) :\n",
+    fputs("\nRéglages : dans guichet.conf, « clé = valeur » sous sa "
+          "[section] ; dans\nl'environnement, la variable indiquée. "
+          "Priorité : défaut < fichier <\nenvironnement < --set.\n",
           f);
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "  %-28s %s\n", s[i].key, s[i].doc ? s[i].doc : "");
+        size_t k = 0;
+
+        for (const char *p = s[i].key; *p && k + 1 < sizeof(env); p++)
+            env[k++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+        env[k] = '\0';
+        fprintf(f, "\n  %s  (GUICHET_%s)\n      %s\n", s[i].key, env,
+                s[i].doc ? s[i].doc : "");
         if (s[i].allowed)
-            fprintf(f, "  %-28s   valeurs : %s\n", "",
+            fprintf(f, "      valeurs : %s\n",
                     list_fr(allowed, sizeof(allowed), s[i].allowed));
-        fprintf(f, "  %-28s   défaut : « %s »\n", "", s[i].def ? s[i].def : "");
+        fprintf(f, "      défaut : %s\n",
+                s[i].def && *s[i].def ? s[i].def : "(vide)");
     }
+}
+
+/* "  --name ARG" padded to the help column, then the help text. */
+static void
+print_opt_line(FILE *f, const char *left, const char *help, const char *tail)
+{
+    size_t w = width(left);
+
+    fputs("  ", f);
+    fputs(left, f);
+    do {
+        fputc(' ', f);
+    } while (++w < 25);
+    fprintf(f, "%s%s\n", help, tail);
 }
 
 static void
@@ -505,17 +528,15 @@ print_cmd_help(FILE *f, const struct cmd *c)
 
         snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
                  o->arg ? o->arg : "");
-        fputs("  ", f);
-        fputs(left, f);
-        for (size_t w = width(left); w < 24; w++)
-            fputc(' ', f);
-        fprintf(f, " %s%s\n", o->help,
-                o->flags & OPT_REQUIRED ? " (obligatoire)" : "");
-        if (o->allowed)
-            fprintf(f, "  %-24s  valeurs : %s\n", "",
-                    list_fr(allowed, sizeof(allowed), o->allowed));
+        print_opt_line(f, left, o->help,
+                       o->flags & OPT_REQUIRED ? " (obligatoire)" : "");
+        if (o->allowed) {
+            snprintf(left, sizeof(left), "valeurs : %s",
+                     list_fr(allowed, sizeof(allowed), o->allowed));
+            print_opt_line(f, "", "  ", left);
+        }
     }
-    fputs("  -h, --help                Affiche cette aide\n", f);
+    print_opt_line(f, "-h, --help", "Affiche cette aide", "");
     if (c->fn == cmd_config)
         print_settings(f);
 }

@@ -104,6 +104,7 @@ done
 
 g help config
 expect_out "help config documente les réglages" 'log\.level'
+expect_out "help config : variable d'environnement" 'GUICHET_LOG_LEVEL'
 
 g user
 expect_rc "user sans sous-commande" 2
@@ -200,6 +201,11 @@ expect_out "config : paths.data en ligne de commande" \
     '^paths\.data +.*var +ligne de commande'
 expect_out "config : défaut" '^log\.level +info +défaut'
 expect_out "config : aucun fichier" '^Fichier de configuration : aucun'
+
+g config --data "$D" --set log.level=debug
+expect_rc "options globales après la commande" 0
+expect_out "options globales après la commande" \
+    '^log\.level +debug +ligne de commande'
 
 g --data "$D" --set log.level=verbose config
 expect_rc "config valeur invalide" 2
