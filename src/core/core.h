@@ -312,6 +312,23 @@ int gu_json_bool(json_t *obj, const char *key, bool required, bool *out,
 json_t *gu_json_arena(struct gu_arena *a, json_t *j);
 
 /* ------------------------------------------------------------------ */
+/* Files embedded at build time (tools/embed.c)                        */
+/* ------------------------------------------------------------------ */
+
+/* One embedded file. Static, read-only, NUL-terminated after `size`. */
+struct gu_asset {
+    const char *path;  /* relative to its folder: "css/guichet.css" */
+    const char *ctype; /* content type */
+    const unsigned char *data;
+    size_t size;
+    const char *etag;  /* quoted strong ETag */
+};
+
+/* The demo commune's data (data/demo/: fiches, synonyms...). */
+const struct gu_asset *gu_demo_find(const char *path);
+const struct gu_asset *gu_demo_all(size_t *count);
+
+/* ------------------------------------------------------------------ */
 /* Configuration                                                      */
 /* ------------------------------------------------------------------ */
 

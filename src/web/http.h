@@ -160,14 +160,6 @@ int http_template(struct http_req *req, struct http_resp *resp, int status,
 
 /* ----- embedded assets (generated at build time from web/) ----- */
 
-struct gu_asset {
-    const char *path;  /* "css/guichet.css", relative to web/ */
-    const char *ctype; /* content type */
-    const unsigned char *data;
-    size_t size;
-    const char *etag;  /* quoted strong ETag */
-};
-
 /* Lookup by relative path; NULL if absent. */
 const struct gu_asset *gu_asset_find(const char *path);
 const struct gu_asset *gu_assets(size_t *count);
