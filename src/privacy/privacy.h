@@ -1,0 +1,55 @@
+/*
+ * privacy.h - detection and redaction of personal data in free text.
+ *
+ * The shield every other part relies on: residents' messages are redacted
+ * before they reach logs, analytics, models or long-term storage. It sits
+ * below the domains (like text/), so the assistant, triage and voice all
+ * use the same rules.
+ *
+ * Detected (French context): e-mail addresses, phone numbers (French
+ * national and international forms), NIR (numéro de sécurité sociale, with
+ * its key), IBAN (checked mod 97), payment card numbers (Luhn), ANTS
+ * pre-application numbers, dates of birth after « né(e) le », and any other
+ * run of 6+ digits. Each is replaced by a French placeholder such as
+ * « [courriel] », « [téléphone] », « [numéro] ».
+ */
+#ifndef PRIVACY_PRIVACY_H
+#define PRIVACY_PRIVACY_H
+
+#include "core/core.h"
+
+enum pii_kind {
+    PII_EMAIL = 1 << 0,
+    PII_PHONE = 1 << 1,
+    PII_NIR = 1 << 2,
+    PII_IBAN = 1 << 3,
+    PII_CARD = 1 << 4,
+    PII_ANTS = 1 << 5,
+    PII_BIRTHDATE = 1 << 6,
+    PII_NUMBER = 1 << 7
+};
+
+struct pii_span {
+    enum pii_kind kind;
+    size_t off, len; /* bytes in the input */
+};
+
+/*
+ * Find personal data in s[0..n). Fills up to `cap` spans (sorted, not
+ * overlapping) and sets *count to the number found (may exceed cap).
+ */
+int pii_scan(const char *s, size_t n, struct pii_span *spans, size_t cap,
+             size_t *count);
+
+/*
+ * A copy of s[0..n) in `a` with every detected span replaced by its
+ * placeholder. *kinds (may be NULL) gets the OR of the kinds found.
+ * Returns NULL only on allocation failure.
+ */
+char *pii_redact(struct gu_arena *a, const char *s, size_t n,
+                 unsigned *kinds);
+
+/* The French placeholder of a kind ("[courriel]"). */
+const char *pii_placeholder(enum pii_kind k);
+
+#endif
