@@ -1126,7 +1126,7 @@ web_server_start(struct web_server *srv, struct gu_err *err)
         srv->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->mem_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_URI_LOG_CALLBACK,
+        MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
     if (!srv->daemon)
