@@ -16,7 +16,7 @@
  * state-changing command writes an audit entry (actor "cli"; the server's
  * own life events use "systeme").
  *
- * Adding a domain: one row in `modules` (its migrations and route table).
+ * Adding a domain: one row in src/app/app.c (its migrations and routes).
  * Adding a command: a handler, an option table and one row in `commands`.
  */
 #include <assert.h>
@@ -34,7 +34,7 @@
 #include "core/core.h"
 #include "store/store.h"
 #include "web/web.h"
-#include "portal/portal.h"
+#include "app/app.h"
 #include "admin/admin.h"
 
 #ifndef GUICHET_VERSION
@@ -42,28 +42,6 @@
 #endif
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-/* ------------------------------------------------------------------ */
-/* The list of modules                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * Each module brings its schema migrations and/or its HTTP route table.
- * web's own routes (/healthz, /metrics, assets, openapi) are added by
- * web_server_new() itself. Order matters for migrations: a module's
- * tables may reference those of the modules above it.
- */
-struct module {
-    const char *name;
-    const struct store_migration *(*migrations)(size_t *count);
-    const struct http_routes *routes;
-};
-
-static const struct module modules[] = {
-    {"core", store_core_migrations, NULL},
-    {"portal", NULL, &portal_routes},
-    {"admin", NULL, &admin_routes},
-};
 
 /* ------------------------------------------------------------------ */
 /* Command and option tables                                           */
@@ -713,31 +691,6 @@ store_url(struct ctx *ctx)
                             gu_config_str(ctx->cfg, "paths.data"));
 }
 
-/* Every module's migrations, in module order. */
-static size_t
-migration_lists(const struct store_migration **lists, size_t *counts)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < GU_ARRAY_LEN(modules); i++) {
-        if (!modules[i].migrations)
-            continue;
-        lists[n] = modules[i].migrations(&counts[n]);
-        n++;
-    }
-    return n;
-}
-
-static int
-migrate_all(struct store *st, int *applied, struct gu_err *err)
-{
-    const struct store_migration *lists[GU_ARRAY_LEN(modules)];
-    size_t counts[GU_ARRAY_LEN(modules)];
-    size_t n = migration_lists(lists, counts);
-
-    return store_migrate(st, lists, counts, n, applied, err);
-}
-
 static int
 open_store(struct ctx *ctx, struct gu_err *err)
 {
@@ -764,7 +717,7 @@ open_store(struct ctx *ctx, struct gu_err *err)
     if (rc < 0)
         return rc;
     if (!(ctx->cmd->flags & CMD_NOMIGR)) {
-        rc = migrate_all(ctx->st, NULL, err);
+        rc = app_migrate(ctx->st, NULL, err);
         if (rc < 0)
             return rc;
     }
@@ -911,7 +864,7 @@ reload(struct ctx *ctx, struct web_server *srv, const char **was)
 static int
 cmd_serve(struct ctx *ctx, struct gu_err *err)
 {
-    struct http_routes tables[GU_ARRAY_LEN(modules)];
+    struct http_routes tables[APP_MAX_MODULES];
     size_t nt = 0;
     struct web_server *srv = NULL;
     const char *listen = opt(ctx, "listen");
@@ -926,9 +879,7 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
         if (!was[i])
             return GU_ENOMEM;
     }
-    for (size_t i = 0; i < GU_ARRAY_LEN(modules); i++)
-        if (modules[i].routes)
-            tables[nt++] = *modules[i].routes;
+    nt = app_route_tables(tables, APP_MAX_MODULES);
     if (!listen)
         listen = gu_config_str(ctx->cfg, "server.listen");
     rc = web_server_new(ctx->cfg, listen, ctx->st, tables, nt, &srv, err);
@@ -1583,9 +1534,10 @@ migration_applied(struct ctx *ctx, const struct store_migration *m)
 static int
 cmd_migrate(struct ctx *ctx, struct gu_err *err)
 {
-    const struct store_migration *lists[GU_ARRAY_LEN(modules)];
-    size_t counts[GU_ARRAY_LEN(modules)];
-    size_t nl = migration_lists(lists, counts), total = 0, npend = 0;
+    const struct store_migration *lists[APP_MAX_MODULES];
+    size_t counts[APP_MAX_MODULES];
+    size_t nl = app_migration_lists(lists, counts, APP_MAX_MODULES);
+    size_t total = 0, npend = 0;
     bool *pending;
     int applied = 0, rc;
 

@@ -19,8 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "admin/admin.h"
-#include "portal/portal.h"
+#include "app/app.h"
 
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
@@ -29,11 +28,9 @@
 const struct http_routes *
 hs_tables(size_t *n)
 {
-    static struct http_routes tables[2];
+    static struct http_routes tables[APP_MAX_MODULES];
 
-    tables[0] = portal_routes;
-    tables[1] = admin_routes;
-    *n = GU_ARRAY_LEN(tables);
+    *n = app_route_tables(tables, APP_MAX_MODULES);
     return tables;
 }
 
@@ -163,8 +160,6 @@ hs_server_start(struct hs_server *s, const char *const *overrides)
     const char *ov[64];
     size_t n = 0;
     struct gu_err err;
-    const struct store_migration *lists[1];
-    size_t counts[1];
 
     memset(s, 0, sizeof(*s));
     gu_err_clear(&err);
@@ -185,8 +180,7 @@ hs_server_start(struct hs_server *s, const char *const *overrides)
         fprintf(stderr, "store_open: %s\n", err.msg);
         goto fail;
     }
-    lists[0] = store_core_migrations(&counts[0]);
-    if (store_migrate(s->store, lists, counts, 1, NULL, &err) != 0) {
+    if (app_migrate(s->store, NULL, &err) != 0) {
         fprintf(stderr, "store_migrate: %s\n", err.msg);
         goto fail;
     }

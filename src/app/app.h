@@ -1,0 +1,44 @@
+/*
+ * app.h - the list of modules: the one place that knows every domain.
+ *
+ * Each module brings its schema migrations and/or its HTTP route table.
+ * main.c (serve, init, migrate) and the HTTP tests read this list, so a
+ * server under test is exactly the server in production. Adding a domain
+ * is one row in app.c.
+ *
+ * Layering: app sits on top (it includes every module's public header);
+ * nothing includes app but main.c and tests.
+ */
+#ifndef APP_APP_H
+#define APP_APP_H
+
+#include "core/core.h"
+#include "store/store.h"
+#include "web/http.h"
+
+struct app_module {
+    const char *name;
+    /* The module's migrations, or NULL. */
+    const struct store_migration *(*migrations)(size_t *count);
+    /* The module's route table, or NULL. */
+    const struct http_routes *routes;
+};
+
+/* Every module, in dependency order (a module's tables may reference
+ * those of the modules above it). */
+const struct app_module *app_modules(size_t *count);
+
+/* The route tables of every module, for web_server_new(). */
+size_t app_route_tables(struct http_routes *out, size_t cap);
+
+/* Maximum number of modules (array sizes for the functions below). */
+#define APP_MAX_MODULES 32
+
+/* Every module's migration list, in module order; returns how many. */
+size_t app_migration_lists(const struct store_migration **lists, size_t *counts,
+                           size_t cap);
+
+/* Apply every module's pending migrations in order. */
+int app_migrate(struct store *st, int *applied, struct gu_err *err);
+
+#endif
