@@ -54,6 +54,10 @@ static const struct gu_setting settings[] = {
     {"commune.default", GU_SET_STR, "", 0, 0, NULL,
      "Code INSEE de la commune servie à l'adresse « / » ; vide = la "
      "première."},
+    {"assistant.widget_origins", GU_SET_STR, "", 0, 0, NULL,
+     "Sites autorisés à utiliser le widget de l'assistant (CORS), séparés "
+     "par des espaces, ex. https://www.ma-commune.fr ; vide = aucun autre "
+     "site que Guichet lui-même."},
 };
 
 const struct gu_setting *

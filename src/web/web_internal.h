@@ -121,6 +121,37 @@ int web_template_render(const char *tpl, size_t n, json_t *vars,
                         struct gu_buf *out);
 
 /* ------------------------------------------------------------------ */
+/* Cross-origin access to the chat API (web_cors.c)                   */
+/* ------------------------------------------------------------------ */
+
+/* Is `path` under the chat API (/api/v1/chat, /api/v1/chat/...)? */
+bool web_cors_path(const char *path);
+
+/*
+ * Is `origin` (an Origin header) one of `list` (assistant.widget_origins:
+ * "https://a.fr https://b.fr", spaces or commas)? Scheme and host compare
+ * case-insensitively, a default port (:443, :80) is the same origin as
+ * none; "null", paths, user info and anything malformed never match.
+ */
+bool web_cors_origin_allowed(const char *origin, const char *list);
+
+/*
+ * The Origin to echo in Access-Control-Allow-Origin for this request (a
+ * chat path and an allowed origin), or NULL for no CORS header at all.
+ */
+const char *web_cors_allow_origin(const struct http_req *req,
+                                  const char *list);
+
+/*
+ * Answer an OPTIONS request on a chat path whose other methods are
+ * `allow` ("GET, POST"): 204 with Allow, plus the preflight headers
+ * (methods POST and GET, header Content-Type, max age) when the origin is
+ * allowed. The Allow-Origin header itself is added with every response.
+ */
+int web_cors_preflight(struct http_req *req, struct http_resp *resp,
+                       const char *allow, const char *list);
+
+/* ------------------------------------------------------------------ */
 /* Router (web_router.c)                                              */
 /* ------------------------------------------------------------------ */
 

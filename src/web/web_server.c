@@ -262,6 +262,15 @@ add_headers(struct web_ctx *x, struct MHD_Response *r)
                                 "Bearer realm=\"guichet\"");
     if (x->resp.status == 405 && x->allow)
         MHD_add_response_header(r, "Allow", x->allow);
+    if (web_cors_path(req->path)) {
+        const char *o = web_cors_allow_origin(
+            req, cfg ? gu_config_str(cfg, "assistant.widget_origins") : "");
+        /* The answer depends on Origin even when it carries no CORS
+         * header: caches must keep the two apart. */
+        MHD_add_response_header(r, "Vary", "Origin");
+        if (o)
+            MHD_add_response_header(r, "Access-Control-Allow-Origin", o);
+    }
 }
 
 static void account(struct web_ctx *x);
@@ -759,6 +768,15 @@ serve(struct web_ctx *x)
     rc = web_router_match(srv->router, x->arena, req->method, req->path, &m);
     if (rc == GU_ENOMEM) {
         problem(x, 500, NULL);
+        return;
+    }
+    /* CORS preflight of the chat API (web_cors.c): never a 405. */
+    if (rc < 0 && m.allow[0] && strcmp(req->method, "OPTIONS") == 0 &&
+        web_cors_path(req->path)) {
+        if (web_cors_preflight(
+                req, &x->resp, m.allow,
+                gu_config_str(x->cfgref->cfg, "assistant.widget_origins")) < 0)
+            problem(x, 500, NULL);
         return;
     }
     if (rc < 0 && m.allow[0]) {
