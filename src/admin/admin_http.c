@@ -100,18 +100,10 @@ static int
 shell(struct http_req *req, struct http_resp *resp, const char *tpl,
       bool allow_must_change)
 {
-    struct store_agent me;
     json_t *vars;
-    int rc;
 
-    if (!allow_must_change && !req->who.is_token && req->who.agent_id > 0) {
-        rc = store_agent_get(req->conn, req->arena, req->who.agent_id, &me,
-                             &req->err);
-        if (rc < 0)
-            return rc;
-        if (me.must_change_password)
-            return http_redirect(resp, "/agent/mot-de-passe");
-    }
+    if (!allow_must_change && req->who.must_change_password)
+        return http_redirect(resp, "/agent/mot-de-passe");
     vars = json_pack("{s:s}", "insee", req->who.insee);
     if (!vars)
         return GU_ENOMEM;

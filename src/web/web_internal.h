@@ -116,6 +116,9 @@ int web_json_parse(const char *body, size_t n, const char *ctype,
  * {{{key}}} -> raw value. Keys are [A-Za-z0-9_.-], spaces around them
  * allowed; unknown keys and non-scalar values render empty; numbers and
  * booleans render as text. An unterminated tag is copied as is.
+ * {{> name}} renders the partial pages/_name.html with the same variables
+ * (nesting bounded; unknown partials render empty): page layouts share
+ * their header, navigation and footer that way.
  */
 int web_template_render(const char *tpl, size_t n, json_t *vars,
                         struct gu_buf *out);

@@ -412,8 +412,40 @@ scalar_text(json_t *v, char *buf, size_t cap)
     return NULL;
 }
 
+/* Partials nest at most this deep (a partial including itself stops). */
+#define PARTIAL_DEPTH 4
+
+static int render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out,
+                  int depth);
+
+/*
+ * {{> name}}: the embedded template pages/_name.html, rendered with the
+ * same variables. Unknown partials render empty, like unknown keys.
+ */
+static void
+render_partial(const char *name, size_t n, json_t *vars, struct gu_buf *out,
+               int depth)
+{
+    char path[160];
+    const struct gu_asset *as;
+
+    if (depth >= PARTIAL_DEPTH || n == 0 ||
+        (size_t)snprintf(path, sizeof(path), "pages/_%.*s.html", (int)n,
+                         name) >= sizeof(path))
+        return;
+    as = gu_asset_find(path);
+    if (as)
+        render((const char *)as->data, as->size, vars, out, depth + 1);
+}
+
 int
 web_template_render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out)
+{
+    return render(tpl, n, vars, out, 0);
+}
+
+static int
+render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out, int depth)
 {
     size_t i = 0;
 
@@ -432,9 +464,16 @@ web_template_render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out)
         size_t at = (size_t)(open - tpl);
         bool raw = at + 2 < n && tpl[at + 2] == '{';
         size_t ks = at + (raw ? 3 : 2), ke, close;
+        bool partial = false;
         gu_buf_append(out, tpl + i, at - i);
         while (ks < n && tpl[ks] == ' ')
             ks++;
+        if (!raw && ks < n && tpl[ks] == '>') {
+            partial = true;
+            ks++;
+            while (ks < n && tpl[ks] == ' ')
+                ks++;
+        }
         ke = ks;
         while (ke < n && is_key_char(tpl[ke]))
             ke++;
@@ -450,7 +489,9 @@ web_template_render(const char *tpl, size_t n, json_t *vars, struct gu_buf *out)
         }
         char key[128], num[64];
         size_t kn = ke - ks;
-        if (kn < sizeof(key)) {
+        if (partial) {
+            render_partial(tpl + ks, kn, vars, out, depth);
+        } else if (kn < sizeof(key)) {
             memcpy(key, tpl + ks, kn);
             key[kn] = 0;
             json_t *v = vars ? json_object_get(vars, key) : NULL;

@@ -488,6 +488,14 @@ test_template(void)
     CHECK_EQ(web_template_render("{{{a}}", 6, vars, &b), 0);
     CHECK_STR(b.p, "{{{a}}");
     gu_buf_fini(&b);
+    /* Partials: the embedded pages/_agent-head.html, unknown ones empty. */
+    gu_buf_init(&b);
+    tpl = "[{{> agent-head}}|{{>inconnu}}|{{> ..}}]";
+    CHECK_EQ(web_template_render(tpl, strlen(tpl), vars, &b), 0);
+    CHECK(strncmp(b.p, "[<!doctype html>", 16) == 0);
+    CHECK_CONTAINS(b.p, "lang=\"fr\"");
+    CHECK(strstr(b.p, "||]") != NULL);
+    gu_buf_fini(&b);
     json_decref(vars);
 }
 
