@@ -37,8 +37,7 @@ page_commune(struct http_req *req, struct store_commune *m)
             snprintf(msg, sizeof(msg), "Commune inconnue : %s.", insee);
         else
             snprintf(msg, sizeof(msg), "Commune inconnue.");
-        return gu_err_set(&req->err, GU_ENOTFOUND, "c", msg,
-                          "unknown commune");
+        return gu_err_set(&req->err, GU_ENOTFOUND, "c", msg, "unknown commune");
     }
     rc = store_commune_list(req->conn, req->arena, &list, &count, &req->err);
     if (rc < 0)

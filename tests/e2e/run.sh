@@ -1,9 +1,14 @@
 #!/bin/sh
 # run.sh - browser test of Guichet: a fresh demo instance, a real server on
-# a free local port, and test.mjs driving Debian chromium through
-# playwright-core.
+# a free local port, and a test script (test.mjs by default) driving Debian
+# chromium through playwright-core.
 #
-# usage: tests/e2e/run.sh [PATH/TO/guichet]     (default: build/guichet)
+# usage: tests/e2e/run.sh [PATH/TO/guichet [TEST.mjs]]
+#        (defaults: build/guichet, test.mjs)
+#
+# A second free port is handed to the test as GUICHET_HOST_PORT: the
+# assistant's test serves there a page of « the commune's own site » that
+# embeds the widget, an origin the server allows (assistant.widget_origins).
 #
 # Needs node, /usr/bin/chromium (or $CHROMIUM) and tests/e2e/node_modules
 # (cd tests/e2e && npm ci). A missing piece is an error, so that CI never
@@ -13,10 +18,16 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../../build/guichet}
+test=${2:-test.mjs}
+case $test in
+/*) ;;
+*) test=$here/$test ;;
+esac
+name=$(basename "$test" .mjs)
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
 if [ "${GUICHET_SKIP_BROWSER:-0}" = "1" ]; then
-    echo "e2e/browser : ignoré (GUICHET_SKIP_BROWSER=1)"
+    echo "e2e/$name : ignoré (GUICHET_SKIP_BROWSER=1)"
     exit 77
 fi
 
@@ -26,8 +37,9 @@ command -v node >/dev/null 2>&1 || missing="$missing node"
 [ -d "$here/node_modules/playwright-core" ] ||
     missing="$missing $here/node_modules/playwright-core (cd tests/e2e && npm ci)"
 [ -x "$bin" ] || missing="$missing $bin"
+[ -f "$test" ] || missing="$missing $test"
 if [ -n "$missing" ]; then
-    echo "e2e/browser : ÉCHEC, il manque :$missing" >&2
+    echo "e2e/$name : ÉCHEC, il manque :$missing" >&2
     echo "(GUICHET_SKIP_BROWSER=1 pour ignorer ce test volontairement)" >&2
     echo "0 passed, 1 failed"
     exit 1
@@ -46,7 +58,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 fail() {
-    echo "e2e/browser : $1" >&2
+    echo "e2e/$name : $1" >&2
     for f in "$dir/init.log" "$dir/server.log"; do
         if [ -s "$f" ]; then
             echo "--- $(basename "$f") (fin) ---" >&2
@@ -64,13 +76,20 @@ password=$(sed -n "s/^Mot de passe à usage unique de l'administrateur.*: //p" \
 [ -n "$password" ] ||
     fail "mot de passe de l'administrateur introuvable dans la sortie de init"
 
-port=$(node -e '
-const s = require("net").createServer();
-s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });
+ports=$(node -e '
+const net = require("net");
+const a = net.createServer(), b = net.createServer();
+a.listen(0, "127.0.0.1", () => b.listen(0, "127.0.0.1", () => {
+  console.log(a.address().port + " " + b.address().port);
+  a.close(); b.close();
+}));
 ') || fail "aucun port libre"
+port=${ports% *}
+hostport=${ports#* }
 
-"$bin" --data "$dir/data" serve --listen "127.0.0.1:$port" \
-    >"$dir/server.log" 2>&1 &
+"$bin" --data "$dir/data" \
+    --set "assistant.widget_origins=http://127.0.0.1:$hostport" \
+    serve --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
 server=$!
 
 base="http://127.0.0.1:$port"
@@ -87,7 +106,7 @@ const until = Date.now() + 15000;
 ' "$base" || fail "le serveur ne répond pas sur $base/healthz"
 
 GUICHET_URL=$base GUICHET_ADMIN_PASSWORD=$password CHROMIUM=$chromium \
-    E2E_PROFILE_DIR="$dir/profile" node "$here/test.mjs"
+    GUICHET_HOST_PORT=$hostport E2E_PROFILE_DIR="$dir/profile" node "$test"
 rc=$?
 if [ $rc -ne 0 ]; then
     echo "--- server.log (fin) ---" >&2
