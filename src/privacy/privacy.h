@@ -52,4 +52,7 @@ char *pii_redact(struct gu_arena *a, const char *s, size_t n,
 /* The French placeholder of a kind ("[courriel]"). */
 const char *pii_placeholder(enum pii_kind k);
 
+/* A short English name of a kind for logs and JSON ("email", "nir"). */
+const char *pii_kind_name(enum pii_kind k);
+
 #endif

@@ -1,0 +1,70 @@
+/*
+ * fuzz_pii.c - libFuzzer target for the personal-data scanner.
+ *
+ * Invariants: pii_scan and pii_redact never crash on any bytes; spans are
+ * in bounds, sorted and do not overlap; when the input is valid UTF-8,
+ * spans sit on code point boundaries and the redacted text is valid
+ * UTF-8; and redacting leaves nothing to detect (a second scan of the
+ * output finds no span).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privacy/privacy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool
+boundary(const uint8_t *s, size_t n, size_t off)
+{
+    return off == n || (s[off] & 0xC0) != 0x80;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *s = (const char *)data;
+    struct pii_span sp[64];
+    size_t count = 0, again = 0, end = 0;
+    struct gu_arena *a;
+    unsigned kinds = 0, seen = 0;
+    bool valid;
+    char *r;
+
+    if (size > 65536)
+        return 0;
+    valid = gu_utf8_valid(s, size);
+    if (pii_scan(s, size, sp, GU_ARRAY_LEN(sp), &count) != 0)
+        abort();
+    for (size_t k = 0; k < count && k < GU_ARRAY_LEN(sp); k++) {
+        if (sp[k].len == 0 || sp[k].off < end || sp[k].off + sp[k].len > size)
+            abort();
+        if (valid && (!boundary(data, size, sp[k].off) ||
+                      !boundary(data, size, sp[k].off + sp[k].len)))
+            abort();
+        if (!pii_placeholder(sp[k].kind) || !pii_kind_name(sp[k].kind))
+            abort();
+        end = sp[k].off + sp[k].len;
+        seen |= (unsigned)sp[k].kind;
+    }
+    a = gu_arena_new(0);
+    if (!a)
+        return 0;
+    r = pii_redact(a, s, size, &kinds);
+    if (r) {
+        size_t rn = strlen(r);
+
+        if (count <= GU_ARRAY_LEN(sp) && (kinds & seen) != seen)
+            abort();
+        if (valid && !gu_utf8_valid(r, rn))
+            abort();
+        /* bytes after an embedded NUL are not seen by strlen: scan all */
+        if (!memchr(s, 0, size)) {
+            if (pii_scan(r, rn, NULL, 0, &again) != 0 || again != 0)
+                abort();
+        }
+    }
+    gu_arena_free(a);
+    return 0;
+}

@@ -1,0 +1,1349 @@
+/*
+ * privacy.c - a hand-written scanner for personal data in French text.
+ *
+ * One left-to-right pass over the bytes. Detectors run only at token
+ * starts (a word character or '+' whose previous code point is not a word
+ * character); each reads a bounded window ahead (at most a few hundred
+ * bytes) and returns either a span, a "keep" (a date, an amount, a year
+ * range: skipped whole so that its inner groups are not re-read as
+ * numbers) or nothing, after which the scanner skips the whole word. So
+ * the cost is O(n) with a small constant and no backtracking.
+ *
+ * Spans start and end on code point boundaries (they are made of ASCII
+ * characters and whole Latin letters), so redacting valid UTF-8 gives
+ * valid UTF-8. Invalid bytes are treated as non-word punctuation.
+ *
+ * Order at a token start: e-mail, IBAN, NIR, card, phone, date (birth
+ * date with context, else kept), mixed word (ANTS number, embedded run of
+ * 6+ digits), other number. Strong validators (mod 97, Luhn, NIR key)
+ * come before the generic "6+ digits" rule so that spans carry the most
+ * precise kind.
+ */
+#include <string.h>
+
+#include "privacy/privacy.h"
+
+/* ------------------------------------------------------------------ */
+/* Characters                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef const unsigned char uchar;
+
+static bool
+is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_alnum(int c)
+{
+    return is_digit(c) || is_alpha(c);
+}
+
+static int
+lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/*
+ * Decode the code point at s[i] (strict: no overlongs, surrogates or
+ * values past U+10FFFF). Returns it and sets *len; an invalid byte gives
+ * -1 with *len = 1.
+ */
+static long
+u8dec(uchar *s, size_t n, size_t i, size_t *len)
+{
+    unsigned c = s[i];
+    size_t l;
+    unsigned long cp, min;
+
+    *len = 1;
+    if (c < 0x80)
+        return (long)c;
+    if ((c & 0xE0) == 0xC0) {
+        l = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        l = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        l = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return -1;
+    }
+    if (n - i < l)
+        return -1;
+    for (size_t k = 1; k < l; k++) {
+        if ((s[i + k] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *len = l;
+    return (long)cp;
+}
+
+/* Letters of the Latin, Greek and Cyrillic blocks (names, words). */
+static bool
+is_letter_cp(long cp)
+{
+    if (cp < 0x80)
+        return is_alpha((int)cp);
+    if (cp >= 0xC0 && cp <= 0x24F)
+        return cp != 0xD7 && cp != 0xF7;
+    return (cp >= 0x370 && cp <= 0x4FF) || (cp >= 0x1E00 && cp <= 0x1EFF);
+}
+
+/* Length of the word character (ASCII alnum or letter) at i, 0 if none. */
+static size_t
+word_len(uchar *s, size_t n, size_t i)
+{
+    size_t l;
+    long cp;
+
+    if (i >= n)
+        return 0;
+    if (s[i] < 0x80)
+        return is_alnum(s[i]) ? 1 : 0;
+    cp = u8dec(s, n, i, &l);
+    return is_letter_cp(cp) ? l : 0;
+}
+
+/* Is the code point ending just before i a word character? */
+static bool
+word_before(uchar *s, size_t n, size_t i)
+{
+    size_t j = i, l;
+
+    if (i == 0)
+        return false;
+    if (s[i - 1] < 0x80)
+        return is_alnum(s[i - 1]);
+    while (j > 0 && i - j < 4) {
+        j--;
+        if ((s[j] & 0xC0) != 0x80)
+            break;
+    }
+    return is_letter_cp(u8dec(s, n, j, &l)) && j + l == i;
+}
+
+/*
+ * End of the word (run of word characters) starting at i; *mix gets 1
+ * if it holds a digit, 2 if a letter (ORed). The ASCII path is the hot
+ * loop of the scanner.
+ */
+static size_t
+word_scan(uchar *s, size_t n, size_t i, unsigned *mix)
+{
+    size_t l;
+    unsigned m = 0;
+
+    for (;;) {
+        while (i < n && s[i] < 0x80) {
+            unsigned c = s[i];
+
+            if (c - '0' < 10u)
+                m |= 1;
+            else if ((c | 0x20) - 'a' < 26u)
+                m |= 2;
+            else
+                goto done;
+            i++;
+        }
+        if (i >= n || (l = word_len(s, n, i)) == 0)
+            break;
+        m |= 2;
+        i += l;
+    }
+done:
+    *mix = m;
+    return i;
+}
+
+static size_t
+word_end(uchar *s, size_t n, size_t i)
+{
+    unsigned mix;
+
+    return word_scan(s, n, i, &mix);
+}
+
+/*
+ * Case-insensitive match of the lower-case UTF-8 word `w` at s[i]; also
+ * folds the upper-case Latin-1 letters (É -> é). Returns its length or 0.
+ */
+static size_t
+ci_at(uchar *s, size_t n, size_t i, const char *w)
+{
+    size_t k = 0;
+
+    for (; w[k]; k++) {
+        unsigned c;
+
+        if (i + k >= n)
+            return 0;
+        c = s[i + k];
+        if (k > 0 && s[i + k - 1] == 0xC3 && c >= 0x80 && c <= 0x9E &&
+            c != 0x97)
+            c += 0x20;
+        else
+            c = (unsigned)lower((int)c);
+        if (c != (unsigned char)w[k])
+            return 0;
+    }
+    return k;
+}
+
+/* Like ci_at, and the word must end there (no word character follows). */
+static size_t
+ci_word(uchar *s, size_t n, size_t i, const char *w)
+{
+    size_t k = ci_at(s, n, i, w);
+
+    return k && !word_len(s, n, i + k) ? k : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Digit groups                                                        */
+/* ------------------------------------------------------------------ */
+
+#define SEP_SPACE 1u /* space, no-break spaces, thin space */
+#define SEP_DOT 2u
+#define SEP_DASH 4u
+#define SEP_SLASH 8u
+
+/* Length of a group separator of `mask` at i (0 if none). */
+static size_t
+sep_at(uchar *s, size_t n, size_t i, unsigned mask, unsigned *cls)
+{
+    if (i >= n)
+        return 0;
+    *cls = 0;
+    if ((mask & SEP_SPACE) && s[i] == ' ')
+        *cls = SEP_SPACE;
+    else if ((mask & SEP_DOT) && s[i] == '.')
+        *cls = SEP_DOT;
+    else if ((mask & SEP_DASH) && s[i] == '-')
+        *cls = SEP_DASH;
+    else if ((mask & SEP_SLASH) && s[i] == '/')
+        *cls = SEP_SLASH;
+    if (*cls)
+        return 1;
+    if (!(mask & SEP_SPACE))
+        return 0;
+    if (i + 1 < n && s[i] == 0xC2 && s[i + 1] == 0xA0) { /* U+00A0 */
+        *cls = SEP_SPACE;
+        return 2;
+    }
+    if (i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 &&
+        (s[i + 2] == 0xAF || s[i + 2] == 0x89)) { /* U+202F, U+2009 */
+        *cls = SEP_SPACE;
+        return 3;
+    }
+    return 0;
+}
+
+#define RUN_MAX 40
+#define RUN_ALPHA 16u  /* letters are collected too (IBAN) */
+#define RUN_PAREN0 32u /* "(0)" is skipped like a separator (+33 (0)6) */
+#define RUN_NIR 64u    /* 'A'/'B' after a '2' at index 6 (Corsica) */
+
+/*
+ * A run of digit groups read from a token start: up to RUN_MAX
+ * characters, single separators between groups. end[k] is the offset
+ * just after character k, gend[k] says a group ends after it.
+ */
+struct run {
+    int nd;
+    char c[RUN_MAX];
+    size_t end[RUN_MAX];
+    unsigned char gend[RUN_MAX];
+    unsigned seps; /* separator classes seen */
+};
+
+static bool
+run_char(uchar *s, size_t n, size_t p, unsigned flags, int nd,
+         const char *c)
+{
+    if (p >= n)
+        return false;
+    if (is_digit(s[p]))
+        return true;
+    if ((flags & RUN_ALPHA) && is_alpha(s[p]))
+        return true;
+    if ((flags & RUN_NIR) && nd == 6 && c[5] == '2' &&
+        (lower(s[p]) == 'a' || lower(s[p]) == 'b'))
+        return true;
+    return false;
+}
+
+static void
+run_read(uchar *s, size_t n, size_t i, unsigned flags, struct run *r)
+{
+    size_t p = i;
+
+    r->nd = 0;
+    r->seps = 0;
+    while (r->nd < RUN_MAX) {
+        size_t l;
+        unsigned cls;
+
+        if (run_char(s, n, p, flags, r->nd, r->c)) {
+            r->c[r->nd] = (char)(is_alpha(s[p]) ? s[p] & ~0x20 : s[p]);
+            r->gend[r->nd] = 0;
+            r->end[r->nd++] = ++p;
+            continue;
+        }
+        if (r->nd == 0)
+            break;
+        l = sep_at(s, n, p, flags & 15u, &cls);
+        if ((flags & RUN_PAREN0) && p + l + 3 <= n &&
+            memcmp(s + p + l, "(0)", 3) == 0) {
+            l += 3;
+            if (p + l < n && s[p + l] == ' ')
+                l++;
+        }
+        if (l == 0 || !run_char(s, n, p + l, flags, r->nd, r->c))
+            break;
+        r->gend[r->nd - 1] = 1;
+        r->seps |= cls;
+        p += l;
+    }
+    if (r->nd > 0)
+        r->gend[r->nd - 1] = 1;
+}
+
+/* A match ending at e is glued to a following word character. */
+static bool
+glued(uchar *s, size_t n, size_t e)
+{
+    return word_len(s, n, e) > 0;
+}
+
+/* Group lengths of the first `len` characters of r into g (<= cap). */
+static int
+run_groups(const struct run *r, int len, int *g, int cap)
+{
+    int ng = 0, cur = 0;
+
+    for (int k = 0; k < len; k++) {
+        cur++;
+        if (r->gend[k] || k == len - 1) {
+            if (ng < cap)
+                g[ng] = cur;
+            ng++;
+            cur = 0;
+        }
+    }
+    return ng;
+}
+
+/* ------------------------------------------------------------------ */
+/* Validators                                                          */
+/* ------------------------------------------------------------------ */
+
+static bool
+luhn_ok(const char *d, int len)
+{
+    int sum = 0;
+
+    for (int k = 0; k < len; k++) {
+        int v = d[len - 1 - k] - '0';
+
+        if (k % 2 == 1) {
+            v *= 2;
+            if (v > 9)
+                v -= 9;
+        }
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+/* NIR: 13 characters + a 2-digit key = 97 - (number mod 97). */
+static bool
+nir_ok(const char *c)
+{
+    uint64_t v = 0;
+    int key;
+    bool corsica = c[6] == 'A' || c[6] == 'B';
+
+    if (!strchr("123478", c[0]))
+        return false;
+    for (int k = 0; k < 13; k++) {
+        int d;
+
+        if (k == 6 && corsica)
+            d = 0;
+        else if (is_digit(c[k]))
+            d = c[k] - '0';
+        else
+            return false;
+        v = v * 10 + (uint64_t)d;
+    }
+    /* Corsica: 2A counts as 19, 2B as 18 (20 - 1, 20 - 2). */
+    if (corsica)
+        v -= (c[6] == 'A' ? 1 : 2) * 1000000ull;
+    if (!is_digit(c[13]) || !is_digit(c[14]))
+        return false;
+    key = (c[13] - '0') * 10 + (c[14] - '0');
+    return key == 97 - (int)(v % 97);
+}
+
+/* IBAN lengths of the countries residents are likely to give. */
+static int
+iban_len(const char *cc)
+{
+    static const struct {
+        char cc[3];
+        int len;
+    } t[] = {{"FR", 27}, {"MC", 27}, {"DE", 22}, {"BE", 16}, {"ES", 24},
+             {"IT", 27}, {"LU", 20}, {"CH", 21}, {"GB", 22}, {"PT", 25},
+             {"NL", 18}, {"IE", 22}, {"AT", 20}, {"PL", 28}, {"RO", 24}};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(t); k++)
+        if (cc[0] == t[k].cc[0] && cc[1] == t[k].cc[1])
+            return t[k].len;
+    return 0;
+}
+
+static unsigned
+mod97_push(unsigned m, char ch)
+{
+    if (is_digit(ch))
+        return (m * 10 + (unsigned)(ch - '0')) % 97;
+    return (m * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+}
+
+/* ------------------------------------------------------------------ */
+/* Detectors: each returns the end of its match or 0                  */
+/* ------------------------------------------------------------------ */
+
+static size_t
+match_iban(uchar *s, size_t n, size_t i)
+{
+    struct run r;
+    unsigned m = 0;
+    int want, best = 0;
+
+    if (i + 4 > n || !is_alpha(s[i]) || !is_alpha(s[i + 1]) ||
+        !is_digit(s[i + 2]) || !is_digit(s[i + 3]))
+        return 0;
+    run_read(s, n, i, SEP_SPACE | RUN_ALPHA, &r);
+    if (r.nd < 15)
+        return 0;
+    want = iban_len(r.c);
+    /* The rearranged number is BBAN then "CCdd" with each letter as two
+     * digits (A = 10): its value mod 97 is (bban * 10^6 + CCdd) mod 97. */
+    for (int k = 4; k < r.nd && k < 34; k++) {
+        m = mod97_push(m, r.c[k]);
+        if (k + 1 < 15 || !r.gend[k] || glued(s, n, r.end[k]))
+            continue;
+        {
+            unsigned long t = (unsigned long)m;
+
+            for (int z = 0; z < 6; z++)
+                t = t * 10 % 97;
+            /* CCdd as digits: C1 C2 (2 digits each) d d. */
+            t = (t + (unsigned long)((r.c[0] - 'A' + 10) * 10000 +
+                                     (r.c[1] - 'A' + 10) * 100 +
+                                     (r.c[2] - '0') * 10 + (r.c[3] - '0'))) %
+                97;
+            if (t == 1 && (!want || k + 1 == want))
+                best = k + 1;
+        }
+    }
+    return best ? r.end[best - 1] : 0;
+}
+
+static size_t
+match_nir(uchar *s, size_t n, size_t i)
+{
+    struct run r;
+
+    run_read(s, n, i, SEP_SPACE | SEP_DOT | SEP_DASH | RUN_NIR, &r);
+    if (r.nd < 15 || !r.gend[14] || glued(s, n, r.end[14]))
+        return 0;
+    return nir_ok(r.c) ? r.end[14] : 0;
+}
+
+static size_t
+match_card(uchar *s, size_t n, size_t i)
+{
+    struct run r;
+    int g[RUN_MAX];
+
+    run_read(s, n, i, SEP_SPACE | SEP_DASH, &r);
+    if (r.nd < 13 || r.c[0] < '2' || r.c[0] > '6')
+        return 0;
+    for (int len = r.nd < 19 ? r.nd : 19; len >= 13; len--) {
+        int ng;
+        bool shape = true;
+
+        if (!r.gend[len - 1] || glued(s, n, r.end[len - 1]) ||
+            !luhn_ok(r.c, len))
+            continue;
+        ng = run_groups(&r, len, g, RUN_MAX);
+        if (ng > 1) {
+            /* groups of 4 (last one shorter), or Amex/Diners 4-6-5/4 */
+            for (int k = 0; k < ng - 1; k++)
+                if (g[k] != 4)
+                    shape = false;
+            if (g[ng - 1] > 4)
+                shape = false;
+            if (ng == 3 && g[0] == 4 && g[1] == 6 &&
+                (g[2] == 5 || g[2] == 4))
+                shape = true;
+        }
+        if (shape)
+            return r.end[len - 1];
+    }
+    return 0;
+}
+
+/* A boundary prefix of r with exactly `len` digits, not glued. */
+static size_t
+run_prefix(uchar *s, size_t n, const struct run *r, int len)
+{
+    if (r->nd < len || !r->gend[len - 1] || glued(s, n, r->end[len - 1]))
+        return 0;
+    return r->end[len - 1];
+}
+
+/* "+33 6 12 34 56 78", "+33 (0)6 ...", "+41 22 ...": i is on '+'. */
+static size_t
+match_intl(uchar *s, size_t n, size_t i)
+{
+    struct run r;
+    size_t e;
+
+    if (i + 1 >= n || !is_digit(s[i + 1]) || s[i + 1] == '0')
+        return 0;
+    run_read(s, n, i + 1, SEP_SPACE | SEP_DOT | SEP_DASH | RUN_PAREN0, &r);
+    if (r.nd >= 2 && r.c[0] == '3' && r.c[1] == '3') {
+        if ((e = run_prefix(s, n, &r, 11)) && r.c[2] != '0')
+            return e;
+        if ((e = run_prefix(s, n, &r, 12)) && r.c[2] == '0')
+            return e;
+        return 0;
+    }
+    for (int len = r.nd < 15 ? r.nd : 15; len >= 8; len--)
+        if ((e = run_prefix(s, n, &r, len)))
+            return e;
+    return 0;
+}
+
+/* "06 12 34 56 78", "06.12...", "0612345678", "0033 6 12 34 56 78". */
+static size_t
+match_phone(uchar *s, size_t n, size_t i)
+{
+    struct run r;
+    size_t e;
+
+    run_read(s, n, i, SEP_SPACE | SEP_DOT | SEP_DASH | RUN_PAREN0, &r);
+    if (r.nd < 10 || r.c[0] != '0')
+        return 0;
+    if (r.c[1] == '0') {
+        if (r.c[2] == '0')
+            return 0;
+        if (r.c[2] == '3' && r.c[3] == '3')
+            return run_prefix(s, n, &r, r.c[4] == '0' ? 14 : 13);
+        for (int len = r.nd < 17 ? r.nd : 17; len >= 10; len--)
+            if ((e = run_prefix(s, n, &r, len)))
+                return e;
+        return 0;
+    }
+    return run_prefix(s, n, &r, 10);
+}
+
+static const char *const months[] = {
+    "janvier", "février", "fevrier", "mars",     "avril",   "mai",
+    "juin",    "juillet", "août",    "aout",     "septembre", "octobre",
+    "novembre", "décembre", "decembre", "janv",  "févr",    "fevr",
+    "avr",     "juil",    "sept",    "oct",      "nov",     "déc",
+    "dec"};
+
+/* Read 1..max digits at *p; returns the count (0 if none). */
+static int
+digits_at(uchar *s, size_t n, size_t *p, int max, int *val)
+{
+    int k = 0;
+
+    *val = 0;
+    while (*p < n && k < max && is_digit(s[*p])) {
+        *val = *val * 10 + (s[*p] - '0');
+        (*p)++;
+        k++;
+    }
+    if (*p < n && is_digit(s[*p]))
+        return 0; /* longer than max */
+    return k;
+}
+
+/*
+ * A date at i: "12/03/1985", "12.03.85", "12 03 1985", "1985-03-12",
+ * "12 mars 1985", "1er mars 1985". Returns its end or 0.
+ */
+static size_t
+match_date(uchar *s, size_t n, size_t i)
+{
+    size_t p = i, q, l;
+    int a, b, c, na, nb, nc;
+    unsigned cls, cls2;
+
+    na = digits_at(s, n, &p, 4, &a);
+    if (na == 0)
+        return 0;
+    /* textual month */
+    q = p;
+    if (na <= 2 && q + 2 <= n && lower(s[q]) == 'e' && lower(s[q + 1]) == 'r' &&
+        a == 1)
+        q += 2;
+    if (na <= 2 && a >= 1 && a <= 31 && q < n && s[q] == ' ') {
+        for (size_t k = 0; k < GU_ARRAY_LEN(months); k++) {
+            size_t m = ci_at(s, n, q + 1, months[k]);
+
+            if (!m)
+                continue;
+            q += 1 + m;
+            if (q < n && s[q] == '.')
+                q++;
+            else if (word_len(s, n, q))
+                return 0;
+            p = q;
+            if (q + 5 <= n && s[q] == ' ' &&
+                digits_at(s, n, &(size_t){q + 1}, 4, &c) == 4)
+                p = q + 5;
+            return glued(s, n, p) ? 0 : p;
+        }
+        if (q != p)
+            return 0; /* "1er" without a month */
+    }
+    if (na == 3)
+        return 0;
+    l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, &cls);
+    if (!l)
+        return 0;
+    p += l;
+    nb = digits_at(s, n, &p, 2, &b);
+    if (nb == 0)
+        return 0;
+    l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, &cls2);
+    if (!l || cls2 != cls)
+        return 0;
+    p += l;
+    nc = digits_at(s, n, &p, 4, &c);
+    if (na == 4) { /* ISO */
+        if (nc == 0 || nc > 2 || a < 1900 || a > 2099 || b < 1 || b > 12 ||
+            c < 1 || c > 31 || cls == SEP_SPACE)
+            return 0;
+    } else if (nc != 2 && nc != 4) {
+        return 0;
+    } else if (a < 1 || a > 31 || b < 1 || b > 12 ||
+               (nc == 4 && (c < 1900 || c > 2099))) {
+        return 0;
+    }
+    /* "12 03 1985 12" is a longer number, not a date */
+    l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, &cls2);
+    if (l && cls2 == cls && p + l < n && is_digit(s[p + l]))
+        return 0;
+    if (p < n && is_digit(s[p]))
+        return 0;
+    return p;
+}
+
+/* A currency or unit word after an amount at p ("€", "euros", "m²"). */
+static bool
+unit_after(uchar *s, size_t n, size_t p)
+{
+    static const char *const units[] = {
+        "€", "euros", "euro", "eur", "habitants", "hab", "m²", "m2", "m3",
+        "km", "kg", "litres", "litre", "tonnes", "personnes", "élèves",
+        "eleves", "repas", "visiteurs", "exemplaires"};
+
+    if (p + 1 < n && s[p] == ',' && is_digit(s[p + 1])) {
+        p++;
+        while (p < n && is_digit(s[p]))
+            p++;
+    }
+    if (p < n && s[p] == ' ')
+        p++;
+    else if (p + 1 < n && s[p] == 0xC2 && s[p + 1] == 0xA0)
+        p += 2;
+    else if (p + 2 < n && s[p] == 0xE2 && s[p + 1] == 0x80 && s[p + 2] == 0xAF)
+        p += 3;
+    for (size_t k = 0; k < GU_ARRAY_LEN(units); k++) {
+        size_t l = ci_at(s, n, p, units[k]);
+
+        if (l && (k == 0 || !word_len(s, n, p + l)))
+            return true;
+    }
+    return false;
+}
+
+enum verdict { V_NONE, V_SPAN, V_KEEP };
+
+/*
+ * Any run of digits with single spaces inside. 6+ digits is a span,
+ * except amounts and quantities ("1 250 000 €"), year ranges ("2023
+ * 2024") and a trailing postal code before a town ("... 44000 Nantes").
+ */
+static enum verdict
+match_number(uchar *s, size_t n, size_t i, size_t *end)
+{
+    size_t p = i, prev_end = i;
+    long digits = 0, last_digits = 0;
+    int ngroups = 0, first = 0;
+    bool thousands = true, years = true;
+
+    for (;;) {
+        size_t g0 = p, l;
+        int len = 0;
+        unsigned cls;
+
+        while (p < n && is_digit(s[p]))
+            p++, len++;
+        if (ngroups == 0)
+            first = len;
+        else if (len != 3)
+            thousands = false;
+        if (len != 4 || !((s[g0] == '1' && s[g0 + 1] == '9') ||
+                          (s[g0] == '2' && s[g0 + 1] == '0')))
+            years = false;
+        ngroups++;
+        digits += len;
+        last_digits = len;
+        l = sep_at(s, n, p, SEP_SPACE, &cls);
+        if (!l || p + l >= n || !is_digit(s[p + l]))
+            break;
+        prev_end = p;
+        p += l;
+    }
+    *end = p;
+    if (glued(s, n, p)) {
+        /* "06 12 34 56 78abc": the glued word goes with the number */
+        *end = word_end(s, n, p);
+        return digits < 6 ? V_KEEP : V_SPAN;
+    }
+    if (digits < 6)
+        return V_KEEP;
+    if (years && ngroups <= 4)
+        return V_KEEP;
+    if (((ngroups == 1 && digits <= 9) ||
+         (ngroups > 1 && first <= 3 && thousands)) &&
+        unit_after(s, n, p))
+        return V_KEEP;
+    /* "... 44000 Nantes": the postal code is not part of the number */
+    if (ngroups > 1 && last_digits == 5 && p + 1 < n && s[p] == ' ' &&
+        s[p + 1] >= 'A' && s[p + 1] <= 'Z') {
+        if (digits - last_digits < 6) {
+            *end = p;
+            return V_KEEP;
+        }
+        *end = prev_end;
+    }
+    return V_SPAN;
+}
+
+/* ------------------------------------------------------------------ */
+/* E-mail addresses, plain and spelled out                             */
+/* ------------------------------------------------------------------ */
+
+static bool
+local_char(int c)
+{
+    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+           c == '-';
+}
+
+#define LOCAL_MAX 128
+#define DOMAIN_MAX 255
+
+/* End of a run of local-part characters (letters included) at i. */
+static size_t
+local_end(uchar *s, size_t n, size_t i)
+{
+    size_t p = i, l;
+
+    while (p < n && p - i <= LOCAL_MAX) {
+        if (s[p] < 0x80 && local_char(s[p])) {
+            p++;
+            continue;
+        }
+        if (s[p] >= 0x80 && (l = word_len(s, n, p)) > 0) {
+            p += l;
+            continue;
+        }
+        break;
+    }
+    return p - i > LOCAL_MAX ? i : p;
+}
+
+/* A spelled-out dot at p: " point ", " dot ", "(point)", " [.] "... */
+static size_t
+obf_dot(uchar *s, size_t n, size_t p)
+{
+    static const char *const dots[] = {" point ", " dot ", " (point) ",
+                                       " [point] ", "(point)", "[point]",
+                                       " . ", " [.] ", " (.) ", "[.]",
+                                       "(.)", " (dot) ",
+                                       "(dot)", "[dot]"};
+
+    unsigned c0 = p < n ? s[p] : 0, c1 = p + 1 < n ? s[p + 1] : 0;
+
+    if (c0 != ' ' && c0 != '(' && c0 != '[')
+        return 0;
+    if (c0 == ' ' && c1 != '(' && c1 != '[' && c1 != '.' &&
+        ((lower((int)c1) != 'p' && lower((int)c1) != 'd') || p + 2 >= n ||
+         lower(s[p + 2]) != 'o'))
+        return 0;
+    for (size_t k = 0; k < GU_ARRAY_LEN(dots); k++) {
+        size_t l = ci_at(s, n, p, dots[k]);
+
+        if (l)
+            return l;
+    }
+    return 0;
+}
+
+/* The '@' at p, plain or spelled out; *strong when it cannot be English. */
+static size_t
+at_token(uchar *s, size_t n, size_t p, bool *strong)
+{
+    static const char *const strongs[] = {
+        " @ ",        " @",          "@ ",        "@",         "\xef\xbc\xa0",
+        " arobase ",  " arobas ",    "(at)",      "[at]",      "{at}",
+        " (at) ",     " [at] ",      "(arobase)", "[arobase]", " (arobase) ",
+        " [arobase] "};
+    size_t l;
+    unsigned c0 = p < n ? s[p] : 0, c1 = p + 1 < n ? s[p + 1] : 0;
+
+    /* fast exit: most words are followed by a space and a plain word */
+    if (c0 != '@' && c0 != ' ' && c0 != '(' && c0 != '[' && c0 != '{' &&
+        c0 != 0xEF)
+        return 0;
+    if (c0 == ' ' && c1 != '@' && c1 != '(' && c1 != '[' &&
+        (lower((int)c1) != 'a' || p + 2 >= n ||
+         (lower(s[p + 2]) != 'r' && lower(s[p + 2]) != 't')))
+        return 0;
+    for (size_t k = 0; k < GU_ARRAY_LEN(strongs); k++)
+        if ((l = ci_at(s, n, p, strongs[k]))) {
+            *strong = true;
+            return l;
+        }
+    *strong = false;
+    return ci_at(s, n, p, " at ");
+}
+
+static bool
+known_provider(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const prov[] = {
+        "gmail", "hotmail", "yahoo", "outlook", "orange", "free", "sfr",
+        "laposte", "wanadoo", "icloud", "live", "msn", "gmx", "protonmail",
+        "bbox"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(prov); k++)
+        if (ci_at(s, n, p, prov[k]) == e - p)
+            return true;
+    return false;
+}
+
+/* End of a domain label (letters, digits, '-') at p. */
+static size_t
+label_end(uchar *s, size_t n, size_t p)
+{
+    size_t l, start = p;
+
+    while (p < n) {
+        if (p - start > 63)
+            return start; /* not a DNS label */
+        if (is_alnum(s[p]) || (s[p] == '-' && p + 1 < n && is_alnum(s[p + 1])))
+            p++;
+        else if (s[p] >= 0x80 && (l = word_len(s, n, p)) > 0)
+            p += l;
+        else
+            break;
+    }
+    return p;
+}
+
+static bool
+tld_ok(uchar *s, size_t p, size_t e)
+{
+    if (e - p < 2 || e - p > 24)
+        return false;
+    for (size_t k = p; k < e; k++)
+        if (!is_alpha(s[k]))
+            return false;
+    return true;
+}
+
+/* we: end of the word at i (the local part is often just that word) */
+static size_t
+match_email(uchar *s, size_t n, size_t i, size_t we)
+{
+    size_t p, a, d, best = 0, le, l;
+    int labels = 0;
+    bool strong;
+
+    if (we < n && s[we] < 0x80 && local_char(s[we]))
+        p = local_end(s, n, i);
+    else
+        p = we - i > LOCAL_MAX ? i : we;
+    if (p == i)
+        return 0;
+    /* spelled-out dots inside the local part: "marie point dupont" */
+    for (int k = 0; k < 8 && p - i <= LOCAL_MAX; k++) {
+        size_t q;
+
+        l = obf_dot(s, n, p);
+        if (!l)
+            break;
+        q = local_end(s, n, p + l);
+        if (q == p + l)
+            break;
+        p = q;
+    }
+    a = at_token(s, n, p, &strong);
+    if (!a)
+        return 0;
+    d = p + a;
+    le = label_end(s, n, d);
+    if (le == d)
+        return 0;
+    if (strong && known_provider(s, n, d, le))
+        best = le;
+    for (labels = 1; labels < 16 && le - (p + a) <= DOMAIN_MAX; labels++) {
+        size_t lab;
+
+        l = (le < n && s[le] == '.') ? 1 : obf_dot(s, n, le);
+        if (!l)
+            break;
+        lab = le + l;
+        d = label_end(s, n, lab);
+        if (d == lab)
+            break;
+        if (tld_ok(s, lab, d))
+            best = d;
+        le = d;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------ */
+/* Context words                                                      */
+/* ------------------------------------------------------------------ */
+
+enum wkind { W_OTHER, W_DATE, W_DE };
+
+struct scan {
+    uchar *s;
+    size_t n, i;
+    size_t birth_until; /* a date starting before this is a birth date */
+    size_t ants_until;  /* a 10-character code before this is ANTS */
+    enum wkind w1, w2;  /* the previous two words */
+};
+
+static size_t
+skip_spaces(uchar *s, size_t n, size_t p)
+{
+    while (p < n && (s[p] == ' ' || s[p] == ':'))
+        p++;
+    return p;
+}
+
+/* Look at the word [i, e) and set the context windows it opens. */
+static void
+context_word(struct scan *sc, size_t i, size_t e)
+{
+    uchar *s = sc->s;
+    size_t n = sc->n, len = e - i, p;
+    enum wkind k = W_OTHER;
+
+    static const struct {
+        const char *w;
+        unsigned char len;
+        unsigned char act; /* 1 né, 2 naissance, 3 ddn, 4 date, 5 de, 6 ants */
+    } words[] = {
+        /* sorted by first letter, see `first` below */
+        {"ants", 4, 6},       {"code", 4, 6},      {"ddn", 3, 3},
+        {"date", 4, 4},       {"de", 2, 5},        {"d", 1, 5},
+        {"demande", 7, 6},    {"dossier", 7, 6},   {"né", 3, 1},
+        {"née", 4, 1},        {"nee", 3, 1},       {"ne", 2, 1},
+        {"naissance", 9, 2},  {"numéro", 7, 6},    {"numero", 6, 6},
+        {"num", 3, 6},        {"n", 1, 6},         {"no", 2, 6},
+        {"prédemande", 11, 6}, {"predemande", 10, 6}, {"référence", 11, 6},
+        {"reference", 9, 6},  {"ref", 3, 6},       {"réf", 4, 6}};
+    size_t from, to;
+    int act = 0;
+
+    /* only words of the right first letter and length are compared */
+    if (len > 11)
+        goto out;
+    switch (lower(s[i])) {
+    case 'a':
+        from = 0, to = 1;
+        break;
+    case 'c':
+        from = 1, to = 2;
+        break;
+    case 'd':
+        from = 2, to = 8;
+        break;
+    case 'n':
+        from = 8, to = 18;
+        break;
+    case 'p':
+        from = 18, to = 20;
+        break;
+    case 'r':
+        from = 20, to = 24;
+        break;
+    default:
+        goto out;
+    }
+    for (size_t w = from; w < to && !act; w++)
+        if (words[w].len == len && ci_at(s, n, i, words[w].w) == len)
+            act = words[w].act;
+    switch (act) {
+    case 1:
+        p = e;
+        if (ci_at(s, n, p, "(e)"))
+            p += 3;
+        else if (ci_at(s, n, p, "·e"))
+            p += 3;
+        p = skip_spaces(s, n, p);
+        if (ci_word(s, n, p, "le"))
+            sc->birth_until = skip_spaces(s, n, p + 2) + 1;
+        break;
+    case 2:
+        /* "date de naissance", "naissance :", not "acte de naissance" */
+        p = e;
+        while (p < n && s[p] == ' ')
+            p++;
+        if (sc->w1 == W_DATE || (sc->w1 == W_DE && sc->w2 == W_DATE) ||
+            (p < n && s[p] == ':'))
+            sc->birth_until = e + 16;
+        break;
+    case 3:
+        sc->birth_until = e + 8;
+        break;
+    case 4:
+        k = W_DATE;
+        break;
+    case 5:
+        k = W_DE;
+        break;
+    case 6:
+        sc->ants_until = e + 40;
+        break;
+    default:
+        break;
+    }
+out:
+    sc->w2 = sc->w1;
+    sc->w1 = k;
+}
+
+/*
+ * A word mixing letters and digits: an ANTS pre-application number (10
+ * ASCII letters and digits, both present; with a context word nearby, or
+ * at least 2 of each standalone), or a code holding 6+ digits in a row.
+ */
+static enum pii_kind
+mixed_word(struct scan *sc, size_t i, size_t e)
+{
+    uchar *s = sc->s;
+    int letters = 0, digits = 0, run = 0, maxrun = 0;
+    bool ascii = true;
+
+    for (size_t p = i; p < e; p++) {
+        if (is_digit(s[p])) {
+            digits++;
+            if (++run > maxrun)
+                maxrun = run;
+            continue;
+        }
+        run = 0;
+        if (is_alpha(s[p]))
+            letters++;
+        else
+            ascii = false;
+    }
+    if (e - i == 10 && ascii && letters && digits &&
+        (i < sc->ants_until || (letters >= 2 && digits >= 2)))
+        return PII_ANTS;
+    if (maxrun >= 6)
+        return PII_NUMBER;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The scanner                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Length of the placeholder at s[i] (1 if there is none: skip '['). */
+static size_t
+placeholder_len(uchar *s, size_t n, size_t i)
+{
+    for (unsigned k = 1; k <= PII_NUMBER; k <<= 1) {
+        const char *ph = pii_placeholder((enum pii_kind)k);
+        size_t l = strlen(ph);
+
+        if (n - i >= l && memcmp(s + i, ph, l) == 0)
+            return l;
+    }
+    return 1;
+}
+
+/* Find the next span at or after sc->i; false at the end. */
+static bool
+scan_next(struct scan *sc, struct pii_span *out)
+{
+    uchar *s = sc->s;
+    size_t n = sc->n;
+
+    while (sc->i < n) {
+        size_t i = sc->i, e, we, l;
+        unsigned c = s[i];
+        enum pii_kind kind = 0;
+        bool has_digit, has_alpha;
+        unsigned mix;
+
+        if (c < 0x80 && !is_alnum((int)c) && c != '+') {
+            /* our own placeholders carry words ("date de naissance")
+             * that must not open a context when text is scanned again */
+            sc->i += c == '[' ? placeholder_len(s, n, i) : 1;
+            continue;
+        }
+        if (c >= 0x80 && word_len(s, n, i) == 0) {
+            u8dec(s, n, i, &l);
+            sc->i += l;
+            continue;
+        }
+        if (word_before(s, n, i)) {
+            sc->i = c == '+' ? i + 1 : word_end(s, n, i);
+            continue;
+        }
+        if (c == '+') {
+            e = match_intl(s, n, i);
+            if (e) {
+                kind = PII_PHONE;
+                goto found;
+            }
+            sc->i++;
+            continue;
+        }
+        we = word_scan(s, n, i, &mix);
+        has_digit = mix & 1;
+        has_alpha = mix & 2;
+        if ((e = match_email(s, n, i, we))) {
+            kind = PII_EMAIL;
+            goto found;
+        }
+        if (is_digit((int)c)) {
+            enum verdict v;
+
+            if ((e = match_nir(s, n, i))) {
+                kind = PII_NIR;
+                goto found;
+            }
+            if ((e = match_card(s, n, i))) {
+                kind = PII_CARD;
+                goto found;
+            }
+            if ((e = match_phone(s, n, i))) {
+                kind = PII_PHONE;
+                goto found;
+            }
+            if ((e = match_date(s, n, i))) {
+                if (i < sc->birth_until) {
+                    kind = PII_BIRTHDATE;
+                    goto found;
+                }
+                sc->i = e;
+                continue;
+            }
+            if (!has_alpha) {
+                v = match_number(s, n, i, &e);
+                if (v == V_SPAN) {
+                    kind = PII_NUMBER;
+                    goto found;
+                }
+                if (v == V_KEEP) {
+                    sc->i = e > we ? e : we;
+                    continue;
+                }
+            }
+        } else {
+            if ((e = match_iban(s, n, i))) {
+                kind = PII_IBAN;
+                goto found;
+            }
+            context_word(sc, i, we);
+        }
+        if (has_digit && has_alpha && (kind = mixed_word(sc, i, we))) {
+            e = we;
+            goto found;
+        }
+        sc->i = we > i ? we : i + 1;
+        continue;
+    found:
+        out->kind = kind;
+        out->off = i;
+        out->len = e - i;
+        sc->i = e;
+        return true;
+    }
+    return false;
+}
+
+static void
+scan_init(struct scan *sc, const char *s, size_t n)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->s = (uchar *)s;
+    sc->n = n;
+}
+
+int
+pii_scan(const char *s, size_t n, struct pii_span *spans, size_t cap,
+         size_t *count)
+{
+    struct scan sc;
+    struct pii_span sp;
+    size_t k = 0;
+
+    if (!s && n)
+        return GU_EINVAL;
+    scan_init(&sc, s, n);
+    while (scan_next(&sc, &sp)) {
+        if (k < cap)
+            spans[k] = sp;
+        k++;
+    }
+    if (count)
+        *count = k;
+    return 0;
+}
+
+const char *
+pii_placeholder(enum pii_kind k)
+{
+    switch (k) {
+    case PII_EMAIL:
+        return "[courriel]";
+    case PII_PHONE:
+        return "[téléphone]";
+    case PII_NIR:
+        return "[n° de sécurité sociale]";
+    case PII_IBAN:
+        return "[IBAN]";
+    case PII_CARD:
+        return "[carte bancaire]";
+    case PII_ANTS:
+        return "[n° de pré-demande]";
+    case PII_BIRTHDATE:
+        return "[date de naissance]";
+    case PII_NUMBER:
+        return "[numéro]";
+    }
+    return "[donnée personnelle]";
+}
+
+const char *
+pii_kind_name(enum pii_kind k)
+{
+    switch (k) {
+    case PII_EMAIL:
+        return "email";
+    case PII_PHONE:
+        return "phone";
+    case PII_NIR:
+        return "nir";
+    case PII_IBAN:
+        return "iban";
+    case PII_CARD:
+        return "card";
+    case PII_ANTS:
+        return "ants";
+    case PII_BIRTHDATE:
+        return "birthdate";
+    case PII_NUMBER:
+        return "number";
+    }
+    return "unknown";
+}
+
+/*
+ * One redaction pass of s[0..n) into b; returns the number of spans.
+ */
+static size_t
+redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found)
+{
+    struct scan sc;
+    struct pii_span sp;
+    size_t from = 0, count = 0;
+
+    scan_init(&sc, s, n);
+    while (scan_next(&sc, &sp)) {
+        *found |= (unsigned)sp.kind;
+        gu_buf_append(b, s + from, sp.off - from);
+        gu_buf_puts(b, pii_placeholder(sp.kind));
+        from = sp.off + sp.len;
+        count++;
+    }
+    if (count)
+        gu_buf_append(b, s + from, n - from);
+    return count;
+}
+
+/*
+ * A few detectors look at the right context (a postal code before a town
+ * name, a unit after an amount), which a replacement may change; so
+ * redaction repeats until a pass finds nothing. Placeholders are never
+ * part of a span, so each pass only shrinks what is left: two passes in
+ * practice, and only for text that had something to redact.
+ */
+#define REDACT_MAX_PASSES 8
+
+char *
+pii_redact(struct gu_arena *a, const char *s, size_t n, unsigned *kinds)
+{
+    struct gu_buf b[2];
+    const char *cur = s ? s : "";
+    size_t curn = s ? n : 0;
+    unsigned found = 0;
+    char *out = NULL;
+    int k = 0;
+
+    if (kinds)
+        *kinds = 0;
+    gu_buf_init(&b[0]);
+    gu_buf_init(&b[1]);
+    for (int pass = 0; pass < REDACT_MAX_PASSES; pass++) {
+        b[k].n = 0;
+        if (redact_pass(cur, curn, &b[k], &found) == 0)
+            break;
+        if (b[k].oom)
+            goto out;
+        cur = b[k].p;
+        curn = b[k].n;
+        k ^= 1;
+    }
+    out = gu_arena_strndup(a, cur, curn);
+    if (out && kinds)
+        *kinds = found;
+out:
+    gu_buf_fini(&b[0]);
+    gu_buf_fini(&b[1]);
+    return out;
+}

@@ -1,0 +1,242 @@
+/*
+ * test_privacy.c - detection and redaction of personal data.
+ *
+ * A table of realistic messages as residents type them, with the exact
+ * redacted text expected: positives for each kind (plain, spaced,
+ * dotted, spelled out) and negatives that must stay intact so questions
+ * remain answerable (postal codes, years, times, amounts, dates that are
+ * not birth dates, invalid check digits falling back to [numéro]).
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "privacy/privacy.h"
+
+struct pcase {
+    const char *in;
+    const char *out;
+};
+
+static const struct pcase pcases[] = {
+    /* e-mail */
+    {"mon adresse est marie.dupont@gmail.com merci",
+     "mon adresse est [courriel] merci"},
+    {"écrivez à Jean-Luc.Martin+mairie@orange.fr.",
+     "écrivez à [courriel]."},
+    {"contact:rene.lefevre@laposte.net", "contact:[courriel]"},
+    {"(marie_dupont99@hotmail.fr)", "([courriel])"},
+    {"mail : marie point dupont at gmail point com",
+     "mail : [courriel]"},
+    {"marie.dupont arobase gmail.com", "[courriel]"},
+    {"marie.dupont arobase gmail", "[courriel]"},
+    {"MARIE.DUPONT AROBASE FREE POINT FR", "[courriel]"},
+    {"marie.dupont(at)wanadoo.fr", "[courriel]"},
+    {"marie.dupont [at] sfr [.] fr", "[courriel]"},
+    {"marie @ gmail.com", "[courriel]"},
+    {"rené.çà@exemple-mairie.fr ok", "[courriel] ok"},
+    {"rendez-vous at home", "rendez-vous at home"},
+    {"le point de vue de la mairie", "le point de vue de la mairie"},
+    {"@mairie sur les réseaux", "@mairie sur les réseaux"},
+    /* phones */
+    {"appelez-moi au 06 12 34 56 78 svp", "appelez-moi au [téléphone] svp"},
+    {"tél. 06.12.34.56.78", "tél. [téléphone]"},
+    {"0612345678", "[téléphone]"},
+    {"tel:01-23-45-67-89", "tel:[téléphone]"},
+    {"+33 6 12 34 56 78", "[téléphone]"},
+    {"+33 (0)6 12 34 56 78 le soir", "[téléphone] le soir"},
+    {"+33612345678", "[téléphone]"},
+    {"0033 6 12 34 56 78", "[téléphone]"},
+    {"au 02\xc2\xa0" "40\xc2\xa0" "12\xc2\xa0" "34\xc2\xa0" "56 !",
+     "au [téléphone] !"},
+    {"mon fixe 0262 12 34 56 (La Réunion)",
+     "mon fixe [téléphone] (La Réunion)"},
+    {"+41 22 123 45 67", "[téléphone]"},
+    {"« 0612345678 »", "« [téléphone] »"},
+    {"06 12 34 56 78 44000 Nantes", "[téléphone] 44000 Nantes"},
+    /* NIR */
+    {"mon numéro de sécu 1 85 05 78 006 084 91",
+     "mon numéro de sécu [n° de sécurité sociale]"},
+    {"NIR 185057800608491", "NIR [n° de sécurité sociale]"},
+    {"1 85 05 2A 006 084 35", "[n° de sécurité sociale]"},
+    {"2 85 05 2B 006 084 12.", "[n° de sécurité sociale]."},
+    {"1 85 05 78 006 084 92", "[numéro]"}, /* wrong key */
+    /* IBAN */
+    {"IBAN : FR76 3000 6000 0112 3456 7890 189 merci",
+     "IBAN : [IBAN] merci"},
+    {"FR7630006000011234567890189", "[IBAN]"},
+    {"fr14 2004 1010 0505 0001 3M02 606", "[IBAN]"},
+    {"DE89 3704 0044 0532 0130 00", "[IBAN]"},
+    {"FR76 3000 6000 0112 3456 7890 188", "FR76 [numéro]"}, /* bad key */
+    /* cards */
+    {"ma carte 4970 1012 3456 7893 exp 12/27",
+     "ma carte [carte bancaire] exp 12/27"},
+    {"4970101234567893", "[carte bancaire]"},
+    {"5130-0000-0000-0002", "[carte bancaire]"},
+    {"3782 822463 10005", "[carte bancaire]"},
+    {"4970 1012 3456 7894", "[numéro]"}, /* Luhn fails */
+    /* ANTS */
+    {"ma pré-demande ABCD12345E", "ma pré-demande [n° de pré-demande]"},
+    {"numéro de prédemande : 7XK2P9QR4M",
+     "numéro de prédemande : [n° de pré-demande]"},
+    {"n° a1b2c3d4e5 pour le passeport", "n° [n° de pré-demande] pour le "
+                                        "passeport"},
+    {"j'ai le code 7XK2P9QR4M", "j'ai le code [n° de pré-demande]"},
+    {"voir 2XKZ9PQ8RT", "voir [n° de pré-demande]"},
+    {"les deux-roues motorisés", "les deux-roues motorisés"},
+    /* birth dates */
+    {"né le 12/03/1985 à Lyon", "né le [date de naissance] à Lyon"},
+    {"Née le 1er mars 1985", "Née le [date de naissance]"},
+    {"ma fille, née le 3 juillet 2015, entre en CP",
+     "ma fille, née le [date de naissance], entre en CP"},
+    {"date de naissance : 04.11.1972", "date de naissance : [date de "
+                                       "naissance]"},
+    {"né(e) le 12-03-85", "né(e) le [date de naissance]"},
+    {"DDN 1985-03-12", "DDN [date de naissance]"},
+    {"rendez-vous le 12/03/2025 à 14h30",
+     "rendez-vous le 12/03/2025 à 14h30"},
+    {"acte de naissance pour le 12/03/2025",
+     "acte de naissance pour le 12/03/2025"},
+    {"je ne le trouve pas", "je ne le trouve pas"},
+    /* other numbers */
+    {"mon numéro allocataire 1234567", "mon numéro allocataire [numéro]"},
+    {"dossier 123 456 789", "dossier [numéro]"},
+    {"SIRET 732 829 320 00074", "SIRET [numéro]"},
+    {"réf PC04410924A0012", "réf [numéro]"},
+    {"N°123456", "N°[numéro]"},
+    /* kept: the question must stay answerable */
+    {"j'habite au 12 rue des Lilas, 44000 Nantes",
+     "j'habite au 12 rue des Lilas, 44000 Nantes"},
+    {"code postal 75001 Paris", "code postal 75001 Paris"},
+    {"en 2024 ou en 2025 ?", "en 2024 ou en 2025 ?"},
+    {"l'année scolaire 2023-2024", "l'année scolaire 2023-2024"},
+    {"les années 2023 2024", "les années 2023 2024"},
+    {"ouvert de 8h30 à 12h et 14:00-17:30",
+     "ouvert de 8h30 à 12h et 14:00-17:30"},
+    {"ça coûte 12,50 € ?", "ça coûte 12,50 € ?"},
+    {"un budget de 1 250 000 € voté", "un budget de 1 250 000 € voté"},
+    {"une commune de 150 000 habitants", "une commune de 150 000 habitants"},
+    {"250000 euros", "250000 euros"},
+    {"le 12.03.2025", "le 12.03.2025"},
+    {"le 12 03 2025", "le 12 03 2025"},
+    {"appelez le 3949 ou le 15", "appelez le 3949 ou le 15"},
+    {"article L2212-2 du code", "article L2212-2 du code"},
+    {"12345", "12345"},
+    {"carte d'identité perdue, je fais quoi ?",
+     "carte d'identité perdue, je fais quoi ?"},
+    {"", ""},
+};
+
+static void
+test_table(void)
+{
+    struct gu_arena *a = gu_arena_new(0);
+
+    CHECK(GU_ARRAY_LEN(pcases) >= 60);
+    for (size_t k = 0; k < GU_ARRAY_LEN(pcases); k++) {
+        char *r = pii_redact(a, pcases[k].in, strlen(pcases[k].in), NULL);
+
+        if (!r || strcmp(r, pcases[k].out) != 0)
+            TH_FAIL("case %zu: \"%s\"\n    got      \"%s\"\n    expected "
+                    "\"%s\"",
+                    k, pcases[k].in, r ? r : "(null)", pcases[k].out);
+    }
+    gu_arena_free(a);
+}
+
+static void
+test_spans_and_kinds(void)
+{
+    const char *s = "Marie, née le 12/03/1985, 06 12 34 56 78, "
+                    "marie@exemple.fr, FR7630006000011234567890189";
+    struct pii_span sp[8];
+    size_t count = 0;
+    unsigned kinds = 0;
+    struct gu_arena *a = gu_arena_new(0);
+
+    CHECK_EQ(pii_scan(s, strlen(s), sp, 8, &count), 0);
+    CHECK_EQ(count, 4);
+    CHECK_EQ(sp[0].kind, PII_BIRTHDATE);
+    CHECK_EQ(sp[0].off, strlen("Marie, née le "));
+    CHECK_EQ(sp[0].len, 10);
+    CHECK_EQ(sp[1].kind, PII_PHONE);
+    CHECK_EQ(sp[2].kind, PII_EMAIL);
+    CHECK_EQ(sp[3].kind, PII_IBAN);
+    for (size_t k = 1; k < 4; k++)
+        CHECK(sp[k].off >= sp[k - 1].off + sp[k - 1].len);
+    /* cap smaller than the count: count still says how many */
+    CHECK_EQ(pii_scan(s, strlen(s), sp, 1, &count), 0);
+    CHECK_EQ(count, 4);
+    CHECK(pii_redact(a, s, strlen(s), &kinds) != NULL);
+    CHECK_EQ(kinds, PII_BIRTHDATE | PII_PHONE | PII_EMAIL | PII_IBAN);
+    CHECK(pii_redact(a, "rien", 4, &kinds) != NULL);
+    CHECK_EQ(kinds, 0);
+    CHECK_EQ(pii_scan(NULL, 0, sp, 8, &count), 0);
+    CHECK_EQ(count, 0);
+    gu_arena_free(a);
+}
+
+static void
+test_placeholders(void)
+{
+    CHECK_STR(pii_placeholder(PII_EMAIL), "[courriel]");
+    CHECK_STR(pii_placeholder(PII_PHONE), "[téléphone]");
+    CHECK_STR(pii_placeholder(PII_NIR), "[n° de sécurité sociale]");
+    CHECK_STR(pii_placeholder(PII_IBAN), "[IBAN]");
+    CHECK_STR(pii_placeholder(PII_CARD), "[carte bancaire]");
+    CHECK_STR(pii_placeholder(PII_ANTS), "[n° de pré-demande]");
+    CHECK_STR(pii_placeholder(PII_BIRTHDATE), "[date de naissance]");
+    CHECK_STR(pii_placeholder(PII_NUMBER), "[numéro]");
+    CHECK_STR(pii_kind_name(PII_NIR), "nir");
+}
+
+/* Embedded NULs and invalid UTF-8 are copied through; spans still found. */
+static void
+test_binary(void)
+{
+    static const char s[] = "a\0b \xff\xfe 0612345678 \xc3";
+    struct gu_arena *a = gu_arena_new(0);
+    unsigned kinds = 0;
+    char *r = pii_redact(a, s, sizeof(s) - 1, &kinds);
+
+    CHECK(r != NULL);
+    CHECK_EQ(kinds, PII_PHONE);
+    CHECK(r && memcmp(r, "a\0b \xff\xfe [t", 9) == 0);
+    gu_arena_free(a);
+}
+
+/* Redacting twice changes nothing: no span survives, none is created. */
+static void
+test_idempotent(void)
+{
+    struct gu_arena *a = gu_arena_new(0);
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(pcases); k++) {
+        char *r = pii_redact(a, pcases[k].in, strlen(pcases[k].in), NULL);
+        size_t count = 1;
+
+        CHECK(r != NULL);
+        if (!r)
+            continue;
+        CHECK_EQ(pii_scan(r, strlen(r), NULL, 0, &count), 0);
+        if (count != 0)
+            TH_FAIL("case %zu leaves spans in \"%s\"", k, r);
+    }
+    gu_arena_free(a);
+}
+
+/* Out-of-memory: NULL, never a partial copy. */
+static void
+test_oom(void)
+{
+    struct gu_arena *a = gu_arena_new(0);
+    char *r;
+
+    gu_alloc_fail_after(1);
+    r = pii_redact(a, "06 12 34 56 78 et marie@x.fr", 28, NULL);
+    gu_alloc_fail_reset();
+    CHECK(r == NULL);
+    gu_arena_free(a);
+}
+
+TESTS(T(test_table), T(test_spans_and_kinds), T(test_placeholders),
+      T(test_binary), T(test_idempotent), T(test_oom))
