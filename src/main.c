@@ -36,6 +36,8 @@
 #include "web/web.h"
 #include "app/app.h"
 #include "admin/admin.h"
+#include "kb/kb.h"
+#include "assistant/asst_eval.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -115,6 +117,7 @@ static int cmd_token_revoke(struct ctx *ctx, struct gu_err *err);
 static int cmd_config(struct ctx *ctx, struct gu_err *err);
 static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
 static int cmd_backup(struct ctx *ctx, struct gu_err *err);
+static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -173,6 +176,16 @@ static const struct opt migrate_opts[] = {
 static const struct opt backup_opts[] = {
     {"force", NULL, 0, NULL, "Écrase le fichier s'il existe déjà"}, {0}};
 
+static const struct opt eval_assistant_opts[] = {
+    {"fiches", "DOSSIER", OPT_REQUIRED, NULL,
+     "Fiches service-public au format JSON (data/particuliers)"},
+    {"questions", "FICHIER", OPT_REQUIRED, NULL,
+     "Questions TSV (question, fiche attendue, ...)"},
+    {"mask-titles", NULL, 0, NULL,
+     "Protocole « titres masqués » (titres retirés de l'index)"},
+    {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -216,6 +229,13 @@ static const struct cmd commands[] = {
      "Copie cohérente de la base SQLite pendant que le service tourne. "
      "Le\nfichier est écrit à côté puis renommé (jamais de sauvegarde "
      "partielle)\net n'est lisible que par son propriétaire."},
+    {"eval", "assistant", cmd_eval_assistant, 0, NULL, 0, 0,
+     eval_assistant_opts,
+     "Mesure la recherche de l'assistant sur un jeu de questions",
+     "Indexe les fiches, pose chaque question et affiche le rappel à 1, 5 "
+     "et 10,\nle MRR@10, la précision et le rappel de l'abstention et le "
+     "temps de\nréponse, sur toutes les questions et sur les deux moitiés "
+     "du partage\nfixe (réglage, témoin). Sans base ni réseau."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -999,6 +1019,37 @@ out:
     return rc;
 }
 
+/*
+ * The demo commune's fiches and synonyms (embedded data/demo). On a re-run
+ * (`only_if_empty`), only when the commune has no local fiche yet, so that
+ * fiches its agents deleted do not come back.
+ */
+static int
+demo_fiches(struct ctx *ctx, bool only_if_empty, struct gu_err *err)
+{
+    struct kb_list_filter f = {.origin = KB_LOCAL, .hidden = -1, .limit = 1};
+    struct kb_summary *v = NULL;
+    size_t n = 0, total = 0, loaded = 0;
+    int rc;
+
+    if (only_if_empty) {
+        rc = kb_list(ctx->conn, ctx->arena, demo_commune.insee, &f, &v, &n,
+                     &total, err);
+        if (rc < 0)
+            return rc;
+        if (total > 0) {
+            printf("Elle a déjà %zu fiche(s) locale(s) : rien à faire.\n",
+                   total);
+            return 0;
+        }
+    }
+    rc = kb_demo_load(ctx->conn, demo_commune.insee, "cli", &loaded, err);
+    if (rc < 0)
+        return rc;
+    printf("%zu fiches locales chargées.\n", loaded);
+    return 0;
+}
+
 static int
 cmd_init(struct ctx *ctx, struct gu_err *err)
 {
@@ -1015,16 +1066,18 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
         rc = store_commune_get(ctx->conn, ctx->arena, demo_commune.insee, &old,
                                err);
         if (rc == 0) {
-            printf("La commune de démonstration « %s » (%s) existe déjà : "
-                   "rien à faire.\n",
+            printf("La commune de démonstration « %s » (%s) existe déjà.\n",
                    old.name, old.insee);
-            return 0;
+            return demo_fiches(ctx, true, err);
         }
         if (rc != GU_ENOTFOUND)
             return rc;
         gu_err_clear(err);
-        return create_commune(ctx, &demo_commune, login ? login : "admin",
-                              "Administrateur de démonstration", err);
+        rc = create_commune(ctx, &demo_commune, login ? login : "admin",
+                            "Administrateur de démonstration", err);
+        if (rc < 0)
+            return rc;
+        return demo_fiches(ctx, false, err);
     }
     if (!insee || !name || !zone)
         return usage_err(err,
@@ -1622,6 +1675,95 @@ cmd_backup(struct ctx *ctx, struct gu_err *err)
     audit(ctx->conn, "cli", "", "store.backup", dest, cli_detail(ctx));
     printf("Sauvegarde écrite dans « %s » (%lld octets).\n", dest,
            (long long)sb.st_size);
+    return 0;
+}
+
+/* A figure with a decimal comma, as French readers expect. */
+static void
+print_fr(int decimals, double v, size_t w)
+{
+    char b[32];
+
+    snprintf(b, sizeof(b), "%.*f", decimals, v);
+    for (char *p = b; *p; p++)
+        if (*p == '.')
+            *p = ',';
+    printf("%*s", (int)w, b);
+}
+
+static int
+cmd_eval_assistant(struct ctx *ctx, struct gu_err *err)
+{
+    static const struct {
+        const char *label, *key;
+    } rows[] = {
+        {"Rappel@1", "recall_at_1"},
+        {"Rappel@5", "recall_at_5"},
+        {"Rappel@10", "recall_at_10"},
+        {"MRR@10", "mrr_at_10"},
+        {"Abstention (part)", "abstain_rate"},
+        {"Abstention précision", "abstain_precision"},
+        {"Abstention rappel", "abstain_recall"},
+        {"Temps moyen (ms)", "mean_ms"},
+        {"Temps p99 (ms)", "p99_ms"},
+    };
+    json_t *res = NULL;
+    int rc;
+
+    rc = asst_eval_run(opt(ctx, "fiches"), opt(ctx, "questions"),
+                       opt(ctx, "mask-titles") != NULL, &res, err);
+    if (rc < 0) {
+        /* Unreadable or malformed files are runtime failures (exit 1),
+         * not usage errors. */
+        if (rc == GU_EINVAL)
+            rc = err->code = GU_EIO;
+        return rc;
+    }
+    if (opt(ctx, "json")) {
+        char *s = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        json_decref(res);
+        if (!s)
+            return GU_ENOMEM;
+        puts(s);
+        free(s);
+        return 0;
+    }
+    json_t *half[2] = {json_object_get(res, "tune"),
+                       json_object_get(res, "heldout")};
+    printf("Recherche de l'assistant : %lld questions, %lld fiches%s.\n\n",
+           (long long)json_integer_value(json_object_get(res, "n")),
+           (long long)json_integer_value(json_object_get(res, "docs")),
+           opt(ctx, "mask-titles") ? ", titres masqués" : "");
+    col("", 24);
+    printf("%10s %10s %10s\n", "toutes", "réglage", "témoin");
+    col("questions", 24);
+    printf("%10lld %10lld %10lld\n",
+           (long long)json_integer_value(json_object_get(res, "n")),
+           (long long)json_integer_value(json_object_get(half[0], "n")),
+           (long long)json_integer_value(json_object_get(half[1], "n")));
+    for (size_t i = 0; i < GU_ARRAY_LEN(rows); i++) {
+        col(rows[i].label, 24);
+        print_fr(3, json_real_value(json_object_get(res, rows[i].key)), 10);
+        for (int h = 0; h < 2; h++) {
+            putchar(' ');
+            print_fr(3,
+                     json_real_value(json_object_get(half[h], rows[i].key)),
+                     10);
+        }
+        putchar('\n');
+    }
+    printf("\nSeuils d'abstention : confiance < ");
+    print_fr(2, json_real_value(json_object_get(res, "abstain_min_score")),
+             0);
+    printf(" ou marge < ");
+    print_fr(3, json_real_value(json_object_get(res, "abstain_min_margin")),
+             0);
+    printf(".\nIndex : %lld termes, ",
+           (long long)json_integer_value(json_object_get(res, "terms")));
+    print_fr(1, json_real_value(json_object_get(res, "index_mb")), 0);
+    printf(" Mo, construit en %.0f ms.\n",
+           json_real_value(json_object_get(res, "build_ms")));
+    json_decref(res);
     return 0;
 }
 

@@ -3,12 +3,14 @@
  */
 #include "app/app.h"
 #include "admin/admin.h"
+#include "kb/kb.h"
 #include "portal/portal.h"
 
 static const struct app_module modules[] = {
     {"core", store_core_migrations, NULL},
     {"portal", NULL, &portal_routes},
     {"admin", NULL, &admin_routes},
+    {"kb", kb_migrations, &kb_routes},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

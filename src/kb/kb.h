@@ -117,6 +117,15 @@ const struct store_migration *kb_migrations(size_t *count);
  * and `###` headings cut sections (title path kept). Unknown keys and
  * malformed values are GU_EINVAL with a French message naming the line.
  * Strings are allocated in `a`.
+ * Details: `titre` is required; `lien` may repeat ("label | url", url
+ * http(s), mailto:, tel: or a local path; /rdv... is KB_LINK_BOOKING,
+ * others KB_LINK_SERVICE); `questions` become `alt`, one per line;
+ * `remplace` ids are upper-cased and comma-joined. `body` is the Markdown
+ * after the description paragraph; sections cover the whole text, the
+ * first one (path "") holding the description and what precedes the
+ * first heading; empty sections are dropped. Headings in fenced code do
+ * not cut. Whole text <= KB_BODY_MAX bytes (GU_ETOOBIG), valid UTF-8, no
+ * control characters but tabs.
  */
 int kb_markdown_parse(struct gu_arena *a, const char *md, size_t n,
                       struct kb_fiche *out, struct gu_err *err);
@@ -199,20 +208,94 @@ int kb_import_service_public(struct store_conn *c, const char *path,
 int kb_view_load(struct store_conn *c, struct gu_arena *a, const char *insee,
                  struct kb_fiche **out, size_t *count, struct gu_err *err);
 
-/* One fiche of the commune's view by id (GU_ENOTFOUND). */
+/*
+ * One fiche of the commune by id (GU_ENOTFOUND), for the editor and for
+ * showing an answer's source: a local fiche of `insee` that is not
+ * archived (even past its valid_until), or any national fiche (with
+ * `hidden` set when this commune hides it).
+ */
 int kb_fiche_get(struct store_conn *c, struct gu_arena *a, const char *insee,
                  const char *id, struct kb_fiche *out, struct gu_err *err);
+
+/* A line of the back-office list (no body, no sections). */
+struct kb_summary {
+    const char *id;
+    enum kb_origin origin;
+    const char *title;
+    const char *service;     /* local, may be "" */
+    const char *tags;        /* local, may be "" */
+    const char *context;     /* national theme path, may be "" */
+    const char *source_date; /* national, may be "" */
+    int version;             /* local */
+    int64_t valid_until;     /* local, day number, 0 = no end */
+    bool expired;            /* local: valid_until is past */
+    bool hidden;             /* national hidden by this commune */
+    const char *replaced_by; /* national: id of the local fiche that
+                                replaces it, or NULL */
+    int64_t updated_at;
+    const char *updated_by;  /* local */
+};
+
+/* Filter of kb_list(); zero-initialised = everything, first 50. */
+struct kb_list_filter {
+    const char *q;   /* words of the title or id (case and accents
+                        folded), NULL or "" = all */
+    int origin;      /* -1 = both, else KB_LOCAL or KB_NATIONAL */
+    int hidden;      /* -1 = both, 0 = shown only, 1 = hidden only */
+    size_t offset;
+    size_t limit;    /* 1..500, 0 = 50 */
+};
+
+/*
+ * The commune's fiches for the back-office: local ones not archived
+ * (expired included) first, by title, then national ones by title.
+ * *total gets the number matching before paging. Arena-allocated.
+ */
+int kb_list(struct store_conn *c, struct gu_arena *a, const char *insee,
+            const struct kb_list_filter *f, struct kb_summary **out,
+            size_t *count, size_t *total, struct gu_err *err);
+
+/*
+ * Load the demo commune's content embedded in the binary (gu_demo_all()):
+ * every "fiches/<name>.md" becomes a local fiche of `insee` saved by `actor`,
+ * and "synonymes.txt" its synonym table when it has none yet. Idempotent:
+ * a fiche whose title is already a (non-archived) local fiche of the
+ * commune is not saved again. One transaction (all or nothing) unless the
+ * caller holds one. A demo file that does not parse is an error
+ * (GU_EINVAL naming the file), never skipped silently. *loaded (may be
+ * NULL) gets the number of fiches saved by this call.
+ */
+int kb_demo_load(struct store_conn *c, const char *insee, const char *actor,
+                 size_t *loaded, struct gu_err *err);
 
 /*
  * A change counter per commune, bumped by every save, delete, hide and
  * import, so that serving nodes can see the index is stale and rebuild it.
+ * National imports bump an instance-wide counter that is added in, so one
+ * import changes the generation of every commune. Never decreases;
+ * negative GU_E* code on a storage failure.
  */
 int64_t kb_generation(struct store_conn *c, const char *insee);
 
 /* ----- synonyms (per commune, text format of text_pipeline_new) ----- */
 
+#define KB_SYNONYMS_MAX (256 * 1024) /* bytes */
+
+/*
+ * The commune's synonym table; when it never edited one, the built-in
+ * text_default_synonyms (so an editor starts from a copy). *custom (may
+ * be NULL) tells which.
+ */
 int kb_synonyms_get(struct store_conn *c, struct gu_arena *a,
                     const char *insee, const char **text, struct gu_err *err);
+int kb_synonyms_custom(struct store_conn *c, const char *insee, bool *custom,
+                       struct gu_err *err);
+/*
+ * Replace the commune's table after checking it with text_pipeline_new()
+ * (GU_EINVAL with the pipeline's French message naming the bad line; at
+ * most KB_SYNONYMS_MAX bytes). Audited "kb.synonyms", bumps the
+ * generation.
+ */
 int kb_synonyms_set(struct store_conn *c, const char *insee, const char *text,
                     const char *actor, const char *request_id,
                     struct gu_err *err);
