@@ -61,8 +61,9 @@
     // links such as /rdv?motif=cni must not point into the host site).
     // Only http(s); anything else is dropped.
     function safeUrl(u) {
+        if (typeof u !== 'string' || !u.trim()) return null;
         try {
-            const url = new URL(String(u || ''), SRC.origin);
+            const url = new URL(u.trim(), SRC.origin);
             return url.protocol === 'https:' || url.protocol === 'http:'
                 ? url.href : null;
         } catch (e) {
@@ -122,7 +123,7 @@
             if (new URL(u).origin !== SRC.origin) return host;
         }
         return fiche.origin === 'local' ? 'fiche de la mairie'
-            : (fiche.title || 'fiche');
+            : (fiche.title || 'fiche nationale');
     }
 
     // ----- storage -----
@@ -192,8 +193,8 @@
         lastQuestion: '',
         open: false,
     };
-    let root, wrap, panel, launcher, log, input, form, status, sendBtn,
-        disclosure;
+    let root, wrap, panel, launcher, scroller, log, input, form, status,
+        sendBtn, disclosure;
 
     function build() {
         let host;
@@ -229,8 +230,11 @@
             'aria-live': 'polite',
             'aria-relevant': 'additions',
             'aria-label': 'Conversation avec l’assistant',
-            tabindex: '0',
         });
+        // The disclosure comes first and scrolls away with the messages
+        // (outside the live region: it is read once, not announced).
+        scroller = el('div', { class: 'gw-scroll', tabindex: '0',
+            role: 'region', 'aria-label': 'Messages' }, disclosure, log);
         status = el('p', { class: 'gw-status', role: 'status' });
         input = el('input', {
             id: 'gw-input',
@@ -274,7 +278,7 @@
             id: 'gw-panel',
             'aria-labelledby': 'gw-title',
             'aria-describedby': 'gw-disclosure',
-        }, head, disclosure, log, status, form,
+        }, head, scroller, status, form,
         el('div', { class: 'gw-foot' }, agentBtn));
 
         if (page) {
@@ -373,7 +377,7 @@
     }
 
     function scrollDown() {
-        log.scrollTop = log.scrollHeight;
+        scroller.scrollTop = scroller.scrollHeight;
     }
 
     function setBusy(b) {
@@ -665,7 +669,10 @@
                 state.conversation = r.conversation;
                 save({ conversation: r.conversation });
             }
-            if (r && r.disclosure) disclosure.textContent = r.disclosure;
+            if (r && r.disclosure) {
+                disclosure.textContent = r.disclosure;
+                save({ disclosure: r.disclosure });
+            }
             for (const reply of (r && r.replies) || []) {
                 const box = botBubble(reply);
                 if (reply.type === 'handoff_offer') {
@@ -694,6 +701,7 @@
         const s = load();
         if (!s.conversation) return;
         state.conversation = s.conversation;
+        if (s.disclosure) disclosure.textContent = s.disclosure;
         let h;
         try {
             h = await call('GET', '/' + encodeURIComponent(s.conversation));
@@ -713,7 +721,10 @@
                 botBubble(r);
             }
         }
-        const hand = (h && h.handoff) || s.handoff;
+        // The server knows the reference; the follow link (its token is
+        // only stored hashed) was kept here when the hand-off was made.
+        const hand = (h && h.handoff) || s.handoff
+            ? Object.assign({}, s.handoff, h && h.handoff) : null;
         if (hand && (hand.reference || hand.follow_url) &&
             !log.querySelector('.gw-done')) {
             log.append(el('div', { class: 'gw-msg gw-bot' },
