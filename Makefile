@@ -24,11 +24,13 @@ build: $(BUILD)/build.ninja
 deps:
 	scripts/deps.sh
 
-# Install what is missing, build, create the demo commune, serve it.
+# Install what is missing, build, create the demo commune, import the
+# service-public fiches relevant to a mairie (when npm is reachable), serve.
 run:
 	scripts/deps.sh
 	$(MAKE) build
 	$(BUILD)/guichet --data $(DATA) init --demo
+	-scripts/import-service-public.sh $(BUILD) $(DATA)
 	$(BUILD)/guichet --data $(DATA) serve --listen $(LISTEN)
 
 # Every test: unit, HTTP, fuzz corpora replay, browser.

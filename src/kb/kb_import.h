@@ -60,18 +60,22 @@ struct kb_sp_ops {
 /*
  * Walk the root element of a fiche (Publication or ServiceComplementaire)
  * and fill *out (origin KB_NATIONAL, every string non-NULL, all in `a`).
- * Returns 0, GU_EINVAL (not a fiche, no ID, no title, no date, nesting
- * too deep: err->msg says which), GU_ETOOBIG (title, body or sections
- * over the kb.h bounds) or GU_ENOMEM. On error *out is zeroed.
+ * Returns 0, GU_ENOTFOUND (a well-formed document that is not a fiche:
+ * another root element, the package's index.json), GU_EINVAL (malformed:
+ * no ID, no title, no date, nesting too deep: err->msg says which),
+ * GU_ETOOBIG (title, body or sections over the kb.h bounds) or
+ * GU_ENOMEM. On error *out is zeroed.
  */
 int kb_sp_walk(struct gu_arena *a, const struct kb_sp_ops *ops,
                const void *root, struct kb_fiche *out, struct gu_err *err);
 
-/* Parse one fiche in JSON form (a file of the npm package). */
+/* Parse one fiche in JSON form (a file of the npm package); also
+ * GU_EINVAL when the JSON itself is invalid. */
 int kb_sp_parse_json(struct gu_arena *a, const char *buf, size_t n,
                      struct kb_fiche *out, struct gu_err *err);
 
-/* Parse one fiche in XML form (no network, no entity expansion). */
+/* Parse one fiche in XML form (no network, no entity expansion); also
+ * GU_EINVAL when the XML is not well-formed. */
 int kb_sp_parse_xml(struct gu_arena *a, const char *buf, size_t n,
                     struct kb_fiche *out, struct gu_err *err);
 
@@ -88,8 +92,9 @@ typedef int (*kb_sp_fiche_fn)(void *ud, const struct kb_fiche *f,
  * .zip of them, or one fiche file) in file-name order, keep those whose
  * id is in `only` (NULL = all; files named like a fiche id that is not
  * in the list are not even read) and hand each to `fn`. A file that does
- * not parse or validate is logged and counted in *skipped. *done counts
- * the fiches `fn` accepted. Returns 0, GU_ENOTFOUND (no fiche file at
+ * not parse or validate is logged and counted in *skipped; a well-formed
+ * file that is not a fiche at all (index.json) is only logged. *done
+ * counts the fiches `fn` accepted. Returns 0, GU_ENOTFOUND (no fiche file at
  * `path`), GU_EIO (unreadable), GU_ENOMEM, or what `fn` stopped with.
  */
 int kb_sp_scan(const char *path, const char *const *only, size_t nonly,

@@ -460,7 +460,7 @@ kb_sp_parse_json(struct gu_arena *a, const char *buf, size_t n,
         }
     }
     if (!root)
-        return gu_err_set(err, GU_EINVAL, "fiche",
+        return gu_err_set(err, GU_ENOTFOUND, "fiche",
                           "Ce fichier n'est pas une fiche service-public.",
                           "json: no root element");
     return kb_sp_walk(a, &json_ops, root, out, err);

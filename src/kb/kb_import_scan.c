@@ -110,6 +110,10 @@ one(struct scan *s, const char *name, const char *buf, size_t n)
                                : kb_sp_parse_json(a, buf, n, &f, &e);
     if (rc == GU_ENOMEM) {
         *s->err = e;
+    } else if (rc == GU_ENOTFOUND) {
+        char q[256];
+        gu_log_info("sp.not_a_fiche", "file=%s", gu_logq(q, sizeof(q), name));
+        rc = 0;
     } else if (rc < 0) {
         skip(s, name, &e);
         rc = 0;

@@ -891,7 +891,7 @@ kb_sp_walk(struct gu_arena *a, const struct kb_sp_ops *ops, const void *root,
     const char *name = ename(&w, root, nb, sizeof(nb));
     if (strcmp(name, "Publication") != 0 &&
         strcmp(name, "ServiceComplementaire") != 0)
-        return gu_err_set(err, GU_EINVAL, "fiche",
+        return gu_err_set(err, GU_ENOTFOUND, "fiche",
                           "Ce fichier n'est pas une fiche service-public.",
                           "not a co-marquage fiche (root <%.40s>)", name);
     w.id = ops->attr(a, root, "ID");

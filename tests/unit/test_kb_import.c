@@ -457,6 +457,10 @@ make_zip(const char *zpath)
     }
     zip_source_t *txt = zip_source_buffer(z, "pas une fiche", 13, 0);
     CHECK(zip_file_add(z, "LISEZMOI.txt", txt, 0) >= 0);
+    /* An XML file that is not a fiche: neither imported nor counted. */
+    static const char arbo[] = "<Arborescence><Item ID=\"N1\"/></Arborescence>";
+    zip_source_t *ax = zip_source_buffer(z, arbo, sizeof(arbo) - 1, 0);
+    CHECK(zip_file_add(z, "vosdroits/arborescence.xml", ax, 0) >= 0);
     CHECK_EQ(zip_close(z), 0);
 }
 
@@ -607,7 +611,6 @@ test_invalid_xml(void)
     static const char *const bad[] = {
         "",
         "<Publication ID=\"F1\">",
-        "<Autre ID=\"F1\"><dc:title>T</dc:title></Autre>",
         HEAD "</Publication>", /* no title */
         "<Publication ID=\"F1\"><dc:title>T</dc:title></Publication>",
         "<Publication ID=\"F1\"><dc:title>T</dc:title><dc:date>modified "
@@ -627,6 +630,11 @@ test_invalid_xml(void)
         CHECK_EQ(rc, GU_EINVAL);
         CHECK(err.msg[0] != '\0');
     }
+
+    /* Well-formed, but not a fiche. */
+    CHECK_EQ(parse_xml_str("<Autre ID=\"F1\"><dc:title>T</dc:title></Autre>",
+                           &f, &err),
+             GU_ENOTFOUND);
 
     /* Too deep: refused, not a stack overflow. */
     struct gu_buf b;
@@ -678,8 +686,6 @@ test_json_reader(void)
 {
     static const char *const bad[] = {
         "",
-        "[]",
-        "{\"id\":\"F7\"}",
         JROOT(JTITLE("T")) " x",    /* trailing data */
         JROOT(JTITLE("\\ud800")),   /* lone surrogate */
         JROOT(JTITLE("a\\u0000b")), /* NUL */
@@ -704,6 +710,11 @@ test_json_reader(void)
             fprintf(stderr, "  input %zu: rc %d\n", i, rc);
         CHECK_EQ(rc, GU_EINVAL);
     }
+    /* Valid JSON that is not a fiche (the package's index.json). */
+    CHECK_EQ(parse_json_str(a, "[\"F1\"]", &f, &err), GU_ENOTFOUND);
+    CHECK_EQ(parse_json_str(a, "{\"id\":\"F7\"}", &f, &err), GU_ENOTFOUND);
+    CHECK_EQ(parse_json_str(a, "\"x\"", &f, &err), GU_ENOTFOUND);
+
     /* Escapes, a bare root element, numbers and literals anywhere,
      * unknown node types ignored, the first of duplicate keys wins. */
     const char *ok = JROOT(JTITLE("Caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\/ "
