@@ -1,7 +1,10 @@
 #!/bin/sh
-# build.sh - compile the standalone evaluation driver (optimised) into
+# build.sh - compile the tuning driver (optimised) into
 # ${BUILD:-build-text}/eval_driver, without CMake, from the core, text and
-# assistant sources. Usage: bench/assistant/build.sh [extra cc flags]
+# assistant sources: it loads the fiches once and evaluates a grid of
+# ranking parameters (see eval_driver.c). Figures for the record come from
+# run.sh, through `guichet eval assistant`.
+# Usage: bench/assistant/build.sh [extra cc flags]
 set -eu
 cd "$(dirname "$0")/../.."
 cc=${CC:-cc}

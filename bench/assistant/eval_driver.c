@@ -1,16 +1,25 @@
 /*
- * eval_driver.c - standalone driver for asst_eval_run() until the CLI
- * command `guichet eval assistant` is wired in src/main.c.
+ * eval_driver.c - the tuning bench of the assistant's retrieval: loads
+ * the fiches and questions once, then builds and evaluates one index per
+ * parameter set (`guichet eval assistant` does one run with defaults).
  *
  *   eval_driver --fiches DIR --questions FILE [--mask-titles] [--json]
- *               [--set NAME=VALUE]...
+ *               [--set NAME=VALUE]... [--grid] [--dump FILE]
  *
- * --set overrides a ranking parameter for experiments: k1, concept,
- * ngram, rerank, w.title w.alt w.desc w.body w.context, b.title ... b.context.
+ * --set overrides a ranking parameter: k1, concept, soft, ngram,
+ * rerank, w.title w.alt w.desc w.body w.context, b.title ... b.context.
+ * --grid reads more parameter sets from stdin, one per line
+ * ("k1=1.2 soft=0.5"), each applied over the --set ones; one line of
+ * figures per set, all questions / tune half / held-out half.
+ * --dump writes one line per question (half, rank of the first valid
+ * target, confidence, margin, fused score of the first hit, query terms)
+ * for calibrating abstention.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <time.h>
 
 #include "assistant/asst_eval.h"
 
@@ -38,6 +47,10 @@ set_param(struct asst_params *p, const char *kv)
         p->concept_weight = (float)v;
         return 0;
     }
+    if (kn == 4 && strncmp(kv, "soft", 4) == 0) {
+        p->soft = (float)v;
+        return 0;
+    }
     if (kn == 5 && strncmp(kv, "ngram", 5) == 0) {
         p->ngram = (float)v;
         return 0;
@@ -62,14 +75,121 @@ set_param(struct asst_params *p, const char *kv)
     return -1;
 }
 
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double
+num(json_t *o, const char *k)
+{
+    return json_real_value(json_object_get(o, k));
+}
+
+static void
+print_line(const char *label, json_t *r, double build_ms, size_t bytes)
+{
+    json_t *t = json_object_get(r, "tune"), *h = json_object_get(r, "heldout");
+
+    printf("%s | all R@1 %.3f R@5 %.3f R@10 %.3f MRR %.3f | tune %.3f %.3f "
+           "%.3f | held %.3f %.3f %.3f | %.3f/%.3f ms build %.0f ms %.1f MB "
+           "| abst %.3f p %.3f r %.3f\n",
+           label, num(r, "recall_at_1"), num(r, "recall_at_5"),
+           num(r, "recall_at_10"), num(r, "mrr_at_10"), num(t, "recall_at_1"),
+           num(t, "recall_at_5"), num(t, "mrr_at_10"), num(h, "recall_at_1"),
+           num(h, "recall_at_5"), num(h, "mrr_at_10"), num(r, "mean_ms"),
+           num(r, "p99_ms"), build_ms, bytes / (1024.0 * 1024.0),
+           num(r, "abstain_rate"), num(r, "abstain_precision"),
+           num(r, "abstain_recall"));
+    fflush(stdout);
+}
+
+/* One line per question: features for calibrating abstention. */
+static int
+dump(const struct asst_index *ix, const struct asst_questions *q,
+     const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f)
+        return -1;
+    fprintf(f, "half\trank\tconfidence\tmargin\tscore\tngram\tnterms\n");
+    for (size_t i = 0; i < q->n; i++) {
+        struct gu_arena *a = gu_arena_new(256 * 1024);
+        struct asst_result r;
+        if (!a || asst_index_search(ix, a, q->v[i].text, strlen(q->v[i].text),
+                                    10, &r) < 0) {
+            gu_arena_free(a);
+            fclose(f);
+            return -1;
+        }
+        size_t rank = 0;
+        for (size_t k = 0; k < r.n && !rank; k++) {
+            const char *id = asst_index_doc_id(ix, r.hits[k].doc);
+            for (size_t t = 0; t < q->v[i].ntargets; t++)
+                if (strcmp(id, q->v[i].target[t]) == 0)
+                    rank = k + 1;
+        }
+        fprintf(f, "%d\t%zu\t%.4f\t%.4f\t%.4f\t%.4f\t%zu\n", q->v[i].half, rank,
+                r.confidence, r.margin, r.n ? r.hits[0].score : 0,
+                r.n ? r.hits[0].ngram : 0, r.nterms);
+        gu_arena_free(a);
+    }
+    return fclose(f);
+}
+
+/* Build and evaluate with `prm`; prints a line or the JSON. */
+static int
+run(const struct asst_corpus *c, const struct asst_questions *q,
+    const struct text_pipeline *tp, const struct asst_params *prm,
+    const char *label, bool as_json, const char *dump_path)
+{
+    struct asst_index *ix;
+    struct gu_err err;
+    json_t *res;
+
+    double t0 = now_ms();
+    if (asst_index_build(tp, c->docs, c->n, prm, &ix, &err) < 0) {
+        fprintf(stderr, "index : %s\n", err.msg);
+        return 1;
+    }
+    double build_ms = now_ms() - t0;
+    if (asst_eval_index(ix, q, NULL, &res, &err) < 0) {
+        fprintf(stderr, "eval : %s\n", err.msg);
+        asst_index_free(ix);
+        return 1;
+    }
+    if (dump_path && dump(ix, q, dump_path) < 0)
+        fprintf(stderr, "dump : %s illisible\n", dump_path);
+    if (as_json) {
+        json_object_set_new(res, "build_ms", json_real(build_ms));
+        char *s = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        if (s)
+            puts(s);
+        free(s);
+    } else {
+        print_line(label, res, build_ms, asst_index_bytes(ix));
+    }
+    json_decref(res);
+    asst_index_free(ix);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-    const char *fiches = NULL, *questions = NULL;
-    bool mask = false, as_json = false;
+    const char *fiches = NULL, *questions = NULL, *dump_path = NULL;
+    bool mask = false, as_json = false, grid = false;
     struct asst_params prm;
+    struct asst_corpus corpus;
+    struct asst_questions qs;
+    struct text_pipeline *tp;
     struct gu_err err;
-    json_t *res;
+    int rc = 0;
 
     asst_params_default(&prm);
     for (int i = 1; i < argc; i++) {
@@ -77,10 +197,14 @@ main(int argc, char **argv)
             fiches = argv[++i];
         } else if (strcmp(argv[i], "--questions") == 0 && i + 1 < argc) {
             questions = argv[++i];
+        } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            dump_path = argv[++i];
         } else if (strcmp(argv[i], "--mask-titles") == 0) {
             mask = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             as_json = true;
+        } else if (strcmp(argv[i], "--grid") == 0) {
+            grid = true;
         } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
             if (set_param(&prm, argv[++i]) < 0) {
                 fprintf(stderr, "paramètre inconnu : %s\n", argv[i]);
@@ -89,7 +213,8 @@ main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage : eval_driver --fiches DIR --questions "
                             "FICHIER [--mask-titles] [--json] "
-                            "[--set NOM=VALEUR]...\n");
+                            "[--set NOM=VALEUR]... [--grid] "
+                            "[--dump FICHIER]\n");
             return 2;
         }
     }
@@ -98,31 +223,46 @@ main(int argc, char **argv)
         return 2;
     }
     gu_err_clear(&err);
-    if (asst_eval_run_params(fiches, questions, mask, &prm, &res, &err) < 0) {
-        fprintf(stderr, "eval: %s\n", err.msg);
+    if (asst_questions_load(questions, &qs, &err) < 0) {
+        fprintf(stderr, "questions : %s\n", err.msg);
         return 1;
     }
-    if (as_json) {
-        char *s = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
-        if (s)
-            puts(s);
-        free(s);
-    } else {
-        printf("n=%lld R@1=%.3f R@5=%.3f R@10=%.3f MRR@10=%.3f "
-               "mean=%.3fms p99=%.3fms build=%.0fms docs=%lld terms=%lld "
-               "index=%.1fMB\n",
-               (long long)json_integer_value(json_object_get(res, "n")),
-               json_real_value(json_object_get(res, "recall_at_1")),
-               json_real_value(json_object_get(res, "recall_at_5")),
-               json_real_value(json_object_get(res, "recall_at_10")),
-               json_real_value(json_object_get(res, "mrr_at_10")),
-               json_real_value(json_object_get(res, "mean_ms")),
-               json_real_value(json_object_get(res, "p99_ms")),
-               json_real_value(json_object_get(res, "build_ms")),
-               (long long)json_integer_value(json_object_get(res, "docs")),
-               (long long)json_integer_value(json_object_get(res, "terms")),
-               json_real_value(json_object_get(res, "index_mb")));
+    if (asst_corpus_load_sp(fiches, mask, &corpus, &err) < 0) {
+        fprintf(stderr, "fiches : %s\n", err.msg);
+        asst_questions_fini(&qs);
+        return 1;
     }
-    json_decref(res);
-    return 0;
+    if (text_pipeline_new(NULL, 0, &tp, &err) < 0) {
+        fprintf(stderr, "texte : %s\n", err.msg);
+        rc = 1;
+        goto out;
+    }
+    if (!grid) {
+        rc = run(&corpus, &qs, tp, &prm, "defaults", as_json, dump_path);
+    } else {
+        char line[1024];
+        while (rc == 0 && fgets(line, sizeof(line), stdin)) {
+            struct asst_params p = prm;
+            char *save = NULL, *label = gu_strdup(line);
+            line[strcspn(line, "\n")] = '\0';
+            if (label)
+                label[strcspn(label, "\n")] = '\0';
+            for (char *tok = strtok_r(line, " ", &save); tok;
+                 tok = strtok_r(NULL, " ", &save)) {
+                if (set_param(&p, tok) < 0) {
+                    fprintf(stderr, "paramètre inconnu : %s\n", tok);
+                    rc = 2;
+                }
+            }
+            if (rc == 0)
+                rc = run(&corpus, &qs, tp, &p, label ? label : "?", as_json,
+                         NULL);
+            gu_free(label);
+        }
+    }
+    text_pipeline_free(tp);
+out:
+    asst_corpus_fini(&corpus);
+    asst_questions_fini(&qs);
+    return rc;
 }

@@ -100,10 +100,12 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def fts5(docs, qs):
+    t0 = time.perf_counter()
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE f USING fts5(id UNINDEXED, body, "
                "tokenize='unicode61 remove_diacritics 2')")
     db.executemany("INSERT INTO f(id, body) VALUES (?, ?)", docs)
+    build_ms = (time.perf_counter() - t0) * 1000
 
     def search(q):
         words = WORD.findall(q)
@@ -113,7 +115,7 @@ def fts5(docs, qs):
         rows = db.execute("SELECT id FROM f WHERE f MATCH ? "
                           "ORDER BY bm25(f) LIMIT 10", (expr,))
         return [r[0] for r in rows]
-    return score("sqlite-fts5-bm25", search, qs)
+    return dict(score("sqlite-fts5-bm25", search, qs), build_ms=build_ms)
 
 
 def xapian_peer(docs, qs):
@@ -123,6 +125,7 @@ def xapian_peer(docs, qs):
         print("peers: python3-xapian absent, Xapian skipped "
               "(apt-get install python3-xapian)", file=sys.stderr)
         return None
+    t0 = time.perf_counter()
     db = xapian.WritableDatabase("", xapian.DB_BACKEND_INMEMORY)
     tg = xapian.TermGenerator()
     stem = xapian.Stem("french")
@@ -135,6 +138,7 @@ def xapian_peer(docs, qs):
         tg.index_text(apos.sub(" ", text))
         doc.set_data(did)
         db.add_document(doc)
+    build_ms = (time.perf_counter() - t0) * 1000
     qp = xapian.QueryParser()
     qp.set_stemmer(stem)
     qp.set_stemming_strategy(xapian.QueryParser.STEM_SOME)
@@ -146,7 +150,7 @@ def xapian_peer(docs, qs):
     def search(q):
         enq.set_query(qp.parse_query(apos.sub(" ", q)))
         return [m.document.get_data().decode() for m in enq.get_mset(0, 10)]
-    return score("xapian-french-bm25", search, qs)
+    return dict(score("xapian-french-bm25", search, qs), build_ms=build_ms)
 
 
 def main():

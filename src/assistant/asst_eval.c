@@ -64,7 +64,8 @@ collect(json_t *node, const char *skip_id, struct gu_buf *b)
     json_t *kids = json_object_get(node, "children");
     size_t i;
     json_t *k;
-    json_array_foreach(kids, i, k) {
+    json_array_foreach(kids, i, k)
+    {
         collect(k, skip_id, b);
     }
     if (b->n && b->p[b->n - 1] != '\n')
@@ -76,8 +77,8 @@ static int
 field_of(const char *name, bool mask)
 {
     static const char *const context[] = {
-        "FilDAriane", "Theme", "SousThemePere", "DossierPere",
-        "SousDossierPere",
+        "FilDAriane",  "Theme",           "SousThemePere",
+        "DossierPere", "SousDossierPere",
     };
     static const char *const meta[] = {"SurTitre", "Audience", "Canal"};
 
@@ -116,7 +117,8 @@ load_fiche(struct asst_corpus *c, json_t *root, bool mask)
         gu_buf_init(&f[i]);
     size_t i;
     json_t *el;
-    json_array_foreach(json_object_get(top, "children"), i, el) {
+    json_array_foreach(json_object_get(top, "children"), i, el)
+    {
         const char *name = json_string_value(json_object_get(el, "name"));
         if (!name)
             continue;
@@ -158,8 +160,8 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-asst_corpus_load_sp(const char *dir, bool mask_titles,
-                    struct asst_corpus *out, struct gu_err *err)
+asst_corpus_load_sp(const char *dir, bool mask_titles, struct asst_corpus *out,
+                    struct gu_err *err)
 {
     DIR *dh = opendir(dir);
     char **names = NULL;
@@ -168,8 +170,7 @@ asst_corpus_load_sp(const char *dir, bool mask_titles,
 
     memset(out, 0, sizeof(*out));
     if (!dh)
-        return gu_err_set(err, GU_EIO, "fiches",
-                          "Dossier de fiches illisible.",
+        return gu_err_set(err, GU_EIO, "fiches", "Dossier de fiches illisible.",
                           "opendir %s: %s", dir, strerror(errno));
     struct dirent *de;
     while ((de = readdir(dh)) != NULL) {
@@ -205,9 +206,8 @@ asst_corpus_load_sp(const char *dir, bool mask_titles,
         }
         json_t *root = json_load_file(path, 0, &je);
         if (!root) {
-            rc = gu_err_set(err, GU_EINVAL, "fiches",
-                            "Fiche JSON invalide.", "%s:%d: %s", path,
-                            je.line, je.text);
+            rc = gu_err_set(err, GU_EINVAL, "fiches", "Fiche JSON invalide.",
+                            "%s:%d: %s", path, je.line, je.text);
             goto out;
         }
         int r = json_is_object(root) ? load_fiche(out, root, mask_titles) : 1;
@@ -250,25 +250,26 @@ asst_corpus_fini(struct asst_corpus *c)
 /* Questions                                                          */
 /* ------------------------------------------------------------------ */
 
-#define MAX_TARGETS 4
-
-struct question {
-    char *text;
-    char *target[MAX_TARGETS];
-    size_t ntargets;
-};
-
-struct qset {
-    struct question *v;
-    size_t n, cap;
-    char *file; /* the TSV, its lines cut in place */
-};
-
-static void
-qset_fini(struct qset *q)
+void
+asst_questions_fini(struct asst_questions *q)
 {
+    if (!q)
+        return;
     gu_free(q->v);
     gu_free(q->file);
+    memset(q, 0, sizeof(*q));
+}
+
+int
+asst_eval_half(const char *text)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return (int)(h % 2);
 }
 
 static int
@@ -286,23 +287,36 @@ read_file(const char *path, char **out, size_t *outn, struct gu_err *err)
     gu_buf_init(&b);
     while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
         gu_buf_append(&b, chunk, k);
+    bool bad = ferror(f) != 0;
     fclose(f);
-    if (b.oom || !b.p) {
+    if (bad) {
+        gu_buf_fini(&b);
+        return gu_err_set(err, GU_EIO, "questions",
+                          "Fichier de questions illisible.", "read %s", path);
+    }
+    if (b.oom) {
         gu_buf_fini(&b);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "read: no memory");
+    }
+    if (!b.p) {
+        b.p = gu_strdup("");
+        if (!b.p)
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "read: no memory");
     }
     *out = b.p;
     *outn = b.n;
     return 0;
 }
 
-/* Parse the TSV; rows with the same question merge their targets. */
-static int
-load_questions(const char *path, struct qset *q, struct gu_err *err)
+int
+asst_questions_load(const char *path, struct asst_questions *q,
+                    struct gu_err *err)
 {
     size_t n;
-    int rc = read_file(path, &q->file, &n, err);
+    int rc;
 
+    memset(q, 0, sizeof(*q));
+    rc = read_file(path, &q->file, &n, err);
     if (rc < 0)
         return rc;
     char *s = q->file;
@@ -322,41 +336,46 @@ load_questions(const char *path, struct qset *q, struct gu_err *err)
             continue;
         }
         char *tab1 = strchr(line, '\t');
-        if (!tab1)
+        if (!tab1 || tab1 == line)
             continue;
         *tab1 = '\0';
         char *target = tab1 + 1;
         char *tab2 = strchr(target, '\t');
         if (tab2)
             *tab2 = '\0';
-        struct question *qu = NULL;
-        if (q->n && strcmp(q->v[q->n - 1].text, line) == 0)
-            qu = &q->v[q->n - 1];
-        for (size_t j = 0; !qu && j < q->n; j++) {
+        if (!*target)
+            continue;
+        struct asst_question *qu = NULL;
+        for (size_t j = q->n; !qu && j-- > 0;) {
             if (strcmp(q->v[j].text, line) == 0)
                 qu = &q->v[j];
         }
         if (!qu) {
             if (q->n == q->cap) {
                 size_t ncap = q->cap ? q->cap * 2 : 256;
-                struct question *nv = gu_realloc(q->v, ncap * sizeof(*nv));
-                if (!nv)
+                struct asst_question *nv = gu_realloc(q->v, ncap * sizeof(*nv));
+                if (!nv) {
+                    asst_questions_fini(q);
                     return gu_err_set(err, GU_ENOMEM, NULL, NULL,
                                       "questions: no memory");
+                }
                 q->v = nv;
                 q->cap = ncap;
             }
             qu = &q->v[q->n++];
             memset(qu, 0, sizeof(*qu));
             qu->text = line;
+            qu->half = asst_eval_half(line);
         }
-        if (qu->ntargets < MAX_TARGETS)
+        if (qu->ntargets < ASST_EVAL_MAX_TARGETS)
             qu->target[qu->ntargets++] = target;
     }
-    if (q->n == 0)
+    if (q->n == 0) {
+        asst_questions_fini(q);
         return gu_err_set(err, GU_EINVAL, "questions",
                           "Aucune question dans le fichier.",
                           "no question in %s", path);
+    }
     return 0;
 }
 
@@ -383,7 +402,7 @@ cmp_double(const void *a, const void *b)
 /* 1-based rank of the first valid target in the hits, 0 if absent. */
 static size_t
 rank_of(const struct asst_index *ix, const struct asst_result *r,
-        const struct question *q)
+        const struct asst_question *q)
 {
     for (size_t i = 0; i < r->n; i++) {
         const char *id = asst_index_doc_id(ix, r->hits[i].doc);
@@ -395,27 +414,131 @@ rank_of(const struct asst_index *ix, const struct asst_result *r,
     return 0;
 }
 
+/* One question's outcome. */
+struct outcome {
+    size_t rank;
+    bool abstained;
+    double ms;
+};
+
+/* The figures of the questions whose half is `half` (-1 = all). */
+static json_t *
+figures(const struct outcome *o, const struct asst_questions *q, int half,
+        double *lat)
+{
+    size_t n = 0, h1 = 0, h5 = 0, h10 = 0, nab = 0, ab_wrong = 0, wrong = 0;
+    double mrr = 0, total = 0;
+
+    for (size_t i = 0; i < q->n; i++) {
+        if (half >= 0 && q->v[i].half != half)
+            continue;
+        size_t rk = o[i].rank;
+        lat[n++] = o[i].ms;
+        total += o[i].ms;
+        h1 += rk == 1;
+        h5 += rk >= 1 && rk <= 5;
+        h10 += rk >= 1 && rk <= 10;
+        mrr += rk ? 1.0 / rk : 0;
+        wrong += rk != 1;
+        nab += o[i].abstained;
+        ab_wrong += o[i].abstained && rk != 1;
+    }
+    if (n == 0)
+        return json_pack("{s:I}", "n", (json_int_t)0);
+    qsort(lat, n, sizeof(*lat), cmp_double);
+    double dn = (double)n;
+    return json_pack(
+        "{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n",
+        (json_int_t)n, "recall_at_1", h1 / dn, "recall_at_5", h5 / dn,
+        "recall_at_10", h10 / dn, "mrr_at_10", mrr / dn, "mean_ms", total / dn,
+        "p99_ms", lat[(size_t)(0.99 * (n - 1) + 0.5)], "abstain_rate", nab / dn,
+        "abstain_precision", nab ? (double)ab_wrong / nab : 0.0,
+        "abstain_recall", wrong ? (double)ab_wrong / wrong : 0.0);
+}
+
+int
+asst_eval_index(const struct asst_index *ix, const struct asst_questions *q,
+                const struct asst_abstain *ab, json_t **result,
+                struct gu_err *err)
+{
+    struct asst_abstain dab;
+    struct outcome *o = gu_calloc(q->n + 1, sizeof(*o));
+    double *lat = gu_calloc(q->n + 1, sizeof(*lat));
+    json_t *res = NULL;
+    int rc = GU_ENOMEM;
+
+    *result = NULL;
+    if (!ab) {
+        asst_abstain_default(&dab);
+        ab = &dab;
+    }
+    if (!o || !lat)
+        goto out;
+    for (size_t i = 0; i < q->n; i++) {
+        struct gu_arena *a = gu_arena_new(256 * 1024);
+        struct asst_result r;
+        if (!a)
+            goto out;
+        const char *t = q->v[i].text;
+        double s = now_ms();
+        rc = asst_index_search(ix, a, t, strlen(t), 10, &r);
+        o[i].ms = now_ms() - s;
+        if (rc < 0) {
+            gu_arena_free(a);
+            goto out;
+        }
+        o[i].rank = rank_of(ix, &r, &q->v[i]);
+        o[i].abstained = asst_result_abstains(&r, ab);
+        if (getenv("GUICHET_EVAL_TRACE") && o[i].rank != 1)
+            fprintf(stderr, "miss rank=%zu q=\"%s\" want=%s got=%s\n",
+                    o[i].rank, t, q->v[i].target[0],
+                    r.n ? asst_index_doc_id(ix, r.hits[0].doc) : "-");
+        gu_arena_free(a);
+    }
+    rc = GU_ENOMEM;
+    res = figures(o, q, -1, lat);
+    json_t *tune = figures(o, q, 0, lat);
+    json_t *held = figures(o, q, 1, lat);
+    if (!res || !tune || !held ||
+        json_object_set_new(res, "abstain_min_score",
+                            json_real(ab->min_score)) < 0 ||
+        json_object_set_new(res, "abstain_min_margin",
+                            json_real(ab->min_margin)) < 0 ||
+        json_object_set_new(res, "tune", tune) < 0 ||
+        json_object_set_new(res, "heldout", held) < 0) {
+        json_decref(res);
+        res = NULL;
+        goto out;
+    }
+    *result = res;
+    rc = 0;
+out:
+    gu_free(o);
+    gu_free(lat);
+    if (rc < 0)
+        return gu_err_set(err, rc, NULL, NULL, "eval: %s",
+                          rc == GU_ENOMEM ? "no memory" : "search failed");
+    return 0;
+}
+
 int
 asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
                      bool mask_titles, const struct asst_params *prm,
                      json_t **result, struct gu_err *err)
 {
     struct asst_corpus corpus;
-    struct qset qs = {0};
+    struct asst_questions qs;
     struct text_pipeline *tp = NULL;
     struct asst_index *ix = NULL;
-    double *lat = NULL;
     int rc;
 
     *result = NULL;
-    rc = load_questions(questions_tsv, &qs, err);
-    if (rc < 0) {
-        qset_fini(&qs);
+    rc = asst_questions_load(questions_tsv, &qs, err);
+    if (rc < 0)
         return rc;
-    }
     rc = asst_corpus_load_sp(fiches_dir, mask_titles, &corpus, err);
     if (rc < 0) {
-        qset_fini(&qs);
+        asst_questions_fini(&qs);
         return rc;
     }
     rc = text_pipeline_new(NULL, 0, &tp, err);
@@ -426,63 +549,30 @@ asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
     if (rc < 0)
         goto out;
     double build_ms = now_ms() - t0;
-    lat = gu_malloc(qs.n * sizeof(*lat));
-    if (!lat) {
-        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: no memory");
+    rc = asst_eval_index(ix, &qs, NULL, result, err);
+    if (rc < 0)
         goto out;
+    if (json_object_set_new(*result, "docs",
+                            json_integer((json_int_t)asst_index_ndocs(ix))) <
+            0 ||
+        json_object_set_new(*result, "terms",
+                            json_integer((json_int_t)asst_index_nterms(ix))) <
+            0 ||
+        json_object_set_new(*result, "build_ms", json_real(build_ms)) < 0 ||
+        json_object_set_new(
+            *result, "index_mb",
+            json_real(asst_index_bytes(ix) / (1024.0 * 1024.0))) < 0 ||
+        json_object_set_new(*result, "mask_titles", json_boolean(mask_titles)) <
+            0) {
+        json_decref(*result);
+        *result = NULL;
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: json");
     }
-    size_t hit1 = 0, hit5 = 0, hit10 = 0;
-    double mrr = 0, total = 0;
-    for (size_t i = 0; i < qs.n; i++) {
-        struct gu_arena *a = gu_arena_new(256 * 1024);
-        struct asst_result r;
-        if (!a) {
-            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: no memory");
-            goto out;
-        }
-        const char *q = qs.v[i].text;
-        double s = now_ms();
-        rc = asst_index_search(ix, a, q, strlen(q), 10, &r);
-        lat[i] = now_ms() - s;
-        if (rc < 0) {
-            gu_arena_free(a);
-            gu_err_set(err, rc, NULL, NULL, "eval: search failed");
-            goto out;
-        }
-        total += lat[i];
-        size_t rk = rank_of(ix, &r, &qs.v[i]);
-        if (getenv("GUICHET_EVAL_TRACE") && rk != 1)
-            fprintf(stderr, "miss rank=%zu q=\"%s\" want=%s got=%s\n", rk,
-                    q, qs.v[i].target[0],
-                    r.n ? asst_index_doc_id(ix, r.hits[0].doc) : "-");
-        hit1 += rk == 1;
-        hit5 += rk >= 1 && rk <= 5;
-        hit10 += rk >= 1 && rk <= 10;
-        if (rk)
-            mrr += 1.0 / rk;
-        gu_arena_free(a);
-    }
-    qsort(lat, qs.n, sizeof(*lat), cmp_double);
-    size_t p99 = (size_t)(0.99 * (qs.n - 1) + 0.5);
-    double n = (double)qs.n;
-    *result = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I,"
-                        " s:f, s:f, s:b}",
-                        "n", (json_int_t)qs.n, "recall_at_1", hit1 / n,
-                        "recall_at_5", hit5 / n, "recall_at_10", hit10 / n,
-                        "mrr_at_10", mrr / n, "mean_ms", total / n,
-                        "p99_ms", lat[p99], "docs",
-                        (json_int_t)asst_index_ndocs(ix), "terms",
-                        (json_int_t)asst_index_nterms(ix), "build_ms",
-                        build_ms, "index_mb",
-                        asst_index_bytes(ix) / (1024.0 * 1024.0),
-                        "mask_titles", mask_titles);
-    rc = *result ? 0 : gu_err_set(err, GU_ENOMEM, NULL, NULL, "eval: json");
 out:
-    gu_free(lat);
     asst_index_free(ix);
     text_pipeline_free(tp);
     asst_corpus_fini(&corpus);
-    qset_fini(&qs);
+    asst_questions_fini(&qs);
     return rc;
 }
 

@@ -39,6 +39,54 @@ int asst_corpus_load_sp(const char *dir, bool mask_titles,
                         struct asst_corpus *out, struct gu_err *err);
 void asst_corpus_fini(struct asst_corpus *c);
 
+/* A question of the evaluation set and its valid targets. */
+#define ASST_EVAL_MAX_TARGETS 4
+
+struct asst_question {
+    const char *text;
+    const char *target[ASST_EVAL_MAX_TARGETS];
+    size_t ntargets;
+    int half; /* asst_eval_half() of the text */
+};
+
+/* The question set; owns the file it was cut from. */
+struct asst_questions {
+    struct asst_question *v;
+    size_t n, cap;
+    char *file;
+};
+
+/*
+ * Read a TSV with the columns of questions-dev.tsv (question,
+ * target_fiche, ...; a header line); rows with the same question merge
+ * their targets. Returns 0, GU_EIO (unreadable), GU_EINVAL (no question)
+ * or GU_ENOMEM. Free with asst_questions_fini().
+ */
+int asst_questions_load(const char *path, struct asst_questions *out,
+                        struct gu_err *err);
+void asst_questions_fini(struct asst_questions *q);
+
+/*
+ * The half of a fixed split a question falls in: FNV-1a 32 of its text,
+ * modulo 2. Half 0 is the one ranking parameters and abstention
+ * thresholds are tuned on; half 1 is held out, to show they generalise.
+ */
+int asst_eval_half(const char *text);
+
+/*
+ * Run every question of `q` on the built index `ix` and return a new JSON
+ * object: n, recall_at_1, recall_at_5, recall_at_10, mrr_at_10, mean_ms,
+ * p99_ms, abstain_rate, abstain_precision, abstain_recall,
+ * abstain_min_score, abstain_min_margin, and "tune" and "heldout" objects
+ * with the same figures on each half. `ab` NULL = asst_abstain_default().
+ * Abstention precision is the share of abstentions whose top-1 was wrong;
+ * recall the share of wrong top-1s that were abstained (0 when there is
+ * nothing to share). Returns 0, GU_ENOMEM.
+ */
+int asst_eval_index(const struct asst_index *ix, const struct asst_questions *q,
+                    const struct asst_abstain *ab, json_t **result,
+                    struct gu_err *err);
+
 /*
  * Build an index over the fiches of `fiches_dir`, query it with the
  * questions of `questions_tsv` (columns question, target_fiche,

@@ -53,6 +53,7 @@ struct asst_params {
     float weight[ASST_NFIELDS];
     float b[ASST_NFIELDS];
     float concept_weight; /* query weight of a synonym concept term */
+    float soft;           /* query weight of question-framing words */
     float ngram;          /* weight of the trigram cosine, 0 = off */
     uint32_t rerank;      /* documents rescored with trigrams */
 };
@@ -100,8 +101,37 @@ struct asst_result {
     struct asst_hit *hits;
     size_t n;
     float margin;
+    /*
+     * How much of the question the first hit covers, in [0, 1]: the
+     * idf-weighted share of the query's terms (words and synonym
+     * concepts) that occur in that fiche, words unknown to the whole
+     * index counting with the highest idf (numbers and dates aside). A
+     * share, not a raw score: it does not grow with the corpus, so the
+     * threshold carries from one knowledge base to another better than
+     * BM25 would. 0 without a hit.
+     */
+    float confidence;
     size_t nterms; /* query terms found in the index */
 };
+
+/*
+ * Abstention: answer only when the first hit is clearly the answer. The
+ * rule is « abstain when result.confidence < min_score or result.margin <
+ * min_margin » (and always when there is no hit); then the engine asks a
+ * clarifying question with the first candidates, then offers an agent.
+ */
+struct asst_abstain {
+    float min_score;  /* applies to asst_result.confidence */
+    float min_margin; /* applies to asst_result.margin */
+};
+
+/* The thresholds calibrated on the service-public evaluation set (see
+ * bench/assistant/README.md for the operating point). */
+void asst_abstain_default(struct asst_abstain *out);
+
+/* Should the engine abstain on `r` under `ab` (NULL = defaults)? */
+bool asst_result_abstains(const struct asst_result *r,
+                          const struct asst_abstain *ab);
 
 /*
  * Top `k` documents for the query `q` (`qn` bytes of UTF-8). An empty

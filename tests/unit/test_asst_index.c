@@ -1,10 +1,15 @@
 /*
  * test_asst_index.c - the assistant's BM25F + trigram index on a small
  * corpus of mairie fiches: clean, typo'd and SMS queries find the right
- * fiche first; empty and unknown queries give nothing; margins.
+ * fiche first; empty and unknown queries give nothing; margins,
+ * confidence and abstention; the evaluation's question file and figures.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "assistant/asst_eval.h"
 #include "assistant/asst_index.h"
 #include "harness.h"
 
@@ -84,8 +89,7 @@ setup(void)
         for (int k = 0; k < ASST_NFIELDS; k++)
             docs[i].len[k] = docs[i].text[k] ? strlen(docs[i].text[k]) : 0;
     }
-    return asst_index_build(tp, docs, GU_ARRAY_LEN(docs), NULL, &ix,
-                            &err) == 0;
+    return asst_index_build(tp, docs, GU_ARRAY_LEN(docs), NULL, &ix, &err) == 0;
 }
 
 /* Id of the first hit for `q`, "" when there is none. */
@@ -123,15 +127,14 @@ test_clean_queries(void)
 {
     if (!setup())
         return;
-    CHECK_STR(first("Comment renouveler ma carte nationale d'identité ?",
-                    NULL), "cni");
+    CHECK_STR(first("Comment renouveler ma carte nationale d'identité ?", NULL),
+              "cni");
     CHECK_STR(first("passeport pour un majeur", NULL), "passeport");
     CHECK_STR(first("extrait d'acte de naissance", NULL), "naissance");
     CHECK_STR(first("ramassage des encombrants", NULL), "encombrants");
     CHECK_STR(first("tarifs de la cantine", NULL), "cantine");
     CHECK_STR(first("se pacser", NULL), "pacs");
-    CHECK_STR(first("Quels sont les horaires d'ouverture ?", NULL),
-              "horaires");
+    CHECK_STR(first("Quels sont les horaires d'ouverture ?", NULL), "horaires");
     CHECK_STR(first("s'inscrire sur les listes électorales", NULL), "listes");
 }
 
@@ -209,6 +212,138 @@ test_margin_and_order(void)
 }
 
 static void
+test_confidence_and_abstain(void)
+{
+    struct asst_result r;
+    struct asst_abstain ab, strict = {1.01f, 0}, loose = {0, 0};
+    struct gu_arena *a = gu_arena_new(0);
+
+    if (!setup() || !a) {
+        CHECK(a != NULL);
+        gu_arena_free(a);
+        return;
+    }
+    asst_abstain_default(&ab);
+    CHECK(ab.min_score > 0 && ab.min_score < 1);
+    CHECK(ab.min_margin > 0 && ab.min_margin < 1);
+    /* Every word of a precise question is in its fiche. */
+    CHECK_STR(first("collecte des encombrants le premier lundi", &r),
+              "encombrants");
+    CHECK(r.confidence > 0.99f && r.confidence <= 1.0f);
+    CHECK(!asst_result_abstains(&r, NULL));
+    CHECK(!asst_result_abstains(&r, &loose));
+    CHECK(asst_result_abstains(&r, &strict));
+    /* Words from unrelated fiches: the first hit covers only part. */
+    CHECK_EQ(asst_index_search(ix, a, "passeport cantine allergies", 27, 5, &r),
+             0);
+    CHECK(r.n > 0);
+    CHECK(r.confidence > 0 && r.confidence < 0.9f);
+    /* A word no fiche has lowers the confidence. */
+    CHECK_STR(first("passeport", &r), "passeport");
+    float known = r.confidence;
+    CHECK_STR(first("passeport qzwxkv", &r), "passeport");
+    CHECK(r.confidence < known && r.confidence > 0);
+    /* No hit always abstains. */
+    CHECK_EQ(asst_index_search(ix, a, "xyzzy", 5, 5, &r), 0);
+    CHECK(r.confidence == 0);
+    CHECK(asst_result_abstains(&r, &loose));
+    gu_arena_free(a);
+}
+
+/* Write `text` to a new temporary file; its path in `path`. */
+static bool
+temp_file(char *path, size_t cap, const char *text)
+{
+    snprintf(path, cap, "/tmp/test_asst_qXXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    size_t n = strlen(text);
+    bool ok = write(fd, text, n) == (ssize_t)n;
+    close(fd);
+    return ok;
+}
+
+static void
+test_questions_file(void)
+{
+    struct asst_questions q;
+    struct gu_err err;
+    char path[64];
+
+    CHECK(temp_file(path, sizeof(path),
+                    "question\ttarget_fiche\ttarget_title\ttheme\n"
+                    "Où voter ?\tlistes\tVoter\tCitoyenneté\r\n"
+                    "Refaire sa CNI\tcni\tCNI\tPapiers\n"
+                    "Où voter ?\tmairie\tMairie\tCitoyenneté\n"
+                    "ligne sans tabulation\n"
+                    "\tsans question\n"));
+    CHECK_EQ(asst_questions_load(path, &q, &err), 0);
+    CHECK_EQ(q.n, 2);
+    if (q.n == 2) {
+        CHECK_STR(q.v[0].text, "Où voter ?");
+        CHECK_EQ(q.v[0].ntargets, 2);
+        CHECK_STR(q.v[0].target[0], "listes");
+        CHECK_STR(q.v[0].target[1], "mairie");
+        CHECK_EQ(q.v[1].ntargets, 1);
+        CHECK(q.v[0].half == asst_eval_half("Où voter ?"));
+    }
+    asst_questions_fini(&q);
+    unlink(path);
+    /* The split is fixed and uses both halves. */
+    CHECK(asst_eval_half("a") != asst_eval_half("b") ||
+          asst_eval_half("a") != asst_eval_half("c"));
+    CHECK(asst_eval_half("") == 1); /* FNV offset basis is odd */
+    CHECK(temp_file(path, sizeof(path), "question\ttarget\n"));
+    CHECK_EQ(asst_questions_load(path, &q, &err), GU_EINVAL);
+    CHECK(err.user[0] != '\0');
+    unlink(path);
+    CHECK_EQ(asst_questions_load("/nonexistent/q.tsv", &q, &err), GU_EIO);
+    CHECK(q.n == 0 && q.v == NULL);
+}
+
+static void
+test_eval_index(void)
+{
+    struct asst_questions q;
+    struct gu_err err;
+    json_t *res = NULL;
+    char path[64];
+
+    if (!setup())
+        return;
+    CHECK(temp_file(path, sizeof(path),
+                    "question\ttarget_fiche\n"
+                    "Comment refaire ma carte d'identité ?\tcni\n"
+                    "jveux un rdv pour le pasport\tpasseport\n"
+                    "inscription à la cantine\tcantine\n"
+                    "se marier à la mairie\tmariage\n"
+                    "horaires d'ouverture\tpacs\n"));
+    CHECK_EQ(asst_questions_load(path, &q, &err), 0);
+    unlink(path);
+    CHECK_EQ(asst_eval_index(ix, &q, NULL, &res, &err), 0);
+    if (res) {
+        double r1 = json_real_value(json_object_get(res, "recall_at_1"));
+        double r10 = json_real_value(json_object_get(res, "recall_at_10"));
+        CHECK_EQ(json_integer_value(json_object_get(res, "n")), 5);
+        CHECK(r1 > 0.79 && r1 < 0.81); /* the last one is wrong */
+        CHECK(r10 >= r1);
+        double p = json_real_value(json_object_get(res, "abstain_precision"));
+        double rc = json_real_value(json_object_get(res, "abstain_recall"));
+        CHECK(p >= 0 && p <= 1 && rc >= 0 && rc <= 1);
+        CHECK(json_object_get(res, "abstain_min_margin") != NULL);
+        json_t *t = json_object_get(res, "tune");
+        json_t *h = json_object_get(res, "heldout");
+        CHECK_EQ(json_integer_value(json_object_get(t, "n")) +
+                     json_integer_value(json_object_get(h, "n")),
+                 5);
+        CHECK(json_real_value(json_object_get(res, "p99_ms")) >= 0);
+    }
+    json_decref(res);
+    asst_questions_fini(&q);
+}
+
+static void
 test_free_null(void)
 {
     asst_index_free(NULL);
@@ -224,4 +359,5 @@ test_free_null(void)
 
 TESTS(T(test_build), T(test_clean_queries), T(test_synonym_queries),
       T(test_typo_and_sms_queries), T(test_empty_and_unknown),
-      T(test_margin_and_order), T(test_free_null))
+      T(test_margin_and_order), T(test_confidence_and_abstain),
+      T(test_questions_file), T(test_eval_index), T(test_free_null))
