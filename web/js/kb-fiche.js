@@ -51,10 +51,20 @@ function fieldRows(dl, rows) {
     dl.replaceChildren(...out);
 }
 
+// A related question points to another fiche; other links to their URL.
+function linkHref(l) {
+    if (l.kind === 'related' && l.target) {
+        return '/agent/fiches/' + encodeURIComponent(l.target);
+    }
+    return l.url || null;
+}
+
 function linkList(links) {
     if (!links || !links.length) return null;
-    return h('ul', {}, ...links.map((l) => h('li', {},
-        h('a', { href: l.url }, l.label))));
+    return h('ul', {}, ...links.map((l) => {
+        const href = linkHref(l);
+        return h('li', {}, href ? h('a', { href }, l.label) : l.label);
+    }));
 }
 
 function frDay(iso) {
@@ -276,8 +286,13 @@ function openNational(f) {
         ['État', f.hidden ? 'Masquée pour la commune' : 'Utilisée par ' +
             'l’assistant'],
     ]);
+    // The importer marks where the commune's own contacts go.
     const secs = f.sections.map((s) => h('section', { class: 'panel' },
-        h('h3', {}, s.path || 'Introduction'), h('p', {}, s.text)));
+        h('h3', {}, s.path || 'Introduction'),
+        ...s.text.replaceAll('{{contacts_commune}}',
+            '[coordonnées de la mairie, ajoutées par l’assistant]')
+            .split(/\n+/).filter((t) => t.trim())
+            .map((t) => h('p', {}, t))));
     document.getElementById('national-sections').replaceChildren(...secs);
     const hide = document.getElementById('hide');
     hide.hidden = !me || me.role !== 'admin';
