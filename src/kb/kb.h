@@ -236,7 +236,10 @@ struct kb_summary {
     const char *updated_by;  /* local */
 };
 
-/* Filter of kb_list(); zero-initialised = everything, first 50. */
+/*
+ * Filter of kb_list(). A NULL filter means everything, first 50; in a
+ * filter of your own, origin and hidden -1 mean both (0 does not).
+ */
 struct kb_list_filter {
     const char *q;   /* words of the title or id (case and accents
                         folded), NULL or "" = all */
