@@ -8,8 +8,8 @@
  * fiche), GU_ETOOBIG or GU_ENOMEM; an
  * error leaves the fiche zeroed; a parsed fiche respects the kb.h bounds,
  * has an id, a title, a yyyy-mm-dd date and its source URL, every string
- * is valid UTF-8, sections are numbered 0..n-1 and links have an http(s)
- * URL.
+ * is valid UTF-8, sections are numbered 0..n-1 and links have a label
+ * and an http(s) URL.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ check(int rc, const struct kb_fiche *f, const struct gu_err *err)
         check_str(f->links[i].label);
         check_str(f->links[i].url);
         check_str(f->links[i].target);
-        if (strncmp(f->links[i].url, "http", 4) != 0)
+        if (strncmp(f->links[i].url, "http", 4) != 0 || !f->links[i].label[0])
             abort();
     }
 }

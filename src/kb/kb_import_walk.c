@@ -374,19 +374,18 @@ add_link(struct walk *w, enum kb_link_kind kind, const char *label,
     };
 }
 
-/* ServiceEnLigne, Reference, PourEnSavoirPlus: label Titre, URL attr. */
+/* ServiceEnLigne, Reference, PourEnSavoirPlus: label Titre (else
+ * `fallback`), URL attribute. Returns the Titre, "" if none. */
 static const char *
 url_link(struct walk *w, const void *n, enum kb_link_kind kind,
          const char *fallback)
 {
     const char *url = w->ops->attr(w->a, n, "URL");
-    const char *label = child_text(w, n, "Titre");
+    const char *title = child_text(w, n, "Titre");
 
-    if (!*label)
-        label = fallback;
     if (url && url_ok(url))
-        add_link(w, kind, label, url, "");
-    return label;
+        add_link(w, kind, *title ? title : fallback, url, "");
+    return title;
 }
 
 /* QuestionReponse (text is the question) and FicheLiee (Titre). */
@@ -594,7 +593,7 @@ block_el(struct walk *w, const void *n, const char *name)
                strcmp(name, "Attention") == 0 || strcmp(name, "Rappel") == 0) {
         callout(w, n);
     } else if (strcmp(name, "ServiceEnLigne") == 0) {
-        const char *label = url_link(w, n, KB_LINK_SERVICE, "");
+        const char *label = url_link(w, n, KB_LINK_SERVICE, "Service en ligne");
         if (*label) {
             w->prefix = "Service en ligne";
             line(w, "", label);

@@ -605,6 +605,37 @@ test_bounds(void)
     gu_buf_fini(&b);
 }
 
+/* Links without a title get a French label; a box without a title adds
+ * no line; a description stands in for a fiche without text. */
+static void
+test_untitled_links(void)
+{
+    const char *xml =
+        HEAD "<dc:title>T</dc:title><dc:description>Résumé.</dc:description>"
+             "<Texte><ServiceEnLigne URL=\"https://s.invalid/a\"/></Texte>"
+             "<Reference URL=\"https://r.invalid/b\"/>"
+             "<LienWeb URL=\"https://s.invalid/c\"/></Publication>";
+    struct gu_arena *a = gu_arena_new(0);
+    struct kb_fiche f;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    CHECK_EQ(kb_sp_parse_xml(a, xml, strlen(xml), &f, &err), 0);
+    CHECK_EQ(f.nlinks, 3);
+    if (f.nlinks == 3) {
+        CHECK_STR(f.links[0].label, "Service en ligne");
+        CHECK_STR(f.links[1].label, "Texte de référence");
+        CHECK_STR(f.links[2].label, "T"); /* LienWeb: the fiche's title */
+    }
+    CHECK_STR(f.body, "");
+    CHECK_EQ(f.nsections, 1);
+    if (f.nsections == 1) {
+        CHECK_STR(f.sections[0].path, "");
+        CHECK_STR(f.sections[0].text, "Résumé.");
+    }
+    gu_arena_free(a);
+}
+
 static void
 test_invalid_xml(void)
 {
@@ -970,5 +1001,6 @@ test_store_import(void)
 
 TESTS(T(test_json_xml_identical), T(test_fiche_content), T(test_scan_folders),
       T(test_scan_errors), T(test_scan_callback_errors), T(test_only),
-      T(test_zip), T(test_bounds), T(test_invalid_xml), T(test_json_reader),
-      T(test_alloc_failures), T(test_mairie_list), T(test_store_import))
+      T(test_zip), T(test_bounds), T(test_untitled_links), T(test_invalid_xml),
+      T(test_json_reader), T(test_alloc_failures), T(test_mairie_list),
+      T(test_store_import))
