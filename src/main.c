@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "web/web.h"
 #include "app/app.h"
+#include "notify/notify.h"
 #include "admin/admin.h"
 #include "kb/kb.h"
 #include "kb/kb_import.h"
@@ -118,6 +119,7 @@ static int cmd_token_revoke(struct ctx *ctx, struct gu_err *err);
 static int cmd_config(struct ctx *ctx, struct gu_err *err);
 static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
 static int cmd_backup(struct ctx *ctx, struct gu_err *err);
+static int cmd_mail_test(struct ctx *ctx, struct gu_err *err);
 static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
 static int cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
@@ -173,6 +175,13 @@ static const struct opt migrate_opts[] = {
     /* Room for --from/--to (down-migrations) later. */
     {"status", NULL, 0, NULL,
      "Affiche l'état de chaque migration sans rien appliquer"},
+    {0}};
+
+static const struct opt mail_test_opts[] = {
+    {"commune", "INSEE", 0, NULL,
+     "Commune au nom de laquelle écrire (facultatif s'il n'y en a qu'une)"},
+    {"piece-jointe", NULL, 0, NULL,
+     "Joint un petit rendez-vous d'exemple (essai.ics, text/calendar)"},
     {0}};
 
 static const struct opt backup_opts[] = {
@@ -236,6 +245,11 @@ static const struct cmd commands[] = {
      "Copie cohérente de la base SQLite pendant que le service tourne. "
      "Le\nfichier est écrit à côté puis renommé (jamais de sauvegarde "
      "partielle)\net n'est lisible que par son propriétaire."},
+    {"mail", "test", cmd_mail_test, CMD_STORE, "ADRESSE", 1, 1, mail_test_opts,
+     "Envoie tout de suite un courriel de test (réglages smtp.*)",
+     "Met un message dans la file d'envoi et l'envoie aussitôt par le "
+     "serveur\nsmtp.url, puis affiche le résultat. En cas d'échec, le "
+     "message reste\nen file et sera réessayé par « guichet serve »."},
     {"eval", "assistant", cmd_eval_assistant, 0, NULL, 0, 0,
      eval_assistant_opts,
      "Mesure la recherche de l'assistant sur un jeu de questions",
@@ -868,7 +882,8 @@ static const char *const restart_keys[] = {"paths.data", "store.url",
                                            "server.listen"};
 
 static void
-reload(struct ctx *ctx, struct web_server *srv, const char **was)
+reload(struct ctx *ctx, struct web_server *srv, struct notify_cfgref *jcfg,
+       const char **was)
 {
     struct gu_config *cfg = NULL;
     struct gu_err err;
@@ -894,6 +909,9 @@ reload(struct ctx *ctx, struct web_server *srv, const char **was)
         "reload", "config=%s",
         gu_logq(q, sizeof(q), gu_config_file(cfg) ? gu_config_file(cfg) : ""));
     web_server_swap_config(srv, cfg);
+    /* the job runner reads its own copy: the server owns `cfg` */
+    if (gu_config_load(ctx->config_path, NULL, ctx->sets, &cfg, &err) == 0)
+        notify_cfgref_swap(jcfg, cfg);
     audit_sys(ctx->st, "server.reload", "");
 }
 
@@ -903,6 +921,10 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     struct http_routes tables[APP_MAX_MODULES];
     size_t nt = 0;
     struct web_server *srv = NULL;
+    struct notify_job jobs[APP_MAX_JOBS];
+    struct notify_runner *runner = NULL;
+    struct notify_cfgref *jcfg = NULL;
+    struct gu_config *rcfg = NULL;
     const char *listen = opt(ctx, "listen");
     const char *was[GU_ARRAY_LEN(restart_keys)];
     const char *host;
@@ -941,16 +963,31 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
              web_server_port(srv), GUICHET_VERSION);
     audit_sys(ctx->st, "server.start", detail);
 
+    /* background jobs (app.c's list), with their own configuration */
+    rc = gu_config_load(ctx->config_path, NULL, ctx->sets, &rcfg, err);
+    if (rc == 0)
+        rc = notify_cfgref_new(rcfg, &jcfg);
+    if (rc == 0)
+        rc = notify_runner_start(ctx->st, jobs, app_jobs(jobs, APP_MAX_JOBS),
+                                 notify_cfgref_get, notify_cfgref_put, jcfg,
+                                 &runner, err);
+    if (rc < 0)
+        goto out;
+
     while (web_signals_wait() == 1)
-        reload(ctx, srv, was);
+        reload(ctx, srv, jcfg, was);
 
     gu_log_info("shutdown", "grace_ms=%d", 10000);
+    notify_runner_stop(runner);
+    runner = NULL;
     web_server_free(srv, 10000);
     srv = NULL;
     audit_sys(ctx->st, "server.stop", "");
     printf("Guichet arrêté.\n");
     rc = 0;
 out:
+    notify_runner_stop(runner);
+    notify_cfgref_free(jcfg);
     web_server_free(srv, 0);
     return rc;
 }
@@ -1577,6 +1614,89 @@ cmd_config(struct ctx *ctx, struct gu_err *err)
            shown_value(ctx, &(struct gu_setting){.key = "store.url"},
                        store_url(ctx)));
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* mail test                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_mail_test(struct ctx *ctx, struct gu_err *err)
+{
+    const char *to = ctx->pos[0], *insee = NULL, *at = strrchr(to, '@');
+    struct store_commune com;
+    struct notify_mail_state st = {0};
+    struct notify_mail m = {0};
+    struct gu_err e2;
+    int64_t id = 0;
+    char when[32], detail[200];
+    int rc, grc;
+
+    rc = notify_smtp_check(ctx->cfg, err); /* before queueing anything */
+    if (rc < 0)
+        return rc;
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc == 0)
+        rc = store_commune_get(ctx->conn, ctx->arena, insee, &com, err);
+    if (rc < 0)
+        return rc;
+    m.insee = insee;
+    m.to = to;
+    m.kind = "mail.test";
+    m.subject = gu_arena_sprintf(ctx->arena,
+                                 "Guichet : essai d'envoi des courriels "
+                                 "— %s",
+                                 com.name);
+    m.text = gu_arena_sprintf(
+        ctx->arena,
+        "Bonjour,\n\nCe message a été envoyé par Guichet pour vérifier "
+        "les réglages d'envoi\ndes courriels (smtp.*) de la commune "
+        "« %s ».\nAucune action n'est nécessaire.\n\n-- \nGuichet, "
+        "l'accueil numérique de la mairie\n",
+        com.name);
+    if (!m.subject || !m.text)
+        return GU_ENOMEM;
+    if (opt(ctx, "piece-jointe")) {
+        m.attach_name = "essai.ics";
+        m.attach_type = "text/calendar";
+        m.attach_data = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                        "PRODID:-//Guichet//essai//FR\r\nBEGIN:VEVENT\r\n"
+                        "UID:essai@guichet\r\nDTSTAMP:20260101T090000Z\r\n"
+                        "DTSTART:20260101T090000Z\r\n"
+                        "SUMMARY:Essai d'envoi — rendez-vous fictif\r\n"
+                        "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    }
+    rc = notify_mail_queue(ctx->conn, &m, &id, err);
+    if (rc == GU_EINVAL)
+        return usage_err(err, "ADRESSE",
+                         "Adresse e-mail invalide : « %s » (ex. "
+                         "prenom.nom@exemple.fr).",
+                         to);
+    if (rc < 0)
+        return rc;
+    rc = notify_mail_send_one(ctx->st, ctx->cfg, id, err);
+    gu_err_clear(&e2);
+    grc = notify_mail_get(ctx->conn, ctx->arena, id, &st, &e2);
+    snprintf(detail, sizeof(detail), "id=%lld domain=%s status=%s "
+             "unix_user=%s", (long long)id, at ? at + 1 : "",
+             grc == 0 ? st.status : "?", unix_user());
+    audit(ctx->conn, "cli", insee, "mail.test", "", detail);
+    if (rc == 0) {
+        printf("Courriel de test envoyé à %s (message n° %lld, %s).\n", to,
+               (long long)id, grc == 0 ? st.message_id : "");
+        return 0;
+    }
+    if (rc != GU_EIO || grc < 0)
+        return rc;
+    if (strcmp(st.status, "queued") == 0) {
+        gu_time_fr(st.next_try_at, when, sizeof(when));
+        return fail(err, GU_EIO,
+                    "Échec de l'envoi à %s : %s. Le message n° %lld reste "
+                    "en file (tentative %d sur 5, nouvel essai le %s).",
+                    to, st.last_error, (long long)id, st.attempts, when);
+    }
+    return fail(err, GU_EIO, "Échec définitif de l'envoi à %s : %s "
+                "(message n° %lld).", to, st.last_error, (long long)id);
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,11 +6,60 @@
 #include "kb/kb.h"
 #include "portal/portal.h"
 
+/* ----- the core's jobs: purges of the tenancy tables ----- */
+
+static int
+purge_sessions(struct store *s, const struct gu_config *cfg,
+               struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    int rc;
+
+    (void)cfg;
+    rc = store_acquire(s, &c, err);
+    if (rc == 0)
+        rc = store_session_purge(c, err);
+    store_release(c);
+    return rc;
+}
+
+static int
+purge_rates(struct store *s, const struct gu_config *cfg, struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    int rc;
+
+    (void)cfg;
+    rc = store_acquire(s, &c, err);
+    /* a day covers the longest rate-limit window in use */
+    if (rc == 0)
+        rc = store_rate_purge(c, 86400, err);
+    store_release(c);
+    return rc;
+}
+
+static const struct notify_job core_job_list[] = {
+    {"session.purge", 3600, purge_sessions},
+    {"rate.purge", 3600, purge_rates},
+};
+
+static const struct notify_job *
+core_jobs(size_t *count)
+{
+    *count = GU_ARRAY_LEN(core_job_list);
+    return core_job_list;
+}
+
+/*
+ * The modules. Columns: name, migrations, routes, jobs. A domain's jobs
+ * (asst purge, rdv reminders...) plug in as its row's fourth column.
+ */
 static const struct app_module modules[] = {
-    {"core", store_core_migrations, NULL},
-    {"portal", NULL, &portal_routes},
-    {"admin", NULL, &admin_routes},
-    {"kb", kb_migrations, &kb_routes},
+    {"core", store_core_migrations, NULL, core_jobs},
+    {"notify", notify_migrations, NULL, notify_jobs},
+    {"portal", NULL, &portal_routes, NULL},
+    {"admin", NULL, &admin_routes, NULL},
+    {"kb", kb_migrations, &kb_routes, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");
@@ -57,4 +106,22 @@ app_migrate(struct store *st, int *applied, struct gu_err *err)
     size_t n = app_migration_lists(lists, counts, APP_MAX_MODULES);
 
     return store_migrate(st, lists, counts, n, applied, err);
+}
+
+size_t
+app_jobs(struct notify_job *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(modules); i++) {
+        const struct notify_job *j;
+        size_t count = 0;
+
+        if (!modules[i].jobs)
+            continue;
+        j = modules[i].jobs(&count);
+        for (size_t k = 0; k < count && n < cap; k++)
+            out[n++] = j[k];
+    }
+    return n;
 }

@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "store/store.h"
 #include "web/http.h"
+#include "notify/notify.h"
 
 struct app_module {
     const char *name;
@@ -22,6 +23,8 @@ struct app_module {
     const struct store_migration *(*migrations)(size_t *count);
     /* The module's route table, or NULL. */
     const struct http_routes *routes;
+    /* The module's background jobs (purges, sending...), or NULL. */
+    const struct notify_job *(*jobs)(size_t *count);
 };
 
 /* Every module, in dependency order (a module's tables may reference
@@ -40,5 +43,11 @@ size_t app_migration_lists(const struct store_migration **lists, size_t *counts,
 
 /* Apply every module's pending migrations in order. */
 int app_migrate(struct store *st, int *applied, struct gu_err *err);
+
+/* Maximum number of background jobs of all modules together. */
+#define APP_MAX_JOBS 64
+
+/* Every module's jobs, in module order, for notify_runner_start(). */
+size_t app_jobs(struct notify_job *out, size_t cap);
 
 #endif

@@ -58,6 +58,22 @@ static const struct gu_setting settings[] = {
      "Sites autorisés à utiliser le widget de l'assistant (CORS), séparés "
      "par des espaces, ex. https://www.ma-commune.fr ; vide = aucun autre "
      "site que Guichet lui-même."},
+    {"smtp.url", GU_SET_STR, "", 0, 0, NULL,
+     "Serveur d'envoi des courriels : smtp://HÔTE:PORT ou smtps://HÔTE:PORT "
+     "; vide = aucun envoi (les messages restent en file)."},
+    {"smtp.from", GU_SET_STR, "", 0, 0, NULL,
+     "Expéditeur des courriels, ex. Mairie de Saint-Exemple "
+     "<mairie@saint-exemple.fr>."},
+    {"smtp.user", GU_SET_STR, "", 0, 0, NULL,
+     "Identifiant SMTP ; vide = pas d'authentification."},
+    {"smtp.password", GU_SET_STR, "", 0, 0, NULL, "Mot de passe SMTP."},
+    {"smtp.starttls", GU_SET_BOOL, "true", 0, 0, NULL,
+     "Exiger STARTTLS avec smtp:// (à ne désactiver que pour un relais sur "
+     "la machine locale)."},
+    {"smtp.timeout_ms", GU_SET_INT, "30000", 1000, 600000, NULL,
+     "Délai maximal d'un envoi SMTP, en millisecondes."},
+    {"notify.retention_days", GU_SET_INT, "90", 1, 3650, NULL,
+     "Durée de conservation des courriels envoyés ou en échec, en jours."},
 };
 
 const struct gu_setting *

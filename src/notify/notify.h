@@ -41,12 +41,56 @@ int notify_mail_queue(struct store_conn *c, const struct notify_mail *m,
 /*
  * Send up to `max` due e-mails through cfg's smtp.* settings. *sent gets
  * how many left. A no-op returning 0 when smtp.url is empty.
+ * GU_ECONFIG for a bad smtp.url or smtp.from; GU_EIO when a message
+ * failed (it is recorded: retried later, or failed after 5 attempts).
  */
 int notify_mail_send_due(struct store *s, const struct gu_config *cfg,
                          int max, int *sent, struct gu_err *err);
 
+/*
+ * Send the queued message `id` now, due or not (`guichet mail test`).
+ * 0 when the server accepted it; GU_ECONFIG when smtp.url is empty (the
+ * message stays queued), GU_ECONFLICT when it is not queued, GU_EIO when
+ * sending failed (recorded like any attempt). err->user is French.
+ */
+int notify_mail_send_one(struct store *s, const struct gu_config *cfg,
+                         int64_t id, struct gu_err *err);
+
+/*
+ * Check the smtp.* settings without sending: GU_ECONFIG (French
+ * err->user, err->field = the key) when smtp.url is empty or not
+ * smtp:// / smtps://, or smtp.from is not a valid sender.
+ */
+int notify_smtp_check(const struct gu_config *cfg, struct gu_err *err);
+
+/* Where a message stands. Strings live in the arena of the call. */
+struct notify_mail_state {
+    const char *status; /* "queued", "sending", "sent", "failed" */
+    int attempts;
+    int64_t next_try_at; /* unix seconds of the next attempt */
+    int64_t sent_at;     /* 0 until sent */
+    const char *last_error; /* English, no personal data, may be "" */
+    const char *message_id; /* "<...@domain>" once sent */
+};
+
+/* GU_ENOTFOUND for an unknown id. */
+int notify_mail_get(struct store_conn *c, struct gu_arena *a, int64_t id,
+                    struct notify_mail_state *out, struct gu_err *err);
+
+/*
+ * Delete sent and failed messages created more than older_than_s seconds
+ * ago (retention: notify.retention_days). Returns the count or a
+ * negative code.
+ */
+int notify_mail_purge(struct store *s, int older_than_s, struct gu_err *err);
+
 /* ----- job runner ----- */
 
+/*
+ * A job run: returns how many items it handled (>= 0; 0 logs at debug
+ * level, more at info) or a negative code (logged as a warning). It
+ * takes its own store connection and must not keep `cfg` after return.
+ */
 typedef int (*notify_job_fn)(struct store *s, const struct gu_config *cfg,
                              struct gu_err *err);
 
@@ -72,5 +116,25 @@ int notify_runner_start(struct store *s, const struct notify_job *jobs,
                         struct gu_err *err);
 /* Stop after the current run finishes; frees the runner. NULL ok. */
 void notify_runner_stop(struct notify_runner *r);
+
+/* The notify module's own jobs (mail.send every 10 s, mail.purge daily). */
+const struct notify_job *notify_jobs(size_t *count);
+
+/*
+ * A configuration shared by the reload path and the runner: the current
+ * one is swapped on SIGHUP, and a replaced one is freed when its last
+ * reader puts it back. notify_cfgref_get/put fit notify_runner_start's
+ * cfg_get/cfg_put with the cfgref as ctx.
+ */
+struct notify_cfgref;
+
+/* Takes ownership of cfg (freed on failure too). */
+int notify_cfgref_new(struct gu_config *cfg, struct notify_cfgref **out);
+/* Takes ownership of cfg. */
+void notify_cfgref_swap(struct notify_cfgref *r, struct gu_config *cfg);
+const struct gu_config *notify_cfgref_get(void *r);
+void notify_cfgref_put(void *r, const struct gu_config *cfg);
+/* After the runner has stopped. NULL ok. */
+void notify_cfgref_free(struct notify_cfgref *r);
 
 #endif
