@@ -255,8 +255,7 @@ try {
     let reference = '';
     let followUrl = '';
     await step('question inconnue, puis transmission à un agent', async () => {
-        let types = await ask('ma trottinette électrique fait un bruit ' +
-            'bizarre le mardi');
+        let types = await ask('qui a gagné le match de rugby hier soir');
         check('pas de réponse inventée : clarification ou transmission',
             !types.includes('answer') && (types.includes('clarify') ||
             types.includes('handoff_offer')), types.join(','));
@@ -280,8 +279,8 @@ try {
         await f.locator('button[type="submit"]').click();
         check('consentement exigé', await f.locator(
             'input[type="checkbox"][aria-invalid="true"]').count() === 1);
-        await f.locator('textarea').fill('Ma trottinette électrique fait ' +
-            'un bruit bizarre : à qui m’adresser ?');
+        await f.locator('textarea').fill('Le club de rugby de la commune ' +
+            'a-t-il joué hier soir ? Où trouver les résultats ?');
         await f.locator('input[type="checkbox"]').check();
         const resp = page.waitForResponse((r) =>
             r.url().endsWith('/api/v1/chat/handoff'));
@@ -317,7 +316,7 @@ try {
             String(r.status()));
         const main = await page.textContent('main');
         check('référence, question et état affichés',
-            main.includes(reference) && main.includes('trottinette') &&
+            main.includes(reference) && main.includes('rugby') &&
             /En attente|nouveau|en cours|Transmise/i.test(main),
             main.replace(/\s+/g, ' ').slice(0, 300));
         const r404 = await page.request.get(BASE +

@@ -319,7 +319,7 @@
         launcher.hidden = SMALL.matches;
         syncModal();
         save({ open: true });
-        scrollDown();
+        scrollDown(true);
         input.focus();
     }
 
@@ -376,8 +376,9 @@
         }
     }
 
-    function scrollDown() {
-        scroller.scrollTop = scroller.scrollHeight;
+    function scrollDown(instant) {
+        scroller.scrollTo({ top: scroller.scrollHeight,
+            behavior: instant ? 'instant' : 'auto' });
     }
 
     function setBusy(b) {
@@ -433,8 +434,12 @@
             if (date) src.append(', mis à jour le ' + date);
             box.append(src);
         }
+        // Two links with the same text would read the same to a screen
+        // reader (RGAA 6.1): the first one is kept.
+        const seen = new Set();
         const links = (r.links || []).map((l) => ({ l, u: safeUrl(l.url) }))
-            .filter((x) => x.u && x.l.label);
+            .filter((x) => x.u && x.l.label && !seen.has(x.l.label) &&
+                seen.add(x.l.label));
         if (links.length) {
             box.append(el('ul', { class: 'gw-links' }, ...links.map((x) =>
                 el('li', {}, el('a', {
@@ -734,7 +739,7 @@
         if (hand) {
             for (const f of log.querySelectorAll('.gw-handoff')) f.remove();
         }
-        scrollDown();
+        scrollDown(true);
         if (s.open && MODE !== 'page' && launcher) open();
     }
 
