@@ -426,18 +426,34 @@ mod97_push(unsigned m, char ch)
 /* Detectors: each returns the end of its match or 0                  */
 /* ------------------------------------------------------------------ */
 
+/* Countries of the IBAN registry (SWIFT), two letters each. */
+static bool
+iban_country(const char *cc)
+{
+    static const char list[] =
+        "AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG "
+        "ES FI FK FO FR GB GE GI GL GR GT HR HU IE IL IQ IS IT JO KW KZ LB "
+        "LC LI LT LU LY LV MC MD ME MK MN MR MT MU NI NL NO OM PK PL PS PT "
+        "QA RO RS RU SA SC SD SE SI SK SM SO ST SV TL TN TR UA VA VG XK ";
+
+    for (const char *p = list; *p; p += 3)
+        if (p[0] == cc[0] && p[1] == cc[1])
+            return true;
+    return false;
+}
+
 static size_t
 match_iban(uchar *s, size_t n, size_t i)
 {
     struct run r;
     unsigned m = 0;
-    int want, best = 0;
+    int want, best = 0, g[RUN_MAX];
 
     if (i + 4 > n || !is_alpha(s[i]) || !is_alpha(s[i + 1]) ||
         !is_digit(s[i + 2]) || !is_digit(s[i + 3]))
         return 0;
     run_read(s, n, i, SEP_SPACE | RUN_ALPHA, &r);
-    if (r.nd < 15)
+    if (r.nd < 15 || !iban_country(r.c))
         return 0;
     want = iban_len(r.c);
     /* The rearranged number is BBAN then "CCdd" with each letter as two
@@ -456,8 +472,16 @@ match_iban(uchar *s, size_t n, size_t i)
                                      (r.c[1] - 'A' + 10) * 100 +
                                      (r.c[2] - '0') * 10 + (r.c[3] - '0'))) %
                 97;
-            if (t == 1 && (!want || k + 1 == want))
-                best = k + 1;
+            if (t == 1 && (!want || k + 1 == want)) {
+                /* printed form: groups of 4, the last one shorter */
+                int ng = run_groups(&r, k + 1, g, RUN_MAX), j;
+
+                for (j = 0; j < ng - 1; j++)
+                    if (g[j] != 4)
+                        break;
+                if (ng == 1 || (j == ng - 1 && g[ng - 1] <= 4))
+                    best = k + 1;
+            }
         }
     }
     return best ? r.end[best - 1] : 0;
@@ -480,7 +504,7 @@ match_card(uchar *s, size_t n, size_t i)
     struct run r;
     int g[RUN_MAX];
 
-    run_read(s, n, i, SEP_SPACE | SEP_DASH, &r);
+    run_read(s, n, i, SEP_SPACE | SEP_DASH | SEP_DOT, &r);
     if (r.nd < 13 || r.c[0] < '2' || r.c[0] > '6')
         return 0;
     for (int len = r.nd < 19 ? r.nd : 19; len >= 13; len--) {
@@ -587,6 +611,22 @@ digits_at(uchar *s, size_t n, size_t *p, int max, int *val)
     return k;
 }
 
+/* A date separator at p: "/", ".", "-" (spaces around allowed), " ". */
+static size_t
+date_sep(uchar *s, size_t n, size_t p, unsigned *cls)
+{
+    unsigned c2;
+    size_t l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, cls);
+
+    /* "12 / 03 / 1985" */
+    if (l == 1 && s[p] == ' ' && p + 2 < n && s[p + 2] == ' ' &&
+        sep_at(s, n, p + 1, SEP_DOT | SEP_DASH | SEP_SLASH, &c2) == 1) {
+        *cls = c2 | SEP_SPACE << 4;
+        return 3;
+    }
+    return l;
+}
+
 /*
  * A date at i: "12/03/1985", "12.03.85", "12 03 1985", "1985-03-12",
  * "12 mars 1985", "1er mars 1985". Returns its end or 0.
@@ -628,14 +668,14 @@ match_date(uchar *s, size_t n, size_t i)
     }
     if (na == 3)
         return 0;
-    l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, &cls);
+    l = date_sep(s, n, p, &cls);
     if (!l)
         return 0;
     p += l;
     nb = digits_at(s, n, &p, 2, &b);
     if (nb == 0)
         return 0;
-    l = sep_at(s, n, p, SEP_SPACE | SEP_DOT | SEP_DASH | SEP_SLASH, &cls2);
+    l = date_sep(s, n, p, &cls2);
     if (!l || cls2 != cls)
         return 0;
     p += l;
@@ -691,7 +731,8 @@ unit_after(uchar *s, size_t n, size_t p)
 enum verdict { V_NONE, V_SPAN, V_KEEP };
 
 /*
- * Any run of digits with single spaces inside. 6+ digits is a span,
+ * Any run of digits with single spaces (or dots: "1.250.000",
+ * "192.168.10.20") inside. 6+ digits is a span,
  * except amounts and quantities ("1 250 000 €"), year ranges ("2023
  * 2024") and a trailing postal code before a town ("... 44000 Nantes").
  */
@@ -720,7 +761,7 @@ match_number(uchar *s, size_t n, size_t i, size_t *end)
         ngroups++;
         digits += len;
         last_digits = len;
-        l = sep_at(s, n, p, SEP_SPACE, &cls);
+        l = sep_at(s, n, p, SEP_SPACE | SEP_DOT, &cls);
         if (!l || p + l >= n || !is_digit(s[p + l]))
             break;
         prev_end = p;

@@ -74,6 +74,7 @@ static const struct pcase pcases[] = {
     {"5130-0000-0000-0002", "[carte bancaire]"},
     {"3782 822463 10005", "[carte bancaire]"},
     {"4970 1012 3456 7894", "[numéro]"}, /* Luhn fails */
+    {"4970.1012.3456.7893", "[carte bancaire]"},
     /* ANTS */
     {"ma pré-demande ABCD12345E", "ma pré-demande [n° de pré-demande]"},
     {"numéro de prédemande : 7XK2P9QR4M",
@@ -92,6 +93,8 @@ static const struct pcase pcases[] = {
                                        "naissance]"},
     {"né(e) le 12-03-85", "né(e) le [date de naissance]"},
     {"DDN 1985-03-12", "DDN [date de naissance]"},
+    {"né le 12 / 03 / 1985", "né le [date de naissance]"},
+    {"le 12 / 03 / 2025 à 9h", "le 12 / 03 / 2025 à 9h"},
     {"rendez-vous le 12/03/2025 à 14h30",
      "rendez-vous le 12/03/2025 à 14h30"},
     {"acte de naissance pour le 12/03/2025",
@@ -103,6 +106,9 @@ static const struct pcase pcases[] = {
     {"SIRET 732 829 320 00074", "SIRET [numéro]"},
     {"réf PC04410924A0012", "réf [numéro]"},
     {"N°123456", "N°[numéro]"},
+    {"depuis l'adresse 192.168.10.20", "depuis l'adresse [numéro]"},
+    {"un budget de 1.250.000 €", "un budget de 1.250.000 €"},
+    {"version 1.2.3", "version 1.2.3"},
     /* kept: the question must stay answerable */
     {"j'habite au 12 rue des Lilas, 44000 Nantes",
      "j'habite au 12 rue des Lilas, 44000 Nantes"},
