@@ -3,6 +3,7 @@
  */
 #include "app/app.h"
 #include "admin/admin.h"
+#include "assistant/asst.h"
 #include "kb/kb.h"
 #include "portal/portal.h"
 
@@ -60,6 +61,7 @@ static const struct app_module modules[] = {
     {"portal", NULL, &portal_routes, NULL},
     {"admin", NULL, &admin_routes, NULL},
     {"kb", kb_migrations, &kb_routes, NULL},
+    {"assistant", asst_migrations, &asst_routes, asst_jobs},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

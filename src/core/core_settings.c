@@ -58,6 +58,24 @@ static const struct gu_setting settings[] = {
      "Sites autorisés à utiliser le widget de l'assistant (CORS), séparés "
      "par des espaces, ex. https://www.ma-commune.fr ; vide = aucun autre "
      "site que Guichet lui-même."},
+    {"assistant.retention_days", GU_SET_INT, "90", 1, 3650, NULL,
+     "Durée de conservation des conversations de l'assistant (texte "
+     "expurgé) et des questions transmises aux agents, en jours."},
+    {"assistant.rate_per_minute", GU_SET_INT, "30", 0, 1000000, NULL,
+     "Messages à l'assistant permis par adresse IP et par minute ; 0 = "
+     "sans limite."},
+    {"llm.url", GU_SET_STR, "", 0, 0, NULL,
+     "Adresse d'un service de génération compatible OpenAI hébergé par la "
+     "commune (ex. http://127.0.0.1:8081/v1) ; vide = génération "
+     "désactivée."},
+    {"llm.model", GU_SET_STR, "", 0, 0, NULL,
+     "Nom du modèle demandé au service de génération."},
+    {"llm.api_key", GU_SET_STR, "", 0, 0, NULL,
+     "Clé d'accès au service de génération (en-tête Authorization), "
+     "vide = aucune."},
+    {"llm.timeout_ms", GU_SET_INT, "8000", 100, 120000, NULL,
+     "Délai maximal d'une génération, en millisecondes ; au-delà, la "
+     "réponse extraite de la fiche est gardée."},
     {"smtp.url", GU_SET_STR, "", 0, 0, NULL,
      "Serveur d'envoi des courriels : smtp://HÔTE:PORT ou smtps://HÔTE:PORT "
      "; vide = aucun envoi (les messages restent en file)."},
@@ -73,7 +91,8 @@ static const struct gu_setting settings[] = {
     {"smtp.timeout_ms", GU_SET_INT, "30000", 1000, 600000, NULL,
      "Délai maximal d'un envoi SMTP, en millisecondes."},
     {"notify.retention_days", GU_SET_INT, "90", 1, 3650, NULL,
-     "Durée de conservation des courriels envoyés ou en échec, en jours."},
+     "Durée de conservation des courriels (envoyés, en échec ou encore en "
+     "file), en jours."},
 };
 
 const struct gu_setting *

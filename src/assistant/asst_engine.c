@@ -1,0 +1,538 @@
+/*
+ * asst_engine.c - one retrieval index per commune, cached and swapped.
+ *
+ * A bundle (pipeline with the commune's synonyms, index, fiches) is built
+ * from kb_view_load() the first time a commune is asked, then reused.
+ * Every `check_ms` at most, a request compares the bundle's generation
+ * with kb_generation(); when it moved, one request (or the reindex job,
+ * off the request path) builds a new bundle while the others keep
+ * answering from the old one, and the pointer is swapped under the
+ * engine's mutex. Bundles are refcounted, so a request in flight keeps
+ * the bundle it started with and the last one out frees it.
+ *
+ * The hot path is a mutex, a table scan over the cached communes (a
+ * handful) and an atomic increment.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assistant/asst_internal.h"
+#include "notify/notify.h"
+
+struct entry {
+    char insee[6];
+    struct asst_bundle *cur; /* NULL while the first build runs */
+    int64_t checked_ms;
+    bool building;
+};
+
+struct asst_engine {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct asst_engine_opts opts;
+    struct entry *v;
+    size_t n, cap;
+};
+
+void
+asst_engine_opts_default(struct asst_engine_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    asst_params_default(&o->params);
+    asst_policy_default(&o->policy);
+    o->check_ms = 3000;
+}
+
+int
+asst_engine_new(const struct asst_engine_opts *o, struct asst_engine **out,
+                struct gu_err *err)
+{
+    struct asst_engine *e = gu_calloc(1, sizeof(*e));
+
+    *out = NULL;
+    if (!e)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+    if (o)
+        e->opts = *o;
+    else
+        asst_engine_opts_default(&e->opts);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    *out = e;
+    return 0;
+}
+
+static void
+bundle_free(struct asst_bundle *b)
+{
+    if (!b)
+        return;
+    if (b->terms) {
+        for (size_t i = 0; i < b->n; i++) {
+            struct asst_ficheterms *ft = atomic_load(&b->terms[i]);
+            if (!ft)
+                continue;
+            for (size_t k = 0; k < ft->n; k++) {
+                gu_free(ft->sec[k].text);
+                gu_free(ft->sec[k].tf);
+                gu_free(ft->sec[k].path);
+            }
+            gu_free(ft->sec);
+            gu_free(ft);
+        }
+        gu_free((void *)b->terms);
+    }
+    asst_index_free(b->ix);
+    text_pipeline_free(b->tp);
+    gu_arena_free(b->arena);
+    gu_free(b);
+}
+
+void
+asst_bundle_release(struct asst_bundle *b)
+{
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+        bundle_free(b);
+}
+
+void
+asst_engine_free(struct asst_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n; i++)
+        asst_bundle_release(e->v[i].cur);
+    gu_free(e->v);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    gu_free(e);
+}
+
+const struct asst_engine_opts *
+asst_engine_options(const struct asst_engine *e)
+{
+    return &e->opts;
+}
+
+long
+asst_bundle_find(const struct asst_bundle *b, const char *id)
+{
+    if (!id || !*id)
+        return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (strcmp(b->fiches[i].id, id) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/*
+ * The pipeline with the commune's synonym table. kb gives the built-in
+ * table when the commune never edited its own, and an edited table is a
+ * full table that started as a copy of the built-in one, so it replaces
+ * it (a group the commune removed stays removed).
+ */
+static int
+pipeline_for(struct store_conn *c, struct gu_arena *a, const char *insee,
+             struct text_pipeline **out, struct gu_err *err)
+{
+    const char *own = NULL;
+    struct gu_err e2;
+    int rc;
+
+    gu_err_clear(&e2);
+    rc = kb_synonyms_get(c, a, insee, &own, &e2);
+    if (rc < 0 && rc != GU_ENOTFOUND)
+        return gu_err_set(err, rc, NULL, NULL, "asst: synonyms: %s", e2.msg);
+    if (!own)
+        return text_pipeline_new(NULL, 0, out, err);
+    rc = text_pipeline_new(own, strlen(own), out, &e2);
+    if (rc == GU_EINVAL) {
+        /* A bad line must not take the assistant down (kb checks tables
+         * on save; this is for tables written before that check). */
+        gu_log_warn("asst.synonyms", "insee=%s err=bad_table", insee);
+        return text_pipeline_new(NULL, 0, out, err);
+    }
+    if (rc < 0)
+        return gu_err_set(err, rc, NULL, NULL, "asst: pipeline: %s", e2.msg);
+    return 0;
+}
+
+static int
+bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
+             const char *insee, struct asst_bundle **out, struct gu_err *err)
+{
+    struct asst_bundle *b;
+    struct store_commune m;
+    struct asst_doc *docs = NULL;
+    int64_t t0 = gu_now_ms();
+    int rc;
+
+    *out = NULL;
+    b = gu_calloc(1, sizeof(*b));
+    if (!b)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+    atomic_init(&b->refs, 1);
+    memcpy(b->insee, insee, strnlen(insee, 5));
+    b->arena = gu_arena_new(1 << 16);
+    if (!b->arena) {
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+        goto fail;
+    }
+    rc = store_commune_get(c, b->arena, insee, &m, err);
+    if (rc < 0)
+        goto fail;
+    /* Read the generation first: a change during the load is seen by the
+     * next check and rebuilds. */
+    b->generation = kb_generation(c, insee);
+    rc = pipeline_for(c, b->arena, insee, &b->tp, err);
+    if (rc < 0)
+        goto fail;
+    rc = kb_view_load(c, b->arena, insee, &b->fiches, &b->n, err);
+    if (rc < 0)
+        goto fail;
+    docs = gu_calloc(b->n ? b->n : 1, sizeof(*docs));
+    b->terms = gu_calloc(b->n ? b->n : 1, sizeof(*b->terms));
+    if (!docs || !b->terms) {
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const struct kb_fiche *f = &b->fiches[i];
+        const char *t[ASST_NFIELDS] = {f->title, f->alt, f->description,
+                                       f->body, f->context};
+
+        docs[i].id = f->id;
+        for (int k = 0; k < ASST_NFIELDS; k++) {
+            docs[i].text[k] = t[k];
+            docs[i].len[k] = t[k] ? strlen(t[k]) : 0;
+        }
+        atomic_init(&b->terms[i], NULL);
+    }
+    /* No fiche, no index (every search then finds nothing). */
+    if (b->n > 0) {
+        rc = asst_index_build(b->tp, docs, b->n, &o->params, &b->ix, err);
+        if (rc < 0)
+            goto fail;
+    }
+    gu_free(docs);
+    b->built_ms = gu_now_ms() - t0;
+    gu_log_info("asst.index",
+                "insee=%s fiches=%zu terms=%zu kib=%zu ms=%lld "
+                "generation=%lld",
+                b->insee, b->n, b->ix ? asst_index_nterms(b->ix) : 0,
+                b->ix ? asst_index_bytes(b->ix) / 1024 : 0,
+                (long long)b->built_ms, (long long)b->generation);
+    *out = b;
+    return 0;
+fail:
+    gu_free(docs);
+    bundle_free(b);
+    return rc;
+}
+
+static struct entry *
+find(struct asst_engine *e, const char *insee)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (strcmp(e->v[i].insee, insee) == 0)
+            return &e->v[i];
+    }
+    return NULL;
+}
+
+static struct entry *
+add(struct asst_engine *e, const char *insee)
+{
+    if (e->n == e->cap) {
+        size_t ncap = e->cap ? e->cap * 2 : 8;
+        struct entry *nv = gu_realloc(e->v, ncap * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        e->v = nv;
+        e->cap = ncap;
+    }
+    struct entry *x = &e->v[e->n++];
+    memset(x, 0, sizeof(*x));
+    memcpy(x->insee, insee, strnlen(insee, 5));
+    return x;
+}
+
+static void
+drop(struct asst_engine *e, const char *insee)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (strcmp(e->v[i].insee, insee) == 0) {
+            e->v[i] = e->v[--e->n];
+            return;
+        }
+    }
+}
+
+/*
+ * Build and install a bundle for `insee`; the caller set x->building.
+ * Called without the lock. Returns a new reference in *out (may be NULL).
+ */
+static int
+rebuild(struct asst_engine *e, struct store_conn *c, const char *insee,
+        struct asst_bundle **out, struct gu_err *err)
+{
+    struct asst_bundle *nb = NULL, *old = NULL;
+    int rc = bundle_build(c, &e->opts, insee, &nb, err);
+
+    pthread_mutex_lock(&e->mu);
+    struct entry *x = find(e, insee);
+    if (rc == 0 && x) {
+        old = x->cur;
+        x->cur = nb;
+        x->checked_ms = gu_now_ms();
+        x->building = false;
+        if (out) {
+            atomic_fetch_add(&nb->refs, 1);
+            *out = nb;
+        }
+    } else if (x) {
+        x->building = false;
+        if (!x->cur)
+            drop(e, insee);
+    }
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    asst_bundle_release(old);
+    if (rc == 0 && !x)
+        asst_bundle_release(nb);
+    return rc;
+}
+
+int
+asst_engine_acquire(struct asst_engine *e, struct store_conn *c,
+                    const char *insee, struct asst_bundle **out,
+                    struct gu_err *err)
+{
+    struct asst_bundle *b;
+    struct entry *x;
+    int64_t now = gu_now_ms();
+
+    *out = NULL;
+    if (!store_insee_valid(insee))
+        return gu_err_set(err, GU_ENOTFOUND, "commune", "Commune inconnue.",
+                          "bad insee");
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        x = find(e, insee);
+        if (!x || x->cur || !x->building)
+            break;
+        /* The first build of this commune runs elsewhere: wait for it. */
+        pthread_cond_wait(&e->cv, &e->mu);
+    }
+    if (!x || !x->cur) {
+        if (!x && !(x = add(e, insee))) {
+            pthread_mutex_unlock(&e->mu);
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+        }
+        x->building = true;
+        pthread_mutex_unlock(&e->mu);
+        return rebuild(e, c, insee, out, err);
+    }
+    b = x->cur;
+    atomic_fetch_add(&b->refs, 1);
+    if (x->building || now - x->checked_ms < e->opts.check_ms) {
+        pthread_mutex_unlock(&e->mu);
+        *out = b;
+        return 0;
+    }
+    x->checked_ms = now;
+    pthread_mutex_unlock(&e->mu);
+
+    int64_t gen = kb_generation(c, insee);
+    if (gen < 0 || gen == b->generation) {
+        *out = b;
+        return 0;
+    }
+    /* Stale: this request rebuilds (unless someone already does), the
+     * others keep the old bundle meanwhile. */
+    pthread_mutex_lock(&e->mu);
+    x = find(e, insee);
+    if (!x || x->building) {
+        pthread_mutex_unlock(&e->mu);
+        *out = b;
+        return 0;
+    }
+    x->building = true;
+    pthread_mutex_unlock(&e->mu);
+    struct asst_bundle *nb = NULL;
+    struct gu_err e2;
+    gu_err_clear(&e2);
+    if (rebuild(e, c, insee, &nb, &e2) < 0) {
+        gu_log_error("asst.index", "insee=%s err=%s", insee,
+                     gu_status_name(e2.code));
+        *out = b; /* keep answering from the old one */
+        return 0;
+    }
+    asst_bundle_release(b);
+    *out = nb;
+    return 0;
+}
+
+int
+asst_engine_reload(struct asst_engine *e, struct store_conn *c,
+                   const char *insee, struct gu_err *err)
+{
+    char(*list)[6] = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&e->mu);
+    if (insee) {
+        struct entry *x = find(e, insee);
+        if (x && x->building) {
+            /* Wait for the running build, then rebuild after it. */
+            while ((x = find(e, insee)) && x->building)
+                pthread_cond_wait(&e->cv, &e->mu);
+        }
+        if (!x && !(x = add(e, insee))) {
+            pthread_mutex_unlock(&e->mu);
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+        }
+        x->building = true;
+        pthread_mutex_unlock(&e->mu);
+        return rebuild(e, c, insee, NULL, err);
+    }
+    list = gu_calloc(e->n ? e->n : 1, sizeof(*list));
+    if (!list) {
+        pthread_mutex_unlock(&e->mu);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    for (size_t i = 0; i < e->n; i++)
+        memcpy(list[n++], e->v[i].insee, 6);
+    pthread_mutex_unlock(&e->mu);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = asst_engine_reload(e, c, list[i], err);
+    gu_free(list);
+    return rc;
+}
+
+int
+asst_engine_refresh(struct asst_engine *e, struct store_conn *c, int *rebuilt,
+                    struct gu_err *err)
+{
+    struct {
+        char insee[6];
+        int64_t gen;
+    } *list = NULL;
+    size_t n = 0;
+    int rc = 0, count = 0;
+
+    if (rebuilt)
+        *rebuilt = 0;
+    pthread_mutex_lock(&e->mu);
+    list = gu_calloc(e->n ? e->n : 1, sizeof(*list));
+    if (!list) {
+        pthread_mutex_unlock(&e->mu);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->v[i].cur || e->v[i].building)
+            continue;
+        memcpy(list[n].insee, e->v[i].insee, 6);
+        list[n++].gen = e->v[i].cur->generation;
+    }
+    pthread_mutex_unlock(&e->mu);
+    for (size_t i = 0; i < n; i++) {
+        int64_t gen = kb_generation(c, list[i].insee);
+        if (gen < 0 || gen == list[i].gen)
+            continue;
+        pthread_mutex_lock(&e->mu);
+        struct entry *x = find(e, list[i].insee);
+        bool mine = x && !x->building;
+        if (mine)
+            x->building = true;
+        pthread_mutex_unlock(&e->mu);
+        if (!mine)
+            continue;
+        rc = rebuild(e, c, list[i].insee, NULL, err);
+        if (rc < 0)
+            break;
+        count++;
+    }
+    gu_free(list);
+    if (rebuilt)
+        *rebuilt = count;
+    return rc;
+}
+
+int64_t
+asst_engine_generation(struct asst_engine *e, const char *insee)
+{
+    int64_t g = -1;
+
+    pthread_mutex_lock(&e->mu);
+    struct entry *x = find(e, insee);
+    if (x && x->cur)
+        g = x->cur->generation;
+    pthread_mutex_unlock(&e->mu);
+    return g;
+}
+
+/* ----- the process-wide engine ----- */
+
+static struct asst_engine *g_engine;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void
+default_free(void)
+{
+    asst_engine_free(g_engine);
+    g_engine = NULL;
+}
+
+static void
+default_make(void)
+{
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    if (asst_engine_new(NULL, &g_engine, &err) == 0)
+        atexit(default_free);
+}
+
+struct asst_engine *
+asst_engine_default(void)
+{
+    pthread_once(&g_once, default_make);
+    return g_engine;
+}
+
+int
+asst_reindex_job(struct store *s, const struct gu_config *cfg,
+                 struct gu_err *err)
+{
+    struct asst_engine *e = asst_engine_default();
+    struct store_conn *c = NULL;
+    int rc, n = 0;
+
+    (void)cfg;
+    if (!e)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: no engine");
+    rc = store_acquire(s, &c, err);
+    if (rc < 0)
+        return rc;
+    rc = asst_engine_refresh(e, c, &n, err);
+    store_release(c);
+    if (n > 0)
+        gu_log_info("asst.reindex", "rebuilt=%d", n);
+    return rc;
+}
+
+static const struct notify_job jobs[] = {
+    {"asst.reindex", 5, asst_reindex_job},
+    {"asst.purge", 3600, asst_purge},
+};
+
+const struct notify_job *
+asst_jobs(size_t *count)
+{
+    *count = GU_ARRAY_LEN(jobs);
+    return jobs;
+}

@@ -1,0 +1,533 @@
+/*
+ * asst_http.c - HTTP face of the assistant: the public chat API
+ * (docs/assistant-api.md) and the agents' hand-off inbox (page shell
+ * /agent/assistant and its JSON API under /api/v1/assistant/).
+ *
+ * Handlers bound the input, read JSON with the gu_json_* readers, call
+ * asst_*.c and write JSON. The public routes are rate-limited per IP
+ * (assistant.rate_per_minute; the chat turn counts its hit inside its own
+ * transaction). Agents' routes are scoped to the session's commune.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "assistant/asst_internal.h"
+#include "web/http.h"
+
+static void
+ctx_init(struct asst_ctx *x, struct http_req *req)
+{
+    memset(x, 0, sizeof(*x));
+    x->eng = asst_engine_default();
+    x->conn = req->conn;
+    x->arena = req->arena;
+    x->cfg = req->cfg;
+    x->request_id = req->request_id;
+    x->client_ip = req->client_ip;
+}
+
+/* Bodies of the public routes are small. */
+static int
+body(struct http_req *req, json_t **out)
+{
+    size_t n = 0;
+
+    http_body(req, &n);
+    if (n > ASST_BODY_MAX)
+        return gu_err_set(&req->err, GU_ETOOBIG, NULL,
+                          "La requête dépasse 16 Kio.", "body too large");
+    return http_body_json(req, out);
+}
+
+/* One hit of the per-IP limit (routes other than the chat turn). */
+static int
+rate(struct http_req *req, struct http_resp *resp)
+{
+    long limit = gu_config_int(req->cfg, "assistant.rate_per_minute");
+    int retry = 0, rc;
+    char key[96], v[16];
+
+    if (limit <= 0 || !req->client_ip)
+        return 0;
+    snprintf(key, sizeof(key), "asst:%s", req->client_ip);
+    rc = store_rate_hit(req->conn, key, (int)limit, 60, &retry, &req->err);
+    if (rc == GU_ERATE) {
+        snprintf(v, sizeof(v), "%d", retry > 0 ? retry : 60);
+        http_add_header(resp, "Retry-After", v);
+    }
+    return rc;
+}
+
+static json_t *
+time_json(int64_t t)
+{
+    char iso[32];
+
+    if (t <= 0)
+        return json_null();
+    gu_time_iso(t, iso, sizeof(iso));
+    return json_string(iso);
+}
+
+/* ----- public chat API ----- */
+
+static int
+post_chat(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_chat_in in;
+    struct asst_chat_out out;
+    struct asst_ctx x;
+    json_t *b, *arr, *j;
+    int rc;
+
+    if ((rc = body(req, &b)) < 0)
+        return rc;
+    memset(&in, 0, sizeof(in));
+    if ((rc = gu_json_str(b, "commune", true, 5, &in.insee, &req->err)) < 0 ||
+        (rc = gu_json_str(b, "conversation", false, 128, &in.conversation,
+                          &req->err)) < 0 ||
+        (rc = gu_json_str(b, "message", false, ASST_BODY_MAX, &in.message,
+                          &req->err)) < 0 ||
+        (rc = gu_json_str(b, "choice", false, 16, &in.choice, &req->err)) < 0)
+        return rc;
+    if (in.conversation && !*in.conversation)
+        in.conversation = NULL;
+    ctx_init(&x, req);
+    if (!x.eng)
+        return GU_ENOMEM;
+    rc = asst_chat(&x, &in, &out, &req->err);
+    if (rc == GU_ERATE)
+        http_add_header(resp, "Retry-After", "60");
+    if (rc < 0)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; arr && i < out.n; i++) {
+        json_t *r = json_incref(out.json[i]);
+        if (!r || json_array_append_new(arr, r) < 0) {
+            json_decref(arr);
+            return GU_ENOMEM;
+        }
+    }
+    if (!arr)
+        return GU_ENOMEM;
+    j = json_pack("{s:s, s:o, s:s}", "conversation", out.conversation,
+                  "replies", arr, "disclosure", out.disclosure);
+    if (!j)
+        return GU_ENOMEM;
+    return http_json(resp, 200, j);
+}
+
+static int
+post_feedback(struct http_req *req, struct http_resp *resp)
+{
+    const char *conv = NULL, *comment = NULL;
+    struct asst_ctx x;
+    long id = 0;
+    bool useful = false;
+    json_t *b;
+    int rc;
+
+    if ((rc = body(req, &b)) < 0 || (rc = rate(req, resp)) < 0)
+        return rc;
+    if ((rc = gu_json_str(b, "conversation", true, 128, &conv, &req->err)) <
+            0 ||
+        (rc = gu_json_int(b, "message_id", true, 1, LONG_MAX, &id, &req->err)) <
+            0 ||
+        (rc = gu_json_bool(b, "useful", true, &useful, &req->err)) < 0 ||
+        (rc = gu_json_str(b, "comment", false, ASST_BODY_MAX, &comment,
+                          &req->err)) < 0)
+        return rc;
+    ctx_init(&x, req);
+    rc = asst_feedback(&x, conv, id, useful, comment, &req->err);
+    if (rc < 0)
+        return rc;
+    return http_no_content(resp);
+}
+
+static int
+post_handoff(struct http_req *req, struct http_resp *resp)
+{
+    const char *conv = NULL, *email = NULL, *question = NULL;
+    const char *ref = NULL, *tok = NULL;
+    struct asst_ctx x;
+    bool consent = false;
+    json_t *b, *j;
+    int rc;
+
+    if ((rc = body(req, &b)) < 0 || (rc = rate(req, resp)) < 0)
+        return rc;
+    if ((rc = gu_json_str(b, "conversation", true, 128, &conv, &req->err)) <
+            0 ||
+        (rc = gu_json_str(b, "email", true, ASST_EMAIL_MAX, &email,
+                          &req->err)) < 0 ||
+        (rc = gu_json_str(b, "question", false, ASST_BODY_MAX, &question,
+                          &req->err)) < 0)
+        return rc;
+    if (json_object_get(b, "consent") &&
+        (rc = gu_json_bool(b, "consent", false, &consent, &req->err)) < 0)
+        return rc;
+    ctx_init(&x, req);
+    rc = asst_handoff_create(&x, conv, email, question, consent, &ref, &tok,
+                             &req->err);
+    if (rc < 0)
+        return rc;
+    j = json_pack("{s:s, s:s, s:s}", "reference", ref, "follow_url",
+                  gu_arena_sprintf(req->arena, "/assistant/suivi/%s", tok),
+                  "token", tok);
+    if (!j)
+        return GU_ENOMEM;
+    return http_json(resp, 201, j);
+}
+
+static int
+get_conversation(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_ctx x;
+    json_t *j = NULL;
+    int rc;
+
+    if ((rc = rate(req, resp)) < 0)
+        return rc;
+    ctx_init(&x, req);
+    rc = asst_history(&x, http_param(req, "conversation"), &j, &req->err);
+    if (rc < 0)
+        return rc;
+    return http_json(resp, 200, j);
+}
+
+static int
+get_follow(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_ctx x;
+    json_t *j = NULL;
+    int rc;
+
+    if ((rc = rate(req, resp)) < 0)
+        return rc;
+    ctx_init(&x, req);
+    rc = asst_handoff_follow(&x, http_param(req, "token"), &j, &req->err);
+    if (rc < 0)
+        return rc;
+    return http_json(resp, 200, j);
+}
+
+/* ----- agents' inbox ----- */
+
+static int
+need_commune(struct http_req *req)
+{
+    if (req->who.insee[0])
+        return 0;
+    return gu_err_set(&req->err, GU_EPERM, NULL,
+                      "Aucune commune active pour cette session.",
+                      "no active commune");
+}
+
+static const char *
+actor(struct http_req *req)
+{
+    if (req->who.is_token)
+        return gu_arena_sprintf(req->arena, "token:%s",
+                                req->who.login ? req->who.login : "");
+    return req->who.login ? req->who.login : "";
+}
+
+static int
+page_inbox(struct http_req *req, struct http_resp *resp)
+{
+    json_t *vars = json_pack("{s:s}", "insee", req->who.insee);
+
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    return http_template(req, resp, 200, "agent-assistant.html", vars);
+}
+
+static json_t *
+handoff_json(struct http_req *req, const struct asst_handoff *h, bool full)
+{
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
+        (json_int_t)h->id, "reference", h->reference, "status", h->status,
+        "question", h->question, "answered_by", h->answered_by, "fiche_id",
+        h->fiche_id, "created_at", time_json(h->created_at), "updated_at",
+        time_json(h->updated_at), "answered_at", time_json(h->answered_at));
+
+    if (j && full) {
+        json_object_set_new(j, "transcript", json_string(h->transcript));
+        json_object_set_new(j, "answer", json_string(h->answer));
+        /* The address only to those who may answer. */
+        if (req->who.role >= STORE_ROLE_AGENT)
+            json_object_set_new(j, "email", json_string(h->email));
+    }
+    return j;
+}
+
+static int
+get_handoffs(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_handoff_filter f;
+    struct asst_handoff *list = NULL;
+    struct asst_stats st;
+    size_t n = 0;
+    const char *s;
+    long v;
+    json_t *arr, *j;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0)
+        return rc;
+    memset(&f, 0, sizeof(f));
+    f.limit = 50;
+    f.status = http_query(req, "status");
+    f.q = http_query(req, "q");
+    if ((s = http_query(req, "before")) && *s) {
+        if (gu_parse_long(s, 1, LONG_MAX, &v) < 0)
+            return gu_err_set(&req->err, GU_EINVAL, "before",
+                              "Le paramètre « before » doit être un "
+                              "identifiant.",
+                              "bad before");
+        f.before_id = v;
+    }
+    if ((s = http_query(req, "limit")) && *s) {
+        if (gu_parse_long(s, 1, 200, &v) < 0)
+            return gu_err_set(&req->err, GU_EINVAL, "limit",
+                              "Le paramètre « limit » doit être compris "
+                              "entre 1 et 200.",
+                              "bad limit");
+        f.limit = (int)v;
+    }
+    rc = asst_handoff_list(req->conn, req->arena, req->who.insee, &f, &list, &n,
+                           &req->err);
+    if (rc < 0)
+        return rc;
+    rc = asst_stats_get(req->conn, req->who.insee, gu_now() - 30 * 86400, &st,
+                        &req->err);
+    if (rc < 0)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = handoff_json(req, &list[i], false);
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return GU_ENOMEM;
+        }
+    }
+    if (!arr)
+        return GU_ENOMEM;
+    j = json_pack(
+        "{s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+        "handoffs", arr, "next_before",
+        n == (size_t)f.limit && n > 0 ? json_integer(list[n - 1].id)
+                                      : json_null(),
+        "stats", "nouveau", (json_int_t)st.handoffs_new, "en_cours",
+        (json_int_t)st.handoffs_open, "repondu", (json_int_t)st.handoffs_done,
+        "utile", (json_int_t)st.useful, "pas_utile", (json_int_t)st.not_useful,
+        "conversations", (json_int_t)st.conversations, "reponses",
+        (json_int_t)st.answers, "clarifications", (json_int_t)st.clarifications,
+        "propositions_agent", (json_int_t)st.handoff_offers);
+    if (!j)
+        return GU_ENOMEM;
+    return http_json(resp, 200, j);
+}
+
+static int
+get_handoff(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_handoff h;
+    int64_t id;
+    json_t *j;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0)
+        return rc;
+    rc = asst_handoff_get(req->conn, req->arena, req->who.insee, id, &h,
+                          &req->err);
+    if (rc < 0)
+        return rc;
+    j = handoff_json(req, &h, true);
+    return j ? http_json(resp, 200, j) : GU_ENOMEM;
+}
+
+static int
+patch_handoff(struct http_req *req, struct http_resp *resp)
+{
+    const char *status = NULL;
+    int64_t id;
+    json_t *b;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0 ||
+        (rc = http_body_json(req, &b)) < 0 ||
+        (rc = gu_json_str(b, "status", true, 16, &status, &req->err)) < 0)
+        return rc;
+    rc = asst_handoff_set_status(req->conn, req->who.insee, id, status,
+                                 actor(req), req->request_id, &req->err);
+    if (rc < 0)
+        return rc;
+    return get_handoff(req, resp);
+}
+
+static int
+post_answer(struct http_req *req, struct http_resp *resp)
+{
+    const char *answer = NULL;
+    int64_t id;
+    json_t *b;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0 ||
+        (rc = http_body_json(req, &b)) < 0 ||
+        (rc = gu_json_str(b, "answer", true, 4 * ASST_HANDOFF_ANSWER_MAX,
+                          &answer, &req->err)) < 0)
+        return rc;
+    rc = asst_handoff_answer(req->conn, req->arena, req->who.insee, id, answer,
+                             actor(req), req->request_id,
+                             gu_config_str(req->cfg, "server.public_url"),
+                             &req->err);
+    if (rc < 0)
+        return rc;
+    return get_handoff(req, resp);
+}
+
+static int
+post_fiche(struct http_req *req, struct http_resp *resp)
+{
+    const char *fid = NULL;
+    int64_t id;
+    json_t *j;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0)
+        return rc;
+    rc = asst_handoff_to_fiche(req->conn, req->arena, req->who.insee, id,
+                               actor(req), req->request_id, &fid, &req->err);
+    if (rc < 0)
+        return rc;
+    j = json_pack(
+        "{s:s, s:s}", "fiche_id", fid ? fid : "", "edit_url",
+        gu_arena_sprintf(req->arena, "/agent/fiches/%s", fid ? fid : ""));
+    return j ? http_json(resp, 201, j) : GU_ENOMEM;
+}
+
+static int
+post_reload(struct http_req *req, struct http_resp *resp)
+{
+    struct asst_engine *e = asst_engine_default();
+    json_t *j;
+    int rc;
+
+    if ((rc = need_commune(req)) < 0)
+        return rc;
+    if (!e)
+        return GU_ENOMEM;
+    rc = asst_engine_reload(e, req->conn, req->who.insee, &req->err);
+    if (rc < 0)
+        return rc;
+    http_audit(req, "asst.reload", req->who.insee, NULL);
+    j = json_pack("{s:I}", "generation",
+                  (json_int_t)asst_engine_generation(e, req->who.insee));
+    return j ? http_json(resp, 200, j) : GU_ENOMEM;
+}
+
+/* ----- table ----- */
+
+#define REPLY_SCHEMA                                                           \
+    "{\"type\":\"object\",\"required\":[\"type\",\"text\",\"choices\"],"       \
+    "\"properties\":{\"id\":{\"type\":\"integer\"},"                           \
+    "\"type\":{\"enum\":[\"greeting\",\"answer\",\"clarify\","                 \
+    "\"handoff_offer\",\"handoff_done\",\"info\"]},"                           \
+    "\"text\":{\"type\":\"string\"},\"html\":{\"type\":\"string\"},"           \
+    "\"fiche\":{\"type\":\"object\"},\"links\":{\"type\":\"array\"},"          \
+    "\"related\":{\"type\":\"array\"},\"choices\":{\"type\":\"array\"},"       \
+    "\"feedback\":{\"type\":\"boolean\"}}}"
+
+#define HANDOFF_SCHEMA                                                         \
+    "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"      \
+    "\"reference\":{\"type\":\"string\"},"                                     \
+    "\"status\":{\"enum\":[\"nouveau\",\"en cours\",\"répondu\"]},"           \
+    "\"question\":{\"type\":\"string\"},\"transcript\":{\"type\":\"string\"}," \
+    "\"answer\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}}}"
+
+static const struct http_route routes[] = {
+    {"POST", "/api/v1/chat", HTTP_PUBLIC, post_chat, "assistant",
+     "Envoyer un message à l’assistant (nouvelle conversation sans "
+     "« conversation »)",
+     "{\"type\":\"object\",\"required\":[\"commune\"],\"properties\":{"
+     "\"commune\":{\"type\":\"string\"},"
+     "\"conversation\":{\"type\":\"string\"},"
+     "\"message\":{\"type\":\"string\",\"maxLength\":1000},"
+     "\"choice\":{\"type\":\"string\"}}}",
+     "{\"type\":\"object\",\"properties\":{"
+     "\"conversation\":{\"type\":\"string\"},"
+     "\"replies\":{\"type\":\"array\",\"items\":" REPLY_SCHEMA "},"
+     "\"disclosure\":{\"type\":\"string\"}}}"},
+    {"POST", "/api/v1/chat/feedback", HTTP_PUBLIC, post_feedback, "assistant",
+     "Noter une réponse de l’assistant (utile / pas utile, commentaire)",
+     "{\"type\":\"object\",\"required\":[\"conversation\",\"message_id\","
+     "\"useful\"],\"properties\":{\"conversation\":{\"type\":\"string\"},"
+     "\"message_id\":{\"type\":\"integer\"},"
+     "\"useful\":{\"type\":\"boolean\"},"
+     "\"comment\":{\"type\":\"string\",\"maxLength\":1000}}}",
+     NULL},
+    {"POST", "/api/v1/chat/handoff", HTTP_PUBLIC, post_handoff, "assistant",
+     "Transmettre la question à un agent (courriel, consentement requis)",
+     "{\"type\":\"object\",\"required\":[\"conversation\",\"email\","
+     "\"consent\"],\"properties\":{\"conversation\":{\"type\":\"string\"},"
+     "\"email\":{\"type\":\"string\",\"maxLength\":254},"
+     "\"question\":{\"type\":\"string\",\"maxLength\":1000},"
+     "\"consent\":{\"const\":true}}}",
+     "{\"type\":\"object\",\"properties\":{"
+     "\"reference\":{\"type\":\"string\"},"
+     "\"follow_url\":{\"type\":\"string\"}}}"},
+    {"GET", "/api/v1/chat/suivi/{token}", HTTP_PUBLIC, get_follow, "assistant",
+     "Suivi d’une question transmise à un agent (page /assistant/suivi)", NULL,
+     "{\"type\":\"object\",\"properties\":{"
+     "\"reference\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"},"
+     "\"question\":{\"type\":\"string\"},\"answer\":{\"type\":\"string\"}}}"},
+    {"GET", "/api/v1/chat/{conversation}", HTTP_PUBLIC, get_conversation,
+     "assistant", "Historique d’une conversation (réponse de l’agent comprise)",
+     NULL,
+     "{\"type\":\"object\",\"properties\":{"
+     "\"conversation\":{\"type\":\"string\"},"
+     "\"replies\":{\"type\":\"array\"},"
+     "\"handoff\":{\"type\":[\"object\",\"null\"]}}}"},
+
+    {"GET", "/agent/assistant", HTTP_LECTEUR, page_inbox, "agent",
+     "Questions transmises par l’assistant", NULL, NULL},
+    {"GET", "/api/v1/assistant/handoffs", HTTP_LECTEUR, get_handoffs,
+     "assistant",
+     "Questions transmises aux agents (filtres : status, q, before, limit) "
+     "et statistiques",
+     NULL,
+     "{\"type\":\"object\",\"properties\":{\"handoffs\":{\"type\":\"array\","
+     "\"items\":" HANDOFF_SCHEMA "},\"stats\":{\"type\":\"object\"}}}"},
+    {"GET", "/api/v1/assistant/handoffs/{id}", HTTP_LECTEUR, get_handoff,
+     "assistant", "Détail d’une question transmise", NULL, HANDOFF_SCHEMA},
+    {"PATCH", "/api/v1/assistant/handoffs/{id}", HTTP_AGENT, patch_handoff,
+     "assistant", "Changer le statut d’une question transmise",
+     "{\"type\":\"object\",\"required\":[\"status\"],\"properties\":{"
+     "\"status\":{\"enum\":[\"nouveau\",\"en cours\",\"répondu\"]}}}",
+     HANDOFF_SCHEMA},
+    {"POST", "/api/v1/assistant/handoffs/{id}/answer", HTTP_AGENT, post_answer,
+     "assistant", "Répondre à une question transmise (courriel à l’usager)",
+     "{\"type\":\"object\",\"required\":[\"answer\"],\"properties\":{"
+     "\"answer\":{\"type\":\"string\",\"maxLength\":20000}}}",
+     HANDOFF_SCHEMA},
+    {"POST", "/api/v1/assistant/handoffs/{id}/fiche", HTTP_AGENT, post_fiche,
+     "assistant", "Créer une fiche locale à partir de la réponse", NULL,
+     "{\"type\":\"object\",\"properties\":{"
+     "\"fiche_id\":{\"type\":\"string\"}}}"},
+    {"POST", "/api/v1/assistant/reload", HTTP_ADMIN, post_reload, "assistant",
+     "Reconstruire maintenant l’index de l’assistant de la commune", NULL,
+     "{\"type\":\"object\",\"properties\":{"
+     "\"generation\":{\"type\":\"integer\"}}}"},
+};
+
+const struct http_routes asst_routes = {"assistant", routes,
+                                        GU_ARRAY_LEN(routes)};

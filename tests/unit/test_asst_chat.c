@@ -1,0 +1,894 @@
+/*
+ * test_asst_chat.c - the assistant's conversation engine on a small
+ * knowledge base built in the test (local and national fiches) in an
+ * in-memory store migrated with app_migrate(): answers with their section
+ * and source, follow-ups keeping the topic, clarification then hand-off
+ * offer, the « agent » choice, redaction of what is stored, local before
+ * national, generation kept only with a citation (against a real HTTP
+ * server, tests/assistant/fake_llm.py), the index rebuilt after a change,
+ * feedback, hand-offs and the agents' side, purge, limits.
+ */
+#include "harness.h"
+
+#include "app/app.h"
+#include "assistant/asst.h"
+#include "kb/kb.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct fix {
+    struct store *s;
+    struct store_conn *c;
+    struct gu_arena *a;
+    struct gu_config *cfg;
+    struct asst_engine *e;
+    struct asst_ctx x;
+};
+
+static int
+add_commune(struct fix *f, const char *insee, const char *name)
+{
+    struct store_commune m;
+    struct gu_err err;
+
+    memset(&m, 0, sizeof(m));
+    memcpy(m.insee, insee, 6);
+    m.name = name;
+    m.zone = "B";
+    m.hours = "du lundi au vendredi, 8 h 30 - 12 h\net le samedi matin";
+    m.address = "1 place de la Mairie";
+    m.phone = "01 99 00 12 34";
+    m.email = "";
+    return store_commune_create(f->c, &m, &err);
+}
+
+static int
+add_local(struct fix *f, const char *insee, const char *md)
+{
+    struct kb_fiche k;
+    struct gu_err err;
+    const char *id = NULL;
+
+    gu_err_clear(&err);
+    memset(&k, 0, sizeof(k));
+    if (kb_markdown_parse(f->a, md, strlen(md), &k, &err) < 0 ||
+        kb_local_save(f->c, f->a, insee, &k, md, 0, "admin", "t", &id, &err) <
+            0) {
+        fprintf(stderr, "add_local: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+add_national(struct fix *f, const char *id, const char *title, const char *desc,
+             const struct kb_section *sec, size_t nsec)
+{
+    struct kb_fiche k;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    memset(&k, 0, sizeof(k));
+    k.id = id;
+    k.origin = KB_NATIONAL;
+    k.title = title;
+    k.alt = "";
+    k.description = desc;
+    k.body = "";
+    k.context = "Papiers - Citoyenneté";
+    k.source_url = gu_arena_sprintf(
+        f->a, "https://www.service-public.fr/particuliers/vosdroits/%s", id);
+    k.source_date = "2026-03-02";
+    k.sections = (struct kb_section *)sec;
+    k.nsections = nsec;
+    /* The body is the sections' text (what the importer stores). */
+    struct gu_buf b;
+    gu_buf_init(&b);
+    for (size_t i = 0; i < nsec; i++)
+        gu_buf_printf(&b, "%s\n%s\n", sec[i].path, sec[i].text);
+    k.body = gu_arena_strdup(f->a, b.p ? b.p : "");
+    gu_buf_fini(&b);
+    if (kb_national_upsert(f->c, &k, &err) < 0) {
+        fprintf(stderr, "add_national: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static const char md_cni[] =
+    "---\n"
+    "titre: Carte nationale d'identité\n"
+    "questions: Comment refaire ma carte d'identité ? | J'ai perdu ma CNI\n"
+    "service: État civil\n"
+    "lien: Prendre rendez-vous | /rdv?motif=cni\n"
+    "lien: Pré-demande en ligne | https://ants.gouv.fr\n"
+    "---\n"
+    "La mairie délivre la carte nationale d'identité sur rendez-vous.\n\n"
+    "## Pièces à fournir\n\n"
+    "- Une photo d'identité de moins de 6 mois\n"
+    "- Un justificatif de domicile\n\n"
+    "## Pour un enfant mineur\n\n"
+    "L'enfant mineur doit être présent, accompagné d'un parent qui exerce "
+    "l'autorité parentale.\n\n"
+    "## Coût\n\n"
+    "La carte est gratuite. Un timbre fiscal de 25 euros est demandé en cas "
+    "de perte ou de vol.\n";
+
+static const char md_horaires[] =
+    "---\n"
+    "titre: Horaires d'ouverture de la mairie\n"
+    "questions: Quand la mairie est-elle ouverte ?\n"
+    "---\n"
+    "Voici comment joindre la mairie et quand venir.\n\n"
+    "## Nous contacter\n\n"
+    "{{contacts_commune}}\n";
+
+static const char md_recensement[] =
+    "---\n"
+    "titre: Recensement citoyen à 16 ans\n"
+    "---\n"
+    "Le recensement citoyen est obligatoire pour les jeunes de 16 ans : "
+    "présentez-vous à la mairie avec une pièce d'identité et le livret de "
+    "famille.\n";
+
+static const char md_cantine[] =
+    "---\n"
+    "titre: Cantine scolaire\n"
+    "questions: Comment inscrire mon enfant à la cantine ?\n"
+    "---\n"
+    "La cantine des écoles publiques accueille les enfants chaque midi. "
+    "L'inscription se fait au service scolaire.\n\n"
+    "## Tarifs\n\n"
+    "Le prix du repas dépend du quotient familial.\n";
+
+static const struct kb_section sec_passeport[] = {
+    {0, "", "Le passeport est un titre de voyage."},
+    {1, "Majeur > Pièces à fournir",
+     "Pour un passeport, fournissez une photo d'identité, un justificatif "
+     "de domicile et un timbre fiscal de 86 euros."},
+    {2, "Majeur > Délais",
+     "Les délais de fabrication dépendent de la période de l'année."},
+};
+static const struct kb_section sec_recens[] = {
+    {0, "",
+     "Le recensement citoyen est obligatoire pour les jeunes de 16 "
+     "ans : présentez-vous à la mairie avec une pièce d'identité et "
+     "le livret de famille."},
+};
+static const struct kb_section sec_naiss[] = {
+    {0, "",
+     "Vous pouvez demander une copie intégrale ou un extrait d'acte "
+     "à la mairie du lieu de l'événement."},
+};
+static const struct kb_section sec_mariage[] = {
+    {0, "",
+     "Vous pouvez demander une copie intégrale ou un extrait d'acte "
+     "à la mairie du lieu de l'événement."},
+};
+
+/* A migrated store with two communes and the little knowledge base. */
+static int
+fix_open(struct fix *f, const char *llm_url, int check_ms)
+{
+    struct asst_engine_opts o;
+    struct gu_err err;
+    int applied = 0;
+
+    memset(f, 0, sizeof(*f));
+    gu_err_clear(&err);
+    if (gu_crypto_init() < 0 ||
+        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        app_migrate(f->s, &applied, &err) < 0) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return -1;
+    }
+    /* The assistant's schema, whether or not app.c lists it yet. */
+    {
+        size_t n = 0;
+        const struct store_migration *m = asst_migrations(&n);
+        if (store_migrate(f->s, &m, &n, 1, &applied, &err) < 0) {
+            fprintf(stderr, "migrate: %s\n", err.msg);
+            return -1;
+        }
+    }
+    if (store_acquire(f->s, &f->c, &err) < 0 ||
+        gu_config_defaults(&f->cfg, &err) < 0)
+        return -1;
+    if (llm_url) {
+        char *ini =
+            gu_arena_sprintf(f->a = gu_arena_new(0),
+                             "[llm]\nurl = %s\ntimeout_ms = 800\n", llm_url);
+        if (!ini || gu_config_parse_string(f->cfg, ini, &err) < 0)
+            return -1;
+    }
+    if (!f->a)
+        f->a = gu_arena_new(0);
+    if (!f->a || add_commune(f, "99001", "Saint-Exemple-sur-Loire") < 0 ||
+        add_commune(f, "99002", "Autre-Commune") < 0)
+        return -1;
+    if (add_local(f, "99001", md_cni) < 0 ||
+        add_local(f, "99001", md_horaires) < 0 ||
+        add_local(f, "99001", md_recensement) < 0 ||
+        add_local(f, "99001", md_cantine) < 0)
+        return -1;
+    if (add_national(f, "F21089", "Passeport",
+                     "Comment obtenir un passeport biométrique.", sec_passeport,
+                     GU_ARRAY_LEN(sec_passeport)) < 0 ||
+        add_national(f, "F870", "Recensement citoyen à 16 ans", "", sec_recens,
+                     GU_ARRAY_LEN(sec_recens)) < 0 ||
+        add_national(f, "F1427", "Acte de naissance", "", sec_naiss,
+                     GU_ARRAY_LEN(sec_naiss)) < 0 ||
+        add_national(f, "F1428", "Acte de mariage", "", sec_mariage,
+                     GU_ARRAY_LEN(sec_mariage)) < 0)
+        return -1;
+    asst_engine_opts_default(&o);
+    /* Thresholds of this test, independent of the calibrated ones. */
+    o.policy.abstain.min_score = 0.3f;
+    o.policy.abstain.min_margin = 0.08f;
+    o.check_ms = check_ms;
+    if (asst_engine_new(&o, &f->e, &err) < 0)
+        return -1;
+    f->x.eng = f->e;
+    f->x.conn = f->c;
+    f->x.arena = f->a;
+    f->x.cfg = f->cfg;
+    f->x.request_id = "req-test";
+    f->x.client_ip = NULL;
+    return 0;
+}
+
+static void
+fix_close(struct fix *f)
+{
+    asst_engine_free(f->e);
+    gu_arena_free(f->a);
+    store_release(f->c);
+    store_close(f->s);
+    gu_config_free(f->cfg);
+}
+
+/* One turn; the last reply in *last. */
+static int
+turn(struct fix *f, const char **conv, const char *msg, const char *choice,
+     struct asst_chat_out *out, struct asst_reply **last)
+{
+    struct asst_chat_in in = {"99001", *conv, msg, choice};
+    struct gu_err err;
+    int rc;
+
+    gu_err_clear(&err);
+    rc = asst_chat(&f->x, &in, out, &err);
+    if (rc < 0) {
+        fprintf(stderr, "  turn(%s): %s %s\n", msg ? msg : choice,
+                gu_status_name(rc), err.msg);
+        if (last)
+            *last = NULL;
+        return rc;
+    }
+    *conv = out->conversation;
+    if (last)
+        *last = &out->replies[out->n - 1];
+    return 0;
+}
+
+static bool
+has_choice(const struct asst_reply *r, const char *id)
+{
+    for (size_t i = 0; r && i < r->nchoices; i++) {
+        if (strcmp(r->choices[i].id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int64_t
+count(struct fix *f, const char *sql)
+{
+    struct store_rows *r = NULL;
+    struct gu_err err;
+
+    if (store_query(f->c, f->a, sql, NULL, 0, &r, &err) < 0)
+        return -1;
+    return store_int(r, 0, 0);
+}
+
+/* ----- tests ----- */
+
+static void
+test_answer_section_source(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(turn(&f, &conv, "quelles pièces pour un passeport ?", NULL, &out,
+               &r) == 0);
+    if (!r)
+        goto out;
+    CHECK_EQ(out.n, 2);
+    CHECK_STR(out.replies[0].type, "greeting");
+    CHECK_CONTAINS(out.replies[0].text, "assistant automatique de la mairie "
+                                        "de Saint-Exemple-sur-Loire");
+    CHECK_CONTAINS(out.disclosure, "assistant automatique");
+    CHECK(has_choice(&out.replies[0], "agent"));
+    CHECK_STR(r->type, "answer");
+    CHECK_STR(r->fiche.id, "F21089");
+    CHECK_STR(r->fiche.origin, "national");
+    CHECK_STR(r->fiche.section, "Majeur > Pièces à fournir");
+    CHECK_CONTAINS(r->fiche.source_url, "service-public.fr");
+    CHECK_STR(r->fiche.source_date, "2026-03-02");
+    CHECK_CONTAINS(r->text, "86 euros");
+    CHECK(strstr(r->text, "fabrication") == NULL); /* not the whole fiche */
+    CHECK(r->html && strstr(r->html, "<p>"));
+    CHECK(has_choice(r, "agent"));
+    CHECK(r->feedback);
+    CHECK(r->id > 0);
+    CHECK(strlen(conv) >= 43);
+    /* Why it answered: in the row and in the audit log. */
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages WHERE fiche_id ="
+                       " 'F21089' AND section LIKE 'Majeur%' AND score > 0"
+                       " AND why LIKE '%candidates%'"),
+             1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM audit WHERE action ="
+                       " 'asst.answer' AND actor = 'ia' AND insee = '99001'"
+                       " AND detail LIKE '%F21089%'"),
+             1);
+
+    /* Local fiche: booking link, contacts replaced. */
+    CHECK(turn(&f, &conv,
+               "quelles sont les horaires d'ouverture de la "
+               "mairie ?",
+               NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_EQ(out.n, 1);
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.origin, "local");
+        CHECK_CONTAINS(r->text, "01 99 00 12 34");
+        CHECK_CONTAINS(r->text, "1 place de la Mairie");
+        CHECK(strstr(r->text, "{{") == NULL);
+        CHECK(r->fiche.source_date && strlen(r->fiche.source_date) == 10);
+    }
+    CHECK(turn(&f, &conv, "refaire ma carte d'identité", NULL, &out, &r) == 0);
+    if (r) {
+        bool booking = false;
+        CHECK_STR(r->type, "answer");
+        for (size_t i = 0; i < r->nlinks; i++)
+            booking |= strcmp(r->links[i].kind, "booking") == 0 &&
+                       strcmp(r->links[i].label, "Prendre rendez-vous") == 0 &&
+                       strcmp(r->links[i].url, "/rdv?motif=cni") == 0;
+        CHECK(booking);
+    }
+out:
+    fix_close(&f);
+}
+
+static void
+test_followup_keeps_topic(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL, *cni_id = NULL;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(turn(&f, &conv, "j'ai perdu ma carte d'identité", NULL, &out, &r) ==
+          0);
+    if (!r)
+        goto out;
+    CHECK_STR(r->type, "answer");
+    CHECK_STR(r->fiche.title, "Carte nationale d'identité");
+    cni_id = gu_arena_strdup(f.a, r->fiche.id);
+    CHECK(turn(&f, &conv, "et pour un mineur ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.id, cni_id);
+        CHECK_STR(r->fiche.section, "Pour un enfant mineur");
+    }
+    CHECK(turn(&f, &conv, "combien ça coûte ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.id, cni_id);
+        CHECK_STR(r->fiche.section, "Coût");
+        CHECK_CONTAINS(r->text, "gratuite");
+    }
+    /* A new full question resets the topic. */
+    CHECK(turn(&f, &conv, "comment inscrire mon enfant à la cantine scolaire ?",
+               NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.title, "Cantine scolaire");
+    }
+    CHECK(turn(&f, &conv, "et les tarifs ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->fiche.title, "Cantine scolaire");
+        CHECK_STR(r->fiche.section, "Tarifs");
+    }
+out:
+    fix_close(&f);
+}
+
+static void
+test_clarify_then_handoff(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    /* Two fiches with the same text: not clearly one of them. */
+    CHECK(turn(&f, &conv, "copie intégrale d'acte", NULL, &out, &r) == 0);
+    if (!r)
+        goto out;
+    CHECK_STR(r->type, "clarify");
+    CHECK(r->nchoices >= 3 && r->nchoices <= 4);
+    CHECK(has_choice(r, "c1") && has_choice(r, "c2") && has_choice(r, "agent"));
+    CHECK_STR(r->choices[r->nchoices - 1].id, "agent");
+    /* Asked once already: the next unsure turn offers an agent. */
+    CHECK(turn(&f, &conv, "extrait d'acte", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "handoff_offer");
+        CHECK(has_choice(r, "agent"));
+    }
+    /* A clarification answered by a choice. */
+    conv = NULL;
+    CHECK(turn(&f, &conv, "copie intégrale d'acte", NULL, &out, &r) == 0);
+    if (r && strcmp(r->type, "clarify") == 0) {
+        const char *label = gu_arena_strdup(f.a, r->choices[1].label);
+        CHECK(turn(&f, &conv, NULL, "c2", &out, &r) == 0);
+        if (r) {
+            CHECK_STR(r->type, "answer");
+            CHECK_STR(r->fiche.title, label);
+        }
+        /* The choice list is gone once answered. */
+        struct gu_err err;
+        struct asst_chat_in in = {"99001", conv, NULL, "c3"};
+        gu_err_clear(&err);
+        CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_EINVAL);
+        CHECK_STR(err.field, "choice");
+    }
+    /* Nothing matches at all: straight to the hand-off offer. */
+    conv = NULL;
+    CHECK(turn(&f, &conv, "xqzwv plorf", NULL, &out, &r) == 0);
+    if (r)
+        CHECK_STR(r->type, "handoff_offer");
+    /* « Parler à un agent » is a choice that always works. */
+    CHECK(turn(&f, &conv, NULL, "agent", &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "handoff_offer");
+        CHECK(has_choice(r, "agent"));
+    }
+out:
+    fix_close(&f);
+}
+
+static void
+test_redaction(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    struct store_rows *rows = NULL;
+    struct gu_err err;
+    const char *conv = NULL;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(turn(&f, &conv,
+               "je suis marie.dupont@example.org, tel 06 12 34 56 78, ma "
+               "carte d'identité est perdue",
+               NULL, &out, &r) == 0);
+    CHECK(r && strcmp(r->type, "answer") == 0);
+    CHECK(store_query(f.c, f.a,
+                      "SELECT question FROM asst_messages WHERE question <> ''",
+                      NULL, 0, &rows, &err) == 0);
+    if (rows && rows->nrows == 1) {
+        const char *q = store_text(rows, 0, 0);
+        CHECK(strstr(q, "marie.dupont") == NULL);
+        CHECK(strstr(q, "example.org") == NULL);
+        CHECK(strstr(q, "06 12") == NULL);
+        CHECK(strstr(q, "56 78") == NULL);
+        CHECK_CONTAINS(q, "carte d'identité");
+    } else {
+        CHECK(!"one stored question");
+    }
+    /* Nothing personal anywhere else either. */
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations WHERE"
+                       " topic_query LIKE '%example.org%'"
+                       " OR topic_query LIKE '%06 12%'"),
+             0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM audit WHERE"
+                       " detail LIKE '%example.org%'"),
+             0);
+    /* Feedback comments are redacted too; a second rating replaces. */
+    gu_err_clear(&err);
+    CHECK(asst_feedback(&f.x, conv, r ? r->id : 0, false,
+                        "rappelez-moi au 06 12 34 56 78", &err) == 0);
+    CHECK(asst_feedback(&f.x, conv, r ? r->id : 0, true, "merci", &err) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages WHERE useful = 1"
+                       " AND comment = 'merci'"),
+             1);
+    CHECK_EQ(asst_feedback(&f.x, conv, 999999, true, NULL, &err), GU_ENOTFOUND);
+    CHECK(asst_feedback(&f.x, conv, r ? r->id : 0, false,
+                        "rappelez-moi au 06 12 34 56 78", &err) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages WHERE"
+                       " comment LIKE '%06 12%'"),
+             0);
+    fix_close(&f);
+}
+
+static void
+test_local_beats_national(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(turn(&f, &conv, "recensement citoyen à 16 ans", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.origin, "local");
+        CHECK_STR(r->fiche.title, "Recensement citoyen à 16 ans");
+    }
+    fix_close(&f);
+}
+
+static void
+test_index_rebuilt(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+    int64_t g0, g1;
+
+    CHECK(fix_open(&f, NULL, 0) == 0);
+    CHECK(turn(&f, &conv, "piscine", NULL, &out, &r) == 0);
+    CHECK(r && strcmp(r->type, "handoff_offer") == 0);
+    g0 = asst_engine_generation(f.e, "99001");
+    CHECK(g0 >= 0);
+    CHECK(add_local(
+              &f, "99001",
+              "---\ntitre: Piscine municipale\n---\nLa piscine "
+              "municipale est ouverte tous les jours de 10 h à 19 h.\n") == 0);
+    conv = NULL;
+    CHECK(turn(&f, &conv, "horaires de la piscine municipale", NULL, &out,
+               &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.title, "Piscine municipale");
+    }
+    g1 = asst_engine_generation(f.e, "99001");
+    CHECK(g1 > g0);
+    /* The reload hook rebuilds at once; the job finds nothing stale. */
+    struct gu_err err;
+    int n = -1;
+    gu_err_clear(&err);
+    CHECK(asst_engine_reload(f.e, f.c, "99001", &err) == 0);
+    CHECK(asst_engine_refresh(f.e, f.c, &n, &err) == 0);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(asst_engine_reload(f.e, f.c, "99999", &err), GU_ENOTFOUND);
+    fix_close(&f);
+}
+
+/* The fake model server: its port, and the pipe that keeps it alive. */
+struct fake {
+    pid_t pid;
+    int in;  /* write end of its stdin */
+    int out; /* read end of its stdout */
+    int port;
+};
+
+static int
+fake_start(struct fake *s)
+{
+    int pin[2], pout[2];
+    char script[1024], buf[32];
+    const char *file = __FILE__, *slash = strrchr(file, '/');
+    ssize_t n;
+
+    memset(s, 0, sizeof(*s));
+    /* tests/unit/test_asst_chat.c -> tests/assistant/fake_llm.py */
+    snprintf(script, sizeof(script), "%.*s/../assistant/fake_llm.py",
+             slash ? (int)(slash - file) : 1, slash ? file : ".");
+    if (access("/usr/bin/python3", X_OK) != 0 || access(script, R_OK) != 0 ||
+        pipe(pin) < 0 || pipe(pout) < 0)
+        return -1;
+    s->pid = fork();
+    if (s->pid < 0)
+        return -1;
+    if (s->pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        close(pin[1]);
+        close(pout[0]);
+        execl("/usr/bin/python3", "python3", script, (char *)NULL);
+        _exit(127);
+    }
+    close(pin[0]);
+    close(pout[1]);
+    s->in = pin[1];
+    /* Read up to the newline; keep the pipe open while it runs. */
+    n = 0;
+    while (n < (ssize_t)sizeof(buf) - 1) {
+        ssize_t k = read(pout[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+        if (k <= 0)
+            break;
+        n += k;
+        if (memchr(buf, '\n', (size_t)n))
+            break;
+    }
+    s->out = pout[0];
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    s->port = (int)strtol(buf, NULL, 10);
+    return s->port > 0 ? 0 : -1;
+}
+
+static void
+fake_stop(struct fake *s)
+{
+    if (s->pid <= 0)
+        return;
+    close(s->in);
+    close(s->out);
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+}
+
+/* The passport answer with generation through `mode`. */
+static void
+generated(struct fake *s, const char *mode, bool expect_kept)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+    char url[128];
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", s->port, mode);
+    CHECK(fix_open(&f, url, 3000) == 0);
+    CHECK(turn(&f, &conv, "quelles pièces pour un passeport ?", NULL, &out,
+               &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_EQ(r->generated, expect_kept);
+        if (expect_kept) {
+            CHECK_CONTAINS(r->text, "Reformulation");
+            CHECK_CONTAINS(r->text, "[1]");
+        } else {
+            CHECK(strstr(r->text, "Reformulation") == NULL);
+            CHECK_CONTAINS(r->text, "86 euros"); /* the extractive answer */
+        }
+        /* The source is the fiche's either way. */
+        CHECK_STR(r->fiche.id, "F21089");
+    }
+    fix_close(&f);
+}
+
+static void
+test_generation(void)
+{
+    struct fake s;
+
+    CHECK(asst_llm_citations("a [1] b [12]", 12) == ((1u << 0) | (1u << 11)));
+    CHECK(asst_llm_citations("[0] [x] [", 9) == 0);
+    if (fake_start(&s) < 0) {
+        TH_FAIL("fake_llm.py did not start");
+        return;
+    }
+    generated(&s, "cite", true);
+    generated(&s, "nocite", false);
+    generated(&s, "bogus", false);
+    generated(&s, "error", false);
+    generated(&s, "slow", false); /* llm.timeout_ms = 800 */
+    fake_stop(&s);
+    /* Nothing listening: dropped, never an error for the resident. */
+    generated(&(struct fake){.port = 9}, "cite", false);
+}
+
+static void
+test_handoff(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    struct asst_handoff *list = NULL, h;
+    struct asst_handoff_filter flt = {0};
+    struct gu_err err;
+    const char *conv = NULL, *ref = NULL, *tok = NULL, *fid = NULL;
+    json_t *j = NULL;
+    size_t n = 0;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(turn(&f, &conv, "xqzwv plorf, écrivez à jean@example.org", NULL, &out,
+               &r) == 0);
+    gu_err_clear(&err);
+    /* No consent, no hand-off. */
+    CHECK_EQ(asst_handoff_create(&f.x, conv, "jean@example.org", NULL, false,
+                                 &ref, &tok, &err),
+             GU_EINVAL);
+    CHECK_STR(err.field, "consent");
+    CHECK_EQ(asst_handoff_create(&f.x, conv, "pas-une-adresse", NULL, true,
+                                 &ref, &tok, &err),
+             GU_EINVAL);
+    CHECK_EQ(asst_handoff_create(&f.x, "inconnue-inconnue-inconnue",
+                                 "jean@example.org", NULL, true, &ref, &tok,
+                                 &err),
+             GU_ENOTFOUND);
+    CHECK(asst_handoff_create(&f.x, conv, "jean@example.org",
+                              "Puis-je louer la salle des fêtes ? 06 12 34 56 "
+                              "78",
+                              true, &ref, &tok, &err) == 0);
+    CHECK(ref && strncmp(ref, "Q-20", 4) == 0 && strlen(ref) == 13);
+    CHECK(tok && strlen(tok) >= 43);
+    /* Agents of 99001 see it, those of 99002 do not. */
+    CHECK(asst_handoff_list(f.c, f.a, "99002", &flt, &list, &n, &err) == 0);
+    CHECK_EQ(n, 0);
+    CHECK(asst_handoff_list(f.c, f.a, "99001", &flt, &list, &n, &err) == 0);
+    CHECK_EQ(n, 1);
+    if (n != 1)
+        goto out;
+    CHECK_STR(list[0].status, "nouveau");
+    CHECK_STR(list[0].reference, ref);
+    CHECK(strstr(list[0].question, "06 12") == NULL);
+    CHECK_CONTAINS(list[0].question, "salle des fêtes");
+    CHECK_CONTAINS(list[0].transcript, "Usager : xqzwv");
+    CHECK(strstr(list[0].transcript, "jean@example.org") == NULL);
+    CHECK_STR(list[0].email, "jean@example.org");
+    CHECK_EQ(asst_handoff_get(f.c, f.a, "99002", list[0].id, &h, &err),
+             GU_ENOTFOUND);
+    CHECK_EQ(asst_handoff_set_status(f.c, "99002", list[0].id, "en cours",
+                                     "admin2", "r", &err),
+             GU_ENOTFOUND);
+    CHECK(asst_handoff_set_status(f.c, "99001", list[0].id, "en cours", "agent",
+                                  "r", &err) == 0);
+    CHECK_EQ(asst_handoff_set_status(f.c, "99001", list[0].id, "fini", "agent",
+                                     "r", &err),
+             GU_EINVAL);
+    /* Not answered yet: no fiche. */
+    CHECK_EQ(asst_handoff_to_fiche(f.c, f.a, "99001", list[0].id, "agent", "r",
+                                   &fid, &err),
+             GU_EINVAL);
+    CHECK(asst_handoff_answer(f.c, f.a, "99001", list[0].id,
+                              "Oui, la salle se loue au service des fêtes.",
+                              "agent", "r", "", &err) == 0);
+    CHECK(asst_handoff_get(f.c, f.a, "99001", list[0].id, &h, &err) == 0);
+    CHECK_STR(h.status, "répondu");
+    CHECK_STR(h.answered_by, "agent");
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE"
+                       " kind = 'asst.answer'"),
+             1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM audit WHERE action ="
+                       " 'asst.handoff.answer' AND actor = 'agent'"),
+             1);
+    /* The resident's follow-up page and the conversation show it. */
+    CHECK(asst_handoff_follow(&f.x, tok, &j, &err) == 0);
+    if (j) {
+        CHECK_STR(json_string_value(json_object_get(j, "status")), "répondu");
+        CHECK_CONTAINS(json_string_value(json_object_get(j, "answer")),
+                       "service des fêtes");
+        CHECK(json_object_get(j, "email") == NULL);
+        json_decref(j);
+    }
+    CHECK(asst_history(&f.x, conv, &j, &err) == 0);
+    if (j) {
+        char *s = json_dumps(j, 0);
+        CHECK_CONTAINS(s, "\"type\": \"agent\"");
+        CHECK_CONTAINS(s, "\"type\": \"user\"");
+        CHECK_CONTAINS(s, "handoff_done");
+        CHECK(strstr(s, "jean@example.org") == NULL);
+        free(s);
+        json_decref(j);
+    }
+    /* One click: a local fiche from question and answer. */
+    CHECK(asst_handoff_to_fiche(f.c, f.a, "99001", list[0].id, "agent", "r",
+                                &fid, &err) == 0);
+    CHECK(fid && fid[0] == 'L');
+    if (fid) {
+        struct kb_fiche k;
+        CHECK(kb_fiche_get(f.c, f.a, "99001", fid, &k, &err) == 0);
+        CHECK_CONTAINS(k.title, "salle des fêtes");
+        CHECK_CONTAINS(k.description, "service des fêtes");
+    }
+    CHECK_EQ(
+        asst_handoff_follow(&f.x, "inconnu-inconnu-inconnu-inconnu", &j, &err),
+        GU_ENOTFOUND);
+    {
+        struct asst_stats st;
+        CHECK(asst_stats_get(f.c, "99001", 0, &st, &err) == 0);
+        CHECK_EQ(st.handoffs_done, 1);
+        CHECK(st.handoff_offers >= 1);
+    }
+out:
+    fix_close(&f);
+}
+
+static void
+test_limits_and_purge(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    struct gu_err err;
+    const char *conv = NULL;
+    char big[1200 * 2 + 1];
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    gu_err_clear(&err);
+    /* 1,001 characters (2 bytes each): too long. */
+    for (size_t i = 0; i < 1001; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2);
+    big[2002] = '\0';
+    struct asst_chat_in in = {"99001", NULL, big, NULL};
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_ETOOBIG);
+    big[2000] = '\0'; /* 1,000: fine */
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), 0);
+    in.message = "bonjour";
+    in.insee = "98999";
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_ENOTFOUND);
+    in.insee = "99001";
+    in.conversation = "k3JabcdefghijklmnopqrstuvwxyzABCDEFG0123456";
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_ENOTFOUND);
+    in.conversation = NULL;
+    in.message = NULL;
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_EINVAL);
+    /* A conversation of another commune is not found from this one. */
+    CHECK(turn(&f, &conv, "passeport", NULL, &out, &r) == 0);
+    {
+        struct asst_chat_in other = {"99002", conv, "passeport", NULL};
+        CHECK_EQ(asst_chat(&f.x, &other, &out, &err), GU_ENOTFOUND);
+    }
+    /* Rate limit per IP. */
+    {
+        struct gu_err e2;
+        const char *c2 = NULL;
+        int last = 0;
+        f.x.client_ip = "203.0.113.9";
+        CHECK(gu_config_parse_string(
+                  f.cfg, "[assistant]\nrate_per_minute = 3\n", &e2) == 0);
+        for (int i = 0; i < 4; i++) {
+            struct asst_chat_in ri = {"99001", c2, "passeport", NULL};
+            gu_err_clear(&e2);
+            last = asst_chat(&f.x, &ri, &out, &e2);
+            if (last == 0)
+                c2 = out.conversation;
+        }
+        CHECK_EQ(last, GU_ERATE);
+        f.x.client_ip = NULL;
+    }
+    /* 50 turns at most. */
+    CHECK(store_exec(f.c, "UPDATE asst_conversations SET turns = 50", NULL, 0,
+                     &err) == 0);
+    CHECK(turn(&f, &conv, "passeport", NULL, &out, &r) == 0);
+    CHECK(r && strcmp(r->type, "info") == 0 && has_choice(r, "agent"));
+    CHECK(turn(&f, &conv, NULL, "agent", &out, &r) == 0);
+    CHECK(r && strcmp(r->type, "handoff_offer") == 0);
+    /* Retention: idle conversations go, with their messages. */
+    int64_t before = count(&f, "SELECT COUNT(*) FROM asst_messages");
+    CHECK(before > 0);
+    CHECK(asst_purge(f.s, f.cfg, &err) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), before);
+    CHECK(store_exec(f.c,
+                     "UPDATE asst_conversations SET updated_at = updated_at"
+                     " - 91 * 86400",
+                     NULL, 0, &err) == 0);
+    CHECK(asst_purge(f.s, f.cfg, &err) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 0);
+    fix_close(&f);
+}
+
+TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
+      T(test_clarify_then_handoff), T(test_redaction),
+      T(test_local_beats_national), T(test_index_rebuilt), T(test_generation),
+      T(test_handoff), T(test_limits_and_purge))
