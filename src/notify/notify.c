@@ -239,6 +239,19 @@ struct upload {
     size_t left;
 };
 
+/* Abort a transfer when the runner is stopping (serve shuts down). */
+static int
+progress_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+            curl_off_t un)
+{
+    (void)ud;
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return notify_job_should_stop() ? 1 : 0;
+}
+
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -292,6 +305,8 @@ smtp_send(const struct smtp_cfg *sc, const char *to, const struct gu_buf *msg,
     curl_easy_setopt(h, CURLOPT_READDATA, &u);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->n);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, sc->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      sc->timeout_ms < 10000 ? sc->timeout_ms : 10000L);
     if (strncmp(sc->url, "smtp://", 7) == 0)
@@ -324,9 +339,9 @@ smtp_send(const struct smtp_cfg *sc, const char *to, const struct gu_buf *msg,
  * Claim due rows (or the one row `only`, due or not) in one write
  * transaction; rows land in *out. Interrupted claims are failed first.
  */
-static int
-claim(struct store_conn *c, struct gu_arena *a, int64_t only, int max,
-      struct store_rows **out, struct gu_err *err)
+int
+notify_claim(struct store_conn *c, struct gu_arena *a, int64_t only, int max,
+             struct store_rows **out, struct gu_err *err)
 {
     int64_t now = gu_now();
     int rc;
@@ -416,6 +431,24 @@ record(struct store_conn *c, int64_t id, int attempts, int send_rc,
     }
 }
 
+/* Give claimed rows [from, nrows) back to the queue, attempt not counted. */
+static void
+release(struct store_conn *c, const struct store_rows *r, size_t from)
+{
+    for (size_t i = from; i < r->nrows; i++) {
+        struct store_val p[1] = {STORE_I(store_int(r, i, 0))};
+        struct gu_err e2;
+
+        gu_err_clear(&e2);
+        if (store_exec(c,
+                       "UPDATE notify_outbox SET status = 'queued', "
+                       "attempts = attempts - 1 WHERE id = ? AND "
+                       "status = 'sending'",
+                       p, 1, &e2) < 0)
+            gu_log_error("mail.release_fail", "err=\"%s\"", e2.msg);
+    }
+}
+
 static const char *
 domain_of(const char *addr)
 {
@@ -454,6 +487,10 @@ send_rows(struct store_conn *c, const struct smtp_cfg *sc,
         struct gu_err e2;
         bool permanent = false;
 
+        if (notify_job_should_stop()) {
+            release(c, r, i);
+            break;
+        }
         gu_err_clear(&e2);
         gu_random_token(tok, sizeof(tok), 16);
         snprintf(msgid, sizeof(msgid), "<%s@%s>", tok, sc->from_domain);
@@ -497,6 +534,12 @@ send_rows(struct store_conn *c, const struct smtp_cfg *sc,
             snprintf(err->user, sizeof(err->user),
                      "Échec de l'envoi (%s).", why);
         }
+        /* the server is unreachable or refusing: the rest of the batch
+         * would fail the same way, so it goes back untouched */
+        if (!permanent) {
+            release(c, r, i + 1);
+            break;
+        }
     }
     return first;
 }
@@ -523,7 +566,7 @@ notify_mail_send_due(struct store *s, const struct gu_config *cfg, int max,
     rc = store_acquire(s, &c, err);
     if (rc < 0)
         goto out;
-    rc = claim(c, a, 0, max > 0 ? max : 1, &r, err);
+    rc = notify_claim(c, a, 0, max > 0 ? max : 1, &r, err);
     if (rc == 0)
         rc = send_rows(c, &sc, r, sent, err);
 out:
@@ -556,7 +599,7 @@ notify_mail_send_one(struct store *s, const struct gu_config *cfg,
     rc = store_acquire(s, &c, err);
     if (rc < 0)
         goto out;
-    rc = claim(c, a, id, 1, &r, err);
+    rc = notify_claim(c, a, id, 1, &r, err);
     if (rc == 0 && r->nrows == 0)
         rc = gu_err_set(err, GU_ECONFLICT, NULL,
                         "Ce message n'est pas en attente d'envoi.",
@@ -581,8 +624,8 @@ notify_mail_purge(struct store *s, int older_than_s, struct gu_err *err)
     if (rc < 0)
         return rc;
     rc = store_exec_changes(c,
-                            "DELETE FROM notify_outbox WHERE status IN "
-                            "('sent', 'failed') AND created_at < ?",
+                            "DELETE FROM notify_outbox WHERE status <> "
+                            "'sending' AND created_at < ?",
                             p, 1, &changes, err);
     store_release(c);
     if (rc < 0)

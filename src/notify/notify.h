@@ -78,9 +78,9 @@ int notify_mail_get(struct store_conn *c, struct gu_arena *a, int64_t id,
                     struct notify_mail_state *out, struct gu_err *err);
 
 /*
- * Delete sent and failed messages created more than older_than_s seconds
- * ago (retention: notify.retention_days). Returns the count or a
- * negative code.
+ * Delete messages created more than older_than_s seconds ago, sent,
+ * failed or still queued (retention: notify.retention_days; a message
+ * being sent is left alone). Returns the count or a negative code.
  */
 int notify_mail_purge(struct store *s, int older_than_s, struct gu_err *err);
 
@@ -116,6 +116,13 @@ int notify_runner_start(struct store *s, const struct notify_job *jobs,
                         struct gu_err *err);
 /* Stop after the current run finishes; frees the runner. NULL ok. */
 void notify_runner_stop(struct notify_runner *r);
+
+/*
+ * Inside a job: true once notify_runner_stop() was called, so a long job
+ * (a batch of e-mails, a big purge) can end early and leave the rest for
+ * the next start. False outside a runner thread.
+ */
+bool notify_job_should_stop(void);
 
 /* The notify module's own jobs (mail.send every 10 s, mail.purge daily). */
 const struct notify_job *notify_jobs(size_t *count);

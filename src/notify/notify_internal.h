@@ -63,6 +63,15 @@ struct notify_msg {
 int notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
                       struct gu_err *err);
 
+/*
+ * Claim due rows (at most max), or the one row `only` (due or not), in
+ * one write transaction: status "sending", attempts + 1. Rows in *out
+ * (columns id, to_addr, subject, body, attach_name, attach_type,
+ * attach_data, attempts). Claims interrupted long ago become "failed".
+ */
+int notify_claim(struct store_conn *c, struct gu_arena *a, int64_t only,
+                 int max, struct store_rows **out, struct gu_err *err);
+
 /* Delay before the next attempt after `attempts` failed ones (60 s x 4^k,
  * at most 6 h). */
 int64_t notify_backoff_s(int attempts);

@@ -11,6 +11,7 @@
  * progress.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,7 +24,7 @@ struct notify_runner {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;
+    atomic_bool stop; /* written under mu; read by jobs without it */
     struct store *st;
     struct notify_job *jobs;
     int64_t *due_ms; /* next run, monotonic ms */
@@ -32,6 +33,15 @@ struct notify_runner {
     void (*cfg_put)(void *ctx, const struct gu_config *cfg);
     void *ctx;
 };
+
+/* The stop flag of the runner this thread belongs to, if any. */
+static _Thread_local atomic_bool *cur_stop;
+
+bool
+notify_job_should_stop(void)
+{
+    return cur_stop && atomic_load(cur_stop);
+}
 
 static void
 run_job(struct notify_runner *r, const struct notify_job *j)
@@ -80,8 +90,9 @@ runner_main(void *arg)
     struct notify_runner *r = arg;
 
     gu_log_set_request_id("jobs");
+    cur_stop = &r->stop;
     pthread_mutex_lock(&r->mu);
-    while (!r->stop) {
+    while (!atomic_load(&r->stop)) {
         int64_t now = gu_now_ms(), next = INT64_MAX;
         size_t due = r->n;
 
@@ -147,6 +158,7 @@ notify_runner_start(struct store *s, const struct notify_job *jobs, size_t n,
     r->cfg_get = cfg_get;
     r->cfg_put = cfg_put;
     r->ctx = ctx;
+    atomic_init(&r->stop, false);
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -172,7 +184,7 @@ notify_runner_stop(struct notify_runner *r)
     if (!r)
         return;
     pthread_mutex_lock(&r->mu);
-    r->stop = true;
+    atomic_store(&r->stop, true);
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);

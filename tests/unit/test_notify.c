@@ -546,18 +546,31 @@ test_retry_backoff(void)
 
 struct racer {
     struct fx *f;
-    int rc;
+    int64_t ids[64];
+    int n, rc;
 };
 
 static void *
 race(void *arg)
 {
     struct racer *r = arg;
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
     struct gu_err err;
-    int sent;
 
     gu_err_clear(&err);
-    r->rc = notify_mail_send_due(r->f->s, r->f->cfg, 100, &sent, &err);
+    r->rc = a ? store_acquire(r->f->s, &c, &err) : GU_ENOMEM;
+    while (r->rc == 0) {
+        struct store_rows *rows = NULL;
+
+        r->rc = notify_claim(c, a, 0, 3, &rows, &err);
+        if (r->rc < 0 || rows->nrows == 0)
+            break;
+        for (size_t k = 0; k < rows->nrows && r->n < 64; k++)
+            r->ids[r->n++] = store_int(rows, k, 0);
+    }
+    store_release(c);
+    gu_arena_free(a);
     return NULL;
 }
 
@@ -568,8 +581,7 @@ test_claim_once(void)
     struct fx f;
     struct racer r[2];
     pthread_t th[2];
-    struct store_rows *rows = NULL;
-    struct gu_err err;
+    int seen[41] = {0};
 
     if (fx_init(&f) < 0) {
         TH_FAIL("fixture");
@@ -577,22 +589,51 @@ test_claim_once(void)
     }
     for (int k = 0; k < 40; k++)
         queue_one(&f, "paul@exemple.fr");
+    memset(r, 0, sizeof(r));
     for (int k = 0; k < 2; k++) {
         r[k].f = &f;
         pthread_create(&th[k], NULL, race, &r[k]);
     }
     for (int k = 0; k < 2; k++)
         pthread_join(th[k], NULL);
+    CHECK_EQ(r[0].rc, 0);
+    CHECK_EQ(r[1].rc, 0);
+    CHECK_EQ(r[0].n + r[1].n, 40);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < r[k].n; j++)
+            if (r[k].ids[j] >= 1 && r[k].ids[j] <= 40)
+                seen[r[k].ids[j]]++;
+    for (int id = 1; id <= 40; id++)
+        if (seen[id] != 1)
+            TH_FAIL("row %d claimed %d times", id, seen[id]);
+    CHECK_EQ(count_status(&f, "sending"), 40);
+    fx_fini(&f);
+}
+
+/* A refused connection ends the batch: the others stay untouched. */
+static void
+test_batch_stops(void)
+{
+    struct fx f;
+    struct gu_err err;
+    struct store_rows *rows = NULL;
+    int sent = 0;
+
+    if (fx_init(&f) < 0) {
+        TH_FAIL("fixture");
+        return;
+    }
+    for (int k = 0; k < 5; k++)
+        queue_one(&f, "paul@exemple.fr");
     gu_err_clear(&err);
+    CHECK_EQ(notify_mail_send_due(f.s, f.cfg, 50, &sent, &err), GU_EIO);
     CHECK_EQ(store_query(f.c, f.a,
-                         "SELECT count(*), sum(attempts), max(attempts) "
-                         "FROM notify_outbox",
+                         "SELECT sum(attempts), count(*) FROM notify_outbox "
+                         "WHERE status = 'queued'",
                          NULL, 0, &rows, &err),
              0);
-    CHECK_EQ(store_int(rows, 0, 0), 40);
-    CHECK_EQ(store_int(rows, 0, 1), 40);
-    CHECK_EQ(store_int(rows, 0, 2), 1);
-    CHECK_EQ(count_status(&f, "queued"), 40);
+    CHECK_EQ(store_int(rows, 0, 0), 1);
+    CHECK_EQ(store_int(rows, 0, 1), 5);
     fx_fini(&f);
 }
 
@@ -677,6 +718,22 @@ job_slow(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     return gu_err_set(err, GU_EIO, NULL, NULL, "failing job");
 }
 
+static int
+job_long(struct store *s, const struct gu_config *cfg, struct gu_err *err)
+{
+    int64_t t0 = gu_now_ms();
+
+    (void)s;
+    (void)cfg;
+    (void)err;
+    while (!notify_job_should_stop() && gu_now_ms() - t0 < 20000) {
+        struct timespec ts = {0, 10000000L};
+
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 static const struct gu_config *
 get_cfg(void *ctx)
 {
@@ -737,6 +794,19 @@ test_runner(void)
     notify_runner_stop(r);
     CHECK(gu_now_ms() - t0 < 500);
     notify_runner_stop(NULL);
+    /* a long job sees the stop request and ends early */
+    {
+        struct notify_job longj = {"long", 60, job_long};
+
+        CHECK(!notify_job_should_stop());
+        CHECK_EQ(notify_runner_start(NULL, &longj, 1, get_cfg, put_cfg, cfg,
+                                     &r, &err),
+                 0);
+        sleep_ms(1300); /* inside the first run */
+        t0 = gu_now_ms();
+        notify_runner_stop(r);
+        CHECK(gu_now_ms() - t0 < 500);
+    }
     /* a bad job is refused */
     {
         struct notify_job bad = {"bad", 0, job_fast};
@@ -801,5 +871,6 @@ test_app_jobs(void)
 TESTS(T(test_addr), T(test_hdr_encode), T(test_qp), T(test_b64),
       T(test_mime_build), T(test_header_injection),
       T(test_queue_validation), T(test_retry_backoff), T(test_claim_once),
+      T(test_batch_stops),
       T(test_purge_and_stale), T(test_runner), T(test_cfgref),
       T(test_app_jobs))
