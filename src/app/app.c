@@ -4,6 +4,7 @@
 #include "app/app.h"
 #include "admin/admin.h"
 #include "assistant/asst.h"
+#include "assistant/asst_pages.h"
 #include "kb/kb.h"
 #include "portal/portal.h"
 
@@ -62,6 +63,7 @@ static const struct app_module modules[] = {
     {"admin", NULL, &admin_routes, NULL},
     {"kb", kb_migrations, &kb_routes, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs},
+    {"assistant-pages", NULL, &asst_page_routes, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

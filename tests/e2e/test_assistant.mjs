@@ -228,10 +228,11 @@ try {
         check('une nouvelle réponse', types.includes('answer') &&
             await page.locator('.gw-answer').count() === n + 1,
         types.join(','));
-        const text = await last('.gw-answer').textContent();
-        check('même sujet : carte d’identité, pour un mineur',
-            /identit/i.test(text) && /mineur|parent|autorit/i.test(text),
-            text.slice(0, 200));
+        // The follow-up has no topic word of its own: only the
+        // conversation's topic can bring the identity card back.
+        const src = await last('.gw-answer').locator('.gw-source')
+            .textContent();
+        check('même sujet : la carte d’identité', /identit/i.test(src), src);
     });
 
     await step('avis « Utile »', async () => {

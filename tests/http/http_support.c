@@ -40,6 +40,8 @@ static const char *const base_overrides[] = {
     "server.threads=4",           "security.login_max_failures=3",
     "security.lockout_minutes=5", "security.login_ip_per_minute=1000",
     "commune.default=99001",
+    /* The widget's site for the CORS cases (22_cors.http). */
+    "assistant.widget_origins=https://www.saint-exemple.fr",
 };
 
 static int
