@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - Guichet's retrieval vs its peers (SQLite FTS5, Xapian) on the
 # service-public fiches, title-masked, dev questions, side by side in one
-# table, with index build time and Guichet's peak resident memory.
+# table, with index build time, Guichet's peak resident memory and its
+# search CPU time next to the wall clock (which a busy machine inflates).
 #
 #   bench/assistant/run.sh [FICHES_DIR]
 #
@@ -81,6 +82,9 @@ print("\nguichet: index %.1f MB, %d terms%s" % (
     g["index_mb"], g["terms"],
     ", peak RSS %.0f MB (loading the JSON fiches included)" % rss
     if rss else ""))
+print("guichet search CPU time (not wall clock, so preemption by other "
+      "processes does not count): mean %.3f ms, p99 %.3f ms"
+      % (g["cpu_mean_ms"], g["cpu_p99_ms"]))
 print("guichet abstention (confidence < %.2f or margin < %.3f): "
       "%.1f %% of questions, precision %.3f, recall %.3f" % (
           g["abstain_min_score"], g["abstain_min_margin"],

@@ -76,7 +76,9 @@ int asst_eval_half(const char *text);
 /*
  * Run every question of `q` on the built index `ix` and return a new JSON
  * object: n, recall_at_1, recall_at_5, recall_at_10, mrr_at_10, mean_ms,
- * p99_ms, abstain_rate, abstain_precision, abstain_recall,
+ * p99_ms (wall clock), cpu_mean_ms, cpu_p99_ms (the search thread's CPU
+ * time, which a busy machine's preemptions do not inflate), abstain_rate,
+ * abstain_precision, abstain_recall,
  * abstain_min_score, abstain_min_margin, and "tune" and "heldout" objects
  * with the same figures on each half. `ab` NULL = asst_abstain_default().
  * Abstention precision is the share of abstentions whose top-1 was wrong;
