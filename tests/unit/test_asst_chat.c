@@ -14,6 +14,7 @@
 #include "assistant/asst.h"
 #include "kb/kb.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -888,7 +889,82 @@ test_limits_and_purge(void)
     fix_close(&f);
 }
 
+/* Turns of several threads at once: written together (group commit),
+ * every one stored once, each with its own ids. */
+struct worker {
+    struct fix *f;
+    int turns;
+    int ok;
+    int64_t ids[20];
+};
+
+static void *
+work(void *p)
+{
+    struct worker *w = p;
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
+    struct gu_err err;
+    struct asst_ctx x = w->f->x;
+    const char *conv = NULL;
+
+    gu_err_clear(&err);
+    if (!a || store_acquire(w->f->s, &c, &err) < 0)
+        return NULL;
+    x.conn = c;
+    x.arena = a;
+    for (int i = 0; i < w->turns; i++) {
+        struct asst_chat_in in = {"99001", conv,
+                                  i % 2 ? "et pour un mineur ?"
+                                        : "refaire ma carte d'identité",
+                                  NULL};
+        struct asst_chat_out out;
+        if (asst_chat(&x, &in, &out, &err) == 0) {
+            conv = out.conversation;
+            w->ids[i] = out.replies[out.n - 1].id;
+            w->ok++;
+        }
+    }
+    store_release(c);
+    gu_arena_free(a);
+    return NULL;
+}
+
+static void
+test_concurrent_turns(void)
+{
+    struct fix f;
+    struct worker w[6];
+    pthread_t t[6];
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    for (int i = 0; i < 6; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].f = &f;
+        w[i].turns = 20;
+        CHECK(pthread_create(&t[i], NULL, work, &w[i]) == 0);
+    }
+    for (int i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ(w[i].ok, 20);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 6);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"
+                       " WHERE turns = 20"),
+             6);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), 120);
+    CHECK_EQ(count(&f, "SELECT COUNT(DISTINCT id) FROM asst_messages"), 120);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM audit WHERE action ="
+                       " 'asst.answer'"),
+             120);
+    /* The ids each thread got are its own rows. */
+    for (int i = 0; i < 6; i++)
+        for (int k = 1; k < 20; k++)
+            CHECK(w[i].ids[k] > w[i].ids[k - 1]);
+    fix_close(&f);
+}
+
 TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_clarify_then_handoff), T(test_redaction),
       T(test_local_beats_national), T(test_index_rebuilt), T(test_generation),
-      T(test_handoff), T(test_limits_and_purge))
+      T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns))
