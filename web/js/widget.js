@@ -718,18 +718,25 @@
             return;
         }
         const replies = (h && (h.replies || h.messages)) || [];
+        // The server knows the reference; the follow link (its token is
+        // only stored hashed) was kept here when the hand-off was made, or
+        // is read from the text of the hand-off's acknowledgment.
+        const hand = (h && h.handoff) || s.handoff
+            ? Object.assign({}, s.handoff, h && h.handoff) : null;
         for (const r of replies) {
             if (r.type === 'user' || r.role === 'user') {
                 userBubble(r.text || r.message || '');
                 state.lastQuestion = r.text || r.message || '';
+            } else if (r.type === 'handoff_done' && hand) {
+                const m = /\/assistant\/suivi\/[A-Za-z0-9_-]+/.exec(
+                    r.text || '');
+                if (!hand.follow_url && m) hand.follow_url = m[0];
+                log.append(el('div', { class: 'gw-msg gw-bot gw-handoff_done',
+                    'data-type': 'handoff_done' }, handoffDone(hand)));
             } else {
                 botBubble(r);
             }
         }
-        // The server knows the reference; the follow link (its token is
-        // only stored hashed) was kept here when the hand-off was made.
-        const hand = (h && h.handoff) || s.handoff
-            ? Object.assign({}, s.handoff, h && h.handoff) : null;
         if (hand && (hand.reference || hand.follow_url) &&
             !log.querySelector('.gw-done')) {
             log.append(el('div', { class: 'gw-msg gw-bot' },
