@@ -52,6 +52,7 @@ struct asst_policy {
     struct asst_abstain abstain;
     float local_boost;       /* local fiches' scores times (1 + this) */
     float topic_boost;       /* follow-ups: previous fiche times (1 + this) */
+    float min_ngram;         /* best hit's trigram cosine below: not sure */
     float local_wins;        /* a local fiche scoring >= this * best goes
                                 first; national ones that close are the
                                 same topic, not rivals (0 = off) */
@@ -71,11 +72,11 @@ enum asst_decision {
 };
 
 /*
- * The decision for `n` hits (boosted, best first) with their margin and
- * the first hit's confidence. Pure function.
+ * The decision for `n` hits (boosted, best first) with their margin, the
+ * index's confidence and the first hit's trigram cosine. Pure function.
  */
 enum asst_decision asst_decide(const struct asst_policy *p, size_t n,
-                               float confidence, float margin);
+                               float confidence, float margin, float ngram);
 
 /* ------------------------------------------------------------------ */
 /* Engine: per-commune indexes                                         */

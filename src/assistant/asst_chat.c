@@ -339,9 +339,10 @@ why_json(const struct asst_bundle *b, const struct asst_ranked *rk,
                                         (double)rk->hits[i].score, "bm25",
                                         (double)rk->hits[i].bm25, "ngram",
                                         (double)rk->hits[i].ngram));
-    return json_pack("{s:o, s:f, s:I, s:b, s:i, s:f, s:I}", "candidates",
+    return json_pack("{s:o, s:f, s:f, s:I, s:b, s:i, s:f, s:I}", "candidates",
                      cand ? cand : json_array(), "margin",
-                     rk ? (double)rk->margin : 0.0, "terms",
+                     rk ? (double)rk->margin : 0.0, "confidence",
+                     rk ? (double)rk->confidence : 0.0, "terms",
                      (json_int_t)(rk ? rk->nterms : 0), "followup", followup,
                      "section", w ? w->section : -1, "section_score",
                      w ? (double)w->section_score : 0.0, "generation",
@@ -443,7 +444,8 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
          * stays short, or a very short message that does not stand on its
          * own (no confident answer, or the same fiche again).
          */
-        enum asst_decision da = asst_decide(t, ra.n, ra.confidence, ra.margin);
+        enum asst_decision da = asst_decide(t, ra.n, ra.confidence, ra.margin,
+                                            ra.n ? ra.hits[0].ngram : 0);
         bool cue = followup_cue(x->arena, msg) &&
                    ra.nterms <= 3 * (size_t)t->followup_terms;
         bool shortq =
@@ -464,7 +466,8 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
             }
         }
     }
-    enum asst_decision d = asst_decide(t, rk->n, rk->confidence, rk->margin);
+    enum asst_decision d = asst_decide(t, rk->n, rk->confidence, rk->margin,
+                                       rk->n ? rk->hits[0].ngram : 0);
     tu->topic_fiche = cv->topic_fiche;
     tu->topic_query = cv->topic_query;
     tu->clarified = cv->clarified;
