@@ -304,6 +304,10 @@ run_read(uchar *s, size_t n, size_t i, unsigned flags, struct run *r)
         if (r->nd == 0)
             break;
         l = sep_at(s, n, p, flags & 15u, &cls);
+        /* "(+33) 6 12..." */
+        if ((flags & RUN_PAREN0) && l == 0 && p + 1 < n && s[p] == ')' &&
+            s[p + 1] == ' ')
+            l = 2;
         if ((flags & RUN_PAREN0) && p + l + 3 <= n &&
             memcmp(s + p + l, "(0)", 3) == 0) {
             l += 3;
@@ -704,7 +708,8 @@ static bool
 unit_after(uchar *s, size_t n, size_t p)
 {
     static const char *const units[] = {
-        "€", "euros", "euro", "eur", "habitants", "hab", "m²", "m2", "m3",
+        "€", "euros", "euro", "eur", "d'euros", "d’euros", "habitants",
+        "hab", "m²", "m2", "m3",
         "km", "kg", "litres", "litre", "tonnes", "personnes", "élèves",
         "eleves", "repas", "visiteurs", "exemplaires"};
 

@@ -51,6 +51,7 @@ static const struct pcase pcases[] = {
     {"mon fixe 0262 12 34 56 (La Réunion)",
      "mon fixe [téléphone] (La Réunion)"},
     {"+41 22 123 45 67", "[téléphone]"},
+    {"(+33) 6 12 34 56 78", "([téléphone]"},
     {"« 0612345678 »", "« [téléphone] »"},
     {"06 12 34 56 78 44000 Nantes", "[téléphone] 44000 Nantes"},
     /* NIR */
@@ -122,6 +123,7 @@ static const struct pcase pcases[] = {
     {"un budget de 1 250 000 € voté", "un budget de 1 250 000 € voté"},
     {"une commune de 150 000 habitants", "une commune de 150 000 habitants"},
     {"250000 euros", "250000 euros"},
+    {"un projet à 12 000 000 d'euros", "un projet à 12 000 000 d'euros"},
     {"le 12.03.2025", "le 12.03.2025"},
     {"le 12 03 2025", "le 12 03 2025"},
     {"appelez le 3949 ou le 15", "appelez le 3949 ou le 15"},
