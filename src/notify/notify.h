@@ -42,7 +42,8 @@ int notify_mail_queue(struct store_conn *c, const struct notify_mail *m,
  * Send up to `max` due e-mails through cfg's smtp.* settings. *sent gets
  * how many left. A no-op returning 0 when smtp.url is empty.
  * GU_ECONFIG for a bad smtp.url or smtp.from; GU_EIO when a message
- * failed (it is recorded: retried later, or failed after 5 attempts).
+ * failed (it is recorded: retried later, or failed after 5 attempts) -
+ * the batch then stops and its other messages stay queued, untouched.
  */
 int notify_mail_send_due(struct store *s, const struct gu_config *cfg,
                          int max, int *sent, struct gu_err *err);
