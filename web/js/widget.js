@@ -110,6 +110,25 @@
         return out;
     }
 
+    // Plain text as the server writes it (a history has no HTML): one
+    // paragraph a line, lines opening with « - » or « • » as a list.
+    function textNodes(text) {
+        const out = document.createDocumentFragment();
+        let list = null;
+        for (const raw of String(text || '').split('\n')) {
+            const line = raw.trim();
+            const item = /^(?:-|•)\s+(.*)$/.exec(line);
+            if (item) {
+                if (!list) out.append(list = el('ul'));
+                list.append(el('li', { text: item[1] }));
+            } else {
+                list = null;
+                if (line) out.append(el('p', { text: line }));
+            }
+        }
+        return out;
+    }
+
     // "2026-03-02" -> "02/03/2026".
     function frDate(iso) {
         const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso || ''));
@@ -412,12 +431,7 @@
                 text: 'Réponse d’un agent de la mairie' }));
         }
         const body = el('div', { class: 'gw-text' });
-        if (r.html) body.append(cleanHtml(r.html));
-        else {
-            for (const para of String(r.text || '').split(/\n{2,}/)) {
-                if (para.trim()) body.append(el('p', { text: para.trim() }));
-            }
-        }
+        body.append(r.html ? cleanHtml(r.html) : textNodes(r.text));
         box.append(body);
 
         if (r.fiche) {
