@@ -250,7 +250,20 @@ try {
             await yes.getAttribute('aria-pressed') === 'true');
         check('commentaire facultatif proposé',
             await first.locator('.gw-fb-comment').isVisible());
-        await page.focus('#gw-input');
+        await first.locator('.gw-fb-comment input').fill(
+            'Clair et rapide, merci.');
+        const again = page.waitForResponse((r) =>
+            r.url().endsWith('/api/v1/chat/feedback'));
+        await first.locator('.gw-fb-comment input').press('Enter');
+        const r2 = await again;
+        check('commentaire envoyé (l’avis est remplacé)',
+            r2.status() === 204 && JSON.parse(r2.request().postData())
+                .comment === 'Clair et rapide, merci.', String(r2.status()));
+        await first.locator('.gw-thanks').waitFor();
+        check('remerciement affiché', /Merci/.test(
+            await first.locator('.gw-thanks').textContent()));
+        check('le focus revient au champ de saisie après le commentaire',
+            await focused() === '#gw-input', await focused());
     });
 
     let reference = '';
