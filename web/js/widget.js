@@ -765,6 +765,10 @@
     }
 
     function start() {
+        // The tag pasted twice (or a page mode plus a floating one) gives
+        // one widget, not two conversations side by side.
+        if (window.guichetWidget) return;
+        window.guichetWidget = true;
         if (!COMMUNE) {
             console.warn('widget.js : attribut data-commune manquant.');
             return;
