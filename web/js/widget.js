@@ -327,15 +327,16 @@
 
     function syncModal() {
         if (!launcher) return;
+        // Small screen: the open panel covers the page (widget.css), so it
+        // is modal and the launcher under it is out of the way.
         panel.setAttribute('aria-modal', SMALL.matches ? 'true' : 'false');
-        wrap.classList.toggle('gw-full', state.open && SMALL.matches);
+        launcher.hidden = state.open && SMALL.matches;
     }
 
     function open() {
         state.open = true;
         panel.hidden = false;
         launcher.setAttribute('aria-expanded', 'true');
-        launcher.hidden = SMALL.matches;
         syncModal();
         save({ open: true });
         scrollDown(true);
@@ -345,7 +346,6 @@
     function close() {
         state.open = false;
         panel.hidden = true;
-        launcher.hidden = false;
         launcher.setAttribute('aria-expanded', 'false');
         syncModal();
         save({ open: false });
