@@ -33,6 +33,7 @@ struct asst_engine {
     struct asst_engine_opts opts;
     struct entry *v;
     size_t n, cap;
+    atomic_bool warmed; /* every commune built once by the job */
 };
 
 void
@@ -57,6 +58,7 @@ asst_engine_new(const struct asst_engine_opts *o, struct asst_engine **out,
         e->opts = *o;
     else
         asst_engine_opts_default(&e->opts);
+    atomic_init(&e->warmed, false);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     *out = e;
@@ -159,6 +161,74 @@ pipeline_for(struct store_conn *c, struct gu_arena *a, const char *insee,
     return 0;
 }
 
+/* A copy in `a` of s ("" for NULL); NULL on OOM. */
+static const char *
+dup(struct gu_arena *a, const char *s)
+{
+    return gu_arena_strdup(a, s ? s : "");
+}
+
+/*
+ * Keep only what answers need (title, description, sections, links,
+ * source) in a new arena and free kb's: the bodies, alternative
+ * questions and themes served the index build only. For the 4,874
+ * service-public fiches this is most of the memory.
+ */
+static int
+compact(struct asst_bundle *b, struct gu_err *err)
+{
+    struct gu_arena *a = gu_arena_new(1 << 16);
+    struct kb_fiche *nf =
+        a ? gu_arena_zalloc(a, (b->n + 1) * sizeof(*nf)) : NULL;
+    bool ok = nf != NULL;
+
+    for (size_t i = 0; ok && i < b->n; i++) {
+        const struct kb_fiche *f = &b->fiches[i];
+        struct kb_fiche *g = &nf[i];
+
+        g->id = dup(a, f->id);
+        g->origin = f->origin;
+        memcpy(g->insee, f->insee, sizeof(g->insee));
+        g->title = dup(a, f->title);
+        g->description = dup(a, f->description);
+        g->alt = g->body = g->service = g->tags = g->context = "";
+        g->replaces = g->contact = g->hours = g->updated_by = "";
+        g->source_url = dup(a, f->source_url);
+        g->source_date = dup(a, f->source_date);
+        g->valid_until = f->valid_until;
+        g->version = f->version;
+        g->updated_at = f->updated_at;
+        g->sections =
+            gu_arena_zalloc(a, (f->nsections + 1) * sizeof(*g->sections));
+        g->links = gu_arena_zalloc(a, (f->nlinks + 1) * sizeof(*g->links));
+        ok = g->id && g->title && g->description && g->source_url &&
+             g->source_date && g->sections && g->links;
+        for (size_t k = 0; ok && k < f->nsections; k++) {
+            g->sections[k].ord = f->sections[k].ord;
+            g->sections[k].path = dup(a, f->sections[k].path);
+            g->sections[k].text = dup(a, f->sections[k].text);
+            ok = g->sections[k].path && g->sections[k].text;
+        }
+        g->nsections = f->nsections;
+        for (size_t k = 0; ok && k < f->nlinks; k++) {
+            g->links[k].kind = f->links[k].kind;
+            g->links[k].label = dup(a, f->links[k].label);
+            g->links[k].url = dup(a, f->links[k].url);
+            g->links[k].target = dup(a, f->links[k].target);
+            ok = g->links[k].label && g->links[k].url && g->links[k].target;
+        }
+        g->nlinks = f->nlinks;
+    }
+    if (!ok) {
+        gu_arena_free(a);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    gu_arena_free(b->arena);
+    b->arena = a;
+    b->fiches = nf;
+    return 0;
+}
+
 static int
 bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
              const char *insee, struct asst_bundle **out, struct gu_err *err)
@@ -217,6 +287,9 @@ bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
             goto fail;
     }
     gu_free(docs);
+    rc = compact(b, err);
+    if (rc < 0)
+        goto fail;
     b->built_ms = gu_now_ms() - t0;
     gu_log_info("asst.index",
                 "insee=%s fiches=%zu terms=%zu kib=%zu ms=%lld "
@@ -510,7 +583,7 @@ asst_reindex_job(struct store *s, const struct gu_config *cfg,
 {
     struct asst_engine *e = asst_engine_default();
     struct store_conn *c = NULL;
-    int rc, n = 0;
+    int rc, n = 0, warm = 0;
 
     (void)cfg;
     if (!e)
@@ -518,10 +591,26 @@ asst_reindex_job(struct store *s, const struct gu_config *cfg,
     rc = store_acquire(s, &c, err);
     if (rc < 0)
         return rc;
+    if (!atomic_exchange(&e->warmed, true)) {
+        /* First run, at start: build every commune's index now, so that
+         * no resident waits for it. */
+        struct gu_arena *a = gu_arena_new(0);
+        struct store_commune *list = NULL;
+        size_t nc = 0;
+        if (a && store_commune_list(c, a, &list, &nc, err) == 0) {
+            for (size_t i = 0; i < nc; i++) {
+                if (asst_engine_generation(e, list[i].insee) >= 0)
+                    continue;
+                if (asst_engine_reload(e, c, list[i].insee, err) == 0)
+                    warm++;
+            }
+        }
+        gu_arena_free(a);
+    }
     rc = asst_engine_refresh(e, c, &n, err);
     store_release(c);
-    if (n > 0)
-        gu_log_info("asst.reindex", "rebuilt=%d", n);
+    if (n > 0 || warm > 0)
+        gu_log_info("asst.reindex", "built=%d rebuilt=%d", warm, n);
     return rc;
 }
 

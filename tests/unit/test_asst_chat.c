@@ -577,6 +577,13 @@ test_index_rebuilt(void)
     CHECK(asst_engine_refresh(f.e, f.c, &n, &err) == 0);
     CHECK_EQ(n, 0);
     CHECK_EQ(asst_engine_reload(f.e, f.c, "99999", &err), GU_ENOTFOUND);
+    /* The job of the default engine builds every commune at its first
+     * run, then only rebuilds what changed. */
+    CHECK(asst_engine_generation(asst_engine_default(), "99001") < 0);
+    CHECK(asst_reindex_job(f.s, f.cfg, &err) == 0);
+    CHECK(asst_engine_generation(asst_engine_default(), "99001") == g1);
+    CHECK(asst_engine_generation(asst_engine_default(), "99002") >= 0);
+    CHECK(asst_reindex_job(f.s, f.cfg, &err) == 0);
     fix_close(&f);
 }
 
