@@ -37,6 +37,7 @@
 #define ASST_COMMENT_MAX 1000     /* characters of a feedback comment */
 #define ASST_EMAIL_MAX 254
 #define ASST_HANDOFF_ANSWER_MAX 20000
+#define ASST_HANDOFFS_MAX 3 /* hand-offs (and their e-mails) a conversation */
 
 /* ------------------------------------------------------------------ */
 /* Policy: boosts, follow-ups, abstention                              */

@@ -132,6 +132,23 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
         if (!q)
             return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     }
+    {
+        /* Each hand-off e-mails an acknowledgment: a conversation may
+         * not be used to send many (the rate limit bounds the rest). */
+        struct store_rows *cnt = NULL;
+        struct store_val p[] = {STORE_I(conv_id)};
+        rc = store_query(x->conn, x->arena,
+                         "SELECT COUNT(*) FROM asst_handoffs"
+                         " WHERE conversation_id = ?",
+                         p, 1, &cnt, err);
+        if (rc < 0)
+            return rc;
+        if (store_int(cnt, 0, 0) >= ASST_HANDOFFS_MAX)
+            return gu_err_set(err, GU_ECONFLICT, NULL,
+                              "Votre question a déjà été transmise aux "
+                              "agents de la mairie.",
+                              "too many handoffs");
+    }
     rc = transcript(x->conn, x->arena, conv_id, &tr, &lastq, err);
     if (rc < 0)
         return rc;

@@ -738,6 +738,24 @@ test_handoff(void)
                               "78",
                               true, &ref, &tok, &err) == 0);
     CHECK(ref && strncmp(ref, "Q-20", 4) == 0 && strlen(ref) == 13);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE"
+                       " kind = 'asst.handoff'"),
+             1);
+    {
+        /* A conversation sends at most 3 hand-offs (and e-mails). */
+        const char *r2 = NULL, *t2 = NULL;
+        CHECK(asst_handoff_create(&f.x, conv, "jean@example.org", "bis", true,
+                                  &r2, &t2, &err) == 0);
+        CHECK(asst_handoff_create(&f.x, conv, "jean@example.org", "ter", true,
+                                  &r2, &t2, &err) == 0);
+        CHECK_EQ(asst_handoff_create(&f.x, conv, "jean@example.org", "4", true,
+                                     &r2, &t2, &err),
+                 GU_ECONFLICT);
+        CHECK(store_exec(f.c,
+                         "DELETE FROM asst_handoffs WHERE question IN"
+                         " ('bis', 'ter')",
+                         NULL, 0, &err) == 0);
+    }
     CHECK(tok && strlen(tok) >= 43);
     /* Agents of 99001 see it, those of 99002 do not. */
     CHECK(asst_handoff_list(f.c, f.a, "99002", &flt, &list, &n, &err) == 0);
