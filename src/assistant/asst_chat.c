@@ -319,6 +319,7 @@ struct turn {
     long clarified;
     const char *pending, *pending_query;
     bool counted; /* counts as a turn */
+    bool nostore; /* over the turn limit: nothing more is stored */
     /* why */
     struct asst_why why;
     const char *decision_fiche;
@@ -650,6 +651,8 @@ write_turn(struct store_conn *c, struct wjob *j)
         if (rc < 0)
             return rc;
     }
+    if (tu->nostore)
+        return 0;
     if (cv->id == 0) {
         char h[65];
         gu_token_hash(j->token, h);
@@ -898,6 +901,7 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
     tu.question = msg ? msg : "";
     struct asst_reply *r = &rs[tu.n++];
     bool agent = in->choice && strcmp(in->choice, "agent") == 0;
+    tu.nostore = cv.turns >= ASST_TURNS_MAX;
     if (cv.turns >= ASST_TURNS_MAX && !agent) {
         fixed(r, "info",
               "Cette conversation a atteint sa longueur maximale. Rechargez "

@@ -899,6 +899,10 @@ test_limits_and_purge(void)
     CHECK(r && strcmp(r->type, "info") == 0 && has_choice(r, "agent"));
     CHECK(turn(&f, &conv, NULL, "agent", &out, &r) == 0);
     CHECK(r && strcmp(r->type, "handoff_offer") == 0);
+    /* Nothing more is stored past the limit. */
+    int64_t rows = count(&f, "SELECT COUNT(*) FROM asst_messages");
+    CHECK(turn(&f, &conv, "passeport", NULL, &out, &r) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), rows);
     /* Retention: idle conversations go, with their messages. */
     int64_t before = count(&f, "SELECT COUNT(*) FROM asst_messages");
     CHECK(before > 0);
