@@ -133,8 +133,8 @@ int asst_reindex_job(struct store *s, const struct gu_config *cfg,
                      struct gu_err *err);
 /*
  * Delete conversations (and their messages) idle for more than
- * assistant.retention_days, and hand-offs older than that once answered
- * (their e-mail with them). Logs counts.
+ * assistant.retention_days, and hand-offs untouched for as long, answered
+ * or not (their e-mail with them). Logs counts.
  */
 int asst_purge(struct store *s, const struct gu_config *cfg,
                struct gu_err *err);

@@ -1118,8 +1118,8 @@ asst_purge(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     rc = store_begin(c, err);
     if (rc == 0)
         rc = store_exec_changes(c,
-                                "DELETE FROM asst_handoffs WHERE updated_at < ?"
-                                " AND status = 'répondu'",
+                                "DELETE FROM asst_handoffs WHERE"
+                                " updated_at < ?",
                                 p, 1, &nho, err);
     if (rc == 0)
         rc = store_exec(c,

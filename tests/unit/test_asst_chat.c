@@ -915,6 +915,18 @@ test_limits_and_purge(void)
     CHECK(asst_purge(f.s, f.cfg, &err) == 0);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), 0);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 0);
+    /* Hand-offs (and their e-mail) too, answered or not. */
+    CHECK(store_exec(f.c,
+                     "INSERT INTO asst_handoffs (insee, follow_hash, email,"
+                     " question, created_at, updated_at) VALUES ('99001',"
+                     " 'h1', 'a@example.org', 'q', 0, 0), ('99001', 'h2',"
+                     " 'b@example.org', 'q', 0, strftime('%s', 'now'))",
+                     NULL, 0, &err) == 0);
+    CHECK(asst_purge(f.s, f.cfg, &err) == 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_handoffs"), 1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_handoffs WHERE"
+                       " email = 'b@example.org'"),
+             1);
     fix_close(&f);
 }
 
