@@ -35,8 +35,11 @@ function setStats(s) {
 }
 
 function row(x) {
-    const open = h('button', { type: 'button', class: 'link' }, x.reference);
-    open.addEventListener('click', () => show(x.id));
+    const open = h('a', { href: '#detail' }, x.reference);
+    open.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        show(x.id);
+    });
     return h('tr', {},
         h('td', {}, open),
         h('td', { class: 'nowrap' }, frDate(x.created_at)),
@@ -85,7 +88,8 @@ async function show(id) {
         STATUS_LABELS[x.status] || x.status;
     if (x.email) document.getElementById('d-email').textContent = x.email;
     document.getElementById('d-question').textContent = x.question;
-    document.getElementById('d-transcript').textContent = x.transcript;
+    document.getElementById('d-transcript').replaceChildren(
+        ...x.transcript.split('\n').filter((l) => l).map((l) => h('p', {}, l)));
     answerForm.elements.answer.value = x.answer || '';
     answerForm.hidden = !canAnswer;
     document.getElementById('a-fiche').disabled = !x.answer;
