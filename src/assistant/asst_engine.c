@@ -3,12 +3,14 @@
  *
  * A bundle (pipeline with the commune's synonyms, index, fiches) is built
  * from kb_view_load() the first time a commune is asked, then reused.
- * Every `check_ms` at most, a request compares the bundle's generation
- * with kb_generation(); when it moved, one request (or the reindex job,
- * off the request path) builds a new bundle while the others keep
- * answering from the old one, and the pointer is swapped under the
- * engine's mutex. Bundles are refcounted, so a request in flight keeps
- * the bundle it started with and the last one out frees it.
+ * The reindex job (every 5 s under `guichet serve`) compares each
+ * bundle's generation with kb_generation(); when it moved, it builds a
+ * new bundle off the request path while requests keep answering from the
+ * old one, and swaps the pointer under the engine's mutex. Without the
+ * job (tests, tools), a request checks every `check_ms` at most and
+ * rebuilds itself (one request; the others keep the old bundle). Bundles are
+ * refcounted, so a request in flight keeps the bundle it started with and the
+ * last one out frees it.
  *
  * The hot path is a mutex, a table scan over the cached communes (a
  * handful) and an atomic increment.
@@ -410,7 +412,10 @@ asst_engine_acquire(struct asst_engine *e, struct store_conn *c,
     }
     b = x->cur;
     atomic_fetch_add(&b->refs, 1);
-    if (x->building || now - x->checked_ms < e->opts.check_ms) {
+    /* Once the reindex job runs (it set `warmed`), it alone rebuilds:
+     * requests never wait for a build, they keep the current bundle. */
+    if (x->building || now - x->checked_ms < e->opts.check_ms ||
+        atomic_load(&e->warmed)) {
         pthread_mutex_unlock(&e->mu);
         *out = b;
         return 0;
