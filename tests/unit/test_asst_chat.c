@@ -66,6 +66,13 @@ add_local(struct fix *f, const char *insee, const char *md)
     return 0;
 }
 
+static const struct kb_link links_passeport[] = {
+    {KB_LINK_SERVICE, "Pré-demande de passeport", "https://ants.gouv.fr", ""},
+    {KB_LINK_REFERENCE, "Décret n° 2005-1726", "https://www.legifrance.gouv.fr",
+     ""},
+    {KB_LINK_RELATED, "Passeport d'un mineur", "", "F1343"},
+};
+
 static int
 add_national(struct fix *f, const char *id, const char *title, const char *desc,
              const struct kb_section *sec, size_t nsec)
@@ -87,6 +94,10 @@ add_national(struct fix *f, const char *id, const char *title, const char *desc,
     k.source_date = "2026-03-02";
     k.sections = (struct kb_section *)sec;
     k.nsections = nsec;
+    if (strcmp(id, "F21089") == 0) {
+        k.links = (struct kb_link *)links_passeport;
+        k.nlinks = GU_ARRAY_LEN(links_passeport);
+    }
     /* The body is the sections' text (what the importer stores). */
     struct gu_buf b;
     gu_buf_init(&b);
@@ -327,6 +338,19 @@ test_answer_section_source(void)
     CHECK_STR(r->fiche.source_date, "2026-03-02");
     CHECK_CONTAINS(r->text, "86 euros");
     CHECK(strstr(r->text, "fabrication") == NULL); /* not the whole fiche */
+    /* Next steps: the online service and the reference as links, the
+     * related question as a quick reply. */
+    CHECK_EQ(r->nlinks, 2);
+    if (r->nlinks == 2) {
+        CHECK_STR(r->links[0].kind, "service");
+        CHECK_STR(r->links[0].url, "https://ants.gouv.fr");
+        CHECK_STR(r->links[1].kind, "reference");
+    }
+    CHECK_EQ(r->nrelated, 1);
+    if (r->nrelated == 1) {
+        CHECK_STR(r->related[0].label, "Passeport d'un mineur");
+        CHECK_STR(r->related[0].message, "Passeport d'un mineur");
+    }
     CHECK(r->html && strstr(r->html, "<p>"));
     CHECK(has_choice(r, "agent"));
     CHECK(r->feedback);
