@@ -933,6 +933,58 @@ test_metrics_allowlist(void)
     hs_server_stop(&s2);
 }
 
+/*
+ * assistant.rate_per_minute: on a server of its own with a limit of 5,
+ * a burst of chat messages gets 200s then a French 429 with Retry-After.
+ * The window is a fixed minute, so a burst that straddles its end may
+ * need up to 2 x limit + 1 messages: the test allows that, never more.
+ */
+static void
+test_chat_rate_limit(void)
+{
+    static const char *const ov[] = {"assistant.rate_per_minute=5", NULL};
+    static const char body[] =
+        "{\"commune\":\"99001\",\"message\":\"bonjour\"}";
+    struct hs_server s2;
+    struct hs_resp r;
+    int ok = 0, limited = 0;
+    char retry[32] = "";
+
+    if (hs_server_start(&s2, ov) != 0) {
+        TH_FAIL("rate-limit server did not start");
+        return;
+    }
+    for (int i = 0; i < 11 && !limited; i++) {
+        if (hs_request(s2.port, "POST", "/api/v1/chat",
+                       "Content-Type: application/json", body, sizeof(body) - 1,
+                       &r) != 0) {
+            TH_FAIL("no response to message %d", i + 1);
+            break;
+        }
+        if (r.status == 200) {
+            ok++;
+        } else {
+            CHECK_EQ(r.status, 429);
+            CHECK_CONTAINS(r.body, "Trop de demandes");
+            CHECK(hs_header(&r, "Retry-After", 0, retry, sizeof(retry)) !=
+                  NULL);
+            limited = 1;
+        }
+        hs_resp_fini(&r);
+    }
+    CHECK(limited);
+    CHECK(ok >= 5 && ok <= 10);
+    /* Another commune's assistant is not limited by this one's count. */
+    static const char other[] =
+        "{\"commune\":\"99002\",\"message\":\"bonjour\"}";
+    if (hs_request(s2.port, "POST", "/api/v1/chat",
+                   "Content-Type: application/json", other, sizeof(other) - 1,
+                   &r) == 0)
+        CHECK_EQ(r.status, 200);
+    hs_resp_fini(&r);
+    hs_server_stop(&s2);
+}
+
 static void
 test_request_ids_unique(void)
 {
@@ -1345,6 +1397,7 @@ static const struct ctest ctests[] = {
     {"test_security_headers", test_security_headers},
     {"test_frame_ancestors_config", test_frame_ancestors_config},
     {"test_metrics_allowlist", test_metrics_allowlist},
+    {"test_chat_rate_limit", test_chat_rate_limit},
     {"test_request_ids_unique", test_request_ids_unique},
     {"test_static_etag_304", test_static_etag_304},
     {"test_gzip", test_gzip},
