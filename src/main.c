@@ -38,7 +38,6 @@
 #include "notify/notify.h"
 #include "admin/admin.h"
 #include "kb/kb.h"
-#include "kb/kb_import.h"
 #include "assistant/asst_eval.h"
 
 #ifndef GUICHET_VERSION

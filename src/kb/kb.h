@@ -197,6 +197,14 @@ int kb_import_service_public(struct store_conn *c, const char *path,
                              size_t *imported, size_t *skipped,
                              struct gu_err *err);
 
+/*
+ * The ids of data/service-public/mairie.txt (kb_import_mairie.c, made by
+ * scripts/import-service-public.sh --gen-list): the national fiches
+ * relevant to a mairie, the `only` list of `guichet kb
+ * import-service-public` without --tout. Static.
+ */
+const char *const *kb_sp_mairie_ids(size_t *count);
+
 /* ----- reading the commune's view ----- */
 
 /*

@@ -101,13 +101,6 @@ int kb_sp_scan(const char *path, const char *const *only, size_t nonly,
                kb_sp_fiche_fn fn, void *ud, size_t *done, size_t *skipped,
                struct gu_err *err);
 
-/*
- * The ids of data/service-public/mairie.txt (kb_import_mairie.c, made by
- * scripts/import-service-public.sh --gen-list): the `only` list of
- * `guichet kb import-service-public` without --tout. Static.
- */
-const char *const *kb_sp_mairie_ids(size_t *count);
-
 /* A fiche id as DILA writes them: one capital letter and 1-15 digits. */
 bool kb_sp_id_valid(const char *s, size_t n);
 
