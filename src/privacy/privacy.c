@@ -996,6 +996,7 @@ struct scan {
     size_t birth_until; /* a date starting before this is a birth date */
     size_t ants_until;  /* a 10-character code before this is ANTS */
     enum wkind w1, w2;  /* the previous two words */
+    size_t span_end;    /* end of the last span (+ 1), 0 if none */
 };
 
 static size_t
@@ -1175,7 +1176,9 @@ scan_next(struct scan *sc, struct pii_span *out)
             sc->i += l;
             continue;
         }
-        if (word_before(s, n, i)) {
+        /* right after a span counts as a token start: once redacted,
+         * a placeholder (ending in ']') will stand before it */
+        if (i + 1 != sc->span_end && word_before(s, n, i)) {
             sc->i = c == '+' ? i + 1 : word_end(s, n, i);
             continue;
         }
@@ -1247,6 +1250,7 @@ scan_next(struct scan *sc, struct pii_span *out)
         out->off = i;
         out->len = e - i;
         sc->i = e;
+        sc->span_end = e + 1;
         return true;
     }
     return false;
@@ -1359,7 +1363,7 @@ redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found)
  * part of a span, so each pass only shrinks what is left: two passes in
  * practice, and only for text that had something to redact.
  */
-#define REDACT_MAX_PASSES 8
+#define REDACT_MAX_PASSES 16
 
 char *
 pii_redact(struct gu_arena *a, const char *s, size_t n, unsigned *kinds)
