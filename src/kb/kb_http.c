@@ -99,27 +99,25 @@ fiche_json(const struct kb_fiche *f)
     json_t *secs = json_array(), *links = json_array(), *o;
 
     for (size_t i = 0; secs && i < f->nsections; i++)
-        json_array_append_new(
-            secs, json_pack("{s:s, s:s}", "path", f->sections[i].path,
-                            "text", f->sections[i].text));
+        json_array_append_new(secs, json_pack("{s:s, s:s}", "path",
+                                              f->sections[i].path, "text",
+                                              f->sections[i].text));
     for (size_t i = 0; links && i < f->nlinks; i++)
         json_array_append_new(
-            links,
-            json_pack("{s:s, s:s, s:s, s:s}", "kind",
-                      link_kind(f->links[i].kind), "label",
-                      f->links[i].label ? f->links[i].label : "", "url",
-                      f->links[i].url ? f->links[i].url : "", "target",
-                      f->links[i].target ? f->links[i].target : ""));
+            links, json_pack("{s:s, s:s, s:s, s:s}", "kind",
+                             link_kind(f->links[i].kind), "label",
+                             f->links[i].label ? f->links[i].label : "", "url",
+                             f->links[i].url ? f->links[i].url : "", "target",
+                             f->links[i].target ? f->links[i].target : ""));
     o = json_pack(
         "{s:s?, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
         " s:s, s:o, s:b, s:i, s:o, s:s, s:o, s:o}",
         "id", f->id, "origin", f->origin == KB_LOCAL ? "local" : "national",
         "title", f->title ? f->title : "", "questions", lines_json(f->alt),
         "description", f->description ? f->description : "", "body",
-        f->body ? f->body : "", "service", f->service ? f->service : "",
-        "tags", f->tags ? f->tags : "", "context",
-        f->context ? f->context : "", "replaces",
-        f->replaces ? f->replaces : "", "contact",
+        f->body ? f->body : "", "service", f->service ? f->service : "", "tags",
+        f->tags ? f->tags : "", "context", f->context ? f->context : "",
+        "replaces", f->replaces ? f->replaces : "", "contact",
         f->contact ? f->contact : "", "hours", f->hours ? f->hours : "",
         "source_url", f->source_url ? f->source_url : "", "source_date",
         f->source_date ? f->source_date : "", "valid_until",
@@ -138,26 +136,115 @@ fiche_html(struct gu_arena *a, const char *md, size_t n)
     return kb_markdown_html(a, md + off, n - off);
 }
 
+/* ----- the public page of a local fiche ----- */
+
+/* A French 404 page for residents. */
+static int
+public_not_found(struct http_req *req, struct http_resp *resp,
+                 const char *detail)
+{
+    json_t *vars = json_pack("{s:s, s:s, s:s}", "status", "404", "title",
+                             "Page introuvable", "detail", detail);
+
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    return http_template(req, resp, 404, "erreur.html", vars);
+}
+
+/* The fiche's links as an escaped HTML list ("" when none). */
+static const char *
+links_html(struct gu_arena *a, const struct kb_fiche *f)
+{
+    struct gu_buf b;
+    const char *out;
+
+    gu_buf_init(&b);
+    for (size_t i = 0; i < f->nlinks; i++) {
+        const struct kb_link *l = &f->links[i];
+        if (l->kind == KB_LINK_RELATED || !l->url ||
+            !kb_url_allowed(l->url, strlen(l->url)))
+            continue;
+        gu_buf_puts(&b, b.n ? "<li><a href=\"" : "<ul><li><a href=\"");
+        gu_buf_html(&b, l->url, strlen(l->url));
+        gu_buf_puts(&b, "\">");
+        gu_buf_html(&b, l->label ? l->label : l->url,
+                    strlen(l->label ? l->label : l->url));
+        gu_buf_puts(&b, "</a></li>");
+    }
+    if (b.n)
+        gu_buf_puts(&b, "</ul>");
+    out = b.oom ? NULL : gu_arena_strdup(a, b.p ? b.p : "");
+    gu_buf_fini(&b);
+    return out;
+}
+
+/*
+ * GET /c/{insee}/fiches/{id}: the public page of a local fiche, the
+ * source the assistant cites for it. A national fiche's source is
+ * service-public.fr: redirect there. Hidden, expired or unknown: 404.
+ */
+static int
+public_fiche(struct http_req *req, struct http_resp *resp)
+{
+    const char *insee = http_param(req, "insee"), *id = http_param(req, "id");
+    struct store_commune m;
+    struct kb_fiche f;
+    const char *md = NULL, *html, *links;
+    char when[32];
+    int version, rc;
+    json_t *vars;
+
+    rc = store_commune_get(req->conn, req->arena, insee ? insee : "", &m,
+                           &req->err);
+    if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
+        return public_not_found(req, resp, "Cette commune n’existe pas.");
+    if (rc < 0)
+        return rc;
+    rc = kb_fiche_get(req->conn, req->arena, m.insee, id ? id : "", &f,
+                      &req->err);
+    if (rc == GU_ENOTFOUND || rc == GU_EINVAL ||
+        (rc == 0 &&
+         (f.hidden || (f.valid_until && f.valid_until < kb_today()))))
+        return public_not_found(req, resp,
+                                "Cette fiche n’existe pas ou "
+                                "n’est plus en ligne.");
+    if (rc < 0)
+        return rc;
+    if (f.origin == KB_NATIONAL)
+        return http_redirect(resp, f.source_url);
+    rc = kb_local_markdown(req->conn, req->arena, m.insee, f.id, &md, &version,
+                           &req->err);
+    if (rc < 0)
+        return rc;
+    html = fiche_html(req->arena, md, strlen(md));
+    links = links_html(req->arena, &f);
+    if (!html || !links)
+        return GU_ENOMEM;
+    gu_time_fr(f.updated_at, when, sizeof(when));
+    when[10] = '\0'; /* the date, without the time */
+    vars = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "commune", m.name,
+        "insee", m.insee, "title", f.title, "html", html, "links", links,
+        "date", when, "service", f.service ? f.service : "", "contact",
+        f.contact ? f.contact : "", "hours", f.hours ? f.hours : "");
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    return http_template(req, resp, 200, "fiche.html", vars);
+}
+
 /* ----- page shells ----- */
 
 static int
 shell(struct http_req *req, struct http_resp *resp, const char *tpl,
       const char *id)
 {
-    struct store_agent me;
     json_t *vars;
-    int rc;
 
-    if (!req->who.is_token && req->who.agent_id > 0) {
-        rc = store_agent_get(req->conn, req->arena, req->who.agent_id, &me,
-                             &req->err);
-        if (rc < 0)
-            return rc;
-        if (me.must_change_password)
-            return http_redirect(resp, "/agent/mot-de-passe");
-    }
-    vars = json_pack("{s:s, s:s}", "insee", req->who.insee, "id",
-                     id ? id : "");
+    if (req->who.must_change_password)
+        return http_redirect(resp, "/agent/mot-de-passe");
+    vars = json_pack("{s:s, s:s}", "insee", req->who.insee, "id", id ? id : "");
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -183,8 +270,9 @@ page_edit(struct http_req *req, struct http_resp *resp)
     size_t n = id ? strlen(id) : 0;
 
     /* Only ids pass into the page (the template escapes anyway). */
-    if (n == 0 || n > 20 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789") != n)
+    if (n == 0 || n > 20 ||
+        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789") != n)
         return gu_err_set(&req->err, GU_ENOTFOUND, NULL,
                           "Cette fiche n’existe pas.", "bad fiche id");
     return shell(req, resp, "kb-fiche.html", id);
@@ -301,8 +389,7 @@ fiche_reply(struct http_req *req, struct http_resp *resp, int status,
     json_t *j;
     int version = 0, rc;
 
-    rc = kb_fiche_get(req->conn, req->arena, req->who.insee, id, &f,
-                      &req->err);
+    rc = kb_fiche_get(req->conn, req->arena, req->who.insee, id, &f, &req->err);
     if (rc < 0)
         return rc;
     j = fiche_json(&f);
@@ -377,8 +464,7 @@ national_refused(struct http_req *req, const char *id, const char *msg)
     struct kb_fiche f;
     int rc;
 
-    rc = kb_fiche_get(req->conn, req->arena, req->who.insee, id, &f,
-                      &req->err);
+    rc = kb_fiche_get(req->conn, req->arena, req->who.insee, id, &f, &req->err);
     if (rc < 0)
         return rc;
     return gu_err_set(&req->err, GU_EINVAL, "id", msg,
@@ -498,11 +584,10 @@ post_preview(struct http_req *req, struct http_resp *resp)
     if (rc == GU_ENOMEM)
         return rc;
     if (rc < 0) {
-        json_array_append_new(errors,
-                              json_pack("{s:o, s:s}", "line",
-                                        line > 0 ? json_integer(line)
-                                                 : json_null(),
-                                        "message", perr.user));
+        json_array_append_new(
+            errors, json_pack("{s:o, s:s}", "line",
+                              line > 0 ? json_integer(line) : json_null(),
+                              "message", perr.user));
     } else {
         fj = fiche_json(&f);
     }
@@ -548,8 +633,7 @@ synonyms_reply(struct http_req *req, struct http_resp *resp)
     rc = kb_synonyms_get(req->conn, req->arena, req->who.insee, &text,
                          &req->err);
     if (rc == 0)
-        rc = kb_synonyms_custom(req->conn, req->who.insee, &custom,
-                                &req->err);
+        rc = kb_synonyms_custom(req->conn, req->who.insee, &custom, &req->err);
     if (rc < 0)
         return rc;
     return http_json(resp, 200,
@@ -596,30 +680,33 @@ put_synonyms(struct http_req *req, struct http_resp *resp)
 #define S_STR "{\"type\":\"string\"}"
 #define S_STRN "{\"type\":[\"string\",\"null\"]}"
 
-#define FICHE_SCHEMA                                                        \
-    "{\"type\":\"object\",\"properties\":{"                                 \
-    "\"id\":" S_STR ",\"origin\":{\"enum\":[\"local\",\"national\"]},"      \
-    "\"title\":" S_STR ",\"questions\":{\"type\":\"array\",\"items\":"      \
-    S_STR "},\"description\":" S_STR ",\"body\":" S_STR                     \
-    ",\"service\":" S_STR ",\"tags\":" S_STR ",\"context\":" S_STR          \
-    ",\"replaces\":" S_STR ",\"contact\":" S_STR ",\"hours\":" S_STR        \
-    ",\"source_url\":" S_STR ",\"source_date\":" S_STR                      \
-    ",\"valid_until\":" S_STRN ",\"hidden\":{\"type\":\"boolean\"},"        \
-    "\"version\":{\"type\":\"integer\"},\"updated_at\":" S_STRN             \
-    ",\"updated_by\":" S_STR ",\"markdown\":" S_STR ",\"html\":" S_STRN     \
-    ",\"sections\":{\"type\":\"array\",\"items\":{\"type\":\"object\","     \
-    "\"properties\":{\"path\":" S_STR ",\"text\":" S_STR "}}},"             \
-    "\"links\":{\"type\":\"array\",\"items\":{\"type\":\"object\","         \
-    "\"properties\":{\"kind\":{\"enum\":[\"service\",\"reference\","        \
-    "\"related\",\"booking\"]},\"label\":" S_STR ",\"url\":" S_STR          \
+#define FICHE_SCHEMA                                                           \
+    "{\"type\":\"object\",\"properties\":{"                                    \
+    "\"id\":" S_STR ",\"origin\":{\"enum\":[\"local\",\"national\"]},"         \
+    "\"title\":" S_STR ",\"questions\":{\"type\":\"array\",\"items\":" S_STR   \
+    "},\"description\":" S_STR ",\"body\":" S_STR ",\"service\":" S_STR        \
+    ",\"tags\":" S_STR ",\"context\":" S_STR ",\"replaces\":" S_STR            \
+    ",\"contact\":" S_STR ",\"hours\":" S_STR ",\"source_url\":" S_STR         \
+    ",\"source_date\":" S_STR ",\"valid_until\":" S_STRN                       \
+    ",\"hidden\":{\"type\":\"boolean\"},"                                      \
+    "\"version\":{\"type\":\"integer\"},\"updated_at\":" S_STRN                \
+    ",\"updated_by\":" S_STR ",\"markdown\":" S_STR ",\"html\":" S_STRN        \
+    ",\"sections\":{\"type\":\"array\",\"items\":{\"type\":\"object\","        \
+    "\"properties\":{\"path\":" S_STR ",\"text\":" S_STR "}}},"                \
+    "\"links\":{\"type\":\"array\",\"items\":{\"type\":\"object\","            \
+    "\"properties\":{\"kind\":{\"enum\":[\"service\",\"reference\","           \
+    "\"related\",\"booking\"]},\"label\":" S_STR ",\"url\":" S_STR             \
     ",\"target\":" S_STR "}}}}}"
 
-#define MARKDOWN_PROP                                                       \
-    "\"markdown\":{\"type\":\"string\",\"maxLength\":524288,"               \
-    "\"description\":\"Fiche en Markdown avec en-tête (titre, questions, "  \
+#define MARKDOWN_PROP                                                          \
+    "\"markdown\":{\"type\":\"string\",\"maxLength\":524288,"                  \
+    "\"description\":\"Fiche en Markdown avec en-tête (titre, questions, "    \
     "service, tags, valide_jusqu_au, contact, horaires, remplace, lien)\"}"
 
 static const struct http_route routes[] = {
+    {"GET", "/c/{insee}/fiches/{id}", HTTP_PUBLIC, public_fiche, "portail",
+     "Page publique d'une fiche locale (source citée par l'assistant)", NULL,
+     NULL},
     /* Page shells (HTML; data comes from the API below). */
     {"GET", "/agent/fiches", HTTP_LECTEUR, page_list, "agent",
      "Base de connaissances : liste des fiches", NULL, NULL},
@@ -646,8 +733,8 @@ static const struct http_route routes[] = {
      "\"offset\":{\"type\":\"integer\"},\"limit\":{\"type\":\"integer\"}}}"},
     {"POST", "/api/v1/kb/fiches", HTTP_AGENT, post_fiche, "kb",
      "Créer une fiche locale à partir de son Markdown",
-     "{\"type\":\"object\",\"required\":[\"markdown\"],\"properties\":{"
-     MARKDOWN_PROP "}}",
+     "{\"type\":\"object\",\"required\":[\"markdown\"],\"properties\":"
+     "{" MARKDOWN_PROP "}}",
      FICHE_SCHEMA},
     {"GET", "/api/v1/kb/fiches/{id}", HTTP_LECTEUR, get_fiche, "kb",
      "Une fiche (locale avec son Markdown, ou service-public)", NULL,
@@ -661,10 +748,10 @@ static const struct http_route routes[] = {
      "modifications concurrentes)\"}}}",
      FICHE_SCHEMA},
     {"DELETE", "/api/v1/kb/fiches/{id}", HTTP_AGENT, delete_fiche, "kb",
-     "Supprimer (archiver) une fiche locale ; ses versions sont gardées",
-     NULL, NULL},
-    {"GET", "/api/v1/kb/fiches/{id}/versions", HTTP_LECTEUR, get_versions,
-     "kb", "Versions d’une fiche locale, de la plus récente à la plus "
+     "Supprimer (archiver) une fiche locale ; ses versions sont gardées", NULL,
+     NULL},
+    {"GET", "/api/v1/kb/fiches/{id}/versions", HTTP_LECTEUR, get_versions, "kb",
+     "Versions d’une fiche locale, de la plus récente à la plus "
      "ancienne",
      NULL,
      "{\"type\":\"object\",\"properties\":{\"versions\":{\"type\":\"array\","
