@@ -5,7 +5,9 @@
  * Trigrams are taken over "^word$" so that the first and last letters,
  * where residents rarely err, weigh in. A word within edit distance d of
  * the query shares at least (trigrams - 3d) of them: that bound prunes
- * the candidates before the exact distance is computed.
+ * the candidates before the exact distance is computed. Candidates are
+ * then ranked by distance, common start, shared trigrams and frequency
+ * (text_vocab_closest).
  */
 #include <string.h>
 
@@ -154,7 +156,8 @@ text_vocab_seal(struct text_vocab *v)
     if (!v->tri_ids)
         goto out;
     /* Pass 2: fill; cnt becomes the fill cursor. */
-    memset(cnt, 0, cap * sizeof(*cnt));
+    if (cnt) /* an empty vocabulary has no trigram */
+        memset(cnt, 0, cap * sizeof(*cnt));
     for (uint32_t id = 0; id < v->words.n; id++) {
         if (!candidate(v, id))
             continue;
@@ -194,7 +197,7 @@ text_vocab_closest(const struct text_vocab *v, struct gu_arena *a,
 {
     char tg[64][3];
 
-    if (!v->sealed || n < 4 || n > 40)
+    if (!v->sealed || n < 4 || n > 40 || v->words.n == 0)
         return NULL;
     int maxd = n <= 5 ? 1 : 2;
     size_t k = trigrams(w, n, tg, 64);
@@ -232,22 +235,46 @@ text_vocab_closest(const struct text_vocab *v, struct gu_arena *a,
     int need = (int)k - 3 * maxd;
     if (need < 1)
         need = 1;
+    /*
+     * Candidates by (0) words seen more than once first: a word seen once
+     * in the whole corpus is often itself a slip or an odd join
+     * (« Pass'Sport » folds to passsport, one letter from pasport), (1)
+     * Damerau-Levenshtein distance, (2) the length of
+     * the common start, up to 4 letters (residents rarely get the start
+     * of a word wrong: pasport is passeport, not sport), (3) shared
+     * trigrams, (4) frequency.
+     */
     const char *best = NULL;
-    int best_d = maxd + 1, best_sh = -1;
+    int best_d = maxd + 1, best_pre = -1, best_sh = -1, best_rare = 2;
     uint32_t best_cnt = 0;
     for (size_t i = 0; i < ntouched; i++) {
         uint32_t id = touched[i];
         if (shared[id] < need)
             continue;
         const char *cw = text_map_key(&v->words, id, NULL);
-        int d = text_edit_distance(w, n, cw, v->words.len[id], maxd);
+        size_t cn = v->words.len[id];
+        /* A short word keeps its first letter: tatin is not matin. */
+        if (n <= 5 && cw[0] != w[0])
+            continue;
+        int d = text_edit_distance(w, n, cw, cn, maxd);
         if (d > maxd || d == 0)
             continue;
+        int pre = 0;
+        while (pre < 4 && (size_t)pre < n && (size_t)pre < cn &&
+               w[pre] == cw[pre])
+            pre++;
         int sh = shared[id];
-        if (d < best_d || (d == best_d && sh > best_sh) ||
-            (d == best_d && sh == best_sh && v->count[id] > best_cnt)) {
+        int rare = v->count[id] <= 1;
+        bool better = rare != best_rare ? rare < best_rare
+                      : d != best_d     ? d < best_d
+                      : pre != best_pre ? pre > best_pre
+                      : sh != best_sh   ? sh > best_sh
+                                        : v->count[id] > best_cnt;
+        if (better) {
             best = cw;
+            best_rare = rare;
             best_d = d;
+            best_pre = pre;
             best_sh = sh;
             best_cnt = v->count[id];
         }

@@ -255,6 +255,82 @@ out:
     text_pipeline_free(p);
 }
 
+/* Spelling repairs choose by edit distance, then by the start of the
+ * word and shared trigrams, then by frequency. */
+static void
+test_closest_ranking(void)
+{
+    static const char *const words[] = {
+        "sport",      "sports",     "port",       "passeport", "passeports",
+        "transport",  "support",    "inscription", "inscrire", "identite",
+        "cantine",    "cantines",   "encombrants", "combien",  "carte",
+        "perdu",      "piscine",    "pass",        "passer",   "apport",
+    };
+    struct text_pipeline *p = pipeline();
+    struct text_vocab *v = vocab(words, GU_ARRAY_LEN(words));
+    struct gu_arena *a = gu_arena_new(0);
+    char buf[256];
+
+    if (!p || !v || !a) {
+        CHECK(p && v && a);
+        goto out;
+    }
+    CHECK_STR(text_vocab_closest(v, a, "pasport", 7), "passeport");
+    CHECK_STR(text_vocab_closest(v, a, "pasepor", 7), "passeport");
+    CHECK_STR(text_vocab_closest(v, a, "passport", 8), "passeport");
+    CHECK_STR(text_vocab_closest(v, a, "inscrition", 10), "inscription");
+    CHECK_STR(text_vocab_closest(v, a, "cantinne", 8), "cantine");
+    CHECK_STR(text_vocab_closest(v, a, "encombrant", 10), "encombrants");
+    CHECK_STR(text_vocab_closest(v, a, "spor", 4), "sport");
+    CHECK_STR(text_vocab_closest(v, a, "transpor", 8), "transport");
+    CHECK(text_vocab_closest(v, a, "dragon", 6) == NULL);
+    /* A word seen once (« Pass'Sport » folds to passsport) comes after
+     * words seen more often, even one edit closer. */
+    {
+        struct text_vocab *v2 = text_vocab_new();
+        CHECK(v2 && text_vocab_add(v2, "passeport", 9, false, 40) == 0 &&
+              text_vocab_add(v2, "passsport", 9, false, 1) == 0 &&
+              text_vocab_add(v2, "sport", 5, false, 12) == 0 &&
+              text_vocab_seal(v2) == 0);
+        if (v2)
+            CHECK_STR(text_vocab_closest(v2, a, "pasport", 7), "passeport");
+        text_vocab_free(v2);
+    }
+    CHECK_STR(analyze(p, v, TEXT_MODE_QUERY, "pasport pour bébé", false, buf,
+                      sizeof(buf)),
+              "passeport bebe ~passeport ~bebe");
+    CHECK_STR(analyze(p, v, TEXT_MODE_QUERY, "didentité", false, buf,
+                      sizeof(buf)),
+              "identite");
+    CHECK_STR(analyze(p, v, TEXT_MODE_QUERY, "cb pour la cantinne", false,
+                      buf, sizeof(buf)),
+              "combien cantine ~cantine");
+    CHECK_STR(analyze(p, v, TEXT_MODE_QUERY, "cbien pr 1 pasepor", false, buf,
+                      sizeof(buf)),
+              "combien 1 passeport ~passeport");
+out:
+    gu_arena_free(a);
+    text_vocab_free(v);
+    text_pipeline_free(p);
+}
+
+/* An empty vocabulary seals and repairs nothing (no memset of NULL). */
+static void
+test_empty_vocab(void)
+{
+    struct text_vocab *v = text_vocab_new();
+    struct gu_arena *a = gu_arena_new(0);
+
+    CHECK(v && a);
+    if (v && a) {
+        CHECK_EQ(text_vocab_seal(v), 0);
+        CHECK(text_vocab_closest(v, a, "pasport", 7) == NULL);
+        CHECK_EQ(text_vocab_word_count(v, "carte", 5), 0);
+    }
+    gu_arena_free(a);
+    text_vocab_free(v);
+}
+
 static void
 test_bad_utf8(void)
 {
@@ -292,4 +368,5 @@ out:
 
 TESTS(T(test_fold), T(test_elisions_and_stopwords), T(test_stems),
       T(test_numbers_dates), T(test_synonyms), T(test_custom_table),
-      T(test_sms_and_typos), T(test_bad_utf8))
+      T(test_sms_and_typos), T(test_closest_ranking),
+      T(test_empty_vocab), T(test_bad_utf8))
