@@ -54,6 +54,8 @@ struct asst_policy {
     float local_boost;       /* local fiches' scores times (1 + this) */
     float topic_boost;       /* follow-ups: previous fiche times (1 + this) */
     float min_ngram;         /* best hit's trigram cosine below: not sure */
+    float min_coverage;      /* best fiche's asst_coverage() below: not
+                                sure (off-topic questions) */
     float local_wins;        /* a local fiche scoring >= this * best goes
                                 first; national ones that close are the
                                 same topic, not rivals (0 = off) */

@@ -34,6 +34,12 @@ asst_policy_default(struct asst_policy *p)
      * 3 of 4 off-topic ones and 2 of 12 wrong ones to a clarification,
      * for 5 of 147 right ones. */
     p->min_ngram = 0.10f;
+    /* Off-topic questions (tests/data/demo_offtopic.txt: rugby, tarte
+     * tatin, guitare…) share a common word or a repaired one with some
+     * fiche; on the demo set, the right answers' coverage is mostly above
+     * 0.4. 0.28 holds back 3 of 18 off-topic ones more, 2 of 165 demo
+     * questions (held back in all: 0.091). */
+    p->min_coverage = 0.28f;
     p->followup_terms = 2;
     p->clarify_max = 3;
     p->clarify_ratio = 0.6f;
@@ -227,7 +233,42 @@ ficheterms_free(struct asst_ficheterms *ft)
         gu_free(ft->sec[k].path);
     }
     gu_free(ft->sec);
+    gu_free(ft->all);
     gu_free(ft);
+}
+
+/* Sorted union of the distinct hashes of ft's sections and of `extra`. */
+static int
+all_terms(struct asst_ficheterms *ft, const uint32_t *extra, uint32_t nextra)
+{
+    size_t n = nextra;
+
+    for (size_t k = 0; k < ft->n; k++)
+        n += ft->sec[k].ntext + ft->sec[k].npath;
+    ft->all = gu_malloc((n ? n : 1) * sizeof(*ft->all));
+    if (!ft->all)
+        return GU_ENOMEM;
+    n = 0;
+    memcpy(ft->all, extra, nextra * sizeof(*extra));
+    n = nextra;
+    for (size_t k = 0; k < ft->n; k++) {
+        const struct asst_secterms *st = &ft->sec[k];
+        if (st->ntext)
+            memcpy(ft->all + n, st->text, st->ntext * sizeof(*st->text));
+        n += st->ntext;
+        if (st->npath)
+            memcpy(ft->all + n, st->path, st->npath * sizeof(*st->path));
+        n += st->npath;
+    }
+    if (n)
+        qsort(ft->all, n, sizeof(*ft->all), cmp_u32);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m == 0 || ft->all[m - 1] != ft->all[i])
+            ft->all[m++] = ft->all[i];
+    }
+    ft->nall = (uint32_t)m;
+    return 0;
 }
 
 const struct asst_ficheterms *
@@ -256,6 +297,19 @@ asst_bundle_terms(struct asst_bundle *b, size_t i)
                      &st->npath) < 0)
             goto oom;
     }
+    {
+        const char *head = gu_arena_sprintf(
+            a, "%s\n%s\n%s\n%s\n%s", f->title ? f->title : "",
+            f->alt ? f->alt : "", f->description ? f->description : "",
+            f->tags ? f->tags : "", f->context ? f->context : "");
+        uint32_t *h = NULL, nh = 0;
+        if (!head || terms_of(b->tp, a, head, &h, NULL, &nh) < 0 ||
+            all_terms(ft, h, nh) < 0) {
+            gu_free(h);
+            goto oom;
+        }
+        gu_free(h);
+    }
     gu_arena_free(a);
     if (!atomic_compare_exchange_strong(&b->terms[i], &expect, ft)) {
         ficheterms_free(ft);
@@ -283,6 +337,49 @@ find_u32(const uint32_t *v, uint32_t n, uint32_t x)
             return (long)mid;
     }
     return -1;
+}
+
+float
+asst_coverage(struct asst_bundle *b, struct gu_arena *a, size_t fi,
+              const char *q, size_t qn)
+{
+    const struct asst_ficheterms *ft;
+    const struct text_vocab *v;
+    struct text_tokens tk;
+    float total = 0, found = 0;
+
+    if (!b->ix || fi >= b->n || !(ft = asst_bundle_terms(b, fi)))
+        return 1;
+    v = asst_index_vocab(b->ix);
+    if (text_analyze(b->tp, v, TEXT_MODE_QUERY, a, q, qn, &tk) < 0)
+        return 1;
+    uint32_t *seen = gu_arena_alloc(a, (tk.n + 1) * sizeof(*seen));
+    size_t nseen = 0;
+    if (!seen)
+        return 1;
+    for (size_t i = 0; i < tk.n; i++) {
+        const struct text_term *t = &tk.v[i];
+        if (t->flags & (TEXT_TERM_CONCEPT | TEXT_TERM_NUMBER |
+                        TEXT_TERM_DATE | TEXT_TERM_ALNUM))
+            continue;
+        uint32_t h = hash_str(t->stem);
+        bool dup = false;
+        for (size_t k = 0; k < nseen && !dup; k++)
+            dup = seen[k] == h;
+        if (dup)
+            continue;
+        seen[nseen++] = h;
+        float w = 1;
+        if (v && text_vocab_has_stem(v, t->stem, strlen(t->stem))) {
+            /* Commoner words say less about the topic. */
+            uint32_t c = text_vocab_word_count(v, t->word, strlen(t->word));
+            w = 1.0f / (1.0f + 0.25f * log1pf((float)c));
+        }
+        total += w;
+        if (find_u32(ft->all, ft->nall, h) >= 0)
+            found += t->flags & TEXT_TERM_CORRECTED ? 0.5f * w : w;
+    }
+    return total > 0 ? found / total : 1;
 }
 
 /* Best section of fiche i for the query; -1 when none matches. */
@@ -340,6 +437,36 @@ best_section(struct asst_bundle *b, struct gu_arena *a, size_t fi,
     }
     (void)f;
     *best_score = bs;
+    return best;
+}
+
+long
+asst_followup_fiche(struct asst_bundle *b, struct gu_arena *a,
+                    const struct asst_ranked *rk, long prev, const char *sq,
+                    float ratio)
+{
+    long best;
+    float bs = 0, ss;
+
+    if (!rk || rk->n == 0)
+        return prev;
+    best = (long)rk->hits[0].doc;
+    if (!sq || !*sq)
+        return best;
+    best_section(b, a, (size_t)best, sq, strlen(sq), &bs);
+    /* The fiches of the topic: the ranked ones close to the first, and
+     * the previous answer's. The follow-up's own words choose among
+     * them; ties keep the ranking's choice. */
+    for (size_t i = 1; i < rk->n && i < 4; i++) {
+        long fi = (long)rk->hits[i].doc;
+        if (fi != prev && rk->hits[i].score < ratio * rk->hits[0].score)
+            continue;
+        best_section(b, a, (size_t)fi, sq, strlen(sq), &ss);
+        if (ss > bs * 1.05f) {
+            bs = ss;
+            best = fi;
+        }
+    }
     return best;
 }
 

@@ -321,6 +321,7 @@ struct turn {
     bool counted; /* counts as a turn */
     bool nostore; /* over the turn limit: nothing more is stored */
     /* why */
+    float coverage; /* asst_coverage of the first hit */
     struct asst_why why;
     const char *decision_fiche;
     const char *section;
@@ -432,14 +433,26 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
     const struct asst_policy *t = &asst_engine_options(x->eng)->policy;
     struct asst_ranked ra, rb, *rk = &ra;
     long prev = asst_bundle_find(b, cv->topic_fiche);
-    const char *q = msg;
-    bool followup = false;
+    const char *q = msg, *topic_query = cv->topic_query;
+    bool followup = false, after_clarify = false;
     int rc;
 
+    /* Right after a clarification, its candidates are the topic: « et
+     * pour un mineur ? » refines the question that was not clear. */
+    if (cv->pending && *cv->pending && cv->pending_query &&
+        *cv->pending_query) {
+        const char *id = nth_id(x->arena, cv->pending, 1);
+        long p = id ? asst_bundle_find(b, id) : -1;
+        if (p >= 0) {
+            prev = p;
+            topic_query = cv->pending_query;
+            after_clarify = true;
+        }
+    }
     rc = asst_rank(b, t, x->arena, msg, strlen(msg), -1, &ra);
     if (rc < 0)
         return rc;
-    if (prev >= 0 && cv->topic_query && *cv->topic_query) {
+    if (prev >= 0 && topic_query && *topic_query) {
         /*
          * A follow-up keeps the topic: a message that opens like one and
          * stays short, or a very short message that does not stand on its
@@ -449,12 +462,14 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
                                             ra.n ? ra.hits[0].ngram : 0);
         bool cue = followup_cue(x->arena, msg) &&
                    ra.nterms <= 3 * (size_t)t->followup_terms;
+        /* After a clarification only a cue makes a follow-up: a short
+         * rephrasing is a new question. */
         bool shortq =
-            ra.nterms <= t->followup_terms &&
+            !after_clarify && ra.nterms <= t->followup_terms &&
             (da != ASST_DECIDE_ANSWER || ra.hits[0].doc == (uint32_t)prev);
         if (cue || shortq) {
             const char *q2 =
-                gu_arena_sprintf(x->arena, "%s %s", msg, cv->topic_query);
+                gu_arena_sprintf(x->arena, "%s %s", msg, topic_query);
             if (!q2)
                 return GU_ENOMEM;
             rc = asst_rank(b, t, x->arena, q2, strlen(q2), prev, &rb);
@@ -469,13 +484,25 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
     }
     enum asst_decision d = asst_decide(t, rk->n, rk->confidence, rk->margin,
                                        rk->n ? rk->hits[0].ngram : 0);
+    /* Off-topic questions often share a word or two with a fiche (a
+     * common word, a spelling repair): the fiche must cover enough of
+     * what the resident wrote. */
+    float cov = rk->n ? asst_coverage(b, x->arena, rk->hits[0].doc, q,
+                                      strlen(q))
+                      : 0;
+    if (d == ASST_DECIDE_ANSWER && cov < t->min_coverage)
+        d = ASST_DECIDE_CLARIFY;
+    tu->coverage = cov;
     tu->topic_fiche = cv->topic_fiche;
     tu->topic_query = cv->topic_query;
     tu->clarified = cv->clarified;
     tu->pending = "";
     tu->pending_query = "";
     if (d == ASST_DECIDE_ANSWER) {
-        rc = answer_with(x, b, m, (long)rk->hits[0].doc, q, msg, rk, tu, r);
+        long fi = followup ? asst_followup_fiche(b, x->arena, rk, prev, msg,
+                                                 t->clarify_ratio)
+                           : (long)rk->hits[0].doc;
+        rc = answer_with(x, b, m, fi, q, msg, rk, tu, r);
     } else if (d == ASST_DECIDE_CLARIFY && cv->clarified < 1) {
         rc = clarify(b, t, x->arena, rk, q, tu, r);
         tu->clarified = cv->clarified + 1;
@@ -495,6 +522,9 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
     tu->why_json = gu_json_arena(
         x->arena,
         why_json(b, rk, followup, d == ASST_DECIDE_ANSWER ? &tu->why : NULL));
+    if (tu->why_json)
+        json_object_set_new(tu->why_json, "coverage",
+                            json_real((double)tu->coverage));
     return 0;
 }
 

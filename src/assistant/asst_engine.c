@@ -83,6 +83,7 @@ bundle_free(struct asst_bundle *b)
                 gu_free(ft->sec[k].path);
             }
             gu_free(ft->sec);
+            gu_free(ft->all);
             gu_free(ft);
         }
         gu_free((void *)b->terms);
@@ -171,9 +172,9 @@ dup(struct gu_arena *a, const char *s)
 }
 
 /*
- * Keep only what answers need (title, description, sections, links,
- * source) in a new arena and free kb's: the bodies, alternative
- * questions and themes served the index build only. For the 4,874
+ * Keep only what answers need (title, description, alternative
+ * questions, tags, themes, sections, links, source) in a new arena and
+ * free kb's: the bodies served the index build only. For the 4,874
  * service-public fiches this is most of the memory.
  */
 static int
@@ -193,7 +194,12 @@ compact(struct asst_bundle *b, struct gu_err *err)
         memcpy(g->insee, f->insee, sizeof(g->insee));
         g->title = dup(a, f->title);
         g->description = dup(a, f->description);
-        g->alt = g->body = g->service = g->tags = g->context = "";
+        /* Alternative questions, tags and themes are short and tell
+         * what a fiche covers (asst_coverage). */
+        g->alt = dup(a, f->alt);
+        g->tags = dup(a, f->tags);
+        g->context = dup(a, f->context);
+        g->body = g->service = "";
         g->replaces = g->contact = g->hours = g->updated_by = "";
         g->source_url = dup(a, f->source_url);
         g->source_date = dup(a, f->source_date);
@@ -204,7 +210,8 @@ compact(struct asst_bundle *b, struct gu_err *err)
             gu_arena_zalloc(a, (f->nsections + 1) * sizeof(*g->sections));
         g->links = gu_arena_zalloc(a, (f->nlinks + 1) * sizeof(*g->links));
         ok = g->id && g->title && g->description && g->source_url &&
-             g->source_date && g->sections && g->links;
+             g->source_date && g->sections && g->links && g->alt &&
+             g->tags && g->context;
         for (size_t k = 0; ok && k < f->nsections; k++) {
             g->sections[k].ord = f->sections[k].ord;
             g->sections[k].path = dup(a, f->sections[k].path);
@@ -282,12 +289,10 @@ bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
         }
         atomic_init(&b->terms[i], NULL);
     }
-    /* No fiche, no index (every search then finds nothing). */
-    if (b->n > 0) {
-        rc = asst_index_build(b->tp, docs, b->n, &o->params, &b->ix, err);
-        if (rc < 0)
-            goto fail;
-    }
+    /* Also with no fiche: an empty index finds nothing. */
+    rc = asst_index_build(b->tp, docs, b->n, &o->params, &b->ix, err);
+    if (rc < 0)
+        goto fail;
     gu_free(docs);
     rc = compact(b, err);
     if (rc < 0)

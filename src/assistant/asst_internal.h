@@ -25,6 +25,9 @@ struct asst_secterms {
 struct asst_ficheterms {
     struct asst_secterms *sec; /* nsections */
     size_t n;
+    uint32_t *all; /* sorted hashes of every stem of the fiche (title,
+                      questions, description, tags, themes, sections) */
+    uint32_t nall;
 };
 
 /*
@@ -56,6 +59,17 @@ void asst_bundle_release(struct asst_bundle *b);
 const struct asst_ficheterms *asst_bundle_terms(struct asst_bundle *b,
                                                 size_t i);
 
+/*
+ * How much of query `q` fiche `fi` covers, in [0, 1]: the share of the
+ * query's content words (not synonym concepts nor numbers) found among
+ * the fiche's stems, a word counting less the commoner it is in the
+ * corpus; a word unknown to the whole index counts fully and is never
+ * found; a word found only after a spelling repair counts half. 1 when
+ * the query has no content word.
+ */
+float asst_coverage(struct asst_bundle *b, struct gu_arena *a, size_t fi,
+                    const char *q, size_t qn);
+
 /* Index of fiche `id` in the bundle, or -1. */
 long asst_bundle_find(const struct asst_bundle *b, const char *id);
 
@@ -75,6 +89,17 @@ struct asst_ranked {
 int asst_rank(const struct asst_bundle *b, const struct asst_policy *t,
               struct gu_arena *a, const char *q, size_t qn, long prev,
               struct asst_ranked *out);
+
+/*
+ * A follow-up's fiche: among the topic's fiches (the first hits of `rk`,
+ * ranked on the follow-up plus the topic's query, scoring at least
+ * `ratio` times the first, and `prev`, the previous answer's), the one
+ * with the section that best matches the follow-up's own words `sq`;
+ * the first hit when no section matches them better.
+ */
+long asst_followup_fiche(struct asst_bundle *b, struct gu_arena *a,
+                         const struct asst_ranked *rk, long prev,
+                         const char *sq, float ratio);
 
 /* What the answer builder chose, recorded with the reply. */
 struct asst_why {

@@ -229,10 +229,14 @@ try {
             await page.locator('.gw-answer').count() === n + 1,
         types.join(','));
         // The follow-up has no topic word of its own: only the
-        // conversation's topic can bring the identity card back.
+        // conversation's topic can bring the identity card back, and its
+        // own word chooses the section (the minor's, not the loss again).
         const src = await last('.gw-answer').locator('.gw-source')
             .textContent();
         check('même sujet : la carte d’identité', /identit/i.test(src), src);
+        const text = await last('.gw-answer').textContent();
+        check('la section « Pour un enfant mineur »',
+            /Pour un enfant mineur/.test(text), text.slice(0, 200));
     });
 
     await step('avis « Utile »', async () => {

@@ -12,6 +12,8 @@
 
 #include "app/app.h"
 #include "assistant/asst.h"
+#include "assistant/asst_eval.h"
+#include "assistant/asst_internal.h"
 #include "kb/kb.h"
 
 #include <pthread.h>
@@ -1029,7 +1031,276 @@ test_concurrent_turns(void)
     fix_close(&f);
 }
 
+/* ----- the demo commune (data/demo, the engine's calibrated policy) ----- */
+
+#ifndef GU_SOURCE_DIR
+#define GU_SOURCE_DIR "."
+#endif
+
+/* A store with only the demo commune (99001) and, when `load`, its
+ * embedded fiches. */
+static int
+demo_open(struct fix *f, bool load)
+{
+    struct gu_err err;
+    int applied = 0;
+    size_t n = 0, loaded = 0;
+    const struct store_migration *m = asst_migrations(&n);
+
+    memset(f, 0, sizeof(*f));
+    gu_err_clear(&err);
+    if (gu_crypto_init() < 0 ||
+        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        app_migrate(f->s, &applied, &err) < 0 ||
+        store_migrate(f->s, &m, &n, 1, &applied, &err) < 0 ||
+        store_acquire(f->s, &f->c, &err) < 0 ||
+        gu_config_defaults(&f->cfg, &err) < 0 || !(f->a = gu_arena_new(0)) ||
+        add_commune(f, "99001", "Saint-Exemple-sur-Loire") < 0 ||
+        (load && kb_demo_load(f->c, "99001", "test", &loaded, &err) < 0) ||
+        asst_engine_new(NULL, &f->e, &err) < 0) {
+        fprintf(stderr, "demo_open: %s\n", err.msg);
+        return -1;
+    }
+    f->x.eng = f->e;
+    f->x.conn = f->c;
+    f->x.arena = f->a;
+    f->x.cfg = f->cfg;
+    f->x.request_id = "req-demo";
+    return !load || loaded >= 40 ? 0 : -1;
+}
+
+static void
+test_demo_followup_section(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r;
+    const char *conv = NULL;
+
+    CHECK(demo_open(&f, true) == 0);
+    CHECK(turn(&f, &conv, "jai perdu ma carte didentité", NULL, &out, &r) ==
+          0);
+    if (!r)
+        goto out;
+    CHECK_STR(r->type, "answer");
+    CHECK_CONTAINS(r->fiche.title, "identité");
+    CHECK(turn(&f, &conv, "et pour un mineur ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_CONTAINS(r->fiche.title, "identité");
+        CHECK_STR(r->fiche.section, "Pour un enfant mineur");
+        CHECK_CONTAINS(r->text, "mineur");
+    }
+    /* The topic is kept for the next follow-up too. */
+    CHECK(turn(&f, &conv, "et ça coûte combien ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_CONTAINS(r->fiche.title, "identité");
+    }
+out:
+    fix_close(&f);
+}
+
+/* A first message in a new conversation: the decisive reply's type and
+ * fiche id (arena). */
+static const char *
+demo_ask(struct fix *f, const char *msg, const char **fiche)
+{
+    struct asst_chat_out out;
+    struct asst_reply *r = NULL;
+    const char *conv = NULL;
+
+    *fiche = "";
+    if (turn(f, &conv, msg, NULL, &out, &r) < 0 || !r)
+        return "error";
+    if (r->has_fiche)
+        *fiche = r->fiche.id;
+    if (getenv("ASST_DEBUG")) {
+        struct store_rows *rw = NULL;
+        struct gu_err err;
+        if (store_query(f->c, f->a,
+                        "SELECT why FROM asst_messages ORDER BY id DESC"
+                        " LIMIT 1",
+                        NULL, 0, &rw, &err) == 0 &&
+            rw->nrows) {
+            json_t *j = json_loads(store_text(rw, 0, 0), 0, NULL);
+            printf("  DBG %-8s cov %.3f conf %.3f margin %.3f | %s\n",
+                   r->type,
+                   json_real_value(json_object_get(j, "coverage")),
+                   json_real_value(json_object_get(j, "confidence")),
+                   json_real_value(json_object_get(j, "margin")), msg);
+            json_decref(j);
+        }
+    }
+    return r->type;
+}
+
+static void
+test_demo_spelling(void)
+{
+    struct fix f;
+    const char *fiche, *type;
+
+    CHECK(demo_open(&f, true) == 0);
+    const char *want;
+    /* The typo answers as the right spelling does, not the swimming pool
+     * (pasport was repaired to sport). */
+    CHECK_STR(demo_ask(&f, "passeport pour bébé de 6 mois", &want), "answer");
+    type = demo_ask(&f, "pasport pour bébé de 6 mois", &fiche);
+    CHECK_STR(type, "answer");
+    CHECK_STR(fiche, want);
+    {
+        long i = -1;
+        struct asst_bundle *b = NULL;
+        struct gu_err err;
+        if (asst_engine_acquire(f.e, f.c, "99001", &b, &err) == 0) {
+            struct text_tokens tk;
+            bool fixed_word = false;
+            const char *q = "pasport pour bébé de 6 mois";
+            /* The demo vocabulary repairs pasport to passeport. */
+            CHECK(text_analyze(b->tp, asst_index_vocab(b->ix),
+                               TEXT_MODE_QUERY, f.a, q, strlen(q), &tk) == 0);
+            for (size_t k = 0; k < tk.n; k++) {
+                fixed_word |= strcmp(tk.v[k].word, "passeport") == 0;
+            }
+            CHECK(fixed_word);
+            i = asst_bundle_find(b, fiche);
+            CHECK(i >= 0);
+            if (i >= 0) {
+                CHECK_CONTAINS(b->fiches[i].title, "passeport");
+                CHECK(strstr(b->fiches[i].title, "iscine") == NULL);
+            }
+            asst_bundle_release(b);
+        }
+    }
+    fix_close(&f);
+}
+
+/* A commune with no fiche has an (empty) index; questions get an offer
+ * of an agent. */
+static void
+test_empty_commune(void)
+{
+    struct fix f;
+    struct asst_bundle *b = NULL;
+    struct gu_err err;
+    struct asst_chat_in in = {"99001", NULL, "passeport perdu", NULL};
+    struct asst_chat_out out;
+
+    memset(&out, 0, sizeof(out));
+    CHECK(demo_open(&f, false) == 0);
+    CHECK(asst_engine_acquire(f.e, f.c, "99001", &b, &err) == 0);
+    if (b) {
+        CHECK_EQ(b->n, 0);
+        CHECK(b->ix != NULL);
+        asst_bundle_release(b);
+    }
+    CHECK(asst_chat(&f.x, &in, &out, &err) == 0);
+    if (out.n)
+        CHECK_STR(out.replies[out.n - 1].type, "handoff_offer");
+    fix_close(&f);
+}
+
+/*
+ * The demo question set (tests/data/demo_questions.tsv) through the whole
+ * engine, each as a first message: the answers keep the floors of
+ * test_asst_demo.c (the index alone) once the engine's own abstention
+ * (coverage, trigram cosine) is applied.
+ */
+static void
+test_demo_questions_engine(void)
+{
+    struct fix f;
+    struct asst_questions q;
+    struct asst_bundle *b = NULL;
+    struct gu_err err;
+    size_t nassets, right = 0, held = 0;
+    const struct gu_asset *all = gu_demo_all(&nassets);
+
+    CHECK(demo_open(&f, true) == 0);
+    CHECK_EQ(asst_questions_load(GU_SOURCE_DIR "/tests/data/"
+                                               "demo_questions.tsv",
+                                 &q, &err),
+             0);
+    CHECK(asst_engine_acquire(f.e, f.c, "99001", &b, &err) == 0);
+    if (!b || q.n == 0)
+        goto out;
+    for (size_t i = 0; i < q.n; i++) {
+        const char *fiche, *type = demo_ask(&f, q.v[i].text, &fiche);
+        bool ok = false;
+        if (strcmp(type, "answer") != 0) {
+            held++;
+            printf("  held back « %s » (%s)\n", q.v[i].text, type);
+            continue;
+        }
+        long fi = asst_bundle_find(b, fiche);
+        /* The fiche's file name from its title: the demo assets. */
+        for (size_t k = 0; fi >= 0 && k < nassets && !ok; k++) {
+            struct kb_fiche kf;
+            const char *path = all[k].path;
+            size_t pn = strlen(path);
+            if (strncmp(path, "fiches/", 7) != 0 || pn < 11 ||
+                strcmp(path + pn - 3, ".md") != 0 ||
+                kb_markdown_parse(f.a, (const char *)all[k].data,
+                                  all[k].size, &kf, &err) < 0 ||
+                strcmp(kf.title, b->fiches[fi].title) != 0)
+                continue;
+            for (size_t t = 0; t < q.v[i].ntargets && !ok; t++)
+                ok = strlen(q.v[i].target[t]) == pn - 10 &&
+                     strncmp(path + 7, q.v[i].target[t], pn - 10) == 0;
+        }
+        right += ok;
+    }
+    /* Measured 0.861 right and 0.091 held back (before the coverage
+     * rule: 0.867 and 0.079); the index alone: test_asst_demo.c. */
+    printf("  demo questions through the engine: %zu, answered right "
+           "%.3f (floor 0.84), held back %.3f (ceiling 0.10)\n",
+           q.n, (double)right / (double)q.n, (double)held / (double)q.n);
+    CHECK((double)right / (double)q.n >= 0.84);
+    CHECK((double)held / (double)q.n <= 0.10);
+out:
+    asst_bundle_release(b);
+    asst_questions_fini(&q);
+    fix_close(&f);
+}
+
+/* Off-topic probes (tests/data/demo_offtopic.txt): at least 80 % get a
+ * clarification or a hand-off offer, never most of them an answer. */
+static void
+test_demo_offtopic(void)
+{
+    struct fix f;
+    char line[512];
+    size_t n = 0, held = 0;
+    FILE *fp = fopen(GU_SOURCE_DIR "/tests/data/demo_offtopic.txt", "r");
+
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    CHECK(demo_open(&f, true) == 0);
+    while (fgets(line, sizeof(line), fp)) {
+        const char *fiche;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        const char *type = demo_ask(&f, line, &fiche);
+        n++;
+        if (strcmp(type, "answer") != 0)
+            held++;
+        else
+            printf("  off-topic answered « %s » -> %s\n", line, fiche);
+    }
+    fclose(fp);
+    printf("  off-topic probes: %zu, held back %zu\n", n, held);
+    CHECK(n >= 15);
+    CHECK(n > 0 && (double)held / (double)n >= 0.80);
+    fix_close(&f);
+}
+
 TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_clarify_then_handoff), T(test_redaction),
       T(test_local_beats_national), T(test_index_rebuilt), T(test_generation),
-      T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns))
+      T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
+      T(test_demo_followup_section), T(test_demo_spelling),
+      T(test_empty_commune), T(test_demo_questions_engine),
+      T(test_demo_offtopic))
