@@ -169,6 +169,12 @@ store_open(const char *url, struct store **out, struct gu_err *err)
         rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "store: cond init");
         goto out;
     }
+    if (pthread_mutex_init(&s->ext_mu, NULL) != 0) {
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "store: mutex init");
+        goto out;
+    }
     locks = true;
     rc = ops->open(target, &s->state, err);
     if (rc < 0)
@@ -191,6 +197,7 @@ out:
         if (s->state)
             ops->close(s->state);
         if (locks) {
+            pthread_mutex_destroy(&s->ext_mu);
             pthread_cond_destroy(&s->cv);
             pthread_mutex_destroy(&s->mu);
         }
@@ -215,10 +222,57 @@ store_close(struct store *s)
         conn_free(c);
     }
     pthread_mutex_unlock(&s->mu);
+    /* Attached state goes first: it may hold what it read from us. */
+    while (s->exts) {
+        struct store_ext *x = s->exts;
+        s->exts = x->next;
+        if (x->free_fn)
+            x->free_fn(x->p);
+        gu_free(x);
+    }
     s->ops->close(s->state);
+    pthread_mutex_destroy(&s->ext_mu);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     gu_free(s);
+}
+
+struct store *
+store_conn_store(struct store_conn *c)
+{
+    return c ? c->s : NULL;
+}
+
+void *
+store_ext(struct store *s, const char *key, store_ext_make_fn make,
+          store_ext_free_fn free_fn)
+{
+    struct store_ext *x;
+    void *p = NULL;
+
+    pthread_mutex_lock(&s->ext_mu);
+    for (x = s->exts; x; x = x->next) {
+        if (strcmp(x->key, key) == 0) {
+            p = x->p;
+            goto out;
+        }
+    }
+    x = gu_calloc(1, sizeof(*x));
+    if (!x)
+        goto out;
+    x->p = make(s);
+    if (!x->p) {
+        gu_free(x);
+        goto out;
+    }
+    x->key = key;
+    x->free_fn = free_fn;
+    x->next = s->exts;
+    s->exts = x;
+    p = x->p;
+out:
+    pthread_mutex_unlock(&s->ext_mu);
+    return p;
 }
 
 const char *

@@ -42,11 +42,11 @@ struct store_val {
 #define STORE_D(x) ((struct store_val){.type = STORE_REAL, .d = (x)})
 /* Text from a C string; NULL becomes SQL NULL. */
 struct store_val STORE_T(const char *s);
-#define STORE_TN(p_, n_) \
+#define STORE_TN(p_, n_)                                                       \
     ((struct store_val){.type = STORE_TEXT, .s = (p_), .n = (n_)})
 #define STORE_NUL ((struct store_val){.type = STORE_NULL})
 /* Blob of n bytes at p (added by store). */
-#define STORE_B(p_, n_) \
+#define STORE_B(p_, n_)                                                        \
     ((struct store_val){.type = STORE_BLOB, .s = (p_), .n = (n_)})
 
 /* A materialised result, allocated in the query's arena. */
@@ -86,8 +86,7 @@ const char *store_backend(const struct store *s);
  * Take a connection for the calling thread (opened lazily, reused; SQLite
  * connections cache prepared statements). Blocks while the pool is empty.
  */
-int store_acquire(struct store *s, struct store_conn **out,
-                  struct gu_err *err);
+int store_acquire(struct store *s, struct store_conn **out, struct gu_err *err);
 void store_release(struct store_conn *c); /* NULL ok; rolls back open tx */
 
 /*
@@ -123,6 +122,22 @@ int store_commit(struct store_conn *c, struct gu_err *err);
 void store_rollback(struct store_conn *c);
 /* True between store_begin() and its commit/rollback. */
 bool store_in_tx(const struct store_conn *c);
+
+/* The store a connection belongs to. */
+struct store *store_conn_store(struct store_conn *c);
+
+/*
+ * Long-lived state derived from this database (a domain's indexes, its
+ * caches) is attached to the store, so that two stores in one process
+ * (tests, tools) never share it and store_close() frees it. The first
+ * caller for `key` (a static string naming the owner, "asst.engine")
+ * creates it with make(s); later callers get the same pointer. make() must
+ * be quick and must not call store_ext(). Returns NULL if make() did.
+ */
+typedef void *(*store_ext_make_fn)(struct store *s);
+typedef void (*store_ext_free_fn)(void *p);
+void *store_ext(struct store *s, const char *key, store_ext_make_fn make,
+                store_ext_free_fn free_fn);
 
 /* Counter of backend errors since start (for /metrics). */
 uint64_t store_error_count(const struct store *s);
@@ -168,7 +183,7 @@ int store_backup(struct store *s, const char *dest_path, struct gu_err *err);
 
 /* A commune. Strings live in the arena of the call that returned it. */
 struct store_commune {
-    char insee[6];       /* 5 characters: 2A/2B for Corsica, 97x overseas */
+    char insee[6]; /* 5 characters: 2A/2B for Corsica, 97x overseas */
     const char *name;
     const char *zone;
     const char *hours;   /* opening hours as text, French, may be "" */
@@ -207,7 +222,7 @@ enum store_role {
     STORE_ROLE_ADMIN = 3    /* manages users and settings */
 };
 
-const char *store_role_name(enum store_role r); /* "admin"... */
+const char *store_role_name(enum store_role r);            /* "admin"... */
 int store_role_parse(const char *s, enum store_role *out); /* GU_EINVAL */
 
 struct store_agent {
@@ -238,8 +253,8 @@ bool store_login_valid(const char *login);
 int store_agent_create(struct store_conn *c, const char *login,
                        const char *name, const char *email,
                        const char *password, bool must_change,
-                       const char *insee, enum store_role role,
-                       int64_t *id_out, struct gu_err *err);
+                       const char *insee, enum store_role role, int64_t *id_out,
+                       struct gu_err *err);
 int store_agent_get(struct store_conn *c, struct gu_arena *a, int64_t id,
                     struct store_agent *out, struct gu_err *err);
 int store_agent_by_login(struct store_conn *c, struct gu_arena *a,
@@ -247,8 +262,8 @@ int store_agent_by_login(struct store_conn *c, struct gu_arena *a,
                          struct gu_err *err);
 /* Agents having any role in `insee` (NULL = all agents). */
 int store_agent_list(struct store_conn *c, struct gu_arena *a,
-                     const char *insee, struct store_agent **out,
-                     size_t *count, struct gu_err *err);
+                     const char *insee, struct store_agent **out, size_t *count,
+                     struct gu_err *err);
 int store_agent_set_password(struct store_conn *c, int64_t id,
                              const char *password, bool must_change,
                              struct gu_err *err);
@@ -286,8 +301,8 @@ int store_agent_authenticate(struct store_conn *c, struct gu_arena *a,
 /* A logged-in browser session. Only the token's hash is stored. */
 struct store_session {
     int64_t agent_id;
-    char insee[6];       /* active commune */
-    char csrf[48];       /* CSRF token sent back by the page */
+    char insee[6]; /* active commune */
+    char csrf[48]; /* CSRF token sent back by the page */
     int64_t created_at;
     int64_t expires_at;
 };
@@ -336,16 +351,15 @@ struct store_token {
  * is stored.
  */
 int store_token_create(struct store_conn *c, const char *insee,
-                       enum store_role role, const char *name,
-                       char *secret_out, size_t cap, int64_t *id_out,
-                       struct gu_err *err);
+                       enum store_role role, const char *name, char *secret_out,
+                       size_t cap, int64_t *id_out, struct gu_err *err);
 /* Resolve a secret; GU_EAUTH if unknown or revoked. Updates last_used. */
 int store_token_check(struct store_conn *c, struct gu_arena *a,
                       const char *secret, struct store_token *out,
                       struct gu_err *err);
 int store_token_list(struct store_conn *c, struct gu_arena *a,
-                     const char *insee, struct store_token **out,
-                     size_t *count, struct gu_err *err);
+                     const char *insee, struct store_token **out, size_t *count,
+                     struct gu_err *err);
 int store_token_revoke(struct store_conn *c, const char *insee, int64_t id,
                        struct gu_err *err);
 
@@ -384,9 +398,8 @@ struct store_audit {
 };
 
 /* Append one entry (at = now). */
-int store_audit_add(struct store_conn *c, const char *insee,
-                    const char *actor, const char *action,
-                    const char *target, const char *detail,
+int store_audit_add(struct store_conn *c, const char *insee, const char *actor,
+                    const char *action, const char *target, const char *detail,
                     const char *request_id, struct gu_err *err);
 
 /* Filter for listing; NULL/0 fields are ignored. */

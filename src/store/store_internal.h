@@ -71,6 +71,14 @@ struct store_conn {
  * Connections are opened lazily up to `max` and kept until store_close()
  * (keeping them is what keeps a :memory: database alive).
  */
+/* One piece of state attached with store_ext(). */
+struct store_ext {
+    const char *key;
+    void *p;
+    store_ext_free_fn free_fn;
+    struct store_ext *next;
+};
+
 struct store {
     const struct store_ops *ops;
     void *state;
@@ -79,6 +87,8 @@ struct store {
     struct store_conn *idle; /* connections ready for store_acquire() */
     size_t nopen, nidle, max;
     atomic_uint_least64_t errors;
+    pthread_mutex_t ext_mu; /* guards exts */
+    struct store_ext *exts; /* state attached by domains (store_ext) */
 };
 
 /*

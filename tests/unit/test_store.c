@@ -1373,7 +1373,60 @@ test_alloc_failures(void)
     store_close(s);
 }
 
-TESTS(T(test_open_errors), T(test_migrations), T(test_query_types),
+static int ext_made, ext_freed;
+
+static void *
+ext_make(struct store *s)
+{
+    (void)s;
+    ext_made++;
+    return &ext_made;
+}
+
+static void
+ext_free(void *p)
+{
+    CHECK(p == &ext_made);
+    ext_freed++;
+}
+
+static void *
+ext_fail(struct store *s)
+{
+    (void)s;
+    return NULL;
+}
+
+/* State attached to a store is per store, made once, freed on close. */
+static void
+test_ext(void)
+{
+    struct gu_err err;
+    struct store *a = NULL, *b = NULL;
+    struct store_conn *c = NULL;
+
+    ext_made = ext_freed = 0;
+    CHECK_EQ(store_open("sqlite::memory:", &a, &err), 0);
+    CHECK_EQ(store_open("sqlite::memory:", &b, &err), 0);
+    if (!a || !b)
+        goto out;
+    CHECK(store_ext(a, "t.ext", ext_make, ext_free) == &ext_made);
+    CHECK(store_ext(a, "t.ext", ext_make, ext_free) == &ext_made);
+    CHECK_EQ(ext_made, 1);
+    CHECK(store_ext(b, "t.ext", ext_make, ext_free) == &ext_made);
+    CHECK_EQ(ext_made, 2); /* another store gets its own */
+    CHECK(store_ext(a, "t.none", ext_fail, ext_free) == NULL);
+    CHECK_EQ(store_acquire(a, &c, &err), 0);
+    CHECK(store_conn_store(c) == a);
+    store_release(c);
+out:
+    store_close(a);
+    CHECK_EQ(ext_freed, 1);
+    store_close(b);
+    CHECK_EQ(ext_freed, 2);
+}
+
+TESTS(T(test_ext), T(test_open_errors), T(test_migrations), T(test_query_types),
       T(test_errors_and_conflict), T(test_transactions),
       T(test_pool_shared_memory), T(test_pool_exhausted), T(test_communes),
       T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),
