@@ -240,7 +240,8 @@ struct asst_chat_in {
 struct asst_chat_out {
     const char *conversation;
     struct asst_reply *replies;
-    json_t **json; /* the same n replies as JSON, with their ids (arena) */
+    const char **raw; /* the same n replies as JSON text (asst_reply_json's
+                         members), with their ids (arena) */
     size_t n;
     const char *disclosure;
 };
@@ -256,6 +257,15 @@ int asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
 
 /* The JSON of a reply (contract shape). New reference; NULL on OOM. */
 json_t *asst_reply_json(const struct asst_reply *r);
+
+/*
+ * The same JSON as text, appended to `o` without jansson (the chat's hot
+ * path): "id" when id > 0, "html" only when `html`. JSON string escaping
+ * of `s[0..n)` is asst_json_str.
+ */
+void asst_reply_dump(struct gu_buf *o, const struct asst_reply *r, int64_t id,
+                     bool html);
+void asst_json_str(struct gu_buf *o, const char *s);
 
 /* Rate a reply; a second rating replaces the first. */
 int asst_feedback(const struct asst_ctx *x, const char *conversation,

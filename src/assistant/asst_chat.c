@@ -149,6 +149,119 @@ asst_reply_json(const struct asst_reply *r)
     return j;
 }
 
+void
+asst_json_str(struct gu_buf *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = s;
+
+    gu_buf_append(o, "\"", 1);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        gu_buf_append(o, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"':
+            gu_buf_append(o, "\\\"", 2);
+            break;
+        case '\\':
+            gu_buf_append(o, "\\\\", 2);
+            break;
+        case '\n':
+            gu_buf_append(o, "\\n", 2);
+            break;
+        case '\r':
+            gu_buf_append(o, "\\r", 2);
+            break;
+        case '\t':
+            gu_buf_append(o, "\\t", 2);
+            break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            gu_buf_append(o, u, 6);
+        }
+        }
+    }
+    if (s)
+        gu_buf_append(o, run, (size_t)(s - run));
+    gu_buf_append(o, "\"", 1);
+}
+
+/* ,"key":"value" */
+static void
+member(struct gu_buf *o, const char *key, const char *v)
+{
+    gu_buf_printf(o, ",\"%s\":", key);
+    asst_json_str(o, v ? v : "");
+}
+
+void
+asst_reply_dump(struct gu_buf *o, const struct asst_reply *r, int64_t id,
+                bool html)
+{
+    gu_buf_puts(o, "{");
+    if (id > 0)
+        gu_buf_printf(o, "\"id\":%lld,", (long long)id);
+    gu_buf_puts(o, "\"type\":");
+    asst_json_str(o, r->type);
+    member(o, "text", r->text);
+    if (html && r->html)
+        member(o, "html", r->html);
+    if (r->has_fiche) {
+        gu_buf_puts(o, ",\"fiche\":{\"id\":");
+        asst_json_str(o, r->fiche.id);
+        member(o, "title", r->fiche.title);
+        member(o, "section", r->fiche.section);
+        member(o, "origin", r->fiche.origin);
+        member(o, "source_url", r->fiche.source_url);
+        member(o, "source_date", r->fiche.source_date);
+        gu_buf_puts(o, "}");
+    }
+    gu_buf_puts(o, ",\"links\":[");
+    for (size_t i = 0; i < r->nlinks; i++) {
+        gu_buf_puts(o, i ? ",{\"label\":" : "{\"label\":");
+        asst_json_str(o, r->links[i].label);
+        member(o, "url", r->links[i].url);
+        member(o, "kind", r->links[i].kind);
+        gu_buf_puts(o, "}");
+    }
+    gu_buf_puts(o, "],\"related\":[");
+    for (size_t i = 0; i < r->nrelated; i++) {
+        gu_buf_puts(o, i ? ",{\"label\":" : "{\"label\":");
+        asst_json_str(o, r->related[i].label);
+        member(o, "message", r->related[i].message);
+        gu_buf_puts(o, "}");
+    }
+    gu_buf_puts(o, "],\"choices\":[");
+    for (size_t i = 0; i < r->nchoices; i++) {
+        gu_buf_puts(o, i ? ",{\"id\":" : "{\"id\":");
+        asst_json_str(o, r->choices[i].id);
+        member(o, "label", r->choices[i].label);
+        gu_buf_puts(o, "}");
+    }
+    gu_buf_printf(o, "],\"feedback\":%s", r->feedback ? "true" : "false");
+    if (r->generated)
+        gu_buf_puts(o, ",\"generated\":true");
+    gu_buf_puts(o, "}");
+}
+
+/* A reply's JSON text into the arena; NULL on OOM. */
+static const char *
+reply_text(struct gu_arena *a, const struct asst_reply *r, int64_t id,
+           bool html)
+{
+    struct gu_buf o;
+    const char *s;
+
+    gu_buf_init(&o);
+    asst_reply_dump(&o, r, id, html);
+    s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
+    gu_buf_fini(&o);
+    return s;
+}
+
 /* ------------------------------------------------------------------ */
 /* Conversations in the store                                          */
 /* ------------------------------------------------------------------ */
@@ -311,7 +424,7 @@ followup_cue(struct gu_arena *a, const char *m)
 /* What one turn decided, for storage and the audit entry. */
 struct turn {
     struct asst_reply *replies;
-    json_t *json[2]; /* replies as JSON (arena-owned) */
+    const char *payload[2]; /* replies as stored: JSON, no id nor html */
     size_t n;
     const char *question; /* redacted, "" for a choice without text */
     /* new conversation state */
@@ -325,30 +438,41 @@ struct turn {
     struct asst_why why;
     const char *decision_fiche;
     const char *section;
-    json_t *why_json;
+    const char *why_text; /* JSON text (arena) */
 };
 
-static json_t *
-why_json(const struct asst_bundle *b, const struct asst_ranked *rk,
-         bool followup, const struct asst_why *w)
+/* Why a reply was chosen, as JSON text (arena): candidates, margin,
+ * confidence, coverage, section. Written directly: it is stored with
+ * every reply. */
+static const char *
+why_text(struct gu_arena *a, const struct asst_bundle *b,
+         const struct asst_ranked *rk, bool followup, const struct asst_why *w,
+         float coverage)
 {
-    json_t *cand = json_array();
+    struct gu_buf o;
+    const char *s;
 
-    for (size_t i = 0; cand && rk && i < rk->n && i < 5; i++)
-        json_array_append_new(cand,
-                              json_pack("{s:s, s:f, s:f, s:f}", "id",
-                                        b->fiches[rk->hits[i].doc].id, "score",
-                                        (double)rk->hits[i].score, "bm25",
-                                        (double)rk->hits[i].bm25, "ngram",
-                                        (double)rk->hits[i].ngram));
-    return json_pack("{s:o, s:f, s:f, s:I, s:b, s:i, s:f, s:I}", "candidates",
-                     cand ? cand : json_array(), "margin",
-                     rk ? (double)rk->margin : 0.0, "confidence",
-                     rk ? (double)rk->confidence : 0.0, "terms",
-                     (json_int_t)(rk ? rk->nterms : 0), "followup", followup,
-                     "section", w ? w->section : -1, "section_score",
-                     w ? (double)w->section_score : 0.0, "generation",
-                     (json_int_t)b->generation);
+    gu_buf_init(&o);
+    gu_buf_puts(&o, "{\"candidates\":[");
+    for (size_t i = 0; rk && i < rk->n && i < 5; i++) {
+        gu_buf_puts(&o, i ? ",{\"id\":" : "{\"id\":");
+        asst_json_str(&o, b->fiches[rk->hits[i].doc].id);
+        gu_buf_printf(&o, ",\"score\":%.4f,\"bm25\":%.4f,\"ngram\":%.4f}",
+                      (double)rk->hits[i].score, (double)rk->hits[i].bm25,
+                      (double)rk->hits[i].ngram);
+    }
+    gu_buf_printf(&o,
+                  "],\"margin\":%.4f,\"confidence\":%.4f,\"coverage\":%.4f,"
+                  "\"terms\":%zu,\"followup\":%s,\"section\":%d,"
+                  "\"section_score\":%.4f,\"generation\":%lld}",
+                  rk ? (double)rk->margin : 0.0,
+                  rk ? (double)rk->confidence : 0.0, (double)coverage,
+                  rk ? rk->nterms : 0, followup ? "true" : "false",
+                  w ? w->section : -1, w ? (double)w->section_score : 0.0,
+                  (long long)b->generation);
+    s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
+    gu_buf_fini(&o);
+    return s;
 }
 
 /* A clarification: 2-3 candidates whose score is near the best. */
@@ -519,12 +643,8 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
     }
     if (rc < 0)
         return rc;
-    tu->why_json = gu_json_arena(
-        x->arena,
-        why_json(b, rk, followup, d == ASST_DECIDE_ANSWER ? &tu->why : NULL));
-    if (tu->why_json)
-        json_object_set_new(tu->why_json, "coverage",
-                            json_real((double)tu->coverage));
+    tu->why_text = why_text(x->arena, b, rk, followup,
+                            d == ASST_DECIDE_ANSWER ? &tu->why : NULL, cov);
     return 0;
 }
 
@@ -560,8 +680,7 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
             rc = answer_with(x, b, m, fi, q, q, &rk, tu, r);
             if (rc < 0)
                 return rc;
-            tu->why_json =
-                gu_json_arena(x->arena, why_json(b, &rk, false, &tu->why));
+            tu->why_text = why_text(x->arena, b, &rk, false, &tu->why, 1);
             return 0;
         }
     }
@@ -572,31 +691,20 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 }
 
 /*
- * Insert one reply row; sets r->id and "id" in its JSON `j` (the
- * response's). The stored payload is that JSON without "html" (rebuilt
- * from the text when the history is read: half the bytes written).
+ * Insert one reply row with its JSON text `payload` (made before the
+ * write: no JSON work while other turns wait); sets r->id. The payload
+ * has no "html" (rebuilt from the text when the history is read: half
+ * the bytes written).
  */
 static int
 store_reply(const struct asst_ctx *x, struct store_conn *c, int64_t conv_id,
             const char *insee, const char *question, struct asst_reply *r,
-            json_t *j, const struct turn *tu, bool decision, int64_t generation,
-            struct gu_err *err)
+            const char *payload, const struct turn *tu, bool decision,
+            int64_t generation, struct gu_err *err)
 {
     struct store_rows *rows = NULL;
-    json_t *html = json_incref(json_object_get(j, "html"));
-    char *payload, *why;
     int rc;
 
-    json_object_del(j, "html");
-    payload = json_dumps(j, JSON_COMPACT);
-    if (html)
-        json_object_set_new(j, "html", html);
-    why = decision && tu->why_json ? json_dumps(tu->why_json, JSON_COMPACT)
-                                   : NULL;
-    if (!payload) {
-        free(why);
-        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
-    }
     struct store_val p[] = {
         STORE_I(conv_id),
         STORE_T(insee),
@@ -609,7 +717,7 @@ store_reply(const struct asst_ctx *x, struct store_conn *c, int64_t conv_id,
         STORE_D(decision ? (double)tu->why.score : 0.0),
         STORE_D(decision ? (double)tu->why.margin : 0.0),
         STORE_I(generation),
-        STORE_T(why ? why : ""),
+        STORE_T(decision && tu->why_text ? tu->why_text : ""),
     };
     rc = store_query(c, x->arena,
                      "INSERT INTO asst_messages (conversation_id, insee, at,"
@@ -617,13 +725,9 @@ store_reply(const struct asst_ctx *x, struct store_conn *c, int64_t conv_id,
                      " margin, generation, why) VALUES"
                      " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                      p, GU_ARRAY_LEN(p), &rows, err);
-    free(payload);
-    free(why);
     if (rc < 0)
         return rc;
     r->id = store_int(rows, 0, 0);
-    if (json_object_set_new(j, "id", json_integer((json_int_t)r->id)) < 0)
-        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     return 0;
 }
 
@@ -733,7 +837,8 @@ write_turn(struct store_conn *c, struct wjob *j)
             continue;
         rc = store_reply(x, c, cv->id, j->insee,
                          i == tu->n - 1 ? tu->question : "", &tu->replies[i],
-                         tu->json[i], tu, i == tu->n - 1, j->generation, err);
+                         tu->payload[i], tu, i == tu->n - 1, j->generation,
+                         err);
         if (rc < 0)
             return rc;
     }
@@ -963,8 +1068,8 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
     if (!tu.pending_query)
         tu.pending_query = "";
     for (size_t i = 0; i < tu.n; i++) {
-        tu.json[i] = gu_json_arena(x->arena, asst_reply_json(&tu.replies[i]));
-        if (!tu.json[i]) {
+        tu.payload[i] = reply_text(x->arena, &tu.replies[i], 0, false);
+        if (!tu.payload[i]) {
             rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
             goto out;
         }
@@ -972,12 +1077,19 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
     rc = persist(x, in->insee, &cv, token, &tu, b->generation, err);
     if (rc < 0)
         goto out;
-    out->json = gu_arena_alloc(x->arena, tu.n * sizeof(*out->json));
-    if (!out->json) {
+    out->raw = gu_arena_alloc(x->arena, tu.n * sizeof(*out->raw));
+    if (!out->raw) {
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
         goto out;
     }
-    memcpy(out->json, tu.json, tu.n * sizeof(*out->json));
+    for (size_t i = 0; i < tu.n; i++) {
+        out->raw[i] = reply_text(x->arena, &tu.replies[i], tu.replies[i].id,
+                                 true);
+        if (!out->raw[i]) {
+            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+            goto out;
+        }
+    }
     out->conversation = gu_arena_strdup(x->arena, token);
     out->replies = tu.replies;
     out->n = tu.n;

@@ -78,7 +78,7 @@ post_chat(struct http_req *req, struct http_resp *resp)
     struct asst_chat_in in;
     struct asst_chat_out out;
     struct asst_ctx x;
-    json_t *b, *arr, *j;
+    json_t *b;
     int rc;
 
     if ((rc = body(req, &b)) < 0)
@@ -101,21 +101,24 @@ post_chat(struct http_req *req, struct http_resp *resp)
         http_add_header(resp, "Retry-After", "60");
     if (rc < 0)
         return rc;
-    arr = json_array();
-    for (size_t i = 0; arr && i < out.n; i++) {
-        json_t *r = json_incref(out.json[i]);
-        if (!r || json_array_append_new(arr, r) < 0) {
-            json_decref(arr);
-            return GU_ENOMEM;
-        }
+    /* The replies are JSON text already (asst_reply_dump): no jansson. */
+    struct gu_buf o;
+    gu_buf_init(&o);
+    gu_buf_puts(&o, "{\"conversation\":");
+    asst_json_str(&o, out.conversation);
+    gu_buf_puts(&o, ",\"replies\":[");
+    for (size_t i = 0; i < out.n; i++) {
+        if (i)
+            gu_buf_puts(&o, ",");
+        gu_buf_puts(&o, out.raw[i]);
     }
-    if (!arr)
-        return GU_ENOMEM;
-    j = json_pack("{s:s, s:o, s:s}", "conversation", out.conversation,
-                  "replies", arr, "disclosure", out.disclosure);
-    if (!j)
-        return GU_ENOMEM;
-    return http_json(resp, 200, j);
+    gu_buf_puts(&o, "],\"disclosure\":");
+    asst_json_str(&o, out.disclosure);
+    gu_buf_puts(&o, "}");
+    rc = o.oom || !o.p ? GU_ENOMEM
+                       : http_send(resp, 200, "application/json", o.p, o.n);
+    gu_buf_fini(&o);
+    return rc;
 }
 
 static int
