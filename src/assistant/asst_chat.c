@@ -439,7 +439,22 @@ struct turn {
     const char *decision_fiche;
     const char *section;
     const char *why_text; /* JSON text (arena) */
+    const char *audit;    /* detail of the "asst.answer" audit entry */
+    char token_hash[65];  /* of a new conversation's token */
 };
+
+/* ,"key":v with v to 4 decimals (integer formatting: %f is slow). */
+static void
+fix4(struct gu_buf *o, const char *key, double v)
+{
+    long long k = (long long)(v * 10000.0 + (v < 0 ? -0.5 : 0.5));
+    const char *sign = k < 0 ? "-" : "";
+
+    if (k < 0)
+        k = -k;
+    gu_buf_printf(o, ",\"%s\":%s%lld.%04lld", key, sign, k / 10000,
+                  k % 10000);
+}
 
 /* Why a reply was chosen, as JSON text (arena): candidates, margin,
  * confidence, coverage, section. Written directly: it is stored with
@@ -457,19 +472,20 @@ why_text(struct gu_arena *a, const struct asst_bundle *b,
     for (size_t i = 0; rk && i < rk->n && i < 5; i++) {
         gu_buf_puts(&o, i ? ",{\"id\":" : "{\"id\":");
         asst_json_str(&o, b->fiches[rk->hits[i].doc].id);
-        gu_buf_printf(&o, ",\"score\":%.4f,\"bm25\":%.4f,\"ngram\":%.4f}",
-                      (double)rk->hits[i].score, (double)rk->hits[i].bm25,
-                      (double)rk->hits[i].ngram);
+        fix4(&o, "score", (double)rk->hits[i].score);
+        fix4(&o, "bm25", (double)rk->hits[i].bm25);
+        fix4(&o, "ngram", (double)rk->hits[i].ngram);
+        gu_buf_puts(&o, "}");
     }
-    gu_buf_printf(&o,
-                  "],\"margin\":%.4f,\"confidence\":%.4f,\"coverage\":%.4f,"
-                  "\"terms\":%zu,\"followup\":%s,\"section\":%d,"
-                  "\"section_score\":%.4f,\"generation\":%lld}",
-                  rk ? (double)rk->margin : 0.0,
-                  rk ? (double)rk->confidence : 0.0, (double)coverage,
+    gu_buf_puts(&o, "]");
+    fix4(&o, "margin", rk ? (double)rk->margin : 0.0);
+    fix4(&o, "confidence", rk ? (double)rk->confidence : 0.0);
+    fix4(&o, "coverage", (double)coverage);
+    gu_buf_printf(&o, ",\"terms\":%zu,\"followup\":%s,\"section\":%d",
                   rk ? rk->nterms : 0, followup ? "true" : "false",
-                  w ? w->section : -1, w ? (double)w->section_score : 0.0,
-                  (long long)b->generation);
+                  w ? w->section : -1);
+    fix4(&o, "section_score", w ? (double)w->section_score : 0.0);
+    gu_buf_printf(&o, ",\"generation\":%lld}", (long long)b->generation);
     s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
     gu_buf_fini(&o);
     return s;
@@ -611,9 +627,9 @@ on_message(const struct asst_ctx *x, struct asst_bundle *b,
     /* Off-topic questions often share a word or two with a fiche (a
      * common word, a spelling repair): the fiche must cover enough of
      * what the resident wrote. */
-    float cov = rk->n ? asst_coverage(b, x->arena, rk->hits[0].doc, q,
-                                      strlen(q))
-                      : 0;
+    float cov = d == ASST_DECIDE_ANSWER
+                    ? asst_coverage(b, x->arena, rk->hits[0].doc, q, strlen(q))
+                    : 0;
     if (d == ASST_DECIDE_ANSWER && cov < t->min_coverage)
         d = ASST_DECIDE_CLARIFY;
     tu->coverage = cov;
@@ -788,11 +804,9 @@ write_turn(struct store_conn *c, struct wjob *j)
     if (tu->nostore)
         return 0;
     if (cv->id == 0) {
-        char h[65];
-        gu_token_hash(j->token, h);
         struct store_val p[] = {
             STORE_T(j->insee),
-            STORE_T(h),
+            STORE_T(tu->token_hash),
             STORE_I(now),
             STORE_I(now),
             STORE_I(tu->counted),
@@ -844,17 +858,31 @@ write_turn(struct store_conn *c, struct wjob *j)
     }
     const struct asst_reply *d = &tu->replies[tu->n - 1];
     char target[48];
-    char *detail = gu_arena_sprintf(
-        x->arena,
-        "{\"type\":\"%s\",\"fiche\":\"%s\",\"section\":%d,"
-        "\"score\":%.4f,\"margin\":%.4f,\"generation\":%lld,"
-        "\"generated\":%s}",
-        d->type, tu->decision_fiche ? tu->decision_fiche : "", tu->why.section,
-        (double)tu->why.score, (double)tu->why.margin, (long long)j->generation,
-        d->generated ? "true" : "false");
     snprintf(target, sizeof(target), "asst_messages:%lld", (long long)d->id);
     return store_audit_add(c, j->insee, "ia", "asst.answer", target,
-                           detail ? detail : "", x->request_id, err);
+                           tu->audit ? tu->audit : "", x->request_id, err);
+}
+
+/* The audit entry's detail, made before the write (arena). */
+static const char *
+audit_detail(struct gu_arena *a, const struct turn *tu, int64_t generation)
+{
+    const struct asst_reply *d = &tu->replies[tu->n - 1];
+    struct gu_buf o;
+    const char *s;
+
+    gu_buf_init(&o);
+    gu_buf_puts(&o, "{\"type\":");
+    asst_json_str(&o, d->type);
+    member(&o, "fiche", tu->decision_fiche);
+    gu_buf_printf(&o, ",\"section\":%d", tu->why.section);
+    fix4(&o, "score", (double)tu->why.score);
+    fix4(&o, "margin", (double)tu->why.margin);
+    gu_buf_printf(&o, ",\"generation\":%lld,\"generated\":%s}",
+                  (long long)generation, d->generated ? "true" : "false");
+    s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
+    gu_buf_fini(&o);
+    return s;
 }
 
 /* Write a batch in one transaction; sets each job's rc. */
@@ -1074,6 +1102,15 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
             goto out;
         }
     }
+    /* Everything the write needs is made here, not while other turns
+     * wait for the writer. */
+    tu.audit = audit_detail(x->arena, &tu, b->generation);
+    if (!tu.audit) {
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+        goto out;
+    }
+    if (cv.id == 0)
+        gu_token_hash(token, tu.token_hash);
     rc = persist(x, in->insee, &cv, token, &tu, b->generation, err);
     if (rc < 0)
         goto out;
