@@ -1045,7 +1045,7 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
         token = tokbuf;
     }
     /* The commune's name for the greeting; contacts for answers. */
-    rc = store_commune_get(x->conn, x->arena, in->insee, &m, err);
+    rc = asst_engine_commune(x->eng, x->conn, x->arena, in->insee, &m, err);
     if (rc < 0)
         goto out;
     have_commune = true;

@@ -29,6 +29,14 @@ struct entry {
     bool building;
 };
 
+/* A commune's record as read at `at_ms` (name, contacts for answers). */
+struct ccache {
+    char insee[6];
+    int64_t at_ms;
+    struct gu_arena *a;
+    struct store_commune m;
+};
+
 struct asst_engine {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -36,6 +44,8 @@ struct asst_engine {
     struct entry *v;
     size_t n, cap;
     atomic_bool warmed; /* every commune built once by the job */
+    struct ccache *cc;  /* communes read lately (asst_engine_commune) */
+    size_t ncc, capcc;
 };
 
 void
@@ -109,9 +119,85 @@ asst_engine_free(struct asst_engine *e)
     for (size_t i = 0; i < e->n; i++)
         asst_bundle_release(e->v[i].cur);
     gu_free(e->v);
+    for (size_t i = 0; i < e->ncc; i++)
+        gu_arena_free(e->cc[i].a);
+    gu_free(e->cc);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     gu_free(e);
+}
+
+/* A deep copy of `m` in `a`; false on OOM. */
+static bool
+commune_copy(struct gu_arena *a, const struct store_commune *m,
+             struct store_commune *out)
+{
+    *out = *m;
+    out->name = gu_arena_strdup(a, m->name ? m->name : "");
+    out->zone = gu_arena_strdup(a, m->zone ? m->zone : "");
+    out->hours = gu_arena_strdup(a, m->hours ? m->hours : "");
+    out->address = gu_arena_strdup(a, m->address ? m->address : "");
+    out->phone = gu_arena_strdup(a, m->phone ? m->phone : "");
+    out->email = gu_arena_strdup(a, m->email ? m->email : "");
+    return out->name && out->zone && out->hours && out->address &&
+           out->phone && out->email;
+}
+
+int
+asst_engine_commune(struct asst_engine *e, struct store_conn *c,
+                    struct gu_arena *a, const char *insee,
+                    struct store_commune *out, struct gu_err *err)
+{
+    int64_t now = gu_now_ms();
+    struct gu_arena *na;
+    struct store_commune m;
+    int rc;
+
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; e->opts.check_ms > 0 && i < e->ncc; i++) {
+        struct ccache *k = &e->cc[i];
+        if (strcmp(k->insee, insee) != 0 || now - k->at_ms >= e->opts.check_ms)
+            continue;
+        bool ok = commune_copy(a, &k->m, out);
+        pthread_mutex_unlock(&e->mu);
+        return ok ? 0 : gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    pthread_mutex_unlock(&e->mu);
+    rc = store_commune_get(c, a, insee, out, err);
+    if (rc < 0 || e->opts.check_ms <= 0)
+        return rc;
+    /* Remember it (a failure to do so only costs the next read). */
+    na = gu_arena_new(1024);
+    if (!na || !commune_copy(na, out, &m)) {
+        gu_arena_free(na);
+        return 0;
+    }
+    pthread_mutex_lock(&e->mu);
+    size_t i = 0;
+    while (i < e->ncc && strcmp(e->cc[i].insee, insee) != 0)
+        i++;
+    if (i == e->ncc && e->ncc == e->capcc) {
+        size_t ncap = e->capcc ? e->capcc * 2 : 8;
+        struct ccache *nv = gu_realloc(e->cc, ncap * sizeof(*nv));
+        if (!nv) {
+            pthread_mutex_unlock(&e->mu);
+            gu_arena_free(na);
+            return 0;
+        }
+        e->cc = nv;
+        e->capcc = ncap;
+    }
+    if (i == e->ncc)
+        e->ncc++;
+    else
+        gu_arena_free(e->cc[i].a);
+    memset(&e->cc[i], 0, sizeof(e->cc[i]));
+    memcpy(e->cc[i].insee, insee, strnlen(insee, 5));
+    e->cc[i].at_ms = now;
+    e->cc[i].a = na;
+    e->cc[i].m = m;
+    pthread_mutex_unlock(&e->mu);
+    return 0;
 }
 
 const struct asst_engine_opts *

@@ -70,6 +70,16 @@ const struct asst_ficheterms *asst_bundle_terms(struct asst_bundle *b,
 float asst_coverage(struct asst_bundle *b, struct gu_arena *a, size_t fi,
                     const char *q, size_t qn);
 
+/*
+ * The record of commune `insee` copied into `a`: read from the store at
+ * most once per engine check_ms (a change shows within that delay), so
+ * that a chat turn does not open a read transaction for it.
+ * GU_ENOTFOUND for an unknown commune.
+ */
+int asst_engine_commune(struct asst_engine *e, struct store_conn *c,
+                        struct gu_arena *a, const char *insee,
+                        struct store_commune *out, struct gu_err *err);
+
 /* Index of fiche `id` in the bundle, or -1. */
 long asst_bundle_find(const struct asst_bundle *b, const char *id);
 

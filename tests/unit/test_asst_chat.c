@@ -1264,6 +1264,30 @@ out:
     fix_close(&f);
 }
 
+/* The commune's record is read at most once per check_ms. */
+static void
+test_commune_cache(void)
+{
+    struct fix f;
+    struct store_commune m, upd;
+    struct gu_err err;
+
+    CHECK(fix_open(&f, NULL, 80) == 0);
+    CHECK(asst_engine_commune(f.e, f.c, f.a, "99001", &m, &err) == 0);
+    CHECK_STR(m.phone, "01 99 00 12 34");
+    upd = m;
+    upd.phone = "01 99 00 00 00";
+    CHECK(store_commune_update(f.c, &upd, &err) == 0);
+    CHECK(asst_engine_commune(f.e, f.c, f.a, "99001", &m, &err) == 0);
+    CHECK_STR(m.phone, "01 99 00 12 34"); /* cached */
+    usleep(120 * 1000);
+    CHECK(asst_engine_commune(f.e, f.c, f.a, "99001", &m, &err) == 0);
+    CHECK_STR(m.phone, "01 99 00 00 00");
+    CHECK_EQ(asst_engine_commune(f.e, f.c, f.a, "98765", &m, &err),
+             GU_ENOTFOUND);
+    fix_close(&f);
+}
+
 /* Off-topic probes (tests/data/demo_offtopic.txt): at least 80 % get a
  * clarification or a hand-off offer, never most of them an answer. */
 static void
@@ -1303,4 +1327,4 @@ TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
       T(test_demo_followup_section), T(test_demo_spelling),
       T(test_empty_commune), T(test_demo_questions_engine),
-      T(test_demo_offtopic))
+      T(test_demo_offtopic), T(test_commune_cache))
