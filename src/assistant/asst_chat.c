@@ -752,9 +752,9 @@ store_reply(const struct asst_ctx *x, struct store_conn *c, int64_t conv_id,
  * than the rows (WAL frames of every page touched, checkpoints). So the
  * turns waiting to be written are written together: the first thread to
  * find no writer at work becomes the leader, takes every queued turn
- * (its own first), writes them on its connection in one transaction, one
- * savepoint each (a turn refused by the rate limit is undone alone), and
- * wakes their threads. Writers thus also queue on a mutex rather than in
+ * (its own first), writes them on its connection in one transaction (see
+ * write_batch for a turn refused by the rate limit), and wakes their
+ * threads. Writers thus also queue on a mutex rather than in
  * SQLite's busy handler, whose sleeps (up to 100 ms) would make the
  * latency tail of a busy counter.
  */
@@ -765,6 +765,7 @@ struct wjob {
     const char *token;
     struct turn *tu;
     int64_t generation;
+    int64_t saved_id; /* cv->id before the batch (rollback) */
     int rc;
     struct gu_err err;
     bool done;
@@ -885,7 +886,13 @@ audit_detail(struct gu_arena *a, const struct turn *tu, int64_t generation)
     return s;
 }
 
-/* Write a batch in one transaction; sets each job's rc. */
+/*
+ * Write a batch; sets each job's rc. First all turns in one transaction
+ * (no savepoint: statements are most of the writer's time). When a turn
+ * fails (a resident over the rate limit, storage errors) that
+ * transaction is rolled back and each turn is written in its own, so a
+ * refused turn is undone alone.
+ */
 static void
 write_batch(struct store_conn *c, struct wjob *batch)
 {
@@ -893,26 +900,34 @@ write_batch(struct store_conn *c, struct wjob *batch)
     int rc;
 
     gu_err_clear(&err);
-    rc = store_begin(c, &err);
-    for (struct wjob *j = batch; rc == 0 && j; j = j->next) {
-        int64_t saved = j->cv->id;
-        rc = store_exec(c, "SAVEPOINT asst_turn", NULL, 0, &err);
-        if (rc < 0)
-            break;
-        j->rc = write_turn(c, j);
-        if (j->rc < 0) {
-            j->cv->id = saved;
-            rc =
-                store_exec(c, "ROLLBACK TO SAVEPOINT asst_turn", NULL, 0, &err);
-        }
-        if (rc == 0)
-            rc = store_exec(c, "RELEASE SAVEPOINT asst_turn", NULL, 0, &err);
-    }
-    if (rc == 0)
-        rc = store_commit(c, &err);
-    if (rc < 0) {
+    if (batch->next) {
+        bool failed = false;
+        for (struct wjob *j = batch; j; j = j->next)
+            j->saved_id = j->cv->id;
+        rc = store_begin(c, &err);
+        for (struct wjob *j = batch; rc == 0 && j && !failed; j = j->next)
+            failed = write_turn(c, j) < 0;
+        if (rc == 0 && !failed && store_commit(c, &err) == 0)
+            return;
         store_rollback(c);
         for (struct wjob *j = batch; j; j = j->next) {
+            j->cv->id = j->saved_id;
+            j->rc = 0;
+            gu_err_clear(&j->err);
+        }
+    }
+    for (struct wjob *j = batch; j; j = j->next) {
+        int64_t saved = j->cv->id;
+        gu_err_clear(&err);
+        rc = store_begin(c, &err);
+        if (rc == 0) {
+            j->rc = write_turn(c, j);
+            if (j->rc == 0)
+                rc = store_commit(c, &err);
+        }
+        if (rc < 0 || j->rc < 0) {
+            store_rollback(c);
+            j->cv->id = saved;
             if (j->rc == 0) {
                 j->rc = rc;
                 j->err = err;

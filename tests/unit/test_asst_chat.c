@@ -1288,6 +1288,79 @@ test_commune_cache(void)
     fix_close(&f);
 }
 
+struct rl_worker {
+    struct fix *f;
+    const char *ip;
+    int turns, ok, rate;
+};
+
+static void *
+rl_work(void *p)
+{
+    struct rl_worker *w = p;
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
+    struct gu_err err;
+    struct asst_ctx x = w->f->x;
+    const char *conv = NULL;
+
+    gu_err_clear(&err);
+    if (!a || store_acquire(w->f->s, &c, &err) < 0)
+        return NULL;
+    x.conn = c;
+    x.arena = a;
+    x.client_ip = w->ip;
+    for (int i = 0; i < w->turns; i++) {
+        struct asst_chat_in in = {"99001", conv, "refaire ma carte d'identité",
+                                  NULL};
+        struct asst_chat_out out;
+        int rc = asst_chat(&x, &in, &out, &err);
+        if (rc == 0) {
+            conv = out.conversation;
+            w->ok++;
+        } else if (rc == GU_ERATE) {
+            w->rate++;
+        }
+    }
+    store_release(c);
+    gu_arena_free(a);
+    return NULL;
+}
+
+/* Turns written together: one resident over the rate limit is refused
+ * alone, the others' turns are all stored. */
+static void
+test_batch_rate_limit(void)
+{
+    struct fix f;
+    struct rl_worker w[5];
+    pthread_t t[5];
+    struct gu_err err;
+    static const char *const ips[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3",
+                                      "10.0.0.4", "10.0.0.5"};
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    CHECK(gu_config_parse_string(f.cfg, "[assistant]\nrate_per_minute = 4\n",
+                                 &err) == 0);
+    for (int i = 0; i < 5; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].f = &f;
+        w[i].ip = ips[i];
+        w[i].turns = i == 0 ? 10 : 4;
+        CHECK(pthread_create(&t[i], NULL, rl_work, &w[i]) == 0);
+    }
+    for (int i = 0; i < 5; i++)
+        pthread_join(t[i], NULL);
+    CHECK_EQ(w[0].ok, 4);
+    CHECK_EQ(w[0].rate, 6);
+    for (int i = 1; i < 5; i++)
+        CHECK_EQ(w[i].ok, 4);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), 20);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 5);
+    CHECK_EQ(count(&f, "SELECT SUM(turns) FROM asst_conversations"), 20);
+    fix_close(&f);
+}
+
 /* Off-topic probes (tests/data/demo_offtopic.txt): at least 80 % get a
  * clarification or a hand-off offer, never most of them an answer. */
 static void
@@ -1327,4 +1400,5 @@ TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
       T(test_demo_followup_section), T(test_demo_spelling),
       T(test_empty_commune), T(test_demo_questions_engine),
-      T(test_demo_offtopic), T(test_commune_cache))
+      T(test_demo_offtopic), T(test_commune_cache),
+      T(test_batch_rate_limit))
