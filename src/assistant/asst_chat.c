@@ -247,6 +247,33 @@ asst_reply_dump(struct gu_buf *o, const struct asst_reply *r, int64_t id,
     gu_buf_puts(o, "}");
 }
 
+/* The response's reply from its stored payload (reply_text without id
+ * nor html): the id first, the html last. */
+static const char *
+with_id_html(struct gu_arena *a, const char *payload,
+             const struct asst_reply *r)
+{
+    struct gu_buf o;
+    size_t n = strlen(payload);
+    const char *s;
+
+    if (n < 2)
+        return NULL;
+    gu_buf_init(&o);
+    gu_buf_puts(&o, "{");
+    if (r->id > 0)
+        gu_buf_printf(&o, "\"id\":%lld,", (long long)r->id);
+    gu_buf_append(&o, payload + 1, n - 2);
+    if (r->html) {
+        gu_buf_puts(&o, ",\"html\":");
+        asst_json_str(&o, r->html);
+    }
+    gu_buf_puts(&o, "}");
+    s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
+    gu_buf_fini(&o);
+    return s;
+}
+
 /* A reply's JSON text into the arena; NULL on OOM. */
 static const char *
 reply_text(struct gu_arena *a, const struct asst_reply *r, int64_t id,
@@ -1135,8 +1162,7 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
         goto out;
     }
     for (size_t i = 0; i < tu.n; i++) {
-        out->raw[i] = reply_text(x->arena, &tu.replies[i], tu.replies[i].id,
-                                 true);
+        out->raw[i] = with_id_html(x->arena, tu.payload[i], &tu.replies[i]);
         if (!out->raw[i]) {
             rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
             goto out;
