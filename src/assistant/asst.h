@@ -123,11 +123,12 @@ int asst_engine_refresh(struct asst_engine *e, struct store_conn *c,
 int64_t asst_engine_generation(struct asst_engine *e, const char *insee);
 
 /*
- * The process-wide engine the HTTP routes use (handlers get no domain
- * state from web/), made on first use with the defaults, freed at exit.
- * NULL only when out of memory.
+ * The engine of a database, the one the HTTP routes and the jobs use
+ * (handlers get no domain state from web/): attached to the store with
+ * store_ext(), made on first use with the defaults, freed by
+ * store_close(). NULL only when out of memory.
  */
-struct asst_engine *asst_engine_default(void);
+struct asst_engine *asst_engine_of(struct store *s);
 
 /* Job runner entries (notify_job_fn signature). */
 /* Rebuild stale indexes of the default engine (every few seconds). */

@@ -139,8 +139,8 @@ commune_copy(struct gu_arena *a, const struct store_commune *m,
     out->address = gu_arena_strdup(a, m->address ? m->address : "");
     out->phone = gu_arena_strdup(a, m->phone ? m->phone : "");
     out->email = gu_arena_strdup(a, m->email ? m->email : "");
-    return out->name && out->zone && out->hours && out->address &&
-           out->phone && out->email;
+    return out->name && out->zone && out->hours && out->address && out->phone &&
+           out->email;
 }
 
 int
@@ -296,8 +296,8 @@ compact(struct asst_bundle *b, struct gu_err *err)
             gu_arena_zalloc(a, (f->nsections + 1) * sizeof(*g->sections));
         g->links = gu_arena_zalloc(a, (f->nlinks + 1) * sizeof(*g->links));
         ok = g->id && g->title && g->description && g->source_url &&
-             g->source_date && g->sections && g->links && g->alt &&
-             g->tags && g->context;
+             g->source_date && g->sections && g->links && g->alt && g->tags &&
+             g->context;
         for (size_t k = 0; ok && k < f->nsections; k++) {
             g->sections[k].ord = f->sections[k].ord;
             g->sections[k].path = dup(a, f->sections[k].path);
@@ -644,40 +644,43 @@ asst_engine_generation(struct asst_engine *e, const char *insee)
     return g;
 }
 
-/* ----- the process-wide engine ----- */
+/* ----- the engine of a database ----- */
 
-static struct asst_engine *g_engine;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void
-default_free(void)
+static void *
+engine_make(struct store *s)
 {
-    asst_engine_free(g_engine);
-    g_engine = NULL;
-}
-
-static void
-default_make(void)
-{
+    struct asst_engine *e = NULL;
     struct gu_err err;
 
+    (void)s;
     gu_err_clear(&err);
-    if (asst_engine_new(NULL, &g_engine, &err) == 0)
-        atexit(default_free);
+    if (asst_engine_new(NULL, &e, &err) < 0)
+        return NULL;
+    return e;
 }
 
-struct asst_engine *
-asst_engine_default(void)
+static void
+engine_free(void *p)
 {
-    pthread_once(&g_once, default_make);
-    return g_engine;
+    asst_engine_free(p);
+}
+
+/*
+ * The indexes are derived from one database, so the engine is attached to
+ * its store: two stores in one process (tests, tools) never share an
+ * index, and store_close() frees it.
+ */
+struct asst_engine *
+asst_engine_of(struct store *s)
+{
+    return s ? store_ext(s, "asst.engine", engine_make, engine_free) : NULL;
 }
 
 int
 asst_reindex_job(struct store *s, const struct gu_config *cfg,
                  struct gu_err *err)
 {
-    struct asst_engine *e = asst_engine_default();
+    struct asst_engine *e = asst_engine_of(s);
     struct store_conn *c = NULL;
     int rc, n = 0, warm = 0;
 

@@ -19,7 +19,7 @@ static void
 ctx_init(struct asst_ctx *x, struct http_req *req)
 {
     memset(x, 0, sizeof(*x));
-    x->eng = asst_engine_default();
+    x->eng = asst_engine_of(store_conn_store(req->conn));
     x->conn = req->conn;
     x->arena = req->arena;
     x->cfg = req->cfg;
@@ -421,7 +421,7 @@ post_fiche(struct http_req *req, struct http_resp *resp)
 static int
 post_reload(struct http_req *req, struct http_resp *resp)
 {
-    struct asst_engine *e = asst_engine_default();
+    struct asst_engine *e = asst_engine_of(store_conn_store(req->conn));
     json_t *j;
     int rc;
 

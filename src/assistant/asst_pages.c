@@ -144,7 +144,7 @@ get_follow_page(struct http_req *req, struct http_resp *resp)
     int rc;
 
     memset(&x, 0, sizeof(x));
-    x.eng = asst_engine_default();
+    x.eng = asst_engine_of(store_conn_store(req->conn));
     x.conn = req->conn;
     x.arena = req->arena;
     x.cfg = req->cfg;

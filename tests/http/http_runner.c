@@ -938,13 +938,15 @@ test_metrics_allowlist(void)
  * a burst of chat messages gets 200s then a French 429 with Retry-After.
  * The window is a fixed minute, so a burst that straddles its end may
  * need up to 2 x limit + 1 messages: the test allows that, never more.
+ * It chats with 99001 on a second database in this process: the main
+ * server's 99001 assistant (21_chat.http) must not see that one's index.
  */
 static void
 test_chat_rate_limit(void)
 {
     static const char *const ov[] = {"assistant.rate_per_minute=5", NULL};
     static const char body[] =
-        "{\"commune\":\"99002\",\"message\":\"bonjour\"}";
+        "{\"commune\":\"99001\",\"message\":\"bonjour\"}";
     struct hs_server s2;
     struct hs_resp r;
     int ok = 0, limited = 0;
@@ -974,6 +976,14 @@ test_chat_rate_limit(void)
     }
     CHECK(limited);
     CHECK(ok >= 5 && ok <= 10);
+    /* Another commune's assistant is not limited by this one's count. */
+    static const char other[] =
+        "{\"commune\":\"99002\",\"message\":\"bonjour\"}";
+    if (hs_request(s2.port, "POST", "/api/v1/chat",
+                   "Content-Type: application/json", other, sizeof(other) - 1,
+                   &r) == 0)
+        CHECK_EQ(r.status, 200);
+    hs_resp_fini(&r);
     hs_server_stop(&s2);
 }
 

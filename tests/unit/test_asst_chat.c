@@ -603,12 +603,12 @@ test_index_rebuilt(void)
     CHECK(asst_engine_refresh(f.e, f.c, &n, &err) == 0);
     CHECK_EQ(n, 0);
     CHECK_EQ(asst_engine_reload(f.e, f.c, "99999", &err), GU_ENOTFOUND);
-    /* The job of the default engine builds every commune at its first
+    /* The job of the store's engine builds every commune at its first
      * run, then only rebuilds what changed. */
-    CHECK(asst_engine_generation(asst_engine_default(), "99001") < 0);
+    CHECK(asst_engine_generation(asst_engine_of(f.s), "99001") < 0);
     CHECK(asst_reindex_job(f.s, f.cfg, &err) == 0);
-    CHECK(asst_engine_generation(asst_engine_default(), "99001") == g1);
-    CHECK(asst_engine_generation(asst_engine_default(), "99002") >= 0);
+    CHECK(asst_engine_generation(asst_engine_of(f.s), "99001") == g1);
+    CHECK(asst_engine_generation(asst_engine_of(f.s), "99002") >= 0);
     CHECK(asst_reindex_job(f.s, f.cfg, &err) == 0);
     fix_close(&f);
 }
@@ -1078,8 +1078,7 @@ test_demo_followup_section(void)
     const char *conv = NULL;
 
     CHECK(demo_open(&f, true) == 0);
-    CHECK(turn(&f, &conv, "jai perdu ma carte didentité", NULL, &out, &r) ==
-          0);
+    CHECK(turn(&f, &conv, "jai perdu ma carte didentité", NULL, &out, &r) == 0);
     if (!r)
         goto out;
     CHECK_STR(r->type, "answer");
@@ -1124,8 +1123,7 @@ demo_ask(struct fix *f, const char *msg, const char **fiche)
                         NULL, 0, &rw, &err) == 0 &&
             rw->nrows) {
             json_t *j = json_loads(store_text(rw, 0, 0), 0, NULL);
-            printf("  DBG %-8s cov %.3f conf %.3f margin %.3f | %s\n",
-                   r->type,
+            printf("  DBG %-8s cov %.3f conf %.3f margin %.3f | %s\n", r->type,
                    json_real_value(json_object_get(j, "coverage")),
                    json_real_value(json_object_get(j, "confidence")),
                    json_real_value(json_object_get(j, "margin")), msg);
@@ -1158,8 +1156,8 @@ test_demo_spelling(void)
             bool fixed_word = false;
             const char *q = "pasport pour bébé de 6 mois";
             /* The demo vocabulary repairs pasport to passeport. */
-            CHECK(text_analyze(b->tp, asst_index_vocab(b->ix),
-                               TEXT_MODE_QUERY, f.a, q, strlen(q), &tk) == 0);
+            CHECK(text_analyze(b->tp, asst_index_vocab(b->ix), TEXT_MODE_QUERY,
+                               f.a, q, strlen(q), &tk) == 0);
             for (size_t k = 0; k < tk.n; k++) {
                 fixed_word |= strcmp(tk.v[k].word, "passeport") == 0;
             }
@@ -1241,8 +1239,8 @@ test_demo_questions_engine(void)
             size_t pn = strlen(path);
             if (strncmp(path, "fiches/", 7) != 0 || pn < 11 ||
                 strcmp(path + pn - 3, ".md") != 0 ||
-                kb_markdown_parse(f.a, (const char *)all[k].data,
-                                  all[k].size, &kf, &err) < 0 ||
+                kb_markdown_parse(f.a, (const char *)all[k].data, all[k].size,
+                                  &kf, &err) < 0 ||
                 strcmp(kf.title, b->fiches[fi].title) != 0)
                 continue;
             for (size_t t = 0; t < q.v[i].ntargets && !ok; t++)
@@ -1400,5 +1398,4 @@ TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
       T(test_demo_followup_section), T(test_demo_spelling),
       T(test_empty_commune), T(test_demo_questions_engine),
-      T(test_demo_offtopic), T(test_commune_cache),
-      T(test_batch_rate_limit))
+      T(test_demo_offtopic), T(test_commune_cache), T(test_batch_rate_limit))
