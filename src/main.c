@@ -962,7 +962,9 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
              web_server_port(srv), GUICHET_VERSION);
     audit_sys(ctx->st, "server.start", detail);
 
-    /* background jobs (app.c's list), with their own configuration */
+    /* background jobs (app.c's list), with their own configuration; the
+     * write-ahead log is checkpointed by one of them, not by requests */
+    store_checkpoint_background(ctx->st);
     rc = gu_config_load(ctx->config_path, NULL, ctx->sets, &rcfg, err);
     if (rc == 0)
         rc = notify_cfgref_new(rcfg, &jcfg);
@@ -1676,9 +1678,11 @@ cmd_mail_test(struct ctx *ctx, struct gu_err *err)
     rc = notify_mail_send_one(ctx->st, ctx->cfg, id, err);
     gu_err_clear(&e2);
     grc = notify_mail_get(ctx->conn, ctx->arena, id, &st, &e2);
-    snprintf(detail, sizeof(detail), "id=%lld domain=%s status=%s "
-             "unix_user=%s", (long long)id, at ? at + 1 : "",
-             grc == 0 ? st.status : "?", unix_user());
+    snprintf(detail, sizeof(detail),
+             "id=%lld domain=%s status=%s "
+             "unix_user=%s",
+             (long long)id, at ? at + 1 : "", grc == 0 ? st.status : "?",
+             unix_user());
     audit(ctx->conn, "cli", insee, "mail.test", "", detail);
     if (rc == 0) {
         printf("Courriel de test envoyé à %s (message n° %lld, %s).\n", to,
@@ -1694,8 +1698,10 @@ cmd_mail_test(struct ctx *ctx, struct gu_err *err)
                     "en file (tentative %d sur 5, nouvel essai le %s).",
                     to, st.last_error, (long long)id, st.attempts, when);
     }
-    return fail(err, GU_EIO, "Échec définitif de l'envoi à %s : %s "
-                "(message n° %lld).", to, st.last_error, (long long)id);
+    return fail(err, GU_EIO,
+                "Échec définitif de l'envoi à %s : %s "
+                "(message n° %lld).",
+                to, st.last_error, (long long)id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1881,18 +1887,15 @@ cmd_eval_assistant(struct ctx *ctx, struct gu_err *err)
         print_fr(3, json_real_value(json_object_get(res, rows[i].key)), 10);
         for (int h = 0; h < 2; h++) {
             putchar(' ');
-            print_fr(3,
-                     json_real_value(json_object_get(half[h], rows[i].key)),
+            print_fr(3, json_real_value(json_object_get(half[h], rows[i].key)),
                      10);
         }
         putchar('\n');
     }
     printf("\nSeuils d'abstention : confiance < ");
-    print_fr(2, json_real_value(json_object_get(res, "abstain_min_score")),
-             0);
+    print_fr(2, json_real_value(json_object_get(res, "abstain_min_score")), 0);
     printf(" ou marge < ");
-    print_fr(3, json_real_value(json_object_get(res, "abstain_min_margin")),
-             0);
+    print_fr(3, json_real_value(json_object_get(res, "abstain_min_margin")), 0);
     printf(".\nIndex : %lld termes, ",
            (long long)json_integer_value(json_object_get(res, "terms")));
     print_fr(1, json_real_value(json_object_get(res, "index_mb")), 0);

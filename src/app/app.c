@@ -8,11 +8,10 @@
 #include "kb/kb.h"
 #include "portal/portal.h"
 
-/* ----- the core's jobs: purges of the tenancy tables ----- */
+/* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
 static int
-purge_sessions(struct store *s, const struct gu_config *cfg,
-               struct gu_err *err)
+purge_sessions(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
     struct store_conn *c = NULL;
     int rc;
@@ -40,7 +39,15 @@ purge_rates(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     return rc;
 }
 
+static int
+checkpoint(struct store *s, const struct gu_config *cfg, struct gu_err *err)
+{
+    (void)cfg;
+    return store_checkpoint(s, err);
+}
+
 static const struct notify_job core_job_list[] = {
+    {"store.checkpoint", 1, checkpoint},
     {"session.purge", 3600, purge_sessions},
     {"rate.purge", 3600, purge_rates},
 };

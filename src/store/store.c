@@ -107,6 +107,8 @@ conn_new(struct store *s, struct store_conn **out, struct gu_err *err)
             atomic_fetch_add(&s->errors, 1);
         return rc;
     }
+    if (atomic_load(&s->bg_checkpoint) && s->ops->auto_checkpoint)
+        s->ops->auto_checkpoint(c->bc, false);
     *out = c;
     return 0;
 }
@@ -235,6 +237,36 @@ store_close(struct store *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     gu_free(s);
+}
+
+void
+store_checkpoint_background(struct store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    atomic_store(&s->bg_checkpoint, true);
+    if (s->ops->auto_checkpoint) {
+        for (struct store_conn *c = s->idle; c; c = c->next)
+            s->ops->auto_checkpoint(c->bc, false);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int
+store_checkpoint(struct store *s, struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    int rc;
+
+    if (!s->ops->checkpoint)
+        return 0;
+    rc = store_acquire(s, &c, err);
+    if (rc < 0)
+        return rc;
+    rc = s->ops->checkpoint(c->bc, err);
+    if (rc == GU_EDB)
+        atomic_fetch_add(&s->errors, 1);
+    store_release(c);
+    return rc;
 }
 
 struct store *

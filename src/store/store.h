@@ -123,6 +123,16 @@ void store_rollback(struct store_conn *c);
 /* True between store_begin() and its commit/rollback. */
 bool store_in_tx(const struct store_conn *c);
 
+/*
+ * Checkpoints of SQLite's write-ahead log happen, by default, inside the
+ * commit that crosses the threshold: that request then waits for the
+ * copy and an fsync. A server calls store_checkpoint_background() once,
+ * then store_checkpoint() from a job every second or so, and no request
+ * waits for it. Tools (one-off commands) keep the default.
+ */
+void store_checkpoint_background(struct store *s);
+int store_checkpoint(struct store *s, struct gu_err *err);
+
 /* The store a connection belongs to. */
 struct store *store_conn_store(struct store_conn *c);
 

@@ -51,6 +51,15 @@ struct store_ops {
     /* Copy the whole database to `path` (which must not be in use). */
     int (*backup)(void *bc, const char *path, struct gu_err *err);
 
+    /*
+     * Write-ahead log: `automatic` false stops this connection from
+     * checkpointing at commit time (store_checkpoint_background());
+     * checkpoint() copies the log into the database without blocking
+     * readers or writers. Both may be NULL (no log to manage).
+     */
+    void (*auto_checkpoint)(void *bc, bool automatic);
+    int (*checkpoint)(void *bc, struct gu_err *err);
+
     const char *begin_sql; /* starts a write transaction */
     const struct store_token_map *tokens;
     size_t ntokens;
@@ -87,8 +96,9 @@ struct store {
     struct store_conn *idle; /* connections ready for store_acquire() */
     size_t nopen, nidle, max;
     atomic_uint_least64_t errors;
-    pthread_mutex_t ext_mu; /* guards exts */
-    struct store_ext *exts; /* state attached by domains (store_ext) */
+    atomic_bool bg_checkpoint; /* checkpoints by a job, not by commits */
+    pthread_mutex_t ext_mu;    /* guards exts */
+    struct store_ext *exts;    /* state attached by domains (store_ext) */
 };
 
 /*

@@ -599,6 +599,28 @@ static const struct store_token_map sq_tokens[] = {
     {"$REAL", "REAL"},
 };
 
+static void
+sq_auto_checkpoint(void *bc, bool automatic)
+{
+    struct sq_conn *c = bc;
+
+    /* 1000 pages is SQLite's default. */
+    sqlite3_wal_autocheckpoint(c->db, automatic ? 1000 : 0);
+}
+
+static int
+sq_checkpoint(void *bc, struct gu_err *err)
+{
+    struct sq_conn *c = bc;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
+
+    /* BUSY only means another checkpoint runs: the next one will do. */
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return fail(c->db, rc, "checkpoint", NULL, err);
+    return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -608,6 +630,8 @@ const struct store_ops store_sqlite_ops = {
     .query = sq_query,
     .exec_script = sq_exec_script,
     .backup = sq_backup,
+    .auto_checkpoint = sq_auto_checkpoint,
+    .checkpoint = sq_checkpoint,
     /* IMMEDIATE: take the write lock now, so busy_timeout applies. */
     .begin_sql = "BEGIN IMMEDIATE",
     .tokens = sq_tokens,

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -1426,8 +1427,77 @@ out:
     CHECK_EQ(ext_freed, 2);
 }
 
-TESTS(T(test_ext), T(test_open_errors), T(test_migrations), T(test_query_types),
-      T(test_errors_and_conflict), T(test_transactions),
+/*
+ * Background checkpoints: after store_checkpoint_background(), commits
+ * leave the write-ahead log alone and store_checkpoint() empties it into
+ * the database (a file store; :memory: has no log and is a no-op).
+ */
+static void
+test_checkpoint(void)
+{
+    char dir[] = "/tmp/gu_ckptXXXXXX", url[300], wal[300];
+    struct gu_err err;
+    struct store *s = NULL;
+    struct store_conn *c = NULL;
+    struct stat st;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(url, sizeof(url), "sqlite:%s/g.db", dir);
+    snprintf(wal, sizeof(wal), "%s/g.db-wal", dir);
+    CHECK_EQ(store_open(url, &s, &err), 0);
+    if (!s)
+        return;
+    store_checkpoint_background(s);
+    CHECK_EQ(store_acquire(s, &c, &err), 0);
+    CHECK_EQ(store_exec(c, "CREATE TABLE t (x TEXT)", NULL, 0, &err), 0);
+    /* Well past the automatic threshold of 1,000 pages (4 MB). */
+    for (int i = 0; i < 1500; i++) {
+        struct store_val p[1] = {STORE_T("0123456789abcdef0123456789abcdef"
+                                         "0123456789abcdef0123456789abcdef"
+                                         "0123456789abcdef0123456789abcdef")};
+        CHECK_EQ(store_begin(c, &err), 0);
+        for (int k = 0; k < 20; k++)
+            store_exec(c, "INSERT INTO t VALUES (?)", p, 1, &err);
+        CHECK_EQ(store_commit(c, &err), 0);
+    }
+    store_release(c);
+    CHECK_EQ(stat(wal, &st), 0);
+    off_t before = st.st_size;
+    /* About 3 frames a commit: with automatic checkpoints the log would
+     * be reused from its start and stay near 1,000 frames (4 MB). */
+    CHECK(before > 8 * 1024 * 1024);
+    CHECK_EQ(store_checkpoint(s, &err), 0);
+    /* The log is copied (then reused from its start by later writes). */
+    CHECK_EQ(store_acquire(s, &c, &err), 0);
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *r = NULL;
+    CHECK_EQ(
+        store_query(c, a, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &r, &err),
+        0);
+    /* busy = 0, log frames = checkpointed frames */
+    if (r && r->nrows == 1) {
+        CHECK_EQ(store_int(r, 0, 0), 0);
+        CHECK_EQ(store_int(r, 0, 1), store_int(r, 0, 2));
+    }
+    gu_arena_free(a);
+    store_release(c);
+    store_close(s);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/g.db", dir);
+    unlink(path);
+    unlink(wal);
+    snprintf(path, sizeof(path), "%s/g.db-shm", dir);
+    unlink(path);
+    rmdir(dir);
+    /* A :memory: store has no log: nothing to do, no error. */
+    CHECK_EQ(store_open("sqlite::memory:", &s, &err), 0);
+    store_checkpoint_background(s);
+    CHECK_EQ(store_checkpoint(s, &err), 0);
+    store_close(s);
+}
+
+TESTS(T(test_ext), T(test_checkpoint), T(test_open_errors), T(test_migrations),
+      T(test_query_types), T(test_errors_and_conflict), T(test_transactions),
       T(test_pool_shared_memory), T(test_pool_exhausted), T(test_communes),
       T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),
       T(test_tokens), T(test_rate_limit), T(test_audit),
