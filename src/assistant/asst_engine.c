@@ -287,7 +287,12 @@ compact(struct asst_bundle *b, struct gu_err *err)
         g->context = dup(a, f->context);
         g->body = g->service = "";
         g->replaces = g->contact = g->hours = g->updated_by = "";
-        g->source_url = dup(a, f->source_url);
+        /* A local fiche's source is its public page on this server. */
+        if (f->origin == KB_LOCAL && (!f->source_url || !*f->source_url))
+            g->source_url =
+                gu_arena_sprintf(a, "/c/%s/fiches/%s", f->insee, f->id);
+        else
+            g->source_url = dup(a, f->source_url);
         g->source_date = dup(a, f->source_date);
         g->valid_until = f->valid_until;
         g->version = f->version;
