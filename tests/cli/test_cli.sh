@@ -123,6 +123,7 @@ g --data "$D" init --demo
 expect_rc "init --demo" 0
 expect_out "init --demo : ligne du mot de passe" \
     "^Mot de passe à usage unique de l'administrateur « admin » : [^ ]{12,}$"
+expect_out "init --demo : fiches locales" '^[0-9]+ fiches locales chargées'
 PW1=$(otp)
 check "init --demo : mot de passe lu" test -n "$PW1"
 check "base créée" test -f "$D/guichet.db"
@@ -135,6 +136,22 @@ expect_no_out "init --demo (2e fois) : aucun secret" 'Mot de passe'
 g --data "$D" commune list
 expect_rc "commune list" 0
 expect_out "commune list : démo" '99001 +Saint-Exemple-sur-Loire +B'
+
+# ----- knowledge base: service-public import (hand-written fixtures) -----
+SP=tests/data/service-public
+g --data "$D" kb import-service-public "$SP/json" --tout
+expect_rc "kb import (JSON, --tout)" 0
+expect_out "kb import : compte en français" '^[0-9]+ fiches importées, [1-9][0-9]* ignorées\.$'
+g --data "$D" kb import-service-public "$SP/xml" --tout
+expect_rc "kb import (XML, --tout)" 0
+g --data "$D" kb import-service-public "$SP/json"
+expect_rc "kb import (liste mairie)" 0
+expect_out "kb import : hors liste mairie, rien" '^0 fiches importées'
+g --data "$D" kb import-service-public "$TMP/absent"
+expect_rc "kb import : chemin absent, code 1" 1
+expect_err "kb import : message en français" 'introuvable|impossible|Impossible|n.existe'
+g --data "$D" kb import-service-public
+expect_rc "kb import : sans chemin, code 2" 2
 
 # ----- users -----
 g --data "$D" user list
