@@ -165,7 +165,8 @@ links_html(struct gu_arena *a, const struct kb_fiche *f)
         if (l->kind == KB_LINK_RELATED || !l->url ||
             !kb_url_allowed(l->url, strlen(l->url)))
             continue;
-        gu_buf_puts(&b, b.n ? "<li><a href=\"" : "<ul><li><a href=\"");
+        gu_buf_puts(&b, b.n ? "<li><a href=\""
+                            : "<h2>Liens utiles</h2><ul><li><a href=\"");
         gu_buf_html(&b, l->url, strlen(l->url));
         gu_buf_puts(&b, "\">");
         gu_buf_html(&b, l->label ? l->label : l->url,
