@@ -6,11 +6,9 @@
 // http://127.0.0.1:GUICHET_HOST_PORT), GUICHET_HOST_PORT, CHROMIUM,
 // E2E_PROFILE_DIR. Prints "N passed, N failed"; exits 1 on any failure.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { checkClean, launch, report } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const HOST_PORT = Number(process.env.GUICHET_HOST_PORT || 0);
@@ -24,26 +22,7 @@ if (!BASE || !HOST_PORT) {
     process.exit(1);
 }
 
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, info = '') {
-    if (ok) {
-        passed++;
-        console.log('ok   ' + name);
-    } else {
-        failed++;
-        console.log('FAIL ' + name + (info ? ' : ' + info : ''));
-    }
-}
-
-async function step(name, fn) {
-    try {
-        await fn();
-    } catch (e) {
-        check(name, false, String(e.message || e).split('\n')[0]);
-    }
-}
+const { check, step, finish } = report();
 
 // « The commune's own site »: one page that embeds the widget with the
 // documented tag, served from another origin than Guichet.
@@ -74,29 +53,8 @@ const host = createServer((req, res) => {
 await new Promise((ok) => host.listen(HOST_PORT, '127.0.0.1', ok));
 
 const consoleErrors = [];
-const foreign = [];
 const badResponses = [];
-const profile = process.env.E2E_PROFILE_DIR ||
-    mkdtempSync(join(tmpdir(), 'guichet-chromium-'));
-
-const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-        '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-});
-context.setDefaultTimeout(10000);
-context.on('request', (req) => {
-    const u = new URL(req.url());
-    if (!['http:', 'https:'].includes(u.protocol)) return;
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
-        foreign.push(req.url());
-    }
-});
+const { context, foreign, close } = await launch();
 
 function watch(page) {
     page.on('response', (r) => {
@@ -456,19 +414,10 @@ try {
             await focused(site) === '.gw-launcher', await focused(site));
     });
 
-    check('aucune erreur dans la console', consoleErrors.length === 0,
-        consoleErrors.join(' | '));
-    check('aucune réponse HTTP en erreur inattendue',
-        badResponses.length === 0, badResponses.join(' | '));
-    check('aucune requête hors de la machine locale', foreign.length === 0,
-        foreign.join(' '));
+    checkClean(check, { consoleErrors, badResponses, foreign });
 } finally {
-    await context.close();
+    await close();
     host.close();
-    if (!process.env.E2E_PROFILE_DIR) {
-        rmSync(profile, { recursive: true, force: true });
-    }
 }
 
-console.log(passed + ' passed, ' + failed + ' failed');
-process.exit(failed ? 1 : 0);
+finish();

@@ -6,10 +6,7 @@
 // with restore, the synonyms page, and no console error or outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { checkClean, launch, report } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -22,54 +19,14 @@ if (!BASE || !OTP) {
     process.exit(1);
 }
 
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, info = '') {
-    if (ok) {
-        passed++;
-        console.log('ok   ' + name);
-    } else {
-        failed++;
-        console.log('FAIL ' + name + (info ? ' : ' + info : ''));
-    }
-}
-
-async function step(name, fn) {
-    try {
-        await fn();
-    } catch (e) {
-        check(name, false, String(e.message || e).split('\n')[0]);
-    }
-}
+const { check, step, finish } = report();
 
 const consoleErrors = [];
-const foreign = [];
 // The conflict and the broken synonym table are provoked on purpose.
 const EXPECTED_ERRORS = new Set(['PUT /api/v1/kb/fiches/{id} 409',
     'PUT /api/v1/kb/synonyms 422']);
 const badResponses = [];
-const profile = process.env.E2E_PROFILE_DIR ||
-    mkdtempSync(join(tmpdir(), 'guichet-chromium-'));
-
-const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-        '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-});
-context.setDefaultTimeout(10000);
-context.on('request', (req) => {
-    const u = new URL(req.url());
-    if (!['http:', 'https:'].includes(u.protocol)) return;
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
-        foreign.push(req.url());
-    }
-});
+const { context, foreign, close } = await launch();
 
 const page = context.pages()[0] || await context.newPage();
 page.on('response', (r) => {
@@ -270,18 +227,9 @@ try {
         EXPECTED_ERRORS.add('GET /api/v1/kb/fiches/{id} 404');
     });
 
-    check('aucune erreur dans la console', consoleErrors.length === 0,
-        consoleErrors.join(' | '));
-    check('aucune réponse HTTP en erreur inattendue',
-        badResponses.length === 0, badResponses.join(' | '));
-    check('aucune requête hors de la machine locale', foreign.length === 0,
-        foreign.join(' '));
+    checkClean(check, { consoleErrors, badResponses, foreign });
 } finally {
-    await context.close();
-    if (!process.env.E2E_PROFILE_DIR) {
-        rmSync(profile, { recursive: true, force: true });
-    }
+    await close();
 }
 
-console.log(passed + ' passed, ' + failed + ' failed');
-process.exit(failed ? 1 : 0);
+finish();

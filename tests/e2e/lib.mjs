@@ -1,0 +1,91 @@
+// lib.mjs - what every browser test of Guichet shares: the pass/fail
+// report ("N passed, N failed"), Debian chromium launched the way this
+// machine allows (no background networking, a fresh profile), the watch
+// on requests that would leave the machine, and the closing checks that
+// make any console error, unexpected HTTP error or outside request a
+// failure.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+// check(name, ok, info) counts one result; step(name, fn) runs a group of
+// checks and counts a throw (a timeout...) as one failure; finish() prints
+// the closing line and exits 1 on any failure.
+export function report() {
+    let passed = 0;
+    let failed = 0;
+
+    function check(name, ok, info = '') {
+        if (ok) {
+            passed++;
+            console.log('ok   ' + name);
+        } else {
+            failed++;
+            console.log('FAIL ' + name + (info ? ' : ' + info : ''));
+        }
+    }
+
+    async function step(name, fn) {
+        try {
+            await fn();
+        } catch (e) {
+            check(name, false, String(e.message || e).split('\n')[0]);
+        }
+    }
+
+    function finish() {
+        console.log(passed + ' passed, ' + failed + ' failed');
+        process.exit(failed ? 1 : 0);
+    }
+
+    return { check, step, finish };
+}
+
+// Chromium in a persistent context on E2E_PROFILE_DIR (kept) or a fresh
+// temporary profile (removed by close()). `foreign` collects every
+// http(s) request to a host other than this machine.
+export async function launch() {
+    const profile = process.env.E2E_PROFILE_DIR ||
+        mkdtempSync(join(tmpdir(), 'guichet-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu',
+            '--disable-quic', '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update', '--disable-sync'],
+        viewport: { width: 1280, height: 900 },
+        locale: 'fr-FR',
+        timezoneId: 'Europe/Paris',
+    });
+    context.setDefaultTimeout(10000);
+    const foreign = [];
+    context.on('request', (req) => {
+        const u = new URL(req.url());
+        if (!['http:', 'https:'].includes(u.protocol)) return;
+        if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
+            foreign.push(req.url());
+        }
+    });
+
+    async function close() {
+        await context.close();
+        if (!process.env.E2E_PROFILE_DIR) {
+            rmSync(profile, { recursive: true, force: true });
+        }
+    }
+
+    return { context, foreign, close };
+}
+
+// The closing checks of every test.
+export function checkClean(check, { consoleErrors, badResponses, foreign }) {
+    check('aucune erreur dans la console', consoleErrors.length === 0,
+        consoleErrors.join(' | '));
+    check('aucune réponse HTTP en erreur inattendue',
+        badResponses.length === 0, badResponses.join(' | '));
+    check('aucune requête hors de la machine locale', foreign.length === 0,
+        foreign.join(' '));
+}
