@@ -135,8 +135,10 @@ try {
         await page.keyboard.type(OTP);
         await page.keyboard.press('Enter');
         await page.waitForURL('**/agent/mot-de-passe');
+        // The notice shows once the page's script has read the session.
         check('changement de mot de passe imposé',
-            await page.isVisible('#must-change'));
+            await page.locator('#must-change').waitFor({ state: 'visible' })
+                .then(() => true, () => false));
     });
 
     await step('tentative de contourner le changement', async () => {
