@@ -80,6 +80,13 @@ export async function launch() {
     return { context, foreign, close };
 }
 
+// Does `locator` become visible (pages fill themselves in from the API,
+// so "visible now" would race with their scripts)? Never throws.
+export function visible(locator, timeout = 5000) {
+    return locator.waitFor({ state: 'visible', timeout })
+        .then(() => true, () => false);
+}
+
 // The closing checks of every test.
 export function checkClean(check, { consoleErrors, badResponses, foreign }) {
     check('aucune erreur dans la console', consoleErrors.length === 0,

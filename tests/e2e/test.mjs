@@ -3,7 +3,7 @@
 // instance: GUICHET_URL, GUICHET_ADMIN_PASSWORD (one-time), CHROMIUM,
 // E2E_PROFILE_DIR. Prints "N passed, N failed"; exits 1 on any failure.
 
-import { checkClean, launch, report } from './lib.mjs';
+import { checkClean, launch, report, visible } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -137,8 +137,7 @@ try {
         await page.waitForURL('**/agent/mot-de-passe');
         // The notice shows once the page's script has read the session.
         check('changement de mot de passe imposé',
-            await page.locator('#must-change').waitFor({ state: 'visible' })
-                .then(() => true, () => false));
+            await visible(page.locator('#must-change')));
     });
 
     await step('tentative de contourner le changement', async () => {
@@ -166,7 +165,7 @@ try {
         check('rôle administrateur affiché',
             (await page.textContent('#dash-role')) === 'Administrateur');
         check('menu Administration visible',
-            await page.isVisible('#nav-admin'));
+            await visible(page.locator('#nav-admin')));
     });
 
     await step('création d’un agent', async () => {

@@ -6,7 +6,7 @@
 // with restore, the synonyms page, and no console error or outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { checkClean, launch, report } from './lib.mjs';
+import { checkClean, launch, report, visible } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -98,7 +98,7 @@ try {
             /fiche/i.test(await page.textContent('#list-status')) &&
             await page.getAttribute('#list-status', 'role') === 'status');
         check('bouton « Nouvelle fiche » visible',
-            await page.isVisible('#new-link'));
+            await visible(page.locator('#new-link')));
         await page.fill('#f-q', 'DECES acte');
         await page.click('#filter-form button[type="submit"]');
         await page.waitForFunction(() => document.querySelectorAll(
