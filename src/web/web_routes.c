@@ -151,6 +151,37 @@ struct login_result {
     int retry_after;
 };
 
+/*
+ * A failed or locked login is audited in every commune of the account, so
+ * that each of its communes' admins sees it in their journal; an unknown
+ * login has no commune and is audited instance-wide. Nothing of this
+ * reaches the caller (no account enumeration).
+ */
+static void
+audit_login_failure(struct http_req *req, const char *login, const char *action)
+{
+    const char *target = store_login_valid(login) ? login : "";
+    struct store_membership *ms = NULL;
+    struct store_agent ag;
+    struct gu_err e;
+    size_t n = 0;
+
+    gu_err_clear(&e);
+    if (!*target ||
+        store_agent_by_login(req->conn, req->arena, login, &ag, &e) < 0 ||
+        store_agent_memberships(req->conn, req->arena, ag.id, &ms, &n, &e) <
+            0 ||
+        n == 0) {
+        http_audit(req, action, target, NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (store_audit_add(req->conn, ms[i].insee, "anonyme", action, target,
+                            "", req->request_id, &e) < 0)
+            gu_log_error("audit.fail", "action=%s", action);
+    }
+}
+
 static int
 login_do(struct http_req *req, const char *login, const char *password,
          const char *want, struct login_result *lr)
@@ -185,9 +216,8 @@ login_do(struct http_req *req, const char *login, const char *password,
         (int)gu_config_int(cfg, "security.lockout_minutes") * 60, &lr->agent,
         &req->err);
     if (rc == GU_EAUTH || rc == GU_ERATE) {
-        const char *target = store_login_valid(login) ? login : "";
-        http_audit(req, rc == GU_ERATE ? "login.locked" : "login.fail", target,
-                   NULL);
+        audit_login_failure(req, login,
+                            rc == GU_ERATE ? "login.locked" : "login.fail");
         if (rc == GU_ERATE) {
             lr->retry_after =
                 (int)gu_config_int(cfg, "security.lockout_minutes") * 60;

@@ -1358,11 +1358,34 @@ test_login_audit(void)
     hs_resp_fini(&r);
     CHECK_EQ(hs_count(&S, "audit WHERE action = 'login.fail'"), fails + 1);
     CHECK_EQ(hs_count(&S, "audit WHERE action LIKE 'login%'"), before + 1);
-    /* The lockout of 03_lockout.http. */
+    /* The lockout of 03_lockout.http, in the account's commune, where
+     * its admins read the journal. */
     CHECK(hs_count(&S, "audit WHERE action = 'login.fail' AND "
-                       "target = 'verrou'") >= 2);
+                       "target = 'verrou' AND insee = '99001'") >= 2);
     CHECK(hs_count(&S, "audit WHERE action = 'login.locked' AND "
-                       "target = 'verrou'") >= 1);
+                       "target = 'verrou' AND insee = '99001'") >= 1);
+    /* An account of two communes: the failure is seen in both. */
+    const char *bad2 = "{\"login\":\"multi\",\"password\":\"pas-le-bon\"}";
+    CHECK_EQ(hs_request(S.port, "POST", "/api/v1/session",
+                        "Content-Type: application/json", bad2, strlen(bad2),
+                        &r),
+             0);
+    CHECK_EQ(r.status, 401);
+    hs_resp_fini(&r);
+    CHECK_EQ(hs_count(&S, "audit WHERE action = 'login.fail' AND "
+                          "target = 'multi' AND insee IN ('99001', '99002')"),
+             2);
+    /* An unknown login has no commune: instance-wide. */
+    const char *bad3 = "{\"login\":\"inconnu\",\"password\":\"x\"}";
+    CHECK_EQ(hs_request(S.port, "POST", "/api/v1/session",
+                        "Content-Type: application/json", bad3, strlen(bad3),
+                        &r),
+             0);
+    CHECK_EQ(r.status, 401);
+    hs_resp_fini(&r);
+    CHECK_EQ(hs_count(&S, "audit WHERE action = 'login.fail' AND "
+                          "target = 'inconnu' AND insee = ''"),
+             1);
     /* No password ever reaches the audit log. */
     CHECK_EQ(hs_count(&S, "audit WHERE detail LIKE '%faux-1%' OR "
                           "detail LIKE '%" HS_PASSWORD "%'"),
