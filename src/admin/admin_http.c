@@ -26,33 +26,9 @@ ctx_init(struct admin_ctx *x, struct http_req *req)
     x->arena = req->arena;
     x->insee = req->who.insee;
     x->actor_id = req->who.is_token ? 0 : req->who.agent_id;
-    x->actor = req->who.login;
-    if (req->who.is_token)
-        x->actor = gu_arena_sprintf(req->arena, "token:%s",
-                                    req->who.login ? req->who.login : "");
+    x->actor = http_actor(req);
     x->request_id = req->request_id;
     x->session_token = req->who.is_token ? NULL : req->who.session_token;
-}
-
-static int
-need_commune(struct http_req *req)
-{
-    if (req->who.insee[0])
-        return 0;
-    return gu_err_set(&req->err, GU_EPERM, NULL,
-                      "Aucune commune active pour cette session.",
-                      "no active commune");
-}
-
-static json_t *
-time_json(int64_t t)
-{
-    char iso[32];
-
-    if (t <= 0)
-        return json_null();
-    gu_time_iso(t, iso, sizeof(iso));
-    return json_string(iso);
 }
 
 static json_t *
@@ -65,8 +41,8 @@ agent_json(const struct admin_agent *a)
                      g->name ? g->name : "", "email", g->email ? g->email : "",
                      "role", store_role_name(a->role), "disabled", g->disabled,
                      "must_change_password", g->must_change_password,
-                     "created_at", time_json(g->created_at), "last_login_at",
-                     time_json(g->last_login_at));
+                     "created_at", gu_json_time(g->created_at), "last_login_at",
+                     gu_json_time(g->last_login_at));
 }
 
 /* Read "role" (required or not) into *out. */
@@ -203,7 +179,7 @@ get_agents(struct http_req *req, struct http_resp *resp)
     json_t *arr;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     ctx_init(&x, req);
     rc = admin_agent_list(&x, &list, &n, &req->err);
@@ -235,7 +211,7 @@ post_agents(struct http_req *req, struct http_resp *resp)
     json_t *body, *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     rc = http_body_json(req, &body);
     if (rc < 0)
@@ -268,7 +244,7 @@ patch_agent(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_param_id(req, "id", &id)) < 0)
         return rc;
@@ -311,7 +287,7 @@ post_agent_password(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_param_id(req, "id", &id)) < 0)
         return rc;
@@ -360,7 +336,7 @@ get_commune(struct http_req *req, struct http_resp *resp)
 {
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     return commune_reply(req, resp);
 }
@@ -373,7 +349,7 @@ put_commune(struct http_req *req, struct http_resp *resp)
     json_t *body;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     rc = http_body_json(req, &body);
     if (rc < 0)
@@ -405,7 +381,7 @@ get_tokens(struct http_req *req, struct http_resp *resp)
     json_t *arr;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     rc = store_token_list(req->conn, req->arena, req->who.insee, &list, &n,
                           &req->err);
@@ -417,8 +393,8 @@ get_tokens(struct http_req *req, struct http_resp *resp)
             "{s:I, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)list[i].id,
             "name", list[i].name ? list[i].name : "", "role",
             store_role_name(list[i].role), "created_at",
-            time_json(list[i].created_at), "last_used_at",
-            time_json(list[i].last_used_at), "revoked", list[i].revoked);
+            gu_json_time(list[i].created_at), "last_used_at",
+            gu_json_time(list[i].last_used_at), "revoked", list[i].revoked);
 
         if (!t || json_array_append_new(arr, t) < 0) {
             json_decref(arr);
@@ -442,7 +418,7 @@ post_tokens(struct http_req *req, struct http_resp *resp)
     json_t *body, *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     rc = http_body_json(req, &body);
     if (rc < 0)
@@ -470,7 +446,7 @@ delete_token(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_param_id(req, "id", &id)) < 0)
         return rc;
@@ -542,7 +518,7 @@ get_audit(struct http_req *req, struct http_resp *resp)
     json_t *arr, *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = audit_filter(req, &f)) < 0)
         return rc;
@@ -552,7 +528,7 @@ get_audit(struct http_req *req, struct http_resp *resp)
     arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                              (json_int_t)e[i].id, "at", time_json(e[i].at),
+                              (json_int_t)e[i].id, "at", gu_json_time(e[i].at),
                               "insee", e[i].insee ? e[i].insee : "", "actor",
                               e[i].actor ? e[i].actor : "", "action",
                               e[i].action ? e[i].action : "", "target",
@@ -586,7 +562,7 @@ get_audit_csv(struct http_req *req, struct http_resp *resp)
     char disp[80], day[16];
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = audit_filter(req, &f)) < 0)
         return rc;

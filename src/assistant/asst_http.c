@@ -59,17 +59,6 @@ rate(struct http_req *req, struct http_resp *resp)
     return rc;
 }
 
-static json_t *
-time_json(int64_t t)
-{
-    char iso[32];
-
-    if (t <= 0)
-        return json_null();
-    gu_time_iso(t, iso, sizeof(iso));
-    return json_string(iso);
-}
-
 /* ----- public chat API ----- */
 
 static int
@@ -218,25 +207,6 @@ get_follow(struct http_req *req, struct http_resp *resp)
 /* ----- agents' inbox ----- */
 
 static int
-need_commune(struct http_req *req)
-{
-    if (req->who.insee[0])
-        return 0;
-    return gu_err_set(&req->err, GU_EPERM, NULL,
-                      "Aucune commune active pour cette session.",
-                      "no active commune");
-}
-
-static const char *
-actor(struct http_req *req)
-{
-    if (req->who.is_token)
-        return gu_arena_sprintf(req->arena, "token:%s",
-                                req->who.login ? req->who.login : "");
-    return req->who.login ? req->who.login : "";
-}
-
-static int
 page_inbox(struct http_req *req, struct http_resp *resp)
 {
     json_t *vars = json_pack("{s:s}", "insee", req->who.insee);
@@ -254,8 +224,9 @@ handoff_json(struct http_req *req, const struct asst_handoff *h, bool full)
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
         (json_int_t)h->id, "reference", h->reference, "status", h->status,
         "question", h->question, "answered_by", h->answered_by, "fiche_id",
-        h->fiche_id, "created_at", time_json(h->created_at), "updated_at",
-        time_json(h->updated_at), "answered_at", time_json(h->answered_at));
+        h->fiche_id, "created_at", gu_json_time(h->created_at), "updated_at",
+        gu_json_time(h->updated_at), "answered_at",
+        gu_json_time(h->answered_at));
 
     if (j && full) {
         json_object_set_new(j, "transcript", json_string(h->transcript));
@@ -279,7 +250,7 @@ get_handoffs(struct http_req *req, struct http_resp *resp)
     json_t *arr, *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     memset(&f, 0, sizeof(f));
     f.limit = 50;
@@ -343,7 +314,7 @@ get_handoff(struct http_req *req, struct http_resp *resp)
     json_t *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0 ||
+    if ((rc = http_need_commune(req)) < 0 ||
         (rc = http_param_id(req, "id", &id)) < 0)
         return rc;
     rc = asst_handoff_get(req->conn, req->arena, req->who.insee, id, &h,
@@ -362,13 +333,13 @@ patch_handoff(struct http_req *req, struct http_resp *resp)
     json_t *b;
     int rc;
 
-    if ((rc = need_commune(req)) < 0 ||
+    if ((rc = http_need_commune(req)) < 0 ||
         (rc = http_param_id(req, "id", &id)) < 0 ||
         (rc = http_body_json(req, &b)) < 0 ||
         (rc = gu_json_str(b, "status", true, 16, &status, &req->err)) < 0)
         return rc;
     rc = asst_handoff_set_status(req->conn, req->who.insee, id, status,
-                                 actor(req), req->request_id, &req->err);
+                                 http_actor(req), req->request_id, &req->err);
     if (rc < 0)
         return rc;
     return get_handoff(req, resp);
@@ -382,14 +353,14 @@ post_answer(struct http_req *req, struct http_resp *resp)
     json_t *b;
     int rc;
 
-    if ((rc = need_commune(req)) < 0 ||
+    if ((rc = http_need_commune(req)) < 0 ||
         (rc = http_param_id(req, "id", &id)) < 0 ||
         (rc = http_body_json(req, &b)) < 0 ||
         (rc = gu_json_str(b, "answer", true, 4 * ASST_HANDOFF_ANSWER_MAX,
                           &answer, &req->err)) < 0)
         return rc;
     rc = asst_handoff_answer(req->conn, req->arena, req->who.insee, id, answer,
-                             actor(req), req->request_id,
+                             http_actor(req), req->request_id,
                              gu_config_str(req->cfg, "server.public_url"),
                              &req->err);
     if (rc < 0)
@@ -405,11 +376,12 @@ post_fiche(struct http_req *req, struct http_resp *resp)
     json_t *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0 ||
+    if ((rc = http_need_commune(req)) < 0 ||
         (rc = http_param_id(req, "id", &id)) < 0)
         return rc;
     rc = asst_handoff_to_fiche(req->conn, req->arena, req->who.insee, id,
-                               actor(req), req->request_id, &fid, &req->err);
+                               http_actor(req), req->request_id, &fid,
+                               &req->err);
     if (rc < 0)
         return rc;
     j = json_pack(
@@ -425,7 +397,7 @@ post_reload(struct http_req *req, struct http_resp *resp)
     json_t *j;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if (!e)
         return GU_ENOMEM;

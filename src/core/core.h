@@ -308,6 +308,9 @@ int gu_json_int(json_t *obj, const char *key, bool required, long min, long max,
 int gu_json_bool(json_t *obj, const char *key, bool required, bool *out,
                  struct gu_err *err);
 
+/* A unix time as an ISO 8601 JSON string; JSON null when t <= 0. */
+json_t *gu_json_time(int64_t t);
+
 /* Defer json_decref(j) to the arena; returns j (NULL passes through). */
 json_t *gu_json_arena(struct gu_arena *a, json_t *j);
 
@@ -321,7 +324,7 @@ struct gu_asset {
     const char *ctype; /* content type */
     const unsigned char *data;
     size_t size;
-    const char *etag;  /* quoted strong ETag */
+    const char *etag; /* quoted strong ETag */
 };
 
 /* The demo commune's data (data/demo/: fiches, synonyms...). */

@@ -114,3 +114,14 @@ gu_json_arena(struct gu_arena *a, json_t *j)
         return NULL;
     return j;
 }
+
+json_t *
+gu_json_time(int64_t t)
+{
+    char iso[32];
+
+    if (t <= 0)
+        return json_null();
+    gu_time_iso(t, iso, sizeof(iso));
+    return json_string(iso);
+}

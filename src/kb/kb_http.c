@@ -15,37 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-need_commune(struct http_req *req)
-{
-    if (req->who.insee[0])
-        return 0;
-    return gu_err_set(&req->err, GU_EPERM, NULL,
-                      "Aucune commune active pour cette session.",
-                      "no active commune");
-}
-
-/* The audit actor: agent login or "token:<name>". */
-static const char *
-actor(struct http_req *req)
-{
-    if (req->who.is_token)
-        return gu_arena_sprintf(req->arena, "token:%s",
-                                req->who.login ? req->who.login : "");
-    return req->who.login ? req->who.login : "";
-}
-
-static json_t *
-time_json(int64_t t)
-{
-    char iso[32];
-
-    if (t <= 0)
-        return json_null();
-    gu_time_iso(t, iso, sizeof(iso));
-    return json_string(iso);
-}
-
 static json_t *
 day_json(int64_t day)
 {
@@ -122,7 +91,7 @@ fiche_json(const struct kb_fiche *f)
         "source_url", f->source_url ? f->source_url : "", "source_date",
         f->source_date ? f->source_date : "", "valid_until",
         day_json(f->valid_until), "hidden", f->hidden, "version", f->version,
-        "updated_at", time_json(f->updated_at), "updated_by",
+        "updated_at", gu_json_time(f->updated_at), "updated_by",
         f->updated_by ? f->updated_by : "", "sections", secs, "links", links);
     return o;
 }
@@ -298,7 +267,7 @@ get_fiches(struct http_req *req, struct http_resp *resp)
     long x;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     f.q = http_query(req, "q");
     if (f.q && strlen(f.q) > 200)
@@ -363,7 +332,7 @@ get_fiches(struct http_req *req, struct http_resp *resp)
             "context", m->context, "source_date", m->source_date, "version",
             m->version, "valid_until", day_json(m->valid_until), "expired",
             m->expired, "hidden", m->hidden, "replaced_by", m->replaced_by,
-            "updated_at", time_json(m->updated_at), "updated_by",
+            "updated_at", gu_json_time(m->updated_at), "updated_by",
             m->updated_by ? m->updated_by : "");
 
         if (!o || json_array_append_new(arr, o) < 0) {
@@ -416,7 +385,7 @@ get_fiche(struct http_req *req, struct http_resp *resp)
 {
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     return fiche_reply(req, resp, 200, http_param(req, "id"));
 }
@@ -442,14 +411,14 @@ post_fiche(struct http_req *req, struct http_resp *resp)
     json_t *body;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_body_json(req, &body)) < 0)
         return rc;
     if ((rc = read_markdown(req, body, &f, &md)) < 0)
         return rc;
     rc = kb_local_save(req->conn, req->arena, req->who.insee, &f, md, 0,
-                       actor(req), req->request_id, &id, &req->err);
+                       http_actor(req), req->request_id, &id, &req->err);
     if (rc < 0)
         return rc;
     return fiche_reply(req, resp, 201, id);
@@ -482,7 +451,7 @@ put_fiche(struct http_req *req, struct http_resp *resp)
     int64_t fid;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if (!kb_local_id(id, &fid))
         return national_refused(req, id,
@@ -498,7 +467,7 @@ put_fiche(struct http_req *req, struct http_resp *resp)
         return rc;
     f.id = id;
     rc = kb_local_save(req->conn, req->arena, req->who.insee, &f, md,
-                       (int)version, actor(req), req->request_id, NULL,
+                       (int)version, http_actor(req), req->request_id, NULL,
                        &req->err);
     if (rc < 0)
         return rc;
@@ -512,13 +481,13 @@ delete_fiche(struct http_req *req, struct http_resp *resp)
     int64_t fid;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if (!kb_local_id(id, &fid))
         return national_refused(req, id,
                                 "Une fiche service-public ne se supprime "
                                 "pas : un administrateur peut la masquer.");
-    rc = kb_local_delete(req->conn, req->who.insee, id, actor(req),
+    rc = kb_local_delete(req->conn, req->who.insee, id, http_actor(req),
                          req->request_id, &req->err);
     if (rc < 0)
         return rc;
@@ -533,7 +502,7 @@ get_versions(struct http_req *req, struct http_resp *resp)
     json_t *arr;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     rc = kb_local_versions(req->conn, req->arena, req->who.insee,
                            http_param(req, "id"), &v, &n, &req->err);
@@ -542,7 +511,7 @@ get_versions(struct http_req *req, struct http_resp *resp)
     arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         json_t *o = json_pack("{s:i, s:o, s:s, s:s}", "version", v[i].version,
-                              "at", time_json(v[i].at), "by", v[i].by,
+                              "at", gu_json_time(v[i].at), "by", v[i].by,
                               "markdown", v[i].markdown);
 
         if (!o || json_array_append_new(arr, o) < 0) {
@@ -608,14 +577,14 @@ put_hidden(struct http_req *req, struct http_resp *resp)
     bool hidden = false;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_body_json(req, &body)) < 0)
         return rc;
     if ((rc = gu_json_bool(body, "hidden", true, &hidden, &req->err)) < 0)
         return rc;
-    rc = kb_national_hide(req->conn, req->who.insee, id, hidden, actor(req),
-                          req->request_id, &req->err);
+    rc = kb_national_hide(req->conn, req->who.insee, id, hidden,
+                          http_actor(req), req->request_id, &req->err);
     if (rc < 0)
         return rc;
     return http_json(resp, 200,
@@ -646,7 +615,7 @@ get_synonyms(struct http_req *req, struct http_resp *resp)
 {
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     return synonyms_reply(req, resp);
 }
@@ -658,7 +627,7 @@ put_synonyms(struct http_req *req, struct http_resp *resp)
     json_t *body;
     int rc;
 
-    if ((rc = need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0)
         return rc;
     if ((rc = http_body_json(req, &body)) < 0)
         return rc;
@@ -669,7 +638,7 @@ put_synonyms(struct http_req *req, struct http_resp *resp)
     if (!text)
         return gu_err_set(&req->err, GU_EINVAL, "text",
                           "Le champ « text » est obligatoire.", "no text");
-    rc = kb_synonyms_set(req->conn, req->who.insee, text, actor(req),
+    rc = kb_synonyms_set(req->conn, req->who.insee, text, http_actor(req),
                          req->request_id, &req->err);
     if (rc < 0)
         return rc;

@@ -21,11 +21,11 @@ typedef int (*http_handler_fn)(struct http_req *req, struct http_resp *resp);
 
 /* Who may call a route. */
 enum http_access {
-    HTTP_PUBLIC = 0,   /* anyone */
-    HTTP_LECTEUR = 1,  /* an agent or token with role >= lecteur */
-    HTTP_AGENT = 2,    /* role >= agent */
-    HTTP_ADMIN = 3,    /* role >= admin */
-    HTTP_SESSION = 4   /* any logged-in browser session, no role needed */
+    HTTP_PUBLIC = 0,  /* anyone */
+    HTTP_LECTEUR = 1, /* an agent or token with role >= lecteur */
+    HTTP_AGENT = 2,   /* role >= agent */
+    HTTP_ADMIN = 3,   /* role >= admin */
+    HTTP_SESSION = 4  /* any logged-in browser session, no role needed */
 };
 
 /*
@@ -40,9 +40,9 @@ struct http_route {
     const char *pattern;
     enum http_access access;
     http_handler_fn fn;
-    const char *tag;     /* OpenAPI tag: "admin", "socle"... */
-    const char *summary; /* French one-line summary */
-    const char *body;    /* JSON Schema of the request body, or NULL */
+    const char *tag;      /* OpenAPI tag: "admin", "socle"... */
+    const char *summary;  /* French one-line summary */
+    const char *body;     /* JSON Schema of the request body, or NULL */
     const char *response; /* JSON Schema of the 2xx body, or NULL */
 };
 
@@ -56,12 +56,12 @@ struct http_routes {
 /* The caller's identity, filled by web/ before the handler runs. */
 struct http_identity {
     bool authenticated;
-    bool is_token;        /* API token rather than a browser session */
-    int64_t agent_id;     /* 0 for tokens */
-    const char *login;    /* agent login, or token name */
-    char insee[6];        /* active commune ("" if none) */
-    enum store_role role; /* role in that commune */
-    const char *csrf;     /* session CSRF token (sessions only) */
+    bool is_token;             /* API token rather than a browser session */
+    int64_t agent_id;          /* 0 for tokens */
+    const char *login;         /* agent login, or token name */
+    char insee[6];             /* active commune ("" if none) */
+    enum store_role role;      /* role in that commune */
+    const char *csrf;          /* session CSRF token (sessions only) */
     const char *session_token; /* cookie value (sessions only) */
     bool must_change_password; /* session of an agent on a temporary
                                   password: only HTTP_SESSION routes */
@@ -80,9 +80,9 @@ struct http_req {
     const char *path;       /* decoded path, no query */
     const char *request_id; /* also in the X-Request-Id response header */
     const char *client_ip;
-    bool tls;               /* behind TLS (direct or trusted proxy) */
-    struct gu_err err;      /* set by handlers on failure */
-    void *priv;             /* web/'s private data */
+    bool tls;          /* behind TLS (direct or trusted proxy) */
+    struct gu_err err; /* set by handlers on failure */
+    void *priv;        /* web/'s private data */
 };
 
 /* A {name} capture of the matched pattern, or NULL. */
@@ -116,6 +116,18 @@ const char *http_form(struct http_req *r, const char *name);
  */
 void http_audit(struct http_req *r, const char *action, const char *target,
                 const char *detail_fmt, ...) GU_PRINTF(4, 5);
+
+/*
+ * The caller as the audit log names it: the agent's login, or
+ * "token:<name>" for an API token ("anonyme" when nobody). In the arena.
+ */
+const char *http_actor(struct http_req *r);
+
+/*
+ * 0 when the caller has an active commune, else GU_EPERM with a French
+ * message (a session or token without a commune cannot act on one).
+ */
+int http_need_commune(struct http_req *r);
 
 /* ----- responses ----- */
 

@@ -113,8 +113,8 @@ web_code_of_status(int status)
 }
 
 void
-web_req_init(struct http_req *req, struct http_resp *resp,
-             struct gu_arena *a, struct web_reqdata *d)
+web_req_init(struct http_req *req, struct http_resp *resp, struct gu_arena *a,
+             struct web_reqdata *d)
 {
     memset(req, 0, sizeof(*req));
     memset(resp, 0, sizeof(*resp));
@@ -249,12 +249,7 @@ http_audit(struct http_req *r, const char *action, const char *target,
         if (!detail)
             detail = "";
     }
-    if (!r->who.authenticated)
-        actor = "anonyme";
-    else if (r->who.is_token)
-        actor = gu_arena_sprintf(r->arena, "token:%s", r->who.login);
-    else
-        actor = r->who.login;
+    actor = http_actor(r);
     if (!actor || !r->conn) {
         gu_log_warn("audit.skip", "action=%s", action);
         return;
@@ -267,6 +262,28 @@ http_audit(struct http_req *r, const char *action, const char *target,
         gu_log_error("audit.fail", "action=%s err=%s", action,
                      gu_logq(q, sizeof(q), err.msg));
     }
+}
+
+const char *
+http_actor(struct http_req *r)
+{
+    const char *login = r->who.login ? r->who.login : "";
+
+    if (!r->who.authenticated)
+        return "anonyme";
+    if (r->who.is_token)
+        return gu_arena_sprintf(r->arena, "token:%s", login);
+    return login;
+}
+
+int
+http_need_commune(struct http_req *r)
+{
+    if (r->who.insee[0])
+        return 0;
+    return gu_err_set(&r->err, GU_EPERM, NULL,
+                      "Aucune commune active pour cette session.",
+                      "no active commune");
 }
 
 /* ----- responses ----- */
@@ -333,8 +350,8 @@ problem_fill(struct http_resp *resp, int status, const char *title,
     else
         snprintf(type, sizeof(type), "about:blank");
     j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", type, "title",
-                  title ? title : web_status_title(status), "status",
-                  status, "detail", detail ? detail : "", "instance",
+                  title ? title : web_status_title(status), "status", status,
+                  "detail", detail ? detail : "", "instance",
                   req && req->path ? req->path : "/", "request_id",
                   req && req->request_id ? req->request_id : "");
     if (j && field && *field)
@@ -462,15 +479,13 @@ cookie_token_ok(const char *s, bool value)
 }
 
 int
-http_set_cookie(struct http_req *req, struct http_resp *resp,
-                const char *name, const char *value, long max_age_s,
-                bool http_only)
+http_set_cookie(struct http_req *req, struct http_resp *resp, const char *name,
+                const char *value, long max_age_s, bool http_only)
 {
-    const char *mode = req->cfg ? gu_config_str(req->cfg,
-                                                "security.cookie_secure")
-                                : "auto";
-    bool secure = strcmp(mode, "on") == 0 ||
-                  (strcmp(mode, "auto") == 0 && req->tls);
+    const char *mode =
+        req->cfg ? gu_config_str(req->cfg, "security.cookie_secure") : "auto";
+    bool secure =
+        strcmp(mode, "on") == 0 || (strcmp(mode, "auto") == 0 && req->tls);
     char age[48] = "";
     const char *c;
 
@@ -507,8 +522,8 @@ http_template(struct http_req *req, struct http_resp *resp, int status,
     gu_buf_init(&b);
     rc = web_template_render((const char *)as->data, as->size, vars, &b);
     if (rc == 0)
-        rc = http_send(resp, status, "text/html; charset=utf-8",
-                       b.p ? b.p : "", b.n);
+        rc = http_send(resp, status, "text/html; charset=utf-8", b.p ? b.p : "",
+                       b.n);
     gu_buf_fini(&b);
     return rc;
 }
