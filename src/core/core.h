@@ -26,44 +26,6 @@
 #else
 #define GU_PRINTF(f, a)
 #define GU_UNUSED
-/* ------------------------------------------------------------------ */
-/* French calendar                                                     */
-/* ------------------------------------------------------------------ */
-
-/*
- * Dates are day numbers: days since 1970-01-01 (negative before). They
- * carry no time zone: a day is a civil day in the commune.
- */
-int64_t gu_day_from_ymd(int y, int m, int d);
-void gu_day_to_ymd(int64_t day, int *y, int *m, int *d);
-/* ISO weekday: 1 = Monday ... 7 = Sunday. */
-int gu_day_weekday(int64_t day);
-/* True when y-m-d is a real date (1 <= m <= 12, day in month). */
-bool gu_date_valid(int y, int m, int d);
-/*
- * Parse "2026-11-30" or "30/11/2026" (also "30-11-2026", "30.11.2026").
- * GU_EINVAL on anything else or an impossible date.
- */
-int gu_date_parse(const char *s, int64_t *day);
-/* "2026-11-30" into buf (>= 11 bytes). */
-void gu_day_iso(int64_t day, char *buf, size_t cap);
-/* Day number of Easter Sunday (Gregorian, anonymous algorithm). */
-int64_t gu_easter(int year);
-
-/* Which public-holiday rules apply (set per commune from its zone). */
-enum gu_holiday_rules {
-    GU_HOL_METROPOLE = 0,
-    GU_HOL_ALSACE_MOSELLE, /* + Vendredi saint, Saint-Étienne */
-    GU_HOL_GUADELOUPE,     /* + abolition de l'esclavage, 27 mai */
-    GU_HOL_MARTINIQUE,     /* 22 mai */
-    GU_HOL_GUYANE,         /* 10 juin */
-    GU_HOL_REUNION,        /* 20 décembre */
-    GU_HOL_MAYOTTE         /* 27 avril */
-};
-
-/* French name of the public holiday on `day`, or NULL if none. */
-const char *gu_holiday(int64_t day, enum gu_holiday_rules rules);
-
 #endif
 
 /* ------------------------------------------------------------------ */
