@@ -407,4 +407,50 @@ enum gu_holiday_rules {
 /* French name of the public holiday on `day`, or NULL if none. */
 const char *gu_holiday(int64_t day, enum gu_holiday_rules rules);
 
+/*
+ * The holiday rules of a commune: Alsace-Moselle for the départements 57,
+ * 67 and 68 (from the INSEE code), the overseas rules from the zone
+ * (STORE_ZONES values), metropolitan rules otherwise.
+ */
+enum gu_holiday_rules gu_holiday_rules_for(const char *insee,
+                                           const char *zone);
+
+/*
+ * Civil time of a commune. Metropolitan France and Corsica follow the EU
+ * summer-time rule (CET/CEST, switching at 01:00 UTC on the last Sunday
+ * of March and of October); the overseas zones have fixed offsets. No TZ
+ * variable or tzdata is involved, so results never depend on the server.
+ */
+enum gu_tz {
+    GU_TZ_PARIS = 0, /* +01:00 / +02:00 */
+    GU_TZ_ANTILLES,  /* Guadeloupe, Martinique: -04:00 */
+    GU_TZ_GUYANE,    /* -03:00 */
+    GU_TZ_REUNION,   /* +04:00 */
+    GU_TZ_MAYOTTE    /* +03:00 */
+};
+/* The time zone of a commune's zone ("B", "reunion"...); Paris if unknown. */
+enum gu_tz gu_tz_of_zone(const char *zone);
+/* IANA name ("Europe/Paris", "America/Guadeloupe"...) for iCalendar. */
+const char *gu_tz_name(enum gu_tz tz);
+/* Offset from UTC in minutes (east positive) at the instant `utc`. */
+int gu_tz_offset_min(enum gu_tz tz, int64_t utc);
+/*
+ * Local civil time (day number, minutes since local midnight, 0..1439) to
+ * unix seconds. A time in the spring-forward gap is taken with the winter
+ * offset (so it lands one hour later); in the autumn overlap, the first
+ * (summer) occurrence.
+ */
+int64_t gu_tz_to_utc(enum gu_tz tz, int64_t day, int minute);
+/* Unix seconds to local civil time. */
+void gu_tz_from_utc(enum gu_tz tz, int64_t utc, int64_t *day, int *minute);
+/* "2026-12-03T09:30:00+01:00" (RFC 3339 with the local offset), >= 26 bytes. */
+void gu_tz_iso(enum gu_tz tz, int64_t day, int minute, char *buf, size_t cap);
+/*
+ * Parse "2026-12-03T09:30", "2026-12-03T09:30:00", with an optional
+ * offset ("+01:00", "Z": then converted to the zone's civil time) or a
+ * space instead of "T". GU_EINVAL on anything else, an impossible date or
+ * a time out of range.
+ */
+int gu_tz_parse(enum gu_tz tz, const char *s, int64_t *day, int *minute);
+
 #endif

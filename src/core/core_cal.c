@@ -178,3 +178,25 @@ gu_holiday(int64_t day, enum gu_holiday_rules rules)
     }
     return NULL;
 }
+
+enum gu_holiday_rules
+gu_holiday_rules_for(const char *insee, const char *zone)
+{
+    if (insee && (strncmp(insee, "57", 2) == 0 ||
+                  strncmp(insee, "67", 2) == 0 ||
+                  strncmp(insee, "68", 2) == 0))
+        return GU_HOL_ALSACE_MOSELLE;
+    if (!zone)
+        return GU_HOL_METROPOLE;
+    if (strcmp(zone, "guadeloupe") == 0)
+        return GU_HOL_GUADELOUPE;
+    if (strcmp(zone, "martinique") == 0)
+        return GU_HOL_MARTINIQUE;
+    if (strcmp(zone, "guyane") == 0)
+        return GU_HOL_GUYANE;
+    if (strcmp(zone, "reunion") == 0)
+        return GU_HOL_REUNION;
+    if (strcmp(zone, "mayotte") == 0)
+        return GU_HOL_MAYOTTE;
+    return GU_HOL_METROPOLE;
+}

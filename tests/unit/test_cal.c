@@ -89,5 +89,66 @@ test_holidays(void)
     CHECK(gu_holiday(gu_day_from_ymd(2026, 11, 30), GU_HOL_METROPOLE) == NULL);
 }
 
+static void
+test_holiday_rules_for(void)
+{
+    CHECK_EQ(gu_holiday_rules_for("57463", "B"), GU_HOL_ALSACE_MOSELLE);
+    CHECK_EQ(gu_holiday_rules_for("67482", "B"), GU_HOL_ALSACE_MOSELLE);
+    CHECK_EQ(gu_holiday_rules_for("75056", "C"), GU_HOL_METROPOLE);
+    CHECK_EQ(gu_holiday_rules_for("97411", "reunion"), GU_HOL_REUNION);
+}
+
+static void
+test_tz(void)
+{
+    char buf[40];
+    int64_t day;
+    int min;
+
+    /* Winter and summer in Paris. */
+    gu_tz_iso(GU_TZ_PARIS, gu_day_from_ymd(2026, 12, 3), 9 * 60 + 30, buf,
+              sizeof(buf));
+    CHECK_STR(buf, "2026-12-03T09:30:00+01:00");
+    gu_tz_iso(GU_TZ_PARIS, gu_day_from_ymd(2026, 7, 14), 14 * 60, buf,
+              sizeof(buf));
+    CHECK_STR(buf, "2026-07-14T14:00:00+02:00");
+    CHECK_EQ(gu_tz_to_utc(GU_TZ_PARIS, gu_day_from_ymd(2026, 12, 3), 570),
+             gu_day_from_ymd(2026, 12, 3) * 86400 + 510 * 60);
+    /* Spring forward 2026-03-29: 02:30 does not exist, lands at 03:30. */
+    int64_t t = gu_tz_to_utc(GU_TZ_PARIS, gu_day_from_ymd(2026, 3, 29), 150);
+    gu_tz_from_utc(GU_TZ_PARIS, t, &day, &min);
+    CHECK_EQ(min, 210);
+    /* Autumn overlap 2026-10-25: 02:30 is taken in summer time. */
+    t = gu_tz_to_utc(GU_TZ_PARIS, gu_day_from_ymd(2026, 10, 25), 150);
+    CHECK_EQ(t, gu_day_from_ymd(2026, 10, 25) * 86400 + 30 * 60);
+    /* Round trips over a year, every 37 minutes. */
+    for (int64_t u = 1767225600; u < 1767225600 + 365 * 86400; u += 37 * 60) {
+        gu_tz_from_utc(GU_TZ_PARIS, u, &day, &min);
+        int64_t back = gu_tz_to_utc(GU_TZ_PARIS, day, min);
+        CHECK(back == u - u % 60 || back == u - u % 60 - 3600);
+    }
+    gu_tz_iso(GU_TZ_ANTILLES, gu_day_from_ymd(2026, 7, 14), 8 * 60, buf,
+              sizeof(buf));
+    CHECK_STR(buf, "2026-07-14T08:00:00-04:00");
+    CHECK_EQ(gu_tz_of_zone("reunion"), GU_TZ_REUNION);
+    CHECK_STR(gu_tz_name(GU_TZ_PARIS), "Europe/Paris");
+
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-12-03T09:30", &day, &min), 0);
+    CHECK_EQ(day, gu_day_from_ymd(2026, 12, 3));
+    CHECK_EQ(min, 570);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-12-03T08:30:00Z", &day, &min), 0);
+    CHECK_EQ(min, 570);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-12-03 09:30:00+01:00", &day, &min),
+             0);
+    CHECK_EQ(min, 570);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-02-30T09:30", &day, &min),
+             GU_EINVAL);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-12-03T24:00", &day, &min),
+             GU_EINVAL);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "2026-12-03T09:30+1", &day, &min),
+             GU_EINVAL);
+    CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "demain", &day, &min), GU_EINVAL);
+}
+
 TESTS(T(test_day_roundtrip), T(test_date_parse), T(test_easter),
-      T(test_holidays))
+      T(test_holidays), T(test_holiday_rules_for), T(test_tz))
