@@ -7,6 +7,7 @@
 #include "assistant/asst_pages.h"
 #include "kb/kb.h"
 #include "portal/portal.h"
+#include "rdv/rdv.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -69,6 +70,10 @@ static const struct app_module modules[] = {
     {"portal", NULL, &portal_routes, NULL},
     {"admin", NULL, &admin_routes, NULL},
     {"kb", kb_migrations, &kb_routes, NULL},
+    {"rdv", rdv_migrations, &rdv_routes, rdv_jobs},
+    {"rdv-pages", NULL, &rdv_page_routes, NULL},
+    {"rdv-agent", NULL, &rdv_agent_routes, NULL},
+    {"rdv-ants", NULL, &rdv_ants_routes, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs},
     {"assistant-pages", NULL, &asst_page_routes, NULL},
 };

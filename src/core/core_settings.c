@@ -93,6 +93,43 @@ static const struct gu_setting settings[] = {
     {"notify.retention_days", GU_SET_INT, "90", 1, 3650, NULL,
      "Durée de conservation des courriels (envoyés, en échec ou encore en "
      "file), en jours."},
+    {"rdv.retention_days", GU_SET_INT, "730", 30, 3650, NULL,
+     "Rendez-vous : durée de conservation des coordonnées des usagers "
+     "après la date du rendez-vous, en jours (ensuite anonymisés)."},
+    {"rdv.log_retention_days", GU_SET_INT, "183", 7, 3650, NULL,
+     "Rendez-vous : durée de conservation du journal des notifications "
+     "(courriels, SMS), en jours."},
+    {"rdv.offer_hours", GU_SET_INT, "24", 1, 168, NULL,
+     "Liste d'attente : durée pendant laquelle un créneau libéré reste "
+     "réservé à la personne à qui il est proposé, en heures."},
+    {"rdv.max_offers", GU_SET_INT, "3", 1, 20, NULL,
+     "Liste d'attente : nombre maximal de propositions par inscription."},
+    {"rdv.sms_url", GU_SET_STR, "", 0, 0, NULL,
+     "SMS : adresse HTTP(S) du service d'envoi, appelée en POST avec "
+     "{\"to\",\"text\"} en JSON ; vide = pas de SMS par ce moyen."},
+    {"rdv.sms_command", GU_SET_STR, "", 0, 0, NULL,
+     "SMS : commande lancée avec le numéro et le texte en arguments "
+     "(ex. /usr/local/bin/envoi-sms) ; vide = pas de SMS par ce moyen."},
+    {"rdv.extra_reminder_risk", GU_SET_INT, "40", 0, 100, NULL,
+     "Risque d'absence (en %) à partir duquel un rappel supplémentaire est "
+     "envoyé quatre jours avant ; 0 = jamais."},
+    {"rdv.overbook_risk", GU_SET_INT, "60", 1, 100, NULL,
+     "Risque d'absence (en %) à partir duquel un créneau déjà pris peut "
+     "recevoir une réservation en surnombre, pour les motifs qui "
+     "l'autorisent."},
+    {"ants.url", GU_SET_STR, "", 0, 0, NULL,
+     "ANTS : adresse de l'API de coordination anti-doublons (ex. "
+     "https://api-coordination.rendezvouspasseport.ants.gouv.fr/api) ; "
+     "vide = pas de vérification ni de déclaration."},
+    {"ants.token", GU_SET_STR, "", 0, 0, NULL,
+     "ANTS : jeton de l'éditeur pour l'API de coordination (en-tête "
+     "x-rdv-opt-auth-token). Secret."},
+    {"ants.hub_token", GU_SET_STR, "", 0, 0, NULL,
+     "ANTS : jeton attendu du moteur de recherche national (en-tête "
+     "X-HUB-RDV-AUTH-TOKEN) ; vide = points d'accès ANTS fermés. Secret."},
+    {"ants.timeout_ms", GU_SET_INT, "4000", 100, 15000, NULL,
+     "ANTS : délai maximal d'une vérification, en millisecondes (au-delà, "
+     "la réservation est refusée par prudence)."},
 };
 
 const struct gu_setting *
