@@ -35,10 +35,13 @@
  * transaction: after a crash, a stored booking has its e-mail queued, and
  * no e-mail exists for a booking that is not stored.
  *
- * Tokens: a booking's management link holds 32 random bytes (256 bits,
- * URL-safe base64, 43 characters); only their SHA-256 is stored. A wrong,
- * expired or cancelled-and-anonymised token is GU_ENOTFOUND, with the same
- * French message in every case.
+ * Tokens: every link a resident gets (manage a booking, confirm or cancel
+ * from a reminder, accept a waiting-list offer) holds its own token of 32
+ * random bytes (256 bits, URL-safe base64, 43 characters), scoped to one
+ * booking or one waiting-list entry; only its SHA-256 is stored (table
+ * rdv_tokens), so each e-mail mints a fresh one (rdv_token_new). A wrong,
+ * expired or anonymised token is GU_ENOTFOUND, with the same French
+ * message in every case.
  *
  * Ownership: strings in results live in the arena of the call. Input
  * strings are borrowed. Every function takes the commune (insee) it acts
@@ -383,7 +386,17 @@ int rdv_set_status(struct store_conn *c, const char *insee, int64_t id,
 int rdv_confirm(struct store_conn *c, const char *insee, int64_t id,
                 struct gu_err *err);
 
-/* Resolve a management token (any commune): GU_ENOTFOUND if unknown. */
+/*
+ * Mint a token for a booking (booking_id) or a waiting-list entry
+ * (wait_id), kind "gestion", "rappel", "offre" or "attente", valid until
+ * expires_at (0 = as long as the booking/entry exists). Writes it into
+ * out. Inside the caller's transaction when there is one.
+ */
+int rdv_token_new(struct store_conn *c, const char *insee, int64_t booking_id,
+                  int64_t wait_id, const char *kind, int64_t expires_at,
+                  char out[RDV_TOKEN_LEN + 1], struct gu_err *err);
+
+/* Resolve a booking token (any commune): GU_ENOTFOUND if unknown. */
 int rdv_by_token(struct store_conn *c, struct gu_arena *a, const char *token,
                  struct rdv_booking *out, struct gu_err *err);
 int rdv_get(struct store_conn *c, struct gu_arena *a, const char *insee,
@@ -453,9 +466,11 @@ char *rdv_ics(struct gu_arena *a, const char *insee, const char *zone,
 /*
  * Queue the e-mail of an event about a booking ("rdv.confirm",
  * "rdv.move", "rdv.cancel", "rdv.remind", "rdv.offer") inside the
- * caller's transaction; also calls the SMS hook for reminders (queued,
- * see rdv_sms_run). `token` is the management token when known (confirm,
- * offer), else NULL (the link then says to use the first e-mail).
+ * caller's transaction; reminders also queue an SMS when a phone number
+ * is known (see rdv_sms_run) and are recorded in rdv_notify_log. `token`
+ * is a token already minted for this booking (the confirmation reuses the
+ * one the page shows), or NULL: rdv_notify then mints one
+ * (rdv_token_new) for the links of this message.
  */
 int rdv_notify(struct store_conn *c, const struct gu_config *cfg,
                const struct rdv_booking *b, const char *kind,

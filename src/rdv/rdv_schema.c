@@ -99,16 +99,16 @@ static const char v1[] =
     "  name TEXT NOT NULL DEFAULT '',\n"
     "  email TEXT NOT NULL DEFAULT '',\n"
     "  phone TEXT NOT NULL DEFAULT '',\n"
-    "  person_hash TEXT NOT NULL DEFAULT '',\n" /* keyed hash of email/phone:
-                                                 past no-shows, kept after
-                                                 anonymisation */
+    "  person_hash TEXT NOT NULL DEFAULT '',\n" /* hash of the normalised
+                                                 email or phone: past
+                                                 no-shows; cleared with
+                                                 the rest at anonymisation */
     "  ants_ids TEXT NOT NULL DEFAULT '',\n"
     "  status INTEGER NOT NULL,\n"
     "  channel INTEGER NOT NULL DEFAULT 0,\n"
     "  created_by TEXT NOT NULL DEFAULT 'public',\n"
     "  created_at BIGINT NOT NULL,\n"
     "  updated_at BIGINT NOT NULL,\n"
-    "  token_hash TEXT UNIQUE,\n"
     "  confirmed_at BIGINT NOT NULL DEFAULT 0,\n"
     "  reminded_at BIGINT NOT NULL DEFAULT 0,\n"
     "  reminders INTEGER NOT NULL DEFAULT 0,\n"
@@ -149,11 +149,21 @@ static const char v1[] =
     " 'retiré')),\n"
     "  offers INTEGER NOT NULL DEFAULT 0,\n"
     "  booking_id BIGINT NOT NULL DEFAULT 0,\n" /* current held/accepted */
-    "  token_hash TEXT UNIQUE,\n"
     "  created_at BIGINT NOT NULL,\n"
     "  updated_at BIGINT NOT NULL\n"
     ");\n"
     "CREATE INDEX rdv_waitlist_queue ON rdv_waitlist (insee, status, id);\n"
+    "CREATE TABLE rdv_tokens (\n"
+    "  hash TEXT PRIMARY KEY,\n" /* SHA-256 hex of the token */
+    "  insee TEXT NOT NULL REFERENCES communes(insee) ON DELETE CASCADE,\n"
+    "  booking_id BIGINT NOT NULL DEFAULT 0,\n"
+    "  wait_id BIGINT NOT NULL DEFAULT 0,\n"
+    "  kind TEXT NOT NULL,\n" /* gestion, rappel, offre, attente */
+    "  created_at BIGINT NOT NULL,\n"
+    "  expires_at BIGINT NOT NULL DEFAULT 0\n" /* 0 = with the booking */
+    ");\n"
+    "CREATE INDEX rdv_tokens_booking ON rdv_tokens (booking_id);\n"
+    "CREATE INDEX rdv_tokens_wait ON rdv_tokens (wait_id);\n"
     "CREATE TABLE rdv_ants_queue (\n"
     "  id $PK,\n"
     "  insee TEXT NOT NULL REFERENCES communes(insee) ON DELETE CASCADE,\n"
