@@ -166,6 +166,7 @@ admin_agent_create(const struct admin_ctx *x, const char *login,
 {
     int64_t id = 0;
     char detail[64];
+    char hash[256];
     int rc;
 
     if (!email)
@@ -188,12 +189,18 @@ admin_agent_create(const struct admin_ctx *x, const char *login,
     rc = gu_password_generate(pw_out, cap);
     if (rc < 0)
         return gu_err_set(err, rc, NULL, NULL, "password generation");
+    /* The slow hash happens before the write transaction takes the lock. */
+    rc = store_password_hash(pw_out, hash, sizeof(hash), err);
+    if (rc < 0) {
+        memset(pw_out, 0, cap);
+        return rc;
+    }
 
     rc = store_begin(x->conn, err);
     if (rc < 0)
         return rc;
-    rc = store_agent_create(x->conn, login, name, email, pw_out, true, x->insee,
-                            role, &id, err);
+    rc = store_agent_create_hashed(x->conn, login, name, email, hash, true,
+                                   x->insee, role, &id, err);
     if (rc == GU_ECONFLICT) {
         gu_err_set(err, GU_ECONFLICT, "login",
                    "Cet identifiant est déjà utilisé.", "login taken");
@@ -345,6 +352,7 @@ admin_agent_reset_password(const struct admin_ctx *x, int64_t id, char *pw_out,
                            size_t cap, struct gu_err *err)
 {
     struct admin_agent cur;
+    char hash[256];
     int rc;
 
     rc = admin_agent_get(x, id, &cur, err);
@@ -353,10 +361,13 @@ admin_agent_reset_password(const struct admin_ctx *x, int64_t id, char *pw_out,
     rc = gu_password_generate(pw_out, cap);
     if (rc < 0)
         return gu_err_set(err, rc, NULL, NULL, "password generation");
+    rc = store_password_hash(pw_out, hash, sizeof(hash), err);
+    if (rc < 0)
+        goto out;
     rc = store_begin(x->conn, err);
     if (rc < 0)
         goto out;
-    rc = store_agent_set_password(x->conn, id, pw_out, true, err);
+    rc = store_agent_set_password_hashed(x->conn, id, hash, true, err);
     if (rc < 0)
         goto out;
     rc = store_session_delete_agent(x->conn, id, err);

@@ -265,6 +265,22 @@ int store_agent_create(struct store_conn *c, const char *login,
                        const char *password, bool must_change,
                        const char *insee, enum store_role role, int64_t *id_out,
                        struct gu_err *err);
+/*
+ * Hashing a password (argon2id) is slow on purpose: a caller that holds a
+ * write transaction hashes first with store_password_hash() (checks the
+ * password's rules too), then calls the _hashed variants inside it, so
+ * the database's write lock is never held during the hash.
+ */
+int store_password_hash(const char *password, char *out, size_t cap,
+                        struct gu_err *err);
+int store_agent_create_hashed(struct store_conn *c, const char *login,
+                              const char *name, const char *email,
+                              const char *password_hash, bool must_change,
+                              const char *insee, enum store_role role,
+                              int64_t *id_out, struct gu_err *err);
+int store_agent_set_password_hashed(struct store_conn *c, int64_t id,
+                                    const char *password_hash,
+                                    bool must_change, struct gu_err *err);
 int store_agent_get(struct store_conn *c, struct gu_arena *a, int64_t id,
                     struct store_agent *out, struct gu_err *err);
 int store_agent_by_login(struct store_conn *c, struct gu_arena *a,

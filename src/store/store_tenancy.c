@@ -414,12 +414,50 @@ hash_password(const char *pw, char *out, size_t cap, struct gu_err *err)
 }
 
 int
+store_password_hash(const char *password, char *out, size_t cap,
+                    struct gu_err *err)
+{
+    int rc = check_password(password, err);
+
+    return rc < 0 ? rc : hash_password(password, out, cap, err);
+}
+
+int
 store_agent_create(struct store_conn *c, const char *login, const char *name,
                    const char *email, const char *password, bool must_change,
                    const char *insee, enum store_role role, int64_t *id_out,
                    struct gu_err *err)
 {
     char hash[256];
+    int rc;
+
+    if (id_out)
+        *id_out = 0;
+    if (!store_login_valid(login))
+        return gu_err_set(err, GU_EINVAL, "login", msg_login,
+                          "store: invalid login");
+    rc = check_name(name, err);
+    if (rc == 0)
+        rc = check_email(email, err);
+    if (rc == 0)
+        rc = check_insee(insee, err);
+    if (rc == 0)
+        rc = check_role(role, err);
+    if (rc == 0)
+        rc = store_password_hash(password, hash, sizeof(hash), err);
+    if (rc < 0)
+        return rc;
+    return store_agent_create_hashed(c, login, name, email, hash, must_change,
+                                     insee, role, id_out, err);
+}
+
+int
+store_agent_create_hashed(struct store_conn *c, const char *login,
+                          const char *name, const char *email,
+                          const char *password_hash, bool must_change,
+                          const char *insee, enum store_role role,
+                          int64_t *id_out, struct gu_err *err)
+{
     int64_t id = 0;
     int rc;
 
@@ -432,13 +470,12 @@ store_agent_create(struct store_conn *c, const char *login, const char *name,
     if (rc == 0)
         rc = check_email(email, err);
     if (rc == 0)
-        rc = check_password(password, err);
-    if (rc == 0)
         rc = check_insee(insee, err);
     if (rc == 0)
         rc = check_role(role, err);
-    if (rc == 0)
-        rc = hash_password(password, hash, sizeof(hash), err);
+    if (rc == 0 && (!password_hash || strncmp(password_hash, "$argon2", 7)))
+        rc = gu_err_set(err, GU_EINVAL, NULL, NULL,
+                        "store: not a password hash");
     if (rc < 0)
         return rc;
 
@@ -448,8 +485,9 @@ store_agent_create(struct store_conn *c, const char *login, const char *name,
     rc = commune_exists(c, insee, err);
     if (rc == 0) {
         struct store_val p[] = {
-            STORE_T(login), STORE_T(name),        STORE_T(or_empty(email)),
-            STORE_T(hash),  STORE_I(must_change), STORE_I(gu_now()),
+            STORE_T(login),         STORE_T(name),
+            STORE_T(or_empty(email)), STORE_T(password_hash),
+            STORE_I(must_change),   STORE_I(gu_now()),
         };
         rc = store_query_int(c,
                              "INSERT INTO agents (login, name, email,"
@@ -585,15 +623,24 @@ store_agent_set_password(struct store_conn *c, int64_t id, const char *password,
                          bool must_change, struct gu_err *err)
 {
     char hash[256];
-    int rc;
+    int rc = store_password_hash(password, hash, sizeof(hash), err);
 
-    rc = check_password(password, err);
-    if (rc == 0)
-        rc = hash_password(password, hash, sizeof(hash), err);
-    if (rc < 0)
-        return rc;
+    return rc < 0 ? rc
+                  : store_agent_set_password_hashed(c, id, hash, must_change,
+                                                    err);
+}
+
+int
+store_agent_set_password_hashed(struct store_conn *c, int64_t id,
+                                const char *password_hash, bool must_change,
+                                struct gu_err *err)
+{
+    if (!password_hash || strncmp(password_hash, "$argon2", 7))
+        return gu_err_set(err, GU_EINVAL, NULL, NULL,
+                          "store: not a password hash");
     /* A new password also lifts a lockout: an admin reset unlocks. */
-    struct store_val p[] = {STORE_T(hash), STORE_I(must_change), STORE_I(id)};
+    struct store_val p[] = {STORE_T(password_hash), STORE_I(must_change),
+                            STORE_I(id)};
     return agent_update(c,
                         "UPDATE agents SET password_hash = ?,"
                         " must_change_password = ?, failed_logins = 0,"
