@@ -38,6 +38,7 @@
 #include "notify/notify.h"
 #include "admin/admin.h"
 #include "kb/kb.h"
+#include "rdv/rdv.h"
 #include "assistant/asst_eval.h"
 
 #ifndef GUICHET_VERSION
@@ -1104,6 +1105,18 @@ demo_fiches(struct ctx *ctx, bool only_if_empty, struct gu_err *err)
     return 0;
 }
 
+/* The demo commune's appointment setup (idempotent: kept if it exists). */
+static int
+demo_rdv(struct ctx *ctx, struct gu_err *err)
+{
+    int rc = rdv_demo_seed(ctx->conn, demo_commune.insee, err);
+
+    if (rc == 0)
+        printf("Rendez-vous : lieux, guichets, motifs et horaires de "
+               "démonstration en place.\n");
+    return rc;
+}
+
 static int
 cmd_init(struct ctx *ctx, struct gu_err *err)
 {
@@ -1122,7 +1135,8 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
         if (rc == 0) {
             printf("La commune de démonstration « %s » (%s) existe déjà.\n",
                    old.name, old.insee);
-            return demo_fiches(ctx, true, err);
+            rc = demo_fiches(ctx, true, err);
+            return rc < 0 ? rc : demo_rdv(ctx, err);
         }
         if (rc != GU_ENOTFOUND)
             return rc;
@@ -1131,7 +1145,8 @@ cmd_init(struct ctx *ctx, struct gu_err *err)
                             "Administrateur de démonstration", err);
         if (rc < 0)
             return rc;
-        return demo_fiches(ctx, false, err);
+        rc = demo_fiches(ctx, false, err);
+        return rc < 0 ? rc : demo_rdv(ctx, err);
     }
     if (!insee || !name || !zone)
         return usage_err(err,

@@ -1,0 +1,63 @@
+/*
+ * rdv_internal.h - what the rdv core files (rdv.c, rdv_slots.c,
+ * rdv_book.c, rdv_wait.c, rdv_purge.c) share and nobody else needs.
+ * Other rdv files may use these helpers too; they are not a contract.
+ */
+#ifndef RDV_RDV_INTERNAL_H
+#define RDV_RDV_INTERNAL_H
+
+#include "rdv/rdv.h"
+
+/*
+ * A text field: valid UTF-8, no control characters (newlines allowed when
+ * `multiline`), not blank when `required`, at most `max` characters.
+ * GU_EINVAL with err->field = field and a French message using `label`
+ * (« Le nom »). NULL counts as "".
+ */
+int rdv_check_text(const char *s, const char *field, const char *label,
+                   bool required, size_t max, bool multiline,
+                   struct gu_err *err);
+
+/* An e-mail address ("" allowed): GU_EINVAL (field "email") otherwise. */
+int rdv_check_email(const char *s, struct gu_err *err);
+
+/*
+ * A phone number ("" allowed): digits, spaces, dots, dashes, one leading
+ * "+", 6..20 digits. GU_EINVAL (field "phone") otherwise.
+ */
+int rdv_check_phone(const char *s, struct gu_err *err);
+
+/* Is motif `id` in a range's list ("" = every motif)? */
+bool rdv_motif_listed(const char *list, int64_t id);
+
+/* The civil-time context of a commune (its zone gives tz and holidays). */
+struct rdv_commune_ctx {
+    enum gu_tz tz;
+    enum gu_holiday_rules rules;
+    const char *name; /* arena */
+};
+int rdv_commune_ctx(struct store_conn *c, struct gu_arena *a,
+                    const char *insee, struct rdv_commune_ctx *out,
+                    struct gu_err *err);
+
+/* Read one motif row (columns RDV_MOTIF_COLS) into *m (strings in a). */
+#define RDV_MOTIF_COLS                                                         \
+    "id, insee, code, name, duration_min, per_person, max_people, "            \
+    "min_delay_h, max_delay_d, instructions, audience, changeable, "           \
+    "change_until_h, ants_reason, overbook_max, active"
+void rdv_motif_row(const struct store_rows *r, size_t i, struct rdv_motif *m);
+
+/* Length in minutes of a booking of motif m for `people` people. */
+int rdv_booking_minutes(const struct rdv_motif *m, int people);
+
+/* Units (RDV_UNIT_MIN) covering `minutes`, rounded up. */
+static inline int
+rdv_units_of(int minutes)
+{
+    return (minutes + RDV_UNIT_MIN - 1) / RDV_UNIT_MIN;
+}
+
+/* Copy an INSEE code into a struct's char[6] (truncates safely). */
+void rdv_insee_copy(char dst[6], const char *insee);
+
+#endif
