@@ -464,6 +464,36 @@ char *rdv_ics(struct gu_arena *a, const char *insee, const char *zone,
               const char *calname);
 
 /*
+ * What rdv_ics() cannot know from bookings alone (added by the notify
+ * helper: UID host, address, instructions and link, SEQUENCE). Arrays
+ * are n long or NULL; NULL entries take the default.
+ */
+struct rdv_ics_opts {
+    const char *host;                /* UID domain; NULL/"" = "guichet.local" */
+    const char *const *locations;    /* LOCATION; default b->place_name */
+    const char *const *descriptions; /* DESCRIPTION; default none */
+    const int *sequences;            /* SEQUENCE; default 1 per move/cancel */
+    int64_t dtstamp;                 /* DTSTAMP, unix seconds; 0 = now */
+};
+char *rdv_ics_ext(struct gu_arena *a, const char *zone,
+                  const struct rdv_booking *b, size_t n, bool with_people,
+                  const char *calname, const struct rdv_ics_opts *opt);
+/* Host part of server.public_url for UIDs, "guichet.local" if none. */
+const char *rdv_ics_host(struct gu_arena *a, const char *public_url);
+/* "Name, address, zip city" of a place, for LOCATION and e-mails. */
+const char *rdv_ics_location(struct gu_arena *a, const struct rdv_place *p);
+/*
+ * rdv_ics for exports and feeds: the commune's zone, each place's address
+ * (LOCATION), each motif's instructions (DESCRIPTION), the host of
+ * server.public_url and SEQUENCE from the notification log are read from
+ * the store. NULL with err set on a storage error.
+ */
+char *rdv_ics_store(struct store_conn *c, struct gu_arena *a,
+                    const struct gu_config *cfg, const char *insee,
+                    const struct rdv_booking *b, size_t n, bool with_people,
+                    const char *calname, struct gu_err *err);
+
+/*
  * Queue the e-mail of an event about a booking ("rdv.confirm",
  * "rdv.move", "rdv.cancel", "rdv.remind", "rdv.offer") inside the
  * caller's transaction; reminders also queue an SMS when a phone number
@@ -492,6 +522,11 @@ int rdv_remind_run(struct store *s, const struct gu_config *cfg,
  */
 int rdv_sms_run(struct store *s, const struct gu_config *cfg,
                 struct gu_err *err);
+/* The same two jobs with the clock given (tests; `now` in unix seconds). */
+int rdv_remind_run_at(struct store *s, const struct gu_config *cfg,
+                      int64_t now, struct gu_err *err);
+int rdv_sms_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
+                   struct gu_err *err);
 
 /* ------------------------------------------------------------------ */
 /* No-shows                                                            */
