@@ -5,13 +5,12 @@
 #include "rdv/rdv.h"
 
 static const struct notify_job jobs[] = {
-    {"rdv.none", 86400, NULL},
+    {"rdv.noshow", 86400, rdv_risk_train}, /* no-show model, daily */
 };
 
 const struct notify_job *
 rdv_jobs(size_t *count)
 {
-    *count = 0; /* rows are added as the jobs land */
-    (void)jobs;
+    *count = GU_ARRAY_LEN(jobs);
     return jobs;
 }
