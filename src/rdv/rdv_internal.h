@@ -60,4 +60,15 @@ rdv_units_of(int minutes)
 /* Copy an INSEE code into a struct's char[6] (truncates safely). */
 void rdv_insee_copy(char dst[6], const char *insee);
 
+/*
+ * rdv_slots() with two options for booking and moving: `rules_only`
+ * ignores booked units (the slot is checked against ranges, absences,
+ * holidays and the booking window; the database then settles who gets
+ * it), and `counter_id` (0 = any) keeps one counter's slots.
+ */
+int rdv_slots_find(struct store_conn *c, struct gu_arena *a,
+                   const struct rdv_slot_query *q, bool rules_only,
+                   int64_t counter_id, struct rdv_slot **out, size_t *n,
+                   struct gu_err *err);
+
 #endif

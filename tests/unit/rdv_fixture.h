@@ -9,7 +9,6 @@
 #ifndef TESTS_UNIT_RDV_FIXTURE_H
 #define TESTS_UNIT_RDV_FIXTURE_H
 
-#include "app/app.h"
 #include "rdv/rdv.h"
 
 #include <stdio.h>
@@ -44,12 +43,19 @@ rfix_commune(struct rfix *f, const char *insee, const char *name,
 static inline int
 rfix_open_url(struct rfix *f, const char *url)
 {
+    const struct store_migration *lists[3];
+    size_t counts[3];
     struct gu_err err;
 
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
+    /* The modules rdv sits on, not app's full list: the rdv tests link
+       only what they use. */
+    lists[0] = store_core_migrations(&counts[0]);
+    lists[1] = notify_migrations(&counts[1]);
+    lists[2] = rdv_migrations(&counts[2]);
     if (gu_crypto_init() < 0 || store_open(url, &f->s, &err) < 0 ||
-        app_migrate(f->s, NULL, &err) < 0 ||
+        store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->own_cfg, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);
@@ -196,6 +202,40 @@ static inline int64_t
 rfix_at(int64_t day, int minute)
 {
     return gu_tz_to_utc(GU_TZ_PARIS, day, minute);
+}
+
+/* A booking row and its lane-0 units written directly (slot tests). */
+static inline int64_t
+rfix_book_raw(struct rfix *f, int64_t motif, int64_t place, int64_t counter,
+              int64_t day, int start, int end)
+{
+    struct store_val p[7] = {STORE_T("99001"), STORE_I(motif), STORE_I(place),
+                             STORE_I(counter), STORE_I(day), STORE_I(start),
+                             STORE_I(end)};
+    struct store_rows *r = NULL;
+    struct gu_err err;
+    int64_t id;
+
+    if (store_query(f->c, f->a,
+                    "INSERT INTO rdv_bookings (insee, motif_id, place_id, "
+                    "counter_id, day, start_min, end_min, status, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1,"
+                    " 0, 0) RETURNING id",
+                    p, 7, &r, &err) < 0)
+        return 0;
+    id = store_int(r, 0, 0);
+    for (int u = start / RDV_UNIT_MIN; u < (end + RDV_UNIT_MIN - 1) /
+                                               RDV_UNIT_MIN; u++) {
+        struct store_val q[4] = {STORE_I(counter), STORE_I(day), STORE_I(u),
+                                 STORE_I(id)};
+
+        if (store_exec(f->c,
+                       "INSERT INTO rdv_units (counter_id, day, unit, lane, "
+                       "booking_id, insee) VALUES (?, ?, ?, 0, ?, '99001')",
+                       q, 4, &err) < 0)
+            return 0;
+    }
+    return id;
 }
 
 #endif
