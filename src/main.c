@@ -120,6 +120,7 @@ static int cmd_config(struct ctx *ctx, struct gu_err *err);
 static int cmd_migrate(struct ctx *ctx, struct gu_err *err);
 static int cmd_backup(struct ctx *ctx, struct gu_err *err);
 static int cmd_mail_test(struct ctx *ctx, struct gu_err *err);
+static int cmd_purge(struct ctx *ctx, struct gu_err *err);
 static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
 static int cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
@@ -245,6 +246,12 @@ static const struct cmd commands[] = {
      "Copie cohérente de la base SQLite pendant que le service tourne. "
      "Le\nfichier est écrit à côté puis renommé (jamais de sauvegarde "
      "partielle)\net n'est lisible que par son propriétaire."},
+    {NULL, "purge", cmd_purge, CMD_STORE, NULL, 0, 0, no_opts,
+     "Applique tout de suite les durées de conservation (purges)",
+     "Lance une fois chaque tâche de purge (celles que « guichet serve » "
+     "lance\nchaque heure ou chaque jour) et affiche ce que chacune a "
+     "supprimé ou\nanonymisé. Sans effet sur ce qui est encore dans sa "
+     "durée de conservation."},
     {"mail", "test", cmd_mail_test, CMD_STORE, "ADRESSE", 1, 1, mail_test_opts,
      "Envoie tout de suite un courriel de test (réglages smtp.*)",
      "Met un message dans la file d'envoi et l'envoie aussitôt par le "
@@ -1717,6 +1724,74 @@ cmd_mail_test(struct ctx *ctx, struct gu_err *err)
                 "Échec définitif de l'envoi à %s : %s "
                 "(message n° %lld).",
                 to, st.last_error, (long long)id);
+}
+
+/* ------------------------------------------------------------------ */
+/* purge                                                               */
+/* ------------------------------------------------------------------ */
+
+/* What each purge job removes, in French; unknown jobs show their name. */
+static const struct {
+    const char *job, *what;
+} purge_names[] = {
+    {"session.purge", "sessions expirées"},
+    {"rate.purge", "compteurs de limitation de débit périmés"},
+    {"mail.purge", "courriels anciens"},
+    {"asst.purge", "conversations et relais de l'assistant"},
+    {"rdv.purge", "rendez-vous anonymisés et notifications effacées"},
+};
+
+/*
+ * Run every registered job whose name ends in ".purge" once, in module
+ * order, and say what each removed. A failing purge does not stop the
+ * others; the command then exits 1.
+ */
+static int
+cmd_purge(struct ctx *ctx, struct gu_err *err)
+{
+    struct notify_job jobs[APP_MAX_JOBS];
+    size_t n = app_jobs(jobs, APP_MAX_JOBS);
+    int failed = 0, ran = 0;
+    long long total = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(jobs[i].name);
+        const char *what = jobs[i].name;
+        struct gu_err e;
+        int rc;
+
+        if (len < 6 || strcmp(jobs[i].name + len - 6, ".purge") != 0 ||
+            !jobs[i].fn)
+            continue;
+        for (size_t k = 0; k < GU_ARRAY_LEN(purge_names); k++)
+            if (strcmp(purge_names[k].job, jobs[i].name) == 0)
+                what = purge_names[k].what;
+        gu_err_clear(&e);
+        rc = jobs[i].fn(ctx->st, ctx->cfg, &e);
+        ran++;
+        if (rc < 0) {
+            failed++;
+            fprintf(stderr, "Échec de la purge %s (%s) : %s\n", jobs[i].name,
+                    what, e.user[0] ? e.user : gu_status_user(rc));
+            gu_log_warn("purge.failed", "job=%s err=%s", jobs[i].name,
+                        gu_status_name(rc));
+            continue;
+        }
+        total += rc;
+        printf("%s (%s) : %d élément%s supprimé%s ou anonymisé%s.\n", what,
+               jobs[i].name, rc, rc > 1 ? "s" : "", rc > 1 ? "s" : "",
+               rc > 1 ? "s" : "");
+    }
+    audit(ctx->conn, "cli", "", "purge", "",
+          gu_arena_sprintf(ctx->arena, "jobs=%d failed=%d total=%lld "
+                           "unix_user=%s",
+                           ran, failed, total, unix_user()));
+    if (failed)
+        return fail(err, GU_EIO, "%d purge%s sur %d %s échoué.", failed,
+                    failed > 1 ? "s" : "", ran, failed > 1 ? "ont" : "a");
+    printf("Purge terminée : %d tâche%s, %lld élément%s en tout.\n", ran,
+           ran > 1 ? "s" : "", total, total > 1 ? "s" : "");
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
