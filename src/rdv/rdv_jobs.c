@@ -6,6 +6,7 @@
 
 static const struct notify_job jobs[] = {
     {"rdv.noshow", 86400, rdv_risk_train}, /* no-show model, daily */
+    {"rdv.ants", 10, rdv_ants_run},        /* ANTS declarations queue */
 };
 
 const struct notify_job *

@@ -1,0 +1,25 @@
+/*
+ * rdv_ants.h - ANTS helpers beyond the contract in rdv.h, for the other
+ * rdv files (rdv_book.c) and the tests. The contract itself
+ * (rdv_ants_check, rdv_ants_queue, rdv_ants_run, rdv_ants_routes) stays
+ * in rdv.h.
+ */
+#ifndef RDV_RDV_ANTS_H
+#define RDV_RDV_ANTS_H
+
+#include "rdv/rdv.h"
+
+/*
+ * true when ants.url is set. rdv_ants_queue() has no configuration: a
+ * caller skips it when this is false, so that nothing is queued while the
+ * connector is off. Rows queued anyway are never sent while it is off
+ * (rdv_ants_run makes no connection) and are deleted after
+ * rdv.retention_days like every other row of the queue.
+ */
+bool rdv_ants_enabled(const struct gu_config *cfg);
+
+/* Hub endpoint bounds (rdv_ants_hub.c). */
+#define RDV_ANTS_HUB_IDS_MAX 100  /* meeting_point_ids / application_ids */
+#define RDV_ANTS_HUB_DAYS_MAX 90  /* days of slots answered per request */
+
+#endif
