@@ -71,4 +71,18 @@ int rdv_slots_find(struct store_conn *c, struct gu_arena *a,
                    int64_t counter_id, struct rdv_slot **out, size_t *n,
                    struct gu_err *err);
 
+/* A booking with its joined names (rdv_get, rdv_agenda, rdv_by_token). */
+#define RDV_BOOKING_COLS                                                       \
+    "b.id, b.insee, b.motif_id, b.place_id, b.counter_id, b.day, "            \
+    "b.start_min, b.end_min, b.people, b.name, b.email, b.phone, "            \
+    "b.ants_ids, b.status, b.channel, b.created_by, b.created_at, "           \
+    "b.confirmed_at, b.reminded_at, b.reminders, b.risk, b.moved_from, "      \
+    "b.lane, b.hold_until, b.note, m.name, p.name, k.name"
+#define RDV_BOOKING_FROM                                                       \
+    " FROM rdv_bookings b JOIN rdv_motifs m ON m.id = b.motif_id"            \
+    " JOIN rdv_places p ON p.id = b.place_id"                                \
+    " JOIN rdv_counters k ON k.id = b.counter_id"
+void rdv_booking_row(const struct store_rows *r, size_t i,
+                     struct rdv_booking *b);
+
 #endif
