@@ -43,7 +43,8 @@
 #define ANTS_BACKOFF_FIRST_S 30     /* first retry delay, doubled after */
 #define ANTS_BACKOFF_MAX_S 3600     /* ... up to one hour */
 #define ANTS_GIVE_UP_S (48 * 3600)  /* 'failed' after 48 h of attempts */
-#define ANTS_PLACE_MAX 200          /* meeting point name shown back */
+#define ANTS_PLACE_MAX 120          /* meeting point name shown back (the
+                                       sentence must fit gu_err.user) */
 
 static const char ants_unavailable[] =
     "La vérification de votre numéro de pré-demande auprès de l'ANTS n'a "

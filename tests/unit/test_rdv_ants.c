@@ -834,9 +834,151 @@ test_queue_off(void)
     store_close(st);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Through the booking itself (rdv_book, rdv_cancel)                   */
+/* ------------------------------------------------------------------ */
+
+/* A CNI motif at the raw place of store_new(), open every day 9-12 h. */
+static int
+model(struct store *st, int64_t place, int64_t *motif_id)
+{
+    struct store_conn *c = NULL;
+    struct gu_err err;
+    struct rdv_counter k = {.insee = "99001", .place_id = place,
+                            .name = "Station", .active = true};
+    struct rdv_motif m = {.insee = "99001", .code = "cni", .name = "CNI",
+                          .duration_min = 20, .per_person = true,
+                          .max_people = 3, .max_delay_d = 60,
+                          .instructions = "", .changeable = true,
+                          .change_until_h = 0, .ants = RDV_ANTS_CNI,
+                          .active = true};
+    int64_t kid = 0, gid = 0, day;
+    int minute, rc;
+
+    gu_err_clear(&err);
+    gu_tz_from_utc(GU_TZ_PARIS, gu_now(), &day, &minute);
+    if ((rc = store_acquire(st, &c, &err)) < 0 ||
+        (rc = rdv_counter_save(c, &k, &kid, &err)) < 0 ||
+        (rc = rdv_motif_save(c, &m, motif_id, &err)) < 0)
+        goto out;
+    for (int wd = 1; wd <= 7; wd++) {
+        struct rdv_range g = {.insee = "99001", .counter_id = kid,
+                              .weekday = wd, .start_min = 540,
+                              .end_min = 720, .every_weeks = 1,
+                              .from_day = day - 7, .motifs = ""};
+
+        if ((rc = rdv_range_save(c, &g, &gid, &err)) < 0)
+            goto out;
+    }
+out:
+    if (rc < 0)
+        fprintf(stderr, "model: %s %s\n", err.msg, err.user);
+    store_release(c);
+    return rc;
+}
+
+static int
+book(struct store *st, const struct gu_config *cfg, int64_t motif,
+     int64_t place, const char *ids, struct rdv_booked *out,
+     struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
+    struct rdv_slot *sl = NULL;
+    size_t n = 0;
+    int64_t day;
+    int minute, rc;
+
+    gu_tz_from_utc(GU_TZ_PARIS, gu_now(), &day, &minute);
+    struct rdv_slot_query q = {.insee = "99001", .motif_id = motif,
+                               .from_day = day + 3, .to_day = day + 20,
+                               .people = 1, .limit = 1,
+                               .one_per_time = true};
+    gu_err_clear(err);
+    rc = store_acquire(st, &c, err);
+    if (rc == 0)
+        rc = rdv_slots(c, a, &q, &sl, &n, err);
+    if (rc == 0 && n == 0)
+        rc = gu_err_set(err, GU_ENOTFOUND, NULL, NULL, "no slot");
+    if (rc == 0) {
+        struct rdv_book_req r = {.insee = "99001", .motif_id = motif,
+                                 .place_id = place, .day = sl[0].day,
+                                 .start_min = sl[0].start_min, .people = 1,
+                                 .name = "Camille Martin",
+                                 .email = "camille@example.org", .phone = "",
+                                 .ants_ids = ids, .consent = true,
+                                 .channel = RDV_WEB, .actor = "public",
+                                 .note = "",
+                                 .public_url = "https://rdv.saint-exemple.fr"};
+
+        rc = rdv_book(c, cfg, &r, out, err);
+    }
+    store_release(c);
+    gu_arena_free(a);
+    return rc;
+}
+
+static void
+test_book_declares_and_cancel_withdraws(void)
+{
+    int64_t place = 0, motif = 0;
+    struct store *st = store_new(&place);
+    struct gu_config *cfg = config(NULL);
+    struct gu_config *slow = config("[ants]\ntimeout_ms = 300\n");
+    struct rdv_booked bk;
+    struct gu_err err;
+    json_t *apps;
+    int64_t before;
+
+    CHECK(st != NULL);
+    if (!st || model(st, place, &motif) < 0) {
+        TH_FAIL("fixture");
+        return;
+    }
+    json_decref(ctl(&srv, "POST",
+                    "/_control/status?application_id=VALID00004&status="
+                    "validated"));
+    CHECK_EQ(book(st, cfg, motif, place, "valid00004", &bk, &err), 0);
+    CHECK_EQ(q_int(st, "SELECT COUNT(*) FROM rdv_ants_queue WHERE op = "
+                       "'declare' AND application_id = 'VALID00004'"),
+             1);
+    CHECK_EQ(run(st, cfg), 1);
+    apps = appointments_of(&srv, "VALID00004");
+    CHECK_EQ(json_array_size(apps), 1);
+    CHECK_CONTAINS(json_string_value(json_object_get(json_array_get(apps, 0),
+                                                     "management_url")),
+                   bk.token);
+    json_decref(apps);
+
+    /* Cancelled: the withdrawal reaches the API. */
+    struct store_conn *c = NULL;
+    gu_err_clear(&err);
+    CHECK_EQ(store_acquire(st, &c, &err), 0);
+    CHECK_EQ(rdv_cancel(c, cfg, "99001", bk.id, true, "agent", &err), 0);
+    store_release(c);
+    CHECK_EQ(run(st, cfg), 1);
+    apps = appointments_of(&srv, "VALID00004");
+    CHECK_EQ(json_array_size(apps), 0);
+    json_decref(apps);
+
+    /* Refused numbers and an API that does not answer: no booking. */
+    before = q_int(st, "SELECT COUNT(*) FROM rdv_bookings");
+    CHECK_EQ(book(st, cfg, motif, place, "CONSU00001", &bk, &err), GU_EINVAL);
+    CHECK_STR(err.field, "ants_ids");
+    CHECK_CONTAINS(err.user, "a déjà servi");
+    CHECK_EQ(book(st, slow, motif, place, "SLOW000000", &bk, &err), GU_EBUSY);
+    CHECK_CONTAINS(err.user, "ANTS");
+    CHECK_EQ(q_int(st, "SELECT COUNT(*) FROM rdv_bookings"), before);
+    gu_config_free(cfg);
+    gu_config_free(slow);
+    store_close(st);
+}
+
 TESTS(T(test_server_started), T(test_check_off),
       T(test_check_validated), T(test_check_elsewhere),
       T(test_check_refused), T(test_check_fails_closed),
       T(test_check_bad_input), T(test_queue_declare),
       T(test_queue_move_and_cancel), T(test_queue_retries),
-      T(test_queue_crash_resend), T(test_queue_off))
+      T(test_queue_crash_resend), T(test_queue_off),
+      T(test_book_declares_and_cancel_withdraws))
