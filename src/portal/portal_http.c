@@ -1,7 +1,8 @@
 /*
  * portal_http.c - HTTP face of the public portal: the commune's home page
  * (server-rendered, works without JavaScript), the placeholders of the
- * services still to come, and the public JSON of a commune.
+ * services still to come, and the public JSON of a commune. Booking
+ * (/rdv) is the rdv domain's (src/rdv/rdv_pages.c).
  *
  * Registered by main.c through `portal_routes`.
  */
@@ -109,16 +110,6 @@ commune_page(struct http_req *req, struct http_resp *resp, const char *tpl,
 }
 
 static int
-get_rdv(struct http_req *req, struct http_resp *resp)
-{
-    return commune_page(
-        req, resp, "bientot.html", "Prendre rendez-vous",
-        "La prise de rendez-vous en ligne sera bientôt disponible. "
-        "En attendant, contactez la mairie par téléphone ou "
-        "présentez-vous à l’accueil.");
-}
-
-static int
 get_demande(struct http_req *req, struct http_resp *resp)
 {
     return commune_page(req, resp, "bientot.html",
@@ -173,8 +164,6 @@ static const struct http_route routes[] = {
      "Page d’accueil de la commune par défaut", NULL, NULL},
     {"GET", "/c/{insee}", HTTP_PUBLIC, get_commune_home, "portail",
      "Page d’accueil d’une commune", NULL, NULL},
-    {"GET", "/rdv", HTTP_PUBLIC, get_rdv, "portail",
-     "Prise de rendez-vous (bientôt disponible)", NULL, NULL},
     {"GET", "/demande", HTTP_PUBLIC, get_demande, "portail",
      "Demandes et signalements (bientôt disponible)", NULL, NULL},
     {"GET", "/accessibilite", HTTP_PUBLIC, get_accessibility, "portail",
