@@ -91,6 +91,14 @@ const char *http_param(struct http_req *r, const char *name);
 int http_param_id(struct http_req *r, const char *name, int64_t *out);
 /* A query-string argument (decoded), or NULL. */
 const char *http_query(struct http_req *r, const char *name);
+/*
+ * Every value of a query argument repeated without "[]" (?a=1&a=2, as the
+ * ANTS hub sends them), in order: the first `cap` go to out (pointers
+ * into the request). Returns how many there are, which may exceed cap so
+ * that a caller can refuse too many. (web_query.c)
+ */
+size_t http_query_all(struct http_req *r, const char *name, const char **out,
+                      size_t cap);
 /* A request header (case-insensitive name), or NULL. */
 const char *http_header(struct http_req *r, const char *name);
 /* A cookie value, or NULL. */
@@ -144,6 +152,15 @@ int http_send(struct http_resp *resp, int status, const char *ctype,
  */
 int http_problem(struct http_resp *resp, int status, const char *title,
                  const char *detail);
+/*
+ * The problem+json web/ makes from req->err for `code` (status, French
+ * detail, `champ`), plus extension members (RFC 9457 section 3.2) taken
+ * from the object `ext` (stolen; members named like a standard one are
+ * ignored), e.g. {"creneaux": [...]} on a 409. Returns `code` so a
+ * handler can `return http_problem_ext(...)`, or GU_ENOMEM.
+ */
+int http_problem_ext(struct http_req *req, struct http_resp *resp, int code,
+                     json_t *ext);
 /* 303 See Other to `location`. */
 int http_redirect(struct http_resp *resp, const char *location);
 /* 204 No Content. */

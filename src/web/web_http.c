@@ -334,9 +334,10 @@ http_send(struct http_resp *resp, int status, const char *ctype,
     return resp->ctype ? 0 : GU_ENOMEM;
 }
 
+/* `ext` (stolen, may be NULL): extension members added to the object. */
 static int
 problem_fill(struct http_resp *resp, int status, const char *title,
-             const char *detail, const char *field)
+             const char *detail, const char *field, json_t *ext)
 {
     struct http_req *req = resp->req;
     const char *slug = status_slug(status);
@@ -356,6 +357,9 @@ problem_fill(struct http_resp *resp, int status, const char *title,
                   req && req->request_id ? req->request_id : "");
     if (j && field && *field)
         json_object_set_new(j, "champ", json_string(field));
+    if (j && ext)
+        json_object_update_missing(j, ext);
+    json_decref(ext);
     rc = http_json(resp, status, j);
     if (rc == 0)
         resp->ctype = "application/problem+json";
@@ -366,14 +370,15 @@ int
 http_problem(struct http_resp *resp, int status, const char *title,
              const char *detail)
 {
-    int rc = problem_fill(resp, status, title, detail, NULL);
+    int rc = problem_fill(resp, status, title, detail, NULL, NULL);
 
     return rc < 0 ? rc : web_code_of_status(status);
 }
 
-int
-web_problem_from_err(struct http_req *req, struct http_resp *resp, int code,
-                     const struct gu_err *err)
+/* The problem+json of an error code, with extension members `ext`. */
+static int
+problem_from_err(struct http_req *req, struct http_resp *resp, int code,
+                 const struct gu_err *err, json_t *ext)
 {
     int status = web_status_of(code, err ? err->field : NULL);
     const char *detail;
@@ -388,7 +393,23 @@ web_problem_from_err(struct http_req *req, struct http_resp *resp, int code,
         detail = gu_status_user(code);
     (void)req;
     return problem_fill(resp, status, NULL, detail,
-                        status < 500 && err ? err->field : NULL);
+                        status < 500 && err ? err->field : NULL, ext);
+}
+
+int
+web_problem_from_err(struct http_req *req, struct http_resp *resp, int code,
+                     const struct gu_err *err)
+{
+    return problem_from_err(req, resp, code, err, NULL);
+}
+
+int
+http_problem_ext(struct http_req *req, struct http_resp *resp, int code,
+                 json_t *ext)
+{
+    int rc = problem_from_err(req, resp, code, &req->err, ext);
+
+    return rc < 0 ? rc : code;
 }
 
 int
