@@ -269,8 +269,8 @@ rdv_ants_id_check(const char *in, char *out, size_t cap, struct gu_err *err)
  * when each piece is one). Canonical "AB12CD34EF,..." into buf; *n the
  * count; ids[] (may be NULL) the numbers.
  */
-static int
-ants_list(const char *in, char *buf, size_t cap,
+int
+rdv_ants_list(const char *in, char *buf, size_t cap,
           char ids[RDV_ANTS_IDS_MAX][11], size_t *n, struct gu_err *err)
 {
     const char *p = in ? in : "";
@@ -427,8 +427,8 @@ no_slot(struct store_conn *c, struct gu_arena *a, const char *insee,
  * statement: GU_ECONFLICT if any is taken (the statement is undone, the
  * transaction goes on).
  */
-static int
-insert_units(struct store_conn *c, struct gu_arena *a, const char *insee,
+int
+rdv_units_insert(struct store_conn *c, struct gu_arena *a, const char *insee,
              int64_t id, int64_t counter, int64_t day, int start_min,
              int end_min, int lane, struct gu_err *err)
 {
@@ -527,7 +527,7 @@ take_units(struct store_conn *c, struct gu_arena *a,
     int rc = GU_ECONFLICT;
 
     for (size_t i = 0; i < ncand; i++) {
-        rc = insert_units(c, a, insee, id, cand[i], day, start_min, end_min,
+        rc = rdv_units_insert(c, a, insee, id, cand[i], day, start_min, end_min,
                           0, err);
         if (rc == 0) {
             *counter_out = cand[i];
@@ -545,7 +545,7 @@ take_units(struct store_conn *c, struct gu_arena *a,
         if (rc < 0)
             return rc;
         for (int lane = 1; ok && lane <= m->overbook_max; lane++) {
-            rc = insert_units(c, a, insee, id, cand[i], day, start_min,
+            rc = rdv_units_insert(c, a, insee, id, cand[i], day, start_min,
                               end_min, lane, err);
             if (rc == 0) {
                 *counter_out = cand[i];
@@ -559,8 +559,8 @@ take_units(struct store_conn *c, struct gu_arena *a,
     return gu_err_set(err, GU_ECONFLICT, "start", MSG_TAKEN, "slot taken");
 }
 
-static const char *
-manage_url(struct gu_arena *a, const struct gu_config *cfg,
+const char *
+rdv_manage_url(struct gu_arena *a, const struct gu_config *cfg,
            const char *public_url, const char *token)
 {
     const char *base = public_url && *public_url
@@ -574,8 +574,8 @@ manage_url(struct gu_arena *a, const struct gu_config *cfg,
     return gu_arena_sprintf(a, "%.*s/rdv/r/%s", (int)n, base, token);
 }
 
-static int
-audit(struct store_conn *c, const char *insee, const char *actor,
+int
+rdv_audit(struct store_conn *c, const char *insee, const char *actor,
       const char *action, int64_t id, const char *detail, struct gu_err *err)
 {
     char target[32];
@@ -611,8 +611,8 @@ check_person(const char *name, const char *email, const char *phone,
 }
 
 /* The ANTS coordination check, before any write (fail closed). */
-static int
-ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
+int
+rdv_ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
               char ids[RDV_ANTS_IDS_MAX][11], size_t n, bool override,
               struct gu_err *err)
 {
@@ -726,7 +726,7 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
                         "Heure de rendez-vous invalide.", "bad start");
         goto out;
     }
-    rc = ants_list(r->ants_ids, ants, sizeof(ants), ids, &nids, err);
+    rc = rdv_ants_list(r->ants_ids, ants, sizeof(ants), ids, &nids, err);
     if (rc < 0)
         goto out;
     if (m.ants != RDV_ANTS_NONE && nids == 0 && r->channel == RDV_WEB &&
@@ -766,7 +766,7 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
 
     /* ANTS anti-duplicate check: residents on the web, before writing. */
     if (m.ants != RDV_ANTS_NONE && r->channel == RDV_WEB && !r->agent) {
-        rc = ants_precheck(cfg, a, ids, nids, r->ants_override, err);
+        rc = rdv_ants_precheck(cfg, a, ids, nids, r->ants_override, err);
         if (rc < 0)
             goto out;
     }
@@ -830,7 +830,7 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
         goto rollback;
     if (nids > 0 && cfg && rdv_ants_enabled(cfg)) {
         rc = rdv_ants_queue(c, &b, "declare",
-                            manage_url(a, cfg, r->public_url, out->token),
+                            rdv_manage_url(a, cfg, r->public_url, out->token),
                             err);
         if (rc < 0)
             goto rollback;
@@ -843,7 +843,7 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
              (long long)b.day, b.start_min, b.people,
              rdv_channel_name(b.channel), lane,
              b.risk < 0 ? -1 : (int)(b.risk * 100 + 0.5));
-    rc = audit(c, r->insee, b.created_by, "rdv.book", b.id, detail, err);
+    rc = rdv_audit(c, r->insee, b.created_by, "rdv.book", b.id, detail, err);
     if (rc < 0)
         goto rollback;
     rc = store_commit(c, err);
@@ -984,7 +984,7 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg,
             rc = rdv_ants_queue(c, &b, "withdraw", "", err);
         if (rc == 0)
             rc = rdv_ants_queue(c, &nb, "declare",
-                                manage_url(a, cfg, NULL, tok), err);
+                                rdv_manage_url(a, cfg, NULL, tok), err);
         if (rc < 0)
             goto rollback;
     }
@@ -993,7 +993,7 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg,
              "to_day=%lld to_start=%d",
              (long long)b.day, b.start_min, (long long)place_id,
              (long long)counter, (long long)day, start_min);
-    if ((rc = audit(c, insee, actor, "rdv.move", id, detail, err)) < 0)
+    if ((rc = rdv_audit(c, insee, actor, "rdv.move", id, detail, err)) < 0)
         goto rollback;
     rc = store_commit(c, err);
     if (rc < 0)
@@ -1057,7 +1057,7 @@ rdv_cancel(struct store_conn *c, const struct gu_config *cfg,
     if (*b.ants_ids && cfg && rdv_ants_enabled(cfg) &&
         (rc = rdv_ants_queue(c, &b, "withdraw", "", err)) < 0)
         goto rollback;
-    if ((rc = audit(c, insee, actor, "rdv.cancel", id,
+    if ((rc = rdv_audit(c, insee, actor, "rdv.cancel", id,
                     agent ? "by=agent" : "by=resident", err)) < 0)
         goto rollback;
     rc = store_commit(c, err);
@@ -1121,7 +1121,7 @@ rdv_set_status(struct store_conn *c, const char *insee, int64_t id,
     }
     snprintf(detail, sizeof(detail), "status=%s", rdv_status_name(st));
     if (rc == 0)
-        rc = audit(c, insee, actor, "rdv.status", id, detail, err);
+        rc = rdv_audit(c, insee, actor, "rdv.status", id, detail, err);
     if (rc == 0)
         rc = store_commit(c, err);
     if (rc < 0)

@@ -85,4 +85,41 @@ int rdv_slots_find(struct store_conn *c, struct gu_arena *a,
 void rdv_booking_row(const struct store_rows *r, size_t i,
                      struct rdv_booking *b);
 
+/* ----- shared by rdv_book.c and rdv_wait.c ----- */
+
+/*
+ * Parse a list of pré-demande numbers into the canonical "A,B" (buf) and
+ * ids[] (may be NULL); *n the count. GU_EINVAL (field "ants_ids").
+ */
+int rdv_ants_list(const char *in, char *buf, size_t cap,
+                  char ids[RDV_ANTS_IDS_MAX][11], size_t *n,
+                  struct gu_err *err);
+/*
+ * The ANTS coordination check before writing (fail closed): GU_EINVAL
+ * refused, GU_ECONFLICT (field "ants_override") elsewhere without
+ * override, GU_EBUSY unavailable. 0 when ants.url is empty.
+ */
+int rdv_ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
+                      char ids[RDV_ANTS_IDS_MAX][11], size_t n,
+                      bool override, struct gu_err *err);
+/* Insert the units of a booking in one statement (GU_ECONFLICT if any is
+   taken; the statement is undone, the transaction goes on). */
+int rdv_units_insert(struct store_conn *c, struct gu_arena *a,
+                     const char *insee, int64_t id, int64_t counter,
+                     int64_t day, int start_min, int end_min, int lane,
+                     struct gu_err *err);
+/* "<public_url or server.public_url>/rdv/r/<token>" in a. */
+const char *rdv_manage_url(struct gu_arena *a, const struct gu_config *cfg,
+                           const char *public_url, const char *token);
+/* An audit entry on "rdv:<id>" (no personal data in detail). */
+int rdv_audit(struct store_conn *c, const char *insee, const char *actor,
+              const char *action, int64_t id, const char *detail,
+              struct gu_err *err);
+/* The job rdv.purge: rdv_purge() now. */
+int rdv_purge_job(struct store *s, const struct gu_config *cfg,
+                  struct gu_err *err);
+/* rdv_wait_run with a given clock (tests). */
+int rdv_wait_run_at(struct store *s, const struct gu_config *cfg,
+                    int64_t now, struct gu_err *err);
+
 #endif
