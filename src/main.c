@@ -1734,11 +1734,11 @@ cmd_mail_test(struct ctx *ctx, struct gu_err *err)
 static const struct {
     const char *job, *what;
 } purge_names[] = {
-    {"session.purge", "sessions expirées"},
-    {"rate.purge", "compteurs de limitation de débit périmés"},
-    {"mail.purge", "courriels anciens"},
-    {"asst.purge", "conversations et relais de l'assistant"},
-    {"rdv.purge", "rendez-vous anonymisés et notifications effacées"},
+    {"session.purge", "Sessions expirées"},
+    {"rate.purge", "Compteurs de limitation de débit périmés"},
+    {"mail.purge", "Courriels anciens"},
+    {"asst.purge", "Conversations et relais de l'assistant"},
+    {"rdv.purge", "Rendez-vous anonymisés et notifications effacées"},
 };
 
 /*

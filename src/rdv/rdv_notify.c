@@ -21,7 +21,8 @@
  * (HTTP POST of JSON) or rdv.sms_command (spawned with argv, no shell),
  * with a timeout, retries and backoff; a row is claimed by pushing its
  * next_try_at forward before sending. Phone numbers never reach the logs
- * beyond their last two digits.
+ * beyond their last two digits, and a sent row keeps neither the number
+ * nor the text (whose link holds a token).
  */
 #include "rdv/rdv.h"
 
@@ -312,7 +313,12 @@ notify_at(struct store_conn *c, const struct gu_config *cfg,
     bool has_mail = b->email && *b->email;
     bool has_sms = k == K_REMIND && b->phone && *b->phone;
     if (!has_mail && !has_sms) {
-        return 0; /* nobody to tell (a booking taken by phone, no contact) */
+        /* Nobody to tell (a booking taken by phone, no contact). A move is
+           still logged: reminders are due again after it. */
+        if (k == K_MOVE && log_kind) {
+            return log_notice(c, b, log_kind, "aucun", now, err);
+        }
+        return 0;
     }
 
     struct gu_arena *a = gu_arena_new(0);
@@ -472,7 +478,11 @@ notify_at(struct store_conn *c, const struct gu_config *cfg,
                 .sequences = (const int[]){seq},
                 .dtstamp = now,
             };
-            ics = rdv_ics_ext(a, x.zone, b, 1, false, NULL, &o);
+            struct rdv_booking shown = *b;
+            if (k == K_CANCEL) {
+                shown.status = RDV_CANCELLED; /* whatever the caller read */
+            }
+            ics = rdv_ics_ext(a, x.zone, &shown, 1, false, NULL, &o);
             if (!ics) {
                 rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
                 goto out;
@@ -628,21 +638,27 @@ remind_one(struct store_conn *c, const struct gu_config *cfg,
         return rc;
     }
     /*
-     * The claim: one log row per (booking, kind), inserted only while the
-     * booking is still confirmed. BEGIN IMMEDIATE serialises writers on
-     * SQLite, so the NOT EXISTS cannot race.
+     * The claim: one log row per (booking, kind) since the booking's last
+     * move (a moved booking is reminded of its new date), inserted only
+     * while the booking is still confirmed at the same time. BEGIN
+     * IMMEDIATE serialises writers on SQLite, so the NOT EXISTS cannot
+     * race.
      */
     rc = store_exec_changes(
         c,
         "INSERT INTO rdv_notify_log (insee, booking_id, kind, channel, at)"
         " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM rdv_bookings"
-        " WHERE id = ? AND status = ?) AND NOT EXISTS (SELECT 1 FROM"
-        " rdv_notify_log WHERE booking_id = ? AND kind = ?)",
+        " WHERE id = ? AND status = ? AND day = ? AND start_min = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM rdv_notify_log l WHERE"
+        " l.booking_id = ? AND l.kind = ? AND l.at >= (SELECT"
+        " COALESCE(MAX(m.at), 0) FROM rdv_notify_log m WHERE"
+        " m.booking_id = ? AND m.kind = 'rdv.move'))",
         (struct store_val[]){STORE_T(b->insee), STORE_I(b->id), STORE_T(kind),
                              STORE_T(mail ? "courriel" : "sms"), STORE_I(now),
                              STORE_I(b->id), STORE_I(RDV_CONFIRMED),
-                             STORE_I(b->id), STORE_T(kind)},
-        9, &changes, err);
+                             STORE_I(b->day), STORE_I(b->start_min),
+                             STORE_I(b->id), STORE_T(kind), STORE_I(b->id)},
+        12, &changes, err);
     if (rc < 0 || changes == 0) {
         store_rollback(c);
         return rc < 0 ? rc : 0;
@@ -991,7 +1007,8 @@ rdv_sms_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
         if (src == 0) {
             rc = store_exec(c,
                             "UPDATE rdv_sms_queue SET status = 'sent',"
-                            " last_error = '' WHERE id = ?",
+                            " last_error = '', phone = '', text = ''"
+                            " WHERE id = ?",
                             (struct store_val[]){STORE_I(id)}, 1, err);
             gu_log_info("rdv.sms.sent", "id=%lld to=%s attempts=%d",
                         (long long)id, tail, attempts);
