@@ -105,6 +105,22 @@ void asst_engine_free(struct asst_engine *e);
 const struct asst_engine_opts *asst_engine_options(const struct asst_engine *e);
 
 /*
+ * Chat turns are written behind the answer: ids
+ * allocated in memory, the conversation's state kept in memory for its
+ * next turn, the rows written in batches by one thread per engine
+ * (asst_chat.c says what a crash may lose). asst_engine_free() writes
+ * what is queued before it returns.
+ *
+ * asst_engine_sync() waits until every turn queued before the call is in
+ * the database; with `forget`, it also drops the conversations held in
+ * memory and the id counters, so that the database is the truth again:
+ * for tests and tools that read or edit the chat's tables directly. The
+ * module's own readers (feedback, history, hand-offs, figures, purge)
+ * need no call. Returns 0.
+ */
+int asst_engine_sync(struct asst_engine *e, bool forget);
+
+/*
  * Rebuild now, with connection `c`, the index of `insee` (NULL = every
  * commune already cached), and swap it in. The reload hook (SIGHUP, kb
  * import, tests). GU_ENOTFOUND for an unknown commune.

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "assistant/asst_internal.h"
 #include "privacy/privacy.h"
@@ -296,6 +297,7 @@ reply_text(struct gu_arena *a, const struct asst_reply *r, int64_t id,
 struct conv {
     int64_t id; /* 0 = new */
     char insee[6];
+    char hash[65]; /* of its token */
     long turns;
     const char *topic_fiche;
     const char *topic_query;
@@ -303,6 +305,15 @@ struct conv {
     const char *pending;
     const char *pending_query;
 };
+
+static int
+conv_notfound(struct gu_err *err)
+{
+    return gu_err_set(err, GU_ENOTFOUND, "conversation",
+                      "Cette conversation n’existe pas ou a expiré. "
+                      "Commencez-en une nouvelle.",
+                      "unknown conversation");
+}
 
 /* Load a conversation of `insee` by token. GU_ENOTFOUND when unknown. */
 static int
@@ -317,6 +328,7 @@ conv_load(struct store_conn *c, struct gu_arena *a, const char *insee,
     if (!token || strlen(token) < 20 || strlen(token) > 128)
         goto notfound;
     gu_token_hash(token, h);
+    memcpy(out->hash, h, sizeof(out->hash));
     struct store_val p[] = {STORE_T(h)};
     rc = store_query(c, a,
                      "SELECT id, insee, turns, topic_fiche, topic_query,"
@@ -337,19 +349,20 @@ conv_load(struct store_conn *c, struct gu_arena *a, const char *insee,
     out->pending_query = store_text(r, 0, 7);
     return 0;
 notfound:
-    return gu_err_set(err, GU_ENOTFOUND, "conversation",
-                      "Cette conversation n’existe pas ou a expiré. "
-                      "Commencez-en une nouvelle.",
-                      "unknown conversation");
+    return conv_notfound(err);
 }
 
 int
-asst_conv_lookup(struct store_conn *c, struct gu_arena *a, const char *token,
-                 int64_t *id, char insee[6], struct gu_err *err)
+asst_conv_lookup(struct asst_engine *e, struct store_conn *c,
+                 struct gu_arena *a, const char *token, int64_t *id,
+                 char insee[6], struct gu_err *err)
 {
     struct conv cv;
-    int rc = conv_load(c, a, NULL, token, &cv, err);
+    int rc;
 
+    /* Every turn answered so far is in the database. */
+    asst_writer_flush(asst_engine_writer(e), c);
+    rc = conv_load(c, a, NULL, token, &cv, err);
     if (rc < 0)
         return rc;
     *id = cv.id;
@@ -467,7 +480,6 @@ struct turn {
     const char *section;
     const char *why_text; /* JSON text (arena) */
     const char *audit;    /* detail of the "asst.answer" audit entry */
-    char token_hash[65];  /* of a new conversation's token */
 };
 
 /* ,"key":v with v to 4 decimals (integer formatting: %f is slow). */
@@ -479,8 +491,7 @@ fix4(struct gu_buf *o, const char *key, double v)
 
     if (k < 0)
         k = -k;
-    gu_buf_printf(o, ",\"%s\":%s%lld.%04lld", key, sign, k / 10000,
-                  k % 10000);
+    gu_buf_printf(o, ",\"%s\":%s%lld.%04lld", key, sign, k / 10000, k % 10000);
 }
 
 /* Why a reply was chosen, as JSON text (arena): candidates, margin,
@@ -733,136 +744,428 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
                       "unknown choice %s", choice);
 }
 
-/*
- * Insert one reply row with its JSON text `payload` (made before the
- * write: no JSON work while other turns wait); sets r->id. The payload
- * has no "html" (rebuilt from the text when the history is read: half
- * the bytes written).
- */
-static int
-store_reply(const struct asst_ctx *x, struct store_conn *c, int64_t conv_id,
-            const char *insee, const char *question, struct asst_reply *r,
-            const char *payload, const struct turn *tu, bool decision,
-            int64_t generation, struct gu_err *err)
-{
-    struct store_rows *rows = NULL;
-    int rc;
-
-    struct store_val p[] = {
-        STORE_I(conv_id),
-        STORE_T(insee),
-        STORE_I(gu_now()),
-        STORE_T(question ? question : ""),
-        STORE_T(r->type),
-        STORE_T(payload),
-        STORE_T(decision && tu->decision_fiche ? tu->decision_fiche : ""),
-        STORE_T(decision && tu->section ? tu->section : ""),
-        STORE_D(decision ? (double)tu->why.score : 0.0),
-        STORE_D(decision ? (double)tu->why.margin : 0.0),
-        STORE_I(generation),
-        STORE_T(decision && tu->why_text ? tu->why_text : ""),
-    };
-    rc = store_query(c, x->arena,
-                     "INSERT INTO asst_messages (conversation_id, insee, at,"
-                     " question, type, payload, fiche_id, section, score,"
-                     " margin, generation, why) VALUES"
-                     " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                     p, GU_ARRAY_LEN(p), &rows, err);
-    if (rc < 0)
-        return rc;
-    r->id = store_int(rows, 0, 0);
-    return 0;
-}
+/* ------------------------------------------------------------------ */
+/* Write-behind: the writer, message ids, conversations in memory      */
+/* ------------------------------------------------------------------ */
 
 /*
- * Group commit. Every turn writes a few rows; a commit costs far more
- * than the rows (WAL frames of every page touched, checkpoints). So the
- * turns waiting to be written are written together: the first thread to
- * find no writer at work becomes the leader, takes every queued turn
- * (its own first), writes them on its connection in one transaction (see
- * write_batch for a turn refused by the rate limit), and wakes their
- * threads. Writers thus also queue on a mutex rather than in
- * SQLite's busy handler, whose sleeps (up to 100 ms) would make the
- * latency tail of a busy counter.
+ * A turn does not wait for the database. Its ids are allocated in memory
+ * (from the largest ids in the tables, read once), its conversation's new
+ * state goes to a cache in memory that the next turn reads, and its rows
+ * go to a bounded queue that one writer thread per engine writes in
+ * batches: one transaction for whatever is queued, so under load a
+ * commit (WAL frames of every page touched) serves tens of turns.
+ *
+ * Durability: a turn is answered once queued. A crash (not a clean
+ * stop: store_close / asst_engine_free drain the queue) loses the turns
+ * queued and not yet committed: at most QUEUE_MAX turns, in practice the
+ * last few milliseconds. A resident then finds the reply's id unknown to
+ * the feedback route and, for a conversation whose first turn was lost,
+ * « Cette conversation n’existe pas ou a expiré ». synchronous=NORMAL
+ * already allowed the last commits to be lost on a power cut. A storage
+ * error on the writer is logged (asst.write) and its turn is dropped.
+ *
+ * A turn waits for its write (the old behaviour) when the rate limit
+ * counts it (assistant.rate_per_minute: the hit is counted in the
+ * database, shared by every node, and a refused turn must not be
+ * answered); then whoever waits writes the queue when the writer thread
+ * is not writing (group commit).
+ *
+ * Every reader of the chat's rows (feedback, history, hand-offs, the
+ * agents' inbox and figures, the purge) first waits for the queue
+ * (asst_writer_flush): they see every turn answered before they started.
+ * The ids allocated in memory assume one process writes the chat tables
+ * of a database (guichet serve); a PostgreSQL backend shared by several
+ * nodes would take them from a sequence instead.
  */
-struct wjob {
-    const struct asst_ctx *x; /* the turn's caller (its arena is used) */
-    const char *insee;
-    struct conv *cv;
-    const char *token;
-    struct turn *tu;
-    int64_t generation;
-    int64_t saved_id; /* cv->id before the batch (rollback) */
-    int rc;
-    struct gu_err err;
-    bool done;
-    struct wjob *next;
+#define BATCH_MAX 256          /* turns per transaction */
+#define WRITE_EVERY_MS 10      /* the writer thread commits at most so often */
+#define CHECKPOINT_MS 500      /* ... and checkpoints the log so often */
+#define QUEUE_MAX 4096         /* queued turns; a turn beyond waits */
+#define CACHE_MAX 16384        /* conversations kept in memory */
+#define CACHE_BYTES (16 << 20) /* ... and their state's bytes */
+#define CACHE_BUCKETS 16384    /* power of two */
+#define CACHE_TTL_MS (3600 * 1000)
+
+/* One message row of a turn. */
+struct wmsg {
+    int64_t id;
+    const char *question, *type, *payload, *fiche_id, *section, *why;
+    double score, margin;
 };
 
-#define BATCH_MAX 64
+/* A request waiting for its write (a rate-limited turn). */
+struct wwait {
+    bool done;
+    int rc;
+    struct gu_err err;
+};
 
-static pthread_mutex_t wq_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wq_cv = PTHREAD_COND_INITIALIZER;
-static struct wjob *wq_head, *wq_last;
-static bool wq_busy;
+/* One turn's rows; owns its arena (every string below). */
+struct wjob {
+    struct wjob *next;
+    uint64_t seq;
+    struct gu_arena *a;
+    char insee[6];
+    char token_hash[65];
+    int64_t conv_id;
+    bool is_new; /* insert the conversation */
+    bool nostore;
+    int64_t now;
+    long counted, clarified;
+    const char *topic_fiche, *topic_query, *pending, *pending_query;
+    struct wmsg msg[2];
+    size_t nmsg;
+    int64_t generation;
+    const char *audit, *request_id;
+    const char *rate_key; /* NULL = no rate-limit hit */
+    long rate_limit;
+    struct wwait *wait; /* NULL = nobody waits */
+    int rc;
+    struct gu_err err;
+};
+
+/* A conversation's state in memory, keyed by its token's hash. */
+struct centry {
+    struct centry *hnext;       /* bucket chain */
+    struct centry *prev, *next; /* most recently used first */
+    char hash[65];
+    char insee[6];
+    int64_t id;
+    long turns, clarified;
+    char *topic_fiche, *topic_query, *pending, *pending_query; /* in blk */
+    char *blk;
+    size_t bytes;
+    int64_t used_ms;
+};
+
+struct asst_writer {
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* the writer thread waits for jobs */
+    pthread_cond_t progress; /* others wait for a batch to be written */
+    struct wjob *head, *tail;
+    size_t queued;
+    uint64_t enq_seq, done_seq; /* last queued, last written (or failed) */
+    int waiters;                /* on `progress` */
+    bool busy;                  /* a batch is being written */
+    bool idle, gathering, stop, running;
+    pthread_t th;
+    struct store *st;
+    /* ids */
+    pthread_mutex_t idmu;
+    bool ids_loaded;
+    int64_t next_msg, next_conv;
+    /* conversations */
+    pthread_mutex_t cmu;
+    struct centry **bucket;
+    struct centry *mru, *lru;
+    size_t ncache, cbytes;
+};
+
+struct asst_writer *
+asst_writer_new(void)
+{
+    struct asst_writer *w = gu_calloc(1, sizeof(*w));
+
+    if (!w)
+        return NULL;
+    w->bucket = gu_calloc(CACHE_BUCKETS, sizeof(*w->bucket));
+    if (!w->bucket) {
+        gu_free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->work, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&w->progress, NULL);
+    pthread_mutex_init(&w->idmu, NULL);
+    pthread_mutex_init(&w->cmu, NULL);
+    return w;
+}
+
+/* ----- the cache ----- */
+
+static size_t
+bucket_of(const char *hash)
+{
+    size_t h = 0;
+
+    for (int i = 0; i < 8 && hash[i]; i++)
+        h = h * 16 +
+            (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return h & (CACHE_BUCKETS - 1);
+}
+
+static struct centry *
+cache_find(struct asst_writer *w, const char *hash, struct centry ***link)
+{
+    struct centry **p = &w->bucket[bucket_of(hash)];
+
+    for (; *p; p = &(*p)->hnext) {
+        if (memcmp((*p)->hash, hash, 64) == 0)
+            break;
+    }
+    if (link)
+        *link = p;
+    return *p;
+}
+
+static void
+lru_unlink(struct asst_writer *w, struct centry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        w->mru = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        w->lru = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void
+lru_front(struct asst_writer *w, struct centry *e)
+{
+    e->prev = NULL;
+    e->next = w->mru;
+    if (w->mru)
+        w->mru->prev = e;
+    w->mru = e;
+    if (!w->lru)
+        w->lru = e;
+}
+
+/* Unlink and free `e` (cmu held). */
+static void
+cache_drop(struct asst_writer *w, struct centry *e)
+{
+    struct centry **p = &w->bucket[bucket_of(e->hash)];
+
+    while (*p && *p != e)
+        p = &(*p)->hnext;
+    if (*p)
+        *p = e->hnext;
+    lru_unlink(w, e);
+    w->ncache--;
+    w->cbytes -= e->bytes;
+    gu_free(e->blk);
+    gu_free(e);
+}
+
+static void
+cache_forget(struct asst_writer *w, const char *hash)
+{
+    pthread_mutex_lock(&w->cmu);
+    struct centry *e = cache_find(w, hash, NULL);
+    if (e)
+        cache_drop(w, e);
+    pthread_mutex_unlock(&w->cmu);
+}
+
+static void
+cache_clear(struct asst_writer *w)
+{
+    pthread_mutex_lock(&w->cmu);
+    while (w->mru)
+        cache_drop(w, w->mru);
+    pthread_mutex_unlock(&w->cmu);
+}
+
+/* The state of conversation `hash` copied into `a`; false when absent
+ * (or too old: the database is the truth after CACHE_TTL_MS). */
+static bool
+cache_get(struct asst_writer *w, struct gu_arena *a, const char *hash,
+          struct conv *out)
+{
+    bool ok = false;
+
+    pthread_mutex_lock(&w->cmu);
+    struct centry *e = cache_find(w, hash, NULL);
+    if (e && gu_now_ms() - e->used_ms > CACHE_TTL_MS) {
+        cache_drop(w, e);
+        e = NULL;
+    }
+    if (e) {
+        out->id = e->id;
+        memcpy(out->insee, e->insee, sizeof(out->insee));
+        out->turns = e->turns;
+        out->clarified = e->clarified;
+        out->topic_fiche = gu_arena_strdup(a, e->topic_fiche);
+        out->topic_query = gu_arena_strdup(a, e->topic_query);
+        out->pending = gu_arena_strdup(a, e->pending);
+        out->pending_query = gu_arena_strdup(a, e->pending_query);
+        ok = out->topic_fiche && out->topic_query && out->pending &&
+             out->pending_query;
+        e->used_ms = gu_now_ms();
+        lru_unlink(w, e);
+        lru_front(w, e);
+    }
+    pthread_mutex_unlock(&w->cmu);
+    return ok;
+}
+
+/* Remember conversation `hash`'s state (replacing it unless `if_absent`).
+ * Out of memory only loses the cached copy. */
+static void
+cache_put(struct asst_writer *w, const char *hash, const struct conv *cv,
+          bool if_absent)
+{
+    const char *s[4] = {cv->topic_fiche, cv->topic_query, cv->pending,
+                        cv->pending_query};
+    size_t len[4], total = 0;
+    struct centry *e, **link;
+    char *blk, *p;
+
+    for (int i = 0; i < 4; i++) {
+        len[i] = s[i] ? strlen(s[i]) : 0;
+        total += len[i] + 1;
+    }
+    pthread_mutex_lock(&w->cmu);
+    e = cache_find(w, hash, &link);
+    if (e && if_absent)
+        goto out;
+    blk = gu_malloc(total);
+    if (!blk) {
+        if (e)
+            cache_drop(w, e);
+        goto out;
+    }
+    if (!e) {
+        e = gu_calloc(1, sizeof(*e));
+        if (!e) {
+            gu_free(blk);
+            goto out;
+        }
+        memcpy(e->hash, hash, 64);
+        e->hnext = NULL;
+        *link = e;
+        w->ncache++;
+    } else {
+        lru_unlink(w, e);
+        w->cbytes -= e->bytes;
+        gu_free(e->blk);
+    }
+    p = e->blk = blk;
+    char **dst[4] = {&e->topic_fiche, &e->topic_query, &e->pending,
+                     &e->pending_query};
+    for (int i = 0; i < 4; i++) {
+        *dst[i] = p;
+        if (len[i])
+            memcpy(p, s[i], len[i]);
+        p[len[i]] = '\0';
+        p += len[i] + 1;
+    }
+    e->bytes = total + sizeof(*e);
+    w->cbytes += e->bytes;
+    e->id = cv->id;
+    memcpy(e->insee, cv->insee, sizeof(e->insee));
+    e->turns = cv->turns;
+    e->clarified = cv->clarified;
+    e->used_ms = gu_now_ms();
+    lru_front(w, e);
+    while (w->lru && w->lru != e &&
+           (w->ncache > CACHE_MAX || w->cbytes > CACHE_BYTES))
+        cache_drop(w, w->lru);
+out:
+    pthread_mutex_unlock(&w->cmu);
+}
+
+/* ----- ids ----- */
+
+/* The largest ids in the tables, read once (idmu held). */
+static int
+ids_load(struct asst_writer *w, struct store_conn *c, struct gu_err *err)
+{
+    struct gu_arena *a;
+    struct store_rows *r = NULL;
+    int rc;
+
+    if (w->ids_loaded)
+        return 0;
+    a = gu_arena_new(512);
+    if (!a)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    rc = store_query(c, a,
+                     "SELECT (SELECT COALESCE(MAX(id), 0) FROM asst_messages),"
+                     " (SELECT COALESCE(MAX(id), 0) FROM asst_conversations)",
+                     NULL, 0, &r, err);
+    if (rc == 0) {
+        w->next_msg = store_int(r, 0, 0) + 1;
+        w->next_conv = store_int(r, 0, 1) + 1;
+        w->ids_loaded = true;
+    }
+    gu_arena_free(a);
+    return rc;
+}
+
+/* `nmsg` new message ids from *msg on, and a conversation id when conv
+ * is non-NULL. */
+static int
+ids_take(struct asst_writer *w, struct store_conn *c, size_t nmsg, int64_t *msg,
+         int64_t *conv, struct gu_err *err)
+{
+    int rc;
+
+    pthread_mutex_lock(&w->idmu);
+    rc = ids_load(w, c, err);
+    if (rc == 0) {
+        *msg = w->next_msg;
+        w->next_msg += (int64_t)nmsg;
+        if (conv)
+            *conv = w->next_conv++;
+    }
+    pthread_mutex_unlock(&w->idmu);
+    return rc;
+}
+
+int
+asst_message_id(struct asst_writer *w, struct store_conn *c, int64_t *id,
+                struct gu_err *err)
+{
+    return ids_take(w, c, 1, id, NULL, err);
+}
+
+/* ----- the writer ----- */
 
 /* The rows of one turn, on connection `c` inside a transaction. */
 static int
 write_turn(struct store_conn *c, struct wjob *j)
 {
-    const struct asst_ctx *x = j->x;
-    struct turn *tu = j->tu;
-    struct conv *cv = j->cv;
     struct gu_err *err = &j->err;
-    struct store_rows *r = NULL;
-    long limit =
-        x->cfg ? gu_config_int(x->cfg, "assistant.rate_per_minute") : 0;
-    int64_t now = gu_now();
     int rc;
 
-    if (limit > 0 && x->client_ip && *x->client_ip) {
-        char key[96];
-        /* Per address and commune: one resident's traffic to one
-         * commune (the other public routes count per address). */
-        snprintf(key, sizeof(key), "asst:%s:%s", x->client_ip, j->insee);
-        rc = store_rate_hit(c, key, (int)limit, 60, NULL, err);
+    if (j->rate_key) {
+        rc = store_rate_hit(c, j->rate_key, (int)j->rate_limit, 60, NULL, err);
         if (rc < 0)
             return rc;
     }
-    if (tu->nostore)
+    if (j->nostore)
         return 0;
-    if (cv->id == 0) {
+    if (j->is_new) {
         struct store_val p[] = {
-            STORE_T(j->insee),
-            STORE_T(tu->token_hash),
-            STORE_I(now),
-            STORE_I(now),
-            STORE_I(tu->counted),
-            STORE_T(tu->topic_fiche),
-            STORE_T(tu->topic_query),
-            STORE_I(tu->clarified),
-            STORE_T(tu->pending),
-            STORE_T(tu->pending_query),
+            STORE_I(j->conv_id),       STORE_T(j->insee),
+            STORE_T(j->token_hash),    STORE_I(j->now),
+            STORE_I(j->now),           STORE_I(j->counted),
+            STORE_T(j->topic_fiche),   STORE_T(j->topic_query),
+            STORE_I(j->clarified),     STORE_T(j->pending),
+            STORE_T(j->pending_query),
         };
-        rc = store_query(c, x->arena,
-                         "INSERT INTO asst_conversations (insee, token_hash,"
-                         " created_at, updated_at, turns, topic_fiche,"
-                         " topic_query, clarified, pending, pending_query)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                         p, GU_ARRAY_LEN(p), &r, err);
-        if (rc < 0)
-            return rc;
-        cv->id = store_int(r, 0, 0);
+        rc = store_exec(c,
+                        "INSERT INTO asst_conversations (id, insee, token_hash,"
+                        " created_at, updated_at, turns, topic_fiche,"
+                        " topic_query, clarified, pending, pending_query)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        p, GU_ARRAY_LEN(p), err);
     } else {
         struct store_val p[] = {
-            STORE_I(now),
-            STORE_I(tu->counted),
-            STORE_T(tu->topic_fiche ? tu->topic_fiche : ""),
-            STORE_T(tu->topic_query ? tu->topic_query : ""),
-            STORE_I(tu->clarified),
-            STORE_T(tu->pending ? tu->pending : ""),
-            STORE_T(tu->pending_query ? tu->pending_query : ""),
-            STORE_I(cv->id),
+            STORE_I(j->now),           STORE_I(j->counted),
+            STORE_T(j->topic_fiche),   STORE_T(j->topic_query),
+            STORE_I(j->clarified),     STORE_T(j->pending),
+            STORE_T(j->pending_query), STORE_I(j->conv_id),
         };
         rc = store_exec(c,
                         "UPDATE asst_conversations SET updated_at = ?,"
@@ -870,25 +1173,317 @@ write_turn(struct store_conn *c, struct wjob *j)
                         " clarified = ?, pending = ?, pending_query = ?"
                         " WHERE id = ?",
                         p, GU_ARRAY_LEN(p), err);
+    }
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < j->nmsg; i++) {
+        const struct wmsg *m = &j->msg[i];
+        struct store_val p[] = {
+            STORE_I(m->id),      STORE_I(j->conv_id),  STORE_T(j->insee),
+            STORE_I(j->now),     STORE_T(m->question), STORE_T(m->type),
+            STORE_T(m->payload), STORE_T(m->fiche_id), STORE_T(m->section),
+            STORE_D(m->score),   STORE_D(m->margin),   STORE_I(j->generation),
+            STORE_T(m->why),
+        };
+        rc = store_exec(c,
+                        "INSERT INTO asst_messages (id, conversation_id, insee,"
+                        " at, question, type, payload, fiche_id, section,"
+                        " score, margin, generation, why) VALUES"
+                        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        p, GU_ARRAY_LEN(p), err);
         if (rc < 0)
             return rc;
     }
-    for (size_t i = 0; i < tu->n; i++) {
-        /* The greeting is not stored: the history rebuilds it. */
-        if (strcmp(tu->replies[i].type, "greeting") == 0)
-            continue;
-        rc = store_reply(x, c, cv->id, j->insee,
-                         i == tu->n - 1 ? tu->question : "", &tu->replies[i],
-                         tu->payload[i], tu, i == tu->n - 1, j->generation,
-                         err);
-        if (rc < 0)
-            return rc;
-    }
-    const struct asst_reply *d = &tu->replies[tu->n - 1];
+    if (j->nmsg == 0)
+        return 0;
     char target[48];
-    snprintf(target, sizeof(target), "asst_messages:%lld", (long long)d->id);
+    snprintf(target, sizeof(target), "asst_messages:%lld",
+             (long long)j->msg[j->nmsg - 1].id);
     return store_audit_add(c, j->insee, "ia", "asst.answer", target,
-                           tu->audit ? tu->audit : "", x->request_id, err);
+                           j->audit ? j->audit : "", j->request_id, err);
+}
+
+/*
+ * Write a batch; sets each job's rc. First all turns in one transaction
+ * (no savepoint: statements are most of the writer's time). When a turn
+ * fails (a resident over the rate limit, storage errors) that
+ * transaction is rolled back and each turn is written in its own, so a
+ * refused turn is undone alone.
+ */
+static void
+write_batch(struct store_conn *c, struct wjob *batch)
+{
+    struct gu_err err;
+    int rc;
+
+    gu_err_clear(&err);
+    if (batch->next) {
+        bool failed = false;
+        rc = store_begin(c, &err);
+        for (struct wjob *j = batch; rc == 0 && j && !failed; j = j->next)
+            failed = write_turn(c, j) < 0;
+        if (rc == 0 && !failed && store_commit(c, &err) == 0)
+            return;
+        store_rollback(c);
+        for (struct wjob *j = batch; j; j = j->next) {
+            j->rc = 0;
+            gu_err_clear(&j->err);
+        }
+    }
+    for (struct wjob *j = batch; j; j = j->next) {
+        gu_err_clear(&err);
+        rc = store_begin(c, &err);
+        if (rc == 0) {
+            j->rc = write_turn(c, j);
+            if (j->rc == 0)
+                rc = store_commit(c, &err);
+        }
+        if (rc < 0 || j->rc < 0) {
+            store_rollback(c);
+            if (j->rc == 0) {
+                j->rc = rc;
+                j->err = err;
+            }
+        }
+    }
+}
+
+/*
+ * Take a batch from the head of the queue and write it on `c` (w->mu
+ * held on entry and on return; nobody else is writing). One leader at a
+ * time keeps the queue's order: done_seq only grows.
+ */
+static void
+lead(struct asst_writer *w, struct store_conn *c)
+{
+    struct wjob *batch = w->head, *j = batch;
+    size_t n = 1;
+
+    w->busy = true;
+    for (; j->next && n < BATCH_MAX; n++)
+        j = j->next;
+    w->head = j->next;
+    if (!w->head)
+        w->tail = NULL;
+    j->next = NULL;
+    w->queued -= n;
+    pthread_mutex_unlock(&w->mu);
+
+    write_batch(c, batch);
+    /* Failed turns nobody waits for: logged, and their conversation read
+     * from the database next time (a lost first turn makes it unknown). */
+    for (j = batch; j; j = j->next) {
+        if (j->rc < 0 && !j->wait) {
+            gu_log_error("asst.write", "err=%s conversation=%lld msg=\"%s\"",
+                         gu_status_name(j->rc), (long long)j->conv_id,
+                         j->err.msg);
+            cache_forget(w, j->token_hash);
+        }
+    }
+
+    pthread_mutex_lock(&w->mu);
+    for (j = batch; j;) {
+        struct wjob *next = j->next;
+        w->done_seq = j->seq;
+        if (j->wait) {
+            /* Its waiter owns the job from here. */
+            j->wait->rc = j->rc;
+            j->wait->err = j->err;
+            j->wait->done = true;
+        } else {
+            gu_arena_free(j->a);
+        }
+        j = next;
+    }
+    w->busy = false;
+    if (w->waiters)
+        pthread_cond_broadcast(&w->progress);
+    if (w->idle && (w->head || w->stop))
+        pthread_cond_signal(&w->work);
+}
+
+/*
+ * Wait, w->mu held, until `done()` is true; a thread that waits holds a
+ * connection (`c`, may be NULL) and writes the queue itself while the
+ * writer thread is not writing: waiters never wait for a connection the
+ * writer would need.
+ */
+static void
+wait_progress(struct asst_writer *w, struct store_conn *c)
+{
+    if (c && !w->busy && w->head) {
+        lead(w, c);
+        return;
+    }
+    w->waiters++;
+    pthread_cond_wait(&w->progress, &w->mu);
+    w->waiters--;
+}
+
+static void *
+writer_run(void *p)
+{
+    struct asst_writer *w = p;
+    struct store_conn *c = NULL;
+    struct gu_err err;
+    int64_t last_ms = 0, ckpt_ms = gu_now_ms();
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while ((!w->head || w->busy) && !(w->stop && !w->busy)) {
+            w->idle = true;
+            pthread_cond_wait(&w->work, &w->mu);
+            w->idle = false;
+        }
+        if (!w->head)
+            break; /* stopping, and everything is written */
+        /* Gather: a commit writes every page its turns touched (table
+         * and index tails, WAL frames of 4 KiB), so fewer, larger
+         * batches cost far less per turn. Nobody waits for these turns
+         * (those who do write the queue themselves). */
+        int64_t until = last_ms + WRITE_EVERY_MS;
+        while (w->head && !w->busy && !w->stop && w->queued < BATCH_MAX &&
+               gu_now_ms() < until) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t left = until - gu_now_ms();
+            if (left <= 0)
+                break;
+            ts.tv_sec += left / 1000;
+            ts.tv_nsec += (left % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            w->gathering = true;
+            pthread_cond_timedwait(&w->work, &w->mu, &ts);
+            w->gathering = false;
+        }
+        if (!w->head || w->busy)
+            continue;
+        if (!c) {
+            /* Its own connection, taken once (without the lock: the
+             * pool may be empty for a while). */
+            pthread_mutex_unlock(&w->mu);
+            gu_err_clear(&err);
+            if (store_acquire(w->st, &c, &err) < 0) {
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                gu_log_warn("asst.write", "err=%s msg=\"%s\"",
+                            gu_status_name(err.code), err.msg);
+                c = NULL;
+                nanosleep(&ts, NULL); /* waiters write meanwhile */
+            }
+            pthread_mutex_lock(&w->mu);
+            continue;
+        }
+        lead(w, c);
+        last_ms = gu_now_ms();
+        if (last_ms - ckpt_ms >= CHECKPOINT_MS) {
+            /* Checkpointed between two batches, with no write running,
+             * the log is copied whole and SQLite starts it over: it no
+             * longer grows (the server's job checkpoints while turns are
+             * written, so the log never ends up empty). */
+            pthread_mutex_unlock(&w->mu);
+            gu_err_clear(&err);
+            if (store_checkpoint(w->st, &err) < 0)
+                gu_log_warn("asst.checkpoint", "err=%s msg=\"%s\"",
+                            gu_status_name(err.code), err.msg);
+            ckpt_ms = last_ms = gu_now_ms();
+            pthread_mutex_lock(&w->mu);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    store_release(c);
+    return NULL;
+}
+
+/* Queue `j` (its seq is set) from a thread holding connection `c`;
+ * starts the writer on first use; returns once it is written when
+ * someone waits for it. */
+static int
+writer_push(struct asst_writer *w, struct store_conn *c, struct wjob *j,
+            struct gu_err *err)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!w->running) {
+        w->st = store_conn_store(c);
+        w->stop = false;
+        if (pthread_create(&w->th, NULL, writer_run, w) != 0) {
+            pthread_mutex_unlock(&w->mu);
+            return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
+                              "asst: no writer thread");
+        }
+        w->running = true;
+    }
+    while (w->queued >= QUEUE_MAX)
+        wait_progress(w, c);
+    j->seq = ++w->enq_seq;
+    j->next = NULL;
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    w->queued++;
+    if (w->idle || (w->gathering && w->queued >= BATCH_MAX))
+        pthread_cond_signal(&w->work);
+    if (j->wait) {
+        while (!j->wait->done)
+            wait_progress(w, c);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+void
+asst_writer_flush(struct asst_writer *w, struct store_conn *c)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    uint64_t target = w->enq_seq;
+    while (w->done_seq < target)
+        wait_progress(w, c);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int
+asst_engine_sync(struct asst_engine *e, bool forget)
+{
+    struct asst_writer *w = e ? asst_engine_writer(e) : NULL;
+
+    if (!w)
+        return 0;
+    asst_writer_flush(w, NULL);
+    if (forget) {
+        cache_clear(w);
+        pthread_mutex_lock(&w->idmu);
+        w->ids_loaded = false;
+        pthread_mutex_unlock(&w->idmu);
+    }
+    return 0;
+}
+
+void
+asst_writer_free(struct asst_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    bool running = w->running;
+    w->stop = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    if (running)
+        pthread_join(w->th, NULL); /* writes the queue first */
+    cache_clear(w);
+    gu_free(w->bucket);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->progress);
+    pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->idmu);
+    pthread_mutex_destroy(&w->cmu);
+    gu_free(w);
 }
 
 /* The audit entry's detail, made before the write (arena). */
@@ -913,113 +1508,162 @@ audit_detail(struct gu_arena *a, const struct turn *tu, int64_t generation)
     return s;
 }
 
-/*
- * Write a batch; sets each job's rc. First all turns in one transaction
- * (no savepoint: statements are most of the writer's time). When a turn
- * fails (a resident over the rate limit, storage errors) that
- * transaction is rolled back and each turn is written in its own, so a
- * refused turn is undone alone.
- */
-static void
-write_batch(struct store_conn *c, struct wjob *batch)
+/* A copy of s (NULL = "") in the job's arena. */
+static const char *
+jdup(struct wjob *j, const char *s, bool *oom)
 {
-    struct gu_err err;
-    int rc;
+    char *d = gu_arena_strdup(j->a, s ? s : "");
 
-    gu_err_clear(&err);
-    if (batch->next) {
-        bool failed = false;
-        for (struct wjob *j = batch; j; j = j->next)
-            j->saved_id = j->cv->id;
-        rc = store_begin(c, &err);
-        for (struct wjob *j = batch; rc == 0 && j && !failed; j = j->next)
-            failed = write_turn(c, j) < 0;
-        if (rc == 0 && !failed && store_commit(c, &err) == 0)
-            return;
-        store_rollback(c);
-        for (struct wjob *j = batch; j; j = j->next) {
-            j->cv->id = j->saved_id;
-            j->rc = 0;
-            gu_err_clear(&j->err);
-        }
-    }
-    for (struct wjob *j = batch; j; j = j->next) {
-        int64_t saved = j->cv->id;
-        gu_err_clear(&err);
-        rc = store_begin(c, &err);
-        if (rc == 0) {
-            j->rc = write_turn(c, j);
-            if (j->rc == 0)
-                rc = store_commit(c, &err);
-        }
-        if (rc < 0 || j->rc < 0) {
-            store_rollback(c);
-            j->cv->id = saved;
-            if (j->rc == 0) {
-                j->rc = rc;
-                j->err = err;
-            }
-        }
-    }
+    if (!d)
+        *oom = true;
+    return d ? d : "";
 }
 
-/* Write the turn (rate limit, conversation, replies, audit), possibly
- * with other threads' turns in the same transaction. */
+/*
+ * Write the turn (rate limit, conversation, replies, audit): ids
+ * allocated here, rows queued for the writer; waits for them only when
+ * the rate limit counts the turn. On success the
+ * conversation's new state is in the cache and cv->id is set.
+ */
 static int
-persist(const struct asst_ctx *x, const char *insee, struct conv *cv,
-        const char *token, struct turn *tu, int64_t generation,
+persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
+        struct conv *cv, struct turn *tu, int64_t generation,
         struct gu_err *err)
 {
-    struct wjob me, *batch;
-    size_t n = 0;
+    long limit =
+        x->cfg ? gu_config_int(x->cfg, "assistant.rate_per_minute") : 0;
+    bool rated = limit > 0 && x->client_ip && *x->client_ip;
+    struct wwait wait;
+    struct wjob *j;
+    struct gu_arena *a;
+    bool oom = false, is_new = cv->id == 0;
+    size_t nmsg = 0;
+    int64_t first = 0, first_id, conv_id = cv->id;
+    int rc;
 
-    memset(&me, 0, sizeof(me));
-    me.x = x;
-    me.insee = insee;
-    me.cv = cv;
-    me.token = token;
-    me.tu = tu;
-    me.generation = generation;
-    gu_err_clear(&me.err);
-    pthread_mutex_lock(&wq_mu);
-    if (wq_last)
-        wq_last->next = &me;
-    else
-        wq_head = &me;
-    wq_last = &me;
-    while (!me.done) {
-        if (wq_busy) {
-            pthread_cond_wait(&wq_cv, &wq_mu);
-            continue;
+    if (tu->nostore && !rated)
+        return 0; /* over the turn limit: nothing to write */
+    if (!tu->nostore) {
+        for (size_t i = 0; i < tu->n; i++) {
+            /* The greeting is not stored: the history rebuilds it. */
+            if (strcmp(tu->replies[i].type, "greeting") != 0)
+                nmsg++;
         }
-        /* Leader: take up to BATCH_MAX queued turns from the head (ours
-         * comes in this batch or a later one). */
-        wq_busy = true;
-        batch = wq_head;
-        struct wjob *j = batch;
-        for (n = 1; j->next && n < BATCH_MAX; n++)
-            j = j->next;
-        wq_head = j->next;
-        if (!wq_head)
-            wq_last = NULL;
-        j->next = NULL;
-        pthread_mutex_unlock(&wq_mu);
-
-        write_batch(x->conn, batch);
-
-        pthread_mutex_lock(&wq_mu);
-        for (j = batch; j;) {
-            struct wjob *next = j->next; /* j may go once done is seen */
-            j->done = true;
-            j = next;
-        }
-        wq_busy = false;
-        pthread_cond_broadcast(&wq_cv);
+        rc = ids_take(w, x->conn, nmsg, &first, is_new ? &conv_id : NULL, err);
+        if (rc < 0)
+            return rc;
     }
-    pthread_mutex_unlock(&wq_mu);
-    if (me.rc < 0 && err)
-        *err = me.err;
-    return me.rc;
+    first_id = first;
+    a = gu_arena_new(4096 + strlen(tu->topic_query) + strlen(tu->question) +
+                     strlen(tu->pending_query));
+    j = a ? gu_arena_zalloc(a, sizeof(*j)) : NULL;
+    if (!j) {
+        gu_arena_free(a);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    j->a = a;
+    memcpy(j->insee, insee, sizeof(j->insee));
+    memcpy(j->token_hash, cv->hash, sizeof(j->token_hash));
+    j->conv_id = conv_id;
+    j->is_new = is_new;
+    j->nostore = tu->nostore;
+    j->now = gu_now();
+    j->counted = tu->counted;
+    j->clarified = tu->clarified;
+    j->topic_fiche = jdup(j, tu->topic_fiche, &oom);
+    j->topic_query = jdup(j, tu->topic_query, &oom);
+    j->pending = jdup(j, tu->pending, &oom);
+    j->pending_query = jdup(j, tu->pending_query, &oom);
+    j->generation = generation;
+    j->audit = jdup(j, tu->audit, &oom);
+    j->request_id = x->request_id ? jdup(j, x->request_id, &oom) : NULL;
+    if (rated) {
+        j->rate_key = gu_arena_sprintf(a, "asst:%s:%s", x->client_ip, insee);
+        j->rate_limit = limit;
+        oom = oom || !j->rate_key;
+    }
+    for (size_t i = 0; !tu->nostore && i < tu->n; i++) {
+        struct asst_reply *r = &tu->replies[i];
+        bool decision = i == tu->n - 1;
+        if (strcmp(r->type, "greeting") == 0)
+            continue;
+        struct wmsg *m = &j->msg[j->nmsg++];
+        m->id = first++;
+        m->question = jdup(j, decision ? tu->question : "", &oom);
+        m->type = jdup(j, r->type, &oom);
+        m->payload = jdup(j, tu->payload[i], &oom);
+        m->fiche_id = jdup(j, decision ? tu->decision_fiche : "", &oom);
+        m->section = jdup(j, decision ? tu->section : "", &oom);
+        m->why = jdup(j, decision ? tu->why_text : "", &oom);
+        m->score = decision ? (double)tu->why.score : 0.0;
+        m->margin = decision ? (double)tu->why.margin : 0.0;
+    }
+    if (oom) {
+        gu_arena_free(a);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    }
+    bool waits = rated;
+    if (waits) {
+        memset(&wait, 0, sizeof(wait));
+        j->wait = &wait;
+    }
+    /* From here a job nobody waits for belongs to the writer. */
+    rc = writer_push(w, x->conn, j, err);
+    if (rc == 0 && waits) {
+        rc = wait.rc;
+        if (rc < 0 && err)
+            *err = wait.err;
+    }
+    if (rc < 0 || waits)
+        gu_arena_free(a);
+    if (rc < 0)
+        return rc;
+    if (tu->nostore)
+        return 0;
+    for (size_t i = 0, k = 0; i < tu->n; i++) {
+        if (strcmp(tu->replies[i].type, "greeting") != 0)
+            tu->replies[i].id = first_id + (int64_t)k++;
+    }
+    struct conv now = *cv;
+    now.id = conv_id;
+    memcpy(now.insee, insee, sizeof(now.insee));
+    now.turns = cv->turns + (tu->counted ? 1 : 0);
+    now.topic_fiche = tu->topic_fiche;
+    now.topic_query = tu->topic_query;
+    now.clarified = tu->clarified;
+    now.pending = tu->pending;
+    now.pending_query = tu->pending_query;
+    cache_put(w, cv->hash, &now, false);
+    cv->id = conv_id;
+    return 0;
+}
+
+/*
+ * The conversation of `token` in commune `insee`: from memory when a
+ * turn of this process left it there, else from the database once the
+ * queued turns are written (then remembered).
+ */
+static int
+conv_get(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
+         const char *token, struct conv *cv, struct gu_err *err)
+{
+    size_t n = strlen(token);
+    int rc;
+
+    memset(cv, 0, sizeof(*cv));
+    if (n >= 20 && n <= 128) {
+        gu_token_hash(token, cv->hash);
+        if (cache_get(w, x->arena, cv->hash, cv)) {
+            if (strcmp(cv->insee, insee) == 0)
+                return 0;
+            return conv_notfound(err);
+        }
+    }
+    asst_writer_flush(w, x->conn);
+    rc = conv_load(x->conn, x->arena, insee, token, cv, err);
+    if (rc == 0)
+        cache_put(w, cv->hash, cv, true);
+    return rc;
 }
 
 int
@@ -1032,6 +1676,7 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
     struct conv cv;
     struct turn tu;
     struct asst_reply *rs;
+    struct asst_writer *w = asst_engine_writer(x->eng);
     const char *msg = NULL, *token = in->conversation;
     char tokbuf[64];
     int rc;
@@ -1076,7 +1721,7 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
         return rc;
     }
     if (token) {
-        rc = conv_load(x->conn, x->arena, in->insee, token, &cv, err);
+        rc = conv_get(x, w, in->insee, token, &cv, err);
         if (rc < 0)
             goto out;
     } else {
@@ -1152,8 +1797,8 @@ asst_chat(const struct asst_ctx *x, const struct asst_chat_in *in,
         goto out;
     }
     if (cv.id == 0)
-        gu_token_hash(token, tu.token_hash);
-    rc = persist(x, in->insee, &cv, token, &tu, b->generation, err);
+        gu_token_hash(token, cv.hash);
+    rc = persist(x, w, in->insee, &cv, &tu, b->generation, err);
     if (rc < 0)
         goto out;
     out->raw = gu_arena_alloc(x->arena, tu.n * sizeof(*out->raw));
@@ -1193,6 +1838,7 @@ asst_feedback(const struct asst_ctx *x, const char *conversation,
     int64_t changes = 0;
     int rc;
 
+    asst_writer_flush(asst_engine_writer(x->eng), x->conn);
     rc = conv_load(x->conn, x->arena, NULL, conversation, &cv, err);
     if (rc < 0)
         return rc;
@@ -1246,6 +1892,7 @@ asst_history(const struct asst_ctx *x, const char *conversation, json_t **out,
     int rc;
 
     *out = NULL;
+    asst_writer_flush(asst_engine_writer(x->eng), x->conn);
     rc = conv_load(x->conn, x->arena, NULL, conversation, &cv, err);
     if (rc < 0)
         return rc;
@@ -1329,11 +1976,13 @@ asst_purge(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     struct store_conn *c = NULL;
     long days = cfg ? gu_config_int(cfg, "assistant.retention_days") : 90;
     int64_t cutoff = gu_now() - (int64_t)days * 86400, nconv = 0, nho = 0;
+    struct asst_writer *w = asst_engine_writer(asst_engine_of(s));
     int rc;
 
     rc = store_acquire(s, &c, err);
     if (rc < 0)
         return rc;
+    asst_writer_flush(w, c);
     struct store_val p[] = {STORE_I(cutoff)};
     rc = store_begin(c, err);
     if (rc == 0)
@@ -1356,7 +2005,9 @@ asst_purge(struct store *s, const struct gu_config *cfg, struct gu_err *err)
         rc = store_commit(c, err);
     if (rc < 0)
         store_rollback(c);
-    else
+    else if (nconv > 0 && w)
+        cache_clear(w); /* the deleted ones must not answer from memory */
+    if (rc == 0)
         gu_log_info("asst.purge", "conversations=%lld handoffs=%lld days=%ld",
                     (long long)nconv, (long long)nho, days);
     store_release(c);

@@ -46,6 +46,7 @@ struct asst_engine {
     atomic_bool warmed; /* every commune built once by the job */
     struct ccache *cc;  /* communes read lately (asst_engine_commune) */
     size_t ncc, capcc;
+    struct asst_writer *wr; /* the chat's turns to the database */
 };
 
 void
@@ -66,6 +67,11 @@ asst_engine_new(const struct asst_engine_opts *o, struct asst_engine **out,
     *out = NULL;
     if (!e)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+    e->wr = asst_writer_new();
+    if (!e->wr) {
+        gu_free(e);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+    }
     if (o)
         e->opts = *o;
     else
@@ -116,6 +122,7 @@ asst_engine_free(struct asst_engine *e)
 {
     if (!e)
         return;
+    asst_writer_free(e->wr); /* writes what is queued first */
     for (size_t i = 0; i < e->n; i++)
         asst_bundle_release(e->v[i].cur);
     gu_free(e->v);
@@ -647,6 +654,12 @@ asst_engine_generation(struct asst_engine *e, const char *insee)
         g = x->cur->generation;
     pthread_mutex_unlock(&e->mu);
     return g;
+}
+
+struct asst_writer *
+asst_engine_writer(struct asst_engine *e)
+{
+    return e ? e->wr : NULL;
 }
 
 /* ----- the engine of a database ----- */

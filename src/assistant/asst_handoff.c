@@ -107,7 +107,8 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
 
     *reference = *follow_token = NULL;
     rc =
-        asst_conv_lookup(x->conn, x->arena, conversation, &conv_id, insee, err);
+        asst_conv_lookup(x->eng, x->conn, x->arena, conversation, &conv_id,
+                         insee, err);
     if (rc < 0)
         return rc;
     if (!consent)
@@ -206,13 +207,18 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
             rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
             goto fail;
         }
-        struct store_val p[] = {STORE_I(conv_id), STORE_T(insee), STORE_I(now),
-                                STORE_T(payload)};
-        rc = store_exec(x->conn,
-                        "INSERT INTO asst_messages (conversation_id, insee,"
-                        " at, type, payload) VALUES (?, ?, ?,"
-                        " 'handoff_done', ?)",
-                        p, GU_ARRAY_LEN(p), err);
+        /* Its id from the chat's writer, which gives ids ahead of its
+         * inserts. */
+        int64_t mid = 0;
+        rc = asst_message_id(asst_engine_writer(x->eng), x->conn, &mid, err);
+        struct store_val p[] = {STORE_I(mid), STORE_I(conv_id), STORE_T(insee),
+                                STORE_I(now), STORE_T(payload)};
+        if (rc == 0)
+            rc = store_exec(x->conn,
+                            "INSERT INTO asst_messages (id, conversation_id,"
+                            " insee, at, type, payload) VALUES (?, ?, ?, ?,"
+                            " 'handoff_done', ?)",
+                            p, GU_ARRAY_LEN(p), err);
         free(payload);
         if (rc < 0)
             goto fail;
@@ -622,6 +628,8 @@ asst_stats_get(struct store_conn *c, const char *insee, int64_t since,
     memset(out, 0, sizeof(*out));
     if (!a)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    /* The figures count every turn answered so far. */
+    asst_writer_flush(asst_engine_writer(asst_engine_of(store_conn_store(c))), c);
     struct store_val p[] = {STORE_T(insee)};
     rc = store_query(c, a,
                      "SELECT status, COUNT(*) FROM asst_handoffs"

@@ -136,12 +136,35 @@ int asst_answer_build(struct asst_bundle *b, struct gu_arena *a,
                       struct asst_why *why);
 
 /*
- * The conversation of `token`: its id and commune. GU_ENOTFOUND (French
- * message) when unknown or purged.
+ * The conversation of `token`: its id and commune, once every turn queued
+ * on `e`'s writer is written. GU_ENOTFOUND (French message) when unknown
+ * or purged.
  */
-int asst_conv_lookup(struct store_conn *c, struct gu_arena *a,
-                     const char *token, int64_t *id, char insee[6],
-                     struct gu_err *err);
+int asst_conv_lookup(struct asst_engine *e, struct store_conn *c,
+                     struct gu_arena *a, const char *token, int64_t *id,
+                     char insee[6], struct gu_err *err);
+
+/*
+ * The chat's writer (asst_chat.c): turns queued and written in batches by
+ * a thread, message ids allocated in memory, conversations' state cached.
+ * One per engine, made with it; asst_writer_free() writes what is queued,
+ * stops the thread and releases its connection.
+ */
+struct asst_writer;
+struct asst_writer *asst_writer_new(void);
+void asst_writer_free(struct asst_writer *w);
+/* The engine's writer (never NULL for an engine made by asst_engine_new). */
+struct asst_writer *asst_engine_writer(struct asst_engine *e);
+/*
+ * Wait until every turn queued before the call is written (or failed).
+ * `c`, the caller's connection (may be NULL), writes the queue while the
+ * writer thread does not. `w` NULL ok.
+ */
+void asst_writer_flush(struct asst_writer *w, struct store_conn *c);
+/* A new asst_messages id (every insert into asst_messages takes its id
+ * here: the writer's rows are written after their ids are given). */
+int asst_message_id(struct asst_writer *w, struct store_conn *c, int64_t *id,
+                    struct gu_err *err);
 
 /* Reference « Q-2026-000123 » of hand-off `id` made at `created_at`. */
 const char *asst_handoff_reference(struct gu_arena *a, int64_t id,

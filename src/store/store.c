@@ -213,6 +213,16 @@ store_close(struct store *s)
 {
     if (!s)
         return;
+    /* Attached state goes first: it may hold what it read from us, and
+     * may still write (the assistant's queued turns) with a connection
+     * it releases before returning. */
+    while (s->exts) {
+        struct store_ext *x = s->exts;
+        s->exts = x->next;
+        if (x->free_fn)
+            x->free_fn(x->p);
+        gu_free(x);
+    }
     pthread_mutex_lock(&s->mu);
     if (s->nidle != s->nopen)
         gu_log_error("store.close", "busy=%zu",
@@ -224,14 +234,6 @@ store_close(struct store *s)
         conn_free(c);
     }
     pthread_mutex_unlock(&s->mu);
-    /* Attached state goes first: it may hold what it read from us. */
-    while (s->exts) {
-        struct store_ext *x = s->exts;
-        s->exts = x->next;
-        if (x->free_fn)
-            x->free_fn(x->p);
-        gu_free(x);
-    }
     s->ops->close(s->state);
     pthread_mutex_destroy(&s->ext_mu);
     pthread_cond_destroy(&s->cv);

@@ -306,6 +306,8 @@ count(struct fix *f, const char *sql)
     struct store_rows *r = NULL;
     struct gu_err err;
 
+    /* Turns are written behind their answer: wait for them. */
+    asst_engine_sync(f->e, false);
     if (store_query(f->c, f->a, sql, NULL, 0, &r, &err) < 0)
         return -1;
     return store_int(r, 0, 0);
@@ -512,6 +514,7 @@ test_redaction(void)
                "carte d'identité est perdue",
                NULL, &out, &r) == 0);
     CHECK(r && strcmp(r->type, "answer") == 0);
+    asst_engine_sync(f.e, false);
     CHECK(store_query(f.c, f.a,
                       "SELECT question FROM asst_messages WHERE question <> ''",
                       NULL, 0, &rows, &err) == 0);
@@ -918,7 +921,8 @@ test_limits_and_purge(void)
         CHECK_EQ(last, GU_ERATE);
         f.x.client_ip = NULL;
     }
-    /* 50 turns at most. */
+    /* 50 turns at most (the table edited here: memory forgets). */
+    asst_engine_sync(f.e, true);
     CHECK(store_exec(f.c, "UPDATE asst_conversations SET turns = 50", NULL, 0,
                      &err) == 0);
     CHECK(turn(&f, &conv, "passeport", NULL, &out, &r) == 0);
@@ -1117,6 +1121,7 @@ demo_ask(struct fix *f, const char *msg, const char **fiche)
     if (getenv("ASST_DEBUG")) {
         struct store_rows *rw = NULL;
         struct gu_err err;
+        asst_engine_sync(f->e, false);
         if (store_query(f->c, f->a,
                         "SELECT why FROM asst_messages ORDER BY id DESC"
                         " LIMIT 1",
@@ -1359,6 +1364,72 @@ test_batch_rate_limit(void)
     fix_close(&f);
 }
 
+/* Turns are answered before they are written: ids given in memory, the
+ * next turn reads the conversation from memory, the readers (feedback,
+ * hand-off) wait for the writer, freeing the engine writes what is
+ * queued, and a new engine reads the state and the ids back from the
+ * database. */
+static void
+test_write_behind(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r = NULL;
+    const char *conv = NULL, *keep = NULL, *ref = NULL, *tok = NULL;
+    struct gu_err err;
+    int64_t last = 0, prev = 0;
+    bool ordered = true;
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    for (int c = 0; c < 10; c++) {
+        conv = NULL;
+        for (int i = 0; i < 3; i++) {
+            CHECK(turn(&f, &conv,
+                       i ? "et pour un mineur ?"
+                         : "j'ai perdu ma carte d'identité",
+                       NULL, &out, &r) == 0);
+            if (!r)
+                goto out;
+            ordered = ordered && r->id > prev;
+            prev = last = r->id;
+        }
+        keep = gu_arena_strdup(f.a, conv);
+    }
+    CHECK(ordered);
+    /* The last reply, maybe not written yet, can be rated at once. */
+    gu_err_clear(&err);
+    CHECK(asst_feedback(&f.x, keep, last, true, "", &err) == 0);
+    CHECK(asst_handoff_create(&f.x, keep, "jean@example.org", "et alors ?",
+                              true, &ref, &tok, &err) == 0);
+    /* Freeing the engine writes the queue; a new one starts from the
+     * database. */
+    struct asst_engine_opts o = *asst_engine_options(f.e);
+    asst_engine_free(f.e);
+    f.e = NULL;
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 10);
+    CHECK_EQ(count(&f, "SELECT SUM(turns) FROM asst_conversations"), 30);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages WHERE type <>"
+                       " 'handoff_done'"),
+             30);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages WHERE useful = 1"),
+             1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM audit WHERE action ="
+                       " 'asst.answer'"),
+             30);
+    CHECK(asst_engine_new(&o, &f.e, &err) == 0);
+    f.x.eng = f.e;
+    conv = keep;
+    CHECK(turn(&f, &conv, "combien ça coûte ?", NULL, &out, &r) == 0);
+    if (r) {
+        CHECK_STR(r->type, "answer");
+        CHECK_STR(r->fiche.title, "Carte nationale d'identité");
+        CHECK(r->id > last + 1); /* after the hand-off's message */
+    }
+    CHECK_EQ(count(&f, "SELECT COUNT(DISTINCT id) FROM asst_messages"), 32);
+out:
+    fix_close(&f);
+}
+
 /* Off-topic probes (tests/data/demo_offtopic.txt): at least 80 % get a
  * clarification or a hand-off offer, never most of them an answer. */
 static void
@@ -1398,4 +1469,5 @@ TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
       T(test_demo_followup_section), T(test_demo_spelling),
       T(test_empty_commune), T(test_demo_questions_engine),
-      T(test_demo_offtopic), T(test_commune_cache), T(test_batch_rate_limit))
+      T(test_demo_offtopic), T(test_commune_cache), T(test_batch_rate_limit),
+      T(test_write_behind))
