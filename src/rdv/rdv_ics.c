@@ -344,6 +344,26 @@ rdv_ics_location(struct gu_arena *a, const struct rdv_place *p)
     return place_line(a, p->name, p->address, p->zip, p->city);
 }
 
+/* Row of `id` in column 0 of r (ordered by id), or -1. */
+static long
+find_row(const struct store_rows *r, int64_t id)
+{
+    size_t lo = 0, hi = r ? r->nrows : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t v = store_int(r, mid, 0);
+        if (v == id) {
+            return (long)mid;
+        }
+        if (v < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
 char *
 rdv_ics_store(struct store_conn *c, struct gu_arena *a,
               const struct gu_config *cfg, const char *insee,
@@ -351,6 +371,7 @@ rdv_ics_store(struct store_conn *c, struct gu_arena *a,
               const char *calname, struct gu_err *err)
 {
     struct store_commune com;
+    struct store_rows *places = NULL, *motifs = NULL, *moves = NULL;
     int rc = store_commune_get(c, a, insee, &com, err);
     if (rc < 0) {
         return NULL;
@@ -362,32 +383,44 @@ rdv_ics_store(struct store_conn *c, struct gu_arena *a,
         gu_err_set(err, GU_ENOMEM, NULL, NULL, "ics: out of memory");
         return NULL;
     }
+    /*
+     * Three reads whatever n (a feed or an export holds thousands of
+     * bookings): the commune's places and motifs, and how many times each
+     * booking was moved or cancelled (its SEQUENCE), looked up by id.
+     */
+    struct store_val pi[] = {STORE_T(insee)};
+    if (n &&
+        (store_query(c, a,
+                     "SELECT id, name, address, zip, city FROM rdv_places"
+                     " WHERE insee = ? ORDER BY id",
+                     pi, 1, &places, err) < 0 ||
+         store_query(c, a,
+                     "SELECT id, instructions FROM rdv_motifs WHERE insee = ?"
+                     " ORDER BY id",
+                     pi, 1, &motifs, err) < 0 ||
+         store_query(c, a,
+                     "SELECT booking_id, count(*) FROM rdv_notify_log"
+                     " WHERE insee = ? AND kind IN ('rdv.move', 'rdv.cancel')"
+                     " GROUP BY booking_id ORDER BY booking_id",
+                     pi, 1, &moves, err) < 0)) {
+        return NULL;
+    }
     for (size_t i = 0; i < n; i++) {
-        struct store_rows *r = NULL;
-        rc = store_query(
-            c, a,
-            "SELECT p.name, p.address, p.zip, p.city, m.instructions,"
-            " (SELECT count(*) FROM rdv_notify_log l WHERE l.booking_id = ?"
-            "  AND l.kind IN ('rdv.move', 'rdv.cancel'))"
-            " FROM rdv_places p, rdv_motifs m"
-            " WHERE p.id = ? AND m.id = ? AND p.insee = ? AND m.insee = ?",
-            (struct store_val[]){STORE_I(b[i].id), STORE_I(b[i].place_id),
-                                 STORE_I(b[i].motif_id), STORE_T(insee),
-                                 STORE_T(insee)},
-            5, &r, err);
-        if (rc < 0) {
-            return NULL;
+        long p = find_row(places, b[i].place_id);
+        long m = find_row(motifs, b[i].motif_id);
+        long l = find_row(moves, b[i].id);
+        if (p >= 0) {
+            locs[i] = place_line(a, store_text(places, (size_t)p, 1),
+                                 store_text(places, (size_t)p, 2),
+                                 store_text(places, (size_t)p, 3),
+                                 store_text(places, (size_t)p, 4));
         }
-        if (r->nrows == 1) {
-            locs[i] = place_line(a, store_text(r, 0, 0), store_text(r, 0, 1),
-                                 store_text(r, 0, 2), store_text(r, 0, 3));
-            descs[i] = store_text(r, 0, 4);
-            int logged = (int)store_int(r, 0, 5);
-            int d = derived_sequence(&b[i]);
-            seqs[i] = logged > d ? logged : d;
-        } else {
-            seqs[i] = derived_sequence(&b[i]);
+        if (m >= 0) {
+            descs[i] = store_text(motifs, (size_t)m, 1);
         }
+        int logged = l >= 0 ? (int)store_int(moves, (size_t)l, 1) : 0;
+        int d = derived_sequence(&b[i]);
+        seqs[i] = logged > d ? logged : d;
     }
     struct rdv_ics_opts opt = {
         .host = rdv_ics_host(a, gu_config_str(cfg, "server.public_url")),

@@ -14,8 +14,11 @@
  * arguments never interpreted by a shell, retries and failure after five
  * attempts, nothing sent without a gateway.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -423,7 +426,44 @@ test_ics_store(void)
                       "Mairie\\, 99001 Saint-Exemple-sur-Loire\r\n");
     CHECK_CONTAINS(u, "Apportez une photo d'identité récente.");
     CHECK_CONTAINS(u, "Usager : Marie Dupont");
+    CHECK_CONTAINS(u, "SEQUENCE:0\r\n");
     free(u);
+
+    /* Many bookings at once; SEQUENCE counts logged moves. */
+    struct rdv_booking many[3];
+    for (int i = 0; i < 3; i++) {
+        fx_booking(&f, &many[i], gu_day_from_ymd(2026, 12, 4 + i), 600, "",
+                   "", RDV_CONFIRMED, 0, -1);
+    }
+    CHECK_EQ(fx_exec(&f,
+                     "INSERT INTO rdv_notify_log (insee, booking_id, kind,"
+                     " channel, at) VALUES ('99001', ?, 'rdv.move', 'courriel',"
+                     " 1), ('99001', ?, 'rdv.move', 'courriel', 2)",
+                     (struct store_val[]){STORE_I(many[1].id),
+                                          STORE_I(many[1].id)},
+                     2, NULL),
+             0);
+    ics = rdv_ics_store(f.c, f.a, f.cfg, "99001", many, 3, false, NULL, &err);
+    u = ics ? unfold(ics) : NULL;
+    int events = 0, seq2 = 0, located = 0;
+    for (const char *p = u; p && (p = strstr(p, "BEGIN:VEVENT")); p++) {
+        events++;
+    }
+    for (const char *p = u; p && (p = strstr(p, "SEQUENCE:2\r\n")); p++) {
+        seq2++;
+    }
+    for (const char *p = u; p && (p = strstr(p, "1 place de la Mairie")); p++) {
+        located++;
+    }
+    CHECK_EQ(events, 3);
+    CHECK_EQ(seq2, 1);
+    CHECK_EQ(located, 3);
+    CHECK(u && strstr(u, "Usager") == NULL);
+    free(u);
+    /* Another commune's call sees nothing of these places. */
+    CHECK(rdv_ics_store(f.c, f.a, f.cfg, "99002", many, 3, false, NULL,
+                        &err) == NULL);
+    CHECK_EQ(err.code, GU_ENOTFOUND);
     fx_fini(&f);
 }
 
@@ -966,9 +1006,157 @@ test_sms_retries(void)
     fx_fini(&f);
 }
 
+/*
+ * A one-request-at-a-time HTTP server on 127.0.0.1 for the SMS gateway:
+ * it answers each request with `status` and keeps the last request.
+ */
+struct gw {
+    int fd;
+    int port;
+    int status;
+    int requests;
+    char req[4096];
+    pthread_t th;
+};
+
+static void *
+gw_main(void *p)
+{
+    struct gw *g = p;
+    for (;;) {
+        int c = accept(g->fd, NULL, NULL);
+        if (c < 0) {
+            return NULL;
+        }
+        size_t n = 0;
+        ssize_t k;
+        g->req[0] = '\0';
+        /* Read the headers, then Content-Length bytes of body. */
+        while (n + 1 < sizeof g->req &&
+               (k = read(c, g->req + n, sizeof g->req - 1 - n)) > 0) {
+            n += (size_t)k;
+            g->req[n] = '\0';
+            const char *end = strstr(g->req, "\r\n\r\n");
+            const char *cl = strstr(g->req, "Content-Length: ");
+            if (end && cl && n >= (size_t)(end + 4 - g->req) +
+                                      strtoul(cl + 16, NULL, 10)) {
+                break;
+            }
+        }
+        char resp[128];
+        int m = snprintf(resp, sizeof resp,
+                         "HTTP/1.1 %d X\r\nContent-Length: 2\r\n"
+                         "Connection: close\r\n\r\nok",
+                         g->status);
+        g->requests++; /* before the answer: the client returns on it */
+        if (write(c, resp, (size_t)m) < 0) {
+            perror("gw write");
+        }
+        close(c);
+    }
+}
+
+static int
+gw_start(struct gw *g, int status)
+{
+    memset(g, 0, sizeof *g);
+    g->status = status;
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    g->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(g->fd, 8) < 0 ||
+        getsockname(g->fd, (struct sockaddr *)&sa, &len) < 0) {
+        return -1;
+    }
+    g->port = ntohs(sa.sin_port);
+    return pthread_create(&g->th, NULL, gw_main, g);
+}
+
+static void
+gw_stop(struct gw *g)
+{
+    shutdown(g->fd, SHUT_RDWR);
+    close(g->fd);
+    pthread_join(g->th, NULL);
+}
+
+static void
+test_sms_http(void)
+{
+    struct fx f;
+    struct gw g;
+    CHECK_EQ(fx_init(&f, "B", NULL), 0);
+    CHECK_EQ(gw_start(&g, 200), 0);
+    char set[128];
+    struct gu_err err;
+    gu_err_clear(&err);
+    snprintf(set, sizeof set, "[rdv]\nsms_url = http://127.0.0.1:%d/envoi\n",
+             g.port);
+    CHECK_EQ(gu_config_parse_string(f.cfg, set, &err), 0);
+    CHECK_EQ(fx_exec(&f,
+                     "INSERT INTO rdv_sms_queue (insee, phone, text,"
+                     " next_try_at, created_at) VALUES ('99001',"
+                     " '+33612345678', 'Rappel : « RDV » \"jeudi\"', 0, 0)",
+                     NULL, 0, NULL),
+             0);
+    CHECK_EQ(rdv_sms_run_at(f.s, f.cfg, 100, &err), 1);
+    CHECK_EQ(g.requests, 1);
+    CHECK(strncmp(g.req, "POST /envoi HTTP/1.1\r\n", 22) == 0);
+    CHECK_CONTAINS(g.req, "Content-Type: application/json\r\n");
+    const char *body = strstr(g.req, "\r\n\r\n");
+    json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
+    CHECK(j != NULL);
+    CHECK_STR(json_string_value(json_object_get(j, "to")), "+33612345678");
+    CHECK_STR(json_string_value(json_object_get(j, "text")),
+              "Rappel : « RDV » \"jeudi\"");
+    json_decref(j);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE status ="
+                      " 'sent'",
+                      NULL, 0),
+             1);
+
+    /* A 500 is a failed attempt, retried later. */
+    g.status = 500;
+    CHECK_EQ(fx_exec(&f,
+                     "INSERT INTO rdv_sms_queue (insee, phone, text,"
+                     " next_try_at, created_at) VALUES ('99001',"
+                     " '0612345678', 'Bonjour', 0, 0)",
+                     NULL, 0, NULL),
+             0);
+    CHECK_EQ(rdv_sms_run_at(f.s, f.cfg, 100, &err), 0);
+    CHECK_EQ(g.requests, 2);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE status ="
+                      " 'queued' AND attempts = 1 AND next_try_at = 160 AND"
+                      " last_error LIKE '%status 500%'",
+                      NULL, 0),
+             1);
+    gw_stop(&g);
+
+    /* Nobody listening: a failed attempt too, and the job goes on. */
+    CHECK_EQ(rdv_sms_run_at(f.s, f.cfg, 160, &err), 0);
+    CHECK_EQ(fx_count(&f, "SELECT max(attempts) FROM rdv_sms_queue", NULL, 0),
+             2);
+    /* Only http and https are followed. */
+    CHECK_EQ(gu_config_parse_string(f.cfg,
+                                    "[rdv]\nsms_url = file:///etc/passwd\n",
+                                    &err),
+             0);
+    CHECK_EQ(rdv_sms_run_at(f.s, f.cfg, 100000, &err), 0);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE attempts = 3"
+                      " AND last_error LIKE 'sms http:%'",
+                      NULL, 0),
+             1);
+    fx_fini(&f);
+}
+
 TESTS(T(test_ics_paris), T(test_ics_overseas), T(test_ics_escape_fold),
       T(test_ics_host), T(test_ics_store), T(test_mail_confirm),
       T(test_mail_token_minted), T(test_mail_offer), T(test_remind_windows),
       T(test_remind_risk), T(test_remind_after_move),
       T(test_remind_once_concurrent),
-      T(test_sms_command), T(test_sms_retries))
+      T(test_sms_command), T(test_sms_retries), T(test_sms_http))
