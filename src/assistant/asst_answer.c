@@ -511,10 +511,18 @@ md_plain(struct gu_buf *o, const char *s)
                 continue;
             }
         }
-        if (s[i] == '\n')
-            bol = true;
-        gu_buf_append(o, s + i, 1);
-        i++;
+        /* A run of plain characters at once. */
+        size_t j = i;
+        while (s[j] && s[j] != '\n' && s[j] != '*' && s[j] != '_' &&
+               s[j] != '[')
+            j++;
+        if (j == i) {
+            if (s[i] == '\n')
+                bol = true;
+            j = i + 1;
+        }
+        gu_buf_append(o, s + i, j - i);
+        i = j;
     }
 }
 

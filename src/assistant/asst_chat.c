@@ -190,11 +190,39 @@ asst_json_str(struct gu_buf *o, const char *s)
     gu_buf_append(o, "\"", 1);
 }
 
+/* Decimal digits of v appended (printf costs more than the rest of a
+ * reply's JSON). */
+static void
+put_int(struct gu_buf *o, long long v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+    unsigned long long u =
+        v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        d[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[--i] = '-';
+    gu_buf_append(o, d + i, sizeof(d) - i);
+}
+
+/* ,"key": */
+static void
+key_of(struct gu_buf *o, const char *key)
+{
+    gu_buf_append(o, ",\"", 2);
+    gu_buf_puts(o, key);
+    gu_buf_append(o, "\":", 2);
+}
+
 /* ,"key":"value" */
 static void
 member(struct gu_buf *o, const char *key, const char *v)
 {
-    gu_buf_printf(o, ",\"%s\":", key);
+    key_of(o, key);
     asst_json_str(o, v ? v : "");
 }
 
@@ -203,8 +231,11 @@ asst_reply_dump(struct gu_buf *o, const struct asst_reply *r, int64_t id,
                 bool html)
 {
     gu_buf_puts(o, "{");
-    if (id > 0)
-        gu_buf_printf(o, "\"id\":%lld,", (long long)id);
+    if (id > 0) {
+        gu_buf_puts(o, "\"id\":");
+        put_int(o, id);
+        gu_buf_puts(o, ",");
+    }
     gu_buf_puts(o, "\"type\":");
     asst_json_str(o, r->type);
     member(o, "text", r->text);
@@ -242,7 +273,8 @@ asst_reply_dump(struct gu_buf *o, const struct asst_reply *r, int64_t id,
         member(o, "label", r->choices[i].label);
         gu_buf_puts(o, "}");
     }
-    gu_buf_printf(o, "],\"feedback\":%s", r->feedback ? "true" : "false");
+    gu_buf_puts(o,
+                r->feedback ? "],\"feedback\":true" : "],\"feedback\":false");
     if (r->generated)
         gu_buf_puts(o, ",\"generated\":true");
     gu_buf_puts(o, "}");
@@ -262,8 +294,11 @@ with_id_html(struct gu_arena *a, const char *payload,
         return NULL;
     gu_buf_init(&o);
     gu_buf_puts(&o, "{");
-    if (r->id > 0)
-        gu_buf_printf(&o, "\"id\":%lld,", (long long)r->id);
+    if (r->id > 0) {
+        gu_buf_puts(&o, "\"id\":");
+        put_int(&o, r->id);
+        gu_buf_puts(&o, ",");
+    }
     gu_buf_append(&o, payload + 1, n - 2);
     if (r->html) {
         gu_buf_puts(&o, ",\"html\":");
@@ -487,11 +522,17 @@ static void
 fix4(struct gu_buf *o, const char *key, double v)
 {
     long long k = (long long)(v * 10000.0 + (v < 0 ? -0.5 : 0.5));
-    const char *sign = k < 0 ? "-" : "";
+    char frac[5] = {'.', '0', '0', '0', '0'};
 
-    if (k < 0)
+    key_of(o, key);
+    if (k < 0) {
+        gu_buf_append(o, "-", 1);
         k = -k;
-    gu_buf_printf(o, ",\"%s\":%s%lld.%04lld", key, sign, k / 10000, k % 10000);
+    }
+    put_int(o, k / 10000);
+    for (int i = 4; i >= 1; i--, k /= 10)
+        frac[i] = (char)('0' + k % 10);
+    gu_buf_append(o, frac, 5);
 }
 
 /* Why a reply was chosen, as JSON text (arena): candidates, margin,
@@ -519,11 +560,15 @@ why_text(struct gu_arena *a, const struct asst_bundle *b,
     fix4(&o, "margin", rk ? (double)rk->margin : 0.0);
     fix4(&o, "confidence", rk ? (double)rk->confidence : 0.0);
     fix4(&o, "coverage", (double)coverage);
-    gu_buf_printf(&o, ",\"terms\":%zu,\"followup\":%s,\"section\":%d",
-                  rk ? rk->nterms : 0, followup ? "true" : "false",
-                  w ? w->section : -1);
+    gu_buf_puts(&o, ",\"terms\":");
+    put_int(&o, rk ? (long long)rk->nterms : 0);
+    gu_buf_puts(&o, followup ? ",\"followup\":true,\"section\":"
+                             : ",\"followup\":false,\"section\":");
+    put_int(&o, w ? w->section : -1);
     fix4(&o, "section_score", w ? (double)w->section_score : 0.0);
-    gu_buf_printf(&o, ",\"generation\":%lld}", (long long)b->generation);
+    gu_buf_puts(&o, ",\"generation\":");
+    put_int(&o, b->generation);
+    gu_buf_puts(&o, "}");
     s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
     gu_buf_fini(&o);
     return s;
@@ -1498,11 +1543,14 @@ audit_detail(struct gu_arena *a, const struct turn *tu, int64_t generation)
     gu_buf_puts(&o, "{\"type\":");
     asst_json_str(&o, d->type);
     member(&o, "fiche", tu->decision_fiche);
-    gu_buf_printf(&o, ",\"section\":%d", tu->why.section);
+    gu_buf_puts(&o, ",\"section\":");
+    put_int(&o, tu->why.section);
     fix4(&o, "score", (double)tu->why.score);
     fix4(&o, "margin", (double)tu->why.margin);
-    gu_buf_printf(&o, ",\"generation\":%lld,\"generated\":%s}",
-                  (long long)generation, d->generated ? "true" : "false");
+    gu_buf_puts(&o, ",\"generation\":");
+    put_int(&o, generation);
+    gu_buf_puts(&o, d->generated ? ",\"generated\":true}"
+                                 : ",\"generated\":false}");
     s = o.oom || !o.p ? NULL : gu_arena_strndup(a, o.p, o.n);
     gu_buf_fini(&o);
     return s;
