@@ -9,8 +9,12 @@
  * then each day, each range that applies to it (weekday, from/until,
  * every other week anchored on from_day's week, motif list, no holiday)
  * is walked from its start in steps of the booking's length, and a start
- * whose units are all free is a slot. Days are walked in order and the
- * walk stops at the limit, so a search for the first slots stays cheap.
+ * whose units are all free is a slot. Days are walked in order, in chunks
+ * of CHUNK_DAYS whose bookings are loaded when the walk reaches them, and
+ * the walk stops at the limit, so a search for the first slots stays
+ * cheap. A day's candidates are put in time order by a counting sort on
+ * their start unit (ranges are pre-sorted by place and counter, so each
+ * bucket is already in place, counter order).
  */
 #include "rdv/rdv_internal.h"
 
@@ -20,6 +24,7 @@
 #define UNITS_PER_DAY (1440 / RDV_UNIT_MIN)
 #define WORDS ((UNITS_PER_DAY + 63) / 64)
 #define PLACES_MAX 100
+#define CHUNK_DAYS 14
 
 /* One counter considered by the search. */
 struct kslot {
@@ -28,8 +33,15 @@ struct kslot {
 
 struct krange {
     size_t k; /* index in the counters array */
+    int64_t place_id, counter_id; /* sort keys */
     int weekday, start, end, every;
     int64_t from, until, anchor; /* anchor: Monday of from's week */
+};
+
+/* A candidate start of a day: its unit and its range. */
+struct cand {
+    int unit;
+    size_t g;
 };
 
 struct search {
@@ -37,15 +49,15 @@ struct search {
     size_t nk;
     struct krange *g;
     size_t ng;
-    int64_t from, to; /* clamped period */
-    size_t ndays;
-    uint64_t *busy; /* nk * ndays * WORDS */
+    int64_t from, to;   /* clamped period */
+    int64_t cfrom, cto; /* the chunk whose bookings are loaded */
+    uint64_t *busy;     /* nk * CHUNK_DAYS * WORDS */
 };
 
 static uint64_t *
 busy_row(struct search *s, size_t k, int64_t day)
 {
-    return s->busy + (k * s->ndays + (size_t)(day - s->from)) * WORDS;
+    return s->busy + (k * CHUNK_DAYS + (size_t)(day - s->cfrom)) * WORDS;
 }
 
 static void
@@ -96,15 +108,16 @@ cmp_kslot(const void *a, const void *b)
 }
 
 static int
-cmp_slot(const void *a, const void *b)
+cmp_krange(const void *a, const void *b)
 {
-    const struct rdv_slot *x = a, *y = b;
+    const struct krange *x = a, *y = b;
 
-    if (x->start_min != y->start_min)
-        return x->start_min - y->start_min;
     if (x->place_id != y->place_id)
         return (x->place_id > y->place_id) - (x->place_id < y->place_id);
-    return (x->counter_id > y->counter_id) - (x->counter_id < y->counter_id);
+    if (x->counter_id != y->counter_id)
+        return (x->counter_id > y->counter_id) -
+               (x->counter_id < y->counter_id);
+    return x->start - y->start;
 }
 
 static int
@@ -222,6 +235,8 @@ load_ranges(struct store_conn *c, struct gu_arena *a,
             continue;
         g = &s->g[s->ng++];
         g->k = (size_t)k;
+        g->place_id = s->k[k].place_id;
+        g->counter_id = s->k[k].id;
         g->weekday = (int)store_int(r, i, 1);
         g->start = (int)store_int(r, i, 2);
         g->end = (int)store_int(r, i, 3);
@@ -230,23 +245,22 @@ load_ranges(struct store_conn *c, struct gu_arena *a,
         g->until = store_int(r, i, 6);
         g->anchor = g->from - (gu_day_weekday(g->from) - 1);
     }
+    qsort(s->g, s->ng, sizeof(*s->g), cmp_krange);
     return 0;
 }
 
+/* Unavailable units of the days [s->cfrom, s->cto] into s->busy. */
 static int
 load_busy(struct store_conn *c, struct gu_arena *a,
           const struct rdv_slot_query *q, bool rules_only, struct search *s,
           struct gu_err *err)
 {
-    struct store_val p[3] = {STORE_T(q->insee), STORE_I(s->from),
-                             STORE_I(s->to)};
+    struct store_val p[3] = {STORE_T(q->insee), STORE_I(s->cfrom),
+                             STORE_I(s->cto)};
     struct store_rows *r = NULL;
-    size_t words = s->nk * s->ndays * WORDS;
     int rc;
 
-    s->busy = gu_arena_zalloc(a, (words ? words : 1) * sizeof(uint64_t));
-    if (!s->busy)
-        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    memset(s->busy, 0, s->nk * CHUNK_DAYS * WORDS * sizeof(uint64_t));
     /* Absences of a counter, closures of a place (counter_id 0). */
     rc = store_query(c, a,
                      "SELECT place_id, counter_id, start_day, start_min, "
@@ -263,8 +277,8 @@ load_busy(struct store_conn *c, struct gu_arena *a,
         for (size_t k = 0; k < s->nk; k++) {
             if (counter ? s->k[k].id != counter : s->k[k].place_id != place)
                 continue;
-            for (int64_t d = sd > s->from ? sd : s->from;
-                 d <= ed && d <= s->to; d++) {
+            for (int64_t d = sd > s->cfrom ? sd : s->cfrom;
+                 d <= ed && d <= s->cto; d++) {
                 int m0 = d == sd ? sm : 0, m1 = d == ed ? em : 1440;
 
                 mark(busy_row(s, k, d), m0 / RDV_UNIT_MIN,
@@ -284,8 +298,8 @@ load_busy(struct store_conn *c, struct gu_arena *a,
     gu_buf_init(&sql);
     gu_buf_puts(&sql, "SELECT counter_id, day, unit FROM rdv_units WHERE "
                       "lane = 0 AND day BETWEEN ? AND ? AND counter_id IN (");
-    v[0] = STORE_I(s->from);
-    v[1] = STORE_I(s->to);
+    v[0] = STORE_I(s->cfrom);
+    v[1] = STORE_I(s->cto);
     for (size_t k = 0; k < s->nk; k++) {
         gu_buf_puts(&sql, k ? ", ?" : "?");
         v[k + 2] = STORE_I(s->k[k].id);
@@ -304,7 +318,8 @@ load_busy(struct store_conn *c, struct gu_arena *a,
         int64_t d = store_int(r, i, 1);
         int u = (int)store_int(r, i, 2);
 
-        if (k < 0 || d < s->from || d > s->to || u < 0 || u >= UNITS_PER_DAY)
+        if (k < 0 || d < s->cfrom || d > s->cto || u < 0 ||
+            u >= UNITS_PER_DAY)
             continue;
         mark(busy_row(s, (size_t)k, d), u, u + 1);
     }
@@ -331,8 +346,9 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
     struct rdv_commune_ctx cc;
     struct rdv_motif m;
     struct search s;
-    struct rdv_slot *res = NULL, *day_slots = NULL;
-    size_t nres = 0, cap_day = 0;
+    struct rdv_slot *res = NULL;
+    struct cand *cands = NULL, *sorted = NULL;
+    size_t nres = 0, cap_res, cap_cand = 0;
     int64_t now, today, earliest, eday, last_day;
     int nowmin, emin, minutes, need, step;
     int rc;
@@ -369,29 +385,42 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
     last_day = today + m.max_delay_d;
     s.from = q->from_day > eday ? q->from_day : eday;
     s.to = q->to_day < last_day ? q->to_day : last_day;
-    res = gu_arena_alloc(a, sizeof(*res) * (size_t)q->limit);
+    /* Results grow as found: a search for 5,000 slots that finds 20
+       does not pay for 5,000. */
+    cap_res = q->limit < 256 ? (size_t)q->limit : 256;
+    res = gu_arena_alloc(a, sizeof(*res) * cap_res);
     if (!res)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     *out = res;
     if (s.from > s.to)
         return 0;
-    s.ndays = (size_t)(s.to - s.from + 1);
 
     minutes = rdv_booking_minutes(&m, q->people);
     need = rdv_units_of(minutes);
     step = need * RDV_UNIT_MIN;
     if ((rc = load_counters(c, a, q, counter_id, &s, err)) < 0 ||
-        (rc = load_ranges(c, a, q, &s, err)) < 0 ||
-        (rc = load_busy(c, a, q, rules_only, &s, err)) < 0)
+        (rc = load_ranges(c, a, q, &s, err)) < 0)
         return rc;
+    s.busy = gu_arena_alloc(a, (s.nk ? s.nk : 1) * CHUNK_DAYS * WORDS *
+                                   sizeof(uint64_t));
+    if (!s.busy)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    s.cfrom = s.from;
+    s.cto = s.from - 1; /* no chunk loaded yet */
 
     for (int64_t day = s.from; day <= s.to && nres < (size_t)q->limit;
          day++) {
         int wd = gu_day_weekday(day);
-        size_t nd = 0;
+        size_t nd = 0, bucket[UNITS_PER_DAY + 1];
 
         if (gu_holiday(day, cc.rules))
             continue;
+        if (day > s.cto) {
+            s.cfrom = day;
+            s.cto = day + CHUNK_DAYS - 1 < s.to ? day + CHUNK_DAYS - 1 : s.to;
+            if ((rc = load_busy(c, a, q, rules_only, &s, err)) < 0)
+                return rc;
+        }
         for (size_t i = 0; i < s.ng; i++) {
             const struct krange *g = &s.g[i];
             const uint64_t *row;
@@ -405,43 +434,69 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
                     continue;
                 if (!all_free(row, st / RDV_UNIT_MIN, need))
                     continue;
-                if (nd == cap_day) {
-                    size_t ncap = cap_day ? cap_day * 2 : 64;
-                    struct rdv_slot *nv =
-                        gu_arena_alloc(a, ncap * sizeof(*nv));
+                if (nd == cap_cand) {
+                    size_t ncap = cap_cand ? cap_cand * 2 : 256;
+                    struct cand *nv = gu_arena_alloc(a, ncap * sizeof(*nv));
+                    struct cand *ns = gu_arena_alloc(a, ncap * sizeof(*ns));
 
-                    if (!nv)
+                    if (!nv || !ns)
                         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
                     if (nd)
-                        memcpy(nv, day_slots, nd * sizeof(*nv));
-                    day_slots = nv;
-                    cap_day = ncap;
+                        memcpy(nv, cands, nd * sizeof(*nv));
+                    cands = nv;
+                    sorted = ns;
+                    cap_cand = ncap;
                 }
-                day_slots[nd].place_id = s.k[g->k].place_id;
-                day_slots[nd].counter_id = s.k[g->k].id;
-                day_slots[nd].day = day;
-                day_slots[nd].start_min = st;
-                day_slots[nd].end_min = st + minutes;
+                cands[nd].unit = st / RDV_UNIT_MIN;
+                cands[nd].g = i;
                 nd++;
             }
         }
         if (nd == 0)
             continue;
-        qsort(day_slots, nd, sizeof(*day_slots), cmp_slot);
+        /* Counting sort on the start unit; stable, so each bucket keeps
+           the ranges' (place, counter) order. */
+        memset(bucket, 0, sizeof(bucket));
+        for (size_t i = 0; i < nd; i++)
+            bucket[cands[i].unit + 1]++;
+        for (int u = 0; u < UNITS_PER_DAY; u++)
+            bucket[u + 1] += bucket[u];
+        for (size_t i = 0; i < nd; i++)
+            sorted[bucket[cands[i].unit]++] = cands[i];
         for (size_t i = 0; i < nd && nres < (size_t)q->limit; i++) {
-            const struct rdv_slot *x = &day_slots[i];
+            const struct krange *g = &s.g[sorted[i].g];
+            struct rdv_slot x = {.place_id = g->place_id,
+                                 .counter_id = g->counter_id,
+                                 .day = day,
+                                 .start_min = sorted[i].unit * RDV_UNIT_MIN,
+                                 .end_min = sorted[i].unit * RDV_UNIT_MIN +
+                                            minutes};
 
             if (nres > 0) {
                 const struct rdv_slot *y = &res[nres - 1];
 
-                if (y->day == x->day && y->start_min == x->start_min &&
-                    y->place_id == x->place_id &&
-                    (q->one_per_time || y->counter_id == x->counter_id))
+                if (y->day == x.day && y->start_min == x.start_min &&
+                    y->place_id == x.place_id &&
+                    (q->one_per_time || y->counter_id == x.counter_id))
                     continue;
             }
-            res[nres++] = *x;
+            if (nres == cap_res) {
+                size_t ncap = cap_res * 2 < (size_t)q->limit
+                                  ? cap_res * 2
+                                  : (size_t)q->limit;
+                struct rdv_slot *nv = gu_arena_alloc(a, ncap * sizeof(*nv));
+
+                if (!nv)
+                    return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+                memcpy(nv, res, nres * sizeof(*nv));
+                res = nv;
+                cap_res = ncap;
+                *out = res;
+            }
+            res[nres++] = x;
         }
     }
+    *out = res;
     *n = nres;
     return 0;
 }
