@@ -15,9 +15,10 @@
 # 2. The booking is moved (in the database) to start in 30 hours and
 #    backdated, as if made ten days ago; a new `guichet serve` runs the
 #    reminders job at start: the reminder reaches the sink (confirm and
-#    cancel links with their own token), the SMS script receives the
-#    number and a French text, each is logged once, and the phone number
-#    never appears in the server's logs.
+#    cancel links with their own token, which the page and the API
+#    accept), the SMS script receives the number and a French text, each
+#    is logged once, and the phone number never appears in the server's
+#    logs.
 # 3. `guichet purge` runs every purge and says what it did.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -u
@@ -278,6 +279,29 @@ fi
 if wait_file "$TMP/sms.out" 20; then ok; else
     cp "$TMP/serve2.err" "$TMP/err"; ko "SMS de rappel remis au script"
 fi
+# The reminder's links work: the page asks the question, the API confirms.
+RTOK=$("$PY" -c '
+import email, email.policy, re, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(),
+                             policy=email.policy.default)
+t = re.search(r"/rdv/r/([A-Za-z0-9_-]{43})\?action=confirmer", m.get_content())
+print(t.group(1) if t else "")' "$TMP/mail/2.eml" 2>/dev/null)
+CODE=$(curl -s -o "$TMP/page.html" -w '%{http_code}' \
+    "${URL}rdv/r/$RTOK?action=confirmer")
+if [ "$CODE" = 200 ] && grep -q 'confirm' "$TMP/page.html"; then ok; else
+    RC=$CODE; ko "lien « je confirme ma venue » du rappel : page 200"
+fi
+CODE=$(curl -s -o "$TMP/confirm.json" -w '%{http_code}' -X POST \
+    "${URL}api/v1/rdv/manage/$RTOK/confirm")
+if [ "$CODE" = 200 ]; then ok; else
+    cp "$TMP/confirm.json" "$TMP/out"; RC=$CODE
+    ko "confirmation par le jeton du rappel : 200"
+fi
+CODE=$(curl -s -o /dev/null -w '%{http_code}' \
+    "${URL}rdv/r/${RTOK%?}A?action=confirmer")
+if [ "$CODE" = 404 ] || [ "${RTOK: -1}" = A ]; then ok; else
+    RC=$CODE; ko "jeton altéré : 404"
+fi
 sleep 1
 stop_serve
 expect_rc "serve : arrêt propre" 0
@@ -327,6 +351,8 @@ check(sms == [("sent", 1)], "file SMS %r" % sms)
 tok = db.execute("SELECT count(*) FROM rdv_tokens WHERE kind = 'rappel'"
                  ).fetchone()[0]
 check(tok == 1, "jeton de rappel %d" % tok)
+conf = db.execute("SELECT confirmed_at FROM rdv_bookings").fetchone()[0]
+check(conf > 0, "venue confirmée depuis le rappel")
 if bad:
     print("\n".join(bad))
     sys.exit(1)
