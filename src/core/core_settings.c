@@ -117,6 +117,18 @@ static const struct gu_setting settings[] = {
      "Risque d'absence (en %) à partir duquel un créneau déjà pris peut "
      "recevoir une réservation en surnombre, pour les motifs qui "
      "l'autorisent."},
+    {"rdv.rate_book_ip", GU_SET_INT, "20", 0, 1000000, NULL,
+     "Rendez-vous : réservations en ligne permises par adresse IP et par "
+     "heure ; 0 = sans limite."},
+    {"rdv.rate_manage_ip", GU_SET_INT, "60", 0, 1000000, NULL,
+     "Rendez-vous : déplacements, annulations et confirmations par lien "
+     "permis par adresse IP et par heure ; 0 = sans limite."},
+    {"rdv.rate_wait_ip", GU_SET_INT, "10", 0, 1000000, NULL,
+     "Rendez-vous : inscriptions sur la liste d'attente permises par "
+     "adresse IP et par heure ; 0 = sans limite."},
+    {"rdv.rate_wait_commune", GU_SET_INT, "200", 0, 1000000, NULL,
+     "Rendez-vous : inscriptions sur la liste d'attente permises par "
+     "commune et par heure, toutes adresses confondues ; 0 = sans limite."},
     {"ants.url", GU_SET_STR, "", 0, 0, NULL,
      "ANTS : adresse de l'API de coordination anti-doublons (ex. "
      "https://api-coordination.rendezvouspasseport.ants.gouv.fr/api) ; "

@@ -35,7 +35,7 @@
  * transaction: after a crash, a stored booking has its e-mail queued, and
  * no e-mail exists for a booking that is not stored.
  *
- * Tokens: every link a resident gets (manage a booking, confirm or cancel
+ * Tokens: every link a resident receives (manage a booking, confirm or cancel
  * from a reminder, accept a waiting-list offer) holds its own token of 32
  * random bytes (256 bits, URL-safe base64, 43 characters), scoped to one
  * booking or one waiting-list entry; only its SHA-256 is stored (table
@@ -382,6 +382,10 @@ int rdv_cancel(struct store_conn *c, const struct gu_config *cfg,
 /* Agents: present / no-show / excused (only for a past or current day). */
 int rdv_set_status(struct store_conn *c, const char *insee, int64_t id,
                    enum rdv_status st, const char *actor, struct gu_err *err);
+/* An agent's note on a booking (rdv_api.c): at most RDV_TEXT_MAX
+   characters, GU_ENOTFOUND outside `insee` or once anonymised. */
+int rdv_set_note(struct store_conn *c, const char *insee, int64_t id,
+                 const char *note, struct gu_err *err);
 /* The resident confirmed from a reminder link. */
 int rdv_confirm(struct store_conn *c, const char *insee, int64_t id,
                 struct gu_err *err);
@@ -448,6 +452,25 @@ int rdv_wait_accept(struct store_conn *c, const struct gu_config *cfg,
                     struct gu_err *err);
 int rdv_wait_leave(struct store_conn *c, const char *token,
                    struct gu_err *err);
+/*
+ * A waiting-list entry as its owner sees it through a token minted for
+ * it (rdv_api.c). GU_ENOTFOUND for an unknown or expired token and once
+ * the resident left the list. Strings in `a`.
+ */
+struct rdv_wait {
+    int64_t id;
+    char insee[6];
+    int64_t motif_id;
+    int64_t place_id;   /* 0 = any place */
+    int people;
+    int64_t before_day; /* 0 = any */
+    const char *status; /* attente, proposé, accepté, expiré */
+    int offers;         /* offers made so far */
+    int64_t booking_id; /* the held (proposé) or accepted booking, 0 = none */
+    int64_t created_at;
+};
+int rdv_wait_get(struct store_conn *c, struct gu_arena *a, const char *token,
+                 struct rdv_wait *out, struct gu_err *err);
 
 /* ------------------------------------------------------------------ */
 /* Notifications, iCalendar                                           */
