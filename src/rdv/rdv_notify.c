@@ -701,47 +701,44 @@ remind_one(struct store_conn *c, const struct gu_config *cfg,
     return 0;
 }
 
-int
-rdv_remind_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
-                  struct gu_err *err)
+/* The reminders of one commune's bookings of the coming days. */
+static int
+remind_commune(struct store_conn *c, const struct gu_config *cfg,
+               const char *insee, enum gu_tz tz, int64_t now, long risk_pct,
+               struct gu_err *err)
 {
-    struct store_conn *c = NULL;
-    int rc = store_acquire(s, &c, err);
-    if (rc < 0) {
-        return rc;
-    }
-    long risk_pct = gu_config_int(cfg, "rdv.extra_reminder_risk");
-    /* Days are local: one day of margin covers every zone's offset. */
-    int64_t today = now >= 0 ? now / DAY_S : (now - DAY_S + 1) / DAY_S;
+    int64_t today;
+    int minute;
+    gu_tz_from_utc(tz, now, &today, &minute);
     int64_t last_id = 0;
     int sent = 0;
     for (;;) {
         struct gu_arena *a = gu_arena_new(0);
         if (!a) {
-            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
-            break;
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
         }
+        /* Index rdv_bookings_day (insee, day, start_min) bounds the read
+           to a few days; pages of REMIND_BATCH by id. */
         struct store_rows *r = NULL;
-        rc = store_query(
+        int rc = store_query(
             c, a,
-            "SELECT " BOOKING_COLS ", co.zone" BOOKING_FROM
-            " JOIN communes co ON co.insee = b.insee"
-            " WHERE b.status = ? AND b.day BETWEEN ? AND ? AND b.id > ?"
-            " AND b.anonymised_at = 0 AND (b.email <> '' OR b.phone <> '')"
+            "SELECT " BOOKING_COLS BOOKING_FROM
+            " WHERE b.insee = ? AND b.day BETWEEN ? AND ? AND b.status = ?"
+            " AND b.id > ? AND b.anonymised_at = 0"
+            " AND (b.email <> '' OR b.phone <> '')"
             " ORDER BY b.id LIMIT ?",
-            (struct store_val[]){STORE_I(RDV_CONFIRMED), STORE_I(today - 1),
-                                 STORE_I(today + 5), STORE_I(last_id),
-                                 STORE_I(REMIND_BATCH)},
-            5, &r, err);
+            (struct store_val[]){STORE_T(insee), STORE_I(today),
+                                 STORE_I(today + 5), STORE_I(RDV_CONFIRMED),
+                                 STORE_I(last_id), STORE_I(REMIND_BATCH)},
+            6, &r, err);
         if (rc < 0) {
             gu_arena_free(a);
-            break;
+            return rc;
         }
         for (size_t i = 0; i < r->nrows && !notify_job_should_stop(); i++) {
             struct rdv_booking b;
             read_booking(r, i, &b);
             last_id = b.id;
-            enum gu_tz tz = gu_tz_of_zone(store_text(r, i, BOOKING_NCOLS));
             int64_t start = gu_tz_to_utc(tz, b.day, b.start_min);
             int k = due_reminder(&b, start, now, risk_pct);
             if (k == 0) {
@@ -758,10 +755,44 @@ rdv_remind_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
         size_t got = r->nrows;
         gu_arena_free(a);
         if (got < REMIND_BATCH || notify_job_should_stop()) {
-            rc = 0;
-            break;
+            return sent;
         }
     }
+}
+
+int
+rdv_remind_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
+                  struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    int rc = store_acquire(s, &c, err);
+    if (rc < 0) {
+        return rc;
+    }
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *r = NULL;
+    if (!a) {
+        store_release(c);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    }
+    long risk_pct = gu_config_int(cfg, "rdv.extra_reminder_risk");
+    int sent = 0;
+    rc = store_query(c, a, "SELECT insee, zone FROM communes ORDER BY insee",
+                     NULL, 0, &r, err);
+    for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+        if (notify_job_should_stop()) {
+            break;
+        }
+        int n = remind_commune(c, cfg, store_text(r, i, 0),
+                               gu_tz_of_zone(store_text(r, i, 1)), now,
+                               risk_pct, err);
+        if (n < 0) {
+            rc = n;
+            break;
+        }
+        sent += n;
+    }
+    gu_arena_free(a);
     store_release(c);
     return rc < 0 ? rc : sent;
 }

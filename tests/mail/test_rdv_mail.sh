@@ -88,6 +88,7 @@ check_py() {
 }
 
 start_sink() {
+    : >"$TMP/sink.out"
     "$PY" "$SINK" "$1" >"$TMP/sink.out" 2>"$TMP/sink.err" &
     SINK_PID=$!
     PORT=""

@@ -846,6 +846,31 @@ test_remind_after_move(void)
     fx_fini(&f);
 }
 
+/* Overseas: the windows follow the commune's own clock (+04:00). */
+static void
+test_remind_overseas(void)
+{
+    struct fx f;
+    CHECK_EQ(fx_init(&f, "reunion", NULL), 0);
+    int64_t day = gu_day_from_ymd(2026, 12, 17);
+    int64_t start = gu_tz_to_utc(GU_TZ_REUNION, day, 570);
+    CHECK_EQ(start, gu_tz_to_utc(GU_TZ_PARIS, day, 570) - 3 * 3600);
+    struct rdv_booking b;
+    fx_booking(&f, &b, day, 570, "r@exemple.fr", "", RDV_CONFIRMED,
+               start - 20 * 86400, -1);
+    struct gu_err err;
+    gu_err_clear(&err);
+    /* One minute before the two-day mark: nothing yet. */
+    CHECK_EQ(rdv_remind_run_at(f.s, f.cfg, start - 2 * 86400 - 60, &err), 0);
+    CHECK_EQ(rdv_remind_run_at(f.s, f.cfg, start - 2 * 86400, &err), 1);
+    CHECK_EQ(log_rows(&f, b.id, "rdv.remind2"), 1);
+    CHECK_EQ(rdv_remind_run_at(f.s, f.cfg, start - 86400 - 60, &err), 0);
+    CHECK_EQ(rdv_remind_run_at(f.s, f.cfg, start - 86400, &err), 1);
+    CHECK_EQ(log_rows(&f, b.id, "rdv.remind1"), 1);
+    CHECK_CONTAINS(last_mail(&f, "body"), "jeudi 17 décembre 2026 à 9 h 30");
+    fx_fini(&f);
+}
+
 struct race {
     struct fx *f;
     int64_t now;
@@ -1235,5 +1260,6 @@ TESTS(T(test_ics_paris), T(test_ics_overseas), T(test_ics_escape_fold),
       T(test_ics_host), T(test_ics_store), T(test_mail_confirm),
       T(test_mail_token_minted), T(test_mail_offer), T(test_remind_windows),
       T(test_remind_risk), T(test_remind_after_move),
+      T(test_remind_overseas),
       T(test_remind_once_concurrent),
       T(test_sms_command), T(test_sms_retries), T(test_sms_http))
