@@ -13,9 +13,10 @@
  * server.public_url is empty).
  *
  * Reminders (rdv_remind_run): two days and one day before, and four days
- * before when the no-show risk is high. Each one is claimed by inserting
- * its row into rdv_notify_log in a write transaction guarded by NOT
- * EXISTS, so two nodes running the job at once send it once.
+ * before when the no-show risk is high. Each one is claimed in a write
+ * transaction: a compare-and-set on the booking's reminded_at, then its
+ * row in rdv_notify_log guarded by NOT EXISTS, so two nodes running the
+ * job at once send it once, on SQLite and PostgreSQL alike.
  *
  * SMS (rdv_sms_run): rows of rdv_sms_queue are sent through rdv.sms_url
  * (HTTP POST of JSON) or rdv.sms_command (spawned with argv, no shell),
@@ -638,41 +639,47 @@ remind_one(struct store_conn *c, const struct gu_config *cfg,
         return rc;
     }
     /*
-     * The claim: one log row per (booking, kind) since the booking's last
-     * move (a moved booking is reminded of its new date), inserted only
-     * while the booking is still confirmed at the same time. BEGIN
-     * IMMEDIATE serialises writers on SQLite, so the NOT EXISTS cannot
-     * race.
+     * The claim, in two steps inside one write transaction:
+     *  1. compare-and-set on the booking row: it is still confirmed at the
+     *     same time and nobody reminded it since we read it. Two nodes
+     *     racing: the second waits for the first's row lock (PostgreSQL)
+     *     or its BEGIN IMMEDIATE (SQLite), then matches nothing;
+     *  2. one log row per (booking, kind) since the booking's last move (a
+     *     moved booking is reminded of its new date), so a later run does
+     *     not send the same reminder again.
      */
     rc = store_exec_changes(
         c,
-        "INSERT INTO rdv_notify_log (insee, booking_id, kind, channel, at)"
-        " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM rdv_bookings"
-        " WHERE id = ? AND status = ? AND day = ? AND start_min = ?)"
-        " AND NOT EXISTS (SELECT 1 FROM rdv_notify_log l WHERE"
-        " l.booking_id = ? AND l.kind = ? AND l.at >= (SELECT"
-        " COALESCE(MAX(m.at), 0) FROM rdv_notify_log m WHERE"
-        " m.booking_id = ? AND m.kind = 'rdv.move'))",
-        (struct store_val[]){STORE_T(b->insee), STORE_I(b->id), STORE_T(kind),
-                             STORE_T(mail ? "courriel" : "sms"), STORE_I(now),
-                             STORE_I(b->id), STORE_I(RDV_CONFIRMED),
-                             STORE_I(b->day), STORE_I(b->start_min),
-                             STORE_I(b->id), STORE_T(kind), STORE_I(b->id)},
-        12, &changes, err);
-    if (rc < 0 || changes == 0) {
+        "UPDATE rdv_bookings SET reminded_at = ?, reminders = reminders + 1"
+        " WHERE id = ? AND status = ? AND day = ? AND start_min = ?"
+        " AND reminded_at = ? AND reminders = ?",
+        (struct store_val[]){STORE_I(now), STORE_I(b->id),
+                             STORE_I(RDV_CONFIRMED), STORE_I(b->day),
+                             STORE_I(b->start_min), STORE_I(b->reminded_at),
+                             STORE_I(b->reminders)},
+        7, &changes, err);
+    if (rc == 0 && changes == 1) {
+        rc = store_exec_changes(
+            c,
+            "INSERT INTO rdv_notify_log (insee, booking_id, kind, channel,"
+            " at) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
+            " rdv_notify_log l WHERE l.booking_id = ? AND l.kind = ? AND"
+            " l.at >= (SELECT COALESCE(MAX(m.at), 0) FROM rdv_notify_log m"
+            " WHERE m.booking_id = ? AND m.kind = 'rdv.move'))",
+            (struct store_val[]){STORE_T(b->insee), STORE_I(b->id),
+                                 STORE_T(kind),
+                                 STORE_T(mail ? "courriel" : "sms"),
+                                 STORE_I(now), STORE_I(b->id), STORE_T(kind),
+                                 STORE_I(b->id)},
+            8, &changes, err);
+    }
+    if (rc < 0 || changes != 1) {
         store_rollback(c);
         return rc < 0 ? rc : 0;
     }
     rc = notify_at(c, cfg, b, "rdv.remind", NULL, NULL, now, err);
     if (rc == 0 && mail && b->phone && *b->phone) {
         rc = log_notice(c, b, kind, "sms", now, err);
-    }
-    if (rc == 0) {
-        rc = store_exec(c,
-                        "UPDATE rdv_bookings SET reminded_at = ?,"
-                        " reminders = reminders + 1 WHERE id = ?",
-                        (struct store_val[]){STORE_I(now), STORE_I(b->id)}, 2,
-                        err);
     }
     if (rc == 0) {
         rc = store_commit(c, err);
