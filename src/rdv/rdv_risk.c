@@ -596,6 +596,10 @@ rdv_noshow_stats(struct store_conn *c, struct gu_arena *a, const char *insee,
                  const char *dim, int64_t from_day, int64_t to_day,
                  struct rdv_noshow_row **out, size_t *n, struct gu_err *err)
 {
+    /* Lead time in days, start (local time read as UTC) minus created_at
+       (UTC): off by the commune's offset, an hour or two, which only
+       matters for a booking made within that much of a bucket's edge;
+       computed in SQL so that no row is loaded. */
     static const char lead_expr[] =
         "CASE WHEN (b.day * 86400 + b.start_min * 60 - b.created_at) "
         "< 3 * 86400 THEN 0 "

@@ -191,6 +191,66 @@ try {
                 .includes(n), NAME));
     });
 
+    await step('vue de la semaine, déplacement et annulation', async () => {
+        // A second booking, tomorrow, made through the API as another
+        // agent would.
+        const other = await page.evaluate(async () => {
+            const s = await (await fetch('/api/v1/session')).json();
+            const m = (await (await fetch('/api/v1/rdv/motifs')).json())
+                .motifs.find((x) => x.code === 'urbanisme');
+            const d = new Date(Date.now() + 86400000).toISOString()
+                .slice(0, 10);
+            const sl = await (await fetch('/api/v1/rdv/agent/slots?motif=' +
+                m.id + '&from=' + d + '&limit=5')).json();
+            const slot = sl.slots[0];
+            const r = await fetch('/api/v1/rdv/agent/bookings', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json',
+                    'X-CSRF-Token': s.csrf },
+                body: JSON.stringify({ motif: m.id, place: slot.place,
+                    counter: slot.counter, start: slot.start,
+                    name: 'Dominique Déplacé', phone: '0700000000',
+                    channel: 'guichet' }),
+            });
+            return { status: r.status, day: slot.day, time: slot.time };
+        });
+        check('second rendez-vous pris (API)', other.status === 201,
+            JSON.stringify(other));
+        await page.selectOption('#c-view', 'semaine');
+        await page.fill('#c-date', other.day);
+        await page.dispatchEvent('#c-date', 'change');
+        await page.waitForFunction(() => document.getElementById(
+            'cal-status').textContent.startsWith('Semaine du'));
+        const moved = page.locator('.rdv-block',
+            { hasText: 'Dominique Déplacé' });
+        await moved.waitFor();
+        check('vue de la semaine : colonnes des jours',
+            (await page.textContent('#cal')).includes('lundi'));
+        await moved.click();
+        await page.waitForSelector('#booking-dialog[open]');
+        await page.fill('#bd-move-from', other.day);
+        await page.click('#bd-move-form button[type="submit"]');
+        await page.waitForSelector('#bd-move-slots button');
+        const target = page.locator('#bd-move-slots button')
+            .filter({ hasNotText: other.time }).first();
+        const label = await target.textContent();
+        await target.click();
+        await page.waitForFunction((t) => !document.getElementById(
+            'bd-detail').textContent.includes('de ' + t + ' à'), other.time);
+        check('déplacé sur un autre créneau', true, label);
+        await page.click('#bd-cancel');
+        await page.waitForSelector('#booking-dialog', { state: 'hidden' });
+        await page.waitForFunction(() => [...document.querySelectorAll(
+            '.rdv-block')].some((b) => b.textContent.includes(
+            'Dominique Déplacé') && b.textContent.includes('annulé')));
+        check('annulé : affiché barré avec le mot « annulé »',
+            (await moved.getAttribute('class')).includes('rdv-st-annule'));
+        await page.selectOption('#c-view', 'jour');
+        await page.fill('#c-date', today);
+        await page.dispatchEvent('#c-date', 'change');
+        await booked.waitFor();
+    });
+
     await step('liste du jour imprimable', async () => {
         const day = await page.inputValue('#c-date');
         await page.click('#print-link');
