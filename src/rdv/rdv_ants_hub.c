@@ -57,8 +57,21 @@ hub_auth(struct http_req *req, struct http_resp *resp)
            neither the token's length nor where it differs. */
         gu_token_hash(want, hw);
         gu_token_hash(got, hg);
-        if (sodium_memcmp(hw, hg, 64) == 0)
+        if (sodium_memcmp(hw, hg, 64) == 0) {
+            const char *pub = gu_config_str(req->cfg, "server.public_url");
+
+            /* The hub shows our links on another site: relative ones
+               would lead nowhere. */
+            if (!pub || strncmp(pub, "http", 4) != 0) {
+                gu_log_error("rdv.ants.hub", "error=%s",
+                             "server.public_url is not set");
+                return http_problem(resp, 503, NULL,
+                                    "Le réglage server.public_url (adresse "
+                                    "publique du service) doit être "
+                                    "renseigné pour répondre à l'ANTS.");
+            }
             return 0;
+        }
     }
     char key[96];
     snprintf(key, sizeof(key), "ants.hub.fail:%s",

@@ -296,6 +296,22 @@ test_auth(void)
     } else {
         TH_FAIL("second server did not start");
     }
+    /* A token but no public address: our links would lead nowhere. */
+    static const char *const nopub[] = {"ants.hub_token=" HUB_TOKEN, NULL};
+    if (hs_server_start(&off, nopub) == 0) {
+        struct hs_resp r;
+
+        CHECK_EQ(hs_request(off.port, "GET",
+                            "/api/ants/getManagedMeetingPoints", AUTH, NULL,
+                            0, &r),
+                 0);
+        CHECK_EQ(r.status, 503);
+        CHECK_CONTAINS(r.body, "server.public_url");
+        hs_resp_fini(&r);
+        hs_server_stop(&off);
+    } else {
+        TH_FAIL("third server did not start");
+    }
 }
 
 static void
