@@ -283,15 +283,109 @@ refusal(struct gu_arena *a, const char *id, const char *status)
     return gu_arena_sprintf(a, "Le numéro de pré-demande %s %s", id, why);
 }
 
+/*
+ * Read a /status answer for the numbers asked (see rdv_ants.h). Every
+ * number must be there with a string status and an array (or no) list of
+ * appointments, else the whole answer is refused: a half-read answer
+ * must never let a booking through.
+ */
+int
+rdv_ants_status_parse(struct gu_arena *a, const char *body, size_t len,
+                      const char *const *ids, size_t n,
+                      enum rdv_ants_state *state, const char **detail,
+                      struct gu_err *err)
+{
+    json_t *root;
+    const char *refused = NULL, *elsewhere = NULL;
+    int rc = 0;
+
+    *state = RDV_ANTS_OK;
+    if (detail)
+        *detail = NULL;
+    root = json_loadb(body, len, 0, NULL);
+    if (!json_is_object(root)) {
+        gu_log_warn("rdv.ants.check", "error=%s", "malformed");
+        rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable,
+                        "ants status: malformed body");
+        goto out;
+    }
+    /* Check every number's shape first: a half-read answer refuses. */
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object_get(root, ids[i]);
+        json_t *apps = json_object_get(o, "appointments");
+
+        if (!json_is_object(o) ||
+            !json_is_string(json_object_get(o, "status")) ||
+            (apps && !json_is_null(apps) && !json_is_array(apps))) {
+            gu_log_warn("rdv.ants.check", "error=%s", "malformed");
+            rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable,
+                            "ants status: malformed entry");
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n && !refused; i++) {
+        json_t *o = json_object_get(root, ids[i]);
+        const char *st = json_string_value(json_object_get(o, "status"));
+        json_t *apps = json_object_get(o, "appointments");
+        json_t *first = json_array_get(apps, 0);
+
+        if (strcmp(st, "validated") != 0) {
+            refused = refusal(a, ids[i], st);
+            if (!refused) {
+                rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "ants: oom");
+                goto out;
+            }
+            break;
+        }
+        if (!elsewhere && json_array_size(apps) > 0) {
+            const char *mp =
+                json_string_value(json_object_get(first, "meeting_point"));
+            const char *when =
+                json_string_value(json_object_get(first, "appointment_date"));
+            const char *place =
+                mp && *mp ? remote_text(a, mp, ANTS_PLACE_MAX)
+                          : "dans une autre mairie";
+            const char *date = french_date(a, when);
+
+            elsewhere =
+                n == 1
+                    ? gu_arena_sprintf(a,
+                                       "Un rendez-vous existe déjà pour ce "
+                                       "numéro : %s%s.",
+                                       place ? place : "", date ? date : "")
+                    : gu_arena_sprintf(a,
+                                       "Un rendez-vous existe déjà pour le "
+                                       "numéro %s : %s%s.",
+                                       ids[i], place ? place : "",
+                                       date ? date : "");
+            /* Out of memory must not read as "no appointment". */
+            if (!elsewhere) {
+                rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "ants: oom");
+                goto out;
+            }
+        }
+    }
+    if (refused) {
+        *state = RDV_ANTS_REFUSED;
+        if (detail)
+            *detail = refused;
+    } else if (elsewhere) {
+        *state = RDV_ANTS_ELSEWHERE;
+        if (detail)
+            *detail = elsewhere;
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
 int
 rdv_ants_check(const struct gu_config *cfg, struct gu_arena *a,
                const char *const *ids, size_t n, enum rdv_ants_state *state,
                const char **detail, struct gu_err *err)
 {
     struct gu_buf url, body;
-    json_t *root = NULL;
     const char *base;
-    const char *refused = NULL, *elsewhere = NULL;
     long status = 0;
     int rc = 0;
 
@@ -328,81 +422,20 @@ rdv_ants_check(const struct gu_config *cfg, struct gu_arena *a,
     if (rc == GU_ENOMEM)
         goto out;
     if (rc != 0 || status < 200 || status > 299) {
+        char why[sizeof(err->msg)];
+
         if (rc == 0)
-            gu_err_set(err, GU_EIO, NULL, NULL, "ants status: HTTP %ld",
-                       status);
+            snprintf(why, sizeof(why), "ants status: HTTP %ld", status);
+        else
+            snprintf(why, sizeof(why), "%s", err->msg);
         gu_log_warn("rdv.ants.check", "error=%s", "unavailable");
         rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable, "%s",
-                        err->msg);
+                        why);
         goto out;
     }
-    root = json_loadb(body.p ? body.p : "", body.n, 0, NULL);
-    if (!json_is_object(root)) {
-        gu_log_warn("rdv.ants.check", "error=%s", "malformed");
-        rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable,
-                        "ants status: malformed body");
-        goto out;
-    }
-    /* Check every number's shape first: a half-read answer refuses. */
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object_get(root, ids[i]);
-        json_t *apps = json_object_get(o, "appointments");
-
-        if (!json_is_object(o) ||
-            !json_is_string(json_object_get(o, "status")) ||
-            (apps && !json_is_null(apps) && !json_is_array(apps))) {
-            gu_log_warn("rdv.ants.check", "error=%s", "malformed");
-            rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable,
-                            "ants status: malformed entry");
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n && !refused; i++) {
-        json_t *o = json_object_get(root, ids[i]);
-        const char *st = json_string_value(json_object_get(o, "status"));
-        json_t *apps = json_object_get(o, "appointments");
-        json_t *first = json_array_get(apps, 0);
-
-        if (strcmp(st, "validated") != 0) {
-            refused = refusal(a, ids[i], st);
-            break;
-        }
-        if (!elsewhere && json_array_size(apps) > 0) {
-            const char *mp =
-                json_string_value(json_object_get(first, "meeting_point"));
-            const char *when =
-                json_string_value(json_object_get(first, "appointment_date"));
-            const char *place =
-                mp && *mp ? remote_text(a, mp, ANTS_PLACE_MAX)
-                          : "dans une autre mairie";
-            const char *date = french_date(a, when);
-
-            elsewhere =
-                n == 1
-                    ? gu_arena_sprintf(a,
-                                       "Un rendez-vous existe déjà pour ce "
-                                       "numéro : %s%s.",
-                                       place ? place : "", date ? date : "")
-                    : gu_arena_sprintf(a,
-                                       "Un rendez-vous existe déjà pour le "
-                                       "numéro %s : %s%s.",
-                                       ids[i], place ? place : "",
-                                       date ? date : "");
-        }
-    }
-    if (refused) {
-        *state = RDV_ANTS_REFUSED;
-        if (detail)
-            *detail = refused;
-    } else if (elsewhere) {
-        *state = RDV_ANTS_ELSEWHERE;
-        if (detail)
-            *detail = elsewhere;
-    }
-    if ((refused && !*refused) || (elsewhere && !*elsewhere))
-        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "ants: oom");
+    rc = rdv_ants_status_parse(a, body.p ? body.p : "", body.n, ids, n,
+                               state, detail, err);
 out:
-    json_decref(root);
     gu_buf_fini(&url);
     gu_buf_fini(&body);
     return rc;

@@ -18,6 +18,19 @@
  */
 bool rdv_ants_enabled(const struct gu_config *cfg);
 
+/*
+ * The reading of a GET /status answer, apart from the transport (the
+ * fuzz target fuzz/fuzz_ants_status.c feeds it): `body` (len bytes, any
+ * content) for the canonical numbers ids[0..n). 0 with *state and *detail
+ * (French, in a) set as rdv_ants_check() documents, or GU_EBUSY with the
+ * French "could not check" message when the body is not a well-formed
+ * answer for every number asked.
+ */
+int rdv_ants_status_parse(struct gu_arena *a, const char *body, size_t len,
+                          const char *const *ids, size_t n,
+                          enum rdv_ants_state *state, const char **detail,
+                          struct gu_err *err);
+
 /* Hub endpoint bounds (rdv_ants_hub.c). */
 #define RDV_ANTS_HUB_IDS_MAX 100  /* meeting_point_ids / application_ids */
 #define RDV_ANTS_HUB_DAYS_MAX 90  /* days of slots answered per request */
