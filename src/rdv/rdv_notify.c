@@ -925,16 +925,48 @@ sms_exec(const char *command, const char *phone, const char *text,
     argv[argc++] = (char *)text;
     argv[argc] = NULL;
 
+    /*
+     * The child gets the server's environment minus GUICHET_* (which may
+     * hold secrets such as GUICHET_SMTP_PASSWORD), no inherited signal
+     * mask (serve blocks SIGTERM in its threads) and /dev/null for its
+     * standard streams.
+     */
+    enum { ENV_MAX = 256 };
+    char *envp[ENV_MAX + 1];
+    size_t ne = 0;
+    for (char **ev = environ; ev && *ev && ne < ENV_MAX; ev++) {
+        if (strncmp(*ev, "GUICHET_", 8) != 0) {
+            envp[ne++] = *ev;
+        }
+    }
+    envp[ne] = NULL;
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
     if (posix_spawn_file_actions_init(&fa) != 0) {
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     }
+    if (posix_spawnattr_init(&at) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    }
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGTERM);
+    sigaddset(&dfl, SIGHUP);
+    sigaddset(&dfl, SIGINT);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
-    int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    int e = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     if (e != 0) {
         return gu_err_set(err, GU_EIO, NULL, NULL, "sms command: %s",
                           strerror(e));

@@ -950,8 +950,9 @@ sms_script(struct fx *f, int exit_code)
     }
     fprintf(fp,
             "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done"
-            " >> '%s/sms.out'\nexit %d\n",
-            f->dir, exit_code);
+            " >> '%s/sms.out'\nenv | grep '^GUICHET_' >> '%s/sms.env'\n"
+            "exit %d\n",
+            f->dir, f->dir, exit_code);
     fclose(fp);
     chmod(path, 0700);
     return path;
@@ -1003,6 +1004,7 @@ test_sms_command(void)
                       NULL, 0),
              1);
 
+    setenv("GUICHET_SMTP_PASSWORD", "secret-du-test", 1);
     snprintf(set, sizeof set, "[rdv]\nsms_command = %s --de Mairie\n",
              script);
     CHECK_EQ(gu_config_parse_string(f.cfg, set, &err), 0);
@@ -1024,6 +1026,12 @@ test_sms_command(void)
                       " 'sent' AND attempts = 1 AND phone = '' AND text = ''",
                       NULL, 0),
              1);
+    /* The command never sees the server's GUICHET_* settings. */
+    char envf[128];
+    snprintf(envf, sizeof envf, "%s/sms.env", f.dir);
+    const char *env = read_all(envf);
+    CHECK(env != NULL && env[0] == '\0');
+    unsetenv("GUICHET_SMTP_PASSWORD");
 
     /* The text reaches the command as one argument, never through a
        shell. */
