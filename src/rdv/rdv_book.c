@@ -532,7 +532,8 @@ take_units(struct store_conn *c, struct gu_arena *a,
         if (rc == 0) {
             *counter_out = cand[i];
             *lane_out = 0;
-            return set_counter(c, id, cand[i], 0, err);
+            /* The row was written with the first candidate, lane 0. */
+            return i == 0 ? 0 : set_counter(c, id, cand[i], 0, err);
         }
         if (rc != GU_ECONFLICT)
             return rc;
@@ -955,16 +956,19 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg,
         goto rollback;
     {
         int end = start_min + (b.end_min - b.start_min);
-        struct store_val p[6] = {STORE_I(place_id), STORE_I(day),
-                                 STORE_I(start_min), STORE_I(end),
-                                 STORE_I(now), STORE_I(id)};
+        /* take_units() leaves the row alone when the first candidate
+           counter is free: write it here, on lane 0. */
+        struct store_val p[7] = {STORE_I(place_id), STORE_I(cand[0]),
+                                 STORE_I(day),      STORE_I(start_min),
+                                 STORE_I(end),      STORE_I(now),
+                                 STORE_I(id)};
 
         rc = store_exec(c,
-                        "UPDATE rdv_bookings SET place_id = ?, day = ?, "
-                        "start_min = ?, end_min = ?, updated_at = ?, "
-                        "confirmed_at = 0, reminded_at = 0, reminders = 0 "
-                        "WHERE id = ?",
-                        p, 6, err);
+                        "UPDATE rdv_bookings SET place_id = ?, "
+                        "counter_id = ?, lane = 0, day = ?, start_min = ?, "
+                        "end_min = ?, updated_at = ?, confirmed_at = 0, "
+                        "reminded_at = 0, reminders = 0 WHERE id = ?",
+                        p, 7, err);
         if (rc < 0)
             goto rollback;
         rc = take_units(c, a, NULL, &m, insee, id, cand, ncand, day,
