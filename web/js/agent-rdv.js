@@ -88,6 +88,12 @@ function frDay(s) {
     }).format(d);
 }
 
+// « lun. 30/11 » for the week view's column heads.
+function shortDay(s) {
+    const [, m, d] = s.split('-');
+    return DAY_NAMES[weekday(s) - 1].slice(0, 3) + '. ' + d + '/' + m;
+}
+
 function minutes(hhmm) {
     const [hh, mm] = String(hhmm || '0:0').split(':').map(Number);
     return hh * 60 + mm;
@@ -196,19 +202,19 @@ function block(b, showCounter) {
     const risk = typeof b.risk === 'number' && b.risk >= 0
         ? h('span', { class: riskClass(b.risk) }, 'risque ' + pct(b.risk))
         : null;
+    // Time and name first: a short booking shows one line of its text.
     const el = h('button', {
         type: 'button',
         class: 'rdv-block rdv-st-' + b.status,
         'data-id': String(b.id),
         'aria-haspopup': 'dialog',
     },
-    h('span', { class: 'visually-hidden' }, hhmm(s) + ' à ' + hhmm(e) + ', '),
-    h('span', { class: 'who' }, b.name || '(anonymisé)'), ' — ',
+    h('span', { class: 'time' }, hhmm(s)),
+    h('span', { class: 'visually-hidden' }, ' à ' + hhmm(e) + ', '),
+    h('span', { class: 'who' }, b.name || '(anonymisé)'), risk, ' — ',
     (b.motif && b.motif.name) || '', ', ' + people,
     showCounter && b.counter ? ', ' + b.counter.name : '',
-    risk,
-    h('span', { class: 'st' }, hhmm(s) + ' · ' + st +
-        (b.lane > 0 ? ' · en surnombre' : '')));
+    h('span', { class: 'st' }, st + (b.lane > 0 ? ' · en surnombre' : '')));
     el.addEventListener('click', () => openBooking(b.id, el));
     return [el, s, e];
 }
@@ -223,7 +229,8 @@ function render(st, bookings) {
     if (st.view === 'semaine') {
         cols = days.filter((d) => weekday(d) < 7 ||
             bookings.some((b) => b.day === d)).map((d) => ({
-            key: d, title: frDay(d), match: (b) => b.day === d, day: d,
+            key: d, title: shortDay(d), full: frDay(d), match: (b) => b.day === d,
+            day: d,
         }));
     } else {
         cols = shown.map((k) => ({
@@ -237,9 +244,9 @@ function render(st, bookings) {
     const rows = (hi - lo) / UNIT;
 
     cal.replaceChildren();
-    cal.style.gridTemplateColumns = '4rem repeat(' + Math.max(cols.length, 1) +
-        ', minmax(11rem, 1fr))';
-    cal.style.gridTemplateRows = 'auto repeat(' + rows + ', 0.4rem)';
+    cal.style.gridTemplateColumns = '4.5rem repeat(' +
+        Math.max(cols.length, 1) + ', minmax(9rem, 1fr))';
+    cal.style.gridTemplateRows = 'auto repeat(' + rows + ', 0.5rem)';
     if (!cols.length) {
         calStatus.textContent = 'Aucun guichet pour ce lieu. Un ' +
             'administrateur peut en créer dans les réglages.';
@@ -272,7 +279,8 @@ function render(st, bookings) {
         // follows the column.
         const mine = list.filter(c.match).sort((a, b) =>
             span(a)[0] - span(b)[0] || a.lane - b.lane);
-        const sr = h('h3', { class: 'visually-hidden' }, c.title + ' : ' +
+        const sr = h('h3', { class: 'visually-hidden' }, (c.full || c.title) +
+            ' : ' +
             (mine.length ? mine.length + ' rendez-vous' : 'aucun rendez-vous'));
         sr.style.gridColumn = String(i + 2);
         sr.style.gridRow = '1';
