@@ -98,9 +98,12 @@ public_url(struct http_req *req)
     const char *u = gu_config_str(req->cfg, "server.public_url");
     size_t n = u ? strlen(u) : 0;
 
+    char *r;
+
     while (n > 0 && u[n - 1] == '/')
         n--;
-    return gu_arena_strndup(req->arena, u ? u : "", n);
+    r = gu_arena_strndup(req->arena, u ? u : "", n);
+    return r ? r : "";
 }
 
 /* "2026-12-03T09:30Z": the commune's civil time, as the hub shows it. */
@@ -115,8 +118,8 @@ hub_time(int64_t day, int minute, char *buf, size_t cap)
 }
 
 /*
- * Every value of a repeated query argument, checked: at most `cap`, none
- * empty. 0 with *n set, else the 400 problem sent.
+ * Every value of a repeated query argument: at least one, at most `cap`
+ * (the caller checks each value). 0 with *n set, else the 400 sent.
  */
 static int
 repeated(struct http_req *req, struct http_resp *resp, const char *name,
