@@ -31,6 +31,7 @@ Usage: ants_server.py --token T [--state FILE] [--slow S]. It listens on
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -197,6 +198,15 @@ def main():
     srv.slow = args.slow
     srv.state = State(initial)
     print("PORT %d" % srv.server_address[1], flush=True)
+    # A test that crashes never stops us: leave when the parent is gone.
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
