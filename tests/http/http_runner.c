@@ -1417,12 +1417,72 @@ struct ctest {
     void (*fn)(void);
 };
 
+/*
+ * The public booking limit (rdv.rate_book_ip) counts every POST of an
+ * address, valid or not, and answers 429 in French with Retry-After once
+ * it is reached; the resident's link routes have their own counter
+ * (rdv.rate_manage_ip), and reads are not limited.
+ */
+static void
+test_rdv_rate_limit(void)
+{
+    static const char *const ov[] = {"rdv.rate_book_ip=2",
+                                     "rdv.rate_manage_ip=1", NULL};
+    static const char body[] = "{\"c\":\"99001\",\"motif\":\"inconnu\","
+                               "\"place\":1,\"start\":\"2030-01-07T09:00\","
+                               "\"name\":\"X\",\"email\":\"x@exemple.fr\","
+                               "\"consent\":true}";
+    static const char tok[] = "/api/v1/rdv/manage/"
+                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/cancel";
+    struct hs_server s2;
+    struct hs_resp r;
+    char retry[32] = "";
+
+    if (hs_server_start(&s2, ov) != 0) {
+        TH_FAIL("rdv rate-limit server did not start");
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (hs_request(s2.port, "POST", "/api/v1/rdv/bookings",
+                       "Content-Type: application/json", body, sizeof(body) - 1,
+                       &r) != 0) {
+            TH_FAIL("no response to booking %d", i + 1);
+            break;
+        }
+        if (i < 2) {
+            CHECK_EQ(r.status, 422);
+        } else {
+            CHECK_EQ(r.status, 429);
+            CHECK_CONTAINS(r.body, "Trop de demandes");
+            CHECK(hs_header(&r, "Retry-After", 0, retry, sizeof(retry)) !=
+                  NULL);
+        }
+        hs_resp_fini(&r);
+    }
+    /* Searching is still served. */
+    if (hs_request(s2.port, "GET", "/api/v1/rdv/motifs?c=99001", NULL, NULL, 0,
+                   &r) == 0)
+        CHECK_EQ(r.status, 200);
+    hs_resp_fini(&r);
+    /* The link routes count apart: one answer (404), then 429. */
+    if (hs_request(s2.port, "POST", tok, NULL, NULL, 0, &r) == 0) {
+        CHECK_EQ(r.status, 404);
+        hs_resp_fini(&r);
+    }
+    if (hs_request(s2.port, "POST", tok, NULL, NULL, 0, &r) == 0) {
+        CHECK_EQ(r.status, 429);
+        hs_resp_fini(&r);
+    }
+    hs_server_stop(&s2);
+}
+
 static const struct ctest ctests[] = {
     {"test_openapi_sync", test_openapi_sync},
     {"test_security_headers", test_security_headers},
     {"test_frame_ancestors_config", test_frame_ancestors_config},
     {"test_metrics_allowlist", test_metrics_allowlist},
     {"test_chat_rate_limit", test_chat_rate_limit},
+    {"test_rdv_rate_limit", test_rdv_rate_limit},
     {"test_request_ids_unique", test_request_ids_unique},
     {"test_static_etag_304", test_static_etag_304},
     {"test_gzip", test_gzip},
