@@ -312,8 +312,11 @@ rdv_ants_list(const char *in, char *buf, size_t cap,
                     *q++ = '\0';
                 if (!*q)
                     break;
-                if (nitems > RDV_ANTS_IDS_MAX)
-                    break;
+                if (nitems >= RDV_ANTS_IDS_MAX)
+                    return gu_err_set(err, GU_EINVAL, "ants_ids",
+                                      "Au plus 10 numéros de pré-demande "
+                                      "par rendez-vous.",
+                                      "too many ants ids");
                 items[nitems++] = q;
                 while (*q && *q != ' ' && *q != '\t')
                     q++;

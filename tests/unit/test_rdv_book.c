@@ -253,6 +253,31 @@ test_ants_id_check(void)
     CHECK_EQ(rdv_ants_id_check("", out, sizeof(out), &err), GU_EINVAL);
     CHECK_STR(err.field, "ants_ids");
     CHECK_CONTAINS(err.user, "10 lettres ou chiffres");
+
+    /* lists: one number with spaces, several with spaces, duplicates */
+    char buf[RDV_ANTS_IDS_MAX * 11 + 1], ids[RDV_ANTS_IDS_MAX][11];
+    size_t n = 0;
+    CHECK_EQ(rdv_ants_list("ab12 cd34 ef", buf, sizeof(buf), ids, &n, &err),
+             0);
+    CHECK_EQ(n, 1);
+    CHECK_STR(buf, "AB12CD34EF");
+    CHECK_EQ(rdv_ants_list("AB12CD34EF 1234567890\nab12cd34ef; ", buf,
+                           sizeof(buf), ids, &n, &err),
+             0);
+    CHECK_EQ(n, 2);
+    CHECK_STR(buf, "AB12CD34EF,1234567890");
+    CHECK_STR(ids[1], "1234567890");
+    CHECK_EQ(rdv_ants_list("A A A A A A A A A A A 1234567890", buf,
+                           sizeof(buf), ids, &n, &err),
+             GU_EINVAL);
+    CHECK_EQ(rdv_ants_list("0000000000 1111111111 2222222222 3333333333 "
+                           "4444444444 5555555555 6666666666 7777777777 "
+                           "8888888888 9999999999 AAAAAAAAAA",
+                           buf, sizeof(buf), ids, &n, &err),
+             GU_EINVAL);
+    CHECK_CONTAINS(err.user, "Au plus 10");
+    CHECK_EQ(rdv_ants_list("", buf, sizeof(buf), ids, &n, &err), 0);
+    CHECK_EQ(n, 0);
 }
 
 static void
