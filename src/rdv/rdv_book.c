@@ -768,8 +768,10 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
         goto out;
     }
 
-    /* ANTS anti-duplicate check: residents on the web, before writing. */
-    if (m.ants != RDV_ANTS_NONE && r->channel == RDV_WEB && !r->agent) {
+    /* ANTS anti-duplicate check, before writing: residents, whatever
+       their channel (the web page, the assistant, the phone robot), when
+       they gave numbers; agents at the counter check the papers. */
+    if (m.ants != RDV_ANTS_NONE && nids > 0 && !r->agent) {
         rc = rdv_ants_precheck(cfg, a, ids, nids, r->ants_override, err);
         if (rc < 0)
             goto out;
