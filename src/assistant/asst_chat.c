@@ -810,11 +810,16 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
  * already allowed the last commits to be lost on a power cut. A storage
  * error on the writer is logged (asst.write) and its turn is dropped.
  *
- * A turn waits for its write (the old behaviour) when the rate limit
- * counts it (assistant.rate_per_minute: the hit is counted in the
- * database, shared by every node, and a refused turn must not be
- * answered); then whoever waits writes the queue when the writer thread
- * is not writing (group commit).
+ * The rate limit (assistant.rate_per_minute, per address and commune,
+ * fixed windows of 60 s) is decided in memory: a key's count is read from
+ * the database the first time the key is seen in a window, then counted
+ * here, and each hit is also written with the turn (rate_limits stays
+ * the record). With one process per database this is exactly the
+ * database's count; other processes' hits made after that first read
+ * are not seen until the next window. When the table of keys is full
+ * (RATE_KEYS of the current window), a turn is decided in the database
+ * and waits for its write (the behaviour before the write-behind); then
+ * whoever waits writes the queue when the writer thread is not writing.
  *
  * Every reader of the chat's rows (feedback, history, hand-offs, the
  * agents' inbox and figures, the purge) first waits for the queue
@@ -831,6 +836,9 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 #define CACHE_BYTES (16 << 20) /* ... and their state's bytes */
 #define CACHE_BUCKETS 16384    /* power of two */
 #define CACHE_TTL_MS (3600 * 1000)
+#define RATE_KEYS 65536 /* rate-limit keys counted in memory */
+#define RATE_BUCKETS 16384
+#define RATE_WINDOW 60
 
 /* One message row of a turn. */
 struct wmsg {
@@ -865,9 +873,18 @@ struct wjob {
     const char *audit, *request_id;
     const char *rate_key; /* NULL = no rate-limit hit */
     long rate_limit;
+    bool rate_decided;  /* allowed in memory: only count the hit */
     struct wwait *wait; /* NULL = nobody waits */
     int rc;
     struct gu_err err;
+};
+
+/* A rate-limit key's count in the current window. */
+struct rentry {
+    struct rentry *next;
+    int64_t window; /* start, unix seconds */
+    long hits;
+    char key[];
 };
 
 /* A conversation's state in memory, keyed by its token's hash. */
@@ -905,6 +922,10 @@ struct asst_writer {
     struct centry **bucket;
     struct centry *mru, *lru;
     size_t ncache, cbytes;
+    /* rate-limit counts */
+    pthread_mutex_t rmu;
+    struct rentry **rbucket;
+    size_t nrate;
 };
 
 struct asst_writer *
@@ -915,10 +936,14 @@ asst_writer_new(void)
     if (!w)
         return NULL;
     w->bucket = gu_calloc(CACHE_BUCKETS, sizeof(*w->bucket));
-    if (!w->bucket) {
+    w->rbucket = gu_calloc(RATE_BUCKETS, sizeof(*w->rbucket));
+    if (!w->bucket || !w->rbucket) {
+        gu_free(w->bucket);
+        gu_free(w->rbucket);
         gu_free(w);
         return NULL;
     }
+    pthread_mutex_init(&w->rmu, NULL);
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1174,6 +1199,137 @@ asst_message_id(struct asst_writer *w, struct store_conn *c, int64_t *id,
     return ids_take(w, c, 1, id, NULL, err);
 }
 
+/* ----- rate limit ----- */
+
+static size_t
+rate_bucket(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h & (RATE_BUCKETS - 1);
+}
+
+static void
+rate_clear(struct asst_writer *w)
+{
+    pthread_mutex_lock(&w->rmu);
+    for (size_t i = 0; i < RATE_BUCKETS; i++) {
+        while (w->rbucket[i]) {
+            struct rentry *e = w->rbucket[i];
+            w->rbucket[i] = e->next;
+            gu_free(e);
+        }
+    }
+    w->nrate = 0;
+    pthread_mutex_unlock(&w->rmu);
+}
+
+/* Drop the keys of past windows (rmu held). */
+static void
+rate_sweep(struct asst_writer *w, int64_t start)
+{
+    for (size_t i = 0; i < RATE_BUCKETS; i++) {
+        for (struct rentry **p = &w->rbucket[i]; *p;) {
+            struct rentry *e = *p;
+            if (e->window < start) {
+                *p = e->next;
+                gu_free(e);
+                w->nrate--;
+            } else {
+                p = &e->next;
+            }
+        }
+    }
+}
+
+/*
+ * One hit on `key` (limit per RATE_WINDOW), decided in memory: 0 when
+ * allowed (counted), GU_ERATE (store_rate_hit's message) beyond the
+ * limit, 1 when the key cannot be counted here (table full): the caller
+ * then decides in the database.
+ */
+static struct rentry *
+rate_find(struct asst_writer *w, size_t b, const char *key)
+{
+    struct rentry *e = w->rbucket[b];
+
+    while (e && strcmp(e->key, key) != 0)
+        e = e->next;
+    return e;
+}
+
+static int
+rate_hit(struct asst_writer *w, struct store_conn *c, const char *key,
+         long limit, struct gu_err *err)
+{
+    int64_t now = gu_now(), start = now - now % RATE_WINDOW;
+    size_t b = rate_bucket(key);
+    struct rentry *e;
+
+    pthread_mutex_lock(&w->rmu);
+    e = rate_find(w, b, key);
+    if (!e) {
+        /* First sight of the key: its count in the database (a restart,
+         * another process, within this window). */
+        struct gu_arena *a = gu_arena_new(512);
+        struct store_rows *r = NULL;
+        struct store_val p[] = {STORE_T(key)};
+        int64_t hits = 0;
+        int rc;
+
+        pthread_mutex_unlock(&w->rmu);
+        if (!a)
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+        rc = store_query(c, a,
+                         "SELECT window_start, hits FROM rate_limits"
+                         " WHERE key = ?",
+                         p, 1, &r, err);
+        if (rc == 0 && r->nrows && store_int(r, 0, 0) == start)
+            hits = store_int(r, 0, 1);
+        gu_arena_free(a);
+        if (rc < 0)
+            return rc;
+        pthread_mutex_lock(&w->rmu);
+        e = rate_find(w, b, key); /* another turn may have made it */
+        if (!e) {
+            size_t n = strlen(key) + 1;
+            if (w->nrate >= RATE_KEYS)
+                rate_sweep(w, start);
+            e = w->nrate < RATE_KEYS ? gu_malloc(sizeof(*e) + n) : NULL;
+            if (!e) {
+                pthread_mutex_unlock(&w->rmu);
+                return 1;
+            }
+            memcpy(e->key, key, n);
+            e->window = start;
+            e->hits = (long)hits;
+            e->next = w->rbucket[b];
+            w->rbucket[b] = e;
+            w->nrate++;
+        }
+    }
+    if (e->window != start) {
+        e->window = start;
+        e->hits = 0;
+    }
+    if (e->hits + 1 > limit) {
+        int64_t retry = start + RATE_WINDOW - now;
+        char user[128];
+        pthread_mutex_unlock(&w->rmu);
+        snprintf(user, sizeof(user),
+                 "Trop de demandes. Réessayez dans %lld seconde%s.",
+                 (long long)retry, retry > 1 ? "s" : "");
+        return gu_err_set(err, GU_ERATE, NULL, user,
+                          "asst: rate limit %ld/%ds exceeded", limit,
+                          RATE_WINDOW);
+    }
+    e->hits++;
+    pthread_mutex_unlock(&w->rmu);
+    return 0;
+}
+
 /* ----- the writer ----- */
 
 /* The rows of one turn, on connection `c` inside a transaction. */
@@ -1184,7 +1340,14 @@ write_turn(struct store_conn *c, struct wjob *j)
     int rc;
 
     if (j->rate_key) {
-        rc = store_rate_hit(c, j->rate_key, (int)j->rate_limit, 60, NULL, err);
+        rc = store_rate_hit(c, j->rate_key, (int)j->rate_limit, RATE_WINDOW,
+                            NULL, err);
+        if (rc == GU_ERATE && j->rate_decided) {
+            /* Counted; the turn was allowed in memory (other processes'
+             * hits may have filled the window meanwhile). */
+            rc = 0;
+            gu_err_clear(err);
+        }
         if (rc < 0)
             return rc;
     }
@@ -1502,6 +1665,7 @@ asst_engine_sync(struct asst_engine *e, bool forget)
     asst_writer_flush(w, NULL);
     if (forget) {
         cache_clear(w);
+        rate_clear(w);
         pthread_mutex_lock(&w->idmu);
         w->ids_loaded = false;
         pthread_mutex_unlock(&w->idmu);
@@ -1522,7 +1686,10 @@ asst_writer_free(struct asst_writer *w)
     if (running)
         pthread_join(w->th, NULL); /* writes the queue first */
     cache_clear(w);
+    rate_clear(w);
     gu_free(w->bucket);
+    gu_free(w->rbucket);
+    pthread_mutex_destroy(&w->rmu);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->progress);
     pthread_mutex_destroy(&w->mu);
@@ -1589,6 +1756,16 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
     int64_t first = 0, first_id, conv_id = cv->id;
     int rc;
 
+    /* Decided before anything of the turn is kept. */
+    bool decided = false;
+    if (rated) {
+        char key[96];
+        snprintf(key, sizeof(key), "asst:%s:%s", x->client_ip, insee);
+        rc = rate_hit(w, x->conn, key, limit, err);
+        if (rc < 0)
+            return rc;
+        decided = rc == 0;
+    }
     if (tu->nostore && !rated)
         return 0; /* over the turn limit: nothing to write */
     if (!tu->nostore) {
@@ -1628,6 +1805,7 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
     if (rated) {
         j->rate_key = gu_arena_sprintf(a, "asst:%s:%s", x->client_ip, insee);
         j->rate_limit = limit;
+        j->rate_decided = decided;
         oom = oom || !j->rate_key;
     }
     for (size_t i = 0; !tu->nostore && i < tu->n; i++) {
@@ -1650,7 +1828,7 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
         gu_arena_free(a);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     }
-    bool waits = rated;
+    bool waits = rated && !decided;
     if (waits) {
         memset(&wait, 0, sizeof(wait));
         j->wait = &wait;

@@ -1430,6 +1430,49 @@ out:
     fix_close(&f);
 }
 
+/* The rate limit is counted in memory from the database's count: a
+ * restart within the window keeps the hits already made; the hits are
+ * still written to rate_limits. */
+static void
+test_rate_from_database(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct gu_err err;
+    const char *conv = NULL;
+    int64_t now = gu_now();
+
+    CHECK(fix_open(&f, NULL, 3000) == 0);
+    if (now % 60 > 56) { /* not across a window's end */
+        sleep(5);
+        now = gu_now();
+    }
+    CHECK(gu_config_parse_string(f.cfg, "[assistant]\nrate_per_minute = 3\n",
+                                 &err) == 0);
+    struct store_val p[] = {STORE_I(now - now % 60)};
+    CHECK(store_exec(f.c,
+                     "INSERT INTO rate_limits (key, window_start, hits)"
+                     " VALUES ('asst:198.51.100.7:99001', ?, 2)",
+                     p, 1, &err) == 0);
+    f.x.client_ip = "198.51.100.7";
+    CHECK(turn(&f, &conv, "passeport", NULL, &out, NULL) == 0);
+    struct asst_chat_in in = {"99001", conv, "passeport", NULL};
+    gu_err_clear(&err);
+    CHECK_EQ(asst_chat(&f.x, &in, &out, &err), GU_ERATE);
+    CHECK_CONTAINS(err.user, "Trop de demandes");
+    /* Another address is not counted with it. */
+    f.x.client_ip = "198.51.100.8";
+    conv = NULL;
+    CHECK(turn(&f, &conv, "passeport", NULL, &out, NULL) == 0);
+    CHECK_EQ(count(&f, "SELECT hits FROM rate_limits WHERE key ="
+                       " 'asst:198.51.100.7:99001'"),
+             3);
+    CHECK_EQ(count(&f, "SELECT hits FROM rate_limits WHERE key ="
+                       " 'asst:198.51.100.8:99001'"),
+             1);
+    fix_close(&f);
+}
+
 /* Off-topic probes (tests/data/demo_offtopic.txt): at least 80 % get a
  * clarification or a hand-off offer, never most of them an answer. */
 static void
@@ -1470,4 +1513,4 @@ TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_demo_followup_section), T(test_demo_spelling),
       T(test_empty_commune), T(test_demo_questions_engine),
       T(test_demo_offtopic), T(test_commune_cache), T(test_batch_rate_limit),
-      T(test_write_behind))
+      T(test_write_behind), T(test_rate_from_database))
