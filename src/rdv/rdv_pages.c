@@ -16,6 +16,10 @@
  *   POST /rdv/r/{token}/confirmer    the resident confirms (form)
  *   POST /rdv/r/{token}/annuler      the resident cancels (form)
  *   GET  /rdv/r/{token}/rdv.ics      the booking as an iCalendar file
+ *   GET  /rdv/attente/{token}        a waiting-list entry and the slot
+ *                                    offered to it, with its expiry
+ *   POST /rdv/attente/{token}/accepter, /quitter   accept the offer (on
+ *                                    to the booking's page), leave the list
  *
  * Pages are server-rendered from web/pages/rdv*.html and work without
  * JavaScript except for choosing a slot. An unknown, expired or
@@ -32,6 +36,54 @@
 #include <string.h>
 
 #define PRESELECT_MAX 64 /* a deep link's motif code */
+#define MISS_LIMIT 30    /* unknown tokens per client and minute */
+
+static const char *const WEEKDAYS[8] = {"",       "lundi",    "mardi",
+                                        "mercredi", "jeudi",  "vendredi",
+                                        "samedi", "dimanche"};
+static const char *const MONTHS[12] = {
+    "janvier", "février", "mars",      "avril",   "mai",      "juin",
+    "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
+
+static const char NOT_FOUND_TEXT[] =
+    "Ce lien de rendez-vous n’existe pas ou n’est plus valable. Si vous "
+    "avez un rendez-vous, utilisez le lien du dernier courriel reçu, ou "
+    "contactez la mairie.";
+
+/* « 9 h 30 », « 10 h ». */
+static void
+fr_time(int min, char *buf, size_t cap)
+{
+    if (min % 60)
+        snprintf(buf, cap, "%d h %02d", min / 60, min % 60);
+    else
+        snprintf(buf, cap, "%d h", min / 60);
+}
+
+/* « jeudi 3 décembre 2026 à 9 h 30 » (arena). */
+static const char *
+fr_when(struct gu_arena *a, int64_t day, int min)
+{
+    int y, m, d;
+    char t[16];
+
+    gu_day_to_ymd(day, &y, &m, &d);
+    fr_time(min, t, sizeof(t));
+    return gu_arena_sprintf(a, "%s %d%s %s %d à %s",
+                            WEEKDAYS[gu_day_weekday(day)], d,
+                            d == 1 ? "er" : "", MONTHS[(m - 1) % 12], y, t);
+}
+
+/* « 20 minutes », « 1 h 15 ». */
+static const char *
+fr_duration(struct gu_arena *a, int minutes)
+{
+    if (minutes < 60)
+        return gu_arena_sprintf(a, "%d minutes", minutes);
+    if (minutes % 60 == 0)
+        return gu_arena_sprintf(a, "%d h", minutes / 60);
+    return gu_arena_sprintf(a, "%d h %02d", minutes / 60, minutes % 60);
+}
 
 /* rdv.retention_days in words: « 2 ans », « 400 jours ». */
 static const char *
@@ -160,9 +212,680 @@ get_book(struct http_req *req, struct http_resp *resp)
     return http_template(req, resp, 200, "rdv.html", vars);
 }
 
+/* ----- a booking by its token ----- */
+
+/* 43 characters of URL-safe base64. */
+static bool
+token_ok(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+
+    return n == RDV_TOKEN_LEN &&
+           strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789-_") == n;
+}
+
+/* The one answer to a token that leads nowhere (counted per client). */
+static int
+token_miss(struct http_req *req, struct http_resp *resp)
+{
+    char key[96];
+    struct gu_err err = {0};
+
+    snprintf(key, sizeof(key), "rdv.token:%.60s",
+             req->client_ip ? req->client_ip : "");
+    if (store_rate_hit(req->conn, key, MISS_LIMIT, 60, NULL, &err) ==
+        GU_ERATE) {
+        http_add_header(resp, "Retry-After", "60");
+        return message_page(req, resp, 429, "Trop de demandes",
+                            "Trop de liens inconnus en peu de temps. "
+                            "Patientez une minute puis réessayez.");
+    }
+    return message_page(req, resp, 404, "Rendez-vous introuvable",
+                        NOT_FOUND_TEXT);
+}
+
+/*
+ * Limit the state-changing forms per client: the same bucket and setting
+ * (rdv.rate_manage_ip, per hour) as the API's actions on a booking, so
+ * that the pages open no second door. 0 when allowed, 1 when the 429
+ * page was rendered.
+ */
+static int
+post_rate(struct http_req *req, struct http_resp *resp)
+{
+    long limit = req->cfg ? gu_config_int(req->cfg, "rdv.rate_manage_ip") : 0;
+    char key[96];
+    struct gu_err err = {0};
+
+    if (limit <= 0)
+        return 0;
+    snprintf(key, sizeof(key), "rdv.manage:%.60s",
+             req->client_ip ? req->client_ip : "");
+    if (store_rate_hit(req->conn, key, (int)limit, 3600, NULL, &err) ==
+        GU_ERATE) {
+        http_add_header(resp, "Retry-After", "600");
+        return message_page(req, resp, 429, "Trop de demandes",
+                            "Trop de demandes en peu de temps. Patientez "
+                            "quelques minutes puis réessayez, ou appelez la "
+                            "mairie.") < 0
+                   ? GU_ENOMEM
+                   : 1;
+    }
+    return 0;
+}
+
+/*
+ * Resolve {token}: 0 with *b filled, 1 when the 404 page was rendered,
+ * or a negative code.
+ */
+static int
+booking_of(struct http_req *req, struct http_resp *resp,
+           struct rdv_booking *b)
+{
+    const char *token = http_param(req, "token");
+    int rc;
+
+    if (!token_ok(token)) {
+        rc = token_miss(req, resp);
+        return rc < 0 ? rc : 1;
+    }
+    rc = rdv_by_token(req->conn, req->arena, token, b, &req->err);
+    if (rc == GU_ENOTFOUND || rc == GU_EINVAL) {
+        rc = token_miss(req, resp);
+        return rc < 0 ? rc : 1;
+    }
+    return rc;
+}
+
+static const char *
+status_label(enum rdv_status s, const char **cls)
+{
+    *cls = "badge-ok";
+    switch (s) {
+    case RDV_HELD:
+        *cls = "";
+        return "Proposé, en attente de votre réponse";
+    case RDV_CONFIRMED:
+        return "Confirmé";
+    case RDV_CANCELLED:
+        *cls = "badge-off";
+        return "Annulé";
+    case RDV_PRESENT:
+        return "Honoré";
+    case RDV_NOSHOW:
+        *cls = "badge-off";
+        return "Absence constatée";
+    case RDV_EXCUSED:
+        *cls = "";
+        return "Absence excusée";
+    }
+    return "";
+}
+
+/* The absolute address of a path, for residents to keep. */
+static const char *
+absolute_url(struct http_req *req, const char *path)
+{
+    const char *base = req->cfg ? gu_config_str(req->cfg, "server.public_url")
+                                : "";
+    const char *host = http_header(req, "Host");
+    size_t n;
+
+    if (base && base[0]) {
+        n = strlen(base);
+        while (n && base[n - 1] == '/')
+            n--;
+        return gu_arena_sprintf(req->arena, "%.*s%s", (int)n, base, path);
+    }
+    if (!host || !host[0] || strlen(host) > 255 ||
+        strpbrk(host, " \"<>\\/@"))
+        return path;
+    return gu_arena_sprintf(req->arena, "%s://%s%s",
+                            req->tls ? "https" : "http", host, path);
+}
+
+/* What the banner says after an action (?fait=...). */
+static void
+done_texts(struct http_req *req, const struct rdv_booking *b,
+           const char *fait, const char **title, const char **text)
+{
+    *title = *text = NULL;
+    if (!fait)
+        return;
+    if (strcmp(fait, "reserve") == 0 || strcmp(fait, "accepte") == 0) {
+        *title = "Votre rendez-vous est confirmé.";
+        *text = b->email[0]
+                    ? gu_arena_sprintf(
+                          req->arena,
+                          "Un courriel de confirmation vous est envoyé à "
+                          "l’adresse %s, avec ce lien et le rendez-vous "
+                          "à ajouter à votre agenda. Pensez à regarder dans "
+                          "vos courriers indésirables.",
+                          b->email)
+                    : "Vous n’avez pas indiqué d’adresse électronique : "
+                      "aucun courriel ne vous est envoyé. Notez bien ce "
+                      "lien ou ajoutez le rendez-vous à votre agenda.";
+    } else if (strcmp(fait, "deplace") == 0) {
+        *title = "Votre rendez-vous a été déplacé.";
+        *text = b->email[0] ? "Un courriel vous confirme le nouvel horaire. "
+                              "L’ancien créneau est libéré."
+                            : "L’ancien créneau est libéré.";
+    } else if (strcmp(fait, "annule") == 0) {
+        *title = "Votre rendez-vous est annulé.";
+        *text = "Le créneau est libéré pour une autre personne. Merci de "
+                "nous avoir prévenus.";
+    } else if (strcmp(fait, "confirme") == 0) {
+        *title = "Merci, votre venue est confirmée.";
+        *text = "La mairie vous attend à l’heure indiquée ci-dessous.";
+    }
+}
+
+/*
+ * Render the booking page. `error` (may be NULL) is shown at the top with
+ * `status`.
+ */
+static int
+render_booking(struct http_req *req, struct http_resp *resp,
+               const struct rdv_booking *b, int status, const char *error)
+{
+    const char *token = http_param(req, "token");
+    const char *fait = http_query(req, "fait");
+    const char *action = http_query(req, "action");
+    const char *done_title, *done_text, *cls, *status_text, *path;
+    const char *change_text = "", *nochange_text = "", *when, *address;
+    char today[16], day_iso[16], max_days[16];
+    struct store_commune m;
+    struct rdv_motif mo;
+    struct rdv_place pl;
+    bool can_change, future, ask_confirm = false, ask_cancel = false;
+    int64_t now = gu_now(), start_utc;
+    enum gu_tz tz;
+    json_t *vars;
+    int rc;
+
+    rc = store_commune_get(req->conn, req->arena, b->insee, &m, &req->err);
+    if (rc == 0)
+        rc = rdv_motif_get(req->conn, req->arena, b->insee, b->motif_id, &mo,
+                           &req->err);
+    if (rc == 0)
+        rc = rdv_place_get(req->conn, req->arena, b->insee, b->place_id, &pl,
+                           &req->err);
+    if (rc < 0)
+        return rc;
+    tz = gu_tz_of_zone(m.zone);
+    start_utc = gu_tz_to_utc(tz, b->day, b->start_min);
+    future = start_utc > now;
+    can_change = b->status == RDV_CONFIRMED && mo.changeable &&
+                 now < start_utc - (int64_t)mo.change_until_h * 3600;
+    when = fr_when(req->arena, b->day, b->start_min);
+    if (can_change) {
+        int64_t lday;
+        int lmin;
+
+        gu_tz_from_utc(tz, start_utc - (int64_t)mo.change_until_h * 3600,
+                       &lday, &lmin);
+        change_text = gu_arena_sprintf(
+            req->arena,
+            "Vous pouvez déplacer ou annuler ce rendez-vous en ligne "
+            "jusqu’au %s. Un empêchement ? Prévenez-nous : le créneau "
+            "profitera à quelqu’un d’autre.",
+            fr_when(req->arena, lday, lmin));
+    } else if (b->status == RDV_CANCELLED) {
+        nochange_text = "Ce rendez-vous est annulé. Vous pouvez en prendre "
+                        "un nouveau à tout moment.";
+    } else if (b->status == RDV_CONFIRMED && future) {
+        nochange_text = gu_arena_sprintf(
+            req->arena,
+            "Ce rendez-vous ne peut plus être déplacé ni annulé en ligne. "
+            "En cas d’empêchement, prévenez la mairie%s%s.",
+            pl.phone && pl.phone[0] ? " au " : "",
+            pl.phone && pl.phone[0] ? pl.phone : "");
+    } else {
+        nochange_text = "Ce rendez-vous est passé.";
+    }
+
+    /* A reminder's link asks a question; only the form changes things. */
+    if (!error && action && strcmp(action, "confirmer") == 0) {
+        if (b->status == RDV_CONFIRMED && future && !b->confirmed_at)
+            ask_confirm = true;
+        else if (b->status == RDV_CONFIRMED && future)
+            fait = "confirme";
+        else
+            error = "Ce rendez-vous ne peut plus être confirmé : il est "
+                    "annulé ou déjà passé.";
+    } else if (!error && action && strcmp(action, "annuler") == 0) {
+        if (can_change)
+            ask_cancel = true;
+        else if (b->status == RDV_CANCELLED)
+            fait = "annule";
+        else
+            error = nochange_text;
+    }
+    done_texts(req, b, fait, &done_title, &done_text);
+    status_text = status_label(b->status, &cls);
+    if (b->status == RDV_CONFIRMED && b->confirmed_at)
+        status_text = "Confirmé, venue confirmée";
+    address = gu_arena_sprintf(req->arena, "%s%s%s %s", pl.address,
+                               pl.address[0] ? ", " : "", pl.zip, pl.city);
+    path = gu_arena_sprintf(req->arena, "/rdv/r/%s", token);
+    today_iso(&m, today, sizeof(today));
+    gu_day_iso(b->day, day_iso, sizeof(day_iso));
+    snprintf(max_days, sizeof(max_days), "%d", mo.max_delay_d);
+    if (!when || !address || !path || !change_text || !nochange_text)
+        return GU_ENOMEM;
+
+    vars = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+        " s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+        "commune", m.name, "insee", m.insee, "token", token, "motif", mo.name,
+        "when", when, "duration",
+        fr_duration(req->arena, b->end_min - b->start_min), "place", pl.name,
+        "address", address, "people_text",
+        b->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes",
+                                         b->people)
+                      : "1 personne",
+        "name", b->name, "ants_ids",
+        b->ants_ids && b->ants_ids[0] ? b->ants_ids : "Sans objet", "status",
+        status_text, "status_class", cls, "instructions", mo.instructions,
+        "manage_path", path, "manage_url", absolute_url(req, path),
+        "mail_note",
+        b->email[0] ? "Ce lien figure aussi dans le courriel de confirmation."
+                    : "Notez-le ou ajoutez le rendez-vous à votre agenda : "
+                      "sans adresse électronique, vous ne recevez pas de "
+                      "courriel.",
+        "change_text", change_text, "nochange_text", nochange_text,
+        "today", today);
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    json_object_set_new(vars, "motif_id", json_sprintf("%lld",
+                                                       (long long)b->motif_id));
+    json_object_set_new(vars, "place_id", json_sprintf("%lld",
+                                                       (long long)b->place_id));
+    json_object_set_new(vars, "people", json_sprintf("%d", b->people));
+    json_object_set_new(vars, "day", json_string(day_iso));
+    json_object_set_new(vars, "max_days", json_string(max_days));
+    json_object_set_new(vars, "error", json_string(error ? error : ""));
+    json_object_set_new(vars, "error_hidden", json_string(error ? ""
+                                                                : "hidden"));
+    json_object_set_new(vars, "done_title",
+                        json_string(done_title ? done_title : ""));
+    json_object_set_new(vars, "done_text",
+                        json_string(done_text ? done_text : ""));
+    json_object_set_new(vars, "done_hidden",
+                        json_string(done_title && !error ? "" : "hidden"));
+    json_object_set_new(vars, "ask_confirm_hidden",
+                        json_string(ask_confirm ? "" : "hidden"));
+    json_object_set_new(vars, "ask_cancel_hidden",
+                        json_string(ask_cancel ? "" : "hidden"));
+    json_object_set_new(vars, "change_hidden",
+                        json_string(can_change ? "" : "hidden"));
+    json_object_set_new(vars, "nochange_hidden",
+                        json_string(can_change ? "hidden" : ""));
+    json_object_set_new(vars, "instructions_hidden",
+                        json_string(mo.instructions && mo.instructions[0]
+                                        ? ""
+                                        : "hidden"));
+    return http_template(req, resp, status, "rdv-gestion.html", vars);
+}
+
+/* GET /rdv/r/{token} */
+static int
+get_booking(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_booking b;
+    int rc = booking_of(req, resp, &b);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    return render_booking(req, resp, &b, 200, NULL);
+}
+
+/*
+ * After a refused action: the page again with the French reason (409),
+ * or the error itself when it is not the resident's to fix.
+ */
+static int
+action_failed(struct http_req *req, struct http_resp *resp,
+              const struct rdv_booking *b, int rc)
+{
+    if (rc == GU_EINVAL || rc == GU_ECONFLICT || rc == GU_EPERM ||
+        rc == GU_ENOTFOUND) {
+        const char *msg = req->err.user[0]
+                              ? gu_arena_strdup(req->arena, req->err.user)
+                              : "Cette action n’est plus possible pour ce "
+                                "rendez-vous.";
+        req->err = (struct gu_err){0};
+        return render_booking(req, resp, b, 409, msg);
+    }
+    return rc;
+}
+
+static int
+redirect_done(struct http_req *req, struct http_resp *resp, const char *fait)
+{
+    const char *to = gu_arena_sprintf(req->arena, "/rdv/r/%s?fait=%s",
+                                      http_param(req, "token"), fait);
+
+    if (!to)
+        return GU_ENOMEM;
+    return http_redirect(resp, to);
+}
+
+/* POST /rdv/r/{token}/confirmer */
+static int
+post_confirm(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_booking b;
+    int rc;
+
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = booking_of(req, resp, &b)) != 0)
+        return rc < 0 ? rc : 0;
+    rc = rdv_confirm(req->conn, b.insee, b.id, &req->err);
+    if (rc < 0)
+        return action_failed(req, resp, &b, rc);
+    return redirect_done(req, resp, "confirme");
+}
+
+/* POST /rdv/r/{token}/annuler */
+static int
+post_cancel(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_booking b;
+    int rc;
+
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = booking_of(req, resp, &b)) != 0)
+        return rc < 0 ? rc : 0;
+    rc = rdv_cancel(req->conn, req->cfg, b.insee, b.id, false, "public",
+                    &req->err);
+    if (rc < 0)
+        return action_failed(req, resp, &b, rc);
+    return redirect_done(req, resp, "annule");
+}
+
+/* GET /rdv/r/{token}/rdv.ics */
+static int
+get_ics(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_booking b;
+    struct store_commune m;
+    const char *ics, *calname;
+    int rc;
+
+    if ((rc = booking_of(req, resp, &b)) != 0)
+        return rc < 0 ? rc : 0;
+    rc = store_commune_get(req->conn, req->arena, b.insee, &m, &req->err);
+    if (rc < 0)
+        return rc;
+    calname = gu_arena_sprintf(req->arena, "Rendez-vous à la mairie de %s",
+                               m.name);
+    ics = rdv_ics_store(req->conn, req->arena, req->cfg, b.insee, &b, 1, false,
+                        calname, &req->err);
+    if (!ics)
+        return req->err.code ? req->err.code : GU_ENOMEM;
+    if (http_add_header(resp, "Content-Disposition",
+                        "attachment; filename=\"rendez-vous.ics\"") < 0)
+        return GU_ENOMEM;
+    return http_send(resp, 200, "text/calendar; charset=utf-8", ics,
+                     strlen(ics));
+}
+
+/* ----- the waiting list, by its token ----- */
+
+/* French words for a waiting-list entry's state. */
+static const char *
+wait_state_text(const char *st, const char **label)
+{
+    if (strcmp(st, "proposé") == 0) {
+        *label = "Créneau proposé";
+        return "Un créneau vous a été proposé par courriel.";
+    }
+    if (strcmp(st, "accepté") == 0) {
+        *label = "Créneau accepté";
+        return "Vous avez accepté le créneau proposé : retrouvez votre "
+               "rendez-vous avec le lien du courriel de confirmation.";
+    }
+    if (strcmp(st, "expiré") == 0) {
+        *label = "Terminée";
+        return "Votre inscription est terminée : les créneaux proposés "
+               "n’ont pas été acceptés à temps. Vous pouvez prendre un "
+               "rendez-vous ou vous inscrire à nouveau.";
+    }
+    *label = "En attente";
+    return "Dès qu’un créneau plus tôt se libère, il vous est proposé par "
+           "courriel et réservé pour vous quelques heures. Vous n’avez "
+           "rien d’autre à faire.";
+}
+
+/*
+ * Render the waiting-list page of the entry `w` (status 200, or 409 with
+ * `error`), or, when `left`, the page saying the resident left the list.
+ */
+static int
+render_wait(struct http_req *req, struct http_resp *resp,
+            const struct rdv_wait *w, int status, const char *error)
+{
+    const char *token = http_param(req, "token");
+    const char *fait = http_query(req, "fait");
+    const char *state, *state_text, *place = "Tous les lieux";
+    const char *offer_when = "", *offer_place = "", *offer_address = "";
+    const char *offer_until = "", *done = NULL;
+    struct store_commune m;
+    struct rdv_motif mo;
+    struct rdv_place pl;
+    char created[32];
+    bool offer = false;
+    enum gu_tz tz;
+    json_t *vars;
+    int rc;
+
+    rc = store_commune_get(req->conn, req->arena, w->insee, &m, &req->err);
+    if (rc == 0)
+        rc = rdv_motif_get(req->conn, req->arena, w->insee, w->motif_id, &mo,
+                           &req->err);
+    if (rc == 0 && w->place_id) {
+        rc = rdv_place_get(req->conn, req->arena, w->insee, w->place_id, &pl,
+                           &req->err);
+        if (rc == 0)
+            place = pl.name;
+    }
+    if (rc < 0)
+        return rc;
+    tz = gu_tz_of_zone(m.zone);
+    state_text = wait_state_text(w->status ? w->status : "", &state);
+    if (w->status && strcmp(w->status, "proposé") == 0 && w->booking_id) {
+        struct rdv_booking b;
+        struct rdv_place bp;
+
+        rc = rdv_get(req->conn, req->arena, w->insee, w->booking_id, &b,
+                     &req->err);
+        if (rc == 0 && b.status == RDV_HELD && b.hold_until > gu_now())
+            rc = rdv_place_get(req->conn, req->arena, w->insee, b.place_id,
+                               &bp, &req->err);
+        else if (rc == 0 || rc == GU_ENOTFOUND)
+            rc = 1; /* expired or gone: no offer to show */
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            int64_t hday;
+            int hmin;
+
+            offer = true;
+            offer_when = fr_when(req->arena, b.day, b.start_min);
+            offer_place = bp.name;
+            offer_address = gu_arena_sprintf(
+                req->arena, "%s%s%s %s", bp.address,
+                bp.address[0] ? ", " : "", bp.zip, bp.city);
+            gu_tz_from_utc(tz, b.hold_until, &hday, &hmin);
+            offer_until = fr_when(req->arena, hday, hmin);
+        } else {
+            state = "En attente";
+            state_text = "Le créneau proposé n’a pas été accepté à temps. "
+                         "Vous restez sur la liste : un autre créneau vous "
+                         "sera proposé dès qu’il se libère.";
+        }
+    }
+    if (fait && strcmp(fait, "inscrit") == 0)
+        done = "Vous êtes inscrit(e) sur la liste d’attente.";
+    gu_time_fr(w->created_at, created, sizeof(created));
+    created[10] = '\0'; /* the date only */
+    if (!offer_when || !offer_address || !offer_until)
+        return GU_ENOMEM;
+    vars = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+        " s:s}",
+        "commune", m.name, "insee", m.insee, "token", token, "motif", mo.name,
+        "place", place, "people_text",
+        w->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes",
+                                         w->people)
+                      : "1 personne",
+        "created", created, "state", state, "state_text", state_text,
+        "offer_when", offer_when, "offer_place", offer_place, "offer_address",
+        offer_address, "offer_until", offer_until, "error",
+        error ? error : "");
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    json_object_set_new(vars, "error_hidden",
+                        json_string(error ? "" : "hidden"));
+    json_object_set_new(vars, "done_text", json_string(done ? done : ""));
+    json_object_set_new(vars, "done_hidden",
+                        json_string(done && !error ? "" : "hidden"));
+    json_object_set_new(vars, "offer_hidden",
+                        json_string(offer ? "" : "hidden"));
+    json_object_set_new(vars, "entry_hidden", json_string(""));
+    json_object_set_new(
+        vars, "leave_hidden",
+        json_string(!offer && strcmp(state, "En attente") == 0 ? ""
+                                                                : "hidden"));
+    return http_template(req, resp, status, "rdv-attente.html", vars);
+}
+
+/* Resolve the waiting-list {token}: like booking_of. */
+static int
+wait_of(struct http_req *req, struct http_resp *resp, struct rdv_wait *w)
+{
+    const char *token = http_param(req, "token");
+    int rc;
+
+    if (!token_ok(token)) {
+        rc = token_miss(req, resp);
+        return rc < 0 ? rc : 1;
+    }
+    rc = rdv_wait_get(req->conn, req->arena, token, w, &req->err);
+    if (rc == GU_ENOTFOUND || rc == GU_EINVAL) {
+        rc = token_miss(req, resp);
+        return rc < 0 ? rc : 1;
+    }
+    return rc;
+}
+
+/* GET /rdv/attente/{token} */
+static int
+get_wait(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_wait w;
+    int rc = wait_of(req, resp, &w);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    return render_wait(req, resp, &w, 200, NULL);
+}
+
+/* POST /rdv/attente/{token}/accepter: the held slot becomes the
+   resident's booking; on to its page. */
+static int
+post_wait_accept(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_wait w;
+    struct rdv_booked out;
+    const char *to;
+    int rc;
+
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = wait_of(req, resp, &w)) != 0)
+        return rc < 0 ? rc : 0;
+    memset(&out, 0, sizeof(out));
+    rc = rdv_wait_accept(req->conn, req->cfg, http_param(req, "token"), &out,
+                         &req->err);
+    if (rc == GU_EINVAL || rc == GU_ECONFLICT || rc == GU_ENOTFOUND ||
+        rc == GU_EPERM) {
+        const char *msg = req->err.user[0]
+                              ? gu_arena_strdup(req->arena, req->err.user)
+                              : "Ce créneau n’est plus disponible : le délai "
+                                "pour l’accepter est passé.";
+        req->err = (struct gu_err){0};
+        if (rdv_wait_get(req->conn, req->arena, http_param(req, "token"), &w,
+                         &req->err) < 0)
+            return message_page(req, resp, 409, "Proposition expirée", msg);
+        return render_wait(req, resp, &w, 409, msg);
+    }
+    if (rc < 0)
+        return rc;
+    to = gu_arena_sprintf(req->arena, "/rdv/r/%s?fait=accepte", out.token);
+    if (!to)
+        return GU_ENOMEM;
+    return http_redirect(resp, to);
+}
+
+/* POST /rdv/attente/{token}/quitter: leave the list (an offer in hand is
+   declined and its slot freed). */
+static int
+post_wait_leave(struct http_req *req, struct http_resp *resp)
+{
+    struct rdv_wait w;
+    struct store_commune m;
+    json_t *vars;
+    int rc;
+
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = wait_of(req, resp, &w)) != 0)
+        return rc < 0 ? rc : 0;
+    rc = rdv_wait_leave(req->conn, http_param(req, "token"), &req->err);
+    if (rc < 0)
+        return rc;
+    rc = store_commune_get(req->conn, req->arena, w.insee, &m, &req->err);
+    if (rc < 0)
+        return rc;
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "commune", m.name,
+                     "insee", m.insee, "title",
+                     "Vous avez quitté la liste d’attente", "text",
+                     "Votre inscription est supprimée et aucune proposition "
+                     "ne vous sera plus envoyée. Vous pouvez prendre un "
+                     "rendez-vous à tout moment.",
+                     "error_hidden", "hidden", "done_hidden", "", "token",
+                     "");
+    if (!vars)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, vars);
+    return http_template(req, resp, 200, "bientot.html", vars);
+}
+
 static const struct http_route routes[] = {
     {"GET", "/rdv", HTTP_PUBLIC, get_book, "rdv",
      "Prendre rendez-vous (page des usagers)", NULL, NULL},
+    {"GET", "/rdv/r/{token}", HTTP_PUBLIC, get_booking, "rdv",
+     "Voir, déplacer, annuler ou confirmer son rendez-vous", NULL, NULL},
+    {"POST", "/rdv/r/{token}/confirmer", HTTP_PUBLIC, post_confirm, "rdv",
+     "Confirmer sa venue (formulaire)", NULL, NULL},
+    {"POST", "/rdv/r/{token}/annuler", HTTP_PUBLIC, post_cancel, "rdv",
+     "Annuler son rendez-vous (formulaire)", NULL, NULL},
+    {"GET", "/rdv/r/{token}/rdv.ics", HTTP_PUBLIC, get_ics, "rdv",
+     "Le rendez-vous au format iCalendar", NULL, NULL},
+    {"GET", "/rdv/attente/{token}", HTTP_PUBLIC, get_wait, "rdv",
+     "Son inscription sur la liste d’attente (proposition en cours)", NULL,
+     NULL},
+    {"POST", "/rdv/attente/{token}/accepter", HTTP_PUBLIC, post_wait_accept,
+     "rdv", "Accepter le créneau proposé (formulaire)", NULL, NULL},
+    {"POST", "/rdv/attente/{token}/quitter", HTTP_PUBLIC, post_wait_leave,
+     "rdv", "Quitter la liste d’attente (formulaire)", NULL, NULL},
 };
 
 const struct http_routes rdv_page_routes = {"rdv-pages", routes,

@@ -175,12 +175,14 @@ export class SlotPicker {
         this.o = opts;
         this.places = new Map(opts.places.map((p) => [Number(p.id), p]));
         this.weekStart = monday(today());
-        this.o.prevBtn.addEventListener('click', () => this.shift(-7));
-        this.o.nextBtn.addEventListener('click', () => this.shift(7));
-        this.o.placeSelect.addEventListener('change', () => {
+        // Properties, not listeners: a new picker (another démarche)
+        // replaces the previous one's handlers instead of adding to them.
+        this.o.prevBtn.onclick = () => this.shift(-7);
+        this.o.nextBtn.onclick = () => this.shift(7);
+        this.o.placeSelect.onchange = () => {
             this.showAddress();
-            this.loadWeek();
-        });
+            this.loadWeek().catch((e) => this.o.status(e.message));
+        };
         this.o.placeSelect.replaceChildren(...opts.places.map((p) =>
             h('option', { value: String(p.id) }, p.name)));
         this.o.placeSelect.closest('.field').hidden = opts.places.length < 1;
@@ -259,7 +261,7 @@ export class SlotPicker {
 
     shift(days) {
         this.weekStart += days;
-        this.loadWeek().then(() => {
+        this.loadWeek().catch((e) => this.o.status(e.message)).then(() => {
             // Keep the focus on the button pressed (unless now disabled).
             const b = days < 0 ? this.o.prevBtn : this.o.nextBtn;
             (b.disabled ? (days < 0 ? this.o.nextBtn : this.o.prevBtn) : b)
@@ -278,7 +280,6 @@ export class SlotPicker {
         this.o.prevBtn.disabled = ws <= first;
         this.o.nextBtn.disabled = ws + 7 > last;
         const title = 'Semaine du ' + frDay(ws) + ' au ' + frDay(ws + 6);
-        this.o.weekTitle.textContent = title;
         const place = this.o.placeSelect.value;
         const week = this.o.week;
         week.setAttribute('aria-busy', 'true');
@@ -313,6 +314,8 @@ export class SlotPicker {
                 }))
                 : h('p', { class: 'hint' }, 'Aucun créneau libre')));
         }
+        // Title and days change together, once the week is known.
+        this.o.weekTitle.textContent = title;
         week.replaceChildren(h('ul', { class: 'rdv-days' }, ...days));
         if (this.o.status) {
             this.o.status(title + ', ' + this.placeName(place) + ' : ' +
