@@ -266,8 +266,15 @@ t = datetime.datetime.now(ZoneInfo("Europe/Paris")) + datetime.timedelta(
     hours=30)
 day = (t.date() - datetime.date(1970, 1, 1)).days
 new = min((t.hour * 60 + t.minute) // 5 * 5, 1440 - (end - start))
-db.execute("UPDATE rdv_units SET day = ?, unit = unit + ? WHERE booking_id = ?",
-           (day, (new - start) // 5, bid))
+# Units moved by delete and insert: an in-place shift by a few units
+# would collide with the booking's own next units.
+units = db.execute("SELECT counter_id, unit, lane, insee FROM rdv_units"
+                   " WHERE booking_id = ?", (bid,)).fetchall()
+db.execute("DELETE FROM rdv_units WHERE booking_id = ?", (bid,))
+db.executemany("INSERT INTO rdv_units (counter_id, day, unit, lane,"
+               " booking_id, insee) VALUES (?, ?, ?, ?, ?, ?)",
+               [(k, day, u + (new - start) // 5, l, bid, i)
+                for k, u, l, i in units])
 db.execute("UPDATE rdv_bookings SET day = ?, start_min = ?, end_min = ?,"
            " created_at = created_at - 864000 WHERE id = ?",
            (day, new, new + end - start, bid))
