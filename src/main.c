@@ -39,6 +39,7 @@
 #include "admin/admin.h"
 #include "kb/kb.h"
 #include "rdv/rdv.h"
+#include "rdv/rdv_risk.h"
 #include "assistant/asst_eval.h"
 
 #ifndef GUICHET_VERSION
@@ -1121,7 +1122,15 @@ demo_rdv(struct ctx *ctx, struct gu_err *err)
     if (rc == 0)
         printf("Rendez-vous : lieux, guichets, motifs et horaires de "
                "démonstration en place.\n");
-    return rc;
+    /* A past for the no-show statistics and risk model (idempotent). */
+    if (rc == 0)
+        rc = rdv_risk_demo_history(ctx->conn, demo_commune.insee, 700, 0,
+                                   err);
+    if (rc > 0)
+        printf("Rendez-vous : %d rendez-vous passés fictifs pour les "
+               "statistiques d'absence.\n",
+               rc);
+    return rc < 0 ? rc : 0;
 }
 
 static int

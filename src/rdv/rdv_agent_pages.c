@@ -21,15 +21,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXPORT_DEFAULT_DAYS 31   /* an export without `to` */
-#define STATS_DAYS_MAX 3660      /* widest statistics period */
-#define STATS_DEFAULT_DAYS 365   /* statistics without `from` */
-#define HOLIDAY_DAYS 400         /* holidays listed ahead */
-#define FEED_MISS_LIMIT 30       /* unknown feed tokens per IP and hour */
+#define EXPORT_DEFAULT_DAYS 31 /* an export without `to` */
+#define STATS_DAYS_MAX 3660    /* widest statistics period */
+#define STATS_DEFAULT_DAYS 365 /* statistics without `from` */
+#define HOLIDAY_DAYS 400       /* holidays listed ahead */
+#define FEED_MISS_LIMIT 30     /* unknown feed tokens per IP and hour */
 
-static const char *const day_names[7] = {"lundi",    "mardi",  "mercredi",
-                                         "jeudi",    "vendredi", "samedi",
-                                         "dimanche"};
+static const char *const day_names[7] = {
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"};
 static const char *const month_names[12] = {
     "janvier", "février", "mars",      "avril",   "mai",      "juin",
     "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
@@ -247,12 +246,12 @@ page_day(struct http_req *req, struct http_resp *resp)
         day = today;
         place = 0;
     }
-    rc = rdv_place_list(req->conn, req->arena, req->who.insee, false, &pl,
-                        &npl, &req->err);
+    rc = rdv_place_list(req->conn, req->arena, req->who.insee, false, &pl, &npl,
+                        &req->err);
     if (rc < 0)
         return rc;
-    rc = rdv_counter_list(req->conn, req->arena, req->who.insee, place, &k,
-                          &nk, &req->err);
+    rc = rdv_counter_list(req->conn, req->arena, req->who.insee, place, &k, &nk,
+                          &req->err);
     if (rc < 0)
         return rc;
     memset(&q, 0, sizeof(q));
@@ -296,13 +295,12 @@ page_day(struct http_req *req, struct http_resp *resp)
         html(&b, k[i].name);
         gu_buf_puts(&b, ", ");
         html(&b, fr_day(req->arena, day));
-        gu_buf_puts(&b,
-                    "</caption>\n<thead><tr><th scope=\"col\">Heure</th>"
-                    "<th scope=\"col\">Nom</th><th scope=\"col\">Motif</th>"
-                    "<th scope=\"col\">Pers.</th>"
-                    "<th scope=\"col\">Téléphone</th>"
-                    "<th scope=\"col\">Pré-demandes</th>"
-                    "<th scope=\"col\">Venu</th></tr></thead>\n<tbody>\n");
+        gu_buf_puts(&b, "</caption>\n<thead><tr><th scope=\"col\">Heure</th>"
+                        "<th scope=\"col\">Nom</th><th scope=\"col\">Motif</th>"
+                        "<th scope=\"col\">Pers.</th>"
+                        "<th scope=\"col\">Téléphone</th>"
+                        "<th scope=\"col\">Pré-demandes</th>"
+                        "<th scope=\"col\">Venu</th></tr></thead>\n<tbody>\n");
         shown = day_rows(&b, v, n, k[i].id);
         if (!shown)
             gu_buf_puts(&b, "<tr><td colspan=\"7\">Aucun rendez-vous.</td>"
@@ -320,16 +318,13 @@ page_day(struct http_req *req, struct http_resp *resp)
     iso_day(day, iso);
     iso_day(day - 1, prev);
     iso_day(day + 1, next);
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                     "insee", req->who.insee, "commune",
-                     com.name ? com.name : "", "date", iso, "veille", prev,
-                     "lendemain", next, "jour", fr_day(req->arena, day),
-                     "lieu", place ? gu_arena_sprintf(req->arena,
-                                                      "%" PRId64, place)
-                                   : "",
-                     "total",
-                     gu_arena_sprintf(req->arena, "%zu rendez-vous", total),
-                     "erreur", error, "lieux", opts.p ? opts.p : "");
+    vars = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "insee",
+        req->who.insee, "commune", com.name ? com.name : "", "date", iso,
+        "veille", prev, "lendemain", next, "jour", fr_day(req->arena, day),
+        "lieu", place ? gu_arena_sprintf(req->arena, "%" PRId64, place) : "",
+        "total", gu_arena_sprintf(req->arena, "%zu rendez-vous", total),
+        "erreur", error, "lieux", opts.p ? opts.p : "");
     if (vars)
         json_object_set_new(vars, "liste", json_string(b.p ? b.p : ""));
     gu_buf_fini(&b);
@@ -457,8 +452,7 @@ get_export_ics(struct http_req *req, struct http_resp *resp)
         return req->err.code ? req->err.code : GU_ENOMEM;
     if ((rc = attach(req, resp, &q, "ics")) < 0)
         return rc;
-    rc = http_send(resp, 200, "text/calendar; charset=utf-8", ics,
-                   strlen(ics));
+    rc = http_send(resp, 200, "text/calendar; charset=utf-8", ics, strlen(ics));
     if (rc == 0)
         export_audit(req, "rdv.export.ics", &q, n);
     return rc;
@@ -597,15 +591,14 @@ model_json(struct http_req *req)
     struct rdv_risk_model m;
     struct gu_err e2;
 
-    if (rdv_risk_model_get(req->conn, req->arena, req->who.insee, &m, &e2) <
-        0)
+    if (rdv_risk_model_get(req->conn, req->arena, req->who.insee, &m, &e2) < 0)
         return json_null();
-    return json_pack("{s:I, s:o, s:i, s:i, s:f, s:f, s:f, s:f, s:b}",
-                     "version", (json_int_t)m.version, "trained_at",
+    return json_pack("{s:I, s:o, s:i, s:i, s:f, s:f, s:f, s:f, s:b}", "version",
+                     (json_int_t)m.version, "trained_at",
                      gu_json_time(m.trained_at), "samples", m.samples,
                      "holdout", m.holdout, "auc", m.auc, "logloss", m.logloss,
-                     "base_rate", m.base_rate, "base_logloss",
-                     m.base_logloss, "useful", m.useful);
+                     "base_rate", m.base_rate, "base_logloss", m.base_logloss,
+                     "useful", m.useful);
 }
 
 /* GET /api/v1/rdv/stats/noshow?dim=motif|jour|heure|delai&from=&to= */
@@ -632,8 +625,7 @@ get_stats(struct http_req *req, struct http_resp *resp)
                           "La période est trop longue : dix ans au plus.",
                           "stats: period too long");
     rc = rdv_noshow_stats(req->conn, req->arena, req->who.insee,
-                          dim ? dim : "motif", from, to, &rows, &n,
-                          &req->err);
+                          dim ? dim : "motif", from, to, &rows, &n, &req->err);
     if (rc < 0)
         return rc;
     arr = json_array();
@@ -641,9 +633,9 @@ get_stats(struct http_req *req, struct http_resp *resp)
         booked += rows[i].booked;
         noshow += rows[i].noshow;
         json_array_append_new(
-            arr, json_pack("{s:s, s:i, s:i, s:f}", "key", rows[i].key,
-                           "booked", rows[i].booked, "noshow",
-                           rows[i].noshow, "rate", rows[i].rate));
+            arr, json_pack("{s:s, s:i, s:i, s:f}", "key", rows[i].key, "booked",
+                           rows[i].booked, "noshow", rows[i].noshow, "rate",
+                           rows[i].rate));
     }
     model = model_json(req);
     iso_day(from, f);
@@ -656,8 +648,8 @@ get_stats(struct http_req *req, struct http_resp *resp)
     return http_json(
         resp, 200,
         json_pack("{s:s, s:s, s:s, s:o, s:{s:i, s:i, s:f}, s:o}", "dim",
-                  dim ? dim : "motif", "from", f, "to", t, "rows", arr,
-                  "total", "booked", booked, "noshow", noshow, "rate",
+                  dim ? dim : "motif", "from", f, "to", t, "rows", arr, "total",
+                  "booked", booked, "noshow", noshow, "rate",
                   booked ? (double)noshow / booked : 0.0, "model", model));
 }
 
@@ -690,11 +682,9 @@ get_holidays(struct http_req *req, struct http_resp *resp)
         if (!name)
             continue;
         iso_day(d, iso);
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s}", "date", iso,
-                                        "weekday",
-                                        day_names[gu_day_weekday(d) - 1],
-                                        "name", name));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s}", "date", iso, "weekday",
+                           day_names[gu_day_weekday(d) - 1], "name", name));
     }
     if (!arr)
         return GU_ENOMEM;
@@ -717,8 +707,7 @@ static const struct http_route routes[] = {
     {"GET", "/agent/rdv", HTTP_LECTEUR, page_calendar, "agent",
      "Rendez-vous : calendriers du jour et de la semaine", NULL, NULL},
     {"GET", "/agent/rdv/jour", HTTP_LECTEUR, page_day, "agent",
-     "Rendez-vous : liste imprimable d’une journée (date, lieu)", NULL,
-     NULL},
+     "Rendez-vous : liste imprimable d’une journée (date, lieu)", NULL, NULL},
     {"GET", "/agent/rdv/reglages", HTTP_ADMIN, page_settings, "agent",
      "Rendez-vous : lieux, guichets, motifs, plages, absences, flux", NULL,
      NULL},
@@ -746,8 +735,8 @@ static const struct http_route routes[] = {
      NULL,
      "{\"type\":\"object\",\"properties\":{\"counter\":" S_INT
      ",\"path\":" S_STR ",\"url\":" S_STR "}}"},
-    {"DELETE", "/api/v1/rdv/counters/{id}/feed", HTTP_ADMIN, delete_feed,
-     "rdv", "Désactiver le flux iCalendar d’un guichet", NULL, NULL},
+    {"DELETE", "/api/v1/rdv/counters/{id}/feed", HTTP_ADMIN, delete_feed, "rdv",
+     "Désactiver le flux iCalendar d’un guichet", NULL, NULL},
     {"GET", "/rdv/flux/{file}", HTTP_PUBLIC, get_feed_ics, "rdv",
      "Flux iCalendar d’un guichet (adresse secrète)", NULL, NULL},
 

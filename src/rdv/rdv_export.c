@@ -84,11 +84,15 @@ rdv_export_bookings(struct store_conn *c, struct gu_arena *a,
     {
         /* LIMIT one more than allowed, to tell "too many" from "all". */
         struct store_val p[] = {
-            STORE_T(q->insee),        STORE_I(q->from_day),
-            STORE_I(q->to_day),       STORE_I(RDV_HELD),
+            STORE_T(q->insee),
+            STORE_I(q->from_day),
+            STORE_I(q->to_day),
+            STORE_I(RDV_HELD),
             STORE_I(q->with_cancelled ? -1 : RDV_CANCELLED),
-            STORE_I(q->place_id),     STORE_I(q->place_id),
-            STORE_I(q->counter_id),   STORE_I(q->counter_id),
+            STORE_I(q->place_id),
+            STORE_I(q->place_id),
+            STORE_I(q->counter_id),
+            STORE_I(q->counter_id),
             STORE_I(RDV_EXPORT_ROWS_MAX + 1),
         };
         rc = store_query(
@@ -195,11 +199,24 @@ int
 rdv_export_csv(struct gu_buf *b, const struct rdv_booking *v, size_t n)
 {
     static const char *const head[] = {
-        "Date",     "Début",           "Fin",         "Lieu",
-        "Guichet",  "Motif",           "Personnes",   "Nom",
-        "Courriel", "Téléphone",       "Numéros de pré-demande",
-        "Statut",   "Canal",           "Créé par",    "Créé le",
-        "Venue confirmée",             "Risque d’absence (%)", "Note",
+        "Date",
+        "Début",
+        "Fin",
+        "Lieu",
+        "Guichet",
+        "Motif",
+        "Personnes",
+        "Nom",
+        "Courriel",
+        "Téléphone",
+        "Numéros de pré-demande",
+        "Statut",
+        "Canal",
+        "Créé par",
+        "Créé le",
+        "Venue confirmée",
+        "Risque d’absence (%)",
+        "Note",
     };
 
     gu_buf_puts(b, "\xEF\xBB\xBF");
@@ -403,8 +420,7 @@ rdv_feed_ics(struct store_conn *c, struct gu_arena *a,
              const struct gu_config *cfg, const char *token, int64_t now,
              const char **ics, struct gu_err *err)
 {
-    static const char unknown[] =
-        "Ce lien n’existe pas ou n’est plus valable.";
+    static const char unknown[] = "Ce lien n’existe pas ou n’est plus valable.";
     struct store_rows *r = NULL;
     struct rdv_export_query q;
     struct rdv_booking *v = NULL;

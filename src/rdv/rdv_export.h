@@ -12,10 +12,10 @@
 
 #include "rdv/rdv.h"
 
-#define RDV_EXPORT_DAYS_MAX 366     /* widest exported period */
-#define RDV_EXPORT_ROWS_MAX 20000   /* more bookings: GU_ETOOBIG */
-#define RDV_FEED_PAST_DAYS 7        /* a feed shows the last 7 days... */
-#define RDV_FEED_NEXT_DAYS 60       /* ...and the next 60 */
+#define RDV_EXPORT_DAYS_MAX 366   /* widest exported period */
+#define RDV_EXPORT_ROWS_MAX 20000 /* more bookings: GU_ETOOBIG */
+#define RDV_FEED_PAST_DAYS 7      /* a feed shows the last 7 days... */
+#define RDV_FEED_NEXT_DAYS 60     /* ...and the next 60 */
 
 /* Which bookings an export takes. */
 struct rdv_export_query {
@@ -58,9 +58,9 @@ int rdv_feed_new(struct store_conn *c, const char *insee, int64_t counter_id,
                  const char *actor, const char *request_id,
                  char token[RDV_TOKEN_LEN + 1], struct gu_err *err);
 /* Stop a counter's feed (feed_hash cleared). Audited (rdv.feed.revoke). */
-int rdv_feed_revoke(struct store_conn *c, const char *insee,
-                    int64_t counter_id, const char *actor,
-                    const char *request_id, struct gu_err *err);
+int rdv_feed_revoke(struct store_conn *c, const char *insee, int64_t counter_id,
+                    const char *actor, const char *request_id,
+                    struct gu_err *err);
 /* Whether each counter of `insee` has a feed: ids with a feed, in a. */
 int rdv_feed_list(struct store_conn *c, struct gu_arena *a, const char *insee,
                   int64_t **ids, size_t *n, struct gu_err *err);

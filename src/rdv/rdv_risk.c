@@ -42,13 +42,13 @@
 
 #define RISK_MIN_SAMPLES 200
 #define RISK_MIN_NOSHOWS 20
-#define RISK_TRAIN_MAX 50000   /* most recent outcomes used for training */
-#define RISK_KEEP_VERSIONS 10  /* model versions kept per commune */
-#define RISK_CHECK_MS 30000    /* look for a newer version this often */
-#define RISK_HOLDOUT 0.2       /* time-ordered hold-out share */
-#define RISK_USEFUL_AUC 0.55   /* below: not better than the base rate */
-#define RISK_C 1.0             /* inverse regularisation strength */
-#define RISK_PAST_CAP 50       /* past bookings counted at most */
+#define RISK_TRAIN_MAX 50000  /* most recent outcomes used for training */
+#define RISK_KEEP_VERSIONS 10 /* model versions kept per commune */
+#define RISK_CHECK_MS 30000   /* look for a newer version this often */
+#define RISK_HOLDOUT 0.2      /* time-ordered hold-out share */
+#define RISK_USEFUL_AUC 0.55  /* below: not better than the base rate */
+#define RISK_C 1.0            /* inverse regularisation strength */
+#define RISK_PAST_CAP 50      /* past bookings counted at most */
 
 /* Features. The names are saved with the weights and checked on load. */
 enum {
@@ -62,16 +62,14 @@ enum {
 };
 
 static const char *const feat_names[NFEAT] = {
-    "log_delai_jours", "jour_lundi",      "jour_mardi",
-    "jour_mercredi",   "jour_jeudi",      "jour_vendredi",
-    "jour_samedi",     "jour_dimanche",   "heure_matin",
-    "heure_midi",      "heure_apres_midi", "heure_soir",
-    "absences_passees", "rdv_passes",     "venue_confirmee",
+    "log_delai_jours",  "jour_lundi",    "jour_mardi",       "jour_mercredi",
+    "jour_jeudi",       "jour_vendredi", "jour_samedi",      "jour_dimanche",
+    "heure_matin",      "heure_midi",    "heure_apres_midi", "heure_soir",
+    "absences_passees", "rdv_passes",    "venue_confirmee",
 };
 
-static const char *const day_names[7] = {"lundi",    "mardi",  "mercredi",
-                                         "jeudi",    "vendredi", "samedi",
-                                         "dimanche"};
+static const char *const day_names[7] = {
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"};
 static const char *const hour_names[4] = {"matin", "midi", "après-midi",
                                           "soir"};
 
@@ -347,8 +345,8 @@ model_current(struct store_conn *c, const char *insee, struct risk_model *out,
     if (!a)
         return;
     p[0] = STORE_T(insee);
-    if (store_query(c, a, "SELECT zone FROM communes WHERE insee = ?", p, 1,
-                    &r, &err) == 0 &&
+    if (store_query(c, a, "SELECT zone FROM communes WHERE insee = ?", p, 1, &r,
+                    &err) == 0 &&
         r->nrows == 1)
         ztz = gu_tz_of_zone(store_text(r, 0, 0));
     p[1] = STORE_T("noshow");
@@ -361,8 +359,8 @@ model_current(struct store_conn *c, const char *insee, struct risk_model *out,
         if (model_parse(store_text(r, 0, 1), store_text(r, 0, 2), &m))
             m.version = store_int(r, 0, 0);
         else
-            gu_log_warn("rdv.risk.load", "insee=%s version=%" PRId64
-                        " msg=\"unusable model\"",
+            gu_log_warn("rdv.risk.load",
+                        "insee=%s version=%" PRId64 " msg=\"unusable model\"",
                         insee, store_int(r, 0, 0));
     }
     gu_arena_free(a);
@@ -447,10 +445,10 @@ why_text(struct gu_arena *a, const struct risk_model *m,
     if (days <= 0)
         parts[np].text = "réservé le jour même";
     else
-        parts[np].text = gu_arena_sprintf(
-            a, "délai %s (%d jour%s)",
-            r->lead_days >= typical_lead ? "long" : "court", days,
-            days > 1 ? "s" : "");
+        parts[np].text =
+            gu_arena_sprintf(a, "délai %s (%d jour%s)",
+                             r->lead_days >= typical_lead ? "long" : "court",
+                             days, days > 1 ? "s" : "");
     parts[np++].c = contrib[F_LEAD];
 
     /* Weekday and time of day, together: « lundi matin ». */
@@ -458,9 +456,8 @@ why_text(struct gu_arena *a, const struct risk_model *m,
     for (int j = F_WD; j < F_HOUR + 4; j++)
         c += contrib[j];
     parts[np].text = gu_arena_sprintf(
-        a, "%s %s", day_names[(r->weekday >= 1 && r->weekday <= 7)
-                                  ? r->weekday - 1
-                                  : 0],
+        a, "%s %s",
+        day_names[(r->weekday >= 1 && r->weekday <= 7) ? r->weekday - 1 : 0],
         hour_names[r->hour >= 0 && r->hour <= 3 ? r->hour : 0]);
     parts[np++].c = c;
 
@@ -505,9 +502,9 @@ past_counts(struct store_conn *c, struct gu_arena *a, const char *insee,
     struct store_rows *rows = NULL;
     struct gu_err err;
     struct store_val p[] = {
-        STORE_I(RDV_NOSHOW), STORE_T(insee),        STORE_T(hash),
-        STORE_I(RDV_PRESENT), STORE_I(RDV_NOSHOW),  STORE_I(RDV_EXCUSED),
-        STORE_I(before_day), STORE_I(self_id),
+        STORE_I(RDV_NOSHOW),  STORE_T(insee),      STORE_T(hash),
+        STORE_I(RDV_PRESENT), STORE_I(RDV_NOSHOW), STORE_I(RDV_EXCUSED),
+        STORE_I(before_day),  STORE_I(self_id),
     };
 
     if (store_query(c, a,
@@ -527,8 +524,8 @@ past_counts(struct store_conn *c, struct gu_arena *a, const char *insee,
 }
 
 double
-rdv_risk(struct store_conn *c, struct gu_arena *a,
-         const struct rdv_booking *b, const char **why)
+rdv_risk(struct store_conn *c, struct gu_arena *a, const struct rdv_booking *b,
+         const char **why)
 {
     struct risk_model m;
     struct risk_raw r = {0};
@@ -890,7 +887,7 @@ train_commune(struct store *s, struct store_conn *c, const char *insee,
     struct gu_arena *a = gu_arena_new(1 << 20);
     struct store_rows *r = NULL;
     struct train_row *rows = NULL, **order = NULL;
-    double (*x)[NFEAT] = NULL, *y = NULL;
+    double(*x)[NFEAT] = NULL, *y = NULL;
     struct feature_node *nodes = NULL, **xp = NULL;
     struct scored *sc = NULL;
     struct risk_model hold = {0}, fin = {0};
@@ -907,8 +904,8 @@ train_commune(struct store *s, struct store_conn *c, const char *insee,
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     {
         struct store_val p[] = {STORE_T(insee)};
-        if (store_query(c, a, "SELECT zone FROM communes WHERE insee = ?", p,
-                        1, &r, err) == 0 &&
+        if (store_query(c, a, "SELECT zone FROM communes WHERE insee = ?", p, 1,
+                        &r, err) == 0 &&
             r->nrows == 1)
             tz = gu_tz_of_zone(store_text(r, 0, 0));
     }
@@ -1015,8 +1012,7 @@ train_commune(struct store *s, struct store_conn *c, const char *insee,
     base = train_pos / (double)cut;
     if (!fit(x, y, cut, nodes, xp, &hold)) {
         gu_log_info("rdv.risk.train",
-                    "insee=%s msg=\"training part has one class only\"",
-                    insee);
+                    "insee=%s msg=\"training part has one class only\"", insee);
         goto out;
     }
     for (size_t i = cut; i < n; i++) {
@@ -1041,10 +1037,9 @@ train_commune(struct store *s, struct store_conn *c, const char *insee,
     for (int j = 0; names && j < NFEAT; j++)
         json_array_append_new(names, json_string(feat_names[j]));
     wj = json_pack("{s:o, s:o, s:f, s:o, s:o, s:s, s:f}", "features", names,
-                   "weights", json_arr(fin.w, NFEAT), "bias", fin.bias,
-                   "mean", json_arr(fin.mean, NFEAT), "scale",
-                   json_arr(fin.scale, NFEAT), "solver", "L2R_LR", "C",
-                   RISK_C);
+                   "weights", json_arr(fin.w, NFEAT), "bias", fin.bias, "mean",
+                   json_arr(fin.mean, NFEAT), "scale",
+                   json_arr(fin.scale, NFEAT), "solver", "L2R_LR", "C", RISK_C);
     names = NULL;
     mj = json_pack("{s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:b}", "auc", auc,
                    "logloss", ll, "base_rate", base, "base_logloss", base_ll,
@@ -1071,7 +1066,7 @@ train_commune(struct store *s, struct store_conn *c, const char *insee,
             goto rollback;
         version = store_int(r, 0, 0) + 1;
         {
-            struct store_val q[] = {STORE_T(insee),    STORE_T("noshow"),
+            struct store_val q[] = {STORE_T(insee),   STORE_T("noshow"),
                                     STORE_I(version), STORE_I(gu_now()),
                                     STORE_I(n),       STORE_T(wtxt),
                                     STORE_T(mtxt)};
@@ -1128,8 +1123,7 @@ out:
 }
 
 int
-rdv_risk_train(struct store *s, const struct gu_config *cfg,
-               struct gu_err *err)
+rdv_risk_train(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
     struct store_conn *c = NULL;
     struct gu_arena *a = NULL;
@@ -1174,9 +1168,8 @@ out:
 }
 
 int
-rdv_risk_model_get(struct store_conn *c, struct gu_arena *a,
-                   const char *insee, struct rdv_risk_model *out,
-                   struct gu_err *err)
+rdv_risk_model_get(struct store_conn *c, struct gu_arena *a, const char *insee,
+                   struct rdv_risk_model *out, struct gu_err *err)
 {
     struct store_rows *r = NULL;
     struct store_val p[] = {STORE_T(insee), STORE_T("noshow")};
@@ -1211,4 +1204,152 @@ rdv_risk_model_get(struct store_conn *c, struct gu_arena *a,
         json_decref(mj);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Demo history                                                        */
+/* ------------------------------------------------------------------ */
+
+/* A small deterministic generator for the demo (xorshift64*). */
+static double
+demo_rand(uint64_t *st)
+{
+    *st ^= *st >> 12;
+    *st ^= *st << 25;
+    *st ^= *st >> 27;
+    return (double)((*st * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+#define DEMO_PEOPLE 220
+
+int
+rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
+                      int64_t now, struct gu_err *err)
+{
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *k = NULL, *m = NULL, *r = NULL;
+    static const char *const first[] = {
+        "Camille", "Dominique", "Claude", "Sacha",   "Alix",
+        "Maxime",  "Lou",       "Noa",    "Charlie", "Eden"};
+    int past_noshow[DEMO_PEOPLE] = {0};
+    int64_t last_day[DEMO_PEOPLE] = {0};
+    uint64_t st = 0x5EED0F0DA7E5ULL;
+    enum gu_tz tz = GU_TZ_PARIS;
+    int64_t today;
+    int minute, rc, added = 0;
+
+    if (!a)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    if (n < 0 || n > 5000)
+        n = 5000;
+    {
+        struct store_val p[] = {STORE_T(insee), STORE_I(RDV_PRESENT),
+                                STORE_I(RDV_NOSHOW), STORE_I(RDV_EXCUSED)};
+        rc = store_query(c, a,
+                         "SELECT COUNT(*) FROM rdv_bookings WHERE insee = ? "
+                         "AND status IN (?, ?, ?)",
+                         p, GU_ARRAY_LEN(p), &r, err);
+        if (rc < 0 || store_int(r, 0, 0) > 0)
+            goto out; /* already has a past: keep it */
+    }
+    {
+        struct store_val p[] = {STORE_T(insee)};
+        if ((rc = store_query(c, a, "SELECT zone FROM communes WHERE insee = ?",
+                              p, 1, &r, err)) < 0)
+            goto out;
+        if (r->nrows == 1)
+            tz = gu_tz_of_zone(store_text(r, 0, 0));
+        if ((rc = store_query(c, a,
+                              "SELECT id, place_id FROM rdv_counters "
+                              "WHERE insee = ? AND active = 1 ORDER BY id",
+                              p, 1, &k, err)) < 0 ||
+            (rc = store_query(c, a,
+                              "SELECT id, duration_min FROM rdv_motifs "
+                              "WHERE insee = ? AND active = 1 ORDER BY id",
+                              p, 1, &m, err)) < 0)
+            goto out;
+    }
+    if (k->nrows == 0 || m->nrows == 0)
+        goto out;
+    gu_tz_from_utc(tz, now > 0 ? now : gu_now(), &today, &minute);
+
+    rc = store_begin(c, err);
+    if (rc < 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        int64_t day = today - 300 + (int64_t)i * 299 / (n ? n : 1);
+        int who = (int)(demo_rand(&st) * DEMO_PEOPLE);
+        size_t ki = (size_t)(demo_rand(&st) * (double)k->nrows);
+        size_t mi = (size_t)(demo_rand(&st) * (double)m->nrows);
+        int lead = (int)(45 * demo_rand(&st) * demo_rand(&st) * 1.6);
+        int start = 8 * 60 + 30 + 15 * (int)(demo_rand(&st) * 32);
+        int dur = (int)store_int(m, mi, 1);
+        bool confirmed = demo_rand(&st) < 0.35;
+        int wd = gu_day_weekday(day);
+        double logit, p, u;
+        enum rdv_status status;
+        int64_t created;
+        char email[64], name[96], hash[65];
+
+        if (wd >= 6)
+            day -= wd - 5; /* weekends fall back to the Friday */
+        if (day >= today)
+            continue;
+        wd = gu_day_weekday(day);
+        if (start + dur > 17 * 60)
+            start = 17 * 60 - dur;
+        start -= start % RDV_UNIT_MIN;
+        created = gu_tz_to_utc(tz, day - lead, 9 * 60) -
+                  (int64_t)(demo_rand(&st) * 3600 * 8);
+        logit = -3.1 + 0.05 * lead + 0.9 * past_noshow[who] -
+                1.1 * (confirmed ? 1 : 0) + (wd == 1 ? 0.35 : 0) +
+                (start >= 16 * 60 ? 0.3 : 0);
+        p = 1.0 / (1.0 + exp(-logit));
+        u = demo_rand(&st);
+        status = u < 0.03       ? RDV_EXCUSED
+                 : u < 0.03 + p ? RDV_NOSHOW
+                                : RDV_PRESENT;
+        snprintf(email, sizeof(email), "usager%d@demo.invalid", who + 1);
+        snprintf(name, sizeof(name), "%s Démo-%d", first[who % 10], who + 1);
+        rdv_person_hash(insee, email, "", hash);
+        {
+            struct store_val q[] = {
+                STORE_T(insee),
+                STORE_I(store_int(m, mi, 0)),
+                STORE_I(store_int(k, ki, 1)),
+                STORE_I(store_int(k, ki, 0)),
+                STORE_I(day),
+                STORE_I(start),
+                STORE_I(start + dur),
+                STORE_T(name),
+                STORE_T(email),
+                STORE_T(hash),
+                STORE_I(status),
+                STORE_I(demo_rand(&st) < 0.6 ? RDV_WEB : RDV_PHONE),
+                STORE_I(created),
+                STORE_I(created),
+                STORE_I(confirmed ? created + 86400 : 0),
+            };
+            rc = store_exec(c,
+                            "INSERT INTO rdv_bookings (insee, motif_id, "
+                            "place_id, counter_id, day, start_min, end_min, "
+                            "name, email, person_hash, status, channel, "
+                            "created_at, updated_at, confirmed_at, "
+                            "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                            "?, ?, ?, ?, ?, ?, 'demo')",
+                            q, GU_ARRAY_LEN(q), err);
+            if (rc < 0) {
+                store_rollback(c);
+                goto out;
+            }
+        }
+        if (status == RDV_NOSHOW && last_day[who] < day)
+            past_noshow[who]++;
+        last_day[who] = day;
+        added++;
+    }
+    rc = store_commit(c, err);
+out:
+    gu_arena_free(a);
+    return rc < 0 ? rc : added;
 }

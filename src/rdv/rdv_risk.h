@@ -27,19 +27,31 @@ bool rdv_person_hash(const char *insee, const char *email, const char *phone,
 /* The newest no-show model of a commune, as the statistics page shows it. */
 struct rdv_risk_model {
     int64_t version;
-    int64_t trained_at;   /* unix seconds */
-    int samples;          /* outcomes used (present + no-show) */
-    int holdout;          /* the most recent ones, kept for measuring */
-    double auc;           /* on the hold-out; 0.5 = chance */
-    double logloss;       /* on the hold-out */
-    double base_rate;     /* no-show rate of the training part */
-    double base_logloss;  /* log-loss of always predicting base_rate */
-    bool useful;          /* beats the base rate: rdv_risk() uses it */
+    int64_t trained_at;  /* unix seconds */
+    int samples;         /* outcomes used (present + no-show) */
+    int holdout;         /* the most recent ones, kept for measuring */
+    double auc;          /* on the hold-out; 0.5 = chance */
+    double logloss;      /* on the hold-out */
+    double base_rate;    /* no-show rate of the training part */
+    double base_logloss; /* log-loss of always predicting base_rate */
+    bool useful;         /* beats the base rate: rdv_risk() uses it */
 };
 
 /* GU_ENOTFOUND (French message) when no model was ever trained. */
 int rdv_risk_model_get(struct store_conn *c, struct gu_arena *a,
                        const char *insee, struct rdv_risk_model *out,
                        struct gu_err *err);
+
+/*
+ * The demo commune's past, so that its statistics page and risk model
+ * have something to show: about `n` (<= 5000) bookings with an outcome
+ * (present, no-show, excused) over the 300 days before `now` (0 = now),
+ * on its active counters and motifs, fictitious people (.invalid
+ * addresses), no-shows driven by lead time, past no-shows, unconfirmed
+ * reminders, Mondays and late afternoons. Idempotent: nothing when the
+ * commune already has past outcomes. Returns the count added.
+ */
+int rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
+                          int64_t now, struct gu_err *err);
 
 #endif

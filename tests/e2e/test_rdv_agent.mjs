@@ -2,8 +2,10 @@
 // (Debian chromium through playwright-core) on the fresh demo instance
 // run.sh starts: an agent logs in, opens today for bookings in the
 // settings (an opening range on today's weekday), books for someone who
-// called, sees the booking in the day view, opens it (risk section and
-// the sentence that the risk never refuses anyone), marks it present,
+// called, sees the booking in the day view with its no-show risk badge
+// (the demo's fictitious past trains a model at start), opens it (the
+// risk explained, and the sentence that it never refuses anyone), marks
+// it present, moves and cancels another booking in the week view,
 // prints the day list (print CSS: one page per counter), downloads the
 // CSV export, reads the statistics page, and mints a counter's secret
 // iCalendar feed, which a renewal revokes. No console error, no
@@ -17,6 +19,7 @@ const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
 const NEW_PASSWORD = 'une phrase de passe pour les rendez-vous 2026';
 const NAME = 'Camille Martin-Téléphone';
+const JOUR = 'section[aria-labelledby="st-jour"]'; // stats by weekday
 
 if (!BASE || !OTP) {
     console.error('GUICHET_URL et GUICHET_ADMIN_PASSWORD sont requis ' +
@@ -155,6 +158,9 @@ try {
         check('le rendez-vous apparaît dans le calendrier du jour', true);
         check('vue du jour affichée',
             await page.inputValue('#c-view') === 'jour');
+        check('badge du risque sur le rendez-vous',
+            /risque \d+ %/.test(await page.locator('.rdv-block',
+                { hasText: NAME }).textContent()));
     });
 
     const booked = page.locator('.rdv-block', { hasText: NAME });
@@ -171,6 +177,10 @@ try {
         check('section du risque d’absence avec son usage limité',
             txt.includes('Risque d’absence') &&
             txt.includes('jamais pour refuser'));
+        const risk = await page.textContent('#bd-risk-text');
+        check('risque chiffré et expliqué en français',
+            /\d+ %/.test(risk) && risk.includes('Principaux facteurs'),
+            risk);
         if (day === today) {
             await page.click('#booking-dialog [data-status="present"]');
             await page.waitForFunction(() => document.querySelector(
@@ -301,9 +311,17 @@ try {
         await page.waitForSelector('#st-motif');
         check('quatre tableaux (motif, jour, heure, délai)',
             await page.locator('#stats-tables table').count() === 4);
-        check('pas encore de modèle, dit simplement',
-            (await page.textContent('#model-info')).includes(
-                'Aucun modèle'));
+        // The demo's fictitious past trained a model at server start.
+        await page.waitForSelector('#model-version');
+        const model = await page.textContent('#model-info');
+        check('le modèle en service : version, AUC contre le taux moyen',
+            model.includes('AUC') && model.includes('taux moyen') &&
+            model.includes('oui'), model);
+        check('taux d’absence par jour de la semaine (au moins 5 jours)',
+            await page.locator(JOUR + ' tbody tr').count() >= 5);
+        check('des barres qui ne font que répéter le nombre',
+            await page.getAttribute(JOUR + ' .rdv-bar', 'aria-hidden') ===
+            'true');
         check('phrase sur l’usage du risque',
             (await page.textContent('main')).includes(
                 'Il ne sert jamais à refuser ni à retarder'));

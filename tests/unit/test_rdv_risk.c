@@ -108,16 +108,16 @@ fix_close(struct fix *f)
 /* One past booking with its outcome. */
 static int64_t
 add_booking(struct fix *f, const char *insee, int64_t motif, int64_t day,
-            int start_min, int64_t created_at, const char *email,
-            int status, int64_t confirmed_at)
+            int start_min, int64_t created_at, const char *email, int status,
+            int64_t confirmed_at)
 {
     char hash[65];
     rdv_person_hash(insee, email, "", hash);
     struct store_val p[] = {
-        STORE_T(insee),      STORE_I(motif),     STORE_I(f->place),
-        STORE_I(f->counter), STORE_I(day),       STORE_I(start_min),
-        STORE_I(start_min + 20), STORE_T(email), STORE_T(hash),
-        STORE_I(status),     STORE_I(created_at), STORE_I(created_at),
+        STORE_T(insee),          STORE_I(motif),      STORE_I(f->place),
+        STORE_I(f->counter),     STORE_I(day),        STORE_I(start_min),
+        STORE_I(start_min + 20), STORE_T(email),      STORE_T(hash),
+        STORE_I(status),         STORE_I(created_at), STORE_I(created_at),
         STORE_I(confirmed_at),
     };
     return insert_id(f,
@@ -182,8 +182,8 @@ make_history(struct fix *f, const char *insee, int n, bool signal)
         p = 1.0 / (1.0 + exp(-logit));
         noshow = rnd() < p;
         snprintf(email, sizeof(email), "Personne%d@Example.fr", who);
-        add_booking(f, insee, i % 3 ? f->motif : f->motif2, day, start,
-                    created, email, noshow ? RDV_NOSHOW : RDV_PRESENT,
+        add_booking(f, insee, i % 3 ? f->motif : f->motif2, day, start, created,
+                    email, noshow ? RDV_NOSHOW : RDV_PRESENT,
                     confirmed ? created + 3600 : 0);
         if (noshow && last_day[who] < day)
             past_noshow[who]++;
@@ -200,8 +200,8 @@ model_count(struct fix *f, const char *insee)
     struct store_val p[] = {STORE_T(insee)};
 
     if (store_query(f->c, f->a,
-                    "SELECT COUNT(*) FROM rdv_models WHERE insee = ?", p, 1,
-                    &r, &err) < 0)
+                    "SELECT COUNT(*) FROM rdv_models WHERE insee = ?", p, 1, &r,
+                    &err) < 0)
         return -1;
     return (int)store_int(r, 0, 0);
 }
@@ -322,8 +322,8 @@ test_train_finds_signal(void)
 
     /* Another commune has no model. */
     {
-        struct rdv_booking other = future("99002", "absent@ex.fr", 55, day,
-                                          false);
+        struct rdv_booking other =
+            future("99002", "absent@ex.fr", 55, day, false);
         const char *why = "x";
         CHECK(rdv_risk(f.c, f.a, &other, &why) == -1);
         CHECK(why == NULL);
@@ -358,11 +358,10 @@ test_too_few_samples(void)
     gu_err_clear(&err);
     CHECK_EQ(rdv_risk_train(f.s, f.cfg, &err), 0);
     CHECK_EQ(model_count(&f, "99001"), 0);
-    CHECK_EQ(rdv_risk_model_get(f.c, f.a, "99001", &info, &err),
-             GU_ENOTFOUND);
+    CHECK_EQ(rdv_risk_model_get(f.c, f.a, "99001", &info, &err), GU_ENOTFOUND);
     CHECK_CONTAINS(err.user, "Aucun modèle");
-    b = future("99001", "Personne1@example.fr", 40,
-               gu_day_from_ymd(2026, 3, 2), false);
+    b = future("99001", "Personne1@example.fr", 40, gu_day_from_ymd(2026, 3, 2),
+               false);
     CHECK(rdv_risk(f.c, f.a, &b, &why) == -1);
     CHECK(why == NULL);
     /* No booking at all: nothing to do, no error. */
@@ -388,8 +387,8 @@ test_no_signal_not_used(void)
        base rate, hence not used. */
     CHECK(!info.useful);
     CHECK(info.auc < 0.6);
-    b = future("99001", "Personne1@example.fr", 40,
-               gu_day_from_ymd(2026, 3, 2), false);
+    b = future("99001", "Personne1@example.fr", 40, gu_day_from_ymd(2026, 3, 2),
+               false);
     CHECK(rdv_risk(f.c, f.a, &b, NULL) == -1);
     fix_close(&f);
 }
@@ -423,8 +422,8 @@ test_noshow_stats(void)
                     "a@ex.fr", i ? RDV_PRESENT : RDV_NOSHOW, 0);
     /* Tuesday 14:00, booked 20 days before: 2 no-shows (other motif). */
     for (int i = 0; i < 2; i++)
-        add_booking(&f, "99001", f.motif2, tue, 14 * 60,
-                    (tue - 20) * 86400, "b@ex.fr", RDV_NOSHOW, 0);
+        add_booking(&f, "99001", f.motif2, tue, 14 * 60, (tue - 20) * 86400,
+                    "b@ex.fr", RDV_NOSHOW, 0);
     /* Excused, cancelled and still confirmed ones do not count. */
     add_booking(&f, "99001", f.motif, tue, 14 * 60, (tue - 20) * 86400,
                 "c@ex.fr", RDV_EXCUSED, 0);
@@ -433,8 +432,7 @@ test_noshow_stats(void)
     add_booking(&f, "99001", f.motif, tue + 30, 14 * 60, (tue - 20) * 86400,
                 "c@ex.fr", RDV_CONFIRMED, 0);
 
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "jour", 0, 0, &rows, &n,
-                              &err),
+    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "jour", 0, 0, &rows, &n, &err),
              0);
     CHECK_EQ(n, 2);
     r = row_of(rows, n, "lundi");
@@ -442,25 +440,22 @@ test_noshow_stats(void)
     r = row_of(rows, n, "mardi");
     CHECK(r && r->booked == 2 && r->noshow == 2 && fabs(r->rate - 1) < 1e-9);
 
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "motif", 0, 0, &rows, &n,
-                              &err),
-             0);
+    CHECK_EQ(
+        rdv_noshow_stats(f.c, f.a, "99001", "motif", 0, 0, &rows, &n, &err), 0);
     CHECK_EQ(n, 2);
     r = row_of(rows, n, "Carte d'identité");
     CHECK(r && r->booked == 4 && r->noshow == 1);
     r = row_of(rows, n, "Urbanisme");
     CHECK(r && r->booked == 2 && r->noshow == 2);
 
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "heure", 0, 0, &rows, &n,
-                              &err),
-             0);
+    CHECK_EQ(
+        rdv_noshow_stats(f.c, f.a, "99001", "heure", 0, 0, &rows, &n, &err), 0);
     CHECK_EQ(n, 2);
     CHECK(row_of(rows, n, "9 h") && row_of(rows, n, "9 h")->booked == 4);
     CHECK(row_of(rows, n, "14 h") && row_of(rows, n, "14 h")->noshow == 2);
 
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "delai", 0, 0, &rows, &n,
-                              &err),
-             0);
+    CHECK_EQ(
+        rdv_noshow_stats(f.c, f.a, "99001", "delai", 0, 0, &rows, &n, &err), 0);
     CHECK_EQ(n, 2);
     CHECK(row_of(rows, n, "0 à 2 jours") &&
           row_of(rows, n, "0 à 2 jours")->booked == 4);
@@ -468,26 +463,63 @@ test_noshow_stats(void)
           row_of(rows, n, "15 à 30 jours")->booked == 2);
 
     /* A period: only Tuesday. */
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "jour", tue, tue, &rows, &n,
-                              &err),
-             0);
+    CHECK_EQ(
+        rdv_noshow_stats(f.c, f.a, "99001", "jour", tue, tue, &rows, &n, &err),
+        0);
     CHECK_EQ(n, 1);
     CHECK_STR(rows[0].key, "mardi");
     /* Another commune sees nothing. */
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99002", "jour", 0, 0, &rows, &n,
-                              &err),
+    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99002", "jour", 0, 0, &rows, &n, &err),
              0);
     CHECK_EQ(n, 0);
     /* Bad input: French errors. */
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "lune", 0, 0, &rows, &n,
-                              &err),
+    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "lune", 0, 0, &rows, &n, &err),
              GU_EINVAL);
     CHECK_STR(err.field, "dim");
     CHECK_CONTAINS(err.user, "Dimension inconnue");
-    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "jour", tue, mon, &rows, &n,
-                              &err),
-             GU_EINVAL);
+    CHECK_EQ(
+        rdv_noshow_stats(f.c, f.a, "99001", "jour", tue, mon, &rows, &n, &err),
+        GU_EINVAL);
     CHECK_CONTAINS(err.user, "précéder");
+    fix_close(&f);
+}
+
+static void
+test_demo_history(void)
+{
+    struct fix f;
+    struct gu_err err;
+    struct rdv_risk_model info;
+    struct rdv_noshow_row *rows = NULL;
+    size_t n = 0;
+    int64_t now =
+        gu_tz_to_utc(GU_TZ_PARIS, gu_day_from_ymd(2026, 12, 1), 10 * 60);
+    int added;
+
+    CHECK_EQ(fix_open(&f, "99001"), 0);
+    gu_err_clear(&err);
+    added = rdv_risk_demo_history(f.c, "99001", 900, now, &err);
+    CHECK(added > 800);
+    /* Idempotent: a second call adds nothing. */
+    CHECK_EQ(rdv_risk_demo_history(f.c, "99001", 900, now, &err), 0);
+    /* All in the past, on weekdays, with an outcome. */
+    {
+        struct store_rows *r = NULL;
+        CHECK_EQ(store_query(f.c, f.a,
+                             "SELECT MAX(day), COUNT(*) FROM rdv_bookings",
+                             NULL, 0, &r, &err),
+                 0);
+        CHECK(store_int(r, 0, 0) < gu_day_from_ymd(2026, 12, 1));
+        CHECK_EQ(store_int(r, 0, 1), added);
+    }
+    CHECK_EQ(rdv_noshow_stats(f.c, f.a, "99001", "jour", 0, 0, &rows, &n, &err),
+             0);
+    CHECK_EQ(n, 5);
+    /* The model learns from it and is put in service. */
+    CHECK_EQ(rdv_risk_train(f.s, f.cfg, &err), 1);
+    CHECK_EQ(rdv_risk_model_get(f.c, f.a, "99001", &info, &err), 0);
+    CHECK(info.useful);
+    CHECK(info.auc > 0.6);
     fix_close(&f);
 }
 
@@ -513,4 +545,5 @@ test_person_hash(void)
 }
 
 TESTS(T(test_train_finds_signal), T(test_too_few_samples),
-      T(test_no_signal_not_used), T(test_noshow_stats), T(test_person_hash))
+      T(test_no_signal_not_used), T(test_noshow_stats), T(test_demo_history),
+      T(test_person_hash))

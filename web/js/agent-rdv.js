@@ -229,7 +229,10 @@ function render(st, bookings) {
     if (st.view === 'semaine') {
         cols = days.filter((d) => weekday(d) < 7 ||
             bookings.some((b) => b.day === d)).map((d) => ({
-            key: d, title: shortDay(d), full: frDay(d), match: (b) => b.day === d,
+            key: d,
+            title: shortDay(d),
+            full: frDay(d),
+            match: (b) => b.day === d,
             day: d,
         }));
     } else {
