@@ -576,7 +576,7 @@ get_application_ids(struct http_req *req, struct http_resp *resp)
                          "b.ants_ids, p.name FROM rdv_bookings b JOIN "
                          "rdv_places p ON p.id = b.place_id WHERE b.status = "
                          "? AND b.day >= ? AND b.ants_ids LIKE '%' || ? || "
-                         "'%' ORDER BY b.day, b.start_min, b.id LIMIT 50",
+                         "'%' ORDER BY b.day, b.start_min, b.id LIMIT 10",
                          p, 3, &r, &req->err);
         for (size_t k = 0; rc == 0 && k < r->nrows; k++) {
             const char *insee = store_text(r, k, 1);
