@@ -1476,6 +1476,102 @@ test_rdv_rate_limit(void)
     hs_server_stop(&s2);
 }
 
+/* POST/PUT JSON with a Bearer token on `port`; the reply's "id" (or 0). */
+static int64_t
+rdv_post(int port, const char *token, const char *path, const char *body)
+{
+    char hdr[256];
+    struct hs_resp r;
+    json_t *j;
+    int64_t id = 0;
+
+    snprintf(hdr, sizeof(hdr),
+             "Authorization: Bearer %s\r\nContent-Type: application/json",
+             token);
+    if (hs_request(port, "POST", path, hdr, body, strlen(body), &r) != 0)
+        return 0;
+    j = hs_json(&r);
+    if (r.status == 201 && j)
+        id = (int64_t)json_integer_value(json_object_get(j, "id"));
+    else
+        TH_FAIL("POST %s: %d %s", path, r.status, r.body);
+    json_decref(j);
+    hs_resp_fini(&r);
+    return id;
+}
+
+/*
+ * The ANTS coordination API not answering (nothing listens on its port)
+ * refuses a CNI booking with a 503 in French, without `champ` and without
+ * a token: fail closed. The same booking on a motif without ANTS goes
+ * through.
+ */
+static void
+test_rdv_ants_down(void)
+{
+    static const char *const ov[] = {"ants.url=http://127.0.0.1:9/api",
+                                     "ants.token=essai",
+                                     "ants.timeout_ms=500", NULL};
+    struct hs_server s2;
+    struct hs_resp r;
+    char body[512], path[160], start[40] = "";
+    int64_t place, counter, motif;
+    json_t *j;
+
+    if (hs_server_start(&s2, ov) != 0) {
+        TH_FAIL("ANTS server did not start");
+        return;
+    }
+    place = rdv_post(s2.port, s2.seed.token_99001, "/api/v1/rdv/places",
+                     "{\"name\":\"Mairie ANTS\"}");
+    snprintf(body, sizeof(body), "{\"place_id\":%lld,\"name\":\"Station\"}",
+             (long long)place);
+    counter = rdv_post(s2.port, s2.seed.token_99001, "/api/v1/rdv/counters",
+                       body);
+    motif = rdv_post(s2.port, s2.seed.token_99001, "/api/v1/rdv/motifs",
+                     "{\"code\":\"cni\",\"name\":\"CNI\","
+                     "\"duration_min\":20,\"min_delay_h\":0,"
+                     "\"ants_reason\":\"CNI\"}");
+    for (int wd = 1; wd <= 7 && counter; wd++) {
+        snprintf(body, sizeof(body),
+                 "{\"counter_id\":%lld,\"weekday\":%d,\"start\":\"08:00\","
+                 "\"end\":\"18:00\"}",
+                 (long long)counter, wd);
+        rdv_post(s2.port, s2.seed.token_99001, "/api/v1/rdv/ranges", body);
+    }
+    snprintf(path, sizeof(path),
+             "/api/v1/rdv/slots?c=99001&motif=%lld&limit=1", (long long)motif);
+    if (hs_request(s2.port, "GET", path, NULL, NULL, 0, &r) == 0) {
+        j = hs_json(&r);
+        const char *st = json_string_value(json_object_get(
+            json_array_get(json_object_get(j, "slots"), 0), "start"));
+        if (st)
+            snprintf(start, sizeof(start), "%s", st);
+        json_decref(j);
+        hs_resp_fini(&r);
+    }
+    CHECK(start[0] != '\0');
+    snprintf(body, sizeof(body),
+             "{\"c\":\"99001\",\"motif\":\"cni\",\"place\":%lld,"
+             "\"start\":\"%s\",\"name\":\"Marie Dupont\","
+             "\"email\":\"marie@exemple.fr\",\"ants_ids\":[\"AB12CD34EF\"],"
+             "\"consent\":true}",
+             (long long)place, start);
+    if (hs_request(s2.port, "POST", "/api/v1/rdv/bookings",
+                   "Content-Type: application/json", body, strlen(body),
+                   &r) == 0) {
+        CHECK_EQ(r.status, 503);
+        CHECK_CONTAINS(r.head, "application/problem+json");
+        CHECK_CONTAINS(r.body, "ANTS");
+        CHECK(strstr(r.body, "\"token\"") == NULL);
+        CHECK(strstr(r.body, "\"champ\"") == NULL);
+        hs_resp_fini(&r);
+    } else
+        TH_FAIL("no answer to the booking");
+    CHECK_EQ(hs_count(&s2, "rdv_bookings"), 0);
+    hs_server_stop(&s2);
+}
+
 static const struct ctest ctests[] = {
     {"test_openapi_sync", test_openapi_sync},
     {"test_security_headers", test_security_headers},
@@ -1483,6 +1579,7 @@ static const struct ctest ctests[] = {
     {"test_metrics_allowlist", test_metrics_allowlist},
     {"test_chat_rate_limit", test_chat_rate_limit},
     {"test_rdv_rate_limit", test_rdv_rate_limit},
+    {"test_rdv_ants_down", test_rdv_ants_down},
     {"test_request_ids_unique", test_request_ids_unique},
     {"test_static_etag_304", test_static_etag_304},
     {"test_gzip", test_gzip},
