@@ -46,6 +46,7 @@ extern char **environ;
 #define SMS_TIMEOUT_S 10      /* one sending attempt */
 #define SMS_BATCH 50          /* rows per run */
 #define SMS_LEASE_S 120       /* a claimed row is retried after this */
+#define SMS_RUN_BUDGET_MS 20000 /* one run stops sending after this */
 #define REMIND_BATCH 500      /* bookings examined per run */
 #define DAY_S 86400
 
@@ -1044,8 +1045,15 @@ rdv_sms_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
                      " ORDER BY next_try_at, id LIMIT ?",
                      (struct store_val[]){STORE_I(now), STORE_I(SMS_BATCH)}, 2,
                      &r, err);
+    /*
+     * One runner thread serves every job: a slow or dead gateway must not
+     * hold the e-mails back. A run stops at its first failed attempt (the
+     * row gets its backoff, the others wait for the next run) and after
+     * SMS_RUN_BUDGET_MS.
+     */
+    int64_t t0 = gu_now_ms();
     for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
-        if (notify_job_should_stop()) {
+        if (notify_job_should_stop() || gu_now_ms() - t0 > SMS_RUN_BUDGET_MS) {
             break;
         }
         int64_t id = store_int(r, i, 0);
@@ -1098,6 +1106,7 @@ rdv_sms_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
                         (long long)id, tail, attempts,
                         failed ? "true" : "false",
                         gu_logq(q, sizeof q, e.msg));
+            break;
         }
     }
     gu_arena_free(a);

@@ -256,12 +256,14 @@ EOF
 # ----- 2. the reminder, from the job at the next start ----------------------
 # The booking now starts in 30 hours and was made ten days ago: the
 # two-day reminder is due.
-check_py "rendez-vous décalé à dans 30 heures" "$D/guichet.db" <<'EOF'
+check_py "rendez-vous décalé à dans 30 heures" "$D/guichet.db" "$TO" <<'EOF'
 import datetime, sqlite3, sys, time
 from zoneinfo import ZoneInfo
 db = sqlite3.connect(sys.argv[1], timeout=10)
+# The demo's fictitious past holds other bookings: ours is the one to TO.
 (bid, start, end), = db.execute(
-    "SELECT id, start_min, end_min FROM rdv_bookings").fetchall()
+    "SELECT id, start_min, end_min FROM rdv_bookings WHERE email = ?",
+    (sys.argv[2],)).fetchall()
 t = datetime.datetime.now(ZoneInfo("Europe/Paris")) + datetime.timedelta(
     hours=30)
 day = (t.date() - datetime.date(1970, 1, 1)).days
@@ -315,12 +317,12 @@ stop_serve
 expect_rc "serve : arrêt propre" 0
 
 check_py "rappel : objet, date, liens" "$TMP/mail/2.eml" "$D/guichet.db" \
-    "$TMP/booked.json" "$PUBLIC" <<'EOF'
+    "$TMP/booked.json" "$PUBLIC" "$TO" <<'EOF'
 import datetime, email, email.policy, json, re, sqlite3, sys
 raw = open(sys.argv[1], "rb").read()
 db = sqlite3.connect(sys.argv[2])
 booked = json.load(open(sys.argv[3]))
-public = sys.argv[4]
+public, to = sys.argv[4], sys.argv[5]
 bad = []
 def check(cond, what):
     if not cond:
@@ -329,13 +331,15 @@ JOURS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
          "dimanche"]
 MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet",
         "août", "septembre", "octobre", "novembre", "décembre"]
-(day, start), = db.execute("SELECT day, start_min FROM rdv_bookings")
+(day, start), = db.execute("SELECT day, start_min FROM rdv_bookings"
+                           " WHERE email = ?", (to,))
 d = datetime.date(1970, 1, 1) + datetime.timedelta(days=day)
 hm = "%d h" % (start // 60) + (" %02d" % (start % 60) if start % 60 else "")
 when = "%s %d%s %s %d à %s" % (JOURS[d.weekday()], d.day,
                                "er" if d.day == 1 else "", MOIS[d.month - 1],
                                d.year, hm)
 m = email.message_from_bytes(raw, policy=email.policy.default)
+check(str(m["To"]) == to, "To")
 subject = str(m["Subject"])
 check(re.fullmatch(r"Rappel : rendez-vous (demain|après-demain), " +
                    re.escape(when), subject), "objet %r" % subject)
@@ -359,7 +363,8 @@ check(sms == [("sent", 1)], "file SMS %r" % sms)
 tok = db.execute("SELECT count(*) FROM rdv_tokens WHERE kind = 'rappel'"
                  ).fetchone()[0]
 check(tok == 1, "jeton de rappel %d" % tok)
-conf = db.execute("SELECT confirmed_at FROM rdv_bookings").fetchone()[0]
+conf = db.execute("SELECT confirmed_at FROM rdv_bookings WHERE email = ?",
+                  (to,)).fetchone()[0]
 check(conf > 0, "venue confirmée depuis le rappel")
 if bad:
     print("\n".join(bad))

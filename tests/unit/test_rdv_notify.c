@@ -1112,6 +1112,27 @@ test_sms_retries(void)
                       " 'queued' AND attempts = 1",
                       NULL, 0),
              1);
+
+    /* A run stops at its first failure: the other rows wait, untouched. */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(fx_exec(&f,
+                         "INSERT INTO rdv_sms_queue (insee, phone, text,"
+                         " next_try_at, created_at) VALUES ('99001',"
+                         " '0612345678', 'Bonjour', 20, 0)",
+                         NULL, 0, NULL),
+                 0);
+    }
+    CHECK_EQ(rdv_sms_run_at(f.s, f.cfg, 20, &err), 0);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE next_try_at"
+                      " = 20 AND attempts = 0",
+                      NULL, 0),
+             2);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE next_try_at"
+                      " = 80 AND attempts = 1",
+                      NULL, 0),
+             1);
     fx_fini(&f);
 }
 
