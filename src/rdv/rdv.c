@@ -23,7 +23,7 @@
 #define MIN_DELAY_H_MAX (24 * 366)
 #define CHANGE_UNTIL_H_MAX (24 * 30)
 #define OVERBOOK_MAX 5
-#define RANGE_MOTIFS_MAX 100  /* motif ids listed by one range */
+#define RANGE_MOTIFS_MAX 100 /* motif ids listed by one range */
 #define RANGES_PER_COUNTER 200
 #define ABSENCE_DAYS_MAX 3660 /* a closure for works may last years */
 #define DAY_MIN 10957         /* 2000-01-01 */
@@ -71,16 +71,15 @@ rdv_check_text(const char *s, const char *field, const char *label,
     if (!gu_utf8_valid(s, strlen(s)) || has_control(s, multiline)) {
         snprintf(msg, sizeof(msg), "%s contient des caractères non autorisés.",
                  label);
-        return gu_err_set(err, GU_EINVAL, field, msg, "bad chars in %s",
-                          field);
+        return gu_err_set(err, GU_EINVAL, field, msg, "bad chars in %s", field);
     }
     if (required && gu_str_trim(gu_str_c(s)).n == 0) {
         snprintf(msg, sizeof(msg), "%s est obligatoire.", label);
         return gu_err_set(err, GU_EINVAL, field, msg, "empty %s", field);
     }
     if (utf8_chars(s) > max) {
-        snprintf(msg, sizeof(msg),
-                 "%s ne doit pas dépasser %zu caractères.", label, max);
+        snprintf(msg, sizeof(msg), "%s ne doit pas dépasser %zu caractères.",
+                 label, max);
         return gu_err_set(err, GU_EINVAL, field, msg, "%s too long", field);
     }
     return 0;
@@ -170,9 +169,8 @@ rdv_commune_ctx(struct store_conn *c, struct gu_arena *a, const char *insee,
 
     rc = store_commune_get(c, a, insee, &m, err);
     if (rc == GU_ENOTFOUND)
-        return gu_err_set(err, GU_ENOTFOUND, "c",
-                          "Cette commune n'existe pas.", "no commune %s",
-                          insee);
+        return gu_err_set(err, GU_ENOTFOUND, "c", "Cette commune n'existe pas.",
+                          "no commune %s", insee);
     if (rc < 0)
         return rc;
     out->tz = gu_tz_of_zone(m.zone);
@@ -210,8 +208,7 @@ check_insee(const char *insee, struct gu_err *err)
 }
 
 static int
-check_day(int64_t day, const char *field, const char *label,
-          struct gu_err *err)
+check_day(int64_t day, const char *field, const char *label, struct gu_err *err)
 {
     char msg[160];
 
@@ -225,8 +222,8 @@ check_day(int64_t day, const char *field, const char *label,
 
 /* Does row `id` of `table` exist in the commune? (0 yes, ENOTFOUND no) */
 static int
-row_exists(struct store_conn *c, const char *sql, const char *insee,
-           int64_t id, struct gu_err *err)
+row_exists(struct store_conn *c, const char *sql, const char *insee, int64_t id,
+           struct gu_err *err)
 {
     struct store_val p[2] = {STORE_I(id), STORE_T(insee)};
     struct gu_arena *a = gu_arena_new(256);
@@ -262,8 +259,8 @@ count_rows(struct store_conn *c, const char *sql, const struct store_val *p,
 /* Run an INSERT ... RETURNING id or an UPDATE of one row of the commune. */
 static int
 save_row(struct store_conn *c, bool create, const char *sql,
-         const struct store_val *p, size_t n, int64_t *id_out,
-         const char *what, struct gu_err *err)
+         const struct store_val *p, size_t n, int64_t *id_out, const char *what,
+         struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(256);
     struct store_rows *r = NULL;
@@ -292,8 +289,7 @@ save_row(struct store_conn *c, bool create, const char *sql,
 /* Enum names                                                          */
 /* ------------------------------------------------------------------ */
 
-static const char *const ants_names[] = {"", "CNI", "PASSPORT",
-                                         "CNI-PASSPORT"};
+static const char *const ants_names[] = {"", "CNI", "PASSPORT", "CNI-PASSPORT"};
 
 const char *
 rdv_ants_reason_name(enum rdv_ants_reason r)
@@ -318,10 +314,10 @@ rdv_ants_reason_parse(const char *s, enum rdv_ants_reason *out)
 }
 
 /* ASCII names (URLs, JSON); the parser also takes the accented words. */
-static const char *const status_names[] = {
-    "propose", "confirme", "annule", "present", "absent", "excuse"};
-static const char *const status_accented[] = {
-    "proposé", "confirmé", "annulé", "présent", "absent", "excusé"};
+static const char *const status_names[] = {"propose", "confirme", "annule",
+                                           "present", "absent",   "excuse"};
+static const char *const status_accented[] = {"proposé", "confirmé", "annulé",
+                                              "présent", "absent",   "excusé"};
 
 const char *
 rdv_status_name(enum rdv_status s)
@@ -361,7 +357,8 @@ rdv_channel_name(enum rdv_channel ch)
 /* Places                                                              */
 /* ------------------------------------------------------------------ */
 
-#define PLACE_COLS "id, insee, name, address, zip, city, lat, lon, phone, active"
+#define PLACE_COLS                                                             \
+    "id, insee, name, address, zip, city, lat, lon, phone, active"
 
 static void
 place_row(const struct store_rows *r, size_t i, struct rdv_place *p)
@@ -380,8 +377,8 @@ place_row(const struct store_rows *r, size_t i, struct rdv_place *p)
 }
 
 int
-rdv_place_save(struct store_conn *c, const struct rdv_place *p,
-               int64_t *id_out, struct gu_err *err)
+rdv_place_save(struct store_conn *c, const struct rdv_place *p, int64_t *id_out,
+               struct gu_err *err)
 {
     int64_t now = gu_now(), count = 0;
     int rc;
@@ -393,8 +390,8 @@ rdv_place_save(struct store_conn *c, const struct rdv_place *p,
                              RDV_NAME_MAX, false, err)) < 0 ||
         (rc = rdv_check_text(p->zip, "zip", "Le code postal", false, ZIP_MAX,
                              false, err)) < 0 ||
-        (rc = rdv_check_text(p->city, "city", "La ville", false,
-                             RDV_NAME_MAX, false, err)) < 0 ||
+        (rc = rdv_check_text(p->city, "city", "La ville", false, RDV_NAME_MAX,
+                             false, err)) < 0 ||
         (rc = rdv_check_phone(p->phone, err)) < 0)
         return rc;
     if (!isfinite(p->lat) || p->lat < -90 || p->lat > 90)
@@ -409,32 +406,40 @@ rdv_place_save(struct store_conn *c, const struct rdv_place *p,
     if (p->id == 0) {
         struct store_val q[1] = {STORE_T(p->insee)};
 
-        rc = count_rows(c, "SELECT COUNT(*) FROM rdv_places WHERE insee = ?",
-                        q, 1, &count, err);
+        rc = count_rows(c, "SELECT COUNT(*) FROM rdv_places WHERE insee = ?", q,
+                        1, &count, err);
         if (rc < 0)
             return rc;
         if (count >= PER_COMMUNE_MAX)
             return gu_err_set(err, GU_ETOOBIG, "name",
                               "Nombre maximal de lieux atteint (500).",
                               "too many places");
-        struct store_val v[11] = {
-            STORE_T(p->insee), STORE_T(p->name),
-            STORE_T(p->address ? p->address : ""),
-            STORE_T(p->zip ? p->zip : ""), STORE_T(p->city ? p->city : ""),
-            STORE_D(p->lat), STORE_D(p->lon),
-            STORE_T(p->phone ? p->phone : ""), STORE_I(p->active ? 1 : 0),
-            STORE_I(now)};
+        struct store_val v[11] = {STORE_T(p->insee),
+                                  STORE_T(p->name),
+                                  STORE_T(p->address ? p->address : ""),
+                                  STORE_T(p->zip ? p->zip : ""),
+                                  STORE_T(p->city ? p->city : ""),
+                                  STORE_D(p->lat),
+                                  STORE_D(p->lon),
+                                  STORE_T(p->phone ? p->phone : ""),
+                                  STORE_I(p->active ? 1 : 0),
+                                  STORE_I(now)};
         return save_row(c, true,
                         "INSERT INTO rdv_places (insee, name, address, zip, "
                         "city, lat, lon, phone, active, created_at) VALUES "
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         v, 10, id_out, "Lieu", err);
     }
-    struct store_val v[10] = {
-        STORE_T(p->name), STORE_T(p->address ? p->address : ""),
-        STORE_T(p->zip ? p->zip : ""), STORE_T(p->city ? p->city : ""),
-        STORE_D(p->lat), STORE_D(p->lon), STORE_T(p->phone ? p->phone : ""),
-        STORE_I(p->active ? 1 : 0), STORE_I(p->id), STORE_T(p->insee)};
+    struct store_val v[10] = {STORE_T(p->name),
+                              STORE_T(p->address ? p->address : ""),
+                              STORE_T(p->zip ? p->zip : ""),
+                              STORE_T(p->city ? p->city : ""),
+                              STORE_D(p->lat),
+                              STORE_D(p->lon),
+                              STORE_T(p->phone ? p->phone : ""),
+                              STORE_I(p->active ? 1 : 0),
+                              STORE_I(p->id),
+                              STORE_T(p->insee)};
     rc = save_row(c, false,
                   "UPDATE rdv_places SET name = ?, address = ?, zip = ?, "
                   "city = ?, lat = ?, lon = ?, phone = ?, active = ? "
@@ -521,17 +526,15 @@ rdv_counter_save(struct store_conn *c, const struct rdv_counter *k,
     rc = row_exists(c, "SELECT 1 FROM rdv_places WHERE id = ? AND insee = ?",
                     k->insee, k->place_id, err);
     if (rc == GU_ENOTFOUND)
-        return gu_err_set(err, GU_EINVAL, "place_id",
-                          "Ce lieu n'existe pas dans la commune.",
-                          "place %lld not in %s", (long long)k->place_id,
-                          k->insee);
+        return gu_err_set(
+            err, GU_EINVAL, "place_id", "Ce lieu n'existe pas dans la commune.",
+            "place %lld not in %s", (long long)k->place_id, k->insee);
     if (rc < 0)
         return rc;
     if (k->id == 0) {
         struct store_val q[1] = {STORE_T(k->insee)};
 
-        rc = count_rows(c,
-                        "SELECT COUNT(*) FROM rdv_counters WHERE insee = ?",
+        rc = count_rows(c, "SELECT COUNT(*) FROM rdv_counters WHERE insee = ?",
                         q, 1, &count, err);
         if (rc < 0)
             return rc;
@@ -647,9 +650,8 @@ motif_check(const struct rdv_motif *m, struct gu_err *err)
                           "bad code");
     if ((rc = rdv_check_text(m->name, "name", "Le nom du motif", true,
                              RDV_NAME_MAX, false, err)) < 0 ||
-        (rc = rdv_check_text(m->instructions, "instructions",
-                             "Les consignes", false, RDV_TEXT_MAX, true,
-                             err)) < 0)
+        (rc = rdv_check_text(m->instructions, "instructions", "Les consignes",
+                             false, RDV_TEXT_MAX, true, err)) < 0)
         return rc;
     if (m->duration_min < RDV_UNIT_MIN || m->duration_min > RDV_DURATION_MAX ||
         m->duration_min % RDV_UNIT_MIN != 0)
@@ -662,8 +664,7 @@ motif_check(const struct rdv_motif *m, struct gu_err *err)
                           "Le nombre de personnes par rendez-vous doit être "
                           "compris entre 1 et 10.",
                           "bad max_people %d", m->max_people);
-    if (m->per_person &&
-        m->duration_min * m->max_people > RDV_DURATION_MAX * 2)
+    if (m->per_person && m->duration_min * m->max_people > RDV_DURATION_MAX * 2)
         return gu_err_set(err, GU_EINVAL, "max_people",
                           "La durée par personne multipliée par le nombre "
                           "maximal de personnes dépasse 16 heures.",
@@ -708,8 +709,8 @@ motif_check(const struct rdv_motif *m, struct gu_err *err)
 }
 
 int
-rdv_motif_save(struct store_conn *c, const struct rdv_motif *m,
-               int64_t *id_out, struct gu_err *err)
+rdv_motif_save(struct store_conn *c, const struct rdv_motif *m, int64_t *id_out,
+               struct gu_err *err)
 {
     int64_t count = 0;
     int rc;
@@ -736,8 +737,8 @@ rdv_motif_save(struct store_conn *c, const struct rdv_motif *m,
     if (m->id == 0) {
         struct store_val q[1] = {STORE_T(m->insee)};
 
-        rc = count_rows(c, "SELECT COUNT(*) FROM rdv_motifs WHERE insee = ?",
-                        q, 1, &count, err);
+        rc = count_rows(c, "SELECT COUNT(*) FROM rdv_motifs WHERE insee = ?", q,
+                        1, &count, err);
         if (rc < 0)
             return rc;
         if (count >= PER_COMMUNE_MAX)
@@ -938,9 +939,9 @@ range_motifs(struct store_conn *c, const char *insee, const char *list,
             return gu_err_set(err, GU_EINVAL, "motifs",
                               "Une plage peut lister au plus 100 motifs.",
                               "too many motifs");
-        rc = row_exists(c,
-                        "SELECT 1 FROM rdv_motifs WHERE id = ? AND insee = ?",
-                        insee, v, err);
+        rc =
+            row_exists(c, "SELECT 1 FROM rdv_motifs WHERE id = ? AND insee = ?",
+                       insee, v, err);
         if (rc == GU_ENOTFOUND)
             return gu_err_set(err, GU_EINVAL, "motifs",
                               "Un des motifs de la plage n'existe pas dans la"
@@ -964,8 +965,8 @@ bad:
 }
 
 int
-rdv_range_save(struct store_conn *c, const struct rdv_range *g,
-               int64_t *id_out, struct gu_err *err)
+rdv_range_save(struct store_conn *c, const struct rdv_range *g, int64_t *id_out,
+               struct gu_err *err)
 {
     char motifs[RANGE_MOTIFS_MAX * 21 + 1];
     int64_t count = 0;
@@ -973,8 +974,7 @@ rdv_range_save(struct store_conn *c, const struct rdv_range *g,
 
     if ((rc = check_insee(g->insee, err)) < 0)
         return rc;
-    rc = row_exists(c,
-                    "SELECT 1 FROM rdv_counters WHERE id = ? AND insee = ?",
+    rc = row_exists(c, "SELECT 1 FROM rdv_counters WHERE id = ? AND insee = ?",
                     g->insee, g->counter_id, err);
     if (rc == GU_ENOTFOUND)
         return gu_err_set(err, GU_EINVAL, "counter_id",
@@ -1035,9 +1035,9 @@ rdv_range_save(struct store_conn *c, const struct rdv_range *g,
                               "too many ranges");
     }
     struct store_val v[10] = {
-        STORE_I(g->counter_id), STORE_I(g->weekday),  STORE_I(g->start_min),
+        STORE_I(g->counter_id), STORE_I(g->weekday),     STORE_I(g->start_min),
         STORE_I(g->end_min),    STORE_I(g->every_weeks), STORE_I(g->from_day),
-        STORE_I(g->until_day),  STORE_T(motifs),      STORE_T(g->insee),
+        STORE_I(g->until_day),  STORE_T(motifs),         STORE_T(g->insee),
     };
     if (g->id == 0)
         return save_row(c, true,
@@ -1059,8 +1059,8 @@ rdv_range_save(struct store_conn *c, const struct rdv_range *g,
 }
 
 static int
-delete_row(struct store_conn *c, const char *sql, const char *insee,
-           int64_t id, const char *what, struct gu_err *err)
+delete_row(struct store_conn *c, const char *sql, const char *insee, int64_t id,
+           const char *what, struct gu_err *err)
 {
     struct store_val p[2] = {STORE_I(id), STORE_T(insee)};
     int64_t changes = 0;
@@ -1200,9 +1200,14 @@ rdv_absence_save(struct store_conn *c, const struct rdv_absence *x,
                              false, RDV_NAME_MAX, false, err)) < 0)
         return rc;
     struct store_val v[9] = {
-        STORE_I(x->place_id), STORE_I(x->counter_id), STORE_I(x->start_day),
-        STORE_I(x->start_min), STORE_I(x->end_day),   STORE_I(x->end_min),
-        STORE_T(x->reason ? x->reason : ""), STORE_T(x->insee),
+        STORE_I(x->place_id),
+        STORE_I(x->counter_id),
+        STORE_I(x->start_day),
+        STORE_I(x->start_min),
+        STORE_I(x->end_day),
+        STORE_I(x->end_min),
+        STORE_T(x->reason ? x->reason : ""),
+        STORE_T(x->insee),
     };
     if (x->id == 0)
         return save_row(c, true,
@@ -1226,8 +1231,7 @@ int
 rdv_absence_delete(struct store_conn *c, const char *insee, int64_t id,
                    struct gu_err *err)
 {
-    return delete_row(c,
-                      "DELETE FROM rdv_absences WHERE id = ? AND insee = ?",
+    return delete_row(c, "DELETE FROM rdv_absences WHERE id = ? AND insee = ?",
                       insee, id, "Absence", err);
 }
 
@@ -1273,8 +1277,8 @@ struct demo_motif {
 };
 
 static const struct demo_motif demo_motifs[] = {
-    {"cni", "Carte nationale d'identité (demande ou renouvellement)", 20, 5,
-     2, 90, true, false, RDV_ANTS_CNI,
+    {"cni", "Carte nationale d'identité (demande ou renouvellement)", 20, 5, 2,
+     90, true, false, RDV_ANTS_CNI,
      "Apportez votre numéro de pré-demande (ANTS), une photo d'identité de "
      "moins de six mois, un justificatif de domicile et votre ancienne "
      "carte. Chaque personne concernée, même mineure, doit être présente."},
@@ -1284,13 +1288,13 @@ static const struct demo_motif demo_motifs[] = {
      "moins de six mois, un justificatif de domicile, votre ancien passeport "
      "et le timbre fiscal. Chaque personne concernée doit être présente."},
     {"cni-passeport",
-     "Carte d'identité et passeport (demande des deux en même temps)", 30, 5,
-     2, 90, true, false, RDV_ANTS_CNI_PASSPORT,
+     "Carte d'identité et passeport (demande des deux en même temps)", 30, 5, 2,
+     90, true, false, RDV_ANTS_CNI_PASSPORT,
      "Apportez votre numéro de pré-demande (ANTS), une photo d'identité, un "
      "justificatif de domicile, vos anciens titres et le timbre fiscal du "
      "passeport."},
-    {"retrait-titre", "Retrait d'une carte d'identité ou d'un passeport", 10,
-     5, 2, 90, true, false, RDV_ANTS_NONE,
+    {"retrait-titre", "Retrait d'une carte d'identité ou d'un passeport", 10, 5,
+     2, 90, true, false, RDV_ANTS_NONE,
      "Apportez le SMS ou le courrier annonçant que votre titre est prêt et "
      "votre ancien titre. Le retrait se fait en personne (dès 12 ans)."},
     {"etat-civil", "État civil (actes, livret de famille, reconnaissance)", 15,
@@ -1302,15 +1306,15 @@ static const struct demo_motif demo_motifs[] = {
      "Venez à deux, avec le dossier complet (pièces d'identité, justificatifs"
      " de domicile, actes de naissance de moins de trois mois, liste des "
      "témoins)."},
-    {"urbanisme", "Urbanisme (permis de construire, déclaration préalable)",
-     30, 3, 24, 60, false, false, RDV_ANTS_NONE,
+    {"urbanisme", "Urbanisme (permis de construire, déclaration préalable)", 30,
+     3, 24, 60, false, false, RDV_ANTS_NONE,
      "Apportez vos plans et, si vous l'avez, le numéro de votre dossier."},
-    {"inscription-scolaire", "Inscription scolaire", 20, 2, 2, 90, false,
-     false, RDV_ANTS_NONE,
+    {"inscription-scolaire", "Inscription scolaire", 20, 2, 2, 90, false, false,
+     RDV_ANTS_NONE,
      "Apportez le livret de famille, un justificatif de domicile et le "
      "carnet de santé de l'enfant."},
-    {"recensement-citoyen", "Recensement citoyen (jeunes de 16 ans)", 10, 5,
-     2, 60, true, false, RDV_ANTS_NONE,
+    {"recensement-citoyen", "Recensement citoyen (jeunes de 16 ans)", 10, 5, 2,
+     60, true, false, RDV_ANTS_NONE,
      "Le jeune vient avec sa carte d'identité et le livret de famille."},
     {"salle-municipale", "Réservation d'une salle municipale", 20, 2, 24, 180,
      false, false, RDV_ANTS_NONE,
@@ -1321,19 +1325,19 @@ static const struct demo_motif demo_motifs[] = {
 };
 
 /* Motif codes of each counter's ranges ("" = every motif). */
-static const char *const station_codes[] = {"cni", "passeport",
-                                            "cni-passeport", "retrait-titre"};
+static const char *const station_codes[] = {"cni", "passeport", "cni-passeport",
+                                            "retrait-titre"};
 static const char *const accueil_codes[] = {
-    "retrait-titre", "etat-civil", "mariage", "urbanisme",
-    "inscription-scolaire", "recensement-citoyen", "salle-municipale",
-    "rencontre-elu"};
-static const char *const annexe_codes[] = {
-    "etat-civil", "inscription-scolaire", "recensement-citoyen",
-    "salle-municipale"};
+    "retrait-titre",    "etat-civil",           "mariage",
+    "urbanisme",        "inscription-scolaire", "recensement-citoyen",
+    "salle-municipale", "rencontre-elu"};
+static const char *const annexe_codes[] = {"etat-civil", "inscription-scolaire",
+                                           "recensement-citoyen",
+                                           "salle-municipale"};
 
 static int
-demo_list(const int64_t *ids, const char *const *codes, size_t n,
-          char *buf, size_t cap)
+demo_list(const int64_t *ids, const char *const *codes, size_t n, char *buf,
+          size_t cap)
 {
     size_t len = 0;
 
@@ -1355,15 +1359,17 @@ demo_list(const int64_t *ids, const char *const *codes, size_t n,
 /* Weekday ranges of a counter: Mon–Fri morning (and afternoon). */
 static int
 demo_week(struct store_conn *c, const char *insee, int64_t counter,
-          int64_t from, const char *motifs, bool afternoons,
-          struct gu_err *err)
+          int64_t from, const char *motifs, bool afternoons, struct gu_err *err)
 {
     int rc = 0;
 
     for (int wd = 1; wd <= 5 && rc == 0; wd++) {
-        struct rdv_range g = {.counter_id = counter, .weekday = wd,
-                              .start_min = 8 * 60 + 30, .end_min = 12 * 60,
-                              .every_weeks = 1, .from_day = from,
+        struct rdv_range g = {.counter_id = counter,
+                              .weekday = wd,
+                              .start_min = 8 * 60 + 30,
+                              .end_min = 12 * 60,
+                              .every_weeks = 1,
+                              .from_day = from,
                               .motifs = motifs};
 
         rdv_insee_copy(g.insee, insee);
@@ -1408,9 +1414,8 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
         (rc = rdv_place_save(c, &pa, &annexe, err)) < 0)
         return rc;
 
-    struct rdv_counter k = {.place_id = mairie,
-                            .name = "Station CNI/passeport",
-                            .active = true};
+    struct rdv_counter k = {
+        .place_id = mairie, .name = "Station CNI/passeport", .active = true};
     rdv_insee_copy(k.insee, insee);
     if ((rc = rdv_counter_save(c, &k, &station, err)) < 0)
         return rc;
@@ -1432,8 +1437,8 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
                               .min_delay_h = d->min_delay_h,
                               .max_delay_d = d->max_delay_d,
                               .instructions = d->instructions,
-                              .audience = d->agents_only ? RDV_AGENTS_ONLY
-                                                         : RDV_PUBLIC,
+                              .audience =
+                                  d->agents_only ? RDV_AGENTS_ONLY : RDV_PUBLIC,
                               .changeable = true,
                               .change_until_h = 24,
                               .ants = d->ants,
@@ -1452,9 +1457,12 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "demo list");
     if ((rc = demo_week(c, insee, station, monday, list, true, err)) < 0)
         return rc;
-    struct rdv_range sat = {.counter_id = station, .weekday = 6,
-                            .start_min = 9 * 60, .end_min = 12 * 60,
-                            .every_weeks = 2, .from_day = monday,
+    struct rdv_range sat = {.counter_id = station,
+                            .weekday = 6,
+                            .start_min = 9 * 60,
+                            .end_min = 12 * 60,
+                            .every_weeks = 2,
+                            .from_day = monday,
                             .motifs = list};
     rdv_insee_copy(sat.insee, insee);
     if ((rc = rdv_range_save(c, &sat, NULL, err)) < 0)
@@ -1467,8 +1475,8 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
     if (demo_list(ids, annexe_codes, GU_ARRAY_LEN(annexe_codes), list,
                   sizeof(list)) < 0)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "demo list");
-    if ((rc = demo_week(c, insee, guichet_annexe, monday, list, false,
-                        err)) < 0)
+    if ((rc = demo_week(c, insee, guichet_annexe, monday, list, false, err)) <
+        0)
         return rc;
 
     /* The annexe closes for two days in three weeks (works), and the
@@ -1504,8 +1512,8 @@ rdv_demo_seed(struct store_conn *c, const char *insee, struct gu_err *err)
         return rc;
     if (own_tx && (rc = store_begin(c, err)) < 0)
         return rc;
-    rc = count_rows(c, "SELECT COUNT(*) FROM rdv_places WHERE insee = ?", p,
-                    1, &places, err);
+    rc = count_rows(c, "SELECT COUNT(*) FROM rdv_places WHERE insee = ?", p, 1,
+                    &places, err);
     /* Idempotent: a commune that has any place keeps its own setup. */
     if (rc == 0 && places == 0)
         rc = demo_seed_tx(c, insee, err);

@@ -65,8 +65,8 @@ rdv_booking_row(const struct store_rows *r, size_t i, struct rdv_booking *b)
 }
 
 int
-rdv_get(struct store_conn *c, struct gu_arena *a, const char *insee,
-        int64_t id, struct rdv_booking *out, struct gu_err *err)
+rdv_get(struct store_conn *c, struct gu_arena *a, const char *insee, int64_t id,
+        struct rdv_booking *out, struct gu_err *err)
 {
     struct store_val p[2] = {STORE_I(id), STORE_T(insee)};
     struct store_rows *r = NULL;
@@ -180,10 +180,9 @@ rdv_token_new(struct store_conn *c, const char *insee, int64_t booking_id,
     if (rc < 0 || strlen(out) != RDV_TOKEN_LEN)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "random token");
     gu_token_hash(out, hash);
-    struct store_val p[7] = {STORE_T(hash),       STORE_T(insee),
-                             STORE_I(booking_id), STORE_I(wait_id),
-                             STORE_T(kind),       STORE_I(gu_now()),
-                             STORE_I(expires_at)};
+    struct store_val p[7] = {
+        STORE_T(hash), STORE_T(insee),    STORE_I(booking_id), STORE_I(wait_id),
+        STORE_T(kind), STORE_I(gu_now()), STORE_I(expires_at)};
     rc = store_exec(c,
                     "INSERT INTO rdv_tokens (hash, insee, booking_id, "
                     "wait_id, kind, created_at, expires_at) VALUES "
@@ -271,7 +270,7 @@ rdv_ants_id_check(const char *in, char *out, size_t cap, struct gu_err *err)
  */
 int
 rdv_ants_list(const char *in, char *buf, size_t cap,
-          char ids[RDV_ANTS_IDS_MAX][11], size_t *n, struct gu_err *err)
+              char ids[RDV_ANTS_IDS_MAX][11], size_t *n, struct gu_err *err)
 {
     const char *p = in ? in : "";
     size_t len = 0;
@@ -338,8 +337,8 @@ rdv_ants_list(const char *in, char *buf, size_t cap,
             if (ids)
                 memcpy(ids[*n], canon, 11);
             (*n)++;
-            int w = snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
-                             canon);
+            int w =
+                snprintf(buf + len, cap - len, "%s%s", len ? "," : "", canon);
             if (w < 0 || (size_t)w >= cap - len)
                 return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "ants buf");
             len += (size_t)w;
@@ -351,9 +350,9 @@ rdv_ants_list(const char *in, char *buf, size_t cap,
 /* Candidate counters for (place, day, start): the rules, not bookings. */
 static int
 candidates(struct store_conn *c, struct gu_arena *a, const char *insee,
-           int64_t motif_id, int64_t place_id, int64_t counter_id,
-           int64_t day, int start_min, int people, bool agent, int64_t now,
-           int64_t **out, size_t *n, struct gu_err *err)
+           int64_t motif_id, int64_t place_id, int64_t counter_id, int64_t day,
+           int start_min, int people, bool agent, int64_t now, int64_t **out,
+           size_t *n, struct gu_err *err)
 {
     struct rdv_slot_query q;
     struct rdv_slot *v = NULL;
@@ -432,8 +431,8 @@ no_slot(struct store_conn *c, struct gu_arena *a, const char *insee,
  */
 int
 rdv_units_insert(struct store_conn *c, struct gu_arena *a, const char *insee,
-             int64_t id, int64_t counter, int64_t day, int start_min,
-             int end_min, int lane, struct gu_err *err)
+                 int64_t id, int64_t counter, int64_t day, int start_min,
+                 int end_min, int lane, struct gu_err *err)
 {
     int u0 = start_min / RDV_UNIT_MIN, u1 = rdv_units_of(end_min);
     int nu = u1 - u0;
@@ -531,7 +530,7 @@ take_units(struct store_conn *c, struct gu_arena *a,
 
     for (size_t i = 0; i < ncand; i++) {
         rc = rdv_units_insert(c, a, insee, id, cand[i], day, start_min, end_min,
-                          0, err);
+                              0, err);
         if (rc == 0) {
             *counter_out = cand[i];
             *lane_out = 0;
@@ -544,13 +543,13 @@ take_units(struct store_conn *c, struct gu_arena *a,
     for (size_t i = 0; i < ncand && m->overbook_max > 0 && cfg; i++) {
         bool ok = false;
 
-        rc = overbook_allowed(c, a, cfg, cand[i], day, start_min, end_min,
-                              &ok, err);
+        rc = overbook_allowed(c, a, cfg, cand[i], day, start_min, end_min, &ok,
+                              err);
         if (rc < 0)
             return rc;
         for (int lane = 1; ok && lane <= m->overbook_max; lane++) {
             rc = rdv_units_insert(c, a, insee, id, cand[i], day, start_min,
-                              end_min, lane, err);
+                                  end_min, lane, err);
             if (rc == 0) {
                 *counter_out = cand[i];
                 *lane_out = lane;
@@ -565,12 +564,12 @@ take_units(struct store_conn *c, struct gu_arena *a,
 
 const char *
 rdv_manage_url(struct gu_arena *a, const struct gu_config *cfg,
-           const char *public_url, const char *token)
+               const char *public_url, const char *token)
 {
-    const char *base = public_url && *public_url
-                           ? public_url
-                           : (cfg ? gu_config_str(cfg, "server.public_url")
-                                  : "");
+    const char *base =
+        public_url && *public_url
+            ? public_url
+            : (cfg ? gu_config_str(cfg, "server.public_url") : "");
     size_t n = strlen(base);
 
     while (n > 0 && base[n - 1] == '/')
@@ -580,14 +579,15 @@ rdv_manage_url(struct gu_arena *a, const struct gu_config *cfg,
 
 int
 rdv_audit(struct store_conn *c, const char *insee, const char *actor,
-      const char *action, int64_t id, const char *detail, struct gu_err *err)
+          const char *action, int64_t id, const char *detail,
+          struct gu_err *err)
 {
     char target[32];
 
     snprintf(target, sizeof(target), "rdv:%lld", (long long)id);
-    return store_audit_add(c, insee, actor && *actor ? actor : "public",
-                           action, target, detail ? detail : "",
-                           gu_log_request_id(), err);
+    return store_audit_add(c, insee, actor && *actor ? actor : "public", action,
+                           target, detail ? detail : "", gu_log_request_id(),
+                           err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -600,8 +600,8 @@ check_person(const char *name, const char *email, const char *phone,
 {
     int rc;
 
-    if ((rc = rdv_check_text(name, "name", "Le nom", true, RDV_NAME_MAX,
-                             false, err)) < 0 ||
+    if ((rc = rdv_check_text(name, "name", "Le nom", true, RDV_NAME_MAX, false,
+                             err)) < 0 ||
         (rc = rdv_check_email(email, err)) < 0 ||
         (rc = rdv_check_phone(phone, err)) < 0)
         return rc;
@@ -617,8 +617,8 @@ check_person(const char *name, const char *email, const char *phone,
 /* The ANTS coordination check, before any write (fail closed). */
 int
 rdv_ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
-              char ids[RDV_ANTS_IDS_MAX][11], size_t n, bool override,
-              struct gu_err *err)
+                  char ids[RDV_ANTS_IDS_MAX][11], size_t n, bool override,
+                  struct gu_err *err)
 {
     const char *ptrs[RDV_ANTS_IDS_MAX];
     enum rdv_ants_state st = RDV_ANTS_OK;
@@ -650,8 +650,7 @@ rdv_ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
                      : "Ce numéro de pré-demande n'est pas valide auprès de "
                        "l'ANTS (inconnu, déjà utilisé ou expiré) : vérifiez-"
                        "le sur votre récapitulatif.");
-        return gu_err_set(err, GU_EINVAL, "ants_ids", msg,
-                          "ants refused");
+        return gu_err_set(err, GU_EINVAL, "ants_ids", msg, "ants refused");
     }
     if (st == RDV_ANTS_ELSEWHERE && !override) {
         char msg[256];
@@ -756,8 +755,7 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
 
     /* The slot, by the rules (bookings are settled by the database). */
     rc = candidates(c, a, r->insee, m.id, r->place_id, r->counter_id, r->day,
-                    r->start_min, r->people, r->agent, now, &cand, &ncand,
-                    err);
+                    r->start_min, r->people, r->agent, now, &cand, &ncand, err);
     if (rc == GU_EINVAL && strcmp(err->field, "place") == 0)
         goto out;
     if (rc < 0)
@@ -803,12 +801,12 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
     if (rc < 0)
         goto out;
     struct store_val p[20] = {
-        STORE_T(b.insee),      STORE_I(b.motif_id),   STORE_I(b.place_id),
-        STORE_I(b.counter_id), STORE_I(b.day),        STORE_I(b.start_min),
-        STORE_I(b.end_min),    STORE_I(b.people),     STORE_T(b.name),
-        STORE_T(b.email),      STORE_T(b.phone),      STORE_T(hash),
-        STORE_T(b.ants_ids),   STORE_I(b.status),     STORE_I(b.channel),
-        STORE_T(b.created_by), STORE_I(now),          STORE_I(now),
+        STORE_T(b.insee),      STORE_I(b.motif_id), STORE_I(b.place_id),
+        STORE_I(b.counter_id), STORE_I(b.day),      STORE_I(b.start_min),
+        STORE_I(b.end_min),    STORE_I(b.people),   STORE_T(b.name),
+        STORE_T(b.email),      STORE_T(b.phone),    STORE_T(hash),
+        STORE_T(b.ants_ids),   STORE_I(b.status),   STORE_I(b.channel),
+        STORE_T(b.created_by), STORE_I(now),        STORE_I(now),
         STORE_D(b.risk),       STORE_T(b.note)};
     rc = store_query(c, a,
                      "INSERT INTO rdv_bookings (insee, motif_id, place_id, "
@@ -914,9 +912,9 @@ delete_units(struct store_conn *c, int64_t id, struct gu_err *err)
 }
 
 int
-rdv_move(struct store_conn *c, const struct gu_config *cfg,
-         const char *insee, int64_t id, int64_t place_id, int64_t day,
-         int start_min, bool agent, const char *actor, struct gu_err *err)
+rdv_move(struct store_conn *c, const struct gu_config *cfg, const char *insee,
+         int64_t id, int64_t place_id, int64_t day, int start_min, bool agent,
+         const char *actor, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct rdv_booking b, nb;
@@ -937,8 +935,7 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg,
                         "move: status %d", (int)b.status);
         goto out;
     }
-    if (!agent &&
-        (rc = resident_may_change(c, a, &b, &m, now, false, err)) < 0)
+    if (!agent && (rc = resident_may_change(c, a, &b, &m, now, false, err)) < 0)
         goto out;
     if (start_min < 0 || start_min >= 1440 || start_min % RDV_UNIT_MIN) {
         rc = gu_err_set(err, GU_EINVAL, "start",
@@ -976,8 +973,8 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg,
                         p, 7, err);
         if (rc < 0)
             goto rollback;
-        rc = take_units(c, a, NULL, &m, insee, id, cand, ncand, day,
-                        start_min, end, &counter, &lane, err);
+        rc = take_units(c, a, NULL, &m, insee, id, cand, ncand, day, start_min,
+                        end, &counter, &lane, err);
         if (rc < 0)
             goto rollback;
     }
@@ -1016,9 +1013,8 @@ out:
 }
 
 int
-rdv_cancel(struct store_conn *c, const struct gu_config *cfg,
-           const char *insee, int64_t id, bool agent, const char *actor,
-           struct gu_err *err)
+rdv_cancel(struct store_conn *c, const struct gu_config *cfg, const char *insee,
+           int64_t id, bool agent, const char *actor, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct rdv_booking b;
@@ -1043,8 +1039,7 @@ rdv_cancel(struct store_conn *c, const struct gu_config *cfg,
                         "cancel: status %d", (int)b.status);
         goto out;
     }
-    if (!agent &&
-        (rc = resident_may_change(c, a, &b, &m, now, true, err)) < 0)
+    if (!agent && (rc = resident_may_change(c, a, &b, &m, now, true, err)) < 0)
         goto out;
     rc = store_begin(c, err);
     if (rc < 0)
@@ -1060,14 +1055,29 @@ rdv_cancel(struct store_conn *c, const struct gu_config *cfg,
     }
     if (rc < 0 || (rc = delete_units(c, id, err)) < 0)
         goto rollback;
+    if (b.status == RDV_HELD) {
+        /* An agent withdrew a slot offered to the waiting list: the
+           entry waits again instead of pointing at a dead offer. */
+        struct store_val p[2] = {STORE_I(now), STORE_I(id)};
+
+        rc = store_exec(c,
+                        "UPDATE rdv_waitlist SET status = 'attente', "
+                        "booking_id = 0, updated_at = ? WHERE booking_id = ? "
+                        "AND status = 'proposé'",
+                        p, 2, err);
+        if (rc < 0)
+            goto rollback;
+    }
+    /* A hold was never the person's booking: no mail, nothing declared. */
+    bool was_held = b.status == RDV_HELD;
     b.status = RDV_CANCELLED;
-    if ((rc = rdv_notify(c, cfg, &b, "rdv.cancel", NULL, err)) < 0)
+    if (!was_held && (rc = rdv_notify(c, cfg, &b, "rdv.cancel", NULL, err)) < 0)
         goto rollback;
-    if (*b.ants_ids && cfg && rdv_ants_enabled(cfg) &&
+    if (!was_held && *b.ants_ids && cfg && rdv_ants_enabled(cfg) &&
         (rc = rdv_ants_queue(c, &b, "withdraw", "", err)) < 0)
         goto rollback;
     if ((rc = rdv_audit(c, insee, actor, "rdv.cancel", id,
-                    agent ? "by=agent" : "by=resident", err)) < 0)
+                        agent ? "by=agent" : "by=resident", err)) < 0)
         goto rollback;
     rc = store_commit(c, err);
     if (rc < 0)

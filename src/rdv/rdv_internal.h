@@ -36,9 +36,8 @@ struct rdv_commune_ctx {
     enum gu_holiday_rules rules;
     const char *name; /* arena */
 };
-int rdv_commune_ctx(struct store_conn *c, struct gu_arena *a,
-                    const char *insee, struct rdv_commune_ctx *out,
-                    struct gu_err *err);
+int rdv_commune_ctx(struct store_conn *c, struct gu_arena *a, const char *insee,
+                    struct rdv_commune_ctx *out, struct gu_err *err);
 
 /* Read one motif row (columns RDV_MOTIF_COLS) into *m (strings in a). */
 #define RDV_MOTIF_COLS                                                         \
@@ -73,14 +72,14 @@ int rdv_slots_find(struct store_conn *c, struct gu_arena *a,
 
 /* A booking with its joined names (rdv_get, rdv_agenda, rdv_by_token). */
 #define RDV_BOOKING_COLS                                                       \
-    "b.id, b.insee, b.motif_id, b.place_id, b.counter_id, b.day, "            \
-    "b.start_min, b.end_min, b.people, b.name, b.email, b.phone, "            \
-    "b.ants_ids, b.status, b.channel, b.created_by, b.created_at, "           \
-    "b.confirmed_at, b.reminded_at, b.reminders, b.risk, b.moved_from, "      \
+    "b.id, b.insee, b.motif_id, b.place_id, b.counter_id, b.day, "             \
+    "b.start_min, b.end_min, b.people, b.name, b.email, b.phone, "             \
+    "b.ants_ids, b.status, b.channel, b.created_by, b.created_at, "            \
+    "b.confirmed_at, b.reminded_at, b.reminders, b.risk, b.moved_from, "       \
     "b.lane, b.hold_until, b.note, m.name, p.name, k.name"
 #define RDV_BOOKING_FROM                                                       \
-    " FROM rdv_bookings b JOIN rdv_motifs m ON m.id = b.motif_id"            \
-    " JOIN rdv_places p ON p.id = b.place_id"                                \
+    " FROM rdv_bookings b JOIN rdv_motifs m ON m.id = b.motif_id"              \
+    " JOIN rdv_places p ON p.id = b.place_id"                                  \
     " JOIN rdv_counters k ON k.id = b.counter_id"
 void rdv_booking_row(const struct store_rows *r, size_t i,
                      struct rdv_booking *b);
@@ -100,8 +99,8 @@ int rdv_ants_list(const char *in, char *buf, size_t cap,
  * override, GU_EBUSY unavailable. 0 when ants.url is empty.
  */
 int rdv_ants_precheck(const struct gu_config *cfg, struct gu_arena *a,
-                      char ids[RDV_ANTS_IDS_MAX][11], size_t n,
-                      bool override, struct gu_err *err);
+                      char ids[RDV_ANTS_IDS_MAX][11], size_t n, bool override,
+                      struct gu_err *err);
 /* Insert the units of a booking in one statement (GU_ECONFLICT if any is
    taken; the statement is undone, the transaction goes on). */
 int rdv_units_insert(struct store_conn *c, struct gu_arena *a,
@@ -119,7 +118,7 @@ int rdv_audit(struct store_conn *c, const char *insee, const char *actor,
 int rdv_purge_job(struct store *s, const struct gu_config *cfg,
                   struct gu_err *err);
 /* rdv_wait_run with a given clock (tests). */
-int rdv_wait_run_at(struct store *s, const struct gu_config *cfg,
-                    int64_t now, struct gu_err *err);
+int rdv_wait_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
+                    struct gu_err *err);
 
 #endif

@@ -90,20 +90,19 @@ rdv_purge(struct store *s, const struct gu_config *cfg, int64_t now,
     total += changes;
 
     struct store_val pl[1] = {STORE_I(log_at)};
-    rc = store_exec_changes(c, "DELETE FROM rdv_notify_log WHERE at < ?", pl,
-                            1, &changes, err);
+    rc = store_exec_changes(c, "DELETE FROM rdv_notify_log WHERE at < ?", pl, 1,
+                            &changes, err);
     if (rc < 0)
         goto rollback;
     total += changes;
-    rc = store_exec_changes(c,
-                            "DELETE FROM rdv_sms_queue WHERE created_at < ?",
+    rc = store_exec_changes(c, "DELETE FROM rdv_sms_queue WHERE created_at < ?",
                             pl, 1, &changes, err);
     if (rc < 0)
         goto rollback;
     total += changes;
-    rc = store_exec_changes(c,
-                            "DELETE FROM rdv_ants_queue WHERE created_at < ?",
-                            pw, 1, &changes, err);
+    rc =
+        store_exec_changes(c, "DELETE FROM rdv_ants_queue WHERE created_at < ?",
+                           pw, 1, &changes, err);
     if (rc < 0)
         goto rollback;
     total += changes;
@@ -121,8 +120,7 @@ out:
 }
 
 int
-rdv_purge_job(struct store *s, const struct gu_config *cfg,
-              struct gu_err *err)
+rdv_purge_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
     return rdv_purge(s, cfg, gu_now(), err);
 }

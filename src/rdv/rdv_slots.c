@@ -32,7 +32,7 @@ struct kslot {
 };
 
 struct krange {
-    size_t k; /* index in the counters array */
+    size_t k;                     /* index in the counters array */
     int64_t place_id, counter_id; /* sort keys */
     int weekday, start, end, every;
     int64_t from, until, anchor; /* anchor: Monday of from's week */
@@ -159,8 +159,8 @@ load_counters(struct store_conn *c, struct gu_arena *a,
 
     /* Places asked for must be places of the commune. */
     if (q->nplaces > 0) {
-        rc = store_query(c, a, "SELECT id FROM rdv_places WHERE insee = ?",
-                         p, 1, &r, err);
+        rc = store_query(c, a, "SELECT id FROM rdv_places WHERE insee = ?", p,
+                         1, &r, err);
         if (rc < 0)
             return rc;
         for (size_t i = 0; i < q->nplaces; i++) {
@@ -281,8 +281,7 @@ load_busy(struct store_conn *c, struct gu_arena *a,
                  d <= ed && d <= s->cto; d++) {
                 int m0 = d == sd ? sm : 0, m1 = d == ed ? em : 1440;
 
-                mark(busy_row(s, k, d), m0 / RDV_UNIT_MIN,
-                     rdv_units_of(m1));
+                mark(busy_row(s, k, d), m0 / RDV_UNIT_MIN, rdv_units_of(m1));
             }
         }
     }
@@ -318,8 +317,7 @@ load_busy(struct store_conn *c, struct gu_arena *a,
         int64_t d = store_int(r, i, 1);
         int u = (int)store_int(r, i, 2);
 
-        if (k < 0 || d < s->cfrom || d > s->cto || u < 0 ||
-            u >= UNITS_PER_DAY)
+        if (k < 0 || d < s->cfrom || d > s->cto || u < 0 || u >= UNITS_PER_DAY)
             continue;
         mark(busy_row(s, (size_t)k, d), u, u + 1);
     }
@@ -408,8 +406,7 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
     s.cfrom = s.from;
     s.cto = s.from - 1; /* no chunk loaded yet */
 
-    for (int64_t day = s.from; day <= s.to && nres < (size_t)q->limit;
-         day++) {
+    for (int64_t day = s.from; day <= s.to && nres < (size_t)q->limit; day++) {
         int wd = gu_day_weekday(day);
         size_t nd = 0, bucket[UNITS_PER_DAY + 1];
 
@@ -429,8 +426,7 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
                 continue;
             row = busy_row(&s, g->k, day);
             for (int st = g->start; st + minutes <= g->end; st += step) {
-                if (day == eday &&
-                    gu_tz_to_utc(cc.tz, day, st) < earliest)
+                if (day == eday && gu_tz_to_utc(cc.tz, day, st) < earliest)
                     continue;
                 if (!all_free(row, st / RDV_UNIT_MIN, need))
                     continue;
@@ -469,8 +465,8 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
                                  .counter_id = g->counter_id,
                                  .day = day,
                                  .start_min = sorted[i].unit * RDV_UNIT_MIN,
-                                 .end_min = sorted[i].unit * RDV_UNIT_MIN +
-                                            minutes};
+                                 .end_min =
+                                     sorted[i].unit * RDV_UNIT_MIN + minutes};
 
             if (nres > 0) {
                 const struct rdv_slot *y = &res[nres - 1];
@@ -481,9 +477,8 @@ rdv_slots_find(struct store_conn *c, struct gu_arena *a,
                     continue;
             }
             if (nres == cap_res) {
-                size_t ncap = cap_res * 2 < (size_t)q->limit
-                                  ? cap_res * 2
-                                  : (size_t)q->limit;
+                size_t ncap = cap_res * 2 < (size_t)q->limit ? cap_res * 2
+                                                             : (size_t)q->limit;
                 struct rdv_slot *nv = gu_arena_alloc(a, ncap * sizeof(*nv));
 
                 if (!nv)

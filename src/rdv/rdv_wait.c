@@ -26,9 +26,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WAIT_PER_EMAIL_MAX 5   /* active entries of one address */
+#define WAIT_PER_EMAIL_MAX 5 /* active entries of one address */
 #define WAIT_PER_COMMUNE_MAX 20000
-#define RUN_BATCH 500          /* entries looked at per run */
+#define RUN_BATCH 500 /* entries looked at per run */
 #define MSG_NOTFOUND "Ce lien n'est pas valide ou a expiré."
 
 /* ------------------------------------------------------------------ */
@@ -71,8 +71,8 @@ rdv_wait_join(struct store_conn *c, const struct gu_config *cfg,
         goto out;
     }
     rc = rdv_motif_get(c, a, r->insee, r->motif_id, &m, err);
-    if (rc == GU_ENOTFOUND || (rc == 0 && (!m.active ||
-                                           m.audience != RDV_PUBLIC))) {
+    if (rc == GU_ENOTFOUND ||
+        (rc == 0 && (!m.active || m.audience != RDV_PUBLIC))) {
         rc = gu_err_set(err, GU_EINVAL, "motif",
                         "Ce motif de rendez-vous n'existe pas ou ne se "
                         "réserve pas en ligne.",
@@ -142,8 +142,8 @@ rdv_wait_join(struct store_conn *c, const struct gu_config *cfg,
            today, or any slot at all when there is none. */
         struct rdv_slot_query q = {.insee = r->insee,
                                    .motif_id = m.id,
-                                   .place_ids = r->place_id ? &r->place_id
-                                                            : NULL,
+                                   .place_ids =
+                                       r->place_id ? &r->place_id : NULL,
                                    .nplaces = r->place_id ? 1 : 0,
                                    .from_day = today,
                                    .to_day = today + m.max_delay_d,
@@ -201,13 +201,17 @@ rdv_wait_join(struct store_conn *c, const struct gu_config *cfg,
             goto rollback;
     }
     {
-        struct store_val p[12] = {
-            STORE_T(r->insee),   STORE_I(m.id),
-            STORE_I(r->place_id), STORE_I(r->people),
-            STORE_T(r->name),    STORE_T(r->email),
-            STORE_T(r->phone ? r->phone : ""), STORE_T(ants),
-            STORE_I(before),     STORE_I(now),
-            STORE_I(now)};
+        struct store_val p[12] = {STORE_T(r->insee),
+                                  STORE_I(m.id),
+                                  STORE_I(r->place_id),
+                                  STORE_I(r->people),
+                                  STORE_T(r->name),
+                                  STORE_T(r->email),
+                                  STORE_T(r->phone ? r->phone : ""),
+                                  STORE_T(ants),
+                                  STORE_I(before),
+                                  STORE_I(now),
+                                  STORE_I(now)};
         rc = store_query(c, a,
                          "INSERT INTO rdv_waitlist (insee, motif_id, "
                          "place_id, people, name, email, phone, ants_ids, "
@@ -218,16 +222,16 @@ rdv_wait_join(struct store_conn *c, const struct gu_config *cfg,
             goto rollback;
         out->id = store_int(rows, 0, 0);
     }
-    if ((rc = rdv_token_new(c, r->insee, 0, out->id, "attente", 0,
-                            out->token, err)) < 0)
+    if ((rc = rdv_token_new(c, r->insee, 0, out->id, "attente", 0, out->token,
+                            err)) < 0)
         goto rollback;
     {
         char detail[80];
 
         snprintf(detail, sizeof(detail), "wait=%lld motif=%s before=%lld",
                  (long long)out->id, m.code, (long long)before);
-        if ((rc = store_audit_add(c, r->insee, "public", "rdv.wait.join",
-                                  "", detail, gu_log_request_id(), err)) < 0)
+        if ((rc = store_audit_add(c, r->insee, "public", "rdv.wait.join", "",
+                                  detail, gu_log_request_id(), err)) < 0)
             goto rollback;
     }
     rc = store_commit(c, err);
@@ -330,8 +334,7 @@ release_hold(struct store_conn *c, int64_t booking_id, int64_t now,
 
 int
 rdv_wait_accept(struct store_conn *c, const struct gu_config *cfg,
-                const char *token, struct rdv_booked *out,
-                struct gu_err *err)
+                const char *token, struct rdv_booked *out, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct entry e;
@@ -345,17 +348,16 @@ rdv_wait_accept(struct store_conn *c, const struct gu_config *cfg,
     if ((rc = entry_by_token(c, a, token, &e, err)) < 0)
         goto out;
     if (strcmp(e.status, "proposé") != 0 || e.booking_id == 0) {
-        rc = gu_err_set(err, strcmp(e.status, "accepté") == 0
-                                 ? GU_ECONFLICT
-                                 : GU_EINVAL,
-                        NULL,
-                        strcmp(e.status, "accepté") == 0
-                            ? "Vous avez déjà accepté ce rendez-vous : le "
-                              "lien pour le gérer est dans votre courriel."
-                            : "Aucun créneau ne vous est proposé pour le "
-                              "moment : vous recevrez un courriel dès qu'un "
-                              "créneau se libère.",
-                        "wait accept: status %s", e.status);
+        rc = gu_err_set(
+            err, strcmp(e.status, "accepté") == 0 ? GU_ECONFLICT : GU_EINVAL,
+            NULL,
+            strcmp(e.status, "accepté") == 0
+                ? "Vous avez déjà accepté ce rendez-vous : le "
+                  "lien pour le gérer est dans votre courriel."
+                : "Aucun créneau ne vous est proposé pour le "
+                  "moment : vous recevrez un courriel dès qu'un "
+                  "créneau se libère.",
+            "wait accept: status %s", e.status);
         goto out;
     }
     if ((rc = rdv_get(c, a, e.insee, e.booking_id, &b, err)) < 0)
@@ -412,11 +414,11 @@ rdv_wait_accept(struct store_conn *c, const struct gu_config *cfg,
         goto rollback;
     if (*b.ants_ids && cfg && rdv_ants_enabled(cfg) &&
         (rc = rdv_ants_queue(c, &b, "declare",
-                             rdv_manage_url(a, cfg, NULL, out->token),
-                             err)) < 0)
+                             rdv_manage_url(a, cfg, NULL, out->token), err)) <
+            0)
         goto rollback;
-    if ((rc = rdv_audit(c, e.insee, "public", "rdv.wait.accept",
-                        e.booking_id, "", err)) < 0)
+    if ((rc = rdv_audit(c, e.insee, "public", "rdv.wait.accept", e.booking_id,
+                        "", err)) < 0)
         goto rollback;
     rc = store_commit(c, err);
     if (rc < 0)
@@ -464,8 +466,8 @@ rdv_wait_leave(struct store_conn *c, const char *token, struct gu_err *err)
         char detail[40];
 
         snprintf(detail, sizeof(detail), "wait=%lld", (long long)e.id);
-        rc = store_audit_add(c, e.insee, "public", "rdv.wait.leave", "",
-                             detail, gu_log_request_id(), err);
+        rc = store_audit_add(c, e.insee, "public", "rdv.wait.leave", "", detail,
+                             gu_log_request_id(), err);
     }
     if (rc < 0)
         goto rollback;
@@ -487,8 +489,7 @@ out:
 /* 1. Offers whose time is up: release, then back to the queue or out. */
 static int
 expire_holds(struct store_conn *c, struct gu_arena *a, int max_offers,
-             int64_t now, int64_t **expired, size_t *count,
-             struct gu_err *err)
+             int64_t now, int64_t **expired, size_t *count, struct gu_err *err)
 {
     struct store_val p[1] = {STORE_I(now)};
     struct store_rows *r = NULL;
@@ -533,9 +534,9 @@ expire_holds(struct store_conn *c, struct gu_arena *a, int max_offers,
 
 /* 2. One waiting entry: hold the first free slot before its day. */
 static int
-offer_one(struct store_conn *c, struct gu_arena *a,
-          const struct gu_config *cfg, const struct entry *e,
-          int max_offers, int64_t now, bool *offered, struct gu_err *err)
+offer_one(struct store_conn *c, struct gu_arena *a, const struct gu_config *cfg,
+          const struct entry *e, int max_offers, int64_t now, bool *offered,
+          struct gu_err *err)
 {
     int hours = (int)gu_config_int(cfg, "rdv.offer_hours");
     struct rdv_commune_ctx cc;
@@ -632,15 +633,15 @@ offer_one(struct store_conn *c, struct gu_arena *a,
                         p, 3, err);
     }
     if (rc < 0 ||
-        (rc = rdv_token_new(c, e->insee, bid, e->id, "offre", hold_until,
-                            token, err)) < 0 ||
+        (rc = rdv_token_new(c, e->insee, bid, e->id, "offre", hold_until, token,
+                            err)) < 0 ||
         (rc = rdv_get(c, a, e->insee, bid, &b, err)) < 0 ||
         (rc = rdv_notify(c, cfg, &b, "rdv.offer", token, err)) < 0)
         goto rollback;
     snprintf(detail, sizeof(detail), "wait=%lld offer=%d hold_until=%lld",
              (long long)e->id, e->offers + 1, (long long)hold_until);
-    if ((rc = rdv_audit(c, e->insee, "systeme", "rdv.wait.offer", bid,
-                        detail, err)) < 0)
+    if ((rc = rdv_audit(c, e->insee, "systeme", "rdv.wait.offer", bid, detail,
+                        err)) < 0)
         goto rollback;
     rc = store_commit(c, err);
     if (rc < 0)
@@ -672,8 +673,8 @@ rdv_wait_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
         goto out;
     }
-    if ((rc = expire_holds(c, a, max_offers, now, &expired, &nexpired,
-                           err)) < 0)
+    if ((rc = expire_holds(c, a, max_offers, now, &expired, &nexpired, err)) <
+        0)
         goto out;
     struct store_val lim[1] = {STORE_I(RUN_BATCH)};
     rc = store_query(c, a,

@@ -179,20 +179,19 @@ rfix_setup(struct rfix *f)
         return -1;
     f->motif = rfix_motif(f, "99001", "etat-civil", 15, false, 2, 0, 90,
                           RDV_ANTS_NONE);
-    f->motif_pp = rfix_motif(f, "99001", "cni", 20, true, 5, 0, 90,
-                             RDV_ANTS_CNI);
+    f->motif_pp =
+        rfix_motif(f, "99001", "cni", 20, true, 5, 0, 90, RDV_ANTS_CNI);
     f->motif_ants = f->motif_pp;
     if (!f->motif || !f->motif_pp)
         return -1;
     for (int wd = 1; wd <= 5; wd++) {
-        if (!rfix_range(f, "99001", f->k1, wd, 540, 720, 1,
-                        RFIX_MONDAY - 28, 0, "") ||
-            !rfix_range(f, "99001", f->k2, wd, 540, 720, 1,
-                        RFIX_MONDAY - 28, 0, ""))
+        if (!rfix_range(f, "99001", f->k1, wd, 540, 720, 1, RFIX_MONDAY - 28, 0,
+                        "") ||
+            !rfix_range(f, "99001", f->k2, wd, 540, 720, 1, RFIX_MONDAY - 28, 0,
+                        ""))
             return -1;
     }
-    if (!rfix_range(f, "99001", f->k3, 2, 840, 960, 1, RFIX_MONDAY - 28, 0,
-                    ""))
+    if (!rfix_range(f, "99001", f->k3, 2, 840, 960, 1, RFIX_MONDAY - 28, 0, ""))
         return -1;
     return 0;
 }
@@ -210,7 +209,7 @@ rfix_book_raw(struct rfix *f, int64_t motif, int64_t place, int64_t counter,
               int64_t day, int start, int end)
 {
     struct store_val p[7] = {STORE_T("99001"), STORE_I(motif), STORE_I(place),
-                             STORE_I(counter), STORE_I(day), STORE_I(start),
+                             STORE_I(counter), STORE_I(day),   STORE_I(start),
                              STORE_I(end)};
     struct store_rows *r = NULL;
     struct gu_err err;
@@ -224,8 +223,8 @@ rfix_book_raw(struct rfix *f, int64_t motif, int64_t place, int64_t counter,
                     p, 7, &r, &err) < 0)
         return 0;
     id = store_int(r, 0, 0);
-    for (int u = start / RDV_UNIT_MIN; u < (end + RDV_UNIT_MIN - 1) /
-                                               RDV_UNIT_MIN; u++) {
+    for (int u = start / RDV_UNIT_MIN;
+         u < (end + RDV_UNIT_MIN - 1) / RDV_UNIT_MIN; u++) {
         struct store_val q[4] = {STORE_I(counter), STORE_I(day), STORE_I(u),
                                  STORE_I(id)};
 

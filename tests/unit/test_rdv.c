@@ -107,8 +107,11 @@ test_counter_validation(void)
         CHECK(0);
         return;
     }
-    struct rdv_place p = {.name = "Mairie d'ailleurs", .address = "",
-                          .zip = "", .city = "", .phone = "",
+    struct rdv_place p = {.name = "Mairie d'ailleurs",
+                          .address = "",
+                          .zip = "",
+                          .city = "",
+                          .phone = "",
                           .active = true};
     memcpy(p.insee, "99002", 6);
     CHECK_EQ(rdv_place_save(f.c, &p, &other_place, &err), 0);
@@ -126,8 +129,7 @@ test_counter_validation(void)
     k.name = "Guichet 3";
     k.active = true;
     CHECK_EQ(rdv_counter_save(f.c, &k, &id, &err), 0);
-    CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", f.place, &list, &n, &err),
-             0);
+    CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", f.place, &list, &n, &err), 0);
     CHECK_EQ(n, 3);
     CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", 0, &list, &n, &err), 0);
     CHECK_EQ(n, 4);
@@ -226,8 +228,8 @@ test_range_validation(void)
         CHECK(0);
         return;
     }
-    foreign = rfix_motif(&f, "99002", "autre", 15, false, 1, 0, 30,
-                         RDV_ANTS_NONE);
+    foreign =
+        rfix_motif(&f, "99002", "autre", 15, false, 1, 0, 30, RDV_ANTS_NONE);
     memset(&g, 0, sizeof(g));
     memcpy(g.insee, "99001", 6);
     g.counter_id = f.k1;
@@ -366,8 +368,8 @@ test_motif_places(void)
     }
     CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", f.motif, &pl, &n, &err), 0);
     CHECK_EQ(n, 2); /* both places list every motif */
-    only = rfix_motif(&f, "99001", "mariage", 45, false, 2, 0, 90,
-                      RDV_ANTS_NONE);
+    only =
+        rfix_motif(&f, "99001", "mariage", 45, false, 2, 0, 90, RDV_ANTS_NONE);
     CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", only, &pl, &n, &err), 0);
     CHECK_EQ(n, 2); /* "" lists every motif, new ones too */
     /* restrict the annexe to etat-civil only */
@@ -415,8 +417,7 @@ test_demo_seed(void)
     CHECK_EQ(nm, 11);
     CHECK_EQ(rdv_motif_list(f.c, f.a, "99001", true, &m, &npub, &err), 0);
     CHECK_EQ(npub, 10); /* rencontre-elu is for agents */
-    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "cni-passeport", &cni,
-                               &err),
+    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "cni-passeport", &cni, &err),
              0);
     CHECK_EQ(cni.ants, RDV_ANTS_CNI_PASSPORT);
     CHECK(cni.per_person);
@@ -435,8 +436,7 @@ test_demo_seed(void)
     CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", cni.id, &pl, &np, &err), 0);
     CHECK_EQ(np, 1);
     CHECK_STR(pl[0].name, "Mairie");
-    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "etat-civil", &elu, &err),
-             0);
+    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "etat-civil", &elu, &err), 0);
     CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", elu.id, &pl, &np, &err), 0);
     CHECK_EQ(np, 2);
     CHECK_EQ(rdv_range_list(f.c, f.a, "99001", 0, &g, &ng, &err), 0);

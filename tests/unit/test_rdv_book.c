@@ -124,8 +124,11 @@ test_book_rows(void)
                    out.id),
              1);
     /* the slot is gone from the search for k1, k2 still has it */
-    struct rdv_slot_query q = {.insee = "99001", .motif_id = f.motif,
-                               .from_day = day, .to_day = day, .people = 1,
+    struct rdv_slot_query q = {.insee = "99001",
+                               .motif_id = f.motif,
+                               .from_day = day,
+                               .to_day = day,
+                               .people = 1,
                                .limit = 100};
     struct rdv_slot *v = NULL;
     size_t n = 0;
@@ -233,8 +236,7 @@ test_book_validation(void)
     CHECK_STR(b.ants_ids, "AB12CD34EF,1234567890");
     CHECK_EQ(b.end_min - b.start_min, 40); /* 20 min per person */
     /* nothing was written by the refused attempts */
-    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings WHERE ? > 0", 1),
-             2);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings WHERE ? > 0", 1), 2);
     rfix_close(&f);
 }
 
@@ -257,8 +259,7 @@ test_ants_id_check(void)
     /* lists: one number with spaces, several with spaces, duplicates */
     char buf[RDV_ANTS_IDS_MAX * 11 + 1], ids[RDV_ANTS_IDS_MAX][11];
     size_t n = 0;
-    CHECK_EQ(rdv_ants_list("ab12 cd34 ef", buf, sizeof(buf), ids, &n, &err),
-             0);
+    CHECK_EQ(rdv_ants_list("ab12 cd34 ef", buf, sizeof(buf), ids, &n, &err), 0);
     CHECK_EQ(n, 1);
     CHECK_STR(buf, "AB12CD34EF");
     CHECK_EQ(rdv_ants_list("AB12CD34EF 1234567890\nab12cd34ef; ", buf,
@@ -267,8 +268,8 @@ test_ants_id_check(void)
     CHECK_EQ(n, 2);
     CHECK_STR(buf, "AB12CD34EF,1234567890");
     CHECK_STR(ids[1], "1234567890");
-    CHECK_EQ(rdv_ants_list("A A A A A A A A A A A 1234567890", buf,
-                           sizeof(buf), ids, &n, &err),
+    CHECK_EQ(rdv_ants_list("A A A A A A A A A A A 1234567890", buf, sizeof(buf),
+                           ids, &n, &err),
              GU_EINVAL);
     CHECK_EQ(rdv_ants_list("0000000000 1111111111 2222222222 3333333333 "
                            "4444444444 5555555555 6666666666 7777777777 "
@@ -313,8 +314,7 @@ test_conflicts(void)
     r.counter_id = f.k1;
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_ECONFLICT);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings WHERE ? > 0", 1), 2);
-    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE ? > 0", 1),
-             2);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE ? > 0", 1), 2);
     rfix_close(&f);
 }
 
@@ -344,8 +344,8 @@ race_one(void *p)
     bool ready;
 
     x->rc = -100;
-    ready = store_open(x->url, &s, &err) == 0 &&
-            store_acquire(s, &c, &err) == 0;
+    ready =
+        store_open(x->url, &s, &err) == 0 && store_acquire(s, &c, &err) == 0;
     struct rdv_book_req r = req(x->f, x->f->motif, x->day, 630);
     r.counter_id = x->f->k1;
     pthread_barrier_wait(x->go);
@@ -401,8 +401,7 @@ test_thread_race(void)
                    f.k1),
              3);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings WHERE ? > 0", 1), 1);
-    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE ? > 0", 1),
-             1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE ? > 0", 1), 1);
     rfix_close(&f);
     unlink(path);
     snprintf(url, sizeof(url), "%s-wal", path);
@@ -465,8 +464,7 @@ test_move_cancel(void)
     CHECK_EQ(rdv_by_token(f.c, f.a, out.token, &b, &err), 0);
     CHECK_EQ(b.start_min, 570);
     /* cancel releases the units, twice is a conflict */
-    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, false, "public", &err),
-             0);
+    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, false, "public", &err), 0);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?",
                    out.id),
              0);
@@ -504,16 +502,15 @@ test_resident_limits(void)
     /* tomorrow or the next weekday: within the 24 h change limit */
     while (gu_day_weekday(day) > 5 || gu_holiday(day, GU_HOL_METROPOLE))
         day++;
-    fixed = rfix_motif(&f, "99001", "fixe", 15, false, 1, 0, 90,
-                       RDV_ANTS_NONE);
+    fixed = rfix_motif(&f, "99001", "fixe", 15, false, 1, 0, 90, RDV_ANTS_NONE);
     CHECK_EQ(rdv_motif_get(f.c, f.a, "99001", fixed, &m, &err), 0);
     m.changeable = false;
     CHECK_EQ(rdv_motif_save(f.c, &m, NULL, &err), 0);
     struct rdv_book_req r = req(&f, f.motif, day, 11 * 60 + 45);
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
     int64_t hours_left = (rfix_at(day, 705) - gu_now()) / 3600;
-    int rc = rdv_move(f.c, f.cfg, "99001", out.id, f.place, day + 7, 540,
-                      false, "public", &err);
+    int rc = rdv_move(f.c, f.cfg, "99001", out.id, f.place, day + 7, 540, false,
+                      "public", &err);
     if (hours_left < 24) {
         CHECK_EQ(rc, GU_EPERM);
         CHECK_CONTAINS(err.user, "24 heures");
@@ -524,15 +521,13 @@ test_resident_limits(void)
     CHECK_EQ(rdv_move(f.c, f.cfg, "99001", out.id, f.place, day, 705, true,
                       "agent1", &err),
              0);
-    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, false, "public", &err),
-             0);
+    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, false, "public", &err), 0);
     r = req(&f, fixed, day, 600);
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
     CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, false, "public", &err),
              GU_EPERM);
     CHECK_CONTAINS(err.user, "appeler la mairie");
-    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, true, "agent1", &err),
-             0);
+    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", out.id, true, "agent1", &err), 0);
     rfix_close(&f);
 }
 
@@ -552,15 +547,14 @@ test_tokens(void)
     }
     struct rdv_book_req r = req(&f, f.motif, day, 540);
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
-    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "rappel", 0, tok, &err),
-             0);
+    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "rappel", 0, tok, &err), 0);
     CHECK_EQ(strlen(tok), RDV_TOKEN_LEN);
     CHECK(strcmp(tok, out.token) != 0);
     CHECK_EQ(rdv_by_token(f.c, f.a, tok, &b, &err), 0);
     CHECK_EQ(b.id, out.id);
     /* expired */
-    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "rappel",
-                           gu_now() - 1, tok2, &err),
+    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "rappel", gu_now() - 1,
+                           tok2, &err),
              0);
     CHECK_EQ(rdv_by_token(f.c, f.a, tok2, &b, &err), GU_ENOTFOUND);
     CHECK_STR(err.user, "Ce lien n'est pas valide ou a expiré.");
@@ -571,15 +565,13 @@ test_tokens(void)
     CHECK_EQ(rdv_by_token(f.c, f.a, "court", &b, &err), GU_ENOTFOUND);
     CHECK_EQ(rdv_by_token(f.c, f.a, NULL, &b, &err), GU_ENOTFOUND);
     CHECK_EQ(rdv_by_token(f.c, f.a,
-                          "'; DROP TABLE rdv_tokens; --xxxxxxxxxxxxxxxxx",
-                          &b, &err),
+                          "'; DROP TABLE rdv_tokens; --xxxxxxxxxxxxxxxxx", &b,
+                          &err),
              GU_ENOTFOUND);
     /* an offer token does not open the booking */
-    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "offre", 0, tok2, &err),
-             0);
+    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "offre", 0, tok2, &err), 0);
     CHECK_EQ(rdv_by_token(f.c, f.a, tok2, &b, &err), GU_ENOTFOUND);
-    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "n'importe", 0, tok2,
-                           &err),
+    CHECK_EQ(rdv_token_new(f.c, "99001", out.id, 0, "n'importe", 0, tok2, &err),
              GU_EINTERNAL);
     /* only hashes are stored */
     CHECK_EQ(count(&f,
@@ -606,21 +598,18 @@ test_status_confirm_agenda(void)
     }
     struct rdv_book_req r = req(&f, f.motif, day, 540);
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
-    CHECK_EQ(rdv_set_status(f.c, "99001", out.id, RDV_PRESENT, "agent1",
-                            &err),
+    CHECK_EQ(rdv_set_status(f.c, "99001", out.id, RDV_PRESENT, "agent1", &err),
              GU_EINVAL); /* not yet */
-    CHECK_EQ(rdv_set_status(f.c, "99001", out.id, RDV_CANCELLED, "agent1",
-                            &err),
-             GU_EINVAL);
+    CHECK_EQ(
+        rdv_set_status(f.c, "99001", out.id, RDV_CANCELLED, "agent1", &err),
+        GU_EINVAL);
     CHECK_EQ(rdv_confirm(f.c, "99001", out.id, &err), 0);
     CHECK_EQ(rdv_get(f.c, f.a, "99001", out.id, &b, &err), 0);
     CHECK(b.confirmed_at > 0);
     CHECK_EQ(rdv_confirm(f.c, "99001", out.id, &err), 0);
     CHECK_EQ(rdv_confirm(f.c, "99002", out.id, &err), GU_ENOTFOUND);
-    past = rfix_book_raw(&f, f.motif, f.place, f.k2, RFIX_MONDAY - 7, 540,
-                         555);
-    CHECK_EQ(rdv_set_status(f.c, "99001", past, RDV_NOSHOW, "agent1", &err),
-             0);
+    past = rfix_book_raw(&f, f.motif, f.place, f.k2, RFIX_MONDAY - 7, 540, 555);
+    CHECK_EQ(rdv_set_status(f.c, "99001", past, RDV_NOSHOW, "agent1", &err), 0);
     CHECK_EQ(rdv_get(f.c, f.a, "99001", past, &b, &err), 0);
     CHECK_EQ(b.status, RDV_NOSHOW);
     CHECK_EQ(rdv_set_status(f.c, "99001", past, RDV_EXCUSED, "agent1", &err),
@@ -631,8 +620,8 @@ test_status_confirm_agenda(void)
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &second, &err), 0);
     CHECK_EQ(rdv_cancel(f.c, f.cfg, "99001", second.id, true, "agent1", &err),
              0);
-    struct rdv_agenda_query q = {.insee = "99001", .from_day = day,
-                                 .to_day = day + 6};
+    struct rdv_agenda_query q = {
+        .insee = "99001", .from_day = day, .to_day = day + 6};
     CHECK_EQ(rdv_agenda(f.c, f.a, &q, &v, &n, &err), 0);
     CHECK_EQ(n, 1);
     if (n == 1) {
@@ -678,8 +667,9 @@ test_overbooking(void)
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_ECONFLICT);
     /* a high risk (>= rdv.overbook_risk, 60 % by default) opens lane 1 */
     struct store_val p[1] = {STORE_I(first.id)};
-    CHECK_EQ(store_exec(f.c, "UPDATE rdv_bookings SET risk = 0.75 WHERE "
-                             "id = ?",
+    CHECK_EQ(store_exec(f.c,
+                        "UPDATE rdv_bookings SET risk = 0.75 WHERE "
+                        "id = ?",
                         p, 1, &err),
              0);
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
@@ -689,8 +679,11 @@ test_overbooking(void)
     /* only one extra */
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_ECONFLICT);
     /* the search still shows the slot as taken for k1 */
-    struct rdv_slot_query q = {.insee = "99001", .motif_id = f.motif,
-                               .from_day = day, .to_day = day, .people = 1,
+    struct rdv_slot_query q = {.insee = "99001",
+                               .motif_id = f.motif,
+                               .from_day = day,
+                               .to_day = day,
+                               .people = 1,
                                .limit = 1};
     struct rdv_slot *v = NULL;
     size_t n = 0;

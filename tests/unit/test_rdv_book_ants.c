@@ -156,10 +156,9 @@ test_book_ants_check(void)
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings"), 0);
     r.ants_override = true;
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), 0);
-    CHECK_EQ(count(&f,
-                   "SELECT COUNT(*) FROM rdv_ants_queue WHERE op = "
-                   "'declare' AND application_id = 'VALID00002' AND "
-                   "management_url LIKE '%/rdv/r/%'"),
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_ants_queue WHERE op = "
+                       "'declare' AND application_id = 'VALID00002' AND "
+                       "management_url LIKE '%/rdv/r/%'"),
              1);
     /* refused */
     r.ants_override = false;
@@ -186,9 +185,8 @@ test_book_ants_check(void)
     CHECK_STR(err.field, "ants_ids");
     CHECK_CONTAINS(err.user, "ANTS");
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM rdv_bookings"), 2);
-    CHECK_EQ(count(&f,
-                   "SELECT COUNT(*) FROM notify_outbox WHERE kind = "
-                   "'rdv.confirm'"),
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox WHERE kind = "
+                       "'rdv.confirm'"),
              2);
     rfix_close(&f);
 }

@@ -94,9 +94,9 @@ test_basic_alignment(void)
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
     CHECK_EQ(n, 5 * 12 + 8);
     for (size_t i = 1; i < n; i++)
-        CHECK(v[i - 1].day < v[i].day ||
-              (v[i - 1].day == v[i].day &&
-               v[i - 1].start_min <= v[i].start_min));
+        CHECK(
+            v[i - 1].day < v[i].day ||
+            (v[i - 1].day == v[i].day && v[i - 1].start_min <= v[i].start_min));
     CHECK_EQ(count_day(v, n, RFIX_MONDAY + 5), 0); /* Saturday */
     rfix_close(&f);
 }
@@ -202,8 +202,8 @@ test_dst_day(void)
     }
     m12h = rfix_motif(&f, "99001", "douze-heures", 30, false, 1, 12, 90,
                       RDV_ANTS_NONE);
-    CHECK(rfix_range(&f, "99001", f.k1, 7, 8 * 60, 12 * 60, 1, sunday - 30,
-                     0, "") > 0);
+    CHECK(rfix_range(&f, "99001", f.k1, 7, 8 * 60, 12 * 60, 1, sunday - 30, 0,
+                     "") > 0);
     /* Saturday 21:00 (UTC+1) + 12 h = Sunday 09:00 UTC = 10:00 (UTC+2):
        the clock skips an hour, so 9:00 and 9:30 are too early. */
     struct rdv_slot_query q = query(&f, m12h, sunday, sunday, 1);
@@ -238,19 +238,22 @@ test_holidays(void)
     CHECK_EQ(count_day(v, n, xmas + 3), 12);
 
     /* Good Friday 2027: open in 99001, closed in Metz (Alsace-Moselle) */
-    struct rdv_place p = {.name = "Hôtel de ville", .address = "",
-                          .zip = "", .city = "", .phone = "",
+    struct rdv_place p = {.name = "Hôtel de ville",
+                          .address = "",
+                          .zip = "",
+                          .city = "",
+                          .phone = "",
                           .active = true};
     memcpy(p.insee, "57463", 6);
     CHECK_EQ(rdv_place_save(f.c, &p, &metz_place, &err), 0);
-    struct rdv_counter k = {.place_id = metz_place, .name = "Accueil",
-                            .active = true};
+    struct rdv_counter k = {
+        .place_id = metz_place, .name = "Accueil", .active = true};
     memcpy(k.insee, "57463", 6);
     CHECK_EQ(rdv_counter_save(f.c, &k, &metz_k, &err), 0);
     metz_motif = rfix_motif(&f, "57463", "etat-civil", 15, false, 1, 0, 90,
                             RDV_ANTS_NONE);
-    CHECK(rfix_range(&f, "57463", metz_k, 5, 540, 720, 1, RFIX_MONDAY, 0,
-                     "") > 0);
+    CHECK(rfix_range(&f, "57463", metz_k, 5, 540, 720, 1, RFIX_MONDAY, 0, "") >
+          0);
     q = query(&f, f.motif, good_friday, good_friday, 1);
     q.now = rfix_at(good_friday - 6, 12 * 60);
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
@@ -288,8 +291,8 @@ test_every_other_week_until(void)
           0);
     CHECK(rfix_range(&f, "99001", f.k1, 3, 840, 900, 1, RFIX_MONDAY,
                      RFIX_MONDAY + 9, "") > 0);
-    struct rdv_slot_query q = query(&f, f.motif, RFIX_MONDAY, RFIX_MONDAY + 27,
-                                    1);
+    struct rdv_slot_query q =
+        query(&f, f.motif, RFIX_MONDAY, RFIX_MONDAY + 27, 1);
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
     CHECK_EQ(count_day(v, n, sat), 12);
     CHECK_EQ(count_day(v, n, sat + 7), 0);
@@ -320,9 +323,12 @@ test_absences_closures(void)
     }
     /* k1 away Monday 10:00-11:00; the Mairie closed Wednesday 11:00
        until Friday 10:00 (spanning days). */
-    struct rdv_absence x = {.place_id = f.place, .counter_id = f.k1,
-                            .start_day = RFIX_MONDAY, .start_min = 600,
-                            .end_day = RFIX_MONDAY, .end_min = 660,
+    struct rdv_absence x = {.place_id = f.place,
+                            .counter_id = f.k1,
+                            .start_day = RFIX_MONDAY,
+                            .start_min = 600,
+                            .end_day = RFIX_MONDAY,
+                            .end_min = 660,
                             .reason = "Formation"};
     memcpy(x.insee, "99001", 6);
     CHECK_EQ(rdv_absence_save(f.c, &x, NULL, &err), 0);
@@ -333,8 +339,8 @@ test_absences_closures(void)
     x.end_min = 600;
     x.reason = "Fermeture";
     CHECK_EQ(rdv_absence_save(f.c, &x, NULL, &err), 0);
-    struct rdv_slot_query q = query(&f, f.motif, RFIX_MONDAY, RFIX_MONDAY + 4,
-                                    1);
+    struct rdv_slot_query q =
+        query(&f, f.motif, RFIX_MONDAY, RFIX_MONDAY + 4, 1);
     q.one_per_time = false;
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
     CHECK_EQ(count_day(v, n, RFIX_MONDAY), 24 - 4);
@@ -375,10 +381,9 @@ test_booked_units(void)
         return;
     }
     /* k1 booked 9:00-9:20 and k2 9:10-9:25 on Monday */
-    CHECK(rfix_book_raw(&f, f.motif_pp, f.place, f.k1, RFIX_MONDAY, 540,
-                        560) > 0);
-    CHECK(rfix_book_raw(&f, f.motif, f.place, f.k2, RFIX_MONDAY, 550, 565) >
+    CHECK(rfix_book_raw(&f, f.motif_pp, f.place, f.k1, RFIX_MONDAY, 540, 560) >
           0);
+    CHECK(rfix_book_raw(&f, f.motif, f.place, f.k2, RFIX_MONDAY, 550, 565) > 0);
     struct rdv_slot_query q = query(&f, f.motif, RFIX_MONDAY, RFIX_MONDAY, 1);
     q.one_per_time = false;
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
@@ -414,10 +419,10 @@ test_motif_lists_and_audience(void)
     CHECK_EQ(rdv_motif_save(f.c, &m, NULL, &err), 0);
     /* a Saturday range of k2 for this motif only */
     snprintf(list, sizeof(list), "%lld", (long long)elu);
-    CHECK(rfix_range(&f, "99001", f.k2, 6, 600, 720, 1, RFIX_MONDAY, 0,
-                     list) > 0);
-    struct rdv_slot_query q = query(&f, elu, RFIX_MONDAY + 5,
-                                    RFIX_MONDAY + 5, 1);
+    CHECK(rfix_range(&f, "99001", f.k2, 6, 600, 720, 1, RFIX_MONDAY, 0, list) >
+          0);
+    struct rdv_slot_query q =
+        query(&f, elu, RFIX_MONDAY + 5, RFIX_MONDAY + 5, 1);
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), GU_ENOTFOUND);
     q.agent = true;
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);

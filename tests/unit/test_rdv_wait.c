@@ -36,21 +36,24 @@ scarce_setup(struct rfix *f, struct scarce *x)
 
     memset(x, 0, sizeof(*x));
     x->day = future_monday();
-    struct rdv_place p = {.name = "Mairie", .address = "", .zip = "",
-                          .city = "", .phone = "", .active = true};
+    struct rdv_place p = {.name = "Mairie",
+                          .address = "",
+                          .zip = "",
+                          .city = "",
+                          .phone = "",
+                          .active = true};
     memcpy(p.insee, "99002", 6);
     if (rdv_place_save(f->c, &p, &x->place, &err) < 0)
         return -1;
-    struct rdv_counter k = {.place_id = x->place, .name = "Accueil",
-                            .active = true};
+    struct rdv_counter k = {
+        .place_id = x->place, .name = "Accueil", .active = true};
     memcpy(k.insee, "99002", 6);
     if (rdv_counter_save(f->c, &k, &x->counter, &err) < 0)
         return -1;
-    x->motif = rfix_motif(f, "99002", "mariage", 60, false, 2, 0, 90,
-                          RDV_ANTS_NONE);
-    if (!x->motif ||
-        !rfix_range(f, "99002", x->counter, 1, 540, 600, 1, x->day,
-                    x->day + 7, ""))
+    x->motif =
+        rfix_motif(f, "99002", "mariage", 60, false, 2, 0, 90, RDV_ANTS_NONE);
+    if (!x->motif || !rfix_range(f, "99002", x->counter, 1, 540, 600, 1, x->day,
+                                 x->day + 7, ""))
         return -1;
     return 0;
 }
@@ -168,9 +171,9 @@ test_join_validation(void)
     CHECK_EQ(strlen(out.token), RDV_TOKEN_LEN);
     CHECK_STR(wait_status(&f, out.id), "attente");
     /* before_day 0 = earlier than the first free slot now: day */
-    CHECK_EQ(scalar(&f, "SELECT before_day FROM rdv_waitlist WHERE id = ?",
-                    out.id),
-             x.day);
+    CHECK_EQ(
+        scalar(&f, "SELECT before_day FROM rdv_waitlist WHERE id = ?", out.id),
+        x.day);
     /* five active entries per address at most */
     for (int i = 0; i < 4; i++)
         CHECK_EQ(rdv_wait_join(f.c, f.cfg, &w, &out, &err), 0);
@@ -211,24 +214,40 @@ test_offer_accept(void)
     CHECK_EQ(b.status, RDV_HELD);
     CHECK_EQ(b.day, x.day);
     CHECK(b.hold_until > gu_now() + 23 * 3600);
-    CHECK_EQ(scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?",
-                    held),
-             12);
+    CHECK_EQ(
+        scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?", held),
+        12);
     CHECK_EQ(scalar(&f,
                     "SELECT COUNT(*) FROM notify_outbox WHERE kind = "
                     "'rdv.offer' AND ? > 0",
                     1),
              1);
     /* the held slot is not offered to anyone else */
-    struct rdv_slot_query q = {.insee = "99002", .motif_id = x.motif,
-                               .from_day = x.day, .to_day = x.day + 7,
-                               .people = 1, .limit = 10};
+    struct rdv_slot_query q = {.insee = "99002",
+                               .motif_id = x.motif,
+                               .from_day = x.day,
+                               .to_day = x.day + 7,
+                               .people = 1,
+                               .limit = 10};
     struct rdv_slot *v = NULL;
     size_t n = 0;
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
     CHECK_EQ(n, 0);
     /* a second run does not offer twice */
     CHECK_EQ(rdv_wait_run(f.s, f.cfg, &err), 0);
+    /* an agent withdraws the held slot: the entry waits again, and the
+       next run offers the slot anew */
+    CHECK_EQ(rdv_cancel(f.c, f.cfg, "99002", held, true, "agent1", &err), 0);
+    CHECK_STR(wait_status(&f, joined.id), "attente");
+    CHECK_EQ(scalar(&f,
+                    "SELECT COUNT(*) FROM notify_outbox WHERE kind = "
+                    "'rdv.cancel' AND to_addr = 'c@exemple.fr' AND ? > 0",
+                    1),
+             0);
+    CHECK_EQ(rdv_wait_run(f.s, f.cfg, &err), 1);
+    CHECK_STR(wait_status(&f, joined.id), "proposé");
+    held = scalar(&f, "SELECT booking_id FROM rdv_waitlist WHERE id = ?",
+                  joined.id);
     /* accept: confirmed, with its own management link */
     CHECK_EQ(rdv_wait_accept(f.c, f.cfg, joined.token, &acc, &err), 0);
     CHECK_EQ(acc.id, held);
@@ -270,8 +289,7 @@ test_expiry_next_person(void)
     CHECK_EQ(rdv_wait_run_at(f.s, f.cfg, now, &err), 1);
     CHECK_STR(wait_status(&f, e1.id), "proposé");
     CHECK_STR(wait_status(&f, e2.id), "attente");
-    h1 = scalar(&f, "SELECT booking_id FROM rdv_waitlist WHERE id = ?",
-                e1.id);
+    h1 = scalar(&f, "SELECT booking_id FROM rdv_waitlist WHERE id = ?", e1.id);
     /* 24 h later, unanswered: released; with max_offers = 1 the first
        entry is over, and the slot goes to the next person */
     CHECK_EQ(rdv_wait_run_at(f.s, f.cfg, now + 24 * 3600 + 1, &err), 1);
@@ -279,20 +297,19 @@ test_expiry_next_person(void)
     CHECK_STR(wait_status(&f, e2.id), "proposé");
     CHECK_EQ(scalar(&f, "SELECT status FROM rdv_bookings WHERE id = ?", h1),
              RDV_CANCELLED);
-    CHECK_EQ(scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?",
-                    h1),
-             0);
-    h2 = scalar(&f, "SELECT booking_id FROM rdv_waitlist WHERE id = ?",
-                e2.id);
+    CHECK_EQ(
+        scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?", h1),
+        0);
+    h2 = scalar(&f, "SELECT booking_id FROM rdv_waitlist WHERE id = ?", e2.id);
     CHECK(h2 > 0 && h2 != h1);
     /* the first person's link now says there is nothing to accept */
     CHECK_EQ(rdv_wait_accept(f.c, f.cfg, e1.token, &acc, &err), GU_EINVAL);
     /* the second declines by leaving: the hold is released at once */
     CHECK_EQ(rdv_wait_leave(f.c, e2.token, &err), 0);
     CHECK_STR(wait_status(&f, e2.id), "retiré");
-    CHECK_EQ(scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?",
-                    h2),
-             0);
+    CHECK_EQ(
+        scalar(&f, "SELECT COUNT(*) FROM rdv_units WHERE booking_id = ?", h2),
+        0);
     CHECK_EQ(rdv_wait_leave(f.c, e2.token, &err), GU_ENOTFOUND);
     CHECK_STR(err.user, "Ce lien n'est pas valide ou a expiré.");
     rfix_close(&f);
@@ -323,8 +340,7 @@ test_expiry_requeues(void)
     CHECK_STR(wait_status(&f, e1.id), "attente");
     CHECK_EQ(rdv_wait_run_at(f.s, f.cfg, now + 24 * 3600 + 61, &err), 1);
     CHECK_STR(wait_status(&f, e1.id), "proposé");
-    CHECK_EQ(scalar(&f, "SELECT offers FROM rdv_waitlist WHERE id = ?",
-                    e1.id),
+    CHECK_EQ(scalar(&f, "SELECT offers FROM rdv_waitlist WHERE id = ?", e1.id),
              2);
     rfix_close(&f);
 }
@@ -344,10 +360,10 @@ test_purge(void)
         return;
     }
     /* a booking 800 days ago (retention 730), one 100 days ago */
-    old = rfix_book_raw(&f, f.motif, f.place, f.k1, now / 86400 - 800, 540,
-                        555);
-    recent = rfix_book_raw(&f, f.motif, f.place, f.k1, now / 86400 - 100,
-                           540, 555);
+    old =
+        rfix_book_raw(&f, f.motif, f.place, f.k1, now / 86400 - 800, 540, 555);
+    recent =
+        rfix_book_raw(&f, f.motif, f.place, f.k1, now / 86400 - 100, 540, 555);
     struct store_val p[1] = {STORE_I(0)};
     CHECK_EQ(store_exec(f.c,
                         "UPDATE rdv_bookings SET name = 'Jean Dupont', "
@@ -402,5 +418,5 @@ test_purge(void)
     rfix_close(&f);
 }
 
-TESTS(T(test_join_validation), T(test_offer_accept),
-      T(test_expiry_next_person), T(test_expiry_requeues), T(test_purge))
+TESTS(T(test_join_validation), T(test_offer_accept), T(test_expiry_next_person),
+      T(test_expiry_requeues), T(test_purge))
