@@ -686,6 +686,20 @@ test_application_ids(void)
 }
 
 static void
+test_openapi(void)
+{
+    int st;
+    json_t *j = get("/api/v1/openapi.json", NULL, &st);
+    json_t *paths = json_object_get(j, "paths");
+
+    CHECK_EQ(st, 200);
+    CHECK(json_object_get(paths, "/api/ants/getManagedMeetingPoints"));
+    CHECK(json_object_get(paths, "/api/ants/availableTimeSlots"));
+    CHECK(json_object_get(paths, "/api/ants/searchApplicationIds"));
+    json_decref(j);
+}
+
+static void
 test_stop(void)
 {
     if (srv_ok)
@@ -695,4 +709,4 @@ test_stop(void)
 
 TESTS(T(test_started), T(test_auth), T(test_meeting_points),
       T(test_time_slots), T(test_time_slots_bad_input),
-      T(test_application_ids), T(test_stop))
+      T(test_application_ids), T(test_openapi), T(test_stop))
