@@ -97,6 +97,27 @@ retention_text(struct gu_arena *a, const struct gu_config *cfg)
     return gu_arena_sprintf(a, "%ld jours", days);
 }
 
+/* "A,B" (stored list) as "A, B" for reading (arena); NULL when empty. */
+static const char *
+list_text(struct gu_arena *a, const char *csv)
+{
+    struct gu_buf b;
+    const char *out;
+
+    if (!csv || !csv[0])
+        return NULL;
+    gu_buf_init(&b);
+    for (const char *p = csv; *p; p++) {
+        if (*p == ',')
+            gu_buf_puts(&b, ", ");
+        else
+            gu_buf_append(&b, p, 1);
+    }
+    out = b.oom ? NULL : gu_arena_strndup(a, b.p, b.n);
+    gu_buf_fini(&b);
+    return out;
+}
+
 /* A French page with a status (404, 409, 429...). */
 static int
 message_page(struct http_req *req, struct http_resp *resp, int status,
@@ -202,10 +223,13 @@ get_book(struct http_req *req, struct http_resp *resp)
                  min % 60);
     }
     today_iso(&m, today, sizeof(today));
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "commune", m.name,
-                     "insee", m.insee, "motif", motif, "lieu", lieu,
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "commune",
+                     m.name, "insee", m.insee, "motif", motif, "lieu", lieu,
                      "creneau", when, "today", today, "retention",
-                     retention_text(req->arena, req->cfg));
+                     retention_text(req->arena, req->cfg), "offer_hours",
+                     (json_int_t)(req->cfg ? gu_config_int(req->cfg,
+                                                           "rdv.offer_hours")
+                                           : 24));
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -394,6 +418,7 @@ render_booking(struct http_req *req, struct http_resp *resp,
     const char *action = http_query(req, "action");
     const char *done_title, *done_text, *cls, *status_text, *path;
     const char *change_text = "", *nochange_text = "", *when, *address;
+    const char *ants;
     char today[16], day_iso[16], max_days[16];
     struct store_commune m;
     struct rdv_motif mo;
@@ -472,7 +497,9 @@ render_booking(struct http_req *req, struct http_resp *resp,
     today_iso(&m, today, sizeof(today));
     gu_day_iso(b->day, day_iso, sizeof(day_iso));
     snprintf(max_days, sizeof(max_days), "%d", mo.max_delay_d);
-    if (!when || !address || !path || !change_text || !nochange_text)
+    ants = list_text(req->arena, b->ants_ids);
+    if (!when || !address || !path || !change_text || !nochange_text ||
+        (b->ants_ids && b->ants_ids[0] && !ants))
         return GU_ENOMEM;
 
     vars = json_pack(
@@ -485,8 +512,7 @@ render_booking(struct http_req *req, struct http_resp *resp,
         b->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes",
                                          b->people)
                       : "1 personne",
-        "name", b->name, "ants_ids",
-        b->ants_ids && b->ants_ids[0] ? b->ants_ids : "Sans objet", "status",
+        "name", b->name, "ants_ids", ants ? ants : "Sans objet", "status",
         status_text, "status_class", cls, "instructions", mo.instructions,
         "manage_path", path, "manage_url", absolute_url(req, path),
         "mail_note",
@@ -657,9 +683,7 @@ wait_state_text(const char *st, const char **label)
                "rendez-vous ou vous inscrire à nouveau.";
     }
     *label = "En attente";
-    return "Dès qu’un créneau plus tôt se libère, il vous est proposé par "
-           "courriel et réservé pour vous quelques heures. Vous n’avez "
-           "rien d’autre à faire.";
+    return NULL; /* the caller says it with rdv.offer_hours */
 }
 
 /*
@@ -698,6 +722,13 @@ render_wait(struct http_req *req, struct http_resp *resp,
         return rc;
     tz = gu_tz_of_zone(m.zone);
     state_text = wait_state_text(w->status ? w->status : "", &state);
+    if (!state_text)
+        state_text = gu_arena_sprintf(
+            req->arena,
+            "Dès qu’un créneau plus tôt se libère, il vous est proposé par "
+            "courriel et réservé pour vous pendant %ld heures. Vous n’avez "
+            "rien d’autre à faire.",
+            req->cfg ? gu_config_int(req->cfg, "rdv.offer_hours") : 24);
     if (w->status && strcmp(w->status, "proposé") == 0 && w->booking_id) {
         struct rdv_booking b;
         struct rdv_place bp;
@@ -734,7 +765,7 @@ render_wait(struct http_req *req, struct http_resp *resp,
         done = "Vous êtes inscrit(e) sur la liste d’attente.";
     gu_time_fr(w->created_at, created, sizeof(created));
     created[10] = '\0'; /* the date only */
-    if (!offer_when || !offer_address || !offer_until)
+    if (!offer_when || !offer_address || !offer_until || !state_text)
         return GU_ENOMEM;
     vars = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"

@@ -93,7 +93,14 @@ async function tabTo(id, max = 15) {
 }
 
 // axe-core on the current page: no serious or critical violation.
+let shot = 0;
+
 async function axe(name) {
+    if (SHOTS) {
+        shot++;
+        await page.screenshot({ path: join(SHOTS, 'rdv-' +
+            String(shot).padStart(2, '0') + '.png'), fullPage: true });
+    }
     if (!AXE) return;
     const res = await page.evaluate(async (src) => {
         if (!window.axe) {

@@ -308,13 +308,15 @@ function showErrors(list) {
     ul.replaceChildren(...list.map(({ input, msg }) => {
         setFieldError(input, msg);
         const label = document.querySelector('label[for="' + input.id + '"]');
+        const name = input.dataset.label ||
+            (label ? label.textContent.replace(/[\s.]+$/, '') : '');
         return h('li', {}, h('a', {
             href: '#' + input.id,
             onclick: (ev) => {
                 ev.preventDefault();
                 input.focus();
             },
-        }, (label ? label.textContent + ' : ' : '') + msg));
+        }, (name ? name + ' : ' : '') + msg));
     }));
     $('resume-titre').textContent = list.length === 1
         ? 'Le formulaire contient une erreur'
@@ -567,7 +569,8 @@ $('form-attente').addEventListener('submit', async (ev) => {
         ok.replaceChildren(
             h('p', {}, 'Vous êtes inscrit(e) sur la liste d’attente. Dès ' +
                 'qu’un créneau plus tôt se libère, il vous est proposé par ' +
-                'courriel ; vous aurez quelques heures pour l’accepter.'),
+                'courriel ; vous aurez ' + (app.dataset.offerHours || '24') +
+                ' heures pour l’accepter.'),
             h('p', {}, 'Pour suivre votre inscription ou vous retirer de ' +
                 'la liste, gardez ce lien : ',
             h('a', { href }, new URL(href, window.location.href).href)));
