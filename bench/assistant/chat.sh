@@ -3,16 +3,24 @@
 # (guichet init --demo) served on a free loopback port, then wrk for 10 s
 # with 2 threads and 64 connections posting the demo questions as first
 # messages and follow-ups (chat.lua). Prints figures only (req/s, p50,
-# p99, errors), never pass/fail: run it on a quiet machine.
+# p99, errors, the server's CPU time per answer, the database and its
+# write-ahead log at the end), never pass/fail: run it on a quiet
+# machine. The CPU time per answer (user + system of the server process
+# over the run, divided by the answers) is the figure other processes'
+# load disturbs least.
 #
 # usage: bench/assistant/chat.sh [PATH/TO/guichet]
-# env:   THREADS (server.threads, default 4), DURATION (default 10s),
-#        CONNECTIONS (default 64), WRK_THREADS (default 2)
+# env:   THREADS (server.threads, default the number of cores, as the
+#        server's own default), DURATION (default 10s),
+#        CONNECTIONS (default 64), WRK_THREADS (default 2),
+#        RATE (assistant.rate_per_minute, default 0 = no limit; every
+#        request comes from 127.0.0.1, so a limit under the rate refuses)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${1:-$root/build/guichet}
-threads=${THREADS:-4}
+threads=${THREADS:-$(nproc)}
+rate=${RATE:-0}
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-64}
 wthreads=${WRK_THREADS:-2}
@@ -33,7 +41,7 @@ trap 'exit 130' INT TERM
     { echo "chat.sh: init --demo failed" >&2; tail "$dir/init.log" >&2; exit 1; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" --data "$dir/data" --set server.threads="$threads" \
-    --set assistant.rate_per_minute=0 --set log.access=false \
+    --set assistant.rate_per_minute="$rate" --set log.access=false \
     serve --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
 server=$!
 base="http://127.0.0.1:$port"
@@ -45,14 +53,25 @@ until curl -fs "$base/healthz" >/dev/null 2>&1; do
 done
 # Warm-up: the index is built by the reindex job at start.
 wrk -t1 -c4 -d2s -s "$here/chat.lua" "$base" -- "$root/tests/data/demo_questions.tsv" >/dev/null 2>&1
+# utime + stime of the server, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$server/stat" 2>/dev/null || echo 0; }
+t0=$(ticks)
 out=$(wrk -t"$wthreads" -c"$conns" -d"$duration" --latency -s "$here/chat.lua" \
     "$base" -- "$root/tests/data/demo_questions.tsv")
+t1=$(ticks)
+n=$(echo "$out" | awk '/requests in/ {print $1}')
+hz=$(getconf CLK_TCK)
+cpu=$(echo "$t0 $t1 ${n:-0} $hz" | awk '$3 > 0 {printf "%.3f", ($2 - $1) * 1000 / $4 / $3}')
+wal=$(du -m "$dir/data/guichet.db-wal" 2>/dev/null | cut -f1)
+db=$(du -m "$dir/data/guichet.db" 2>/dev/null | cut -f1)
 rps=$(echo "$out" | sed -n 's/^Requests\/sec: *//p')
 p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
 p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
 errs=$(echo "$out" | sed -n 's/^ *Non-2xx or 3xx responses: *//p')
-echo "POST /api/v1/chat: wrk -t$wthreads -c$conns -d$duration, server.threads=$threads, $(nproc) cores"
+echo "POST /api/v1/chat: wrk -t$wthreads -c$conns -d$duration, server.threads=$threads, rate_per_minute=$rate, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
 echo "req/s $rps"
 echo "p50   $p50"
 echo "p99   $p99"
 echo "non-2xx ${errs:-0}"
+echo "server CPU ms per answer ${cpu:-?}"
+echo "database ${db:-?} MB, write-ahead log ${wal:-?} MB"

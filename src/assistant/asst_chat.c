@@ -1,10 +1,13 @@
 /*
  * asst_chat.c - conversations: one resident turn in, replies out.
  *
- * A turn reads the conversation (one SELECT), decides from the commune's
- * bundle (no SQL), then writes in one transaction: the rate-limit hit,
- * the conversation's new state, the reply rows and one "asst.answer"
- * audit entry. Only redacted text (pii_redact) is stored; the reply rows
+ * A turn reads the conversation (from memory, else one SELECT), decides
+ * from the commune's bundle (no SQL), counts its rate-limit hit (in
+ * memory), then queues its rows for the engine's writer thread, which
+ * writes them behind the answer, many turns per transaction: the
+ * rate-limit hit, the conversation's new state, the reply rows and one
+ * "asst.answer" audit entry (see "Write-behind" below for what a crash
+ * may lose). Only redacted text (pii_redact) is stored; the reply rows
  * record why (fiche, section, scores, margin, index generation).
  *
  * State kept per conversation: the topic (last answered fiche and the

@@ -5,8 +5,9 @@
  *
  * Handlers bound the input, read JSON with the gu_json_* readers, call
  * asst_*.c and write JSON. The public routes are rate-limited per IP
- * (assistant.rate_per_minute; the chat turn counts its hit inside its own
- * transaction). Agents' routes are scoped to the session's commune.
+ * (assistant.rate_per_minute; the chat turn counts its own hit, per
+ * address and commune, in asst_chat.c). Agents' routes are scoped to the
+ * session's commune.
  */
 #include <limits.h>
 #include <stdio.h>
