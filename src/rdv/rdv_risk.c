@@ -1221,6 +1221,24 @@ demo_rand(uint64_t *st)
 }
 
 #define DEMO_PEOPLE 220
+#define DEMO_COUNTERS 64 /* counters considered for the demo's past */
+#define DEMO_UNITS (1440 / RDV_UNIT_MIN)
+
+/* Units [from, to) of a counter's day are free in `occ`: take them. */
+static bool
+demo_take(uint8_t *occ, int start, int end)
+{
+    int u0 = start / RDV_UNIT_MIN, u1 = (end + RDV_UNIT_MIN - 1) / RDV_UNIT_MIN;
+
+    if (u0 < 0 || u1 > DEMO_UNITS)
+        return false;
+    for (int u = u0; u < u1; u++) {
+        if (occ[u])
+            return false;
+    }
+    memset(occ + u0, 1, (size_t)(u1 - u0));
+    return true;
+}
 
 int
 rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
@@ -1233,8 +1251,11 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
         "Maxime",  "Lou",       "Noa",    "Charlie", "Eden"};
     int past_noshow[DEMO_PEOPLE] = {0};
     int64_t last_day[DEMO_PEOPLE] = {0};
+    uint8_t *occ = NULL; /* nk rows of DEMO_UNITS: one day's units */
+    int64_t occ_day = 0;
     uint64_t st = 0x5EED0F0DA7E5ULL;
     enum gu_tz tz = GU_TZ_PARIS;
+    size_t nk;
     int64_t today;
     int minute, rc, added = 0;
 
@@ -1269,36 +1290,59 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
                               p, 1, &m, err)) < 0)
             goto out;
     }
-    if (k->nrows == 0 || m->nrows == 0)
+    nk = k->nrows < DEMO_COUNTERS ? k->nrows : DEMO_COUNTERS;
+    if (nk == 0 || m->nrows == 0)
         goto out;
+    occ = gu_arena_zalloc(a, nk * DEMO_UNITS);
+    if (!occ) {
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+        goto out;
+    }
     gu_tz_from_utc(tz, now > 0 ? now : gu_now(), &today, &minute);
 
     rc = store_begin(c, err);
     if (rc < 0)
         goto out;
+    /* Days never decrease along i (a weekend falls back on its Friday),
+       so one day's occupation is kept at a time: like real bookings, no
+       two of these overlap on a counter, and each holds its units. */
     for (int i = 0; i < n; i++) {
         int64_t day = today - 300 + (int64_t)i * 299 / (n ? n : 1);
         int who = (int)(demo_rand(&st) * DEMO_PEOPLE);
-        size_t ki = (size_t)(demo_rand(&st) * (double)k->nrows);
+        size_t ki = (size_t)(demo_rand(&st) * (double)nk);
         size_t mi = (size_t)(demo_rand(&st) * (double)m->nrows);
         int lead = (int)(45 * demo_rand(&st) * demo_rand(&st) * 1.6);
         int start = 8 * 60 + 30 + 15 * (int)(demo_rand(&st) * 32);
         int dur = (int)store_int(m, mi, 1);
         bool confirmed = demo_rand(&st) < 0.35;
+        bool placed = false;
         int wd = gu_day_weekday(day);
         double logit, p, u;
         enum rdv_status status;
-        int64_t created;
+        int64_t created, id;
         char email[64], name[96], hash[65];
 
         if (wd >= 6)
             day -= wd - 5; /* weekends fall back to the Friday */
         if (day >= today)
             continue;
+        if (day != occ_day) {
+            memset(occ, 0, nk * DEMO_UNITS);
+            occ_day = day;
+        }
         wd = gu_day_weekday(day);
         if (start + dur > 17 * 60)
             start = 17 * 60 - dur;
         start -= start % RDV_UNIT_MIN;
+        for (size_t t = 0; t < nk && !placed; t++) {
+            size_t kk = (ki + t) % nk;
+            if (demo_take(occ + kk * DEMO_UNITS, start, start + dur)) {
+                ki = kk;
+                placed = true;
+            }
+        }
+        if (!placed)
+            continue; /* that hour is full everywhere: skip */
         created = gu_tz_to_utc(tz, day - lead, 9 * 60) -
                   (int64_t)(demo_rand(&st) * 3600 * 8);
         logit = -3.1 + 0.05 * lead + 0.9 * past_noshow[who] -
@@ -1330,13 +1374,30 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
                 STORE_I(created),
                 STORE_I(confirmed ? created + 86400 : 0),
             };
+            rc = store_query(c, a,
+                             "INSERT INTO rdv_bookings (insee, motif_id, "
+                             "place_id, counter_id, day, start_min, end_min, "
+                             "name, email, person_hash, status, channel, "
+                             "created_at, updated_at, confirmed_at, "
+                             "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                             "?, ?, ?, ?, ?, ?, 'demo') RETURNING id",
+                             q, GU_ARRAY_LEN(q), &r, err);
+            if (rc < 0 || r->nrows != 1) {
+                if (rc == 0)
+                    rc = gu_err_set(err, GU_EDB, NULL, NULL, "no id");
+                store_rollback(c);
+                goto out;
+            }
+            id = store_int(r, 0, 0);
+        }
+        for (int unit = start / RDV_UNIT_MIN;
+             unit < (start + dur + RDV_UNIT_MIN - 1) / RDV_UNIT_MIN; unit++) {
+            struct store_val q[] = {STORE_I(store_int(k, ki, 0)), STORE_I(day),
+                                    STORE_I(unit), STORE_I(id), STORE_T(insee)};
             rc = store_exec(c,
-                            "INSERT INTO rdv_bookings (insee, motif_id, "
-                            "place_id, counter_id, day, start_min, end_min, "
-                            "name, email, person_hash, status, channel, "
-                            "created_at, updated_at, confirmed_at, "
-                            "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?, ?, 'demo')",
+                            "INSERT INTO rdv_units (counter_id, day, unit, "
+                            "lane, booking_id, insee) VALUES (?, ?, ?, 0, "
+                            "?, ?)",
                             q, GU_ARRAY_LEN(q), err);
             if (rc < 0) {
                 store_rollback(c);
