@@ -667,6 +667,48 @@ try {
         check('le lien ne mène plus à rien (404)', gone.status() === 404);
     });
 
+    // The job rdv.waitlist (every minute under guichet serve) offers the
+    // first free slot before the entry's day: with slots free tomorrow
+    // and a wish for « before in three days », an offer comes at its next
+    // run.
+    await step('liste d’attente : un créneau proposé, accepté', async () => {
+        const p = await api('GET', '/api/v1/rdv/slots?c=' + INSEE +
+            '&motif=urbanisme&limit=1');
+        const first = p.json.slots[0];
+        const before = new Date(Date.parse(first.day + 'T12:00:00Z') +
+            2 * 86400000).toISOString().slice(0, 10);
+        const j = await api('POST', '/api/v1/rdv/waitlist', {
+            c: INSEE, motif: 'urbanisme', people: 1, name: 'Lou Offre',
+            email: 'lou@example.org', consent: true, before,
+        });
+        check('inscription avec une date souhaitée (201)', j.status === 201,
+            String(j.status) + ' ' + JSON.stringify(j.json));
+        const href = '/rdv/attente/' + j.json.token;
+        let offered = false;
+        for (let i = 0; i < 80 && !offered; i++) {
+            await page.goto(BASE + href);
+            offered = await page.isVisible('#offre');
+            if (!offered) await page.waitForTimeout(1000);
+        }
+        check('une proposition arrive (tâche rdv.waitlist)', offered);
+        if (!offered) return;
+        const when = await page.textContent('#offre-date');
+        const until = await page.textContent('#offre-fin');
+        check('le créneau proposé et sa date limite, en toutes lettres',
+            FR_WHEN.test(when) && FR_WHEN.test(until), when + ' / ' + until);
+        check('le titre de la proposition prend le focus',
+            await focusedId() === '#titre-offre');
+        await axe('proposition de la liste d’attente');
+        await Promise.all([
+            page.waitForURL(/\/rdv\/r\/[A-Za-z0-9_-]{43}\?fait=accepte$/),
+            page.click('text=Accepter ce rendez-vous'),
+        ]);
+        check('accepté : le rendez-vous est confirmé', /confirmé/.test(
+            await page.textContent('#rdv-done')) &&
+            await page.textContent('#g-when') === when,
+        await page.textContent('#g-when'));
+    });
+
     await step('lien inconnu : une seule page 404 qui ne révèle rien',
         async () => {
             expected.push(['GET', /^\/rdv\/r\//, 404]);
