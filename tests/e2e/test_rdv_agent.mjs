@@ -181,6 +181,13 @@ try {
         check('risque chiffré et expliqué en français',
             /\d+ %/.test(risk) && risk.includes('Principaux facteurs'),
             risk);
+        await page.keyboard.press('Escape');
+        await page.waitForSelector('#booking-dialog', { state: 'hidden' });
+        check('Échap ferme la fenêtre et rend le focus au rendez-vous',
+            await page.evaluate((n) => document.activeElement.textContent
+                .includes(n), NAME));
+        await booked.click();
+        await page.waitForSelector('#booking-dialog[open]');
         if (day === today) {
             await page.click('#booking-dialog [data-status="present"]');
             await page.waitForFunction(() => document.querySelector(

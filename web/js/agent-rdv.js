@@ -364,8 +364,22 @@ function openDialog(dlg, from) {
 function closeDialog(dlg) {
     if (typeof dlg.close === 'function') dlg.close();
     else dlg.removeAttribute('open');
+    restoreFocus();
+}
+
+// Back to what opened the dialog, also after Échap. After a reload the
+// same booking's new button takes the focus.
+function restoreFocus() {
+    if (lastFocus && !lastFocus.isConnected && lastFocus.dataset &&
+        lastFocus.dataset.id) {
+        lastFocus = cal.querySelector('.rdv-block[data-id="' +
+            lastFocus.dataset.id + '"]') || lastFocus;
+    }
     if (lastFocus && lastFocus.isConnected) lastFocus.focus();
 }
+
+bd.addEventListener('close', restoreFocus);
+nd.addEventListener('close', restoreFocus);
 
 function row(dt, dd) {
     return [h('dt', {}, dt), h('dd', {}, dd || '—')];
