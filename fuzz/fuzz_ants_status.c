@@ -32,8 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *j = json_loadb((const char *)data, size, 0, NULL);
 
         for (int i = 0; i < 2; i++) {
-            const char *s = json_string_value(json_object_get(
-                json_object_get(j, ids[i]), "status"));
+            const char *s = json_string_value(
+                json_object_get(json_object_get(j, ids[i]), "status"));
 
             if (!s || strcmp(s, "validated") != 0)
                 abort();

@@ -41,11 +41,16 @@ seed(struct hs_server *s, int64_t *ids, int64_t *units)
     if ((rc = store_acquire(s->store, &c, &err)) < 0)
         goto out;
     for (int k = 0; k < 2; k++) {
-        struct rdv_motif m = {.code = "cni", .name = "Carte d'identité",
-                              .duration_min = 20, .per_person = true,
-                              .max_people = 5, .max_delay_d = 90,
-                              .instructions = "", .changeable = true,
-                              .change_until_h = 24, .ants = RDV_ANTS_CNI,
+        struct rdv_motif m = {.code = "cni",
+                              .name = "Carte d'identité",
+                              .duration_min = 20,
+                              .per_person = true,
+                              .max_people = 5,
+                              .max_delay_d = 90,
+                              .instructions = "",
+                              .changeable = true,
+                              .change_until_h = 24,
+                              .ants = RDV_ANTS_CNI,
                               .active = true};
 
         memcpy(m.insee, k ? "99002" : "99001", 6);
@@ -57,17 +62,22 @@ seed(struct hs_server *s, int64_t *ids, int64_t *units)
     for (int i = 0; i < PLACES; i++) {
         const char *insee = i % 5 == 4 ? "99002" : "99001";
         char name[64];
-        struct rdv_place p = {.name = name, .address = "1 rue de la Paix",
-                              .zip = insee, .city = "Ville", .lat = 45 + i * 0.01,
-                              .lon = 2 + i * 0.01, .phone = "", .active = true};
+        struct rdv_place p = {.name = name,
+                              .address = "1 rue de la Paix",
+                              .zip = insee,
+                              .city = "Ville",
+                              .lat = 45 + i * 0.01,
+                              .lon = 2 + i * 0.01,
+                              .phone = "",
+                              .active = true};
 
         snprintf(name, sizeof(name), "Mairie %d", i + 1);
         memcpy(p.insee, insee, 6);
         if ((rc = rdv_place_save(c, &p, &ids[i], &err)) < 0)
             goto fail;
         for (int k = 0; k < 2; k++) {
-            struct rdv_counter kc = {.place_id = ids[i], .name = "Guichet",
-                                     .active = true};
+            struct rdv_counter kc = {
+                .place_id = ids[i], .name = "Guichet", .active = true};
             int64_t kid = 0, gid = 0;
 
             memcpy(kc.insee, insee, 6);
@@ -77,7 +87,8 @@ seed(struct hs_server *s, int64_t *ids, int64_t *units)
                 static const int span[2][2] = {{510, 720}, {810, 1020}};
 
                 for (int h = 0; h < 2; h++) {
-                    struct rdv_range g = {.counter_id = kid, .weekday = wd,
+                    struct rdv_range g = {.counter_id = kid,
+                                          .weekday = wd,
                                           .start_min = span[h][0],
                                           .end_min = span[h][1],
                                           .every_weeks = 1,
@@ -115,10 +126,9 @@ seed(struct hs_server *s, int64_t *ids, int64_t *units)
             for (int64_t d = today; d < today + 92; d++) {
                 for (int u = 102; u < 204; u += 12) {
                     for (int x = 0; x < 4; x++) {
-                        struct store_val up[] = {STORE_I(kid), STORE_I(d),
-                                                 STORE_I(u + x),
-                                                 STORE_I(booking),
-                                                 STORE_T(insee)};
+                        struct store_val up[] = {
+                            STORE_I(kid), STORE_I(d), STORE_I(u + x),
+                            STORE_I(booking), STORE_T(insee)};
 
                         if ((rc = store_exec(c,
                                              "INSERT INTO rdv_units "
@@ -183,8 +193,7 @@ main(void)
             json_t *v;
 
             bytes = resp.body_n;
-            json_object_foreach(j, k, v)
-                slots += json_array_size(v);
+            json_object_foreach(j, k, v) slots += json_array_size(v);
             json_decref(j);
         }
         hs_resp_fini(&resp);

@@ -35,16 +35,21 @@
 
 #include <curl/curl.h>
 
-/* Bounds. */
-#define ANTS_BODY_MAX (1024 * 1024) /* a /status answer we accept */
-#define ANTS_BATCH 50               /* rows sent by one job run */
-#define ANTS_LEASE_S 120            /* a claimed row waits this long before
-                                       another run may re-send it */
-#define ANTS_BACKOFF_FIRST_S 30     /* first retry delay, doubled after */
-#define ANTS_BACKOFF_MAX_S 3600     /* ... up to one hour */
-#define ANTS_GIVE_UP_S (48 * 3600)  /* 'failed' after 48 h of attempts */
-#define ANTS_PLACE_MAX 120          /* meeting point name shown back (the
-                                       sentence must fit gu_err.user) */
+/*
+ * Bounds. A /status answer we accept is at most ANTS_BODY_MAX bytes; a
+ * job run sends at most ANTS_BATCH rows; a claimed row waits ANTS_LEASE_S
+ * before another run may send it again; retries wait 30 s, doubled each
+ * time up to one hour, and a row is 'failed' after 48 h of attempts; the
+ * place name shown back is cut at ANTS_PLACE_MAX bytes so that the
+ * sentence fits gu_err.user.
+ */
+#define ANTS_BODY_MAX (1024 * 1024)
+#define ANTS_BATCH 50
+#define ANTS_LEASE_S 120
+#define ANTS_BACKOFF_FIRST_S 30
+#define ANTS_BACKOFF_MAX_S 3600
+#define ANTS_GIVE_UP_S (48 * 3600)
+#define ANTS_PLACE_MAX 120
 
 static const char ants_unavailable[] =
     "La vérification de votre numéro de pré-demande auprès de l'ANTS n'a "
@@ -196,8 +201,8 @@ canonical_id(const char *s)
     size_t i;
 
     for (i = 0; s && s[i]; i++) {
-        if (i >= 10 || !(isdigit((unsigned char)s[i]) ||
-                         (s[i] >= 'A' && s[i] <= 'Z')))
+        if (i >= 10 ||
+            !(isdigit((unsigned char)s[i]) || (s[i] >= 'A' && s[i] <= 'Z')))
             return false;
     }
     return i == 10;
@@ -242,8 +247,8 @@ french_date(struct gu_arena *a, const char *s)
     int y, mo, d, h, mi;
     char sep;
 
-    if (!s || sscanf(s, "%4d-%2d-%2d%c%2d:%2d", &y, &mo, &d, &sep, &h,
-                     &mi) != 6 ||
+    if (!s ||
+        sscanf(s, "%4d-%2d-%2d%c%2d:%2d", &y, &mo, &d, &sep, &h, &mi) != 6 ||
         (sep != 'T' && sep != ' ') || !gu_date_valid(y, mo, d) || h < 0 ||
         h > 23 || mi < 0 || mi > 59)
         return "";
@@ -342,22 +347,20 @@ rdv_ants_status_parse(struct gu_arena *a, const char *body, size_t len,
                 json_string_value(json_object_get(first, "meeting_point"));
             const char *when =
                 json_string_value(json_object_get(first, "appointment_date"));
-            const char *place =
-                mp && *mp ? remote_text(a, mp, ANTS_PLACE_MAX)
-                          : "dans une autre mairie";
+            const char *place = mp && *mp ? remote_text(a, mp, ANTS_PLACE_MAX)
+                                          : "dans une autre mairie";
             const char *date = french_date(a, when);
 
             elsewhere =
-                n == 1
-                    ? gu_arena_sprintf(a,
-                                       "Un rendez-vous existe déjà pour ce "
-                                       "numéro : %s%s.",
-                                       place ? place : "", date ? date : "")
-                    : gu_arena_sprintf(a,
-                                       "Un rendez-vous existe déjà pour le "
-                                       "numéro %s : %s%s.",
-                                       ids[i], place ? place : "",
-                                       date ? date : "");
+                n == 1 ? gu_arena_sprintf(a,
+                                          "Un rendez-vous existe déjà pour ce "
+                                          "numéro : %s%s.",
+                                          place ? place : "", date ? date : "")
+                       : gu_arena_sprintf(a,
+                                          "Un rendez-vous existe déjà pour le "
+                                          "numéro %s : %s%s.",
+                                          ids[i], place ? place : "",
+                                          date ? date : "");
             /* Out of memory must not read as "no appointment". */
             if (!elsewhere) {
                 rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "ants: oom");
@@ -429,12 +432,11 @@ rdv_ants_check(const struct gu_config *cfg, struct gu_arena *a,
         else
             snprintf(why, sizeof(why), "%s", err->msg);
         gu_log_warn("rdv.ants.check", "error=%s", "unavailable");
-        rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable, "%s",
-                        why);
+        rc = gu_err_set(err, GU_EBUSY, "ants_ids", ants_unavailable, "%s", why);
         goto out;
     }
-    rc = rdv_ants_status_parse(a, body.p ? body.p : "", body.n, ids, n,
-                               state, detail, err);
+    rc = rdv_ants_status_parse(a, body.p ? body.p : "", body.n, ids, n, state,
+                               detail, err);
 out:
     gu_buf_fini(&url);
     gu_buf_fini(&body);
@@ -458,8 +460,10 @@ place_name(struct store_conn *c, struct gu_arena *a,
         *out = b->place_name;
         return 0;
     }
-    rc = store_query(c, a, "SELECT name FROM rdv_places WHERE id = ? AND "
-                     "insee = ?", p, 2, &r, err);
+    rc = store_query(c, a,
+                     "SELECT name FROM rdv_places WHERE id = ? AND "
+                     "insee = ?",
+                     p, 2, &r, err);
     if (rc != 0)
         return rc;
     if (r->nrows == 0)
@@ -510,13 +514,12 @@ split_ids(const char *s, char ids[][11], size_t cap)
 /* Insert one queue row. */
 static int
 queue_row(struct store_conn *c, const char *insee, int64_t booking_id,
-          const char *op, const char *app_id, const char *mp,
-          const char *mp_id, const char *date, const char *murl,
-          struct gu_err *err)
+          const char *op, const char *app_id, const char *mp, const char *mp_id,
+          const char *date, const char *murl, struct gu_err *err)
 {
     int64_t now = gu_now();
     struct store_val p[] = {
-        STORE_T(insee), STORE_I(booking_id), STORE_T(op), STORE_T(app_id),
+        STORE_T(insee), STORE_I(booking_id), STORE_T(op),   STORE_T(app_id),
         STORE_T(mp),    STORE_T(mp_id),      STORE_T(date), STORE_T(murl),
         STORE_I(now),   STORE_I(now),
     };
@@ -531,8 +534,7 @@ queue_row(struct store_conn *c, const char *insee, int64_t booking_id,
 
 int
 rdv_ants_queue(struct store_conn *c, const struct rdv_booking *b,
-               const char *op, const char *management_url,
-               struct gu_err *err)
+               const char *op, const char *management_url, struct gu_err *err)
 {
     char ids[RDV_ANTS_IDS_MAX][11];
     char date[32], mp_id[24];
@@ -575,8 +577,8 @@ rdv_ants_queue(struct store_conn *c, const struct rdv_booking *b,
                          p, 2, &r, err);
         if (rc != 0)
             goto out;
-        bool declared = r->nrows == 1 && strcmp(store_text(r, 0, 0),
-                                                "declare") == 0;
+        bool declared =
+            r->nrows == 1 && strcmp(store_text(r, 0, 0), "declare") == 0;
         if (declare) {
             /* The same declaration twice (a retried request) is one. */
             if (declared && strcmp(store_text(r, 0, 1), mp) == 0 &&
@@ -716,8 +718,8 @@ url_param(struct gu_buf *u, CURL *h, const char *name, const char *value,
  * English reason in err->msg.
  */
 static int
-send_row(const struct gu_config *cfg, const char *base,
-         const struct claimed *q, struct gu_err *err)
+send_row(const struct gu_config *cfg, const char *base, const struct claimed *q,
+         struct gu_err *err)
 {
     struct gu_buf url, body;
     bool declare = strcmp(q->op, "declare") == 0;
@@ -750,8 +752,8 @@ send_row(const struct gu_config *cfg, const char *base,
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "ants: oom");
         goto out;
     }
-    rc = ants_http(cfg, declare ? "POST" : "DELETE", url.p, &body, &status,
-                   err);
+    rc =
+        ants_http(cfg, declare ? "POST" : "DELETE", url.p, &body, &status, err);
     if (rc == 0 && !(status >= 200 && status <= 299) &&
         !(!declare && status == 404))
         rc = gu_err_set(err, GU_EIO, NULL, NULL, "HTTP %ld", status);
@@ -784,8 +786,8 @@ record(struct store_conn *c, const struct claimed *q, int send_rc,
                           "last_error = ? WHERE id = ?",
                           p, 2, err);
     }
-    struct store_val p[] = {STORE_I(now + backoff_s(q->attempts)),
-                            STORE_T(why), STORE_I(q->id)};
+    struct store_val p[] = {STORE_I(now + backoff_s(q->attempts)), STORE_T(why),
+                            STORE_I(q->id)};
     return store_exec(c,
                       "UPDATE rdv_ants_queue SET next_try_at = ?, "
                       "last_error = ? WHERE id = ?",
@@ -793,8 +795,7 @@ record(struct store_conn *c, const struct claimed *q, int send_rc,
 }
 
 int
-rdv_ants_run(struct store *s, const struct gu_config *cfg,
-             struct gu_err *err)
+rdv_ants_run(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
     struct store_conn *c = NULL;
     struct gu_arena *a = NULL;

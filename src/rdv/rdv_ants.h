@@ -31,8 +31,11 @@ int rdv_ants_status_parse(struct gu_arena *a, const char *body, size_t len,
                           enum rdv_ants_state *state, const char **detail,
                           struct gu_err *err);
 
-/* Hub endpoint bounds (rdv_ants_hub.c). */
-#define RDV_ANTS_HUB_IDS_MAX 100  /* meeting_point_ids / application_ids */
-#define RDV_ANTS_HUB_DAYS_MAX 90  /* days of slots answered per request */
+/*
+ * Hub endpoint bounds (rdv_ants_hub.c): meeting_point_ids or
+ * application_ids per request; days of slots answered from today.
+ */
+#define RDV_ANTS_HUB_IDS_MAX 100
+#define RDV_ANTS_HUB_DAYS_MAX 90
 
 #endif

@@ -29,11 +29,16 @@
 
 #include <sodium.h>
 
-#define HUB_FAIL_PER_MIN 30     /* failed authentications per address */
-#define HUB_SLOTS_PER_PLACE 1500 /* slots answered per meeting point */
-#define HUB_SLOTS_TOTAL 30000   /* slots answered per request */
-#define HUB_RANGE_MAX_DAYS 366  /* widest start_date..end_date accepted */
-#define HUB_LINK_TTL_S (7 * 86400) /* management links minted for the hub */
+/*
+ * Bounds: failed authentications per address and minute; slots answered
+ * per meeting point and per request; the widest start_date..end_date
+ * accepted; how long a management link minted for the hub lives.
+ */
+#define HUB_FAIL_PER_MIN 30
+#define HUB_SLOTS_PER_PLACE 1500
+#define HUB_SLOTS_TOTAL 30000
+#define HUB_RANGE_MAX_DAYS 366
+#define HUB_LINK_TTL_S (7 * 86400)
 
 /* ------------------------------------------------------------------ */
 /* Common                                                              */
@@ -267,15 +272,15 @@ get_meeting_points(struct http_req *req, struct http_resp *resp)
         snprintf(id, sizeof(id), "%lld", (long long)p->id);
         json_array_append_new(
             arr,
-            json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s, s:s?, s:s?}", "id",
-                      id, "name", p->name, "longitude", p->lon, "latitude",
-                      p->lat, "public_entry_address", p->address, "zip_code",
-                      p->zip, "city_name", p->city, "website",
-                      gu_arena_sprintf(req->arena, "%s/rdv?c=%s", base,
-                                       p->insee),
-                      "city_logo",
-                      gu_arena_sprintf(req->arena, "%s/static/img/favicon.svg",
-                                       base)));
+            json_pack(
+                "{s:s, s:s, s:f, s:f, s:s, s:s, s:s, s:s?, s:s?}", "id", id,
+                "name", p->name, "longitude", p->lon, "latitude", p->lat,
+                "public_entry_address", p->address, "zip_code", p->zip,
+                "city_name", p->city, "website",
+                gu_arena_sprintf(req->arena, "%s/rdv?c=%s", base, p->insee),
+                "city_logo",
+                gu_arena_sprintf(req->arena, "%s/static/img/favicon.svg",
+                                 base)));
     }
     if (!arr)
         return gu_err_set(&req->err, GU_ENOMEM, NULL, NULL, "hub: oom");
@@ -467,15 +472,15 @@ get_time_slots(struct http_req *req, struct http_resp *resp)
  * 10 of [A-Za-z0-9], upper-cased. 0 with *n set, else the 400 sent.
  */
 static int
-application_ids(struct http_req *req, struct http_resp *resp,
-                char (*out)[11], size_t cap, size_t *n)
+application_ids(struct http_req *req, struct http_resp *resp, char (*out)[11],
+                size_t cap, size_t *n)
 {
     const char *vals[RDV_ANTS_HUB_IDS_MAX];
     size_t nv = 0, count = 0;
     int rc;
 
-    if ((rc = repeated(req, resp, "application_ids", vals,
-                       RDV_ANTS_HUB_IDS_MAX, &nv)) != 0)
+    if ((rc = repeated(req, resp, "application_ids", vals, RDV_ANTS_HUB_IDS_MAX,
+                       &nv)) != 0)
         return rc;
     for (size_t i = 0; i < nv; i++) {
         const char *p = vals[i];
@@ -646,8 +651,7 @@ static const struct http_route routes[] = {
      ",\"latitude\":" S_NUM ",\"public_entry_address\":" S_STR
      ",\"zip_code\":" S_STR ",\"city_name\":" S_STR ",\"website\":" S_STR
      ",\"city_logo\":" S_STR "}}}"},
-    {"GET", "/api/ants/availableTimeSlots", HTTP_PUBLIC, get_time_slots,
-     "ants",
+    {"GET", "/api/ants/availableTimeSlots", HTTP_PUBLIC, get_time_slots, "ants",
      "ANTS : créneaux libres par lieu (meeting_point_ids répété sans [], "
      "start_date, end_date, reason CNI|PASSPORT|CNI-PASSPORT, "
      "documents_number)",
@@ -655,8 +659,8 @@ static const struct http_route routes[] = {
      "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"array\","
      "\"items\":{\"type\":\"object\",\"properties\":{\"datetime\":" S_STR
      ",\"callback_url\":" S_STR "}}}}"},
-    {"GET", "/api/ants/searchApplicationIds", HTTP_PUBLIC,
-     get_application_ids, "ants",
+    {"GET", "/api/ants/searchApplicationIds", HTTP_PUBLIC, get_application_ids,
+     "ants",
      "ANTS : rendez-vous à venir des numéros de pré-demande "
      "(application_ids répété sans [])",
      NULL,

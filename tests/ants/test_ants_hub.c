@@ -64,8 +64,7 @@ place(struct store_conn *c, const char *insee, const char *name, double lat,
 
 static int
 motif(struct store_conn *c, const char *insee, const char *code,
-      enum rdv_ants_reason ants, int duration, int64_t *id,
-      struct gu_err *err)
+      enum rdv_ants_reason ants, int duration, int64_t *id, struct gu_err *err)
 {
     struct rdv_motif m = {.code = code,
                           .name = code,
@@ -91,9 +90,8 @@ counter(struct store_conn *c, const char *insee, int64_t place_id,
         int last_weekday, int start, int end, const char *motifs,
         struct gu_err *err)
 {
-    struct rdv_counter k = {.place_id = place_id,
-                            .name = "Guichet",
-                            .active = true};
+    struct rdv_counter k = {
+        .place_id = place_id, .name = "Guichet", .active = true};
     int64_t kid = 0, gid = 0;
     int rc;
 
@@ -144,8 +142,8 @@ fixture(void)
                     &err)) < 0 ||
         (rc = place(c, "99001", "Salle sans coordonnées", 0, 0, &p_nocoord,
                     &err)) < 0 ||
-        (rc = place(c, "99002", "Mairie d'Autre-Exemple", 45.1, 5.2,
-                    &p_autre, &err)) < 0)
+        (rc = place(c, "99002", "Mairie d'Autre-Exemple", 45.1, 5.2, &p_autre,
+                    &err)) < 0)
         goto out;
     /* Every day, so that the test does not depend on today's weekday. */
     if ((rc = counter(c, "99001", p_mairie, 7, 9 * 60, 12 * 60, "", &err)) <
@@ -194,8 +192,7 @@ get(const char *path, const char *headers, int *status)
     return j;
 }
 
-static char *
-fmt(const char *f, ...) GU_PRINTF(1, 2);
+static char *fmt(const char *f, ...) GU_PRINTF(1, 2);
 
 /* A path built with printf (static buffer, one at a time). */
 static char *
@@ -302,8 +299,8 @@ test_auth(void)
         struct hs_resp r;
 
         CHECK_EQ(hs_request(off.port, "GET",
-                            "/api/ants/getManagedMeetingPoints", AUTH, NULL,
-                            0, &r),
+                            "/api/ants/getManagedMeetingPoints", AUTH, NULL, 0,
+                            &r),
                  0);
         CHECK_EQ(r.status, 503);
         CHECK_CONTAINS(r.body, "server.public_url");
@@ -338,9 +335,9 @@ test_meeting_points(void)
                       "Mairie de Saint-Exemple");
             CHECK(json_real_value(json_object_get(p, "latitude")) > 47.38);
             CHECK(json_real_value(json_object_get(p, "longitude")) < 0.69);
-            CHECK_STR(json_string_value(
-                          json_object_get(p, "public_entry_address")),
-                      "1 place de la Mairie");
+            CHECK_STR(
+                json_string_value(json_object_get(p, "public_entry_address")),
+                "1 place de la Mairie");
             CHECK_STR(json_string_value(json_object_get(p, "zip_code")),
                       "99001");
             CHECK_STR(json_string_value(json_object_get(p, "city_name")),
@@ -365,8 +362,8 @@ test_meeting_points(void)
 
 /* The slots rdv_slots gives for a motif at a place (what residents see). */
 static size_t
-direct_slots(const char *insee, int64_t motif_id, int64_t place_id,
-             int people, int64_t from, int64_t to, struct gu_arena *a,
+direct_slots(const char *insee, int64_t motif_id, int64_t place_id, int people,
+             int64_t from, int64_t to, struct gu_arena *a,
              struct rdv_slot **out)
 {
     struct store_conn *c = NULL;
@@ -393,14 +390,13 @@ direct_slots(const char *insee, int64_t motif_id, int64_t place_id,
 
 /* The answer for one place matches rdv_slots for `motif_id`. */
 static void
-same_slots(json_t *res, int64_t place_id, const char *insee,
-           int64_t motif_id, const char *code, int people, int64_t from,
-           int64_t to)
+same_slots(json_t *res, int64_t place_id, const char *insee, int64_t motif_id,
+           const char *code, int people, int64_t from, int64_t to)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct rdv_slot *sl = NULL;
-    size_t n = direct_slots(insee, motif_id, place_id, people, from, to, a,
-                            &sl);
+    size_t n =
+        direct_slots(insee, motif_id, place_id, people, from, to, a, &sl);
     char key[24];
     json_t *list;
 
@@ -462,8 +458,7 @@ test_time_slots(void)
                 (long long)p_mairie, from, to),
             AUTH, &st);
     CHECK_EQ(st, 200);
-    same_slots(j, p_mairie, "99001", m_pass, "passeport", 2, today,
-               today + 20);
+    same_slots(j, p_mairie, "99001", m_pass, "passeport", 2, today, today + 20);
     json_decref(j);
     j = get(fmt("/api/ants/availableTimeSlots?meeting_point_ids=%lld&"
                 "start_date=%s&end_date=%s&reason=CNI-PASSPORT",
@@ -479,9 +474,9 @@ test_time_slots(void)
                 (long long)p_autre, from, to),
             AUTH, &st);
     CHECK_EQ(st, 200);
-    CHECK_EQ(json_array_size(json_object_get(
-                 j, fmt("%lld", (long long)p_autre))),
-             0);
+    CHECK_EQ(
+        json_array_size(json_object_get(j, fmt("%lld", (long long)p_autre))),
+        0);
     json_decref(j);
     /* More documents than the motif takes: no slot, no error. */
     j = get(fmt("/api/ants/availableTimeSlots?meeting_point_ids=%lld&"
@@ -489,9 +484,9 @@ test_time_slots(void)
                 (long long)p_mairie, from, to),
             AUTH, &st);
     CHECK_EQ(st, 200);
-    CHECK_EQ(json_array_size(json_object_get(
-                 j, fmt("%lld", (long long)p_mairie))),
-             0);
+    CHECK_EQ(
+        json_array_size(json_object_get(j, fmt("%lld", (long long)p_mairie))),
+        0);
     json_decref(j);
     /* The hub widens to whole months: a wide window is answered, capped
        at RDV_ANTS_HUB_DAYS_MAX days from today. */
@@ -514,9 +509,9 @@ test_time_slots_bad_input(void)
     char many[4096];
     size_t o = 0;
 
-    expect_400(fmt("%sstart_date=2026-12-01&end_date=2026-12-31&reason=CNI",
-                   base),
-               "« meeting_point_ids » est obligatoire");
+    expect_400(
+        fmt("%sstart_date=2026-12-01&end_date=2026-12-31&reason=CNI", base),
+        "« meeting_point_ids » est obligatoire");
     /* With brackets the parameter is another one: refused the same. */
     expect_400(fmt("%smeeting_point_ids[]=1&start_date=2026-12-01&end_date="
                    "2026-12-31",
@@ -576,17 +571,16 @@ booking(int64_t day, int start, const char *ids, enum rdv_status status)
     struct gu_arena *a = gu_arena_new(0);
     struct gu_err err;
     int64_t id = 0, counter;
-    struct store_val p[] = {STORE_I(m_cni),      STORE_I(p_mairie),
-                            STORE_I(p_mairie),   STORE_I(day),
-                            STORE_I(start),      STORE_I(start + 20),
-                            STORE_T(ids),        STORE_I(status),
-                            STORE_I(gu_now()),   STORE_I(gu_now())};
+    struct store_val p[] = {STORE_I(m_cni),    STORE_I(p_mairie),
+                            STORE_I(p_mairie), STORE_I(day),
+                            STORE_I(start),    STORE_I(start + 20),
+                            STORE_T(ids),      STORE_I(status),
+                            STORE_I(gu_now()), STORE_I(gu_now())};
 
     gu_err_clear(&err);
     if (store_acquire(srv.store, &c, &err) == 0 &&
-        store_query(c, a,
-                    "SELECT id FROM rdv_counters WHERE place_id = ?", &p[1],
-                    1, &r, &err) == 0 &&
+        store_query(c, a, "SELECT id FROM rdv_counters WHERE place_id = ?",
+                    &p[1], 1, &r, &err) == 0 &&
         r->nrows > 0) {
         counter = store_int(r, 0, 0);
         p[2] = STORE_I(counter);
@@ -610,11 +604,11 @@ static void
 test_application_ids(void)
 {
     int64_t today = today_local();
-    int64_t future = booking(today + 10, 9 * 60 + 40,
-                             "ABCDE12345,QQQQQ11111", RDV_CONFIRMED);
+    int64_t future = booking(today + 10, 9 * 60 + 40, "ABCDE12345,QQQQQ11111",
+                             RDV_CONFIRMED);
     int64_t past = booking(today - 3, 9 * 60, "ABCDE12345", RDV_CONFIRMED);
-    int64_t cancelled = booking(today + 11, 10 * 60, "ABCDE12345",
-                                RDV_CANCELLED);
+    int64_t cancelled =
+        booking(today + 11, 10 * 60, "ABCDE12345", RDV_CANCELLED);
     int64_t other = booking(today + 12, 10 * 60, "XABCDE1234", RDV_CONFIRMED);
     char when[32];
     int y, mo, d, st;
@@ -670,8 +664,8 @@ test_application_ids(void)
     CHECK(json_is_array(json_object_get(j, "YYYYY88888")));
     json_decref(j);
     /* "ABCDE1234" is inside XABCDE1234 but is not that number. */
-    j = get("/api/ants/searchApplicationIds?application_ids=XABCDE1234",
-            AUTH, &st);
+    j = get("/api/ants/searchApplicationIds?application_ids=XABCDE1234", AUTH,
+            &st);
     CHECK_EQ(json_array_size(json_object_get(j, "XABCDE1234")), 1);
     json_decref(j);
 
@@ -707,6 +701,6 @@ test_stop(void)
     srv_ok = false;
 }
 
-TESTS(T(test_started), T(test_auth), T(test_meeting_points),
-      T(test_time_slots), T(test_time_slots_bad_input),
-      T(test_application_ids), T(test_openapi), T(test_stop))
+TESTS(T(test_started), T(test_auth), T(test_meeting_points), T(test_time_slots),
+      T(test_time_slots_bad_input), T(test_application_ids), T(test_openapi),
+      T(test_stop))

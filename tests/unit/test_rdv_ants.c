@@ -57,8 +57,7 @@ static const char initial_state[] =
 static struct ants_srv srv;
 static bool srv_started, srv_ok;
 
-static void
-srv_stop_at_exit(void);
+static void srv_stop_at_exit(void);
 
 static int
 srv_start(struct ants_srv *s)
@@ -193,7 +192,6 @@ appointments_of(const struct ants_srv *s, const char *id)
 /* Fixtures                                                            */
 /* ------------------------------------------------------------------ */
 
-
 static struct gu_config *
 config(const char *extra)
 {
@@ -228,8 +226,11 @@ store_new(int64_t *place_id)
     struct gu_err err;
     struct store_commune m = {.insee = "99001",
                               .name = "Saint-Exemple-sur-Loire",
-                              .zone = "B", .hours = "", .address = "",
-                              .phone = "", .email = ""};
+                              .zone = "B",
+                              .hours = "",
+                              .address = "",
+                              .phone = "",
+                              .email = ""};
 
     gu_err_clear(&err);
     if (store_open("sqlite::memory:", &st, &err) != 0 ||
@@ -345,7 +346,7 @@ check(const struct gu_config *cfg, struct gu_arena *a, const char *id1,
     const char *ids[2] = {id1, id2};
 
     gu_err_clear(err);
-    *state = (enum rdv_ants_state)-1;
+    *state = (enum rdv_ants_state) - 1;
     return rdv_ants_check(cfg, a, ids, id2 ? 2 : 1, state, detail, err);
 }
 
@@ -398,11 +399,11 @@ test_check_validated(void)
     json_t *last = json_array_get(log, json_array_size(log) - 1);
     CHECK_STR(json_string_value(json_object_get(last, "path")), "/api/status");
     CHECK(json_is_true(json_object_get(last, "token_ok")));
-    CHECK_STR(json_string_value(json_array_get(
-                  json_object_get(json_object_get(last, "query"),
-                                  "application_ids"),
-                  0)),
-              "VALID00001");
+    CHECK_STR(
+        json_string_value(json_array_get(
+            json_object_get(json_object_get(last, "query"), "application_ids"),
+            0)),
+        "VALID00001");
     json_decref(st);
     gu_config_free(cfg);
     gu_arena_free(a);
@@ -509,8 +510,9 @@ test_check_fails_closed(void)
     /* Nobody listening (the port of a closed socket of ours). */
     gu_err_clear(&err);
     CHECK_EQ(gu_config_defaults(&closed, &err), 0);
-    CHECK_EQ(gu_config_parse_string(closed, "[ants]\nurl = http://127.0.0.1:1/"
-                                            "api\ntimeout_ms = 500\n",
+    CHECK_EQ(gu_config_parse_string(closed,
+                                    "[ants]\nurl = http://127.0.0.1:1/"
+                                    "api\ntimeout_ms = 500\n",
                                     &err),
              0);
     expect_unavailable(closed, "VALID00001");
@@ -537,9 +539,9 @@ test_check_bad_input(void)
     for (size_t i = 0; i < GU_ARRAY_LEN(many); i++)
         many[i] = "VALID00001";
     gu_err_clear(&err);
-    CHECK_EQ(rdv_ants_check(cfg, a, many, GU_ARRAY_LEN(many), &state, &detail,
-                            &err),
-             GU_EINVAL);
+    CHECK_EQ(
+        rdv_ants_check(cfg, a, many, GU_ARRAY_LEN(many), &state, &detail, &err),
+        GU_EINVAL);
     CHECK_EQ(log_count(&srv), before); /* refused before any request */
     gu_config_free(cfg);
     gu_arena_free(a);
@@ -573,16 +575,16 @@ test_queue_declare(void)
     store_release(c);
     CHECK_EQ(q_int(st, "SELECT COUNT(*) FROM rdv_ants_queue"), 0);
 
-    CHECK_EQ(queue(st, &b, "declare",
-                   "https://rdv.saint-exemple.fr/rdv/r/jeton"),
-             0);
+    CHECK_EQ(
+        queue(st, &b, "declare", "https://rdv.saint-exemple.fr/rdv/r/jeton"),
+        0);
     CHECK_EQ(q_int(st, "SELECT COUNT(*) FROM rdv_ants_queue WHERE status = "
                        "'queued' AND op = 'declare'"),
              2);
     /* Queued again (a retried request): still one row per number. */
-    CHECK_EQ(queue(st, &b, "declare",
-                   "https://rdv.saint-exemple.fr/rdv/r/jeton"),
-             0);
+    CHECK_EQ(
+        queue(st, &b, "declare", "https://rdv.saint-exemple.fr/rdv/r/jeton"),
+        0);
     CHECK_EQ(q_int(st, "SELECT COUNT(*) FROM rdv_ants_queue"), 2);
 
     CHECK_EQ(run(st, cfg), 2);
@@ -651,15 +653,15 @@ test_queue_move_and_cancel(void)
     state = ctl(&srv, "GET", "/_control/state");
     log = json_object_get(state, "log");
     CHECK_EQ(json_array_size(log), n0 + 2);
-    CHECK_STR(json_string_value(
-                  json_object_get(json_array_get(log, n0), "method")),
-              "DELETE");
-    CHECK_STR(json_string_value(json_array_get(
-                  json_object_get(json_object_get(json_array_get(log, n0),
-                                                  "query"),
-                                  "appointment_date"),
-                  0)),
-              "2026-12-03T09:30:00");
+    CHECK_STR(
+        json_string_value(json_object_get(json_array_get(log, n0), "method")),
+        "DELETE");
+    CHECK_STR(
+        json_string_value(json_array_get(
+            json_object_get(json_object_get(json_array_get(log, n0), "query"),
+                            "appointment_date"),
+            0)),
+        "2026-12-03T09:30:00");
     CHECK_STR(json_string_value(
                   json_object_get(json_array_get(log, n0 + 1), "method")),
               "POST");
@@ -733,8 +735,8 @@ test_queue_retries(void)
     apps = appointments_of(&srv, "VALID00003");
     /* VALID00003 also got booking 101's declaration in another test. */
     for (size_t i = 0; i < json_array_size(apps); i++)
-        CHECK(strcmp(json_string_value(json_object_get(
-                         json_array_get(apps, i), "management_url")),
+        CHECK(strcmp(json_string_value(json_object_get(json_array_get(apps, i),
+                                                       "management_url")),
                      "https://r/303") != 0);
     json_decref(apps);
 
@@ -834,7 +836,6 @@ test_queue_off(void)
     store_close(st);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Through the booking itself (rdv_book, rdv_cancel)                   */
 /* ------------------------------------------------------------------ */
@@ -845,13 +846,19 @@ model(struct store *st, int64_t place, int64_t *motif_id)
 {
     struct store_conn *c = NULL;
     struct gu_err err;
-    struct rdv_counter k = {.insee = "99001", .place_id = place,
-                            .name = "Station", .active = true};
-    struct rdv_motif m = {.insee = "99001", .code = "cni", .name = "CNI",
-                          .duration_min = 20, .per_person = true,
-                          .max_people = 3, .max_delay_d = 60,
-                          .instructions = "", .changeable = true,
-                          .change_until_h = 0, .ants = RDV_ANTS_CNI,
+    struct rdv_counter k = {
+        .insee = "99001", .place_id = place, .name = "Station", .active = true};
+    struct rdv_motif m = {.insee = "99001",
+                          .code = "cni",
+                          .name = "CNI",
+                          .duration_min = 20,
+                          .per_person = true,
+                          .max_people = 3,
+                          .max_delay_d = 60,
+                          .instructions = "",
+                          .changeable = true,
+                          .change_until_h = 0,
+                          .ants = RDV_ANTS_CNI,
                           .active = true};
     int64_t kid = 0, gid = 0, day;
     int minute, rc;
@@ -863,10 +870,14 @@ model(struct store *st, int64_t place, int64_t *motif_id)
         (rc = rdv_motif_save(c, &m, motif_id, &err)) < 0)
         goto out;
     for (int wd = 1; wd <= 7; wd++) {
-        struct rdv_range g = {.insee = "99001", .counter_id = kid,
-                              .weekday = wd, .start_min = 540,
-                              .end_min = 720, .every_weeks = 1,
-                              .from_day = day - 7, .motifs = ""};
+        struct rdv_range g = {.insee = "99001",
+                              .counter_id = kid,
+                              .weekday = wd,
+                              .start_min = 540,
+                              .end_min = 720,
+                              .every_weeks = 1,
+                              .from_day = day - 7,
+                              .motifs = ""};
 
         if ((rc = rdv_range_save(c, &g, &gid, &err)) < 0)
             goto out;
@@ -880,8 +891,7 @@ out:
 
 static int
 book(struct store *st, const struct gu_config *cfg, int64_t motif,
-     int64_t place, const char *ids, struct rdv_booked *out,
-     struct gu_err *err)
+     int64_t place, const char *ids, struct rdv_booked *out, struct gu_err *err)
 {
     struct store_conn *c = NULL;
     struct gu_arena *a = gu_arena_new(0);
@@ -891,9 +901,12 @@ book(struct store *st, const struct gu_config *cfg, int64_t motif,
     int minute, rc;
 
     gu_tz_from_utc(GU_TZ_PARIS, gu_now(), &day, &minute);
-    struct rdv_slot_query q = {.insee = "99001", .motif_id = motif,
-                               .from_day = day + 3, .to_day = day + 20,
-                               .people = 1, .limit = 1,
+    struct rdv_slot_query q = {.insee = "99001",
+                               .motif_id = motif,
+                               .from_day = day + 3,
+                               .to_day = day + 20,
+                               .people = 1,
+                               .limit = 1,
                                .one_per_time = true};
     gu_err_clear(err);
     rc = store_acquire(st, &c, err);
@@ -902,13 +915,19 @@ book(struct store *st, const struct gu_config *cfg, int64_t motif,
     if (rc == 0 && n == 0)
         rc = gu_err_set(err, GU_ENOTFOUND, NULL, NULL, "no slot");
     if (rc == 0) {
-        struct rdv_book_req r = {.insee = "99001", .motif_id = motif,
-                                 .place_id = place, .day = sl[0].day,
-                                 .start_min = sl[0].start_min, .people = 1,
+        struct rdv_book_req r = {.insee = "99001",
+                                 .motif_id = motif,
+                                 .place_id = place,
+                                 .day = sl[0].day,
+                                 .start_min = sl[0].start_min,
+                                 .people = 1,
                                  .name = "Camille Martin",
-                                 .email = "camille@example.org", .phone = "",
-                                 .ants_ids = ids, .consent = true,
-                                 .channel = RDV_WEB, .actor = "public",
+                                 .email = "camille@example.org",
+                                 .phone = "",
+                                 .ants_ids = ids,
+                                 .consent = true,
+                                 .channel = RDV_WEB,
+                                 .actor = "public",
                                  .note = "",
                                  .public_url = "https://rdv.saint-exemple.fr"};
 
@@ -975,10 +994,9 @@ test_book_declares_and_cancel_withdraws(void)
     store_close(st);
 }
 
-TESTS(T(test_server_started), T(test_check_off),
-      T(test_check_validated), T(test_check_elsewhere),
-      T(test_check_refused), T(test_check_fails_closed),
-      T(test_check_bad_input), T(test_queue_declare),
-      T(test_queue_move_and_cancel), T(test_queue_retries),
-      T(test_queue_crash_resend), T(test_queue_off),
+TESTS(T(test_server_started), T(test_check_off), T(test_check_validated),
+      T(test_check_elsewhere), T(test_check_refused),
+      T(test_check_fails_closed), T(test_check_bad_input),
+      T(test_queue_declare), T(test_queue_move_and_cancel),
+      T(test_queue_retries), T(test_queue_crash_resend), T(test_queue_off),
       T(test_book_declares_and_cancel_withdraws))
