@@ -159,9 +159,9 @@ hhmm_json(int minute)
     return json_string(buf);
 }
 
-/* « jeudi 3 décembre 2026 à 9 h 30 » */
-static json_t *
-label_json(int64_t day, int minute)
+/* « jeudi 3 décembre 2026 à 9 h 30 » into buf. */
+static void
+label_fmt(int64_t day, int minute, char *buf, size_t cap)
 {
     static const char *const wd[] = {"lundi",    "mardi",  "mercredi",
                                      "jeudi",    "vendredi", "samedi",
@@ -169,19 +169,54 @@ label_json(int64_t day, int minute)
     static const char *const mo[] = {
         "janvier", "février", "mars",      "avril",   "mai",      "juin",
         "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-    char buf[80];
     int y, m, d;
 
     gu_day_to_ymd(day, &y, &m, &d);
     if (minute % 60)
-        snprintf(buf, sizeof(buf), "%s %d%s %s %d à %d h %02d",
+        snprintf(buf, cap, "%s %d%s %s %d à %d h %02d",
                  wd[gu_day_weekday(day) - 1], d, d == 1 ? "er" : "",
                  mo[m - 1], y, minute / 60, minute % 60);
     else
-        snprintf(buf, sizeof(buf), "%s %d%s %s %d à %d h",
+        snprintf(buf, cap, "%s %d%s %s %d à %d h",
                  wd[gu_day_weekday(day) - 1], d, d == 1 ? "er" : "",
                  mo[m - 1], y, minute / 60);
+}
+
+static json_t *
+label_json(int64_t day, int minute)
+{
+    char buf[80];
+
+    label_fmt(day, minute, buf, sizeof(buf));
     return json_string(buf);
+}
+
+/* A JSON string literal of `s` (quotes included) appended to b. */
+static void
+buf_jstr(struct gu_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    gu_buf_append(b, "\"", 1);
+    for (const char *p = s ? s : ""; *p;) {
+        size_t k = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09"
+                              "\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14"
+                              "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+        gu_buf_append(b, p, k);
+        p += k;
+        if (!*p)
+            break;
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', *p};
+            gu_buf_append(b, e, 2);
+        } else {
+            char e[6] = {'\\', 'u', '0', '0', hex[(*p >> 4) & 15],
+                         hex[*p & 15]};
+            gu_buf_append(b, e, 6);
+        }
+        p++;
+    }
+    gu_buf_append(b, "\"", 1);
 }
 
 /* "09:30" -> 570; GU_EINVAL (field) otherwise. 24:00 allowed for ends. */
@@ -836,6 +871,60 @@ get_motifs(struct http_req *req, struct http_resp *resp)
                                "motifs", arr));
 }
 
+/*
+ * The reply of a slot search, written as JSON text directly: up to 5,000
+ * slots, where building a jansson object per slot cost more than the
+ * search itself (bench/rdv). Same shape as slot_json().
+ */
+static int
+slots_reply(struct http_resp *resp, const struct where *w,
+            const struct rdv_motif *m, const struct rdv_slot_query *q,
+            const struct rdv_slot *s, size_t n, const struct rdv_place *pl,
+            size_t npl, bool agent)
+{
+    struct gu_buf b;
+    char from[16], to[16], a[40], e[40], day[16], label[80];
+    int rc;
+
+    gu_day_iso(q->from_day, from, sizeof(from));
+    gu_day_iso(q->to_day, to, sizeof(to));
+    gu_buf_init(&b);
+    gu_buf_puts(&b, "{\"commune\":");
+    buf_jstr(&b, w->m.insee);
+    gu_buf_printf(&b, ",\"motif\":{\"id\":%lld,\"code\":", (long long)m->id);
+    buf_jstr(&b, m->code);
+    gu_buf_puts(&b, ",\"name\":");
+    buf_jstr(&b, m->name);
+    gu_buf_printf(&b, "},\"from\":\"%s\",\"to\":\"%s\",\"people\":%d,"
+                      "\"slots\":[",
+                  from, to, q->people);
+    for (size_t i = 0; i < n; i++) {
+        const struct rdv_slot *x = &s[i];
+        int64_t eday = x->day + x->end_min / 1440;
+
+        gu_tz_iso(w->tz, x->day, x->start_min, a, sizeof(a));
+        gu_tz_iso(w->tz, eday, x->end_min % 1440, e, sizeof(e));
+        gu_day_iso(x->day, day, sizeof(day));
+        label_fmt(x->day, x->start_min, label, sizeof(label));
+        gu_buf_printf(&b, "%s{\"place\":%lld,\"place_name\":", i ? "," : "",
+                      (long long)x->place_id);
+        buf_jstr(&b, place_name(pl, npl, x->place_id));
+        gu_buf_printf(&b,
+                      ",\"start\":\"%s\",\"end\":\"%s\",\"day\":\"%s\","
+                      "\"time\":\"%02d:%02d\",\"label\":",
+                      a, e, day, x->start_min / 60 % 100, x->start_min % 60);
+        buf_jstr(&b, label);
+        if (agent)
+            gu_buf_printf(&b, ",\"counter\":%lld", (long long)x->counter_id);
+        gu_buf_puts(&b, "}");
+    }
+    gu_buf_puts(&b, "]}");
+    rc = b.oom ? GU_ENOMEM
+               : http_send(resp, 200, "application/json", b.p, b.n);
+    gu_buf_fini(&b);
+    return rc;
+}
+
 /* The slot search shared by residents and agents. */
 static int
 search(struct http_req *req, struct http_resp *resp, bool agent)
@@ -848,7 +937,6 @@ search(struct http_req *req, struct http_resp *resp, bool agent)
     size_t n = 0, npl = 0;
     int64_t *places = NULL, counter = 0;
     size_t nplaces = 0;
-    json_t *arr;
     int rc;
 
     rc = agent ? agent_where(req, &w) : public_where(req, NULL, &w);
@@ -881,16 +969,7 @@ search(struct http_req *req, struct http_resp *resp, bool agent)
                         &req->err);
     if (rc < 0)
         return rc;
-    arr = slots_json(w.tz, s, n, pl, npl, agent);
-    if (!arr)
-        return GU_ENOMEM;
-    return http_json(
-        resp, 200,
-        json_pack("{s:s, s:{s:I, s:s, s:s}, s:o, s:o, s:i, s:o}", "commune",
-                  w.m.insee, "motif", "id", (json_int_t)m.id, "code",
-                  m.code ? m.code : "", "name", m.name ? m.name : "", "from",
-                  day_json(q.from_day), "to", day_json(q.to_day), "people",
-                  q.people, "slots", arr));
+    return slots_reply(resp, &w, &m, &q, s, n, pl, npl, agent);
 }
 
 static int

@@ -125,8 +125,9 @@ def main():
                      " ON a.counter_id = b.counter_id AND a.day = b.day AND"
                      " a.lane = b.lane AND a.id < b.id AND"
                      " a.start_min < b.end_min AND b.start_min < a.end_min"
-                     " WHERE a.status IN (0, 1, 3, 4, 5) AND"
-                     " b.status IN (0, 1, 3, 4, 5)")[0][0]
+                     " WHERE a.counter_id = ? AND"
+                     " a.status IN (0, 1, 3, 4, 5) AND"
+                     " b.status IN (0, 1, 3, 4, 5)", (counter,))[0][0]
         f.check(over == 0, "aucun créneau tenu par deux réservations",
                 str(over))
         bad_units = g.sql(
@@ -138,13 +139,15 @@ def main():
                 str(bad_units[:5]))
         orphans = g.sql("SELECT COUNT(*) FROM rdv_units u LEFT JOIN"
                         " rdv_bookings b ON b.id = u.booking_id"
-                        " WHERE b.id IS NULL OR b.status = 2")[0][0]
+                        " WHERE u.counter_id = ? AND"
+                        " (b.id IS NULL OR b.status = 2)", (counter,))[0][0]
         f.check(orphans == 0, "aucune unité sans réservation", str(orphans))
 
         # Nothing promised that is not stored, nothing stored unannounced.
         by_id = {r[0]: r for r in rows}
         mails = g.sql("SELECT to_addr, attach_data FROM notify_outbox"
-                      " WHERE kind = 'rdv.confirm'")
+                      " WHERE kind = 'rdv.confirm' AND"
+                      " to_addr LIKE 'usager-%@exemple.fr'")
         orphan_mails = 0
         per_booking = {}
         for to, ics in mails:
