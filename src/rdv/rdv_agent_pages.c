@@ -111,15 +111,27 @@ fr_day(struct gu_arena *a, int64_t day)
                             d == 1 ? "er" : "", month_names[m - 1], y);
 }
 
-/* A back-office page; agents on a temporary password change it first. */
+/*
+ * A back-office page; agents on a temporary password change it first.
+ * `aujourdhui` is the commune's civil day (overseas communes are not on
+ * Paris time), for the scripts' "today".
+ */
 static int
 shell(struct http_req *req, struct http_resp *resp, const char *tpl)
 {
+    struct store_commune com;
+    enum gu_tz tz;
+    int64_t today;
+    char iso[16];
     json_t *vars;
+    int rc;
 
     if (req->who.must_change_password)
         return http_redirect(resp, "/agent/mot-de-passe");
-    vars = json_pack("{s:s}", "insee", req->who.insee);
+    if ((rc = commune_now(req, &com, &tz, &today)) < 0)
+        return rc;
+    iso_day(today, iso);
+    vars = json_pack("{s:s, s:s}", "insee", req->who.insee, "aujourdhui", iso);
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);

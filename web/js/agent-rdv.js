@@ -72,7 +72,10 @@ function monday(s) {
 }
 
 function todayIso() {
-    // The commune's day: Paris time for metropolitan communes.
+    // The commune's day, as the server computed it for the page (its
+    // zone's civil time); Paris time if absent.
+    const t = form.dataset.today;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(t || '')) return t;
     const f = new Intl.DateTimeFormat('fr-CA', {
         timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit',
         day: '2-digit',
