@@ -5,15 +5,22 @@
  *
  *   eval_driver --fiches DIR --questions FILE [--mask-titles] [--json]
  *               [--set NAME=VALUE]... [--grid] [--dump FILE]
+ *               [--export DIR]
  *
  * --set overrides a ranking parameter: k1, concept, soft, ngram,
- * rerank, w.title w.alt w.desc w.body w.context, b.title ... b.context.
+ * rerank, w.title w.alt w.desc w.body w.context, b.title ... b.context,
+ * and the second stage's: pool, c.title ... c.context (field coverage
+ * weights), lead, any.
  * --grid reads more parameter sets from stdin, one per line
  * ("k1=1.2 soft=0.5"), each applied over the --set ones; one line of
  * figures per set, all questions / tune half / held-out half.
  * --dump writes one line per question (half, rank of the first valid
  * target, confidence, margin, fused score of the first hit, query terms)
  * for calibrating abstention.
+ * --export writes DIR/docs.tsv (every field of every fiche, analysed:
+ * stem:position) and DIR/queries.tsv (per question: half, targets,
+ * analysed terms, first 50 hits with BM25F, trigram cosine and fused
+ * score), to try second-stage features offline before writing them in C.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,11 +66,27 @@ set_param(struct asst_params *p, const char *kv)
         p->rerank = (uint32_t)v;
         return 0;
     }
+    if (kn == 4 && strncmp(kv, "pool", 4) == 0) {
+        p->pool = (uint32_t)v;
+        return 0;
+    }
+    if (kn == 4 && strncmp(kv, "lead", 4) == 0) {
+        p->cov_lead = (float)v;
+        return 0;
+    }
+    if (kn == 3 && strncmp(kv, "any", 3) == 0) {
+        p->cov_any = (float)v;
+        return 0;
+    }
     for (int f = 0; f < ASST_NFIELDS; f++) {
         size_t fl = strlen(field_names[f]);
         if (kn == fl + 2 && strncmp(kv + 2, field_names[f], fl) == 0) {
             if (kv[0] == 'w' && kv[1] == '.') {
                 p->weight[f] = (float)v;
+                return 0;
+            }
+            if (kv[0] == 'c' && kv[1] == '.') {
+                p->cov[f] = (float)v;
                 return 0;
             }
             if (kv[0] == 'b' && kv[1] == '.') {
@@ -142,6 +165,87 @@ dump(const struct asst_index *ix, const struct asst_questions *q,
     return fclose(f);
 }
 
+/* --export DIR: the analysed fields of every document and, per question,
+ * its analysed terms and first 50 hits, for fitting rerankers offline. */
+static int
+export_run(const struct asst_corpus *c, const struct asst_questions *q,
+           const struct text_pipeline *tp, const struct asst_params *prm,
+           const char *dir)
+{
+    struct asst_index *ix;
+    struct gu_err err;
+    char path[4096];
+
+    if (asst_index_build(tp, c->docs, c->n, prm, &ix, &err) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/docs.tsv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        asst_index_free(ix);
+        return -1;
+    }
+    for (size_t d = 0; d < c->n; d++) {
+        for (int fl = 0; fl < ASST_NFIELDS; fl++) {
+            struct gu_arena *a;
+            struct text_tokens tk;
+            if (!c->docs[d].text[fl])
+                continue;
+            a = gu_arena_new(64 * 1024);
+            if (!a ||
+                text_analyze(tp, NULL, TEXT_MODE_INDEX, a, c->docs[d].text[fl],
+                             c->docs[d].len[fl], &tk) < 0) {
+                gu_arena_free(a);
+                fclose(f);
+                asst_index_free(ix);
+                return -1;
+            }
+            fprintf(f, "%zu\t%s\t%d\t", d, c->docs[d].id, fl);
+            for (size_t i = 0; i < tk.n; i++)
+                fprintf(f, "%s%s:%u", i ? " " : "", tk.v[i].stem, tk.v[i].pos);
+            fprintf(f, "\n");
+            gu_arena_free(a);
+        }
+    }
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/queries.tsv", dir);
+    f = fopen(path, "w");
+    if (!f) {
+        asst_index_free(ix);
+        return -1;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        struct gu_arena *a = gu_arena_new(256 * 1024);
+        struct asst_result r;
+        struct text_tokens tk;
+        const char *t = q->v[i].text;
+        if (!a ||
+            text_analyze(tp, asst_index_vocab(ix), TEXT_MODE_QUERY, a, t,
+                         strlen(t), &tk) < 0 ||
+            asst_index_search(ix, a, t, strlen(t), 50, &r) < 0) {
+            gu_arena_free(a);
+            fclose(f);
+            asst_index_free(ix);
+            return -1;
+        }
+        fprintf(f, "%zu\t%d\t", i, q->v[i].half);
+        for (size_t k = 0; k < q->v[i].ntargets; k++)
+            fprintf(f, "%s%s", k ? "," : "", q->v[i].target[k]);
+        fprintf(f, "\t");
+        for (size_t k = 0; k < tk.n; k++)
+            fprintf(f, "%s%s:%u:%u", k ? " " : "", tk.v[k].stem, tk.v[k].pos,
+                    tk.v[k].flags);
+        fprintf(f, "\t");
+        for (size_t k = 0; k < r.n; k++)
+            fprintf(f, "%s%u:%.5f:%.5f:%.5f", k ? " " : "", r.hits[k].doc,
+                    r.hits[k].bm25, r.hits[k].ngram, r.hits[k].score);
+        fprintf(f, "\t%s\n", t);
+        gu_arena_free(a);
+    }
+    fclose(f);
+    asst_index_free(ix);
+    return 0;
+}
+
 /* Build and evaluate with `prm`; prints a line or the JSON. */
 static int
 run(const struct asst_corpus *c, const struct asst_questions *q,
@@ -183,6 +287,7 @@ int
 main(int argc, char **argv)
 {
     const char *fiches = NULL, *questions = NULL, *dump_path = NULL;
+    const char *export_dir = NULL;
     bool mask = false, as_json = false, grid = false;
     struct asst_params prm;
     struct asst_corpus corpus;
@@ -199,6 +304,8 @@ main(int argc, char **argv)
             questions = argv[++i];
         } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
             dump_path = argv[++i];
+        } else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc) {
+            export_dir = argv[++i];
         } else if (strcmp(argv[i], "--mask-titles") == 0) {
             mask = true;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -237,7 +344,9 @@ main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (!grid) {
+    if (export_dir) {
+        rc = export_run(&corpus, &qs, tp, &prm, export_dir) < 0;
+    } else if (!grid) {
         rc = run(&corpus, &qs, tp, &prm, "defaults", as_json, dump_path);
     } else {
         char line[1024];

@@ -15,14 +15,21 @@
 /* A (term, field) occurrence while a document is being analysed. */
 struct occ {
     uint32_t term;
-    uint32_t field;
+    uint16_t field;
+    uint16_t lead; /* in the description or the body's first words */
 };
+
+/* Tokens at the start of the body that count as its lead. */
+#define LEAD_TOKENS 30
+/* Bit of a posting's field mask: the term is in the lead. */
+#define MASK_LEAD (1u << ASST_NFIELDS)
 
 /* One posting before the build knows average lengths. */
 struct rawpost {
     uint32_t term;
     uint32_t doc;
     uint16_t tf[ASST_NFIELDS];
+    uint8_t mask; /* fields holding the term (bit per field), MASK_LEAD */
 };
 
 /*
@@ -49,7 +56,8 @@ struct asst_index {
     float *idf;           /* per term */
     uint32_t *post_start; /* nterms + 1 */
     uint32_t *post_doc;
-    float *post_tf; /* BM25F pseudo frequency */
+    float *post_tf;     /* BM25F pseudo frequency */
+    uint8_t *post_mask; /* fields holding the term, MASK_LEAD */
     struct text_vocab *vocab;
     /* Trigram vectors of the short fields. */
     struct text_map tri;
@@ -78,6 +86,12 @@ asst_params_default(struct asst_params *p)
     p->soft = 0.3f;
     p->ngram = 0.8f;
     p->rerank = 50;
+    p->pool = 30;
+    p->cov[ASST_FIELD_DESC] = 0.0f;
+    p->cov[ASST_FIELD_BODY] = 0.0f;
+    p->cov[ASST_FIELD_CONTEXT] = 0.4f;
+    p->cov_lead = 0.2f;
+    p->cov_any = 0.0f;
 }
 
 /* ------------------------------------------------------------------ */
@@ -200,7 +214,9 @@ add_doc(struct build *b, const struct asst_doc *d, uint32_t doc)
             if (!o)
                 goto out;
             o->term = (uint32_t)id;
-            o->field = (uint32_t)f;
+            o->field = (uint16_t)f;
+            o->lead = f == ASST_FIELD_DESC ||
+                      (f == ASST_FIELD_BODY && i < LEAD_TOKENS);
             if (t->flags & TEXT_TERM_CONCEPT)
                 continue;
             len++;
@@ -232,7 +248,8 @@ add_doc(struct build *b, const struct asst_doc *d, uint32_t doc)
         }
     }
     /* Postings: one per distinct term, tf per field. */
-    qsort(b->occ.p, b->occ.n, sizeof(struct occ), cmp_occ);
+    if (b->occ.n)
+        qsort(b->occ.p, b->occ.n, sizeof(struct occ), cmp_occ);
     const struct occ *oc = b->occ.p;
     for (size_t i = 0; i < b->occ.n;) {
         struct rawpost *p = vec_push(&b->posts);
@@ -245,6 +262,9 @@ add_doc(struct build *b, const struct asst_doc *d, uint32_t doc)
         for (; j < b->occ.n && oc[j].term == oc[i].term; j++) {
             if (p->tf[oc[j].field] < UINT16_MAX)
                 p->tf[oc[j].field]++;
+            p->mask |= (uint8_t)(1u << oc[j].field);
+            if (oc[j].lead)
+                p->mask |= MASK_LEAD;
         }
         i = j;
     }
@@ -257,7 +277,8 @@ add_doc(struct build *b, const struct asst_doc *d, uint32_t doc)
             goto out;
         *slot = (uint32_t)t;
     }
-    qsort(b->tris.p, b->tris.n, sizeof(uint32_t), cmp_u32);
+    if (b->tris.n) /* no trigram yet: p may be NULL */
+        qsort(b->tris.p, b->tris.n, sizeof(uint32_t), cmp_u32);
     const uint32_t *tv = b->tris.p;
     if (ix->tri.n > b->tri_df_cap) {
         size_t ncap = ix->tri.n * 2;
@@ -309,7 +330,9 @@ finish_postings(struct build *b)
     ix->post_doc = gu_malloc((np + 1) * sizeof(uint32_t));
     ix->post_tf = gu_malloc((np + 1) * sizeof(float));
     ix->idf = gu_malloc((nt + 1) * sizeof(float));
-    if (!ix->post_start || !ix->post_doc || !ix->post_tf || !ix->idf)
+    ix->post_mask = gu_malloc(np + 1);
+    if (!ix->post_start || !ix->post_doc || !ix->post_tf || !ix->idf ||
+        !ix->post_mask)
         return GU_ENOMEM;
     for (size_t i = 0; i < np; i++)
         ix->post_start[rp[i].term + 1]++;
@@ -336,6 +359,7 @@ finish_postings(struct build *b)
         uint32_t at = cur[p->term]++;
         ix->post_doc[at] = p->doc;
         ix->post_tf[at] = (float)tf;
+        ix->post_mask[at] = p->mask;
     }
     gu_free(cur);
     return 0;
@@ -467,6 +491,7 @@ asst_index_free(struct asst_index *ix)
     gu_free(ix->post_start);
     gu_free(ix->post_doc);
     gu_free(ix->post_tf);
+    gu_free(ix->post_mask);
     gu_free(ix->tri_idf);
     gu_free(ix->vec_start);
     gu_free(ix->vec_tri);
@@ -505,7 +530,7 @@ asst_index_bytes(const struct asst_index *ix)
     size_t np = ix->post_start[ix->terms.n];
     size_t nv = ix->vec_start[ix->ndocs];
 
-    return np * (sizeof(uint32_t) + sizeof(float)) +
+    return np * (sizeof(uint32_t) + sizeof(float) + 1) +
            nv * (sizeof(uint32_t) + sizeof(float)) + ix->terms.pool_cap +
            ix->terms.cap * 12u + (ix->terms.mask + 1u) * 4u + ix->tri.pool_cap;
 }
@@ -627,9 +652,10 @@ query_vector(const struct asst_index *ix, struct gu_arena *a,
     return m;
 }
 
-/* Does term `t` occur in document `d`? Postings are sorted by doc. */
-static bool
-has_posting(const struct asst_index *ix, uint32_t t, uint32_t d)
+/* The field mask of term `t` in document `d` with bit 7 set, 0 when
+ * the term is absent. Postings are sorted by doc. */
+static unsigned
+posting_mask(const struct asst_index *ix, uint32_t t, uint32_t d)
 {
     uint32_t lo = ix->post_start[t], hi = ix->post_start[t + 1];
 
@@ -640,7 +666,16 @@ has_posting(const struct asst_index *ix, uint32_t t, uint32_t d)
         else
             hi = mid;
     }
-    return lo < ix->post_start[t + 1] && ix->post_doc[lo] == d;
+    if (lo < ix->post_start[t + 1] && ix->post_doc[lo] == d)
+        return 0x80u | ix->post_mask[lo];
+    return 0;
+}
+
+/* Does term `t` occur in document `d`? */
+static bool
+has_posting(const struct asst_index *ix, uint32_t t, uint32_t d)
+{
+    return posting_mask(ix, t, d) != 0;
 }
 
 /* The share of the query's weight (query weight times idf) carried by
@@ -689,6 +724,53 @@ asst_result_abstains(const struct asst_result *r, const struct asst_abstain *ab)
     }
     return r->n == 0 || r->confidence < ab->min_score ||
            r->margin < ab->min_margin;
+}
+
+/*
+ * Second stage over the first `pool` hits of the fused ranking: each gets
+ * a linear bonus from what the posting lists already hold (weights in
+ * asst_params, fitted on the tune half of the dev questions, see
+ * bench/assistant/README.md): the idf-weighted share of the query's terms
+ * that each field holds, that the lead (the description and the body's
+ * first words) holds and that the whole fiche holds. Presence, not frequency:
+ * BM25F saturates and length-normalises a field's words together with the
+ * others', while a question word found in the fiche's folders (the context
+ * field) or in its first sentence says what the fiche is about. Then the pool
+ * is sorted again; hits past it keep their order behind it.
+ */
+static void
+second_stage(const struct asst_index *ix, const struct qterm *qt, size_t nq,
+             double unknown, struct asst_hit *h, size_t nh)
+{
+    const struct asst_params *p = &ix->prm;
+    size_t m = nh < p->pool ? nh : p->pool;
+    double all = unknown;
+
+    for (size_t j = 0; j < nq; j++)
+        all += qt[j].w * ix->idf[qt[j].term];
+    if (all <= 0)
+        return;
+    for (size_t i = 0; i < m; i++) {
+        double cov[ASST_NFIELDS] = {0}, lead = 0, any = 0;
+        for (size_t j = 0; j < nq; j++) {
+            unsigned mk = posting_mask(ix, qt[j].term, h[i].doc);
+            if (!mk)
+                continue;
+            double w = qt[j].w * ix->idf[qt[j].term];
+            any += w;
+            for (int f = 0; f < ASST_NFIELDS; f++) {
+                if (mk & (1u << f))
+                    cov[f] += w;
+            }
+            if (mk & MASK_LEAD)
+                lead += w;
+        }
+        double bonus = p->cov_lead * lead / all + p->cov_any * any / all;
+        for (int f = 0; f < ASST_NFIELDS; f++)
+            bonus += p->cov[f] * cov[f] / all;
+        h[i].score += (float)bonus;
+    }
+    qsort(h, m, sizeof(*h), cmp_hit);
 }
 
 int
@@ -797,6 +879,8 @@ asst_index_search(const struct asst_index *ix, struct gu_arena *a,
             h[i].score = h[i].bm25 / top;
     }
     qsort(h, nh, sizeof(*h), cmp_hit);
+    if (ix->prm.pool > 0)
+        second_stage(ix, qt, nq, unknown, h, nh);
     out->confidence = coverage(ix, qt, nq, unknown, h[0].doc);
     out->hits = h;
     out->n = nh < k ? nh : k;

@@ -16,7 +16,10 @@
  *      best BM25F, plus `ngram` times the cosine of character-trigram
  *      TF-IDF vectors of the query and of the document's short fields
  *      (title, alternative questions, description).
- * Queries allocate only from the caller's arena.
+ *   3. The best `pool` of those get a bonus: per field, and for the lead
+ *      (description and the body's first words) and the whole fiche, the
+ * idf-weighted share of the query's terms found there, times a weight. Queries
+ * allocate only from the caller's arena.
  */
 #ifndef ASST_INDEX_H
 #define ASST_INDEX_H
@@ -56,6 +59,12 @@ struct asst_params {
     float soft;           /* query weight of question-framing words */
     float ngram;          /* weight of the trigram cosine, 0 = off */
     uint32_t rerank;      /* documents rescored with trigrams */
+    /* Second stage (stage 3 above): */
+    uint32_t pool;           /* first hits rescored, 0 = off */
+    float cov[ASST_NFIELDS]; /* weight of each field's query coverage */
+    float cov_lead; /* ... of the lead's (description and the body's first
+                       words) */
+    float cov_any;  /* ... of the whole fiche's */
 };
 
 void asst_params_default(struct asst_params *p);

@@ -343,6 +343,88 @@ test_eval_index(void)
     asst_questions_fini(&q);
 }
 
+/* First hit's id over a small index built with `prm`, for `q`. */
+static void
+stage_first(const struct asst_doc *docs, size_t n,
+            const struct asst_params *prm, const char *q, char *id, size_t cap)
+{
+    struct asst_index *sx = NULL;
+    struct gu_err err;
+    struct gu_arena *a = gu_arena_new(0);
+    struct asst_result r;
+
+    id[0] = '\0';
+    CHECK(a);
+    CHECK_EQ(asst_index_build(tp, docs, n, prm, &sx, &err), 0);
+    if (a && sx && asst_index_search(sx, a, q, strlen(q), 5, &r) == 0 && r.n)
+        snprintf(id, cap, "%s", asst_index_doc_id(sx, r.hits[0].doc));
+    asst_index_free(sx);
+    gu_arena_free(a);
+}
+
+/*
+ * The second stage: a question word in the fiche's lead (description and
+ * first body words), or in its context field (its folders), lifts it over
+ * a fiche that BM25F and the trigrams score the same. Ties go to the
+ * lower document number, so the lifted fiche is always the second one.
+ */
+static void
+test_second_stage(void)
+{
+    static const char filler[] =
+        "Le service accueille le public du lundi au vendredi, prend les "
+        "rendez-vous par téléphone, répond aux courriers et oriente vers les "
+        "autres administrations de la commune et du département quand la "
+        "demande ne relève pas de la mairie elle-même ni de ses agents ; "
+        "il tient à jour les registres, délivre les attestations, reçoit "
+        "les déclarations et transmet chaque dossier complet au bureau "
+        "compétent dans les meilleurs délais possibles";
+    char late[1024], early[1024], id[64];
+    struct asst_doc docs[2];
+    struct asst_params prm;
+
+    CHECK(setup());
+    if (!tp)
+        return;
+    snprintf(late, sizeof(late), "%s encombrants.", filler);
+    snprintf(early, sizeof(early), "Encombrants : %s.", filler);
+    memset(docs, 0, sizeof(docs));
+    docs[0].id = "late";
+    docs[0].text[ASST_FIELD_BODY] = late;
+    docs[1].id = "early";
+    docs[1].text[ASST_FIELD_BODY] = early;
+    for (int i = 0; i < 2; i++)
+        docs[i].len[ASST_FIELD_BODY] = strlen(docs[i].text[ASST_FIELD_BODY]);
+    asst_params_default(&prm);
+    prm.pool = 0;
+    stage_first(docs, 2, &prm, "encombrants", id, sizeof(id));
+    CHECK_STR(id, "late");
+    stage_first(docs, 2, NULL, "encombrants", id, sizeof(id));
+    CHECK_STR(id, "early");
+
+    /* Context: the same body, one fiche filed under « Déchets ». The
+     * context field is left out of BM25F here, so only the second stage
+     * can tell the two apart. */
+    memset(docs, 0, sizeof(docs));
+    docs[0].id = "plain";
+    docs[1].id = "filed";
+    for (int i = 0; i < 2; i++) {
+        docs[i].text[ASST_FIELD_BODY] = late;
+        docs[i].len[ASST_FIELD_BODY] = strlen(late);
+    }
+    docs[1].text[ASST_FIELD_CONTEXT] = "Déchets et propreté";
+    docs[1].len[ASST_FIELD_CONTEXT] = strlen("Déchets et propreté");
+    asst_params_default(&prm);
+    prm.weight[ASST_FIELD_CONTEXT] = 0;
+    prm.cov_lead = 0;
+    prm.pool = 0;
+    stage_first(docs, 2, &prm, "encombrants déchets", id, sizeof(id));
+    CHECK_STR(id, "plain");
+    prm.pool = 30;
+    stage_first(docs, 2, &prm, "encombrants déchets", id, sizeof(id));
+    CHECK_STR(id, "filed");
+}
+
 static void
 test_free_null(void)
 {
@@ -360,4 +442,5 @@ test_free_null(void)
 TESTS(T(test_build), T(test_clean_queries), T(test_synonym_queries),
       T(test_typo_and_sms_queries), T(test_empty_and_unknown),
       T(test_margin_and_order), T(test_confidence_and_abstain),
-      T(test_questions_file), T(test_eval_index), T(test_free_null))
+      T(test_questions_file), T(test_eval_index), T(test_second_stage),
+      T(test_free_null))
