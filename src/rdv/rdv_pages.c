@@ -5,7 +5,8 @@
  *                                    is a shell; web/js/rdv.js talks to the
  *                                    public API, docs/rdv-api.md). Deep link
  *                                    ?motif=CODE&lieu=ID&creneau=... (ANTS
- *                                    callback_url) preselects.
+ *                                    callback_url) preselects; &personnes=N
+ *                                    (1..10) the number of people.
  *   GET  /rdv/r/{token}              a booking: summary, instructions, link
  *                                    to keep, .ics; move (JS), cancel and
  *                                    confirm (forms). Also the confirmation
@@ -197,6 +198,7 @@ get_book(struct http_req *req, struct http_resp *resp)
     const char *motif = http_query(req, "motif");
     const char *lieu = http_query(req, "lieu");
     const char *slot = http_query(req, "creneau");
+    const char *people = http_query(req, "personnes");
     char today[16], when[32] = "";
     json_t *vars;
     int64_t day;
@@ -214,6 +216,8 @@ get_book(struct http_req *req, struct http_resp *resp)
         motif = "";
     if (!lieu || gu_parse_long(lieu, 1, 1000000000L, &id) < 0)
         lieu = "";
+    if (!people || gu_parse_long(people, 1, RDV_PEOPLE_MAX, &id) < 0)
+        people = "";
     if (slot && strlen(slot) <= 32 &&
         gu_tz_parse(gu_tz_of_zone(m.zone), slot, &day, &min) == 0) {
         char iso[16];
@@ -223,9 +227,10 @@ get_book(struct http_req *req, struct http_resp *resp)
                  min % 60);
     }
     today_iso(&m, today, sizeof(today));
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "commune",
-                     m.name, "insee", m.insee, "motif", motif, "lieu", lieu,
-                     "creneau", when, "today", today, "retention",
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+                     "commune", m.name, "insee", m.insee, "motif", motif,
+                     "lieu", lieu, "personnes", people, "creneau", when,
+                     "today", today, "retention",
                      retention_text(req->arena, req->cfg), "offer_hours",
                      (json_int_t)(req->cfg ? gu_config_int(req->cfg,
                                                            "rdv.offer_hours")

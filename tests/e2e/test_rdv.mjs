@@ -610,16 +610,18 @@ try {
 
     await step('lien profond de l’ANTS (motif, lieu, créneau)', async () => {
         const s = await api('GET', '/api/v1/rdv/slots?c=' + INSEE +
-            '&motif=cni&limit=20');
+            '&motif=cni&people=2&limit=20');
         const slot = s.json.slots[10];
         const start = String(slot.start).slice(0, 16);
         await page.goto(BASE + '/rdv?motif=cni&lieu=' + slot.place +
-            '&creneau=' + start + '&c=' + INSEE);
+            '&creneau=' + start + '&personnes=2&c=' + INSEE);
         await page.waitForSelector('#etape-coord:not([hidden])');
         const chosen = await page.textContent('#creneau-choisi');
         check('le créneau est présélectionné', FR_WHEN.test(chosen) &&
             await page.locator('#semaine .rdv-slot[aria-pressed="true"]')
                 .getAttribute('data-start') === start, chosen);
+        check('pour 2 personnes : deux numéros de pré-demande',
+            await page.locator('#ants-fields input').count() === 2);
         check('le formulaire a le focus',
             await focusedId() === '#titre-coord');
         await page.goto(BASE + '/rdv?motif=cni&lieu=' + slot.place +

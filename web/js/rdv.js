@@ -626,6 +626,11 @@ async function init() {
             '"]');
         radio.checked = true;
         choose(m);
+        const n = Number(app.dataset.personnes || 0);
+        const sel = $('people');
+        if (n > 1 && sel.querySelector('option[value="' + n + '"]')) {
+            sel.value = String(n);
+        }
         const deep = deepLink();
         if (deep || Number(m.max_people) < 2) {
             toSlots(deep);
