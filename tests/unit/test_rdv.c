@@ -460,6 +460,86 @@ test_demo_seed(void)
     rfix_close(&f);
 }
 
+/* The demo's slots: CNI at the station only, a Saturday every other
+   week, the annexe's closure, agents-only motifs hidden. */
+static void
+test_demo_slots(void)
+{
+    struct rfix f;
+    struct rdv_motif cni, ec, elu;
+    struct rdv_place *pl = NULL;
+    struct rdv_counter *k = NULL;
+    struct rdv_slot *v = NULL;
+    struct gu_err err;
+    size_t np = 0, nk = 0, n = 0;
+    int64_t today = gu_now() / 86400;
+    int64_t monday = today - (gu_day_weekday(today) - 1);
+
+    if (rfix_open(&f) < 0 || rdv_demo_seed(f.c, "99001", &err) < 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ(rdv_place_list(f.c, f.a, "99001", true, &pl, &np, &err), 0);
+    CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", pl[0].id, &k, &nk, &err), 0);
+    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "cni", &cni, &err), 0);
+    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "etat-civil", &ec, &err), 0);
+    CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "rencontre-elu", &elu, &err),
+             0);
+    int64_t station = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (strcmp(k[i].name, "Station CNI/passeport") == 0)
+            station = k[i].id;
+    }
+    CHECK(station > 0);
+    struct rdv_slot_query q = {.insee = "99001",
+                               .motif_id = cni.id,
+                               .from_day = monday + 7,
+                               .to_day = monday + 34,
+                               .people = 1,
+                               .limit = RDV_SLOTS_MAX,
+                               .one_per_time = true};
+    CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
+    CHECK(n > 100);
+    bool sat_even = false, sat_odd = false;
+    for (size_t i = 0; i < n; i++) {
+        int64_t week = (v[i].day - monday) / 7;
+
+        CHECK_EQ(v[i].counter_id, station);
+        if (gu_day_weekday(v[i].day) == 6) {
+            sat_even = sat_even || week % 2 == 0;
+            sat_odd = sat_odd || week % 2 == 1;
+        }
+        CHECK(gu_day_weekday(v[i].day) != 7);
+    }
+    CHECK(sat_even);
+    CHECK(!sat_odd);
+    /* the annexe closes monday + 23 and + 24 (works) */
+    q.motif_id = ec.id;
+    q.place_ids = &pl[1].id;
+    q.nplaces = 1;
+    q.from_day = monday + 21;
+    q.to_day = monday + 25;
+    CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
+    size_t closed = 0, open = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].day == monday + 23 || v[i].day == monday + 24)
+            closed++;
+        else
+            open++;
+    }
+    CHECK_EQ(closed, 0);
+    CHECK(open > 0);
+    /* agents only */
+    q.motif_id = elu.id;
+    q.nplaces = 0;
+    q.place_ids = NULL;
+    CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), GU_ENOTFOUND);
+    q.agent = true;
+    CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), 0);
+    rfix_close(&f);
+}
+
 TESTS(T(test_enum_names), T(test_place_validation), T(test_counter_validation),
       T(test_motif_validation), T(test_range_validation),
-      T(test_absence_validation), T(test_motif_places), T(test_demo_seed))
+      T(test_absence_validation), T(test_motif_places), T(test_demo_seed),
+      T(test_demo_slots))
