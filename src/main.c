@@ -966,6 +966,16 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     printf("Guichet %s sert http://%s:%d/ (arrêt : Ctrl-C ou SIGTERM, "
            "relecture de la configuration : SIGHUP)\n",
            GUICHET_VERSION, host, web_server_port(srv));
+    /* Links in e-mails (appointments, hand-offs) need an absolute base. */
+    if (*gu_config_str(ctx->cfg, "smtp.url") &&
+        !*gu_config_str(ctx->cfg, "server.public_url")) {
+        printf("Attention : smtp.url est réglé mais pas server.public_url ; "
+               "les liens des courriels (rendez-vous, réponses) seront "
+               "incomplets. Réglez server.public_url (ex. "
+               "https://guichet.ma-commune.fr).\n");
+        gu_log_warn("config.public_url_missing", "%s",
+                    "need=server.public_url for=mail_links");
+    }
     fflush(stdout);
     snprintf(detail, sizeof(detail), "listen=%s port=%d version=%s", listen,
              web_server_port(srv), GUICHET_VERSION);
