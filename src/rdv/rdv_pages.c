@@ -39,9 +39,9 @@
 #define PRESELECT_MAX 64 /* a deep link's motif code */
 #define MISS_LIMIT 30    /* unknown tokens per client and minute */
 
-static const char *const WEEKDAYS[8] = {"",       "lundi",    "mardi",
-                                        "mercredi", "jeudi",  "vendredi",
-                                        "samedi", "dimanche"};
+static const char *const WEEKDAYS[8] = {"",         "lundi",   "mardi",
+                                        "mercredi", "jeudi",   "vendredi",
+                                        "samedi",   "dimanche"};
 static const char *const MONTHS[12] = {
     "janvier", "février", "mars",      "avril",   "mai",      "juin",
     "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
@@ -98,6 +98,23 @@ retention_text(struct gu_arena *a, const struct gu_config *cfg)
     return gu_arena_sprintf(a, "%ld jours", days);
 }
 
+/* Strings read from the store are never NULL in practice; never trust it. */
+static const char *
+nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* A place's address on one line: « 1 place de la Mairie, 99001 Ville ». */
+static const char *
+place_address(struct gu_arena *a, const struct rdv_place *p)
+{
+    const char *street = nz(p->address);
+
+    return gu_arena_sprintf(a, "%s%s%s %s", street, street[0] ? ", " : "",
+                            nz(p->zip), nz(p->city));
+}
+
 /* "A,B" (stored list) as "A, B" for reading (arena); NULL when empty. */
 static const char *
 list_text(struct gu_arena *a, const char *csv)
@@ -128,8 +145,8 @@ message_page(struct http_req *req, struct http_resp *resp, int status,
     json_t *vars;
 
     snprintf(num, sizeof(num), "%d", status);
-    vars = json_pack("{s:s, s:s, s:s}", "status", num, "title", title,
-                     "detail", detail);
+    vars = json_pack("{s:s, s:s, s:s}", "status", num, "title", title, "detail",
+                     detail);
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -227,14 +244,13 @@ get_book(struct http_req *req, struct http_resp *resp)
                  min % 60);
     }
     today_iso(&m, today, sizeof(today));
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
-                     "commune", m.name, "insee", m.insee, "motif", motif,
-                     "lieu", lieu, "personnes", people, "creneau", when,
-                     "today", today, "retention",
-                     retention_text(req->arena, req->cfg), "offer_hours",
-                     (json_int_t)(req->cfg ? gu_config_int(req->cfg,
-                                                           "rdv.offer_hours")
-                                           : 24));
+    vars = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "commune", nz(m.name),
+        "insee", m.insee, "motif", motif, "lieu", lieu, "personnes", people,
+        "creneau", when, "today", today, "retention",
+        retention_text(req->arena, req->cfg), "offer_hours",
+        (json_int_t)(req->cfg ? gu_config_int(req->cfg, "rdv.offer_hours")
+                              : 24));
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -309,8 +325,7 @@ post_rate(struct http_req *req, struct http_resp *resp)
  * or a negative code.
  */
 static int
-booking_of(struct http_req *req, struct http_resp *resp,
-           struct rdv_booking *b)
+booking_of(struct http_req *req, struct http_resp *resp, struct rdv_booking *b)
 {
     const char *token = http_param(req, "token");
     int rc;
@@ -356,8 +371,8 @@ status_label(enum rdv_status s, const char **cls)
 static const char *
 absolute_url(struct http_req *req, const char *path)
 {
-    const char *base = req->cfg ? gu_config_str(req->cfg, "server.public_url")
-                                : "";
+    const char *base =
+        req->cfg ? gu_config_str(req->cfg, "server.public_url") : "";
     const char *host = http_header(req, "Host");
     size_t n;
 
@@ -367,8 +382,7 @@ absolute_url(struct http_req *req, const char *path)
             n--;
         return gu_arena_sprintf(req->arena, "%.*s%s", (int)n, base, path);
     }
-    if (!host || !host[0] || strlen(host) > 255 ||
-        strpbrk(host, " \"<>\\/@"))
+    if (!host || !host[0] || strlen(host) > 255 || strpbrk(host, " \"<>\\/@"))
         return path;
     return gu_arena_sprintf(req->arena, "%s://%s%s",
                             req->tls ? "https" : "http", host, path);
@@ -376,15 +390,15 @@ absolute_url(struct http_req *req, const char *path)
 
 /* What the banner says after an action (?fait=...). */
 static void
-done_texts(struct http_req *req, const struct rdv_booking *b,
-           const char *fait, const char **title, const char **text)
+done_texts(struct http_req *req, const struct rdv_booking *b, const char *fait,
+           const char **title, const char **text)
 {
     *title = *text = NULL;
     if (!fait)
         return;
     if (strcmp(fait, "reserve") == 0 || strcmp(fait, "accepte") == 0) {
         *title = "Votre rendez-vous est confirmé.";
-        *text = b->email[0]
+        *text = nz(b->email)[0]
                     ? gu_arena_sprintf(
                           req->arena,
                           "Un courriel de confirmation vous est envoyé à "
@@ -397,9 +411,10 @@ done_texts(struct http_req *req, const struct rdv_booking *b,
                       "lien ou ajoutez le rendez-vous à votre agenda.";
     } else if (strcmp(fait, "deplace") == 0) {
         *title = "Votre rendez-vous a été déplacé.";
-        *text = b->email[0] ? "Un courriel vous confirme le nouvel horaire. "
-                              "L’ancien créneau est libéré."
-                            : "L’ancien créneau est libéré.";
+        *text = nz(b->email)[0]
+                    ? "Un courriel vous confirme le nouvel horaire. "
+                      "L’ancien créneau est libéré."
+                    : "L’ancien créneau est libéré.";
     } else if (strcmp(fait, "annule") == 0) {
         *title = "Votre rendez-vous est annulé.";
         *text = "Le créneau est libéré pour une autre personne. Merci de "
@@ -453,8 +468,8 @@ render_booking(struct http_req *req, struct http_resp *resp,
         int64_t lday;
         int lmin;
 
-        gu_tz_from_utc(tz, start_utc - (int64_t)mo.change_until_h * 3600,
-                       &lday, &lmin);
+        gu_tz_from_utc(tz, start_utc - (int64_t)mo.change_until_h * 3600, &lday,
+                       &lmin);
         change_text = gu_arena_sprintf(
             req->arena,
             "Vous pouvez déplacer ou annuler ce rendez-vous en ligne "
@@ -496,8 +511,7 @@ render_booking(struct http_req *req, struct http_resp *resp,
     status_text = status_label(b->status, &cls);
     if (b->status == RDV_CONFIRMED && b->confirmed_at)
         status_text = "Confirmé, venue confirmée";
-    address = gu_arena_sprintf(req->arena, "%s%s%s %s", pl.address,
-                               pl.address[0] ? ", " : "", pl.zip, pl.city);
+    address = place_address(req->arena, &pl);
     path = gu_arena_sprintf(req->arena, "/rdv/r/%s", token);
     today_iso(&m, today, sizeof(today));
     gu_day_iso(b->day, day_iso, sizeof(day_iso));
@@ -510,36 +524,35 @@ render_booking(struct http_req *req, struct http_resp *resp,
     vars = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
         " s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-        "commune", m.name, "insee", m.insee, "token", token, "motif", mo.name,
-        "when", when, "duration",
-        fr_duration(req->arena, b->end_min - b->start_min), "place", pl.name,
-        "address", address, "people_text",
-        b->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes",
-                                         b->people)
+        "commune", nz(m.name), "insee", m.insee, "token", token, "motif",
+        nz(mo.name), "when", when, "duration",
+        fr_duration(req->arena, b->end_min - b->start_min), "place",
+        nz(pl.name), "address", address, "people_text",
+        b->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes", b->people)
                       : "1 personne",
-        "name", b->name, "ants_ids", ants ? ants : "Sans objet", "status",
-        status_text, "status_class", cls, "instructions", mo.instructions,
-        "manage_path", path, "manage_url", absolute_url(req, path),
-        "mail_note",
-        b->email[0] ? "Ce lien figure aussi dans le courriel de confirmation."
-                    : "Notez-le ou ajoutez le rendez-vous à votre agenda : "
-                      "sans adresse électronique, vous ne recevez pas de "
-                      "courriel.",
-        "change_text", change_text, "nochange_text", nochange_text,
-        "today", today);
+        "name", nz(b->name), "ants_ids", ants ? ants : "Sans objet", "status",
+        status_text, "status_class", cls, "instructions", nz(mo.instructions),
+        "manage_path", path, "manage_url", absolute_url(req, path), "mail_note",
+        nz(b->email)[0]
+            ? "Ce lien figure aussi dans le courriel de confirmation."
+            : "Notez-le ou ajoutez le rendez-vous à votre agenda : "
+              "sans adresse électronique, vous ne recevez pas de "
+              "courriel.",
+        "change_text", change_text, "nochange_text", nochange_text, "today",
+        today);
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
-    json_object_set_new(vars, "motif_id", json_sprintf("%lld",
-                                                       (long long)b->motif_id));
-    json_object_set_new(vars, "place_id", json_sprintf("%lld",
-                                                       (long long)b->place_id));
+    json_object_set_new(vars, "motif_id",
+                        json_sprintf("%lld", (long long)b->motif_id));
+    json_object_set_new(vars, "place_id",
+                        json_sprintf("%lld", (long long)b->place_id));
     json_object_set_new(vars, "people", json_sprintf("%d", b->people));
     json_object_set_new(vars, "day", json_string(day_iso));
     json_object_set_new(vars, "max_days", json_string(max_days));
     json_object_set_new(vars, "error", json_string(error ? error : ""));
-    json_object_set_new(vars, "error_hidden", json_string(error ? ""
-                                                                : "hidden"));
+    json_object_set_new(vars, "error_hidden",
+                        json_string(error ? "" : "hidden"));
     json_object_set_new(vars, "done_title",
                         json_string(done_title ? done_title : ""));
     json_object_set_new(vars, "done_text",
@@ -554,10 +567,9 @@ render_booking(struct http_req *req, struct http_resp *resp,
                         json_string(can_change ? "" : "hidden"));
     json_object_set_new(vars, "nochange_hidden",
                         json_string(can_change ? "hidden" : ""));
-    json_object_set_new(vars, "instructions_hidden",
-                        json_string(mo.instructions && mo.instructions[0]
-                                        ? ""
-                                        : "hidden"));
+    json_object_set_new(
+        vars, "instructions_hidden",
+        json_string(mo.instructions && mo.instructions[0] ? "" : "hidden"));
     return http_template(req, resp, status, "rdv-gestion.html", vars);
 }
 
@@ -654,7 +666,7 @@ get_ics(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     calname = gu_arena_sprintf(req->arena, "Rendez-vous à la mairie de %s",
-                               m.name);
+                               nz(m.name));
     ics = rdv_ics_store(req->conn, req->arena, req->cfg, b.insee, &b, 1, false,
                         calname, &req->err);
     if (!ics)
@@ -721,7 +733,7 @@ render_wait(struct http_req *req, struct http_resp *resp,
         rc = rdv_place_get(req->conn, req->arena, w->insee, w->place_id, &pl,
                            &req->err);
         if (rc == 0)
-            place = pl.name;
+            place = nz(pl.name);
     }
     if (rc < 0)
         return rc;
@@ -741,8 +753,8 @@ render_wait(struct http_req *req, struct http_resp *resp,
         rc = rdv_get(req->conn, req->arena, w->insee, w->booking_id, &b,
                      &req->err);
         if (rc == 0 && b.status == RDV_HELD && b.hold_until > gu_now())
-            rc = rdv_place_get(req->conn, req->arena, w->insee, b.place_id,
-                               &bp, &req->err);
+            rc = rdv_place_get(req->conn, req->arena, w->insee, b.place_id, &bp,
+                               &req->err);
         else if (rc == 0 || rc == GU_ENOTFOUND)
             rc = 1; /* expired or gone: no offer to show */
         if (rc < 0)
@@ -753,10 +765,8 @@ render_wait(struct http_req *req, struct http_resp *resp,
 
             offer = true;
             offer_when = fr_when(req->arena, b.day, b.start_min);
-            offer_place = bp.name;
-            offer_address = gu_arena_sprintf(
-                req->arena, "%s%s%s %s", bp.address,
-                bp.address[0] ? ", " : "", bp.zip, bp.city);
+            offer_place = nz(bp.name);
+            offer_address = place_address(req->arena, &bp);
             gu_tz_from_utc(tz, b.hold_until, &hday, &hmin);
             offer_until = fr_when(req->arena, hday, hmin);
         } else {
@@ -775,15 +785,13 @@ render_wait(struct http_req *req, struct http_resp *resp,
     vars = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
         " s:s}",
-        "commune", m.name, "insee", m.insee, "token", token, "motif", mo.name,
-        "place", place, "people_text",
-        w->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes",
-                                         w->people)
+        "commune", nz(m.name), "insee", m.insee, "token", token, "motif",
+        nz(mo.name), "place", place, "people_text",
+        w->people > 1 ? gu_arena_sprintf(req->arena, "%d personnes", w->people)
                       : "1 personne",
         "created", created, "state", state, "state_text", state_text,
         "offer_when", offer_when, "offer_place", offer_place, "offer_address",
-        offer_address, "offer_until", offer_until, "error",
-        error ? error : "");
+        offer_address, "offer_until", offer_until, "error", error ? error : "");
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -795,10 +803,10 @@ render_wait(struct http_req *req, struct http_resp *resp,
     json_object_set_new(vars, "offer_hidden",
                         json_string(offer ? "" : "hidden"));
     json_object_set_new(vars, "entry_hidden", json_string(""));
-    json_object_set_new(
-        vars, "leave_hidden",
-        json_string(!offer && strcmp(state, "En attente") == 0 ? ""
-                                                                : "hidden"));
+    json_object_set_new(vars, "leave_hidden",
+                        json_string(!offer && strcmp(state, "En attente") == 0
+                                        ? ""
+                                        : "hidden"));
     return http_template(req, resp, status, "rdv-attente.html", vars);
 }
 
@@ -890,14 +898,13 @@ post_wait_leave(struct http_req *req, struct http_resp *resp)
     rc = store_commune_get(req->conn, req->arena, w.insee, &m, &req->err);
     if (rc < 0)
         return rc;
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "commune", m.name,
-                     "insee", m.insee, "title",
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "commune",
+                     nz(m.name), "insee", m.insee, "title",
                      "Vous avez quitté la liste d’attente", "text",
                      "Votre inscription est supprimée et aucune proposition "
                      "ne vous sera plus envoyée. Vous pouvez prendre un "
                      "rendez-vous à tout moment.",
-                     "error_hidden", "hidden", "done_hidden", "", "token",
-                     "");
+                     "error_hidden", "hidden", "done_hidden", "", "token", "");
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
