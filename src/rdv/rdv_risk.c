@@ -493,7 +493,13 @@ why_text(struct gu_arena *a, const struct risk_model *m,
     return s;
 }
 
-/* Past outcomes of a person known on `before_day`, excluding booking id. */
+/*
+ * Past outcomes of a person known on `before_day`, excluding booking id.
+ * `day + 0` keeps SQLite on the (insee, person_hash) index: on (insee,
+ * day) it would read every earlier booking of the commune (measured: 4.8
+ * ms instead of microseconds with 4,000 past bookings, inside the
+ * booking's transaction).
+ */
 static void
 past_counts(struct store_conn *c, struct gu_arena *a, const char *insee,
             const char *hash, int64_t before_day, int64_t self_id,
@@ -511,7 +517,7 @@ past_counts(struct store_conn *c, struct gu_arena *a, const char *insee,
                     "SELECT COUNT(*), "
                     "COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) "
                     "FROM rdv_bookings WHERE insee = ? AND person_hash = ? "
-                    "AND status IN (?, ?, ?) AND day < ? AND id <> ?",
+                    "AND status IN (?, ?, ?) AND day + 0 < ? AND id <> ?",
                     p, GU_ARRAY_LEN(p), &rows, &err) < 0 ||
         rows->nrows != 1)
         return;
