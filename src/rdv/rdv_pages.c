@@ -388,6 +388,14 @@ absolute_url(struct http_req *req, const char *path)
                             req->tls ? "https" : "http", host, path);
 }
 
+/* Are e-mails sent at all (smtp.url set)? Else they wait in the queue,
+   and the pages must not say that one was sent. */
+static bool
+mail_on(struct http_req *req)
+{
+    return req->cfg && nz(gu_config_str(req->cfg, "smtp.url"))[0];
+}
+
 /* What the banner says after an action (?fait=...). */
 static void
 done_texts(struct http_req *req, const struct rdv_booking *b, const char *fait,
@@ -398,20 +406,24 @@ done_texts(struct http_req *req, const struct rdv_booking *b, const char *fait,
         return;
     if (strcmp(fait, "reserve") == 0 || strcmp(fait, "accepte") == 0) {
         *title = "Votre rendez-vous est confirmé.";
-        *text = nz(b->email)[0]
-                    ? gu_arena_sprintf(
-                          req->arena,
-                          "Un courriel de confirmation vous est envoyé à "
-                          "l’adresse %s, avec ce lien et le rendez-vous "
-                          "à ajouter à votre agenda. Pensez à regarder dans "
-                          "vos courriers indésirables.",
-                          b->email)
-                    : "Vous n’avez pas indiqué d’adresse électronique : "
-                      "aucun courriel ne vous est envoyé. Notez bien ce "
-                      "lien ou ajoutez le rendez-vous à votre agenda.";
+        if (!nz(b->email)[0])
+            *text = "Vous n’avez pas indiqué d’adresse électronique : "
+                    "aucun courriel ne vous est envoyé. Notez bien ce "
+                    "lien ou ajoutez le rendez-vous à votre agenda.";
+        else if (!mail_on(req))
+            *text = "La mairie n’envoie pas encore de courriels : notez "
+                    "bien ce lien ou ajoutez le rendez-vous à votre "
+                    "agenda.";
+        else
+            *text = gu_arena_sprintf(
+                req->arena,
+                "Un courriel de confirmation vous est envoyé à l’adresse "
+                "%s, avec ce lien et le rendez-vous à ajouter à votre "
+                "agenda. Pensez à regarder dans vos courriers indésirables.",
+                b->email);
     } else if (strcmp(fait, "deplace") == 0) {
         *title = "Votre rendez-vous a été déplacé.";
-        *text = nz(b->email)[0]
+        *text = nz(b->email)[0] && mail_on(req)
                     ? "Un courriel vous confirme le nouvel horaire. "
                       "L’ancien créneau est libéré."
                     : "L’ancien créneau est libéré.";
@@ -533,8 +545,11 @@ render_booking(struct http_req *req, struct http_resp *resp,
         "name", nz(b->name), "ants_ids", ants ? ants : "Sans objet", "status",
         status_text, "status_class", cls, "instructions", nz(mo.instructions),
         "manage_path", path, "manage_url", absolute_url(req, path), "mail_note",
-        nz(b->email)[0]
+        nz(b->email)[0] && mail_on(req)
             ? "Ce lien figure aussi dans le courriel de confirmation."
+        : nz(b->email)[0]
+            ? "Notez-le ou ajoutez le rendez-vous à votre agenda : la "
+              "mairie n’envoie pas encore de courriels."
             : "Notez-le ou ajoutez le rendez-vous à votre agenda : "
               "sans adresse électronique, vous ne recevez pas de "
               "courriel.",
