@@ -112,6 +112,36 @@ try {
                     'ne sert jamais à refuser'));
         });
 
+    await step('réglages : un motif modifié, une fermeture ajoutée, retirée',
+        async () => {
+            const row = page.locator('#motifs tbody tr',
+                { hasText: 'Urbanisme' });
+            await row.locator('button', { hasText: 'Modifier' }).click();
+            check('le formulaire reprend le motif',
+                (await page.inputValue('#mo-name')).includes('Urbanisme'));
+            await page.fill('#mo-overbook_max', '1');
+            await page.click('#motifs form button[type="submit"]');
+            await page.waitForFunction(() => document.querySelector(
+                '#motifs .alert-ok')?.textContent.includes('Modification'));
+            const cells = await row.locator('td').allTextContents();
+            check('surnombre du motif enregistré', cells.includes('1'),
+                cells.join(' | '));
+            const before = await page.locator('#absences tbody tr').count();
+            await page.fill('#ab-start', '2030-07-14T08:00');
+            await page.fill('#ab-end', '2030-07-14T18:00');
+            await page.fill('#ab-reason', 'Fermeture d’essai');
+            await page.click('#absences form button[type="submit"]');
+            const added = page.locator('#absences tbody tr',
+                { hasText: 'Fermeture d’essai' });
+            await added.waitFor();
+            check('fermeture ajoutée (tout le lieu)', (await added
+                .textContent()).includes('tout le lieu'));
+            await added.locator('button', { hasText: 'Supprimer' }).click();
+            await added.waitFor({ state: 'detached' });
+            check('fermeture retirée',
+                await page.locator('#absences tbody tr').count() === before);
+        });
+
     await step('calendrier', async () => {
         await page.goto(BASE + '/agent');
         await page.click('.bo-nav a[href="/agent/rdv"]');
