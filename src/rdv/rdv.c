@@ -26,8 +26,6 @@
 #define RANGE_MOTIFS_MAX 100 /* motif ids listed by one range */
 #define RANGES_PER_COUNTER 200
 #define ABSENCE_DAYS_MAX 3660 /* a closure for works may last years */
-#define DAY_MIN 10957         /* 2000-01-01 */
-#define DAY_MAX 47481         /* 2099-12-31 */
 #define PER_COMMUNE_MAX 500   /* places, counters or motifs of a commune */
 
 /* ------------------------------------------------------------------ */
@@ -212,7 +210,7 @@ check_day(int64_t day, const char *field, const char *label, struct gu_err *err)
 {
     char msg[160];
 
-    if (day >= DAY_MIN && day <= DAY_MAX)
+    if (day >= RDV_DAY_MIN && day <= RDV_DAY_MAX)
         return 0;
     snprintf(msg, sizeof(msg), "%s doit être une date entre 2000 et 2099.",
              label);

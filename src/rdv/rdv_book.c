@@ -724,9 +724,10 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
         goto out;
     }
     if (r->start_min < 0 || r->start_min >= 1440 ||
-        r->start_min % RDV_UNIT_MIN != 0) {
+        r->start_min % RDV_UNIT_MIN != 0 || r->day < RDV_DAY_MIN ||
+        r->day > RDV_DAY_MAX) {
         rc = gu_err_set(err, GU_EINVAL, "start",
-                        "Heure de rendez-vous invalide.", "bad start");
+                        "Date ou heure de rendez-vous invalide.", "bad start");
         goto out;
     }
     rc = rdv_ants_list(r->ants_ids, ants, sizeof(ants), ids, &nids, err);
@@ -937,9 +938,10 @@ rdv_move(struct store_conn *c, const struct gu_config *cfg, const char *insee,
     }
     if (!agent && (rc = resident_may_change(c, a, &b, &m, now, false, err)) < 0)
         goto out;
-    if (start_min < 0 || start_min >= 1440 || start_min % RDV_UNIT_MIN) {
+    if (start_min < 0 || start_min >= 1440 || start_min % RDV_UNIT_MIN ||
+        day < RDV_DAY_MIN || day > RDV_DAY_MAX) {
         rc = gu_err_set(err, GU_EINVAL, "start",
-                        "Heure de rendez-vous invalide.", "bad start");
+                        "Date ou heure de rendez-vous invalide.", "bad start");
         goto out;
     }
     rc = candidates(c, a, insee, m.id, place_id, 0, day, start_min, b.people,

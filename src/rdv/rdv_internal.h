@@ -27,6 +27,10 @@ int rdv_check_email(const char *s, struct gu_err *err);
  */
 int rdv_check_phone(const char *s, struct gu_err *err);
 
+/* Days the domain accepts: 2000-01-01 .. 2099-12-31 (day numbers). */
+#define RDV_DAY_MIN 10957
+#define RDV_DAY_MAX 47481
+
 /* Is motif `id` in a range's list ("" = every motif)? */
 bool rdv_motif_listed(const char *list, int64_t id);
 

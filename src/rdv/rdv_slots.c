@@ -131,6 +131,11 @@ check_query(const struct rdv_slot_query *q, struct gu_err *err)
                           "Le nombre de créneaux demandés doit être compris "
                           "entre 1 et 5000.",
                           "bad limit %d", q->limit);
+    if (q->from_day < RDV_DAY_MIN || q->to_day > RDV_DAY_MAX)
+        return gu_err_set(err, GU_EINVAL, "from",
+                          "Dates de recherche invalides : entre 2000 et "
+                          "2099.",
+                          "days out of range");
     if (q->from_day > q->to_day)
         return gu_err_set(err, GU_EINVAL, "to",
                           "La fin de la période doit être après son début.",

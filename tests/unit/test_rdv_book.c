@@ -174,6 +174,11 @@ test_book_validation(void)
     r.start_min = 607;
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_EINVAL);
     CHECK_STR(err.field, "start");
+    r.start_min = 600;
+    r.day = (int64_t)1 << 50; /* absurd day: refused, no overflow */
+    CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_EINVAL);
+    CHECK_STR(err.field, "start");
+    r.day = day;
     r.start_min = 13 * 60; /* closed at lunch */
     CHECK_EQ(rdv_book(f.c, f.cfg, &r, &out, &err), GU_EINVAL);
     CHECK_STR(err.field, "start");

@@ -467,6 +467,10 @@ test_bad_queries(void)
     q.to_day = RFIX_MONDAY + 400;
     CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), GU_EINVAL);
     CHECK_CONTAINS(err.user, "un an");
+    q.from_day = -((int64_t)1 << 60);
+    q.to_day = RFIX_MONDAY;
+    CHECK_EQ(rdv_slots(f.c, f.a, &q, &v, &n, &err), GU_EINVAL);
+    q.from_day = RFIX_MONDAY;
     q.to_day = RFIX_MONDAY;
     q.place_ids = &bad_place;
     q.nplaces = 1;
