@@ -140,11 +140,10 @@ check_query(const struct rdv_slot_query *q, struct gu_err *err)
         return gu_err_set(err, GU_EINVAL, "to",
                           "La fin de la période doit être après son début.",
                           "from > to");
-    if (q->to_day - q->from_day >= RDV_SEARCH_DAYS_MAX)
-        return gu_err_set(err, GU_EINVAL, "to",
-                          "La période de recherche dépasse un an : "
-                          "choisissez des dates plus proches.",
-                          "period too long");
+    /* No limit on the span asked: it is clamped to [today, today +
+       max_delay_d] (at most RDV_SEARCH_DAYS_MAX days), so a search that
+       starts in the past or ends in two years costs what the window
+       costs. */
     if (q->nplaces > PLACES_MAX || (q->nplaces > 0 && !q->place_ids))
         return gu_err_set(err, GU_EINVAL, "place",
                           "Trop de lieux demandés (100 au plus).",
