@@ -787,13 +787,17 @@ slot_query(struct http_req *req, const struct where *w,
            const struct rdv_motif *m, long limit_def, long limit_max,
            struct rdv_slot_query *q)
 {
-    int64_t t = today(w->tz), from, to;
+    int64_t t = today(w->tz), from, to, def_to;
     long people, limit;
     int rc;
 
-    if ((rc = query_day(req, "from", t, &from)) < 0 ||
-        (rc = query_day(req, "to", (from > t ? from : t) + m->max_delay_d,
-                        &to)) < 0 ||
+    if ((rc = query_day(req, "from", t, &from)) < 0)
+        return rc;
+    /* by default, to the end of the motif's window (a year at most) */
+    def_to = (from > t ? from : t) + m->max_delay_d;
+    if (def_to - from >= RDV_SEARCH_DAYS_MAX)
+        def_to = from + RDV_SEARCH_DAYS_MAX - 1;
+    if ((rc = query_day(req, "to", def_to, &to)) < 0 ||
         (rc = query_int(req, "people", 1, RDV_PEOPLE_MAX, 1, &people)) < 0 ||
         (rc = query_int(req, "limit", 1, limit_max, limit_def, &limit)) < 0)
         return rc;
