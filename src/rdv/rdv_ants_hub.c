@@ -395,8 +395,13 @@ get_time_slots(struct http_req *req, struct http_resp *resp)
     if ((rc = managed_places(req, ids, nids, &mp, &nmp)) != 0)
         return rc;
     base = public_url(req);
+    /* The booking page opens with that many people (and as many
+       pré-demande fields) when there are several documents. */
+    const char *persons =
+        people > 1 ? gu_arena_sprintf(req->arena, "&personnes=%ld", people)
+                   : "";
     res = gu_json_arena(req->arena, json_object());
-    if (!res)
+    if (!res || !persons)
         return gu_err_set(&req->err, GU_ENOMEM, NULL, NULL, "hub: oom");
     /* Each place gets its share of the answer, so the last ones asked
        are not crowded out by the first. */
@@ -449,13 +454,13 @@ get_time_slots(struct http_req *req, struct http_resp *resp)
             snprintf(slot, sizeof(slot), "%04d-%02d-%02dT%02d:%02d", y, mo, d,
                      sl[k].start_min / 60, sl[k].start_min % 60);
             json_array_append_new(
-                list,
-                json_pack("{s:s, s:s?}", "datetime", when, "callback_url",
-                          gu_arena_sprintf(req->arena,
-                                           "%s/rdv?c=%s&motif=%s&lieu=%lld"
-                                           "&creneau=%s",
-                                           base, mp[i].p.insee, m->code,
-                                           (long long)mp[i].p.id, slot)));
+                list, json_pack("{s:s, s:s?}", "datetime", when, "callback_url",
+                                gu_arena_sprintf(
+                                    req->arena,
+                                    "%s/rdv?c=%s&motif=%s&lieu=%lld"
+                                    "&creneau=%s%s",
+                                    base, mp[i].p.insee, m->code,
+                                    (long long)mp[i].p.id, slot, persons)));
         }
         total += ns;
     }

@@ -397,9 +397,12 @@ same_slots(json_t *res, int64_t place_id, const char *insee, int64_t motif_id,
     struct rdv_slot *sl = NULL;
     size_t n =
         direct_slots(insee, motif_id, place_id, people, from, to, a, &sl);
-    char key[24];
+    char key[24], per[24] = "";
     json_t *list;
 
+    /* Several documents: the page opens with that many people. */
+    if (people > 1)
+        snprintf(per, sizeof(per), "&personnes=%d", people);
     snprintf(key, sizeof(key), "%lld", (long long)place_id);
     list = json_object_get(res, key);
     CHECK(json_is_array(list));
@@ -415,9 +418,9 @@ same_slots(json_t *res, int64_t place_id, const char *insee, int64_t motif_id,
                  sl[i].start_min / 60, sl[i].start_min % 60);
         snprintf(url, sizeof(url),
                  "https://rdv.saint-exemple.fr/rdv?c=%s&motif=%s&lieu=%lld&"
-                 "creneau=%04d-%02d-%02dT%02d:%02d",
+                 "creneau=%04d-%02d-%02dT%02d:%02d%s",
                  insee, code, (long long)place_id, y, mo, d,
-                 sl[i].start_min / 60, sl[i].start_min % 60);
+                 sl[i].start_min / 60, sl[i].start_min % 60, per);
         CHECK_STR(json_string_value(json_object_get(s, "datetime")), when);
         CHECK_STR(json_string_value(json_object_get(s, "callback_url")), url);
     }
