@@ -49,7 +49,7 @@
  *
  * Layering: rdv sits on store, notify, privacy and core; it knows nothing
  * of HTTP except its route tables (rdv_http.c, rdv_pages.c,
- * rdv_agent_pages.c, rdv_ants_http.c).
+ * rdv_agent_pages.c, rdv_ants_hub.c).
  */
 #ifndef RDV_RDV_H
 #define RDV_RDV_H
@@ -596,7 +596,7 @@ enum rdv_ants_state {
 /*
  * Ask the coordination API about the numbers (GET /status, header
  * x-rdv-opt-auth-token, ants.timeout_ms). 0 with *state set, or
- * GU_EUNAVAILABLE on error/timeout (fail closed: the caller refuses the
+ * GU_EBUSY on error/timeout (fail closed: the caller refuses the
  * booking with a clear French message). *detail (arena) gets a French
  * sentence for the resident (where the other appointment is). A no-op
  * returning RDV_ANTS_OK when ants.url is empty.
