@@ -407,6 +407,19 @@ enum gu_holiday_rules {
 /* French name of the public holiday on `day`, or NULL if none. */
 const char *gu_holiday(int64_t day, enum gu_holiday_rules rules);
 
+/* French names: weekday 1 (lundi) .. 7, month 1 (janvier) .. 12; "" out of range. */
+const char *gu_weekday_fr(int weekday);
+const char *gu_month_fr(int month);
+/* « jeudi 3 décembre 2026 », « mardi 1er décembre 2026 » (>= 40 bytes). */
+void gu_day_fr(int64_t day, char *buf, size_t cap);
+/* « 9 h 30 », « 10 h » from minutes since midnight (>= 12 bytes). */
+void gu_hm_fr(int minute, char *buf, size_t cap);
+/* « jeudi 3 décembre 2026 à 9 h 30 » (>= 56 bytes); minute may exceed a
+   day (1440 = midnight of the next day). */
+void gu_when_fr(int64_t day, int minute, char *buf, size_t cap);
+/* « 20 minutes », « 1 minute », « 1 h », « 1 h 15 » (>= 16 bytes). */
+void gu_duration_fr(int minutes, char *buf, size_t cap);
+
 /*
  * The holiday rules of a commune: Alsace-Moselle for the départements 57,
  * 67 and 68 (from the INSEE code), the overseas rules from the zone

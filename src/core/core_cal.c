@@ -200,3 +200,69 @@ gu_holiday_rules_for(const char *insee, const char *zone)
         return GU_HOL_MAYOTTE;
     return GU_HOL_METROPOLE;
 }
+
+/* ----- dates as French readers write them ----- */
+
+const char *
+gu_weekday_fr(int weekday)
+{
+    static const char *const names[] = {"lundi", "mardi",    "mercredi",
+                                        "jeudi", "vendredi", "samedi",
+                                        "dimanche"};
+    return weekday >= 1 && weekday <= 7 ? names[weekday - 1] : "";
+}
+
+const char *
+gu_month_fr(int month)
+{
+    static const char *const names[] = {
+        "janvier", "février", "mars",      "avril",   "mai",      "juin",
+        "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
+    return month >= 1 && month <= 12 ? names[month - 1] : "";
+}
+
+void
+gu_day_fr(int64_t day, char *buf, size_t cap)
+{
+    int y, m, d;
+
+    gu_day_to_ymd(day, &y, &m, &d);
+    snprintf(buf, cap, "%s %d%s %s %d", gu_weekday_fr(gu_day_weekday(day)), d,
+             d == 1 ? "er" : "", gu_month_fr(m), y);
+}
+
+void
+gu_hm_fr(int minute, char *buf, size_t cap)
+{
+    if (minute < 0)
+        minute = 0;
+    minute %= 1440;
+    if (minute % 60)
+        snprintf(buf, cap, "%d h %02d", minute / 60, minute % 60);
+    else
+        snprintf(buf, cap, "%d h", minute / 60);
+}
+
+void
+gu_when_fr(int64_t day, int minute, char *buf, size_t cap)
+{
+    char d[48], hm[16];
+
+    if (minute < 0)
+        minute = 0;
+    day += minute / 1440;
+    gu_day_fr(day, d, sizeof(d));
+    gu_hm_fr(minute % 1440, hm, sizeof(hm));
+    snprintf(buf, cap, "%s à %s", d, hm);
+}
+
+void
+gu_duration_fr(int minutes, char *buf, size_t cap)
+{
+    if (minutes < 60)
+        snprintf(buf, cap, "%d minute%s", minutes, minutes > 1 ? "s" : "");
+    else if (minutes % 60 == 0)
+        snprintf(buf, cap, "%d h", minutes / 60);
+    else
+        snprintf(buf, cap, "%d h %02d", minutes / 60, minutes % 60);
+}

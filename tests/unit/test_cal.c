@@ -150,5 +150,32 @@ test_tz(void)
     CHECK_EQ(gu_tz_parse(GU_TZ_PARIS, "demain", &day, &min), GU_EINVAL);
 }
 
-TESTS(T(test_day_roundtrip), T(test_date_parse), T(test_easter),
+static void
+test_french_dates(void)
+{
+    char buf[64];
+
+    gu_when_fr(gu_day_from_ymd(2026, 12, 3), 570, buf, sizeof(buf));
+    CHECK_STR(buf, "jeudi 3 décembre 2026 à 9 h 30");
+    gu_when_fr(gu_day_from_ymd(2026, 12, 1), 540, buf, sizeof(buf));
+    CHECK_STR(buf, "mardi 1er décembre 2026 à 9 h");
+    gu_when_fr(gu_day_from_ymd(2026, 12, 31), 1440, buf, sizeof(buf));
+    CHECK_STR(buf, "vendredi 1er janvier 2027 à 0 h");
+    gu_day_fr(gu_day_from_ymd(2027, 8, 15), buf, sizeof(buf));
+    CHECK_STR(buf, "dimanche 15 août 2027");
+    gu_hm_fr(14 * 60 + 5, buf, sizeof(buf));
+    CHECK_STR(buf, "14 h 05");
+    gu_duration_fr(1, buf, sizeof(buf));
+    CHECK_STR(buf, "1 minute");
+    gu_duration_fr(20, buf, sizeof(buf));
+    CHECK_STR(buf, "20 minutes");
+    gu_duration_fr(75, buf, sizeof(buf));
+    CHECK_STR(buf, "1 h 15");
+    gu_duration_fr(120, buf, sizeof(buf));
+    CHECK_STR(buf, "2 h");
+    CHECK_STR(gu_weekday_fr(8), "");
+    CHECK_STR(gu_month_fr(0), "");
+}
+
+TESTS(T(test_day_roundtrip), T(test_french_dates), T(test_date_parse), T(test_easter),
       T(test_holidays), T(test_holiday_rules_for), T(test_tz))
