@@ -638,9 +638,17 @@ try {
     });
 
     await step('liste d’attente', async () => {
+        await chooseMotif('Carte nationale d', 2);
+        await page.click('#attente-ouvrir');
+        check('CNI : un numéro de pré-demande par personne sur la liste ' +
+            'd’attente aussi', await page.isVisible('#w-ants-1') &&
+            await page.isVisible('#w-ants-2') &&
+            await page.locator('#w-ants-3').count() === 0);
         await chooseMotif('Urbanisme', 1);
         await page.focus('#attente-ouvrir');
         await page.keyboard.press('Enter');
+        check('pas de pré-demande pour l’urbanisme',
+            await page.isHidden('#w-ants-fieldset'));
         check('le formulaire s’ouvre, focus sur le premier champ',
             await page.isVisible('#form-attente') &&
             await page.getAttribute('#attente-ouvrir', 'aria-expanded') ===

@@ -226,9 +226,11 @@ $('changer-creneau').addEventListener('click', () => {
 
 // ----- step 3: the form -----
 
-function buildAntsFields() {
-    const fs = $('ants-fieldset');
-    const box = $('ants-fields');
+// One pré-demande field per person in `box` (ids prefix-1...), shown in
+// the fieldset `fs` for CNI/passeport motifs only; typed values are kept
+// when the number of people changes.
+function buildAntsFields(fs = $('ants-fieldset'), box = $('ants-fields'),
+    prefix = 'ants', hintId = 'ants-hint') {
     const m = state.motif;
     if (!isAnts(m)) {
         fs.hidden = true;
@@ -239,14 +241,15 @@ function buildAntsFields() {
     const n = state.people;
     const fields = [];
     for (let i = 0; i < n; i++) {
-        const id = 'ants-' + (i + 1);
+        const id = prefix + '-' + (i + 1);
         const label = n === 1 ? 'Numéro de pré-demande'
             : 'Numéro de pré-demande de la personne ' + (i + 1);
         const input = h('input', {
             type: 'text', id, name: id, maxlength: '20',
             autocomplete: 'off', autocapitalize: 'characters',
             spellcheck: 'false', class: 'rdv-ants',
-            'aria-describedby': 'ants-hint ' + id + '-count ' + id + '-error',
+            'aria-describedby': hintId + ' ' + id + '-count ' + id +
+                '-error',
         });
         input.value = old[i] || '';
         input.addEventListener('input', () => antsTyped(input, false));
@@ -268,7 +271,8 @@ function antsTyped(input, final) {
     const c = input.value.toUpperCase().replace(/\s+/g, '');
     let msg = antsMessage(input.value, final);
     if (!msg && c.length === 10) {
-        const others = [...$('ants-fields').querySelectorAll('input')]
+        const others = [...input.closest('.rdv-ants-box')
+            .querySelectorAll('input')]
             .filter((x) => x !== input)
             .map((x) => antsCanon(x.value));
         if (others.includes(c)) {
@@ -383,7 +387,7 @@ function inputOf(form, field) {
     if (f.startsWith('ants')) {
         const m = /(\d+)/.exec(f);
         const i = m ? Number(m[1]) : 0;
-        const list = $('ants-fields').querySelectorAll('input');
+        const list = form.querySelectorAll('.rdv-ants-box input');
         return list[Math.min(i, list.length - 1)] || null;
     }
     const map = { nom: 'name', courriel: 'email', telephone: 'phone',
@@ -514,6 +518,8 @@ function fillWaitPlaces(m) {
             p.name)));
     field.closest('.field').hidden = placesOf(m).length < 2;
     $('attente-ok').hidden = true;
+    buildAntsFields($('w-ants-fieldset'), $('w-ants-fields'), 'w-ants',
+        'w-ants-hint');
 }
 
 $('attente-ouvrir').addEventListener('click', (ev) => {
@@ -541,6 +547,10 @@ $('form-attente').addEventListener('submit', async (ev) => {
     if (phone.value.trim() && !phoneOk(phone.value.trim())) {
         errs.push([phone, 'Le numéro de téléphone n’est pas valide.']);
     }
+    for (const input of $('w-ants-fields').querySelectorAll('input')) {
+        const msg = antsTyped(input, true);
+        if (msg) errs.push([input, msg]);
+    }
     if (!consent.checked) {
         errs.push([consent, 'Cochez la case pour accepter que la mairie ' +
             'conserve ces informations.']);
@@ -558,6 +568,8 @@ $('form-attente').addEventListener('submit', async (ev) => {
             name: name.value.trim(),
             email: email.value.trim(),
             phone: phone.value.trim(),
+            ants_ids: [...$('w-ants-fields').querySelectorAll('input')]
+                .map((i) => antsCanon(i.value)),
             consent: true,
         };
         const place = Number(form.elements.place
@@ -601,6 +613,7 @@ function deepLink() {
 
 async function init() {
     setToday(app.dataset.today);
+    $('rdv-loading').hidden = false; // hidden without JavaScript
     try {
         const d = await rdvApi('GET', '/api/v1/rdv/motifs?c=' +
             encodeURIComponent(INSEE));
