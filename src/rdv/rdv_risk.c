@@ -1309,11 +1309,12 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
     rc = store_begin(c, err);
     if (rc < 0)
         goto out;
-    /* Days never decrease along i (a weekend falls back on its Friday),
-       so one day's occupation is kept at a time: like real bookings, no
-       two of these overlap on a counter, and each holds its units. */
-    for (int i = 0; i < n; i++) {
-        int64_t day = today - 300 + (int64_t)i * 299 / (n ? n : 1);
+    /* Spread over all days, weekends skipped (so about n on weekdays).
+       Days never decrease along i, so one day's occupation is kept at a
+       time: like real bookings, no two of these overlap on a counter,
+       and each holds its units. */
+    for (int i = 0, steps = n * 7 / 5; i < steps; i++) {
+        int64_t day = today - 300 + (int64_t)i * 299 / (steps ? steps : 1);
         int who = (int)(demo_rand(&st) * DEMO_PEOPLE);
         size_t ki = (size_t)(demo_rand(&st) * (double)nk);
         size_t mi = (size_t)(demo_rand(&st) * (double)m->nrows);
@@ -1329,7 +1330,7 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
         char email[64], name[96], hash[65];
 
         if (wd >= 6)
-            day -= wd - 5; /* weekends fall back to the Friday */
+            continue; /* closed on weekends */
         if (day >= today)
             continue;
         if (day != occ_day) {
