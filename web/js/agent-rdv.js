@@ -686,6 +686,9 @@ async function start() {
     if (!me) return;
     if (me.role === 'agent' || me.role === 'admin') {
         document.getElementById('new-booking').hidden = false;
+    } else {
+        // Exports hold contact data: agents and admins only.
+        document.getElementById('export-links').hidden = true;
     }
     if (me.role === 'admin') {
         document.getElementById('settings-link').hidden = false;
