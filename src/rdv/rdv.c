@@ -1320,6 +1320,16 @@ static const struct demo_motif demo_motifs[] = {
      "attestation d'assurance sera demandée."},
     {"rencontre-elu", "Rencontre avec un élu", 30, 3, 24, 90, false, true,
      RDV_ANTS_NONE, "Rendez-vous pris par le secrétariat du maire."},
+    {"pacs", "Enregistrement d'un PACS", 45, 2, 72, 120, false, false,
+     RDV_ANTS_NONE,
+     "Venez tous les deux, en personne, avec les originaux : convention de "
+     "PACS, déclaration conjointe, actes de naissance de moins de trois "
+     "mois et pièces d'identité."},
+    {"ccas", "Rendez-vous avec le CCAS (aides sociales, accompagnement)", 30,
+     3, 2, 60, false, false, RDV_ANTS_NONE,
+     "Apportez une pièce d'identité, les justificatifs de ressources et de "
+     "charges des trois derniers mois, et les factures ou courriers "
+     "concernés."},
 };
 
 /* Motif codes of each counter's ranges ("" = every motif). */
@@ -1328,7 +1338,8 @@ static const char *const station_codes[] = {"cni", "passeport", "cni-passeport",
 static const char *const accueil_codes[] = {
     "retrait-titre",    "etat-civil",           "mariage",
     "urbanisme",        "inscription-scolaire", "recensement-citoyen",
-    "salle-municipale", "rencontre-elu"};
+    "salle-municipale", "rencontre-elu",        "pacs"};
+static const char *const ccas_codes[] = {"ccas"};
 static const char *const annexe_codes[] = {"etat-civil", "inscription-scolaire",
                                            "recensement-citoyen",
                                            "salle-municipale"};
@@ -1384,8 +1395,9 @@ demo_week(struct store_conn *c, const char *insee, int64_t counter,
 static int
 demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
 {
-    int64_t ids[GU_ARRAY_LEN(demo_motifs)], mairie = 0, annexe = 0;
-    int64_t station = 0, accueil = 0, guichet_annexe = 0, today, monday;
+    int64_t ids[GU_ARRAY_LEN(demo_motifs)], mairie = 0, annexe = 0, ccas = 0;
+    int64_t station = 0, accueil = 0, guichet_annexe = 0, bureau_ccas = 0;
+    int64_t today, monday;
     char list[512];
     int rc;
 
@@ -1406,10 +1418,20 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
                            .lon = 0.6712,
                            .phone = "01 99 00 12 40",
                            .active = true};
+    struct rdv_place pc = {.name = "Maison des solidarités (CCAS)",
+                           .address = "12 rue des Tisserands",
+                           .zip = "99001",
+                           .city = "Saint-Exemple-sur-Loire",
+                           .lat = 47.3925,
+                           .lon = 0.6881,
+                           .phone = "01 99 00 12 90",
+                           .active = true};
     rdv_insee_copy(pm.insee, insee);
     rdv_insee_copy(pa.insee, insee);
+    rdv_insee_copy(pc.insee, insee);
     if ((rc = rdv_place_save(c, &pm, &mairie, err)) < 0 ||
-        (rc = rdv_place_save(c, &pa, &annexe, err)) < 0)
+        (rc = rdv_place_save(c, &pa, &annexe, err)) < 0 ||
+        (rc = rdv_place_save(c, &pc, &ccas, err)) < 0)
         return rc;
 
     struct rdv_counter k = {
@@ -1423,6 +1445,10 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
     k.place_id = annexe;
     k.name = "Guichet de l'annexe";
     if ((rc = rdv_counter_save(c, &k, &guichet_annexe, err)) < 0)
+        return rc;
+    k.place_id = ccas;
+    k.name = "Bureau du CCAS";
+    if ((rc = rdv_counter_save(c, &k, &bureau_ccas, err)) < 0)
         return rc;
 
     for (size_t i = 0; i < GU_ARRAY_LEN(demo_motifs); i++) {
@@ -1476,6 +1502,22 @@ demo_seed_tx(struct store_conn *c, const char *insee, struct gu_err *err)
     if ((rc = demo_week(c, insee, guichet_annexe, monday, list, false, err)) <
         0)
         return rc;
+    /* The CCAS receives on appointment in the afternoon (its fiche). */
+    if (demo_list(ids, ccas_codes, GU_ARRAY_LEN(ccas_codes), list,
+                  sizeof(list)) < 0)
+        return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "demo list");
+    for (int wd = 1; wd <= 5; wd++) {
+        struct rdv_range g = {.counter_id = bureau_ccas,
+                              .weekday = wd,
+                              .start_min = 14 * 60,
+                              .end_min = 17 * 60,
+                              .every_weeks = 1,
+                              .from_day = monday,
+                              .motifs = list};
+        rdv_insee_copy(g.insee, insee);
+        if ((rc = rdv_range_save(c, &g, NULL, err)) < 0)
+            return rc;
+    }
 
     /* The annexe closes for two days in three weeks (works), and the
        station's agent is in training one morning the week after. */

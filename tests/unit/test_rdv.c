@@ -406,17 +406,18 @@ test_demo_seed(void)
     }
     CHECK_EQ(rdv_demo_seed(f.c, "99001", &err), 0);
     CHECK_EQ(rdv_place_list(f.c, f.a, "99001", true, &pl, &np, &err), 0);
-    CHECK_EQ(np, 2);
+    CHECK_EQ(np, 3);
     CHECK_STR(pl[0].name, "Mairie");
     CHECK_STR(pl[1].name, "Mairie annexe");
+    CHECK_STR(pl[2].name, "Maison des solidarités (CCAS)");
     CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", pl[0].id, &k, &nk, &err), 0);
     CHECK_EQ(nk, 2);
     CHECK_EQ(rdv_counter_list(f.c, f.a, "99001", pl[1].id, &k, &nk, &err), 0);
     CHECK_EQ(nk, 1);
     CHECK_EQ(rdv_motif_list(f.c, f.a, "99001", false, &m, &nm, &err), 0);
-    CHECK_EQ(nm, 11);
+    CHECK_EQ(nm, 13);
     CHECK_EQ(rdv_motif_list(f.c, f.a, "99001", true, &m, &npub, &err), 0);
-    CHECK_EQ(npub, 10); /* rencontre-elu is for agents */
+    CHECK_EQ(npub, 12); /* rencontre-elu is for agents */
     CHECK_EQ(rdv_motif_by_code(f.c, f.a, "99001", "cni-passeport", &cni, &err),
              0);
     CHECK_EQ(cni.ants, RDV_ANTS_CNI_PASSPORT);
@@ -440,7 +441,8 @@ test_demo_seed(void)
     CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", elu.id, &pl, &np, &err), 0);
     CHECK_EQ(np, 2);
     CHECK_EQ(rdv_range_list(f.c, f.a, "99001", 0, &g, &ng, &err), 0);
-    CHECK_EQ(ng, 26); /* 2 × 10 week halves + 5 annexe mornings + 1 Saturday */
+    CHECK_EQ(ng, 31); /* 2 × 10 week halves + 5 annexe mornings + 1 Saturday
+                         + 5 CCAS afternoons */
     size_t saturdays = 0;
     for (size_t i = 0; i < ng; i++) {
         if (g[i].weekday == 6) {
@@ -454,9 +456,9 @@ test_demo_seed(void)
     /* idempotent */
     CHECK_EQ(rdv_demo_seed(f.c, "99001", &err), 0);
     CHECK_EQ(rdv_motif_list(f.c, f.a, "99001", false, &m, &nm, &err), 0);
-    CHECK_EQ(nm, 11);
+    CHECK_EQ(nm, 13);
     CHECK_EQ(rdv_range_list(f.c, f.a, "99001", 0, &g, &ng, &err), 0);
-    CHECK_EQ(ng, 26);
+    CHECK_EQ(ng, 31);
     rfix_close(&f);
 }
 
@@ -539,7 +541,52 @@ test_demo_slots(void)
     rfix_close(&f);
 }
 
-TESTS(T(test_enum_names), T(test_place_validation), T(test_counter_validation),
+/* Every booking link of the demo's fiches (/rdv?motif=CODE) leads to a
+   public motif the demo offers somewhere. */
+static void
+test_demo_fiche_links(void)
+{
+    struct rfix f;
+    struct gu_err err;
+    size_t n = 0, links = 0;
+    const struct gu_asset *all = gu_demo_all(&n);
+
+    if (rfix_open(&f) < 0 || rdv_demo_seed(f.c, "99001", &err) < 0) {
+        CHECK(0);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p = (const char *)all[i].data;
+        const char *end = p + all[i].size;
+        while ((p = memmem(p, (size_t)(end - p), "/rdv?motif=", 11))) {
+            char code[64];
+            size_t k = 0;
+            p += 11;
+            while (p < end && k + 1 < sizeof(code) &&
+                   ((*p >= 'a' && *p <= 'z') || *p == '-' ||
+                    (*p >= '0' && *p <= '9')))
+                code[k++] = *p++;
+            code[k] = '\0';
+            struct rdv_motif m;
+            struct rdv_place *pl = NULL;
+            size_t np = 0;
+            links++;
+            if (rdv_motif_by_code(f.c, f.a, "99001", code, &m, &err) != 0) {
+                TH_FAIL("%s: motif « %s » absent de la démo", all[i].path,
+                        code);
+                continue;
+            }
+            CHECK_EQ(m.audience, RDV_PUBLIC);
+            CHECK_EQ(rdv_motif_places(f.c, f.a, "99001", m.id, &pl, &np, &err),
+                     0);
+            CHECK(np > 0);
+        }
+    }
+    CHECK(links >= 10);
+    rfix_close(&f);
+}
+
+TESTS(T(test_enum_names), T(test_demo_fiche_links), T(test_place_validation), T(test_counter_validation),
       T(test_motif_validation), T(test_range_validation),
       T(test_absence_validation), T(test_motif_places), T(test_demo_seed),
       T(test_demo_slots))
