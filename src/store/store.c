@@ -177,6 +177,13 @@ store_open(const char *url, struct store **out, struct gu_err *err)
         rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "store: mutex init");
         goto out;
     }
+    if (pthread_mutex_init(&s->write_mu, NULL) != 0) {
+        pthread_mutex_destroy(&s->ext_mu);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "store: mutex init");
+        goto out;
+    }
     locks = true;
     rc = ops->open(target, &s->state, err);
     if (rc < 0)
@@ -199,6 +206,7 @@ out:
         if (s->state)
             ops->close(s->state);
         if (locks) {
+            pthread_mutex_destroy(&s->write_mu);
             pthread_mutex_destroy(&s->ext_mu);
             pthread_cond_destroy(&s->cv);
             pthread_mutex_destroy(&s->mu);
@@ -235,6 +243,7 @@ store_close(struct store *s)
     }
     pthread_mutex_unlock(&s->mu);
     s->ops->close(s->state);
+    pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->ext_mu);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
@@ -447,6 +456,19 @@ store_in_tx(const struct store_conn *c)
     return c && c->in_tx;
 }
 
+/* Seconds a writer waits for its turn (as SQLite's busy timeout). */
+#define WRITE_WAIT_S 5
+
+/* Let the next in-process writer in (serial_writes). */
+static void
+write_turn_end(struct store_conn *c)
+{
+    if (c->holds_write) {
+        c->holds_write = false;
+        pthread_mutex_unlock(&c->s->write_mu);
+    }
+}
+
 int
 store_begin(struct store_conn *c, struct gu_err *err)
 {
@@ -455,9 +477,23 @@ store_begin(struct store_conn *c, struct gu_err *err)
     if (c->in_tx)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
                           "store: nested store_begin");
+    if (c->s->ops->serial_writes) {
+        /* As long as the backend's own busy timeout would have waited. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += WRITE_WAIT_S;
+        if (pthread_mutex_timedlock(&c->s->write_mu, &until) != 0)
+            return gu_err_set(err, GU_EBUSY, NULL,
+                              "Le service est très chargé : réessayez dans "
+                              "un instant.",
+                              "store: no write turn after %d s", WRITE_WAIT_S);
+        c->holds_write = true;
+    }
     rc = store_exec(c, c->s->ops->begin_sql, NULL, 0, err);
     if (rc == 0)
         c->in_tx = true;
+    else
+        write_turn_end(c);
     return rc;
 }
 
@@ -477,6 +513,7 @@ store_commit(struct store_conn *c, struct gu_err *err)
     }
     c->in_tx = false;
     c->savepoints = 0;
+    write_turn_end(c);
     return 0;
 }
 
@@ -495,6 +532,7 @@ store_rollback(struct store_conn *c)
     (void)c->s->ops->query(c->bc, NULL, "ROLLBACK", NULL, 0, NULL, NULL, &e);
     c->in_tx = false;
     c->savepoints = 0;
+    write_turn_end(c);
 }
 
 int

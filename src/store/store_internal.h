@@ -61,6 +61,14 @@ struct store_ops {
     int (*checkpoint)(void *bc, struct gu_err *err);
 
     const char *begin_sql; /* starts a write transaction */
+    /*
+     * One writer at a time anyway (SQLite): store_begin() first queues on
+     * an in-process mutex, so threads of one process hand the write lock
+     * over at once instead of sleeping in the backend's busy handler
+     * (which polls with sleeps of 1 to 100 ms); other processes still
+     * meet the busy timeout.
+     */
+    bool serial_writes;
     const struct store_token_map *tokens;
     size_t ntokens;
 };
@@ -71,6 +79,7 @@ struct store_conn {
     struct store *s;
     void *bc;                /* backend connection */
     bool in_tx;              /* store_begin() done, not yet ended */
+    bool holds_write;        /* holds store.write_mu (serial_writes) */
     int savepoints;          /* nesting depth of store_tx_enter() */
     struct store_conn *next; /* idle list link */
 };
@@ -98,6 +107,7 @@ struct store {
     atomic_uint_least64_t errors;
     atomic_bool bg_checkpoint; /* checkpoints by a job, not by commits */
     pthread_mutex_t ext_mu;    /* guards exts */
+    pthread_mutex_t write_mu;  /* in-process writer queue (serial_writes) */
     struct store_ext *exts;    /* state attached by domains (store_ext) */
 };
 

@@ -634,6 +634,7 @@ const struct store_ops store_sqlite_ops = {
     .checkpoint = sq_checkpoint,
     /* IMMEDIATE: take the write lock now, so busy_timeout applies. */
     .begin_sql = "BEGIN IMMEDIATE",
+    .serial_writes = true,
     .tokens = sq_tokens,
     .ntokens = GU_ARRAY_LEN(sq_tokens),
 };
