@@ -206,7 +206,8 @@ struct asst_ctx {
 struct asst_link {
     const char *label;
     const char *url;
-    const char *kind; /* "service", "reference", "booking" */
+    const char *kind; /* "service", "reference", "booking", "creneau" (a
+                         free slot: the booking page with it chosen) */
 };
 
 struct asst_related {

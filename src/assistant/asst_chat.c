@@ -638,6 +638,8 @@ answer_with(const struct asst_ctx *x, struct asst_bundle *b,
 {
     int rc =
         asst_answer_build(b, x->arena, x->cfg, m, fi, q, sq, rk, r, &tu->why);
+    if (rc == 0)
+        rc = asst_slot_links(x, m, r);
     if (rc < 0)
         return rc;
     tu->topic_fiche = b->fiches[fi].id;

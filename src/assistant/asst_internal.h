@@ -128,6 +128,15 @@ struct asst_why {
  * NULL (then contact markers are removed). Generation is tried when
  * cfg's llm.url is set.
  */
+/*
+ * When the reply's fiche links to the booking page for a motif, insert
+ * after that link up to three "creneau" links: the motif's next free
+ * slots, each opening the booking page with the slot chosen
+ * (asst_rdv.c). Adds nothing when there is none; GU_ENOMEM only.
+ */
+int asst_slot_links(const struct asst_ctx *x, const struct store_commune *m,
+                    struct asst_reply *r);
+
 int asst_answer_build(struct asst_bundle *b, struct gu_arena *a,
                       const struct gu_config *cfg,
                       const struct store_commune *commune, long fi,

@@ -9,6 +9,7 @@
  * feedback, hand-offs and the agents' side, purge, limits.
  */
 #include "harness.h"
+#include "rdv/rdv.h"
 
 #include "app/app.h"
 #include "assistant/asst.h"
@@ -1506,7 +1507,52 @@ test_demo_offtopic(void)
     fix_close(&f);
 }
 
-TESTS(T(test_answer_section_source), T(test_followup_keeps_topic),
+/* An answer whose fiche links to the booking page lists the motif's next
+ * free slots right after that link, each a link to the booking page with
+ * the slot chosen; without appointment setup, the booking link alone. */
+static void
+test_demo_slot_links(void)
+{
+    struct fix f;
+    struct asst_chat_out out;
+    struct asst_reply *r = NULL;
+    const char *conv = NULL;
+    struct gu_err err;
+
+    CHECK(demo_open(&f, true) == 0);
+    CHECK(turn(&f, &conv, "je veux me pacser", NULL, &out, &r) == 0);
+    CHECK(r && r->nlinks >= 1);
+    for (size_t i = 0; r && i < r->nlinks; i++)
+        CHECK(strcmp(r->links[i].kind, "creneau") != 0);
+
+    CHECK_EQ(rdv_demo_seed(f.c, "99001", &err), 0);
+    conv = NULL;
+    CHECK(turn(&f, &conv, "je veux me pacser", NULL, &out, &r) == 0);
+    if (!r)
+        goto out;
+    CHECK_STR(r->type, "answer");
+    size_t booking = r->nlinks, slots = 0;
+    for (size_t i = 0; i < r->nlinks; i++) {
+        if (strcmp(r->links[i].kind, "booking") == 0 && booking == r->nlinks)
+            booking = i;
+        if (strcmp(r->links[i].kind, "creneau") == 0) {
+            slots++;
+            CHECK_EQ(i, booking + slots);
+            CHECK_CONTAINS(r->links[i].url, "/rdv?c=99001&motif=pacs&lieu=");
+            CHECK_CONTAINS(r->links[i].url, "&creneau=");
+            CHECK_CONTAINS(r->links[i].label, " à ");
+            CHECK_CONTAINS(r->links[i].label, "Mairie");
+        }
+    }
+    CHECK_EQ(slots, 3);
+    /* They are in the reply's JSON for the widget. */
+    CHECK(out.n >= 1);
+    CHECK_CONTAINS(out.raw[out.n - 1], "\"kind\":\"creneau\"");
+out:
+    fix_close(&f);
+}
+
+TESTS(T(test_demo_slot_links), T(test_answer_section_source), T(test_followup_keeps_topic),
       T(test_clarify_then_handoff), T(test_redaction),
       T(test_local_beats_national), T(test_index_rebuilt), T(test_generation),
       T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),

@@ -454,13 +454,21 @@
         const links = (r.links || []).map((l) => ({ l, u: safeUrl(l.url) }))
             .filter((x) => x.u && x.l.label && !seen.has(x.l.label) &&
                 seen.add(x.l.label));
-        if (links.length) {
-            box.append(el('ul', { class: 'gw-links' }, ...links.map((x) =>
-                el('li', {}, el('a', {
-                    href: x.u,
-                    class: 'gw-link gw-link-' + (x.l.kind || 'service'),
-                    text: x.l.label,
-                })))));
+        const linkList = (list) => el('ul', { class: 'gw-links' },
+            ...list.map((x) => el('li', {}, el('a', {
+                href: x.u,
+                class: 'gw-link gw-link-' + (x.l.kind || 'service'),
+                text: x.l.label,
+            }))));
+        const others = links.filter((x) => x.l.kind !== 'creneau');
+        const slots = links.filter((x) => x.l.kind === 'creneau');
+        if (others.length) box.append(linkList(others));
+        // The motif's next free slots: each opens the booking page with
+        // the slot already chosen.
+        if (slots.length) {
+            box.append(el('p', { class: 'gw-slots-title',
+                text: 'Prochains créneaux libres :' }));
+            box.append(linkList(slots));
         }
         const related = (r.related || []).filter((x) => x.label);
         if (related.length) {
