@@ -219,8 +219,13 @@ static const char v1[] =
     "  UNIQUE (insee, kind, version)\n"
     ");\n";
 
+/* The waiting list's job looks for lapsed holds every minute. */
+static const char v2[] =
+    "CREATE INDEX rdv_bookings_hold ON rdv_bookings (status, hold_until);\n";
+
 static const struct store_migration migrations[] = {
     {"rdv", 1, v1},
+    {"rdv", 2, v2},
 };
 
 const struct store_migration *
