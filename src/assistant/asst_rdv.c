@@ -10,7 +10,8 @@
  * the page checks the slot again when the resident books, so a slot taken
  * meanwhile is simply refused there with the next free ones.
  *
- * Nothing is added when the motif is unknown, not public, or has no free
+ * The booking link gets the commune (?c=INSEE) if it lacks it. Nothing
+ * else is added when the motif is unknown, not public, or has no free
  * slot, or when the appointment tables cannot be read: the answer stands
  * on its own.
  */
@@ -81,6 +82,16 @@ asst_slot_links(const struct asst_ctx *x, const struct store_commune *m,
     }
     if (!found || !x->conn)
         return 0;
+    /* The booking link itself names the commune too: on an instance
+     * serving several, /rdv alone would open the default one. */
+    const char *burl = r->links[at - 1].url;
+    if (!strstr(burl, "?c=") && !strstr(burl, "&c=")) {
+        const char *u = gu_arena_sprintf(a, "/rdv?c=%s&%s", m->insee,
+                                         strchr(burl, '?') + 1);
+        if (!u)
+            return GU_ENOMEM;
+        r->links[at - 1].url = u;
+    }
     gu_err_clear(&err);
     if (rdv_motif_by_code(x->conn, a, m->insee, code, &mo, &err) < 0 ||
         !mo.active || mo.audience != RDV_PUBLIC)
