@@ -27,12 +27,6 @@
 #define HOLIDAY_DAYS 400       /* holidays listed ahead */
 #define FEED_MISS_LIMIT 30     /* unknown feed tokens per IP and hour */
 
-static const char *const day_names[7] = {
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"};
-static const char *const month_names[12] = {
-    "janvier", "février", "mars",      "avril",   "mai",      "juin",
-    "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
@@ -99,16 +93,14 @@ iso_day(int64_t day, char buf[16])
     gu_day_iso(day, buf, 16);
 }
 
-/* « mardi 1 décembre 2026 » */
+/* « mardi 1er décembre 2026 » (arena). */
 static const char *
 fr_day(struct gu_arena *a, int64_t day)
 {
-    int y, m, d;
+    char buf[48];
 
-    gu_day_to_ymd(day, &y, &m, &d);
-    return gu_arena_sprintf(a, "%s %d%s %s %d",
-                            day_names[gu_day_weekday(day) - 1], d,
-                            d == 1 ? "er" : "", month_names[m - 1], y);
+    gu_day_fr(day, buf, sizeof(buf));
+    return gu_arena_strdup(a, buf);
 }
 
 /*
@@ -696,7 +688,7 @@ get_holidays(struct http_req *req, struct http_resp *resp)
         iso_day(d, iso);
         json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s}", "date", iso, "weekday",
-                           day_names[gu_day_weekday(d) - 1], "name", name));
+                           gu_weekday_fr(gu_day_weekday(d)), "name", name));
     }
     if (!arr)
         return GU_ENOMEM;

@@ -159,35 +159,12 @@ hhmm_json(int minute)
     return json_string(buf);
 }
 
-/* « jeudi 3 décembre 2026 à 9 h 30 » into buf. */
-static void
-label_fmt(int64_t day, int minute, char *buf, size_t cap)
-{
-    static const char *const wd[] = {"lundi",    "mardi",  "mercredi",
-                                     "jeudi",    "vendredi", "samedi",
-                                     "dimanche"};
-    static const char *const mo[] = {
-        "janvier", "février", "mars",      "avril",   "mai",      "juin",
-        "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-    int y, m, d;
-
-    gu_day_to_ymd(day, &y, &m, &d);
-    if (minute % 60)
-        snprintf(buf, cap, "%s %d%s %s %d à %d h %02d",
-                 wd[gu_day_weekday(day) - 1], d, d == 1 ? "er" : "",
-                 mo[m - 1], y, minute / 60, minute % 60);
-    else
-        snprintf(buf, cap, "%s %d%s %s %d à %d h",
-                 wd[gu_day_weekday(day) - 1], d, d == 1 ? "er" : "",
-                 mo[m - 1], y, minute / 60);
-}
-
 static json_t *
 label_json(int64_t day, int minute)
 {
     char buf[80];
 
-    label_fmt(day, minute, buf, sizeof(buf));
+    gu_when_fr(day, minute, buf, sizeof(buf));
     return json_string(buf);
 }
 
@@ -909,7 +886,7 @@ slots_reply(struct http_resp *resp, const struct where *w,
         gu_tz_iso(w->tz, x->day, x->start_min, a, sizeof(a));
         gu_tz_iso(w->tz, eday, x->end_min % 1440, e, sizeof(e));
         gu_day_iso(x->day, day, sizeof(day));
-        label_fmt(x->day, x->start_min, label, sizeof(label));
+        gu_when_fr(x->day, x->start_min, label, sizeof(label));
         gu_buf_printf(&b, "%s{\"place\":%lld,\"place_name\":", i ? "," : "",
                       (long long)x->place_id);
         buf_jstr(&b, place_name(pl, npl, x->place_id));

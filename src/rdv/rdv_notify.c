@@ -50,45 +50,24 @@ extern char **environ;
 #define REMIND_BATCH 500      /* bookings examined per run */
 #define DAY_S 86400
 
-static const char *const weekdays[] = {"lundi",  "mardi",    "mercredi",
-                                       "jeudi",  "vendredi", "samedi",
-                                       "dimanche"};
-static const char *const months[] = {
-    "janvier", "février", "mars",      "avril",   "mai",      "juin",
-    "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-
 /* « jeudi 3 décembre 2026 à 9 h 30 », « mardi 1er décembre 2026 à 9 h ». */
 static const char *
 date_fr(struct gu_arena *a, int64_t day, int minute)
 {
-    int y, m, d;
-    day += minute / 1440;
-    minute %= 1440;
-    gu_day_to_ymd(day, &y, &m, &d);
-    int wd = gu_day_weekday(day);
-    char hm[16];
-    if (minute % 60 == 0) {
-        snprintf(hm, sizeof hm, "%d h", minute / 60);
-    } else {
-        snprintf(hm, sizeof hm, "%d h %02d", minute / 60, minute % 60);
-    }
-    return gu_arena_sprintf(a, "%s %d%s %s %d à %s", weekdays[(wd - 1) % 7],
-                            d, d == 1 ? "er" : "", months[(m - 1) % 12], y,
-                            hm);
+    char buf[64];
+
+    gu_when_fr(day, minute, buf, sizeof(buf));
+    return gu_arena_strdup(a, buf);
 }
 
 /* « 30 minutes », « 1 h », « 1 h 15 ». */
 static const char *
 duration_fr(struct gu_arena *a, int minutes)
 {
-    if (minutes < 60) {
-        return gu_arena_sprintf(a, "%d minute%s", minutes,
-                                minutes > 1 ? "s" : "");
-    }
-    if (minutes % 60 == 0) {
-        return gu_arena_sprintf(a, "%d h", minutes / 60);
-    }
-    return gu_arena_sprintf(a, "%d h %02d", minutes / 60, minutes % 60);
+    char buf[32];
+
+    gu_duration_fr(minutes, buf, sizeof(buf));
+    return gu_arena_strdup(a, buf);
 }
 
 /* Everything a message says besides the booking itself. */
@@ -271,7 +250,7 @@ sms_text(struct gu_arena *a, const struct rdv_booking *b,
         "Mairie de %s : rappel de votre rendez-vous « %s » le %s %d/%02d "
         "à %d h %02d, %s. Confirmer ou annuler : %s",
         x->commune, b->motif_name ? b->motif_name : "",
-        weekdays[(gu_day_weekday(b->day) - 1) % 7], d, m, b->start_min / 60,
+        gu_weekday_fr(gu_day_weekday(b->day)), d, m, b->start_min / 60,
         b->start_min % 60, x->place_name, link);
     if (t && strlen(t) > SMS_TEXT_MAX) {
         /* A very long motif or place name: keep the link, drop names. */

@@ -39,51 +39,29 @@
 #define PRESELECT_MAX 64 /* a deep link's motif code */
 #define MISS_LIMIT 30    /* unknown tokens per client and minute */
 
-static const char *const WEEKDAYS[8] = {"",         "lundi",   "mardi",
-                                        "mercredi", "jeudi",   "vendredi",
-                                        "samedi",   "dimanche"};
-static const char *const MONTHS[12] = {
-    "janvier", "février", "mars",      "avril",   "mai",      "juin",
-    "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-
 static const char NOT_FOUND_TEXT[] =
     "Ce lien de rendez-vous n’existe pas ou n’est plus valable. Si vous "
     "avez un rendez-vous, utilisez le lien du dernier courriel reçu, ou "
     "contactez la mairie.";
 
-/* « 9 h 30 », « 10 h ». */
-static void
-fr_time(int min, char *buf, size_t cap)
-{
-    if (min % 60)
-        snprintf(buf, cap, "%d h %02d", min / 60, min % 60);
-    else
-        snprintf(buf, cap, "%d h", min / 60);
-}
-
 /* « jeudi 3 décembre 2026 à 9 h 30 » (arena). */
 static const char *
 fr_when(struct gu_arena *a, int64_t day, int min)
 {
-    int y, m, d;
-    char t[16];
+    char buf[64];
 
-    gu_day_to_ymd(day, &y, &m, &d);
-    fr_time(min, t, sizeof(t));
-    return gu_arena_sprintf(a, "%s %d%s %s %d à %s",
-                            WEEKDAYS[gu_day_weekday(day)], d,
-                            d == 1 ? "er" : "", MONTHS[(m - 1) % 12], y, t);
+    gu_when_fr(day, min, buf, sizeof(buf));
+    return gu_arena_strdup(a, buf);
 }
 
-/* « 20 minutes », « 1 h 15 ». */
+/* « 20 minutes », « 1 h 15 » (arena). */
 static const char *
 fr_duration(struct gu_arena *a, int minutes)
 {
-    if (minutes < 60)
-        return gu_arena_sprintf(a, "%d minutes", minutes);
-    if (minutes % 60 == 0)
-        return gu_arena_sprintf(a, "%d h", minutes / 60);
-    return gu_arena_sprintf(a, "%d h %02d", minutes / 60, minutes % 60);
+    char buf[32];
+
+    gu_duration_fr(minutes, buf, sizeof(buf));
+    return gu_arena_strdup(a, buf);
 }
 
 /* rdv.retention_days in words: « 2 ans », « 400 jours ». */
