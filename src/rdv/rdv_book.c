@@ -30,12 +30,46 @@
 /* Reading bookings                                                    */
 /* ------------------------------------------------------------------ */
 
+int
+rdv_bookable_motif(struct store_conn *c, struct gu_arena *a,
+                   const char *insee, int64_t motif_id, int people, bool agent,
+                   struct rdv_motif *m, struct gu_err *err)
+{
+    int rc = rdv_motif_get(c, a, insee, motif_id, m, err);
+
+    if (rc == GU_ENOTFOUND || (rc == 0 && !m->active) ||
+        (rc == 0 && m->audience == RDV_AGENTS_ONLY && !agent))
+        return gu_err_set(err, GU_EINVAL, "motif",
+                          "Ce motif de rendez-vous n'existe pas ou ne se "
+                          "réserve pas en ligne.",
+                          "motif unknown, inactive or agents only");
+    if (rc < 0)
+        return rc;
+    if (people < 1 || people > m->max_people) {
+        char msg[160];
+
+        snprintf(msg, sizeof(msg),
+                 "Pour ce motif, un rendez-vous concerne de 1 à %d "
+                 "personne%s.",
+                 m->max_people, m->max_people > 1 ? "s" : "");
+        return gu_err_set(err, GU_EINVAL, "people", msg, "bad people");
+    }
+    return 0;
+}
+
+/* Never NULL: a joined name may be missing (a row read by a LEFT JOIN). */
+static const char *
+nz(const char *s)
+{
+    return s ? s : "";
+}
+
 void
 rdv_booking_row(const struct store_rows *r, size_t i, struct rdv_booking *b)
 {
     memset(b, 0, sizeof(*b));
     b->id = store_int(r, i, 0);
-    rdv_insee_copy(b->insee, store_text(r, i, 1));
+    rdv_insee_copy(b->insee, nz(store_text(r, i, 1)));
     b->motif_id = store_int(r, i, 2);
     b->place_id = store_int(r, i, 3);
     b->counter_id = store_int(r, i, 4);
@@ -43,13 +77,13 @@ rdv_booking_row(const struct store_rows *r, size_t i, struct rdv_booking *b)
     b->start_min = (int)store_int(r, i, 6);
     b->end_min = (int)store_int(r, i, 7);
     b->people = (int)store_int(r, i, 8);
-    b->name = store_text(r, i, 9);
-    b->email = store_text(r, i, 10);
-    b->phone = store_text(r, i, 11);
-    b->ants_ids = store_text(r, i, 12);
+    b->name = nz(store_text(r, i, 9));
+    b->email = nz(store_text(r, i, 10));
+    b->phone = nz(store_text(r, i, 11));
+    b->ants_ids = nz(store_text(r, i, 12));
     b->status = (enum rdv_status)store_int(r, i, 13);
     b->channel = (enum rdv_channel)store_int(r, i, 14);
-    b->created_by = store_text(r, i, 15);
+    b->created_by = nz(store_text(r, i, 15));
     b->created_at = store_int(r, i, 16);
     b->confirmed_at = store_int(r, i, 17);
     b->reminded_at = store_int(r, i, 18);
@@ -58,10 +92,10 @@ rdv_booking_row(const struct store_rows *r, size_t i, struct rdv_booking *b)
     b->moved_from = store_int(r, i, 21);
     b->lane = (int)store_int(r, i, 22);
     b->hold_until = store_int(r, i, 23);
-    b->note = store_text(r, i, 24);
-    b->motif_name = store_text(r, i, 25);
-    b->place_name = store_text(r, i, 26);
-    b->counter_name = store_text(r, i, 27);
+    b->note = nz(store_text(r, i, 24));
+    b->motif_name = nz(store_text(r, i, 25));
+    b->place_name = nz(store_text(r, i, 26));
+    b->counter_name = nz(store_text(r, i, 27));
 }
 
 int
@@ -691,27 +725,10 @@ rdv_book(struct store_conn *c, const struct gu_config *cfg,
                         "bad insee");
         goto out;
     }
-    rc = rdv_motif_get(c, a, r->insee, r->motif_id, &m, err);
-    if (rc == GU_ENOTFOUND || (rc == 0 && !m.active) ||
-        (rc == 0 && m.audience == RDV_AGENTS_ONLY && !r->agent)) {
-        rc = gu_err_set(err, GU_EINVAL, "motif",
-                        "Ce motif de rendez-vous n'existe pas ou ne se "
-                        "réserve pas en ligne.",
-                        "motif unknown, inactive or agents only");
-        goto out;
-    }
+    rc = rdv_bookable_motif(c, a, r->insee, r->motif_id, r->people, r->agent,
+                            &m, err);
     if (rc < 0)
         goto out;
-    if (r->people < 1 || r->people > m.max_people) {
-        char msg[160];
-
-        snprintf(msg, sizeof(msg),
-                 "Pour ce motif, un rendez-vous concerne de 1 à %d "
-                 "personne%s.",
-                 m.max_people, m.max_people > 1 ? "s" : "");
-        rc = gu_err_set(err, GU_EINVAL, "people", msg, "bad people");
-        goto out;
-    }
     if ((rc = check_person(r->name, r->email, r->phone, err)) < 0 ||
         (rc = rdv_check_text(r->note, "note", "La note", false, RDV_TEXT_MAX,
                              true, err)) < 0)

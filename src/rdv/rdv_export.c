@@ -6,58 +6,16 @@
  * stored, in rdv_counters.feed_hash).
  */
 #include "rdv/rdv_export.h"
+#include "rdv/rdv_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#define BOOKING_COLS                                                           \
-    "b.id, b.insee, b.motif_id, b.place_id, b.counter_id, b.day, "             \
-    "b.start_min, b.end_min, b.people, b.name, b.email, b.phone, "             \
-    "b.ants_ids, b.status, b.channel, b.created_by, b.created_at, "            \
-    "b.confirmed_at, b.reminded_at, b.reminders, b.risk, b.moved_from, "       \
-    "b.lane, b.hold_until, b.note, m.name, p.name, k.name"
-
 static const char *
 nz(const char *s)
 {
     return s ? s : "";
-}
-
-static void
-booking_row(const struct store_rows *r, size_t i, struct rdv_booking *b)
-{
-    const char *insee = nz(store_text(r, i, 1));
-
-    memset(b, 0, sizeof(*b));
-    b->id = store_int(r, i, 0);
-    snprintf(b->insee, sizeof(b->insee), "%s", insee);
-    b->motif_id = store_int(r, i, 2);
-    b->place_id = store_int(r, i, 3);
-    b->counter_id = store_int(r, i, 4);
-    b->day = store_int(r, i, 5);
-    b->start_min = (int)store_int(r, i, 6);
-    b->end_min = (int)store_int(r, i, 7);
-    b->people = (int)store_int(r, i, 8);
-    b->name = nz(store_text(r, i, 9));
-    b->email = nz(store_text(r, i, 10));
-    b->phone = nz(store_text(r, i, 11));
-    b->ants_ids = nz(store_text(r, i, 12));
-    b->status = (enum rdv_status)store_int(r, i, 13);
-    b->channel = (enum rdv_channel)store_int(r, i, 14);
-    b->created_by = nz(store_text(r, i, 15));
-    b->created_at = store_int(r, i, 16);
-    b->confirmed_at = store_int(r, i, 17);
-    b->reminded_at = store_int(r, i, 18);
-    b->reminders = (int)store_int(r, i, 19);
-    b->risk = store_real(r, i, 20);
-    b->moved_from = store_int(r, i, 21);
-    b->lane = (int)store_int(r, i, 22);
-    b->hold_until = store_int(r, i, 23);
-    b->note = nz(store_text(r, i, 24));
-    b->motif_name = nz(store_text(r, i, 25));
-    b->place_name = nz(store_text(r, i, 26));
-    b->counter_name = nz(store_text(r, i, 27));
 }
 
 int
@@ -97,10 +55,7 @@ rdv_export_bookings(struct store_conn *c, struct gu_arena *a,
         };
         rc = store_query(
             c, a,
-            "SELECT " BOOKING_COLS " FROM rdv_bookings b "
-            "JOIN rdv_motifs m ON m.id = b.motif_id "
-            "JOIN rdv_places p ON p.id = b.place_id "
-            "JOIN rdv_counters k ON k.id = b.counter_id "
+            "SELECT " RDV_BOOKING_COLS RDV_BOOKING_FROM " "
             "WHERE b.insee = ? AND b.day BETWEEN ? AND ? "
             "AND b.status <> ? AND b.status <> ? "
             "AND (? = 0 OR b.place_id = ?) AND (? = 0 OR b.counter_id = ?) "
@@ -120,7 +75,7 @@ rdv_export_bookings(struct store_conn *c, struct gu_arena *a,
     if (!v)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     for (size_t i = 0; i < r->nrows; i++)
-        booking_row(r, i, &v[i]);
+        rdv_booking_row(r, i, &v[i]);
     *out = v;
     *n = r->nrows;
     return 0;

@@ -91,6 +91,15 @@ void rdv_booking_row(const struct store_rows *r, size_t i,
 /* ----- shared by rdv_book.c and rdv_wait.c ----- */
 
 /*
+ * The motif of a booking or a waiting-list entry: active, public unless
+ * `agent`, and 1..max_people people; GU_EINVAL (fields "motif",
+ * "people") with the French message otherwise.
+ */
+int rdv_bookable_motif(struct store_conn *c, struct gu_arena *a,
+                       const char *insee, int64_t motif_id, int people,
+                       bool agent, struct rdv_motif *m, struct gu_err *err);
+
+/*
  * Parse a list of pré-demande numbers into the canonical "A,B" (buf) and
  * ids[] (may be NULL); *n the count. GU_EINVAL (field "ants_ids").
  */

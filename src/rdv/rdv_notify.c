@@ -26,6 +26,7 @@
  * nor the text (whose link holds a token).
  */
 #include "rdv/rdv.h"
+#include "rdv/rdv_internal.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -518,53 +519,6 @@ rdv_notify(struct store_conn *c, const struct gu_config *cfg,
 /* Reminders                                                           */
 /* ------------------------------------------------------------------ */
 
-/* The columns of a booking, in the order read_booking() expects. */
-#define BOOKING_COLS                                                           \
-    "b.id, b.insee, b.motif_id, b.place_id, b.counter_id, b.day,"            \
-    " b.start_min, b.end_min, b.people, b.name, b.email, b.phone,"           \
-    " b.ants_ids, b.status, b.channel, b.created_by, b.created_at,"          \
-    " b.confirmed_at, b.reminded_at, b.reminders, b.risk, b.moved_from,"     \
-    " b.lane, b.hold_until, b.note, m.name, p.name, k.name"
-#define BOOKING_FROM                                                           \
-    " FROM rdv_bookings b JOIN rdv_motifs m ON m.id = b.motif_id"            \
-    " JOIN rdv_places p ON p.id = b.place_id"                                \
-    " JOIN rdv_counters k ON k.id = b.counter_id"
-#define BOOKING_NCOLS 28
-
-static void
-read_booking(const struct store_rows *r, size_t i, struct rdv_booking *b)
-{
-    memset(b, 0, sizeof *b);
-    b->id = store_int(r, i, 0);
-    snprintf(b->insee, sizeof b->insee, "%s", store_text(r, i, 1));
-    b->motif_id = store_int(r, i, 2);
-    b->place_id = store_int(r, i, 3);
-    b->counter_id = store_int(r, i, 4);
-    b->day = store_int(r, i, 5);
-    b->start_min = (int)store_int(r, i, 6);
-    b->end_min = (int)store_int(r, i, 7);
-    b->people = (int)store_int(r, i, 8);
-    b->name = store_text(r, i, 9);
-    b->email = store_text(r, i, 10);
-    b->phone = store_text(r, i, 11);
-    b->ants_ids = store_text(r, i, 12);
-    b->status = (enum rdv_status)store_int(r, i, 13);
-    b->channel = (enum rdv_channel)store_int(r, i, 14);
-    b->created_by = store_text(r, i, 15);
-    b->created_at = store_int(r, i, 16);
-    b->confirmed_at = store_int(r, i, 17);
-    b->reminded_at = store_int(r, i, 18);
-    b->reminders = (int)store_int(r, i, 19);
-    b->risk = store_real(r, i, 20);
-    b->moved_from = store_int(r, i, 21);
-    b->lane = (int)store_int(r, i, 22);
-    b->hold_until = store_int(r, i, 23);
-    b->note = store_text(r, i, 24);
-    b->motif_name = store_text(r, i, 25);
-    b->place_name = store_text(r, i, 26);
-    b->counter_name = store_text(r, i, 27);
-}
-
 /*
  * Which reminder is due for a booking at `now`, or 0. Windows: the
  * four-day one in [start - 4 d, start - 2 d) for a high risk, the
@@ -709,7 +663,7 @@ remind_commune(struct store_conn *c, const struct gu_config *cfg,
         struct store_rows *r = NULL;
         int rc = store_query(
             c, a,
-            "SELECT " BOOKING_COLS BOOKING_FROM
+            "SELECT " RDV_BOOKING_COLS RDV_BOOKING_FROM
             " WHERE b.insee = ? AND b.day BETWEEN ? AND ? AND b.status = ?"
             " AND b.id > ? AND b.anonymised_at = 0"
             " AND (b.email <> '' OR b.phone <> '')"
@@ -724,7 +678,7 @@ remind_commune(struct store_conn *c, const struct gu_config *cfg,
         }
         for (size_t i = 0; i < r->nrows && !notify_job_should_stop(); i++) {
             struct rdv_booking b;
-            read_booking(r, i, &b);
+            rdv_booking_row(r, i, &b);
             last_id = b.id;
             int64_t start = gu_tz_to_utc(tz, b.day, b.start_min);
             int k = due_reminder(&b, start, now, risk_pct);

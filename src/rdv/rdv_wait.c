@@ -70,27 +70,11 @@ rdv_wait_join(struct store_conn *c, const struct gu_config *cfg,
                         "bad insee");
         goto out;
     }
-    rc = rdv_motif_get(c, a, r->insee, r->motif_id, &m, err);
-    if (rc == GU_ENOTFOUND ||
-        (rc == 0 && (!m.active || m.audience != RDV_PUBLIC))) {
-        rc = gu_err_set(err, GU_EINVAL, "motif",
-                        "Ce motif de rendez-vous n'existe pas ou ne se "
-                        "réserve pas en ligne.",
-                        "wait: bad motif");
-        goto out;
-    }
+    /* The waiting list is for residents: public motifs only. */
+    rc = rdv_bookable_motif(c, a, r->insee, r->motif_id, r->people, false, &m,
+                            err);
     if (rc < 0)
         goto out;
-    if (r->people < 1 || r->people > m.max_people) {
-        char msg[160];
-
-        snprintf(msg, sizeof(msg),
-                 "Pour ce motif, un rendez-vous concerne de 1 à %d "
-                 "personne%s.",
-                 m.max_people, m.max_people > 1 ? "s" : "");
-        rc = gu_err_set(err, GU_EINVAL, "people", msg, "bad people");
-        goto out;
-    }
     if ((rc = rdv_check_text(r->name, "name", "Le nom", true, RDV_NAME_MAX,
                              false, err)) < 0 ||
         (rc = rdv_check_email(r->email, err)) < 0 ||
