@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "privacy/privacy.h"
+#include "privacy/privacy_prenoms.h"
 
 /* ------------------------------------------------------------------ */
 /* Characters                                                          */
@@ -985,6 +986,388 @@ match_email(uchar *s, size_t n, size_t i, size_t we)
 }
 
 /* ------------------------------------------------------------------ */
+/* Company, tax and identity numbers, plates, addresses               */
+/* ------------------------------------------------------------------ */
+
+/* SIRET: its SIREN and the whole number pass Luhn, except La Poste's
+ * establishments (SIREN 356000000, not the head office) whose digit sum
+ * is a multiple of 5 instead. */
+static bool
+siret_ok(const char *d)
+{
+    int sum = 0;
+
+    if (!luhn_ok(d, 9))
+        return false;
+    if (memcmp(d, "356000000", 9) != 0 || memcmp(d, "35600000000048", 14) == 0)
+        return luhn_ok(d, 14);
+    for (int k = 0; k < 14; k++)
+        sum += d[k] - '0';
+    return sum % 5 == 0;
+}
+
+/* Numéro fiscal (SPI): 13 digits, the first 0-3, the last three = the
+ * first ten mod 511. */
+static bool
+fiscal_ok(const char *d)
+{
+    uint64_t v = 0;
+    int key = 0;
+
+    if (d[0] > '3')
+        return false;
+    for (int k = 0; k < 10; k++)
+        v = v * 10 + (uint64_t)(d[k] - '0');
+    for (int k = 10; k < 13; k++)
+        key = key * 10 + (d[k] - '0');
+    return (int)(v % 511) == key;
+}
+
+/*
+ * The first `len` digits of r at a boundary, written in one group or in
+ * one of the group shapes (each a string of group lengths, "333").
+ */
+static size_t
+run_shaped(uchar *s, size_t n, const struct run *r, int len,
+           const char *const *shapes)
+{
+    int g[RUN_MAX], ng;
+    size_t e = run_prefix(s, n, r, len);
+
+    if (!e)
+        return 0;
+    ng = run_groups(r, len, g, RUN_MAX);
+    if (ng == 1)
+        return e;
+    for (; *shapes; shapes++) {
+        int k = 0;
+
+        if ((int)strlen(*shapes) != ng)
+            continue;
+        while (k < ng && g[k] == (*shapes)[k] - '0')
+            k++;
+        if (k == ng)
+            return e;
+    }
+    return 0;
+}
+
+/*
+ * SIRET, numéro fiscal, SIREN and (after a context word) an old CNI
+ * number of 12 digits. Sets *kind and returns the end, or 0.
+ */
+static size_t
+match_ids(uchar *s, size_t n, size_t i, bool id_ctx, enum pii_kind *kind)
+{
+    static const char *const siret_shapes[] = {"3335", "95", NULL};
+    static const char *const fiscal_shapes[] = {"22333", "4333", NULL};
+    static const char *const cni_shapes[] = {"444", "3333", NULL};
+    static const char *const siren_shapes[] = {"333", NULL};
+    struct run r;
+    size_t e;
+
+    run_read(s, n, i, SEP_SPACE | SEP_DOT, &r);
+    if (r.nd < 9)
+        return 0;
+    if ((e = run_shaped(s, n, &r, 14, siret_shapes)) && siret_ok(r.c)) {
+        *kind = PII_SIRET;
+        return e;
+    }
+    if ((e = run_shaped(s, n, &r, 13, fiscal_shapes)) && fiscal_ok(r.c)) {
+        *kind = PII_FISCAL;
+        return e;
+    }
+    if (id_ctx && (e = run_shaped(s, n, &r, 12, cni_shapes))) {
+        *kind = PII_CNI;
+        return e;
+    }
+    if ((e = run_shaped(s, n, &r, 9, siren_shapes)) && luhn_ok(r.c, 9)) {
+        *kind = PII_SIREN;
+        return e;
+    }
+    return 0;
+}
+
+static bool
+is_upper(int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* Letters of SIV plates: no I, O or U. */
+static bool
+siv_letter(int c)
+{
+    c = lower(c);
+    return c >= 'a' && c <= 'z' && c != 'i' && c != 'o' && c != 'u';
+}
+
+/*
+ * SIV plate at i: "AB-123-CD", "AB 123 CD", "AB123CD". Spaced or joined
+ * forms in capitals only (lower case "ab123cd" is more often a code);
+ * "000" and "SS" at either end are never issued.
+ */
+static size_t
+match_siv(uchar *s, size_t n, size_t i)
+{
+    size_t p = i;
+    unsigned char sep = 0;
+    int up = 0;
+
+    if (n - i < 7 || !siv_letter(s[p]) || !siv_letter(s[p + 1]))
+        return 0;
+    p += 2;
+    if (s[p] == '-' || s[p] == ' ')
+        sep = s[p++];
+    if (p + 5 > n || !is_digit(s[p]) || !is_digit(s[p + 1]) ||
+        !is_digit(s[p + 2]) || memcmp(s + p, "000", 3) == 0)
+        return 0;
+    p += 3;
+    if (sep) {
+        if (p >= n || s[p] != sep)
+            return 0;
+        p++;
+    }
+    if (p + 2 > n || !siv_letter(s[p]) || !siv_letter(s[p + 1]) ||
+        glued(s, n, p + 2))
+        return 0;
+    up = is_upper(s[i]) + is_upper(s[i + 1]) + is_upper(s[p]) +
+         is_upper(s[p + 1]);
+    if (up != 4 && (up != 0 || sep != '-'))
+        return 0;
+    if ((lower(s[i]) == 's' && lower(s[i + 1]) == 's') ||
+        (lower(s[p]) == 's' && lower(s[p + 1]) == 's'))
+        return 0;
+    return p + 2;
+}
+
+/* FNI plate at i (before 2009): "1234 AB 56", "123-ABC-2A", "12 AB 974". */
+static size_t
+match_fni(uchar *s, size_t n, size_t i)
+{
+    size_t p = i, q;
+    int nd = 0, nl = 0;
+    unsigned char sep;
+
+    while (p < n && is_digit(s[p]) && nd < 5)
+        p++, nd++;
+    if (nd > 4 || p >= n || (s[p] != ' ' && s[p] != '-'))
+        return 0;
+    sep = s[p++];
+    while (p < n && is_upper(s[p]) && nl < 4)
+        p++, nl++;
+    if (nl < 1 || nl > 3 || p + 3 > n || s[p] != sep)
+        return 0;
+    p++;
+    if (!is_digit(s[p]))
+        return 0;
+    if (s[p] == '2' && (s[p + 1] == 'A' || s[p + 1] == 'B')) {
+        q = p + 2;
+    } else if (is_digit(s[p + 1])) {
+        int d = (s[p] - '0') * 10 + (s[p + 1] - '0');
+
+        q = p + 2;
+        if (q < n && is_digit(s[q])) {
+            if (d != 97 || s[q] < '1' || s[q] > '6')
+                return 0;
+            q++;
+        } else if (d < 1 || d > 95) {
+            return 0;
+        }
+    } else {
+        return 0;
+    }
+    return glued(s, n, q) ? 0 : q;
+}
+
+/* Is the word at p capitalised (ASCII or Latin-1 capital)? */
+static bool
+cap_at(uchar *s, size_t n, size_t p)
+{
+    if (p >= n)
+        return false;
+    if (is_upper(s[p]))
+        return true;
+    return p + 1 < n && s[p] == 0xC3 && s[p + 1] >= 0x80 && s[p + 1] <= 0x9E &&
+           s[p + 1] != 0x97;
+}
+
+/* End of a name-like word at p: word characters with inner '-' or '\''. */
+static size_t
+nameword_end(uchar *s, size_t n, size_t p)
+{
+    size_t e = word_end(s, n, p);
+
+    while (e + 1 < n && (s[e] == '-' || s[e] == '\'') &&
+           word_len(s, n, e + 1))
+        e = word_end(s, n, e + 1);
+    return e;
+}
+
+static const char *const street_types[] = {
+    "rue", "avenue", "av", "bd", "boulevard", "chemin", "impasse", "allée",
+    "allee", "place", "route", "quai", "cours", "square", "passage",
+    "résidence", "residence", "lotissement", "chaussée", "sentier", "voie",
+    "rond-point", "cité", "cite", "hameau", "lieu-dit", "faubourg", "fbg",
+    "promenade", "esplanade", "ruelle", "venelle", "traverse", "montée",
+    "mail", "villa", "parc", "domaine", "clos", "sente", "che", "imp", "rte"};
+
+/* Street types that are also common nouns need a name that looks like
+ * one (a capital or a particle), not just any word. */
+static size_t
+street_type_at(uchar *s, size_t n, size_t p, bool *common)
+{
+    for (size_t k = 0; k < GU_ARRAY_LEN(street_types); k++) {
+        size_t l = ci_word(s, n, p, street_types[k]);
+
+        if (l && p + l < n && s[p + l] == '.')
+            l++;
+        if (l) {
+            *common = k > 8;
+            return l;
+        }
+    }
+    return 0;
+}
+
+static size_t
+particle_at(uchar *s, size_t n, size_t p)
+{
+    static const char *const parts[] = {"de", "des", "du", "la", "le",
+                                        "les", "l'", "d'", "l’", "d’",
+                                        "au", "aux", "sur", "sous", "en"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(parts); k++) {
+        size_t l = ci_at(s, n, p, parts[k]);
+        size_t last = strlen(parts[k]);
+
+        if (!l)
+            continue;
+        if (parts[k][last - 1] == '\'' || (unsigned char)parts[k][last - 1] ==
+                                              0x99)
+            return l;
+        if (!word_len(s, n, p + l) && p + l < n && s[p + l] == ' ')
+            return l + 1;
+    }
+    return 0;
+}
+
+static bool
+stop_word(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const stops[] = {
+        "est", "et", "a", "à", "pour", "qui", "que", "dans", "avec", "sans",
+        "mais", "ou", "où", "depuis", "il", "elle", "je", "on", "nous",
+        "vous", "pas", "ne", "sont", "y", "ce", "cette", "car", "donc",
+        "libre", "disponible", "svp", "merci", "le", "la", "les", "un",
+        "une", "pour", "devant", "derrière", "près", "face", "entre"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(stops); k++)
+        if (ci_at(s, n, p, stops[k]) == e - p)
+            return true;
+    return false;
+}
+
+/* ", 44000 Nantes", " 75011 PARIS Cedex": a postcode and a town at p. */
+static size_t
+postcode_town(uchar *s, size_t n, size_t p)
+{
+    size_t q = p, e;
+
+    if (q < n && s[q] == ',')
+        q++;
+    if (q + 2 < n && s[q] == ' ' && s[q + 1] == '-' && s[q + 2] == ' ')
+        q += 2;
+    if (q >= n || (s[q] != ' ' && s[q] != '\n'))
+        return p;
+    q++;
+    for (int k = 0; k < 5; k++)
+        if (q + k >= n || !is_digit(s[q + k]))
+            return p;
+    if (q + 6 >= n || s[q + 5] != ' ' || !cap_at(s, n, q + 6))
+        return p;
+    e = nameword_end(s, n, q + 6);
+    for (int k = 0; k < 2 && e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1);
+         k++)
+        e = nameword_end(s, n, e + 1);
+    return e;
+}
+
+/*
+ * A postal address at i: "12 rue des Lilas", "3 bis, avenue de la
+ * République", "8 chemin du Moulin 44000 Nantes". A number, a street
+ * type, then the name: capitalised words and particles, or one lower
+ * case word after a particle or a non-ambiguous type ("rue des lilas",
+ * "rue principale"). The postcode and town that follow join the span.
+ */
+static size_t
+match_address(uchar *s, size_t n, size_t i)
+{
+    static const char *const reps[] = {"bis", "ter", "quater", "b", "t"};
+    size_t p = i, l, e = 0;
+    int nd = 0, words = 0;
+    bool common = false, after_part = true;
+
+    while (p < n && is_digit(s[p]) && nd < 5)
+        p++, nd++;
+    if (nd > 4)
+        return 0;
+    for (size_t k = 0; k < GU_ARRAY_LEN(reps); k++) {
+        size_t q = p < n && s[p] == ' ' ? p + 1 : p;
+
+        if ((l = ci_word(s, n, q, reps[k]))) {
+            p = q + l;
+            break;
+        }
+    }
+    if (p < n && s[p] == ',')
+        p++;
+    if (p >= n || s[p] != ' ')
+        return 0;
+    p++;
+    if (!(l = street_type_at(s, n, p, &common)))
+        return 0;
+    p += l;
+    after_part = !common;
+    while (words < 6 && p + 1 < n && s[p] == ' ') {
+        size_t q = p + 1, we;
+
+        for (int pk = 0; pk < 2 && (l = particle_at(s, n, q)); pk++) {
+            q += l; /* "de la", "de l'" */
+            after_part = true;
+        }
+        if (q >= n)
+            break;
+        if (is_digit(s[q])) { /* "rue du 8 Mai 1945" */
+            we = word_end(s, n, q);
+            if (we - q > 4 ||
+                (we - q != 4 && (we >= n || s[we] != ' ' ||
+                                 !cap_at(s, n, we + 1))))
+                break;
+            e = p = we;
+            continue;
+        }
+        if (!word_len(s, n, q))
+            break;
+        we = nameword_end(s, n, q);
+        if (cap_at(s, n, q)) {
+            e = p = we;
+            words++;
+            after_part = false;
+            continue;
+        }
+        if (after_part && !stop_word(s, n, q, we)) {
+            e = we; /* one lower-case word ends the name */
+            words++;
+        }
+        break;
+    }
+    if (!e)
+        return 0;
+    return postcode_town(s, n, e);
+}
+
+/* ------------------------------------------------------------------ */
 /* Context words                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -997,6 +1380,12 @@ struct scan {
     size_t ants_until;  /* a 10-character code before this is ANTS */
     enum wkind w1, w2;  /* the previous two words */
     size_t span_end;    /* end of the last span (+ 1), 0 if none */
+    size_t id_until;    /* a passport/CNI number starting before this */
+    enum pii_kind id_kind; /* which document the context named, or 0 */
+    size_t name_until;  /* a name starting before this (context word) */
+    bool name_strict;   /* ... must start with a known first name */
+    size_t je_end;      /* end of the last « je » */
+    size_t street_end;  /* a word starting before this follows « rue » */
 };
 
 static size_t
@@ -1100,6 +1489,181 @@ out:
     sc->w1 = k;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Is [p, e) a first name of the list (case-insensitive)? */
+static bool
+prenom_at(uchar *s, size_t n, size_t p, size_t e)
+{
+    for (size_t k = 0; k < pii_prenoms_len; k++)
+        if (pii_prenoms[k][0] == lower(s[p]) &&
+            ci_at(s, n, p, pii_prenoms[k]) == e - p)
+            return true;
+    return false;
+}
+
+/* Capitalised words that follow « M. », « Madame »... and are not names. */
+static bool
+title_word(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const w[] = {
+        "le", "la", "les", "l", "de", "du", "des", "maire", "adjoint",
+        "adjointe", "président", "présidente", "directeur", "directrice",
+        "secrétaire", "conseiller", "conseillère", "préfet", "préfète",
+        "responsable", "service", "mairie", "bonjour", "merci", "monsieur",
+        "madame", "mademoiselle", "mme", "mr", "je", "nous", "vous", "il",
+        "elle", "cordialement", "bien", "sincères", "salutations"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w); k++)
+        if (ci_at(s, n, p, w[k]) == e - p)
+            return true;
+    return false;
+}
+
+/*
+ * A person's name at i: up to three capitalised words ("Jean-Pierre
+ * Martin", "DUPONT Marie", "Marie de La Tour"). `strict`: the first word
+ * must be a known first name. Returns the end, or 0.
+ */
+static size_t
+match_name(uchar *s, size_t n, size_t i, bool strict)
+{
+    size_t e, q;
+
+    if (!cap_at(s, n, i))
+        return 0;
+    e = nameword_end(s, n, i);
+    if (title_word(s, n, i, e) || (strict && !prenom_at(s, n, i, word_end(s, n, i))))
+        return 0;
+    for (int k = 0; k < 2 && e + 1 < n && s[e] == ' '; k++) {
+        size_t we;
+
+        q = e + 1;
+        if (ci_at(s, n, q, "de ") && cap_at(s, n, q + 3))
+            q += 3;
+        if (!cap_at(s, n, q))
+            break;
+        we = nameword_end(s, n, q);
+        if (title_word(s, n, q, we))
+            break;
+        e = we;
+    }
+    return e;
+}
+
+/* A signature opener at [i, e) followed by the end of its line. */
+static size_t
+signature_line(uchar *s, size_t n, size_t i, size_t e)
+{
+    static const char *const w[] = {"cordialement", "salutations", "vous",
+                                    "avance", "remerciements", "sincèrement",
+                                    "amicalement"};
+    size_t p = e;
+    bool hit = false;
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w) && !hit; k++)
+        hit = ci_at(s, n, i, w[k]) == e - i;
+    if (!hit)
+        return 0;
+    while (p < n && p - e < 8 && (s[p] == ',' || s[p] == '.' || s[p] == '!' ||
+                                  s[p] == ' ' || s[p] == '\r'))
+        p++;
+    if (p >= n || s[p] != '\n')
+        return 0;
+    p++;
+    while (p < n && (s[p] == ' ' || s[p] == '\n' || s[p] == '\r'))
+        p++;
+    return p + 1;
+}
+
+/*
+ * Context for names and identity documents opened by the word [i, e):
+ * « je m'appelle », « je suis », « M. », « Mme », « Nom : », a signature;
+ * « passeport », « CNI », « identité », « n° ».
+ */
+static void
+name_context(struct scan *sc, size_t i, size_t e)
+{
+    uchar *s = sc->s;
+    size_t n = sc->n, len = e - i, p, l;
+    bool common;
+
+    if (len > 13)
+        return;
+    if (ci_word(s, n, i, "je")) {
+        sc->je_end = e;
+        return;
+    }
+    if (ci_word(s, n, i, "appelle") || ci_word(s, n, i, "prénom") ||
+        ci_word(s, n, i, "prenom") ||
+        (ci_word(s, n, i, "nom") && (p = skip_spaces(s, n, e)) > e &&
+         memchr(s + e, ':', p - e))) {
+        sc->name_until = skip_spaces(s, n, e) + 1;
+        sc->name_strict = false;
+        return;
+    }
+    if (ci_word(s, n, i, "suis") && i == sc->je_end + 1) {
+        sc->name_until = skip_spaces(s, n, e) + 1;
+        sc->name_strict = true;
+        return;
+    }
+    if ((len == 1 && s[i] == 'M' && e < n && s[e] == '.') ||
+        ci_word(s, n, i, "mme") || ci_word(s, n, i, "mlle") ||
+        (len == 2 && s[i] == 'M' && s[i + 1] == 'r') ||
+        ci_word(s, n, i, "madame") || ci_word(s, n, i, "monsieur") ||
+        ci_word(s, n, i, "mademoiselle")) {
+        p = e < n && s[e] == '.' ? e + 1 : e;
+        sc->name_until = skip_spaces(s, n, p) + 1;
+        sc->name_strict = false;
+        return;
+    }
+    if ((p = signature_line(s, n, i, e))) {
+        sc->name_until = p;
+        sc->name_strict = false;
+        return;
+    }
+    if (ci_word(s, n, i, "passeport") || ci_word(s, n, i, "passeports")) {
+        sc->id_until = e + 40;
+        sc->id_kind = PII_PASSPORT;
+    } else if (ci_word(s, n, i, "cni") || ci_word(s, n, i, "identité") ||
+               ci_word(s, n, i, "identite")) {
+        sc->id_until = e + 40;
+        sc->id_kind = PII_CNI;
+    } else if ((len == 1 && lower(s[i]) == 'n') || ci_word(s, n, i, "no") ||
+               ci_word(s, n, i, "numéro") || ci_word(s, n, i, "numero")) {
+        if (sc->id_until <= i)
+            sc->id_kind = 0;
+        sc->id_until = e + 40;
+    } else if ((l = street_type_at(s, n, i, &common))) {
+        sc->street_end = i + l + 2;
+    }
+}
+
+/* Passport ("12AB34567") or new CNI (9 letters and digits) after a
+ * context word. */
+static enum pii_kind
+id_word(struct scan *sc, size_t i, size_t e)
+{
+    uchar *s = sc->s;
+    bool passport;
+
+    if (e - i != 9 || i >= sc->id_until)
+        return 0;
+    for (size_t p = i; p < e; p++)
+        if (!is_alnum(s[p]))
+            return 0;
+    passport = is_digit(s[i]) && is_digit(s[i + 1]) && is_alpha(s[i + 2]) &&
+               is_alpha(s[i + 3]);
+    for (size_t p = i + 4; p < e; p++)
+        passport = passport && is_digit(s[p]);
+    if (sc->id_kind == PII_PASSPORT || (passport && sc->id_kind != PII_CNI))
+        return passport ? PII_PASSPORT : 0;
+    return PII_CNI;
+}
+
 /*
  * A word mixing letters and digits: an ANTS pre-application number (10
  * ASCII letters and digits, both present; with a context word nearby, or
@@ -1111,7 +1675,10 @@ mixed_word(struct scan *sc, size_t i, size_t e)
     uchar *s = sc->s;
     int letters = 0, digits = 0, run = 0, maxrun = 0;
     bool ascii = true;
+    enum pii_kind id = id_word(sc, i, e);
 
+    if (id)
+        return id;
     for (size_t p = i; p < e; p++) {
         if (is_digit(s[p])) {
             digits++;
@@ -1137,11 +1704,32 @@ mixed_word(struct scan *sc, size_t i, size_t e)
 /* The scanner                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A name at the word [i, we): after a context word, or a known first name
+ * followed by a capitalised word (not inside "Saint-Pierre").
+ */
+static size_t
+name_at(struct scan *sc, size_t i, size_t we)
+{
+    uchar *s = sc->s;
+    size_t n = sc->n, e;
+
+    if (!cap_at(s, n, i))
+        return 0;
+    if (i < sc->name_until)
+        return match_name(s, n, i, sc->name_strict);
+    if ((i > 0 && (s[i - 1] == '-' || s[i - 1] == '\'')) || we >= n ||
+        s[we] != ' ' || !cap_at(s, n, we + 1) || !prenom_at(s, n, i, we))
+        return 0;
+    e = match_name(s, n, i, true);
+    return e > nameword_end(s, n, i) ? e : 0;
+}
+
 /* Length of the placeholder at s[i] (1 if there is none: skip '['). */
 static size_t
 placeholder_len(uchar *s, size_t n, size_t i)
 {
-    for (unsigned k = 1; k <= PII_NUMBER; k <<= 1) {
+    for (unsigned k = 1; k <= PII_KIND_LAST; k <<= 1) {
         const char *ph = pii_placeholder((enum pii_kind)k);
         size_t l = strlen(ph);
 
@@ -1205,12 +1793,22 @@ scan_next(struct scan *sc, struct pii_span *out)
                 kind = PII_NIR;
                 goto found;
             }
+            if ((e = match_ids(s, n, i, i < sc->id_until, &kind)))
+                goto found;
             if ((e = match_card(s, n, i))) {
                 kind = PII_CARD;
                 goto found;
             }
             if ((e = match_phone(s, n, i))) {
                 kind = PII_PHONE;
+                goto found;
+            }
+            if ((e = match_fni(s, n, i))) {
+                kind = PII_PLATE;
+                goto found;
+            }
+            if ((e = match_address(s, n, i))) {
+                kind = PII_ADDRESS;
                 goto found;
             }
             if ((e = match_date(s, n, i))) {
@@ -1233,11 +1831,20 @@ scan_next(struct scan *sc, struct pii_span *out)
                 }
             }
         } else {
+            if ((e = match_siv(s, n, i))) {
+                kind = PII_PLATE;
+                goto found;
+            }
             if ((e = match_iban(s, n, i))) {
                 kind = PII_IBAN;
                 goto found;
             }
+            if (i >= sc->street_end && (e = name_at(sc, i, we))) {
+                kind = PII_NAME;
+                goto found;
+            }
             context_word(sc, i, we);
+            name_context(sc, i, we);
         }
         if (has_digit && has_alpha && (kind = mixed_word(sc, i, we))) {
             e = we;
@@ -1305,6 +1912,22 @@ pii_placeholder(enum pii_kind k)
         return "[date de naissance]";
     case PII_NUMBER:
         return "[numéro]";
+    case PII_SIREN:
+        return "[SIREN]";
+    case PII_SIRET:
+        return "[SIRET]";
+    case PII_FISCAL:
+        return "[n° fiscal]";
+    case PII_PASSPORT:
+        return "[n° de passeport]";
+    case PII_CNI:
+        return "[n° de CNI]";
+    case PII_PLATE:
+        return "[PLAQUE]";
+    case PII_ADDRESS:
+        return "[adresse]";
+    case PII_NAME:
+        return "[nom]";
     }
     return "[donnée personnelle]";
 }
@@ -1329,6 +1952,22 @@ pii_kind_name(enum pii_kind k)
         return "birthdate";
     case PII_NUMBER:
         return "number";
+    case PII_SIREN:
+        return "siren";
+    case PII_SIRET:
+        return "siret";
+    case PII_FISCAL:
+        return "fiscal";
+    case PII_PASSPORT:
+        return "passport";
+    case PII_CNI:
+        return "cni";
+    case PII_PLATE:
+        return "plate";
+    case PII_ADDRESS:
+        return "address";
+    case PII_NAME:
+        return "name";
     }
     return "unknown";
 }

@@ -9,9 +9,14 @@
  * Detected (French context): e-mail addresses, phone numbers (French
  * national and international forms), NIR (numéro de sécurité sociale, with
  * its key), IBAN (checked mod 97), payment card numbers (Luhn), ANTS
- * pre-application numbers, dates of birth after « né(e) le », and any other
- * run of 6+ digits. Each is replaced by a French placeholder such as
- * « [courriel] », « [téléphone] », « [numéro] ».
+ * pre-application numbers, dates of birth after « né(e) le », SIREN and
+ * SIRET (Luhn, La Poste rule), numéros fiscaux (key mod 511), passport and
+ * CNI numbers (only after a context word), registration plates (SIV and
+ * FNI), postal addresses (number, street type and name, with the postcode
+ * and town that follow), person names (after « je m'appelle », « M. »,
+ * « Mme »..., on a signature line, or a known first name followed by a
+ * capitalised word) and any other run of 6+ digits. Each is replaced by a
+ * French placeholder such as « [courriel] », « [téléphone] », « [numéro] ».
  */
 #ifndef PRIVACY_PRIVACY_H
 #define PRIVACY_PRIVACY_H
@@ -26,8 +31,18 @@ enum pii_kind {
     PII_CARD = 1 << 4,
     PII_ANTS = 1 << 5,
     PII_BIRTHDATE = 1 << 6,
-    PII_NUMBER = 1 << 7
+    PII_NUMBER = 1 << 7,
+    PII_SIREN = 1 << 8,
+    PII_SIRET = 1 << 9,
+    PII_FISCAL = 1 << 10,    /* numéro fiscal (SPI) */
+    PII_PASSPORT = 1 << 11,
+    PII_CNI = 1 << 12,       /* carte nationale d'identité */
+    PII_PLATE = 1 << 13,     /* immatriculation */
+    PII_ADDRESS = 1 << 14,
+    PII_NAME = 1 << 15
 };
+
+#define PII_KIND_LAST PII_NAME
 
 struct pii_span {
     enum pii_kind kind;

@@ -104,15 +104,14 @@ static const struct pcase pcases[] = {
     /* other numbers */
     {"mon numéro allocataire 1234567", "mon numéro allocataire [numéro]"},
     {"dossier 123 456 789", "dossier [numéro]"},
-    {"SIRET 732 829 320 00074", "SIRET [numéro]"},
+    {"SIRET 732 829 320 00074", "SIRET [SIRET]"},
     {"réf PC04410924A0012", "réf [numéro]"},
     {"N°123456", "N°[numéro]"},
     {"depuis l'adresse 192.168.10.20", "depuis l'adresse [numéro]"},
     {"un budget de 1.250.000 €", "un budget de 1.250.000 €"},
     {"version 1.2.3", "version 1.2.3"},
     /* kept: the question must stay answerable */
-    {"j'habite au 12 rue des Lilas, 44000 Nantes",
-     "j'habite au 12 rue des Lilas, 44000 Nantes"},
+    {"j'habite au 12 rue des Lilas à côté", "j'habite au [adresse] à côté"},
     {"code postal 75001 Paris", "code postal 75001 Paris"},
     {"en 2024 ou en 2025 ?", "en 2024 ou en 2025 ?"},
     {"l'année scolaire 2023-2024", "l'année scolaire 2023-2024"},
@@ -132,6 +131,67 @@ static const struct pcase pcases[] = {
     {"carte d'identité perdue, je fais quoi ?",
      "carte d'identité perdue, je fais quoi ?"},
     {"", ""},
+    /* SIREN, SIRET (Luhn, La Poste), numéro fiscal (mod 511) */
+    {"SIREN 732 829 320 ok", "SIREN [SIREN] ok"},
+    {"siren:732829320", "siren:[SIREN]"},
+    {"732829321", "[numéro]"}, /* Luhn fails */
+    {"SIRET 73282932000074", "SIRET [SIRET]"},
+    {"732829320 00074", "[SIRET]"},
+    {"73282932000075", "[numéro]"},
+    {"bureau de poste 35600000000001", "bureau de poste [SIRET]"},
+    {"35600000000002", "[numéro]"}, /* La Poste: digit sum not / 5 */
+    {"numéro fiscal 3023217600053", "numéro fiscal [n° fiscal]"},
+    {"n° fiscal 30 23 217 600 053", "n° fiscal [n° fiscal]"},
+    {"3023217600055", "[numéro]"},
+    {"4023217600052", "[numéro]"}, /* first digit 0-3 only */
+    /* passport and CNI: only after a context word */
+    {"mon passeport n° 12AB34567 expire", "mon passeport n° [n° de "
+                                          "passeport] expire"},
+    {"ma CNI X4RTBPFW4 est perdue", "ma CNI [n° de CNI] est perdue"},
+    {"carte d'identité n° 880692310285", "carte d'identité n° [n° de "
+                                         "CNI]"},
+    {"le lot 12AB34567 arrive", "le lot 12AB34567 arrive"},
+    {"passeport pour X4RTBPFW4", "passeport pour X4RTBPFW4"},
+    /* plates */
+    {"la voiture AB-123-CD gêne", "la voiture [PLAQUE] gêne"},
+    {"immatriculée AB 123 CD", "immatriculée [PLAQUE]"},
+    {"plaque AB123CD.", "plaque [PLAQUE]."},
+    {"ab-123-cd", "[PLAQUE]"},
+    {"vieille 205 immatriculée 1234 AB 56", "vieille 205 immatriculée "
+                                            "[PLAQUE]"},
+    {"123 ABC 2A et 12 AB 974", "[PLAQUE] et [PLAQUE]"},
+    {"AI-123-CD", "AI-123-CD"}, /* no I, O, U */
+    {"SS-123-AB", "SS-123-AB"},
+    {"AB-000-CD", "AB-000-CD"},
+    {"ab 123 cd", "ab 123 cd"},
+    {"12 AB 99", "12 AB 99"}, /* no department 99 */
+    /* addresses */
+    {"j'habite au 12 rue des Lilas, 44000 Nantes", "j'habite au [adresse]"},
+    {"3 bis avenue de la République", "[adresse]"},
+    {"12, place de la Mairie 75011 PARIS Cedex", "[adresse]"},
+    {"au 8 chemin du Moulin.", "au [adresse]."},
+    {"4 rue principale", "[adresse]"},
+    {"14 rue du 8 Mai 1945", "[adresse]"},
+    {"il reste 5 place pour le spectacle",
+     "il reste 5 place pour le spectacle"},
+    {"les 3 rues sont fermées", "les 3 rues sont fermées"},
+    {"la place Victor Hugo est fermée", "la place Victor Hugo est fermée"},
+    {"44000 Nantes", "44000 Nantes"},
+    /* names */
+    {"Bonjour, je m'appelle Marie Dupont.", "Bonjour, je m'appelle [nom]."},
+    {"Je suis Marie Dupont", "Je suis [nom]"},
+    {"je suis Française", "je suis Française"},
+    {"Mme Durand a appelé", "Mme [nom] a appelé"},
+    {"M. Jean-Pierre Martin", "M. [nom]"},
+    {"Monsieur le Maire,", "Monsieur le Maire,"},
+    {"Madame la Maire, bonjour Madame,", "Madame la Maire, bonjour Madame,"},
+    {"Cordialement,\nPaul Lefèvre", "Cordialement,\n[nom]"},
+    {"Bien à vous,\n\nÉLODIE ROUX", "Bien à vous,\n\n[nom]"},
+    {"Sophie Bernard a appelé", "[nom] a appelé"},
+    {"Nom : Dupont", "Nom : [nom]"},
+    {"la fête de Saint-Pierre Quiberon", "la fête de Saint-Pierre Quiberon"},
+    {"Marie a appelé", "Marie a appelé"},
+    {"Le Conseil Municipal", "Le Conseil Municipal"},
 };
 
 static void
@@ -195,6 +255,22 @@ test_placeholders(void)
     CHECK_STR(pii_placeholder(PII_BIRTHDATE), "[date de naissance]");
     CHECK_STR(pii_placeholder(PII_NUMBER), "[numéro]");
     CHECK_STR(pii_kind_name(PII_NIR), "nir");
+    CHECK_STR(pii_placeholder(PII_SIRET), "[SIRET]");
+    CHECK_STR(pii_placeholder(PII_PLATE), "[PLAQUE]");
+    CHECK_STR(pii_placeholder(PII_ADDRESS), "[adresse]");
+    CHECK_STR(pii_placeholder(PII_NAME), "[nom]");
+    CHECK_STR(pii_kind_name(PII_SIREN), "siren");
+    CHECK_STR(pii_kind_name(PII_FISCAL), "fiscal");
+    CHECK_STR(pii_kind_name(PII_PASSPORT), "passport");
+    CHECK_STR(pii_kind_name(PII_CNI), "cni");
+    /* every kind has its own placeholder and name */
+    for (unsigned k = 1; k <= PII_KIND_LAST; k <<= 1)
+        for (unsigned j = 1; j < k; j <<= 1) {
+            CHECK(strcmp(pii_placeholder((enum pii_kind)k),
+                         pii_placeholder((enum pii_kind)j)) != 0);
+            CHECK(strcmp(pii_kind_name((enum pii_kind)k),
+                         pii_kind_name((enum pii_kind)j)) != 0);
+        }
 }
 
 /* Embedded NULs and invalid UTF-8 are copied through; spans still found. */
