@@ -23,7 +23,8 @@ libcurl4-openssl-dev liblinear-dev"
 # runtime), bench (wrk, nginx-light, python3-xapian), CLI and HTTP tests
 # (sqlite3, curl), a real SMTP peer for the mail tests (python3-aiosmtpd).
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
-sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar"
+sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
+python3-stdnum"
 
 with_test=0
 for arg in "$@"; do

@@ -41,6 +41,8 @@
 #include "rdv/rdv.h"
 #include "rdv/rdv_risk.h"
 #include "assistant/asst_eval.h"
+#include "triage/triage.h"
+#include "privacy/privacy.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -124,8 +126,28 @@ static int cmd_mail_test(struct ctx *ctx, struct gu_err *err);
 static int cmd_purge(struct ctx *ctx, struct gu_err *err);
 static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
 static int cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err);
+static int cmd_triage_train(struct ctx *ctx, struct gu_err *err);
+static int cmd_triage_eval(struct ctx *ctx, struct gu_err *err);
+static int cmd_pii_scan(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
+
+/* Does command c declare the option written `a` ("--name" or
+ * "--name=value")? */
+static bool
+own_opt(const struct cmd *c, const char *a)
+{
+    size_t n;
+
+    if (a[0] != '-' || a[1] != '-')
+        return false;
+    a += 2;
+    n = strcspn(a, "=");
+    for (size_t k = 0; c->opts[k].name; k++)
+        if (strlen(c->opts[k].name) == n && memcmp(c->opts[k].name, a, n) == 0)
+            return true;
+    return false;
+}
 
 #define ROLES "admin|agent|lecteur"
 
@@ -204,6 +226,27 @@ static const struct opt kb_import_sp_opts[] = {
      "Importe toutes les fiches (par défaut : celles utiles à une mairie)"},
     {0}};
 
+static const struct opt pii_scan_opts[] = {
+    {"json", NULL, 0, NULL,
+     "Un objet JSON {\"spans\":[{\"type\",\"start\",\"end\",\"text\"}]}"},
+    {0}};
+
+static const struct opt triage_train_opts[] = {
+    {"data", "FICHIER", OPT_REQUIRED, NULL,
+     "Exemples TSV avec un en-tête nommant les colonnes text et label"},
+    {"model", "FICHIER", OPT_REQUIRED, NULL, "Modèle à écrire"},
+    {"solver", "MÉTHODE", 0, "svm|lr|auto",
+     "svm (défaut), lr (régression logistique) ou auto (les deux, validés)"},
+    {0}};
+
+static const struct opt triage_eval_opts[] = {
+    {"model", "FICHIER", OPT_REQUIRED, NULL, "Modèle (guichet triage train)"},
+    {"data", "FICHIER", OPT_REQUIRED, NULL,
+     "Exemples TSV avec un en-tête nommant les colonnes text et label"},
+    {"json", NULL, 0, NULL,
+     "Un objet JSON (n, accuracy, macro_f1, ece, texts_per_s)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -265,6 +308,11 @@ static const struct cmd commands[] = {
      "et 10,\nle MRR@10, la précision et le rappel de l'abstention et le "
      "temps de\nréponse, sur toutes les questions et sur les deux moitiés "
      "du partage\nfixe (réglage, témoin). Sans base ni réseau."},
+    {"pii", "scan", cmd_pii_scan, 0, "FICHIER", 1, 1, pii_scan_opts,
+     "Affiche les données personnelles trouvées dans un fichier texte",
+     "Chaque donnée trouvée (type, début, fin en octets, texte) ; "
+     "--json pour un\nobjet JSON. Fichier de 10 Mo au plus. Rien n'est "
+     "écrit ni envoyé."},
     {"kb", "import-service-public", cmd_kb_import_sp, CMD_STORE, "CHEMIN", 1, 1,
      kb_import_sp_opts, "Importe les fiches service-public.fr",
      "CHEMIN : le dossier data/particuliers du paquet npm "
@@ -274,6 +322,18 @@ static const struct cmd commands[] = {
      "programme) sont importées.\nChaque fiche est écrite en une "
      "transaction ; une fiche invalide est\nignorée et comptée. Relancer "
      "l'import met les fiches à jour. Sans réseau."},
+    {"triage", "train", cmd_triage_train, 0, NULL, 0, 0, triage_train_opts,
+     "Entraîne le classement des demandes sur des exemples TSV",
+     "Apprend le service de chaque demande à partir d'exemples (colonnes "
+     "text et\nlabel, une ligne d'en-tête). La constante C est choisie par "
+     "validation\ncroisée sur ces exemples, les probabilités sont "
+     "calibrées. Sans base ni\nréseau ; le modèle est écrit à côté puis "
+     "renommé."},
+    {"triage", "eval", cmd_triage_eval, 0, NULL, 0, 0, triage_eval_opts,
+     "Mesure un modèle de classement sur des exemples TSV",
+     "Affiche l'exactitude, le F1 macro, la matrice de confusion, "
+     "l'erreur de\ncalibration (ECE, 10 classes de confiance) et le débit "
+     "(textes/s, un cœur)."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -643,7 +703,9 @@ parse_cmd(struct ctx *ctx, int argc, char **argv, struct gu_err *err)
             ctx->want_help = true;
             continue;
         }
-        rc = global_opt(ctx, argc, argv, &i, err);
+        /* A command's own option wins over a global one of the same
+         * name (`triage train --data FILE`, the interface of issue 5). */
+        rc = own_opt(c, a) ? 0 : global_opt(ctx, argc, argv, &i, err);
         if (rc < 0)
             return rc;
         if (rc > 0)
@@ -2276,4 +2338,206 @@ out:
         print_err(&ctx, &err, rc);
     gu_arena_free(ctx.arena);
     return exit_code(rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet pii scan                                                    */
+/* ------------------------------------------------------------------ */
+
+#define PII_SCAN_MAX (10u << 20)
+
+static int
+cmd_pii_scan(struct ctx *ctx, struct gu_err *err)
+{
+    const char *path = ctx->pos[0];
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    struct pii_span *sp = NULL;
+    size_t n = 0, count = 0;
+    int rc = 0;
+
+    if (!f)
+        return usage_err(err, NULL, "Impossible de lire le fichier %s : %s.",
+                         path, strerror(errno));
+    buf = malloc(PII_SCAN_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return GU_ENOMEM;
+    }
+    n = fread(buf, 1, PII_SCAN_MAX + 1, f);
+    if (ferror(f)) {
+        rc = usage_err(err, NULL, "Impossible de lire le fichier %s.", path);
+        goto out;
+    }
+    if (n > PII_SCAN_MAX) {
+        rc = usage_err(err, NULL,
+                       "Le fichier %s dépasse 10 Mo : découpez-le.", path);
+        goto out;
+    }
+    if (pii_scan(buf, n, NULL, 0, &count) != 0) {
+        rc = GU_EINVAL;
+        goto out;
+    }
+    sp = calloc(count ? count : 1, sizeof(*sp));
+    if (!sp) {
+        rc = GU_ENOMEM;
+        goto out;
+    }
+    pii_scan(buf, n, sp, count, &count);
+    if (opt(ctx, "json")) {
+        json_t *root = json_object(), *arr = json_array();
+        char *out;
+
+        for (size_t k = 0; k < count; k++)
+            json_array_append_new(
+                arr, json_pack("{s:s,s:I,s:I,s:s%}", "type",
+                               pii_kind_name(sp[k].kind), "start",
+                               (json_int_t)sp[k].off, "end",
+                               (json_int_t)(sp[k].off + sp[k].len), "text",
+                               buf + sp[k].off, sp[k].len));
+        json_object_set_new(root, "spans", arr);
+        out = json_dumps(root, JSON_COMPACT);
+        json_decref(root);
+        if (!out) {
+            rc = GU_ENOMEM;
+            goto out;
+        }
+        puts(out);
+        free(out);
+        goto out;
+    }
+    if (count == 0) {
+        printf("Aucune donnée personnelle trouvée.\n");
+        goto out;
+    }
+    printf("%-26s %8s %8s  %s\n", "Type", "Début", "Fin", "Texte");
+    for (size_t k = 0; k < count; k++) {
+        const char *ph = pii_placeholder(sp[k].kind);
+
+        col(ph, 26);
+        printf(" %8zu %8zu  %.*s\n", sp[k].off, sp[k].off + sp[k].len,
+               (int)sp[k].len, buf + sp[k].off);
+    }
+    printf("\n%zu donnée%s personnelle%s trouvée%s.\n", count,
+           count > 1 ? "s" : "", count > 1 ? "s" : "", count > 1 ? "s" : "");
+out:
+    free(sp);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet triage train | eval                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_triage_train(struct ctx *ctx, struct gu_err *err)
+{
+    struct triage_set set;
+    struct triage_train_opts o = {0};
+    struct triage_train_info info;
+    struct triage_model *m = NULL;
+    const char *sv = opt(ctx, "solver");
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    o.solver = !sv                      ? TRIAGE_SOLVER_DEFAULT
+               : strcmp(sv, "lr") == 0  ? TRIAGE_SOLVER_LR
+               : strcmp(sv, "auto") == 0 ? TRIAGE_SOLVER_AUTO
+                                         : TRIAGE_SOLVER_SVM;
+    o.threads = nproc > 1 ? (int)(nproc > 8 ? 8 : nproc) : 1;
+    rc = triage_set_read(opt(ctx, "data"), &set, err);
+    if (rc < 0)
+        return rc == GU_EINVAL ? (err->code = GU_EIO) : rc;
+    rc = triage_train((const char *const *)set.text, set.len,
+                      (const char *const *)set.label, set.n, &o, &m, &info,
+                      err);
+    if (rc == 0)
+        rc = triage_model_save(m, opt(ctx, "model"), err);
+    if (rc == 0) {
+        printf("Modèle %s : %zu exemples, %zu classes, %s C = %g",
+               triage_model_id(m), set.n, info.nclasses,
+               info.solver == TRIAGE_SOLVER_LR ? "régression logistique,"
+                                               : "SVM linéaire,",
+               info.c);
+        if (info.cv_accuracy > 0) {
+            printf(" (validation croisée : ");
+            print_fr(3, info.cv_accuracy, 0);
+            printf(")");
+        }
+        printf(", température ");
+        print_fr(3, info.temperature, 0);
+        printf(".\nApprentissage en ");
+        print_fr(2, info.seconds, 0);
+        printf(" s ; écrit dans %s.\n", opt(ctx, "model"));
+    } else if (rc == GU_EINVAL) {
+        rc = err->code = GU_EIO; /* bad data: a runtime failure */
+    }
+    triage_model_free(m);
+    triage_set_fini(&set);
+    return rc;
+}
+
+static int
+cmd_triage_eval(struct ctx *ctx, struct gu_err *err)
+{
+    struct triage_set set;
+    struct triage_model *m = NULL;
+    struct triage_eval ev;
+    int rc;
+
+    rc = triage_model_load(opt(ctx, "model"), &m, err);
+    if (rc < 0)
+        return rc == GU_EINVAL ? (err->code = GU_EIO) : rc;
+    rc = triage_set_read(opt(ctx, "data"), &set, err);
+    if (rc < 0) {
+        triage_model_free(m);
+        return rc == GU_EINVAL ? (err->code = GU_EIO) : rc;
+    }
+    rc = triage_eval_run(m, &set, &ev, err);
+    if (rc < 0)
+        goto out;
+    if (opt(ctx, "json")) {
+        printf("{\"n\":%zu,\"accuracy\":%.6f,\"macro_f1\":%.6f,"
+               "\"ece\":%.6f,\"texts_per_s\":%.1f,\"unknown_labels\":%zu,"
+               "\"model\":\"%s\"}\n",
+               ev.n, ev.accuracy, ev.macro_f1, ev.ece, ev.texts_per_s,
+               ev.unknown, triage_model_id(m));
+        goto out;
+    }
+    printf("Classement des demandes : %zu exemples, modèle %s.\n\n", ev.n,
+           triage_model_id(m));
+    col("Exactitude", 24);
+    print_fr(3, ev.accuracy, 8);
+    col("\nF1 macro", 25);
+    print_fr(3, ev.macro_f1, 8);
+    col("\nErreur de calibration", 25);
+    print_fr(3, ev.ece, 8);
+    col("\nDébit (textes/s)", 25);
+    printf("%8.0f\n", ev.texts_per_s);
+    if (ev.unknown)
+        printf("%zu exemples ont une étiquette inconnue du modèle (comptés "
+               "faux).\n", ev.unknown);
+    printf("\nMatrice de confusion (ligne : attendu, colonne : prédit)\n");
+    col("", 24);
+    for (size_t j = 0; j < ev.nclasses; j++)
+        printf(" %5zu", j + 1);
+    printf("     F1\n");
+    for (size_t i = 0; i < ev.nclasses; i++) {
+        char head[96];
+        snprintf(head, sizeof(head), "%zu %s", i + 1,
+                 triage_model_label(m, i));
+        col(head, 24);
+        for (size_t j = 0; j < ev.nclasses; j++)
+            printf(" %5u", (unsigned)ev.conf[i * ev.nclasses + j]);
+        putchar(' ');
+        print_fr(3, ev.f1[i], 6);
+        putchar('\n');
+    }
+out:
+    triage_eval_fini(&ev);
+    triage_model_free(m);
+    triage_set_fini(&set);
+    return rc;
 }
