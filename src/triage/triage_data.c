@@ -152,10 +152,10 @@ triage_set_read(const char *path, struct triage_set *set, struct gu_err *err)
         size_t nf = split_tabs(ln, cols, COLS_MAX);
         if (nf != ncols) {
             char msg[160];
-            snprintf(msg, sizeof(msg),
-                     "%zu colonnes au lieu de %zu (une tabulation dans le "
-                     "texte ?).",
-                     nf > COLS_MAX ? (size_t)COLS_MAX + 1 : nf, ncols);
+            snprintf(msg, sizeof(msg), "%zu colonne%s au lieu de %zu%s.",
+                     nf > COLS_MAX ? (size_t)COLS_MAX + 1 : nf,
+                     nf > 1 ? "s" : "", ncols,
+                     nf > ncols ? " (une tabulation dans le texte ?)" : "");
             rc = bad_line(err, line, msg);
             goto fail;
         }

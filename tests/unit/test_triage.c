@@ -1,0 +1,431 @@
+/*
+ * test_triage.c - the request classifier: featurisation, training on a
+ * small synthetic corpus written here, calibrated probabilities,
+ * explanations, the model file (round trip, corrupted and truncated
+ * files refused) and the TSV reader's errors.
+ */
+#include "harness.h"
+
+#include "triage/triage.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Four services, a few ways of asking, typos and SMS writing included. */
+static const char *const corpus[][2] = {
+    {"voirie", "Il y a un nid de poule énorme rue des Lilas"},
+    {"voirie", "nid de poule dangereux devant l'école, la chaussée est défoncée"},
+    {"voirie", "Le trottoir est cassé avenue Jean Jaurès"},
+    {"voirie", "chaussée abîmée et trou dans la route près du rond-point"},
+    {"voirie", "lampadaire en panne, la rue est dans le noir"},
+    {"voirie", "un trou ds la chaussee rue du moulin svp"},
+    {"voirie", "Le panneau stop est tombé au carrefour"},
+    {"voirie", "nid de poule rue de la gare, ma voiture est abîmée"},
+    {"voirie", "éclairage public éteint depuis trois jours"},
+    {"voirie", "trottoir défoncé, les poussettes ne passent plus"},
+    {"dechets", "Les poubelles n'ont pas été ramassées cette semaine"},
+    {"dechets", "dépôt sauvage de déchets au bout du chemin"},
+    {"dechets", "le bac jaune n'a pas été collecté"},
+    {"dechets", "encombrants abandonnés sur le trottoir devant chez moi"},
+    {"dechets", "kan passe la collecte des ordures stp"},
+    {"dechets", "conteneur à verre plein et des déchets partout"},
+    {"dechets", "demande d'un nouveau bac pour les ordures ménagères"},
+    {"dechets", "ramassage des poubelles oublié rue des Lilas"},
+    {"dechets", "sacs poubelles éventrés, déchets sur la place"},
+    {"dechets", "horaires de la déchetterie pour les encombrants"},
+    {"etat-civil", "Je voudrais un acte de naissance pour mon fils"},
+    {"etat-civil", "demande de copie d'acte de mariage"},
+    {"etat-civil", "comment déclarer une naissance à la mairie"},
+    {"etat-civil", "jveux un acte de naissance intégral svp"},
+    {"etat-civil", "rendez-vous pour un mariage civil l'été prochain"},
+    {"etat-civil", "livret de famille perdu, comment en avoir un nouveau"},
+    {"etat-civil", "acte de décès de ma grand-mère"},
+    {"etat-civil", "changement de prénom à l'état civil"},
+    {"etat-civil", "extrait d'acte de mariage avec filiation"},
+    {"etat-civil", "pacs : quels papiers pour l'enregistrer en mairie"},
+    {"cantine", "inscription de ma fille à la cantine scolaire"},
+    {"cantine", "menu de la cantine de l'école cette semaine"},
+    {"cantine", "ma facture de cantine est fausse"},
+    {"cantine", "mon fils est allergique, repas adapté à la cantine"},
+    {"cantine", "inscrire les enfants au périscolaire et à la garderie"},
+    {"cantine", "tarif du repas à la cantine pour deux enfants"},
+    {"cantine", "la cantine a servi un repas froid aux enfants"},
+    {"cantine", "désinscription cantine pour le mois prochain"},
+    {"cantine", "kel est le menu de la cantine demain"},
+    {"cantine", "accueil périscolaire du mercredi et cantine"},
+};
+
+#define NCORPUS (sizeof(corpus) / sizeof(corpus[0]))
+
+static struct triage_model *
+train_small(void)
+{
+    const char *texts[NCORPUS], *labels[NCORPUS];
+    size_t lens[NCORPUS];
+    struct triage_train_opts o = {14, TRIAGE_SOLVER_DEFAULT, 0, 0, 2};
+    struct triage_train_info info;
+    struct triage_model *m = NULL;
+    struct gu_err err = {0};
+
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &o, &m, &info, &err),
+             0);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_EQ(info.nclasses, 4);
+        CHECK(info.temperature > 0);
+        CHECK(info.solver == TRIAGE_SOLVER_SVM);
+    }
+    return m;
+}
+
+static void
+test_featurize_deterministic(void)
+{
+    struct text_pipeline *tp = NULL;
+    struct triage_scratch *s = triage_scratch_new();
+    const char *t = "Nid de poule énorme rue des Lilas, svp réparez vite !";
+    struct triage_fvec fv;
+    uint32_t idx[4096];
+    float val[4096];
+    size_t n;
+    double norm = 0;
+
+    CHECK_EQ(text_pipeline_new(NULL, 0, &tp, NULL), 0);
+    CHECK(s != NULL);
+    if (!tp || !s)
+        goto out;
+    CHECK_EQ(triage_featurize(tp, 18, s, t, strlen(t), &fv), 0);
+    n = fv.n;
+    CHECK(n > 40 && n < 4096); /* words, bigrams and character n-grams */
+    memcpy(idx, fv.idx, n * sizeof(*idx));
+    memcpy(val, fv.val, n * sizeof(*val));
+    for (size_t i = 0; i < n; i++) {
+        CHECK(idx[i] < (1u << 18));
+        norm += (double)val[i] * val[i];
+    }
+    CHECK(fabs(norm - 1) < 1e-4); /* unit vector */
+    /* Another text in between, then the same text: the same vector. */
+    CHECK_EQ(triage_featurize(tp, 18, s, "acte de naissance", 17, &fv), 0);
+    CHECK(fv.n > 0 && fv.n != n);
+    CHECK_EQ(triage_featurize(tp, 18, s, t, strlen(t), &fv), 0);
+    CHECK_EQ(fv.n, n);
+    CHECK(memcmp(fv.idx, idx, n * sizeof(*idx)) == 0);
+    CHECK(memcmp(fv.val, val, n * sizeof(*val)) == 0);
+    /* A case and accent variant shares its character n-grams. */
+    CHECK_EQ(triage_featurize(tp, 18, s, "NID DE POULE ENORME", 19, &fv), 0);
+    CHECK(fv.n > 10);
+    /* Empty text, bad bits. */
+    CHECK_EQ(triage_featurize(tp, 18, s, "", 0, &fv), 0);
+    CHECK_EQ(triage_featurize(tp, 3, s, t, strlen(t), &fv), GU_EINVAL);
+out:
+    triage_scratch_free(s);
+    text_pipeline_free(tp);
+}
+
+static void
+test_train_predict(void)
+{
+    struct triage_model *m = train_small();
+    struct triage_scratch *s = triage_scratch_new();
+    static const char *const unseen[][2] = {
+        {"voirie", "gros nid de poule sur la chaussée rue Victor Hugo"},
+        {"dechets", "les poubelles ne sont pas ramassées"},
+        {"etat-civil", "il me faut un acte de naissance"},
+        {"cantine", "inscription à la cantine pour la rentrée"},
+    };
+    size_t ok = 0;
+
+    if (!m || !s)
+        goto out;
+    CHECK_STR(triage_model_label(m, 0), "cantine"); /* sorted labels */
+    CHECK_EQ(triage_model_class(m, "voirie"), 3);
+    CHECK_EQ(triage_model_class(m, "inconnu"), -1);
+    for (size_t i = 0; i < NCORPUS; i++) {
+        struct triage_result r;
+        CHECK_EQ(triage_predict(m, s, corpus[i][1], strlen(corpus[i][1]), 1,
+                                0, &r, NULL),
+                 0);
+        ok += strcmp(r.label, corpus[i][0]) == 0;
+    }
+    CHECK(ok >= NCORPUS - 2); /* it learns its training set */
+    for (size_t i = 0; i < GU_ARRAY_LEN(unseen); i++) {
+        const char *t = unseen[i][1];
+        size_t n = strlen(t);
+        struct triage_result r;
+        double p[TRIAGE_CLASSES_MAX], sum = 0;
+        CHECK_EQ(triage_predict(m, s, t, n, 3, 5, &r, p), 0);
+        CHECK_STR(r.label, unseen[i][0]);
+        for (size_t j = 0; j < triage_model_nclasses(m); j++) {
+            CHECK(p[j] >= 0 && p[j] <= 1);
+            sum += p[j];
+        }
+        CHECK(fabs(sum - 1) < 1e-9);
+        CHECK_EQ(r.ntop, 3);
+        CHECK(r.top[0].id == r.id && r.top[0].p == r.p);
+        CHECK(r.top[0].p >= r.top[1].p && r.top[1].p >= r.top[2].p);
+        CHECK(r.p > 0.25); /* above chance among four */
+        /* The explanation: words of this text, heaviest first. */
+        CHECK(r.nwhy >= 1);
+        for (size_t w = 0; w < r.nwhy; w++) {
+            CHECK(r.why[w].len > 0 && r.why[w].off + r.why[w].len <= n);
+            CHECK(r.why[w].weight > 0);
+            if (w > 0)
+                CHECK(r.why[w].weight <= r.why[w - 1].weight);
+        }
+    }
+    {
+        /* The word that names the service weighs most. */
+        const char *t = "la cantine";
+        struct triage_result r;
+        CHECK_EQ(triage_predict(m, s, t, strlen(t), 1, 3, &r, NULL), 0);
+        CHECK(r.nwhy >= 1);
+        if (r.nwhy >= 1)
+            CHECK(r.why[0].len == 7 && memcmp(t + r.why[0].off, "cantine", 7)
+                                           == 0);
+    }
+out:
+    triage_scratch_free(s);
+    triage_model_free(m);
+}
+
+struct worker {
+    const struct triage_model *m;
+    int mismatches;
+    double p[NCORPUS];
+};
+
+static void *
+work(void *arg)
+{
+    struct worker *w = arg;
+    struct triage_scratch *s = triage_scratch_new();
+
+    if (!s) {
+        w->mismatches = -1;
+        return NULL;
+    }
+    for (int rep = 0; rep < 20; rep++) {
+        for (size_t i = 0; i < NCORPUS; i++) {
+            struct triage_result r;
+            if (triage_predict(w->m, s, corpus[i][1], strlen(corpus[i][1]), 2,
+                               2, &r, NULL) != 0) {
+                w->mismatches++;
+                continue;
+            }
+            if (rep == 0)
+                w->p[i] = r.p;
+            else if (w->p[i] != r.p)
+                w->mismatches++;
+        }
+    }
+    triage_scratch_free(s);
+    return NULL;
+}
+
+static void
+test_threads(void)
+{
+    struct triage_model *m = train_small();
+    struct worker w[4];
+    pthread_t th[4];
+
+    if (!m)
+        return;
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 4; i++) {
+        w[i].m = m;
+        CHECK_EQ(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(w[i].mismatches, 0);
+        CHECK(memcmp(w[i].p, w[0].p, sizeof(w[0].p)) == 0);
+    }
+    triage_model_free(m);
+}
+
+static char *
+slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = NULL;
+    long sz;
+
+    *n = 0;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)sz)) != NULL)
+        *n = fread(b, 1, (size_t)sz, f);
+    fclose(f);
+    return b;
+}
+
+static void
+test_model_file(void)
+{
+    struct triage_model *m = train_small(), *m2 = NULL, *bad = NULL;
+    struct triage_scratch *s = triage_scratch_new();
+    struct gu_err err = {0};
+    char path[] = "/tmp/test_triage_XXXXXX";
+    int fd = mkstemp(path);
+    char *buf = NULL;
+    size_t n = 0;
+
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    if (!m || !s || fd < 0)
+        goto out;
+    CHECK_EQ(triage_model_save(m, path, &err), 0);
+    CHECK_EQ(triage_model_load(path, &m2, &err), 0);
+    CHECK(m2 != NULL);
+    if (!m2)
+        goto out;
+    CHECK_STR(triage_model_id(m2), triage_model_id(m));
+    CHECK_EQ(triage_model_nclasses(m2), 4);
+    CHECK_EQ(triage_model_bits(m2), 14);
+    CHECK(triage_model_temperature(m2) == triage_model_temperature(m));
+    for (size_t i = 0; i < NCORPUS; i++) {
+        struct triage_result a, b;
+        double pa[8], pb[8];
+        triage_predict(m, s, corpus[i][1], strlen(corpus[i][1]), 2, 0, &a, pa);
+        triage_predict(m2, s, corpus[i][1], strlen(corpus[i][1]), 2, 0, &b,
+                       pb);
+        CHECK_EQ(a.id, b.id);
+        CHECK(memcmp(pa, pb, 4 * sizeof(double)) == 0);
+    }
+
+    buf = slurp(path, &n);
+    CHECK(buf != NULL && n > 1000);
+    if (!buf)
+        goto out;
+    CHECK_EQ(triage_model_read(buf, n, &bad, &err), 0);
+    triage_model_free(bad);
+    bad = NULL;
+    /* Truncated anywhere: refused. */
+    static const size_t cuts[] = {0, 1, 8, 12, 40, 100};
+    for (size_t i = 0; i < GU_ARRAY_LEN(cuts); i++) {
+        gu_err_clear(&err);
+        CHECK_EQ(triage_model_read(buf, cuts[i], &bad, &err), GU_EINVAL);
+        CHECK(bad == NULL);
+        CHECK_CONTAINS(err.user, "modèle");
+    }
+    CHECK_EQ(triage_model_read(buf, n / 2, &bad, &err), GU_EINVAL);
+    CHECK_EQ(triage_model_read(buf, n - 1, &bad, &err), GU_EINVAL);
+    /* One flipped byte anywhere (header, labels, weights, checksum). */
+    static const double at[] = {0.0, 0.001, 0.01, 0.5, 0.999};
+    for (size_t i = 0; i < GU_ARRAY_LEN(at); i++) {
+        size_t k = (size_t)(at[i] * (double)(n - 1));
+        buf[k] ^= 0x40;
+        CHECK_EQ(triage_model_read(buf, n, &bad, &err), GU_EINVAL);
+        CHECK(bad == NULL);
+        buf[k] ^= 0x40;
+    }
+    buf[n - 1] ^= 1; /* the checksum itself */
+    CHECK_EQ(triage_model_read(buf, n, &bad, &err), GU_EINVAL);
+    buf[n - 1] ^= 1;
+    /* A truncated file on disk. */
+    {
+        FILE *f = fopen(path, "wb");
+        CHECK(f != NULL);
+        if (f) {
+            fwrite(buf, 1, n - 100, f);
+            fclose(f);
+        }
+        CHECK_EQ(triage_model_load(path, &bad, &err), GU_EINVAL);
+        CHECK(bad == NULL);
+    }
+    CHECK_EQ(triage_model_load("/nonexistent/triage.bin", &bad, &err),
+             GU_EIO);
+out:
+    free(buf);
+    unlink(path);
+    triage_scratch_free(s);
+    triage_model_free(m);
+    triage_model_free(m2);
+}
+
+static int
+write_file(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (!f)
+        return -1;
+    fputs(s, f);
+    return fclose(f);
+}
+
+static void
+test_tsv(void)
+{
+    char path[] = "/tmp/test_triage_tsv_XXXXXX";
+    int fd = mkstemp(path);
+    struct triage_set set;
+    struct gu_err err = {0};
+
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    /* Columns in any order, extra columns ignored, CRLF and blank lines. */
+    CHECK_EQ(write_file(path, "id\tlabel\ttext\r\n1\tvoirie\tnid de poule\r\n"
+                              "\n2\tcantine\tmenu\n"),
+             0);
+    CHECK_EQ(triage_set_read(path, &set, &err), 0);
+    CHECK_EQ(set.n, 2);
+    if (set.n == 2) {
+        CHECK_STR(set.text[0], "nid de poule");
+        CHECK_STR(set.label[1], "cantine");
+        CHECK_EQ(set.len[1], 4);
+    }
+    triage_set_fini(&set);
+    /* A short row: its line number in French. */
+    CHECK_EQ(write_file(path, "text\tlabel\na\tb\nc\n"), 0);
+    CHECK_EQ(triage_set_read(path, &set, &err), GU_EINVAL);
+    CHECK_CONTAINS(err.user, "Ligne 3");
+    CHECK_EQ(set.n, 0);
+    CHECK_EQ(write_file(path, "texte\tservice\na\tb\n"), 0);
+    CHECK_EQ(triage_set_read(path, &set, &err), GU_EINVAL);
+    CHECK_CONTAINS(err.user, "Ligne 1");
+    CHECK_EQ(write_file(path, "text\tlabel\n\tb\n"), 0);
+    CHECK_EQ(triage_set_read(path, &set, &err), GU_EINVAL);
+    CHECK_CONTAINS(err.user, "texte vide");
+    CHECK_EQ(write_file(path, ""), 0);
+    CHECK_EQ(triage_set_read(path, &set, &err), GU_EINVAL);
+    CHECK_EQ(triage_set_read("/nonexistent.tsv", &set, &err), GU_EIO);
+    unlink(path);
+}
+
+static void
+test_train_errors(void)
+{
+    const char *texts[] = {"a b c", "d e f"};
+    const char *one[] = {"x", "x"};
+    size_t lens[] = {5, 5};
+    struct triage_model *m = NULL;
+    struct gu_err err = {0};
+
+    CHECK_EQ(triage_train(texts, lens, one, 2, NULL, &m, NULL, &err),
+             GU_EINVAL);
+    CHECK(m == NULL);
+    CHECK_CONTAINS(err.user, "classes");
+    /* Two examples, two classes: trains without cross-validation. */
+    const char *two[] = {"x", "y"};
+    CHECK_EQ(triage_train(texts, lens, two, 2, NULL, &m, NULL, &err), 0);
+    triage_model_free(m);
+}
+
+TESTS(T(test_featurize_deterministic), T(test_train_predict), T(test_threads),
+      T(test_model_file), T(test_tsv), T(test_train_errors))
