@@ -1077,7 +1077,8 @@ match_ids(uchar *s, size_t n, size_t i, bool id_ctx, enum pii_kind *kind)
         *kind = PII_FISCAL;
         return e;
     }
-    if (id_ctx && (e = run_shaped(s, n, &r, 12, cni_shapes))) {
+    /* the whole run: "4970 1012 3456 7893" after « n° » is a card */
+    if (id_ctx && r.nd == 12 && (e = run_shaped(s, n, &r, 12, cni_shapes))) {
         *kind = PII_CNI;
         return e;
     }
@@ -1268,6 +1269,20 @@ stop_word(uchar *s, size_t n, size_t p, size_t e)
     return false;
 }
 
+/* "route nationale", "place principale": names of common street types */
+static bool
+street_adjective(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const w[] = {
+        "principale", "nationale", "départementale", "communale", "neuve",
+        "haute", "basse", "grande", "vieille", "centrale", "royale"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w); k++)
+        if (ci_at(s, n, p, w[k]) == e - p)
+            return true;
+    return false;
+}
+
 /* ", 44000 Nantes", " 75011 PARIS Cedex": a postcode and a town at p. */
 static size_t
 postcode_town(uchar *s, size_t n, size_t p)
@@ -1356,7 +1371,8 @@ match_address(uchar *s, size_t n, size_t i)
             after_part = false;
             continue;
         }
-        if (after_part && !stop_word(s, n, q, we)) {
+        if ((after_part && !stop_word(s, n, q, we)) ||
+            street_adjective(s, n, q, we)) {
             e = we; /* one lower-case word ends the name */
             words++;
         }
@@ -1524,33 +1540,52 @@ title_word(uchar *s, size_t n, size_t p, size_t e)
 }
 
 /*
+ * A capitalised name word at p, or a surname particle and its word ("Le
+ * Goff", "Da Silva", "de La Tour"); not a title ("Le Maire"). Returns
+ * its end or 0.
+ */
+static size_t
+name_word(uchar *s, size_t n, size_t p)
+{
+    static const char *const parts[] = {"le ", "la ", "de ", "da ", "du ",
+                                        "van ", "von ", "di ", "dos "};
+    size_t e, l = 0;
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(parts) && !l; k++)
+        l = ci_at(s, n, p, parts[k]);
+    if (l && cap_at(s, n, p + l)) {
+        e = nameword_end(s, n, p + l);
+        if (!title_word(s, n, p + l, e))
+            return e;
+    }
+    if (!cap_at(s, n, p))
+        return 0;
+    e = nameword_end(s, n, p);
+    return title_word(s, n, p, e) ? 0 : e;
+}
+
+/*
  * A person's name at i: up to three capitalised words ("Jean-Pierre
- * Martin", "DUPONT Marie", "Marie de La Tour"). `strict`: the first word
- * must be a known first name. Returns the end, or 0.
+ * Martin", "DUPONT Marie", "Hélène Le Goff"). `strict`: the first word
+ * must be a known first name, or the name must have two words. Returns
+ * the end, or 0.
  */
 static size_t
 match_name(uchar *s, size_t n, size_t i, bool strict)
 {
-    size_t e, q;
+    size_t e = name_word(s, n, i), first = e;
 
-    if (!cap_at(s, n, i))
-        return 0;
-    e = nameword_end(s, n, i);
-    if (title_word(s, n, i, e) || (strict && !prenom_at(s, n, i, word_end(s, n, i))))
+    if (!e)
         return 0;
     for (int k = 0; k < 2 && e + 1 < n && s[e] == ' '; k++) {
-        size_t we;
+        size_t we = name_word(s, n, e + 1);
 
-        q = e + 1;
-        if (ci_at(s, n, q, "de ") && cap_at(s, n, q + 3))
-            q += 3;
-        if (!cap_at(s, n, q))
-            break;
-        we = nameword_end(s, n, q);
-        if (title_word(s, n, q, we))
+        if (!we)
             break;
         e = we;
     }
+    if (strict && !prenom_at(s, n, i, word_end(s, n, i)) && e == first)
+        return 0;
     return e;
 }
 
@@ -1560,7 +1595,7 @@ signature_line(uchar *s, size_t n, size_t i, size_t e)
 {
     static const char *const w[] = {"cordialement", "salutations", "vous",
                                     "avance", "remerciements", "sincèrement",
-                                    "amicalement"};
+                                    "amicalement", "merci"};
     size_t p = e;
     bool hit = false;
 
@@ -1577,6 +1612,25 @@ signature_line(uchar *s, size_t n, size_t i, size_t e)
     while (p < n && (s[p] == ' ' || s[p] == '\n' || s[p] == '\r'))
         p++;
     return p + 1;
+}
+
+/* Places named after people: « école Jules Ferry », « salle Jean Vilar ». */
+static size_t
+venue_at(uchar *s, size_t n, size_t p)
+{
+    static const char *const w[] = {
+        "école", "ecole", "collège", "college", "lycée", "lycee", "salle",
+        "stade", "gymnase", "espace", "centre", "médiathèque",
+        "bibliothèque", "maison", "jardin", "pont", "quartier", "hôpital",
+        "crèche", "creche", "scolaire", "halle", "théâtre", "piscine",
+        "complexe", "foyer", "ehpad", "square", "parc", "rue", "avenue",
+        "boulevard", "place", "quai", "allée", "impasse", "cours"};
+    size_t l;
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w); k++)
+        if ((l = ci_word(s, n, p, w[k])))
+            return l;
+    return 0;
 }
 
 /*
@@ -1637,7 +1691,8 @@ name_context(struct scan *sc, size_t i, size_t e)
         if (sc->id_until <= i)
             sc->id_kind = 0;
         sc->id_until = e + 40;
-    } else if ((l = street_type_at(s, n, i, &common))) {
+    } else if ((l = street_type_at(s, n, i, &common)) ||
+               (l = venue_at(s, n, i))) {
         sc->street_end = i + l + 2;
     }
 }

@@ -152,6 +152,8 @@ static const struct pcase pcases[] = {
                                          "CNI]"},
     {"le lot 12AB34567 arrive", "le lot 12AB34567 arrive"},
     {"passeport pour X4RTBPFW4", "passeport pour X4RTBPFW4"},
+    {"carte bancaire n° 4970 1012 3456 7893", "carte bancaire n° [carte "
+                                              "bancaire]"},
     /* plates */
     {"la voiture AB-123-CD gêne", "la voiture [PLAQUE] gêne"},
     {"immatriculée AB 123 CD", "immatriculée [PLAQUE]"},
@@ -175,6 +177,13 @@ static const struct pcase pcases[] = {
     {"il reste 5 place pour le spectacle",
      "il reste 5 place pour le spectacle"},
     {"les 3 rues sont fermées", "les 3 rues sont fermées"},
+    {"au 120 route nationale", "au [adresse]"},
+    {"Mon fils est à l'école Jules Ferry", "Mon fils est à l'école Jules "
+                                           "Ferry"},
+    {"Mme Le Goff et M. Da Silva", "Mme [nom] et M. [nom]"},
+    {"Monsieur Le Maire", "Monsieur Le Maire"},
+    {"Bonjour, je suis Sandro Traoré.", "Bonjour, je suis [nom]."},
+    {"Merci\nDylan Bonnet", "Merci\n[nom]"},
     {"la place Victor Hugo est fermée", "la place Victor Hugo est fermée"},
     {"44000 Nantes", "44000 Nantes"},
     /* names */
