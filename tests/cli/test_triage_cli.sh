@@ -1,0 +1,80 @@
+#!/bin/bash
+# tests/cli/test_triage_cli.sh - `guichet triage train|eval` on a tiny TSV
+# written here: the model file, the --json object of the interface of
+# issue 5, and clear French errors (exit 1) on malformed data or a bad
+# model file. No figure is checked against a threshold of speed.
+BIN=$(realpath "${1:-build/guichet}")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-triage.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+pass=0
+fail=0
+t() { # name command...
+    local name=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else
+        fail=$((fail + 1))
+        echo "ÉCHEC : $name" >&2
+        sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -20 >&2
+    fi
+}
+g() {
+    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?
+}
+
+# Label first, text second, an extra column: any order is accepted.
+{
+    printf 'label\ttext\tsource\n'
+    for i in 1 2 3 4 5 6; do
+        printf 'voirie\tnid de poule rue %s, la chaussée est abîmée\tweb\n' "$i"
+        printf 'voirie\ttrottoir cassé devant le numéro %s\tmail\n' "$i"
+        printf 'dechets\tpoubelles pas ramassées rue %s\tweb\n' "$i"
+        printf 'dechets\tdépôt sauvage de déchets près du %s\tweb\n' "$i"
+        printf 'cantine\tinscription cantine de l enfant %s\tmail\n' "$i"
+        printf 'cantine\tmenu de la cantine du jour %s\tweb\n' "$i"
+    done
+} >"$TMP/train.tsv"
+printf 'text\tlabel\ntrou dans la chaussée\tvoirie\nles poubelles débordent\tdechets\nmenu cantine\tcantine\n' >"$TMP/test.tsv"
+
+g triage train --data "$TMP/train.tsv" --model "$TMP/m.bin"
+t "train : code 0" test "$RC" = 0
+t "train : modèle écrit" test -s "$TMP/m.bin"
+t "train : temps affiché" grep -q 'Apprentissage en' "$TMP/out"
+
+g triage eval --model "$TMP/m.bin" --data "$TMP/test.tsv" --json
+t "eval --json : code 0" test "$RC" = 0
+t "eval --json : un objet" python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["n"] == 3, o
+assert 0 <= o["accuracy"] <= 1 and 0 <= o["macro_f1"] <= 1, o
+assert 0 <= o["ece"] <= 1 and o["texts_per_s"] > 0, o
+assert o["accuracy"] == 1.0, o  # three easy texts
+' "$TMP/out"
+
+g triage eval --model "$TMP/m.bin" --data "$TMP/test.tsv"
+t "eval : tableau" grep -q 'Matrice de confusion' "$TMP/out"
+t "eval : F1 macro" grep -q 'F1 macro' "$TMP/out"
+
+printf 'text\tlabel\nun\tvoirie\ndeux\n' >"$TMP/bad.tsv"
+g triage train --data "$TMP/bad.tsv" --model "$TMP/m2.bin"
+t "ligne courte : code 1" test "$RC" = 1
+t "ligne courte : numéro de ligne" grep -q 'Ligne 3' "$TMP/err"
+t "ligne courte : pas de modèle" test ! -e "$TMP/m2.bin"
+
+printf 'texte\tservice\nun\tvoirie\n' >"$TMP/bad.tsv"
+g triage train --data "$TMP/bad.tsv" --model "$TMP/m2.bin"
+t "en-tête : code 1" test "$RC" = 1
+t "en-tête : message" grep -q 'text' "$TMP/err"
+
+head -c 100 "$TMP/m.bin" >"$TMP/cut.bin"
+g triage eval --model "$TMP/cut.bin" --data "$TMP/test.tsv" --json
+t "modèle tronqué : code 1" test "$RC" = 1
+t "modèle tronqué : message" grep -q 'modèle invalide' "$TMP/err"
+
+g triage train --model "$TMP/m3.bin"
+t "sans --data : code 2" test "$RC" = 2
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
