@@ -1218,6 +1218,11 @@ static const char *const street_types[] = {
 static size_t
 street_type_at(uchar *s, size_t n, size_t p, bool *common)
 {
+    /* "12 r. des Lilas": the one-letter abbreviation needs its dot */
+    if (ci_word(s, n, p, "r") && p + 1 < n && s[p + 1] == '.') {
+        *common = false;
+        return 2;
+    }
     for (size_t k = 0; k < GU_ARRAY_LEN(street_types); k++) {
         size_t l = ci_word(s, n, p, street_types[k]);
 
@@ -1769,12 +1774,27 @@ name_at(struct scan *sc, size_t i, size_t we)
     uchar *s = sc->s;
     size_t n = sc->n, e;
 
+    if (i < sc->name_until && !sc->name_strict && !cap_at(s, n, i) &&
+        prenom_at(s, n, i, we)) {
+        /* « je m'appelle marie dupont »: a known first name in lower
+         * case, and the next word unless it is an ordinary one */
+        e = nameword_end(s, n, i);
+        if (e + 1 < n && s[e] == ' ' && word_len(s, n, e + 1)) {
+            size_t e2 = nameword_end(s, n, e + 1);
+
+            if (!stop_word(s, n, e + 1, e2) && !title_word(s, n, e + 1, e2))
+                e = e2;
+        }
+        return e;
+    }
     if (!cap_at(s, n, i))
         return 0;
     if (i < sc->name_until)
         return match_name(s, n, i, sc->name_strict);
+    we = nameword_end(s, n, i);
     if ((i > 0 && (s[i - 1] == '-' || s[i - 1] == '\'')) || we >= n ||
-        s[we] != ' ' || !cap_at(s, n, we + 1) || !prenom_at(s, n, i, we))
+        s[we] != ' ' || !cap_at(s, n, we + 1) ||
+        !prenom_at(s, n, i, word_end(s, n, i)))
         return 0;
     e = match_name(s, n, i, true);
     return e > nameword_end(s, n, i) ? e : 0;

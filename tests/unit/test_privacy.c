@@ -178,12 +178,18 @@ static const struct pcase pcases[] = {
      "il reste 5 place pour le spectacle"},
     {"les 3 rues sont fermées", "les 3 rues sont fermées"},
     {"au 120 route nationale", "au [adresse]"},
+    {"au 12 r. des Lilas", "au [adresse]"},
+    {"le 12 r", "le 12 r"},
     {"Mon fils est à l'école Jules Ferry", "Mon fils est à l'école Jules "
                                            "Ferry"},
     {"Mme Le Goff et M. Da Silva", "Mme [nom] et M. [nom]"},
     {"Monsieur Le Maire", "Monsieur Le Maire"},
     {"Bonjour, je suis Sandro Traoré.", "Bonjour, je suis [nom]."},
     {"Merci\nDylan Bonnet", "Merci\n[nom]"},
+    {"je m'appelle marie dupont", "je m'appelle [nom]"},
+    {"je m'appelle marie et je", "je m'appelle [nom] et je"},
+    {"ma voisine Julie-Anne Nicolas", "ma voisine [nom]"},
+    {"je m'appelle comme vous", "je m'appelle comme vous"},
     {"la place Victor Hugo est fermée", "la place Victor Hugo est fermée"},
     {"44000 Nantes", "44000 Nantes"},
     /* names */
