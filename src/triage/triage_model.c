@@ -906,6 +906,10 @@ triage_train(const char *const *texts, const size_t *lens,
             info->cv_accuracy = 0;
     }
 
+    /* liblinear's solvers shuffle with rand(): seed it so the same data
+     * gives the same model (the threads of the cross-validation above
+     * share rand()'s state, so its choice of C may still vary). */
+    srand(1);
     rc = fit(&ts, m->solver, m->c, -1, m->w, m->bias);
     if (rc < 0) {
         gu_err_set(err, rc, NULL, "L'apprentissage a échoué.",

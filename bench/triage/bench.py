@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Routing figures of issue 5: Guichet's classifier and two peers on the
+same split of the classification set of ../shared/data/README.md.
+
+usage: bench/triage/bench.py [build/guichet]
+
+Peers, rerun here on the same files:
+  - liblinear L2-loss linear SVM (scikit-learn's LinearSVC, which wraps
+    liblinear) on TF-IDF word 1+2-grams (Debian python3-sklearn);
+  - fastText supervised, -wordNgrams 2 -epoch 25 -lr 0.5 (Debian fasttext).
+A peer whose package is absent is skipped with a message. Figures only,
+never pass/fail.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "..", "shared", "data", "service-public")
+FICHES = os.environ.get("FICHES", "/tmp/package/data/particuliers")
+
+
+def read_tsv(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        head = f.readline().rstrip("\n").split("\t")
+        ti, li = head.index("text"), head.index("label")
+        for line in f:
+            c = line.rstrip("\n").split("\t")
+            rows.append((c[ti], c[li]))
+    return rows
+
+
+def scores(truth, pred):
+    labels = sorted(set(truth))
+    acc = sum(t == p for t, p in zip(truth, pred)) / len(truth)
+    f1s = []
+    for l in labels:
+        tp = sum(t == l and p == l for t, p in zip(truth, pred))
+        fp = sum(t != l and p == l for t, p in zip(truth, pred))
+        fn = sum(t == l and p != l for t, p in zip(truth, pred))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return acc, sum(f1s) / len(f1s)
+
+
+def guichet(binary, train, test, tmp):
+    model = os.path.join(tmp, "guichet.model")
+    t0 = time.perf_counter()
+    out = subprocess.run([binary, "triage", "train", "--data", train,
+                          "--model", model], check=True, capture_output=True,
+                         text=True).stdout
+    wall = time.perf_counter() - t0
+    m = re.search(r"Apprentissage en ([0-9]+),([0-9]+) s", out)
+    train_s = float(m.group(1) + "." + m.group(2)) if m else wall
+    ev = json.loads(subprocess.run(
+        [binary, "triage", "eval", "--model", model, "--data", test, "--json"],
+        check=True, capture_output=True, text=True).stdout)
+    return ev["accuracy"], ev["macro_f1"], ev["texts_per_s"], train_s, ev["ece"]
+
+
+def sklearn_svm(train, test):
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+    except ImportError:
+        return None
+    tr, te = read_tsv(train), read_tsv(test)
+    t0 = time.perf_counter()
+    vec = TfidfVectorizer(ngram_range=(1, 2))
+    x = vec.fit_transform([t for t, _ in tr])
+    clf = LinearSVC(C=1.0).fit(x, [l for _, l in tr])
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = clf.predict(vec.transform([t for t, _ in te]))
+    tps = len(te) / (time.perf_counter() - t0)
+    acc, f1 = scores([l for _, l in te], list(pred))
+    return acc, f1, tps, train_s, None
+
+
+def ft_text(s):
+    return " ".join(re.findall(r"\w+|[^\w\s]", s.lower()))
+
+
+def fasttext(train, test, tmp):
+    exe = shutil.which("fasttext")
+    if not exe:
+        return None
+    tr, te = read_tsv(train), read_tsv(test)
+    ftr, fte = os.path.join(tmp, "ft.train"), os.path.join(tmp, "ft.test")
+    with open(ftr, "w", encoding="utf-8") as f:
+        for t, l in tr:
+            f.write("__label__%s %s\n" % (l.replace(" ", "_"), ft_text(t)))
+    with open(fte, "w", encoding="utf-8") as f:
+        for t, _ in te:
+            f.write(ft_text(t) + "\n")
+    model = os.path.join(tmp, "ft")
+    t0 = time.perf_counter()
+    subprocess.run([exe, "supervised", "-input", ftr, "-output", model,
+                    "-wordNgrams", "2", "-epoch", "25", "-lr", "0.5",
+                    "-thread", "1", "-seed", "1", "-verbose", "0"],
+                   check=True, capture_output=True)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = subprocess.run([exe, "predict", model + ".bin", fte], check=True,
+                         capture_output=True, text=True).stdout.split("\n")
+    tps = len(te) / (time.perf_counter() - t0)  # includes loading the model
+    pred = [p[len("__label__"):].replace("_", " ") for p in out if p]
+    acc, f1 = scores([l for _, l in te], pred)
+    return acc, f1, tps, train_s, None
+
+
+def fr(x, d=3):
+    return ("%.*f" % (d, x)).replace(".", ",")
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1
+                             else os.path.join(ROOT, "build", "guichet"))
+    qpath = os.path.join(DATA, "questions-dev.tsv")
+    if not os.path.exists(qpath) or not os.path.isdir(FICHES):
+        print("Données absentes (%s ou %s) : banc ignoré. Voir "
+              "bench/triage/README.md." % (qpath, FICHES))
+        return 0
+    tmp = tempfile.mkdtemp(prefix="guichet-triage-bench.")
+    try:
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "bench",
+                            "triage", "make_set.py"), qpath, FICHES, tmp],
+                           capture_output=True, text=True)
+        print(r.stdout.strip())
+        if r.returncode != 0:
+            print(r.stderr)
+            return 1
+        f = lambda n: os.path.join(tmp, n + ".tsv")
+        systems = [
+            ("Guichet (hachage mots 1-2 + caractères 3-5, SVM liblinear)",
+             lambda a, b: guichet(binary, a, b, tmp)),
+            ("liblinear SVM, TF-IDF mots 1+2 (scikit-learn)", sklearn_svm),
+            ("fastText bigrammes (-epoch 25 -lr 0.5)",
+             lambda a, b: fasttext(a, b, tmp)),
+        ]
+        print()
+        print("| système | exactitude | F1 macro | exactitude questions "
+              "sans fuite | textes/s fiches (1 cœur) | textes/s questions "
+              "| apprentissage (s) |")
+        print("|---|---|---|---|---|---|---|")
+        ece_note = ""
+        for name, fn in systems:
+            main_r = fn(f("train"), f("test"))
+            if main_r is None:
+                print("| %s | paquet absent, ignoré | | | | | |" % name)
+                continue
+            lf = fn(f("train_lf"), f("test_lf"))
+            print("| %s | %s | %s | %s | %s | %s | %s |" % (
+                name, fr(main_r[0]), fr(main_r[1]), fr(lf[0]),
+                "{:,.0f}".format(main_r[2]).replace(",", " "),
+                "{:,.0f}".format(lf[2]).replace(",", " "),
+                fr(main_r[3], 2)))
+            if main_r[4] is not None:
+                ece_note = "ECE de Guichet : %s (test), %s (sans fuite)" % (
+                    fr(main_r[4]), fr(lf[4]))
+        print()
+        print(ece_note)
+        print("Textes/s : prédiction seule, sur un cœur, featurisation "
+              "comprise ; fastText relit son modèle à chaque appel.")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Build the classification set of ../shared/data/README.md.
+
+Questions of service-public/questions-dev.tsv (label: first theme of the
+`theme` column) plus each particuliers fiche's title + description
+(label: first theme of dc:subject), themes with at least 30 examples,
+deduplicated by text (first occurrence kept), split by
+int(sha1(text), 16) % 2 (0 = train).
+
+Writes OUT/train.tsv and OUT/test.tsv (columns text, label, kind: kind
+is `question` or `fiche`), and the leak-free pair OUT/train_lf.tsv,
+OUT/test_lf.tsv (see below).
+Exit code 3 when the data is absent (the bench then skips).
+"""
+import collections
+import glob
+import hashlib
+import json
+import os
+import sys
+
+
+def clean(s):
+    return " ".join(s.replace("\t", " ").split())
+
+
+def texts_of(node, name):
+    """Text of the first direct child element `name` of a Publication."""
+    for c in node.get("children", []):
+        if c.get("type") == "element" and c.get("name") == name:
+            return clean("".join(t.get("text", "") for t in walk(c)))
+    return ""
+
+
+def walk(node):
+    if node.get("type") == "text":
+        yield node
+    for c in node.get("children", []):
+        yield from walk(c)
+
+
+def main():
+    if len(sys.argv) != 4:
+        print("usage: make_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR")
+        return 2
+    qpath, fdir, out = sys.argv[1:]
+    if not os.path.exists(qpath) or not glob.glob(os.path.join(fdir, "*.json")):
+        print("données absentes : %s ou %s" % (qpath, fdir))
+        return 3
+    rows = []  # (text, label, kind, fiche ids)
+    seen_q = collections.OrderedDict()
+    with open(qpath, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        qi, ti, hi = (header.index("question"), header.index("target_fiche"),
+                      header.index("theme"))
+        for line in f:
+            c = line.rstrip("\n").split("\t")
+            q = clean(c[qi])
+            label = c[hi].split(",")[0].strip()
+            if q not in seen_q:
+                seen_q[q] = [label, set()]
+            seen_q[q][1].add(c[ti])
+    for q, (label, targets) in seen_q.items():
+        rows.append((q, label, "question", targets))
+    for p in sorted(glob.glob(os.path.join(fdir, "*.json"))):
+        with open(p, encoding="utf-8") as f:
+            d = json.load(f)
+        if not isinstance(d, dict):
+            continue
+        pub = next((c for c in d.get("children", [])
+                    if c.get("name") == "Publication"), None)
+        if pub is None:
+            continue
+        title = texts_of(pub, "dc:title")
+        desc = texts_of(pub, "dc:description")
+        subj = texts_of(pub, "dc:subject").split(",")[0].strip()
+        if not title or not subj:
+            continue
+        rows.append((clean(title + " " + desc), subj, "fiche", {d["id"]}))
+    count = collections.Counter(r[1] for r in rows)
+    keep = {l for l, n in count.items() if n >= 30}
+    uniq, seen = [], set()
+    for r in rows:
+        if r[1] in keep and r[0] not in seen:
+            seen.add(r[0])
+            uniq.append(r)
+    split = lambda t: int(hashlib.sha1(t.encode("utf-8")).hexdigest(), 16) % 2
+    train = [r for r in uniq if split(r[0]) == 0]
+    test = [r for r in uniq if split(r[0]) == 1]
+    train_fiches = set()
+    for r in train:
+        if r[2] == "fiche":
+            train_fiches |= r[3]
+    # questions-dev.tsv is the dev half of a larger set: all its questions
+    # fall on side 0 of the split, so the test half holds only fiches.
+    # Leak-free questions are measured by a second run: train on the
+    # training half minus the questions none of whose target fiches is in
+    # it, and test on those questions (neither they nor their fiche seen).
+    lf = [r for r in uniq if r[2] == "question" and not (r[3] & train_fiches)]
+    lf_set = {r[0] for r in lf}
+    train_lf = [r for r in train if r[0] not in lf_set]
+    os.makedirs(out, exist_ok=True)
+    for name, part in (("train", train), ("test", test),
+                       ("train_lf", train_lf), ("test_lf", lf)):
+        with open(os.path.join(out, name + ".tsv"), "w", encoding="utf-8") as f:
+            f.write("text\tlabel\tkind\n")
+            for t, l, k, ids in part:
+                f.write("%s\t%s\t%s\n" % (t, l, k))
+    print("%d exemples, %d classes : %d apprentissage, %d test "
+          "(%d questions) ; sans fuite : %d questions de test, %d exemples "
+          "d'apprentissage" % (
+              len(uniq), len(keep), len(train), len(test),
+              sum(r[2] == "question" for r in test), len(lf), len(train_lf)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
