@@ -20,11 +20,12 @@ libutf8proc-dev libstemmer-dev libcmark-dev libxml2-dev libzip-dev
 libcurl4-openssl-dev liblinear-dev"
 
 # Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
-# runtime), bench (wrk, nginx-light, python3-xapian), CLI and HTTP tests
+# runtime), bench (wrk, nginx-light, python3-xapian; the triage peers
+# python3-sklearn and fasttext), CLI and HTTP tests
 # (sqlite3, curl), a real SMTP peer for the mail tests (python3-aiosmtpd).
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
 sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
-python3-stdnum"
+python3-stdnum python3-sklearn fasttext"
 
 with_test=0
 for arg in "$@"; do
