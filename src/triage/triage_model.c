@@ -231,7 +231,7 @@ featurize(const struct text_pipeline *tp, int bits, float gw, float gc,
 
     /* Sublinear TF, per-group L2 norms, signed buckets. */
     for (size_t i = 0; i < s->nf; i++) {
-        float v = 1.0f + logf(s->f[i].tf);
+        float v = s->f[i].tf == 1 ? 1.0f : 1.0f + logf(s->f[i].tf);
         s->f[i].tf = v;
         if (s->f[i].word)
             nw += (double)v * v;
@@ -351,31 +351,35 @@ model_alloc(int bits, uint32_t k)
 /* Prediction                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Decision values of a featurised text into sc[k]. */
+/* Decision values of a featurised text into sc[k]. Accumulated in
+ * float over a bucket's row (the compiler vectorises it), then widened. */
 static void
 scores_of(const float *w, const float *bias, uint32_t k,
           const struct triage_fvec *fv, double *sc)
 {
-    for (uint32_t j = 0; j < k; j++)
-        sc[j] = bias[j];
+    float acc[TRIAGE_CLASSES_MAX];
+
+    memcpy(acc, bias, k * sizeof(float));
     if (k == 10) { /* the default taxonomy's size class: unrolled */
         for (size_t i = 0; i < fv->n; i++) {
             const float *r = w + (size_t)fv->idx[i] * 10;
+            float v = fv->val[i];
             /* Buckets are random: ask for the next rows early. */
             if (i + 8 < fv->n)
                 __builtin_prefetch(w + (size_t)fv->idx[i + 8] * 10);
-            double v = fv->val[i];
             for (int j = 0; j < 10; j++)
-                sc[j] += v * r[j];
+                acc[j] += v * r[j];
         }
-        return;
+    } else {
+        for (size_t i = 0; i < fv->n; i++) {
+            const float *r = w + (size_t)fv->idx[i] * k;
+            float v = fv->val[i];
+            for (uint32_t j = 0; j < k; j++)
+                acc[j] += v * r[j];
+        }
     }
-    for (size_t i = 0; i < fv->n; i++) {
-        const float *r = w + (size_t)fv->idx[i] * k;
-        double v = fv->val[i];
-        for (uint32_t j = 0; j < k; j++)
-            sc[j] += v * r[j];
-    }
+    for (uint32_t j = 0; j < k; j++)
+        sc[j] = acc[j];
 }
 
 /* Softmax of sc[k] / t into p[k]. */
@@ -409,6 +413,7 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
     rc = featurize(m->tp, m->bits, m->gw, m->gc, s, text, n, &fv);
     if (rc < 0)
         return rc;
+    sc[0] = 0; /* k >= 2 always; this only quiets -Wmaybe-uninitialized */
     scores_of(m->w, m->bias, k, &fv, sc);
     softmax(sc, k, m->temp, p);
     for (uint32_t j = 1; j < k; j++)
