@@ -4,8 +4,10 @@
  * A request's text is turned into a hashed sparse vector: word 1- and
  * 2-grams of the French pipeline's stems (src/text) and character 3-5-grams
  * of the folded text (robust to typos and SMS writing), each feature
- * hashed into 2^bits buckets with a sign bit, sublinear TF (1 + ln tf),
- * the word and character groups each L2-normalised then mixed into one
+ * hashed into 2^bits buckets with a sign bit, sublinear TF (1 + ln tf)
+ * times the bucket's IDF over the training texts (0 for a bucket no
+ * training text has), the word and character groups each L2-normalised
+ * then mixed into one
  * unit vector. A linear model (liblinear, one-vs-rest L2-loss SVM or
  * logistic regression; solver and C chosen by cross-validation on the
  * training data) scores every class; probabilities are a softmax over
@@ -36,7 +38,7 @@
 #include "text/text.h"
 
 /* Model file format version written by triage_model_save(). */
-#define TRIAGE_MODEL_VERSION 1
+#define TRIAGE_MODEL_VERSION 2
 #define TRIAGE_BITS_DEFAULT 18
 #define TRIAGE_BITS_MIN 10
 #define TRIAGE_BITS_MAX 24
@@ -80,7 +82,7 @@ struct triage_fvec {
 
 /*
  * Featurise `text` (`n` bytes of UTF-8) with the pipeline `tp` into
- * 2^bits buckets. Deterministic: same text, same vector, on every
+ * 2^bits buckets, without IDF (a model applies its own). Deterministic: same text, same vector, on every
  * machine. Returns 0 or GU_ENOMEM.
  */
 int triage_featurize(const struct text_pipeline *tp, int bits,
@@ -132,7 +134,8 @@ double triage_model_temperature(const struct triage_model *m);
 /*
  * Write the model to `path` (written beside, then renamed). Format: the
  * magic "GUTRIAGE", version, bits, classes, solver, C, temperature,
- * group weights, labels, biases and weights (little-endian float32),
+ * group weights, labels, biases, weights and per-bucket IDF
+ * (little-endian float32),
  * then an FNV-1a 64 checksum of everything before it.
  * Returns 0 or GU_EIO / GU_ENOMEM.
  */

@@ -60,7 +60,7 @@ triage_set_read(const char *path, struct triage_set *set, struct gu_err *err)
     size_t got, rows = 0, line = 0, cap;
     char *p, *end, *cols[COLS_MAX + 1];
     int ti = -1, li = -1, rc = 0;
-    size_t ncols;
+    size_t ncols = 0;
 
     memset(set, 0, sizeof(*set));
     f = fopen(path, "rb");

@@ -64,6 +64,7 @@ struct triage_model {
     int solver;
     double c, temp;
     float gw, gc;  /* word / character group weights */
+    float *idf;    /* nb: smoothed IDF of each bucket, 0 = never seen */
     char (*labels)[TRIAGE_LABEL_MAX + 1];
     float *bias;   /* k */
     float *w;      /* nb * k, bucket-major */
@@ -152,7 +153,8 @@ add_feat(struct triage_scratch *s, uint64_t h, int word, int t1, int t2)
 
 /* The group mix of triage_model (1, 1): both groups weigh the same. */
 static int
-featurize(const struct text_pipeline *tp, int bits, float gw, float gc,
+featurize(const struct text_pipeline *tp, int bits, const float *idf,
+          float gw, float gc,
           struct triage_scratch *s, const char *text, size_t n,
           struct triage_fvec *out)
 {
@@ -232,6 +234,8 @@ featurize(const struct text_pipeline *tp, int bits, float gw, float gc,
     /* Sublinear TF, per-group L2 norms, signed buckets. */
     for (size_t i = 0; i < s->nf; i++) {
         float v = s->f[i].tf == 1 ? 1.0f : 1.0f + logf(s->f[i].tf);
+        if (idf)
+            v *= idf[(uint32_t)(s->f[i].h >> (64 - bits))];
         s->f[i].tf = v;
         if (s->f[i].word)
             nw += (double)v * v;
@@ -264,7 +268,7 @@ triage_featurize(const struct text_pipeline *tp, int bits,
     out->n = 0;
     if (bits < TRIAGE_BITS_MIN || bits > TRIAGE_BITS_MAX)
         return GU_EINVAL;
-    return featurize(tp, bits, 1, 1, s, text, n, out);
+    return featurize(tp, bits, NULL, 1, 1, s, text, n, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -280,6 +284,7 @@ triage_model_free(struct triage_model *m)
     gu_free(m->labels);
     gu_free(m->bias);
     gu_free(m->w);
+    gu_free(m->idf);
     gu_free(m);
 }
 
@@ -339,7 +344,8 @@ model_alloc(int bits, uint32_t k)
     m->labels = gu_calloc(k, sizeof(*m->labels));
     m->bias = gu_calloc(k, sizeof(float));
     m->w = gu_calloc((size_t)m->nb * k, sizeof(float));
-    if (!m->labels || !m->bias || !m->w ||
+    m->idf = gu_calloc(m->nb, sizeof(float));
+    if (!m->labels || !m->bias || !m->w || !m->idf ||
         text_pipeline_new(NULL, 0, &m->tp, NULL) < 0) {
         triage_model_free(m);
         return NULL;
@@ -410,7 +416,7 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
     int rc;
 
     out->ntop = out->nwhy = 0;
-    rc = featurize(m->tp, m->bits, m->gw, m->gc, s, text, n, &fv);
+    rc = featurize(m->tp, m->bits, m->idf, m->gw, m->gc, s, text, n, &fv);
     if (rc < 0)
         return rc;
     sc[0] = 0; /* k >= 2 always; this only quiets -Wmaybe-uninitialized */
@@ -719,6 +725,7 @@ model_set_id(struct triage_model *m)
 
     h = fnv((const char *)m->bias, m->k * sizeof(float), h);
     h = fnv((const char *)m->w, (size_t)m->nb * m->k * sizeof(float), h);
+    h = fnv((const char *)m->idf, (size_t)m->nb * sizeof(float), h);
     snprintf(m->id, sizeof(m->id), "triage-%d:%016llx", TRIAGE_MODEL_VERSION,
              (unsigned long long)h);
 }
@@ -800,11 +807,39 @@ triage_train(const char *const *texts, const size_t *lens,
         rc = GU_ENOMEM;
         goto out;
     }
+    /* IDF of each bucket over the training texts (smoothed as
+     * ln((1 + n) / (1 + df)) + 1); a bucket no training text has gets 0,
+     * so an unknown word neither scores nor dilutes the known ones. */
+    {
+        uint32_t *df = gu_calloc(m->nb, sizeof(uint32_t));
+        if (!df) {
+            rc = GU_ENOMEM;
+            gu_free(start);
+            goto out;
+        }
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            struct triage_fvec fv;
+            rc = featurize(m->tp, bits, NULL, 1, 1, s, texts[i], lens[i], &fv);
+            for (size_t j = 0; rc == 0 && j < fv.n; j++)
+                df[fv.idx[j]]++; /* a collision in one text counts twice */
+        }
+        for (uint32_t b = 0; b < m->nb; b++)
+            m->idf[b] = df[b] ? (float)(log((1.0 + (double)n) /
+                                            (1.0 + (double)df[b])) +
+                                        1)
+                              : 0;
+        gu_free(df);
+        if (rc < 0) {
+            gu_free(start);
+            goto out;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         struct triage_fvec fv;
         const char **hit = bsearch(&labels[i], uniq, nu, sizeof(*uniq), by_str);
         ts.y[i] = (double)(hit - uniq);
-        rc = featurize(m->tp, bits, m->gw, m->gc, s, texts[i], lens[i], &fv);
+        rc = featurize(m->tp, bits, m->idf, m->gw, m->gc, s, texts[i],
+                       lens[i], &fv);
         if (rc < 0)
             break;
         if (nnodes + fv.n + 2 > cap) {
@@ -1038,6 +1073,8 @@ triage_model_save(const struct triage_model *m, const char *path,
         put_f32(&b, m->bias[j]);
     for (size_t i = 0; i < (size_t)m->nb * m->k; i++)
         put_f32(&b, m->w[i]);
+    for (uint32_t i = 0; i < m->nb; i++)
+        put_f32(&b, m->idf[i]);
     if (b.oom) {
         gu_free(b.p);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
@@ -1174,7 +1211,7 @@ triage_model_read(const void *buf, size_t n, struct triage_model **out,
         ((size_t)1 << bits) * k > WEIGHTS_MAX)
         return bad_model(err, "header bounds");
     /* The exact size must match before anything big is allocated. */
-    if (((size_t)1 << bits) * k * 4 + (size_t)k * 4 > n)
+    if (((size_t)1 << bits) * (k + 1) * 4 + (size_t)k * 4 > n)
         return bad_model(err, "size");
     m = model_alloc((int)bits, k);
     if (!m)
@@ -1203,6 +1240,11 @@ triage_model_read(const void *buf, size_t n, struct triage_model **out,
         m->bias[j] = get_f32(&r);
     for (size_t i = 0; i < (size_t)m->nb * k && !r.bad; i++)
         m->w[i] = get_f32(&r);
+    for (uint32_t i = 0; i < m->nb && !r.bad; i++) {
+        m->idf[i] = get_f32(&r);
+        if (m->idf[i] < 0)
+            r.bad = true;
+    }
     if (r.bad || r.off != r.n) {
         triage_model_free(m);
         return bad_model(err, "body");
@@ -1233,7 +1275,7 @@ triage_model_load(const char *path, struct triage_model **out,
         return rc;
     }
     if (!S_ISREG(sb.st_mode) || sb.st_size < 0 ||
-        (uint64_t)sb.st_size > (uint64_t)WEIGHTS_MAX * 4 + (1u << 20)) {
+        (uint64_t)sb.st_size > (uint64_t)WEIGHTS_MAX * 8 + (1u << 20)) {
         close(fd);
         return bad_model(err, "file size");
     }
