@@ -1306,10 +1306,17 @@ postcode_town(uchar *s, size_t n, size_t p)
             return p;
     if (q + 6 >= n || s[q + 5] != ' ' || !cap_at(s, n, q + 6))
         return p;
-    e = nameword_end(s, n, q + 6);
-    for (int k = 0; k < 2 && e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1);
-         k++)
+    /* one word ("Saint-Exemple-sur-Loire"), after an article the next
+     * one ("La Roche-sur-Yon"), then « Cedex »; not any capital word:
+     * "44000 Nantes DDN 07/06/40" */
+    q += 6;
+    e = nameword_end(s, n, q);
+    if (e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1) &&
+        (ci_at(s, n, q, "le") == e - q || ci_at(s, n, q, "la") == e - q ||
+         ci_at(s, n, q, "les") == e - q))
         e = nameword_end(s, n, e + 1);
+    if (e + 1 < n && s[e] == ' ' && ci_word(s, n, e + 1, "cedex"))
+        e += 6;
     return e;
 }
 

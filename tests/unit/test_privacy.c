@@ -179,6 +179,8 @@ static const struct pcase pcases[] = {
     {"les 3 rues sont fermées", "les 3 rues sont fermées"},
     {"au 120 route nationale", "au [adresse]"},
     {"au 12 r. des Lilas", "au [adresse]"},
+    {"2 rue Haute 85000 La Roche-sur-Yon DDN 07/06/40",
+     "[adresse] DDN [date de naissance]"},
     {"le 12 r", "le 12 r"},
     {"Mon fils est à l'école Jules Ferry", "Mon fils est à l'école Jules "
                                            "Ferry"},
