@@ -181,7 +181,7 @@ word_end(uchar *s, size_t n, size_t i)
  * folds the upper-case Latin-1 letters (É -> é). Returns its length or 0.
  */
 static size_t
-ci_at(uchar *s, size_t n, size_t i, const char *w)
+ci_at_rest(uchar *s, size_t n, size_t i, const char *w)
 {
     size_t k = 0;
 
@@ -202,8 +202,18 @@ ci_at(uchar *s, size_t n, size_t i, const char *w)
     return k;
 }
 
+/* The context-word lists are long and most words match none of them:
+ * the first byte is compared inline, the rest only when it matches. */
+static inline size_t
+ci_at(uchar *s, size_t n, size_t i, const char *w)
+{
+    if (i >= n || (unsigned)lower(s[i]) != (unsigned char)w[0])
+        return 0;
+    return ci_at_rest(s, n, i, w);
+}
+
 /* Like ci_at, and the word must end there (no word character follows). */
-static size_t
+static inline size_t
 ci_word(uchar *s, size_t n, size_t i, const char *w)
 {
     size_t k = ci_at(s, n, i, w);
@@ -1611,14 +1621,14 @@ signature_line(uchar *s, size_t n, size_t i, size_t e)
     size_t p = e;
     bool hit = false;
 
-    for (size_t k = 0; k < GU_ARRAY_LEN(w) && !hit; k++)
-        hit = ci_at(s, n, i, w[k]) == e - i;
-    if (!hit)
-        return 0;
     while (p < n && p - e < 8 && (s[p] == ',' || s[p] == '.' || s[p] == '!' ||
                                   s[p] == ' ' || s[p] == '\r'))
         p++;
     if (p >= n || s[p] != '\n')
+        return 0;
+    for (size_t k = 0; k < GU_ARRAY_LEN(w) && !hit; k++)
+        hit = ci_at(s, n, i, w[k]) == e - i;
+    if (!hit)
         return 0;
     p++;
     while (p < n && (s[p] == ' ' || s[p] == '\n' || s[p] == '\r'))
@@ -1658,6 +1668,11 @@ name_context(struct scan *sc, size_t i, size_t e)
     bool common;
 
     if (len > 13)
+        return;
+    /* the first letters of the words below; a street type or a place
+     * only matters before a capitalised word */
+    if (!strchr("japnsmcivr", lower(s[i])) &&
+        !(e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1)))
         return;
     if (ci_word(s, n, i, "je")) {
         sc->je_end = e;
@@ -1703,8 +1718,10 @@ name_context(struct scan *sc, size_t i, size_t e)
         if (sc->id_until <= i)
             sc->id_kind = 0;
         sc->id_until = e + 40;
-    } else if ((l = street_type_at(s, n, i, &common)) ||
-               (l = venue_at(s, n, i))) {
+    } else if (e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1) &&
+               ((l = street_type_at(s, n, i, &common)) ||
+                (l = venue_at(s, n, i)))) {
+        /* only a capitalised word next can be taken for a name */
         sc->street_end = i + l + 2;
     }
 }
