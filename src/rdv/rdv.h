@@ -400,6 +400,10 @@ int rdv_token_new(struct store_conn *c, const char *insee, int64_t booking_id,
                   int64_t wait_id, const char *kind, int64_t expires_at,
                   char out[RDV_TOKEN_LEN + 1], struct gu_err *err);
 
+/* True when t has a minted token's shape (RDV_TOKEN_LEN characters of
+   URL-safe base64): anything else is refused before any lookup. */
+bool rdv_token_shape(const char *t);
+
 /* Resolve a booking token (any commune): GU_ENOTFOUND if unknown. */
 int rdv_by_token(struct store_conn *c, struct gu_arena *a, const char *token,
                  struct rdv_booking *out, struct gu_err *err);

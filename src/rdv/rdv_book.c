@@ -180,16 +180,14 @@ rdv_agenda(struct store_conn *c, struct gu_arena *a,
 /* Tokens                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool
-token_shape(const char *t)
+bool
+rdv_token_shape(const char *t)
 {
-    if (!t || strlen(t) != RDV_TOKEN_LEN)
-        return false;
-    for (const char *p = t; *p; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-            return false;
-    }
-    return true;
+    size_t n = t ? strlen(t) : 0;
+
+    return n == RDV_TOKEN_LEN &&
+           strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789-_") == n;
 }
 
 int
@@ -235,7 +233,7 @@ rdv_by_token(struct store_conn *c, struct gu_arena *a, const char *token,
     char hash[65];
     int rc;
 
-    if (!token_shape(token))
+    if (!rdv_token_shape(token))
         return gu_err_set(err, GU_ENOTFOUND, NULL, MSG_NOTFOUND,
                           "bad token shape");
     gu_token_hash(token, hash);

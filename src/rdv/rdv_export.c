@@ -351,25 +351,6 @@ rdv_feed_list(struct store_conn *c, struct gu_arena *a, const char *insee,
     return 0;
 }
 
-/* A token can only be one we minted: 43 URL-safe base64 characters. */
-static bool
-token_shape(const char *t)
-{
-    size_t n = 0;
-
-    if (!t)
-        return false;
-    for (; t[n]; n++) {
-        char ch = t[n];
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-            return false;
-        if (n > RDV_TOKEN_LEN)
-            return false;
-    }
-    return n == RDV_TOKEN_LEN;
-}
-
 int
 rdv_feed_ics(struct store_conn *c, struct gu_arena *a,
              const struct gu_config *cfg, const char *token, int64_t now,
@@ -388,7 +369,7 @@ rdv_feed_ics(struct store_conn *c, struct gu_arena *a,
     int rc;
 
     *ics = NULL;
-    if (!token_shape(token))
+    if (!rdv_token_shape(token))
         return gu_err_set(err, GU_ENOTFOUND, NULL, unknown, "feed: shape");
     gu_token_hash(token, hash);
     {

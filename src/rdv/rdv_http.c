@@ -1164,18 +1164,6 @@ post_agent_booking(struct http_req *req, struct http_resp *resp)
 /* A resident's booking, by its link's token                           */
 /* ------------------------------------------------------------------ */
 
-/* Shape of a token: 43 characters of URL-safe base64. */
-static bool
-token_shape(const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-
-    if (n != RDV_TOKEN_LEN)
-        return false;
-    return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_") == n;
-}
-
 static int
 link_gone(struct http_req *req)
 {
@@ -1191,7 +1179,7 @@ by_token(struct http_req *req, struct rdv_booking *b, struct where *w)
     const char *t = http_param(req, "token");
     int rc;
 
-    if (!token_shape(t))
+    if (!rdv_token_shape(t))
         return link_gone(req);
     rc = rdv_by_token(req->conn, req->arena, t, b, &req->err);
     if (rc == GU_ENOTFOUND || rc == GU_EINVAL)
@@ -1397,7 +1385,7 @@ wait_token(struct http_req *req)
 {
     const char *t = http_param(req, "token");
 
-    return token_shape(t) ? t : NULL;
+    return rdv_token_shape(t) ? t : NULL;
 }
 
 /* Where a waiting-list entry stands, with the offer being held for it. */

@@ -237,17 +237,6 @@ get_book(struct http_req *req, struct http_resp *resp)
 
 /* ----- a booking by its token ----- */
 
-/* 43 characters of URL-safe base64. */
-static bool
-token_ok(const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-
-    return n == RDV_TOKEN_LEN &&
-           strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_") == n;
-}
-
 /* The one answer to a token that leads nowhere (counted per client). */
 static int
 token_miss(struct http_req *req, struct http_resp *resp)
@@ -308,7 +297,7 @@ booking_of(struct http_req *req, struct http_resp *resp, struct rdv_booking *b)
     const char *token = http_param(req, "token");
     int rc;
 
-    if (!token_ok(token)) {
+    if (!rdv_token_shape(token)) {
         rc = token_miss(req, resp);
         return rc < 0 ? rc : 1;
     }
@@ -810,7 +799,7 @@ wait_of(struct http_req *req, struct http_resp *resp, struct rdv_wait *w)
     const char *token = http_param(req, "token");
     int rc;
 
-    if (!token_ok(token)) {
+    if (!rdv_token_shape(token)) {
         rc = token_miss(req, resp);
         return rc < 0 ? rc : 1;
     }
