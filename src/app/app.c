@@ -8,6 +8,7 @@
 #include "kb/kb.h"
 #include "portal/portal.h"
 #include "rdv/rdv.h"
+#include "triage/tri.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -61,21 +62,24 @@ core_jobs(size_t *count)
 }
 
 /*
- * The modules. Columns: name, migrations, routes, jobs. A domain's jobs
+ * The modules. Columns: name, migrations, routes, jobs, personal data. A domain's jobs
  * (asst purge, rdv reminders...) plug in as its row's fourth column.
  */
 static const struct app_module modules[] = {
-    {"core", store_core_migrations, NULL, core_jobs},
-    {"notify", notify_migrations, NULL, notify_jobs},
-    {"portal", NULL, &portal_routes, NULL},
-    {"admin", NULL, &admin_routes, NULL},
-    {"kb", kb_migrations, &kb_routes, NULL},
-    {"rdv", rdv_migrations, &rdv_routes, rdv_jobs},
-    {"rdv-pages", NULL, &rdv_page_routes, NULL},
-    {"rdv-agent", NULL, &rdv_agent_routes, NULL},
-    {"rdv-ants", NULL, &rdv_ants_routes, NULL},
-    {"assistant", asst_migrations, &asst_routes, asst_jobs},
-    {"assistant-pages", NULL, &asst_page_routes, NULL},
+    {"core", store_core_migrations, NULL, core_jobs, NULL},
+    {"notify", notify_migrations, NULL, notify_jobs, NULL},
+    {"portal", NULL, &portal_routes, NULL, NULL},
+    {"admin", NULL, &admin_routes, NULL, NULL},
+    {"kb", kb_migrations, &kb_routes, NULL, NULL},
+    {"rdv", rdv_migrations, &rdv_routes, rdv_jobs, NULL},
+    {"rdv-pages", NULL, &rdv_page_routes, NULL, NULL},
+    {"rdv-agent", NULL, &rdv_agent_routes, NULL, NULL},
+    {"rdv-ants", NULL, &rdv_ants_routes, NULL, NULL},
+    {"triage", tri_migrations, &tri_routes, tri_jobs, NULL},
+    {"triage-pages", NULL, &tri_page_routes, NULL, NULL},
+    {"triage-agent", NULL, &tri_agent_routes, NULL, NULL},
+    {"assistant", asst_migrations, &asst_routes, asst_jobs, NULL},
+    {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

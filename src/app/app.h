@@ -17,6 +17,36 @@
 #include "web/http.h"
 #include "notify/notify.h"
 
+/*
+ * Residents' rights (RGPD art. 15 and 17): who is asking. Both strings
+ * are normalised (pii_norm_email / pii_norm_phone) or NULL; at least one
+ * is set.
+ */
+struct app_subject {
+    const char *insee;
+    const char *email;
+    const char *phone;
+};
+
+/* What a module holds about a person, and how it forgets it. */
+struct app_pdata {
+    /*
+     * Add to `out` (a JSON object) one member named after the module
+     * ("rdv", "demandes"...) holding every row about `who`, in French
+     * field names. Read only.
+     */
+    int (*export_fn)(struct store_conn *c, struct gu_arena *a,
+                     const struct app_subject *who, json_t *out,
+                     struct gu_err *err);
+    /*
+     * Erase or anonymise those rows, inside the caller's transaction;
+     * *rows (added to) counts the rows touched. Rows that must be kept
+     * by law (audit) keep no personal data in the first place.
+     */
+    int (*erase_fn)(struct store_conn *c, const struct app_subject *who,
+                    int64_t *rows, struct gu_err *err);
+};
+
 struct app_module {
     const char *name;
     /* The module's migrations, or NULL. */
@@ -25,6 +55,8 @@ struct app_module {
     const struct http_routes *routes;
     /* The module's background jobs (purges, sending...), or NULL. */
     const struct notify_job *(*jobs)(size_t *count);
+    /* What the module holds about residents, or NULL. */
+    const struct app_pdata *pdata;
 };
 
 /* Every module, in dependency order (a module's tables may reference

@@ -32,7 +32,23 @@ struct notify_mail {
     const char *attach_name;  /* optional attachment file name ("rdv.ics") */
     const char *attach_type;  /* its content type ("text/calendar") */
     const char *attach_data;  /* its bytes (text), may be NULL */
+    /*
+     * Threading (the request inbox): when message_id is set ("<...@host>",
+     * made by notify_message_id()) the e-mail is sent with that
+     * Message-ID instead of one made at sending; in_reply_to (the
+     * "<...>" it answers, also sent as References) and reply_to (an
+     * address) may be NULL.
+     */
+    const char *message_id;
+    const char *in_reply_to;
+    const char *reply_to;
 };
+
+/*
+ * A fresh Message-ID "<random@domain>" for `from` (smtp.from of cfg; its
+ * domain, "guichet.invalid" when unset), in the arena.
+ */
+const char *notify_message_id(struct gu_arena *a, const struct gu_config *cfg);
 
 /* Queue one e-mail; *id_out (may be NULL) gets its id. */
 int notify_mail_queue(struct store_conn *c, const struct notify_mail *m,

@@ -70,4 +70,41 @@ const char *pii_placeholder(enum pii_kind k);
 /* A short English name of a kind for logs and JSON ("email", "nir"). */
 const char *pii_kind_name(enum pii_kind k);
 
+/* ------------------------------------------------------------------ */
+/* Linkable redaction (privacy_keyed.c)                                */
+/* ------------------------------------------------------------------ */
+
+#define PII_KEY_BYTES 32
+
+/*
+ * Like pii_redact(), but each placeholder carries a short keyed hash of
+ * the normalised value (BLAKE2b via libsodium crypto_generichash with
+ * `key`): « [téléphone·3f9a1c2b] ». Two mentions of the same number or
+ * address (whatever their writing: "06 12 34 56 78" and "+33612345678")
+ * get the same tag within a commune, different tags in another commune,
+ * and the value cannot be recovered from the tag. key == NULL behaves
+ * like pii_redact().
+ */
+char *pii_redact_keyed(struct gu_arena *a, const char *s, size_t n,
+                       const unsigned char key[PII_KEY_BYTES],
+                       unsigned *kinds);
+
+struct store_conn;
+/*
+ * The commune's redaction key (table privacy_keys, created at first use
+ * with 32 random bytes). Returns 0 or a GU_E* code.
+ */
+int pii_commune_key(struct store_conn *c, const char *insee,
+                    unsigned char key[PII_KEY_BYTES], struct gu_err *err);
+const struct store_migration *privacy_migrations(size_t *count);
+
+/*
+ * Normalised forms used to find a resident's rows (residents' rights):
+ * e-mail lowercased and trimmed; a French phone number as its 10
+ * national digits ("0612345678", from "+33 6 12 34 56 78" too). Return
+ * NULL (in `a`) when the input is not one.
+ */
+const char *pii_norm_email(struct gu_arena *a, const char *s);
+const char *pii_norm_phone(struct gu_arena *a, const char *s);
+
 #endif
