@@ -123,6 +123,28 @@ static const struct gu_setting settings[] = {
     {"rdv.rate_manage_ip", GU_SET_INT, "60", 0, 1000000, NULL,
      "Rendez-vous : déplacements, annulations et confirmations par lien "
      "permis par adresse IP et par heure ; 0 = sans limite."},
+    {"triage.retention_days", GU_SET_INT, "365", 30, 3650, NULL,
+     "Demandes : durée de conservation des coordonnées et du texte "
+     "original après la clôture, en jours (ensuite anonymisées)."},
+    {"triage.duplicate_days", GU_SET_INT, "30", 0, 365, NULL,
+     "Demandes : ancienneté maximale, en jours, d'une demande ouverte à "
+     "laquelle un nouveau signalement peut être rattaché comme doublon ; "
+     "0 = pas de regroupement."},
+    {"triage.duplicate_meters", GU_SET_INT, "80", 5, 5000, NULL,
+     "Demandes : distance maximale, en mètres, entre deux signalements "
+     "localisés pour les regrouper."},
+    {"triage.reply_to", GU_SET_STR, "", 0, 0, NULL,
+     "Demandes : adresse Reply-To des réponses aux usagers (la boîte que "
+     "l'import de courriels relève) ; vide = smtp.from."},
+    {"triage.rate_ip", GU_SET_INT, "20", 0, 1000000, NULL,
+     "Demandes : dépôts en ligne permis par adresse IP et par heure ; "
+     "0 = sans limite."},
+    {"triage.retrain_hour", GU_SET_INT, "3", 0, 23, NULL,
+     "Demandes : heure locale du réentraînement nocturne du modèle de tri "
+     "avec les corrections des agents."},
+    {"server.max_upload", GU_SET_SIZE, "32M", 1024, 1L << 30, NULL,
+     "Taille maximale d'un envoi multipart/form-data (photos jointes à une "
+     "demande) ; les autres corps restent limités par server.max_body."},
     {"rdv.rate_wait_ip", GU_SET_INT, "10", 0, 1000000, NULL,
      "Rendez-vous : inscriptions sur la liste d'attente permises par "
      "adresse IP et par heure ; 0 = sans limite."},
