@@ -7,6 +7,7 @@
 #include "assistant/asst_pages.h"
 #include "kb/kb.h"
 #include "portal/portal.h"
+#include "privacy/privacy.h"
 #include "rdv/rdv.h"
 #include "triage/tri.h"
 
@@ -68,6 +69,7 @@ core_jobs(size_t *count)
 static const struct app_module modules[] = {
     {"core", store_core_migrations, NULL, core_jobs, NULL},
     {"notify", notify_migrations, NULL, notify_jobs, NULL},
+    {"privacy", privacy_migrations, NULL, NULL, NULL},
     {"portal", NULL, &portal_routes, NULL, NULL},
     {"admin", NULL, &admin_routes, NULL, NULL},
     {"kb", kb_migrations, &kb_routes, NULL, NULL},

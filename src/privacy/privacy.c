@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "privacy/privacy.h"
+#include "privacy/privacy_int.h"
 #include "privacy/privacy_prenoms.h"
 
 /* ------------------------------------------------------------------ */
@@ -1824,16 +1825,35 @@ name_at(struct scan *sc, size_t i, size_t we)
     return e > nameword_end(s, n, i) ? e : 0;
 }
 
-/* Length of the placeholder at s[i] (1 if there is none: skip '['). */
+/*
+ * Length of the placeholder at s[i] (1 if there is none: skip '['): a
+ * plain one (« [téléphone] ») or a keyed one (« [téléphone·3f9a1c2b] »,
+ * pii_redact_keyed()).
+ */
 static size_t
 placeholder_len(uchar *s, size_t n, size_t i)
 {
     for (unsigned k = 1; k <= PII_KIND_LAST; k <<= 1) {
         const char *ph = pii_placeholder((enum pii_kind)k);
-        size_t l = strlen(ph);
+        size_t l = strlen(ph), t = l - 1, h;
 
         if (n - i >= l && memcmp(s + i, ph, l) == 0)
             return l;
+        /* keyed: the placeholder without its ']', the middle dot, the
+         * tag's hex digits, ']' */
+        if (n - i < t + sizeof(PII_TAG_SEP) - 1 + PII_TAG_HEX + 1 ||
+            memcmp(s + i, ph, t) != 0 ||
+            memcmp(s + i + t, PII_TAG_SEP, sizeof(PII_TAG_SEP) - 1) != 0)
+            continue;
+        t += sizeof(PII_TAG_SEP) - 1;
+        for (h = 0; h < PII_TAG_HEX; h++) {
+            int c = s[i + t + h];
+
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                break;
+        }
+        if (h == PII_TAG_HEX && s[i + t + h] == ']')
+            return t + h + 1;
     }
     return 1;
 }
@@ -2075,7 +2095,8 @@ pii_kind_name(enum pii_kind k)
  * One redaction pass of s[0..n) into b; returns the number of spans.
  */
 static size_t
-redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found)
+redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found,
+            pii_tag_fn tag, const void *ctx)
 {
     struct scan sc;
     struct pii_span sp;
@@ -2085,7 +2106,10 @@ redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found)
     while (scan_next(&sc, &sp)) {
         *found |= (unsigned)sp.kind;
         gu_buf_append(b, s + from, sp.off - from);
-        gu_buf_puts(b, pii_placeholder(sp.kind));
+        if (tag)
+            tag(ctx, sp.kind, s + sp.off, sp.len, b);
+        else
+            gu_buf_puts(b, pii_placeholder(sp.kind));
         from = sp.off + sp.len;
         count++;
     }
@@ -2106,6 +2130,13 @@ redact_pass(const char *s, size_t n, struct gu_buf *b, unsigned *found)
 char *
 pii_redact(struct gu_arena *a, const char *s, size_t n, unsigned *kinds)
 {
+    return pii_redact_with(a, s, n, kinds, NULL, NULL);
+}
+
+char *
+pii_redact_with(struct gu_arena *a, const char *s, size_t n, unsigned *kinds,
+                pii_tag_fn tag, const void *ctx)
+{
     struct gu_buf b[2];
     const char *cur = s ? s : "";
     size_t curn = s ? n : 0;
@@ -2119,7 +2150,7 @@ pii_redact(struct gu_arena *a, const char *s, size_t n, unsigned *kinds)
     gu_buf_init(&b[1]);
     for (int pass = 0; pass < REDACT_MAX_PASSES; pass++) {
         b[k].n = 0;
-        if (redact_pass(cur, curn, &b[k], &found) == 0)
+        if (redact_pass(cur, curn, &b[k], &found, tag, ctx) == 0)
             break;
         if (b[k].oom)
             goto out;
