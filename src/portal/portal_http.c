@@ -110,16 +110,6 @@ commune_page(struct http_req *req, struct http_resp *resp, const char *tpl,
 }
 
 static int
-get_demande(struct http_req *req, struct http_resp *resp)
-{
-    return commune_page(req, resp, "bientot.html",
-                        "Faire une demande ou un signalement",
-                        "Le dépôt de demandes et de signalements en ligne sera "
-                        "bientôt disponible. En attendant, contactez la mairie "
-                        "par courriel ou par téléphone.");
-}
-
-static int
 get_accessibility(struct http_req *req, struct http_resp *resp)
 {
     return commune_page(req, resp, "accessibilite.html",
@@ -164,8 +154,6 @@ static const struct http_route routes[] = {
      "Page d’accueil de la commune par défaut", NULL, NULL},
     {"GET", "/c/{insee}", HTTP_PUBLIC, get_commune_home, "portail",
      "Page d’accueil d’une commune", NULL, NULL},
-    {"GET", "/demande", HTTP_PUBLIC, get_demande, "portail",
-     "Demandes et signalements (bientôt disponible)", NULL, NULL},
     {"GET", "/accessibilite", HTTP_PUBLIC, get_accessibility, "portail",
      "Déclaration d’accessibilité", NULL, NULL},
     {"GET", "/mentions-legales", HTTP_PUBLIC, get_legal, "portail",

@@ -238,13 +238,16 @@ add_headers(struct web_ctx *x, struct MHD_Response *r)
                            "form-action 'self'; frame-ancestors %s",
                            fa);
     MHD_add_response_header(r, "X-Request-Id", x->reqid);
-    if (csp)
+    /* A page may set a narrower-purpose policy of its own (the /demande
+     * form asks for the position, or shows a configured map). */
+    if (csp && !web_resp_header(&x->resp, "Content-Security-Policy"))
         MHD_add_response_header(r, "Content-Security-Policy", csp);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "same-origin");
-    MHD_add_response_header(r, "Permissions-Policy",
-                            "camera=(), geolocation=(), payment=(), "
-                            "usb=(), interest-cohort=()");
+    if (!web_resp_header(&x->resp, "Permissions-Policy"))
+        MHD_add_response_header(r, "Permissions-Policy",
+                                "camera=(), geolocation=(), payment=(), "
+                                "usb=(), interest-cohort=()");
     if (strcmp(fa, "'none'") == 0)
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
     else if (strcmp(fa, "'self'") == 0)
@@ -593,6 +596,9 @@ begin(struct web_ctx *x, struct MHD_Connection *c, const char *method)
     req->client_ip = x->ip;
 
     x->max_body = (size_t)gu_config_int(cfg, "server.max_body");
+    /* Photos sent with a form (/demande) get the larger upload bound. */
+    if (web_ctype_is(http_header(req, "Content-Type"), "multipart/form-data"))
+        x->max_body = (size_t)gu_config_int(cfg, "server.max_upload");
     v = http_header(req, "Content-Length");
     if (v) {
         long cl;
