@@ -50,8 +50,18 @@ static const char v1_outbox[] =
     "CREATE INDEX notify_outbox_due ON notify_outbox (status, next_try_at);\n"
     "CREATE INDEX notify_outbox_insee ON notify_outbox (insee, created_at);\n";
 
+/* Threading of the request inbox's replies: the Message-ID (set at
+ * queueing when the caller made one, else at sending) already has its
+ * column. */
+static const char v2_thread[] =
+    "ALTER TABLE notify_outbox ADD COLUMN in_reply_to TEXT NOT NULL "
+    "DEFAULT '';\n"
+    "ALTER TABLE notify_outbox ADD COLUMN reply_to TEXT NOT NULL "
+    "DEFAULT '';\n";
+
 static const struct store_migration migrations[] = {
     {"notify", 1, v1_outbox},
+    {"notify", 2, v2_thread},
 };
 
 const struct store_migration *
@@ -69,6 +79,35 @@ static bool
 one_line(const char *s)
 {
     return s && !strchr(s, '\r') && !strchr(s, '\n');
+}
+
+/* "a@b.fr" or "Name <a@b.fr>", one line. */
+static bool
+reply_to_valid(const char *s)
+{
+    struct gu_arena *a = gu_arena_new(512);
+    const char *name, *addr;
+    bool ok;
+
+    if (!a)
+        return false;
+    ok = strlen(s) <= 300 && notify_from_parse(a, s, &name, &addr) == 0;
+    gu_arena_free(a);
+    return ok;
+}
+
+const char *
+notify_message_id(struct gu_arena *a, const struct gu_config *cfg)
+{
+    const char *name, *addr, *dom = "guichet.invalid";
+    char tok[32];
+
+    if (cfg && notify_from_parse(a, gu_config_str(cfg, "smtp.from"), &name,
+                                 &addr) == 0)
+        dom = strchr(addr, '@') + 1;
+    if (gu_random_token(tok, sizeof(tok), 16) < 0)
+        return NULL;
+    return gu_arena_sprintf(a, "<%s@%s>", tok, dom);
 }
 
 int
@@ -102,6 +141,18 @@ notify_mail_queue(struct store_conn *c, const struct notify_mail *m,
                           "notify: bad text");
     if (m->kind && (!one_line(m->kind) || strlen(m->kind) > 64))
         return gu_err_set(err, GU_EINVAL, "kind", NULL, "notify: bad kind");
+    if (m->message_id && *m->message_id && !notify_msgid_valid(m->message_id))
+        return gu_err_set(err, GU_EINVAL, "message_id", NULL,
+                          "notify: bad message_id");
+    if (m->in_reply_to && *m->in_reply_to &&
+        !notify_msgid_valid(m->in_reply_to))
+        return gu_err_set(err, GU_EINVAL, "in_reply_to", NULL,
+                          "notify: bad in_reply_to");
+    if (m->reply_to && *m->reply_to && !reply_to_valid(m->reply_to))
+        return gu_err_set(err, GU_EINVAL, "reply_to",
+                          "Adresse de réponse invalide (ex. « Mairie "
+                          "<demandes@exemple.fr> »).",
+                          "notify: bad reply_to");
     if (att && (!m->attach_name || !m->attach_type || !m->attach_data ||
                 !one_line(m->attach_name) || !one_line(m->attach_type) ||
                 strlen(m->attach_data) > NOTIFY_TEXT_MAX))
@@ -118,13 +169,18 @@ notify_mail_queue(struct store_conn *c, const struct notify_mail *m,
             STORE_T(m->text),        STORE_T(att ? m->attach_name : NULL),
             STORE_T(att ? m->attach_type : NULL),
             STORE_T(att ? m->attach_data : NULL),
-            STORE_I(gu_now()),       STORE_I(gu_now())};
+            STORE_I(gu_now()),       STORE_I(gu_now()),
+            STORE_T(m->message_id ? m->message_id : ""),
+            STORE_T(m->in_reply_to ? m->in_reply_to : ""),
+            STORE_T(m->reply_to ? m->reply_to : "")};
 
         rc = store_query(c, a,
                          "INSERT INTO notify_outbox (insee, kind, to_addr, "
                          "subject, body, attach_name, attach_type, "
-                         "attach_data, next_try_at, created_at) VALUES "
-                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         "attach_data, next_try_at, created_at, "
+                         "message_id, in_reply_to, reply_to) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                         "RETURNING id",
                          p, GU_ARRAY_LEN(p), &r, err);
     }
     if (rc == 0 && id_out)
@@ -333,7 +389,7 @@ smtp_send(const struct smtp_cfg *sc, const char *to, const struct gu_buf *msg,
 
 #define CLAIM_COLS                                                       \
     " RETURNING id, to_addr, subject, body, attach_name, attach_type, " \
-    "attach_data, attempts"
+    "attach_data, attempts, message_id, in_reply_to, reply_to"
 
 /*
  * Claim due rows (or the one row `only`, due or not) in one write
@@ -481,7 +537,10 @@ send_rows(struct store_conn *c, const struct smtp_cfg *sc,
             .attach_type = store_text(r, i, 5),
             .attach_data = store_text(r, i, 6),
             .date = gu_now(),
+            .in_reply_to = store_text(r, i, 9),
+            .reply_to = store_text(r, i, 10),
         };
+        const char *fixed_id = store_text(r, i, 8);
         char tok[32], bnd[48], msgid[320], why[300] = "";
         struct gu_buf b;
         struct gu_err e2;
@@ -492,8 +551,14 @@ send_rows(struct store_conn *c, const struct smtp_cfg *sc,
             break;
         }
         gu_err_clear(&e2);
-        gu_random_token(tok, sizeof(tok), 16);
-        snprintf(msgid, sizeof(msgid), "<%s@%s>", tok, sc->from_domain);
+        /* a Message-ID chosen at queueing (threading) is kept; else one
+         * is made now, with the sender's domain */
+        if (fixed_id && *fixed_id) {
+            snprintf(msgid, sizeof(msgid), "%s", fixed_id);
+        } else {
+            gu_random_token(tok, sizeof(tok), 16);
+            snprintf(msgid, sizeof(msgid), "<%s@%s>", tok, sc->from_domain);
+        }
         gu_random_token(tok, sizeof(tok), 12);
         snprintf(bnd, sizeof(bnd), "=_guichet_%s", tok);
         m.message_id = msgid;

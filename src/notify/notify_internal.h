@@ -52,13 +52,27 @@ struct notify_msg {
     int64_t date;            /* unix seconds for the Date header */
     const char *message_id;  /* "<...@domain>" */
     const char *boundary;    /* for multipart, random */
+    /* Threading, each NULL or "" when absent: the "<...@...>" this
+     * message answers (In-Reply-To, and References), and a Reply-To
+     * ("a@b.fr" or "Name <a@b.fr>"). */
+    const char *in_reply_to;
+    const char *reply_to;
 };
+
+/*
+ * A Message-ID as we accept it in a header we write: "<left@right>"
+ * ("<id>" without '@' too: some mailers send that), printable ASCII
+ * without spaces, quotes, angle brackets, backslashes, parentheses,
+ * commas, colons, semicolons, square brackets or a second '@', 3..250
+ * bytes.
+ */
+bool notify_msgid_valid(const char *id);
 
 /*
  * Build the whole message (headers and body, CRLF line ends) into b.
  * GU_EINVAL (err->field names the field) on CR or LF in a header field,
- * an invalid address, a bad attachment name or type, or text that is not
- * UTF-8.
+ * an invalid address, a bad attachment name or type, a malformed
+ * Message-ID / In-Reply-To / Reply-To, or text that is not UTF-8.
  */
 int notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
                       struct gu_err *err);
@@ -67,7 +81,8 @@ int notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
  * Claim due rows (at most max), or the one row `only` (due or not), in
  * one write transaction: status "sending", attempts + 1. Rows in *out
  * (columns id, to_addr, subject, body, attach_name, attach_type,
- * attach_data, attempts). Claims interrupted long ago become "failed".
+ * attach_data, attempts, message_id, in_reply_to, reply_to). Claims
+ * interrupted long ago become "failed".
  */
 int notify_claim(struct store_conn *c, struct gu_arena *a, int64_t only,
                  int max, struct store_rows **out, struct gu_err *err);

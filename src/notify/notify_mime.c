@@ -3,8 +3,12 @@
  *
  * What we write is deliberately narrow: one text/plain UTF-8 part in
  * quoted-printable, optionally followed by one attachment in base64
- * inside multipart/mixed. Header values from callers are refused when
- * they hold CR or LF (no header injection), non-ASCII header text goes
+ * inside multipart/mixed. Threaded messages (replies of the request
+ * inbox) carry In-Reply-To and References (the message answered) and a
+ * Reply-To (the mailbox the e-mail import reads), so that the
+ * resident's answer comes back to the same request. Header values from
+ * callers are refused when they hold CR or LF (no header injection) or
+ * do not have their field's syntax, non-ASCII header text goes
  * into RFC 2047 encoded words, and every line ends in CRLF and stays
  * within 76 characters, far below SMTP's 998.
  */
@@ -348,6 +352,38 @@ token_ok(const char *s, const char *extra, size_t max)
     return true;
 }
 
+bool
+notify_msgid_valid(const char *id)
+{
+    size_t n;
+    const char *at;
+
+    if (!id)
+        return false;
+    n = strlen(id);
+    if (n < 3 || n > 250 || id[0] != '<' || id[n - 1] != '>')
+        return false;
+    /* RFC 5322 wants "left@right", but real mailers (Exchange among
+     * them) send ids without '@': harmless, so accepted */
+    at = strchr(id, '@');
+    if (at && (at == id + 1 || at == id + n - 2 || strchr(at + 1, '@')))
+        return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+
+        if (c <= 0x20 || c >= 0x7f || strchr("<>\\\"(),;:[]", c))
+            return false;
+    }
+    return true;
+}
+
+/* Empty or NULL: the optional header is absent. */
+static bool
+absent(const char *s)
+{
+    return !s || !*s;
+}
+
 static int
 bad(struct gu_err *err, const char *field, const char *user, const char *msg)
 {
@@ -359,7 +395,7 @@ notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
                   struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(1024);
-    const char *name, *addr;
+    const char *name, *addr, *rname = "", *raddr = "";
     char date[64];
     bool multi = m->attach_name != NULL;
     int rc;
@@ -406,10 +442,29 @@ notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
                  "bad attachment");
         goto out;
     }
-    if (!m->message_id || has_ctl(m->message_id) || !m->boundary ||
+    if (!notify_msgid_valid(m->message_id) || !m->boundary ||
         !token_ok(m->boundary, "_-=.", 70)) {
         rc = bad(err, "message_id", NULL, "bad message id or boundary");
         goto out;
+    }
+    if (!absent(m->in_reply_to) && !notify_msgid_valid(m->in_reply_to)) {
+        rc = bad(err, "in_reply_to",
+                 "Identifiant du message auquel on répond invalide "
+                 "(forme <identifiant@domaine>).",
+                 "bad in_reply_to");
+        goto out;
+    }
+    if (!absent(m->reply_to)) {
+        rc = notify_from_parse(a, m->reply_to, &rname, &raddr);
+        if (rc == GU_ENOMEM)
+            goto oom;
+        if (rc < 0) {
+            rc = bad(err, "reply_to",
+                     "Adresse de réponse (Reply-To) invalide, ex. "
+                     "« Mairie <demandes@exemple.fr> ».",
+                     "bad reply_to");
+            goto out;
+        }
     }
 
     rfc5322_date(m->date, date, sizeof(date));
@@ -426,6 +481,18 @@ notify_mime_build(const struct notify_msg *m, struct gu_buf *b,
     used = strlen("Subject: ");
     notify_hdr_encode(b, m->subject, used);
     gu_buf_printf(b, "\r\nMessage-ID: %s\r\n", m->message_id);
+    if (!absent(m->in_reply_to))
+        gu_buf_printf(b, "In-Reply-To: %s\r\nReferences: %s\r\n",
+                      m->in_reply_to, m->in_reply_to);
+    if (*raddr) {
+        gu_buf_puts(b, "Reply-To: ");
+        if (*rname) {
+            put_name(b, rname, 10);
+            gu_buf_printf(b, " <%s>\r\n", raddr);
+        } else {
+            gu_buf_printf(b, "%s\r\n", raddr);
+        }
+    }
     gu_buf_puts(b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
     if (multi) {
         gu_buf_printf(b,
