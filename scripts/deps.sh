@@ -23,10 +23,11 @@ libcurl4-openssl-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev"
 # runtime), bench (wrk, nginx-light, python3-xapian; the triage peers
 # python3-sklearn and fasttext), CLI and HTTP tests
 # (sqlite3, curl), a real SMTP peer for the mail tests (python3-aiosmtpd),
-# a real IMAP server for the e-mail import tests (dovecot-imapd).
+# a real IMAP server for the e-mail import tests (dovecot-imapd), photos
+# with EXIF GPS for the request form's tests (python3-pil).
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
 sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
-python3-stdnum python3-sklearn fasttext dovecot-imapd"
+python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil"
 
 with_test=0
 for arg in "$@"; do

@@ -114,7 +114,7 @@ multipart_parse(struct gu_arena *a, const char *ctype, const char *body,
     *out = NULL;
     *nout = 0;
     pthread_once(&gmime_once, gmime_start);
-    if (!ctype || strpbrk(ctype, "\r\n"))
+    if (!ctype || strpbrk(ctype, "\r\n") || !strcasestr(ctype, "boundary="))
         return gu_err_set(err, GU_EINVAL, NULL,
                           "Formulaire illisible : renvoyez-le.",
                           "multipart: bad content type");
@@ -137,6 +137,17 @@ multipart_parse(struct gu_arena *a, const char *ctype, const char *body,
     }
     mp = GMIME_MULTIPART(obj);
     count = g_mime_multipart_get_count(mp);
+    {
+        /* Nothing between the boundaries: not a form. (GMime's
+         * get_boundary would invent one, so the header is checked
+         * before parsing.) */
+        if (count == 0) {
+            rc = gu_err_set(err, GU_EINVAL, NULL,
+                            "Formulaire illisible : renvoyez-le.",
+                            "multipart: no boundary or no part");
+            goto out;
+        }
+    }
     if (count > PARTS_MAX) {
         rc = gu_err_set(err, GU_ETOOBIG, NULL,
                         "Le formulaire envoyé compte trop de champs.",
