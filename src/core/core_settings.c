@@ -142,6 +142,11 @@ static const struct gu_setting settings[] = {
     {"triage.retrain_hour", GU_SET_INT, "3", 0, 23, NULL,
      "Demandes : heure locale du réentraînement nocturne du modèle de tri "
      "avec les corrections des agents."},
+    {"triage.map_tiles", GU_SET_STR, "", 0, 0, NULL,
+     "Demandes : modèle d'adresse des tuiles de la carte du formulaire "
+     "/demande, avec {z}, {x} et {y} (ex. https://tuiles.exemple.fr/{z}/{x}/"
+     "{y}.png) ; vide = pas de carte et aucune connexion vers l'extérieur "
+     "(la position reste possible par le bouton « Utiliser ma position »)."},
     {"server.max_upload", GU_SET_SIZE, "32M", 1024, 1L << 30, NULL,
      "Taille maximale d'un envoi multipart/form-data (photos jointes à une "
      "demande) ; les autres corps restent limités par server.max_body."},
