@@ -2,8 +2,9 @@
 """Stratified k-fold split of seed.tsv for checking the seed corpus.
 
 usage: split.py SEED.tsv OUTDIR [K=5] [SEED=5]
-writes OUTDIR/train{i}.tsv and OUTDIR/test{i}.tsv (each with the header),
-every label spread evenly over the K test folds (test = 1/K of the data).
+writes OUTDIR/train{i}.tsv and OUTDIR/test{i}.tsv (each with the header and
+every column), every label spread evenly over the K test folds (test = 1/K
+of the data). The label is the column named `label` in the header.
 """
 import collections, os, random, sys
 
@@ -13,9 +14,10 @@ rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 5)
 with open(src, encoding="utf-8") as f:
     header = f.readline()
     rows = [line for line in f if line.strip()]
+col = header.rstrip("\n").split("\t").index("label")
 by_label = collections.defaultdict(list)
 for line in rows:
-    by_label[line.rstrip("\n").rsplit("\t", 1)[1]].append(line)
+    by_label[line.rstrip("\n").split("\t")[col]].append(line)
 folds = [[] for _ in range(k)]
 for label in sorted(by_label):
     lines = by_label[label]
