@@ -18,6 +18,7 @@
 #include "assistant/asst_internal.h"
 #include "notify/notify.h"
 #include "privacy/privacy.h"
+#include "triage/tri.h"
 
 #define TRANSCRIPT_MAX (16 * 1024)
 
@@ -90,6 +91,74 @@ transcript(struct store_conn *c, struct gu_arena *a, int64_t conv_id,
     return *out && *last_question
                ? 0
                : gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+}
+
+/*
+ * The hand-off also lands in the request inbox (triage): channel "chat",
+ * origin "asst_handoffs:<id>", the redacted question and transcript as
+ * its text. The resident was already acknowledged above (with the
+ * hand-off's follow link), so the request is created without an e-mail
+ * (no second acknowledgement) and the address is set on it afterwards,
+ * with status e-mails off: an agent replying from the inbox reaches the
+ * resident by e-mail, and asst_handoff_follow() shows that reply. The
+ * hand-off stands even if this fails (logged).
+ */
+static void
+to_inbox(const struct asst_ctx *x, const char *insee, int64_t id,
+         const char *reference, const char *email, const char *question,
+         const char *transcript)
+{
+    struct tri_intake_req in;
+    struct tri_intake_res res;
+    struct gu_err e;
+    const char *origin, *body;
+    size_t n;
+    int rc;
+
+    if (!x->cfg)
+        return;
+    origin = gu_arena_sprintf(x->arena, "asst_handoffs:%lld", (long long)id);
+    body = gu_arena_sprintf(x->arena,
+                            "%s\n\n--- Conversation avec l’assistant ---\n%s",
+                            question, transcript ? transcript : "");
+    if (!origin || !body)
+        return;
+    n = strlen(body);
+    if (n > TRI_BODY_MAX) {
+        n = TRI_BODY_MAX;
+        while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
+            n--;
+        body = gu_arena_strndup(x->arena, body, n);
+        if (!body)
+            return;
+    }
+    memset(&in, 0, sizeof(in));
+    in.insee = insee;
+    in.channel = TRI_CHAT;
+    in.subject = gu_arena_sprintf(x->arena,
+                                  "Question transmise par l’assistant (%s)",
+                                  reference);
+    in.body = body;
+    in.origin = origin;
+    in.actor = "usager";
+    in.notify = false;
+    if (!in.subject)
+        return;
+    gu_err_clear(&e);
+    rc = tri_intake(store_conn_store(x->conn), x->conn, x->cfg, &in, x->arena,
+                    &res, &e);
+    if (rc == 0) {
+        const char *norm = pii_norm_email(x->arena, email);
+        struct store_val p[] = {STORE_T(norm ? norm : email), STORE_I(res.id),
+                                STORE_T(insee)};
+        rc = store_exec(x->conn,
+                        "UPDATE tri_requests SET contact_email = ?,"
+                        " notify = 0 WHERE id = ? AND insee = ?",
+                        p, GU_ARRAY_LEN(p), &e);
+    }
+    if (rc < 0)
+        gu_log_warn("asst.handoff", "inbox=failed err=%s",
+                    gu_status_name(rc));
 }
 
 int
@@ -262,10 +331,50 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
             gu_log_warn("asst.handoff", "mail=not_queued err=%s",
                         gu_status_name(e2.code));
     }
+    to_inbox(x, insee, id, *reference, email, q, tr);
     return 0;
 fail:
     store_rollback(x->conn);
     return rc;
+}
+
+/*
+ * An agent may answer the hand-off from the request inbox instead: the
+ * last reply written there (not the automatic messages) is the answer
+ * the follow-up page shows, with the status « répondu ». Nothing changes
+ * when the inbox has no such request or reply.
+ */
+static void
+inbox_answer(const struct asst_ctx *x, const char *insee, int64_t id,
+             const char **ans, int64_t *at, const char **status)
+{
+    struct store_rows *r = NULL;
+    struct tri_message *msgs = NULL;
+    size_t n = 0;
+    struct gu_err e;
+    const char *origin =
+        gu_arena_sprintf(x->arena, "asst_handoffs:%lld", (long long)id);
+
+    if (!origin)
+        return;
+    struct store_val p[] = {STORE_T(insee), STORE_T(origin)};
+    if (store_query(x->conn, x->arena,
+                    "SELECT id FROM tri_requests WHERE insee = ? AND"
+                    " origin = ? ORDER BY id LIMIT 1",
+                    p, 2, &r, &e) < 0 ||
+        r->nrows == 0 ||
+        tri_messages(x->conn, x->arena, insee, store_int(r, 0, 0), &msgs, &n,
+                     &e) < 0)
+        return;
+    for (size_t i = n; i-- > 0;) {
+        if (msgs[i].kind == TRI_MSG_OUT && msgs[i].body && *msgs[i].body &&
+            msgs[i].author && strcmp(msgs[i].author, "systeme") != 0) {
+            *ans = msgs[i].body;
+            *at = msgs[i].created_at;
+            *status = "répondu";
+            return;
+        }
+    }
 }
 
 int
@@ -295,17 +404,22 @@ asst_handoff_follow(const struct asst_ctx *x, const char *token, json_t **out,
     if (rc < 0)
         return rc;
     char c_at[32], a_at[32];
-    gu_time_iso(store_int(r, 0, 5), c_at, sizeof(c_at));
-    gu_time_iso(store_int(r, 0, 6), a_at, sizeof(a_at));
     const char *ans = store_text(r, 0, 4);
+    const char *status = store_text(r, 0, 2);
+    int64_t answered_at = store_int(r, 0, 6);
+    if (!ans || !*ans)
+        inbox_answer(x, m.insee, store_int(r, 0, 0), &ans, &answered_at,
+                     &status);
+    gu_time_iso(store_int(r, 0, 5), c_at, sizeof(c_at));
+    gu_time_iso(answered_at, a_at, sizeof(a_at));
     *out = json_pack(
         "{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:{s:s, s:s}}", "reference",
         asst_handoff_reference(x->arena, store_int(r, 0, 0),
                                store_int(r, 0, 5)),
-        "status", store_text(r, 0, 2), "question", store_text(r, 0, 3),
+        "status", status, "question", store_text(r, 0, 3),
         "created_at", c_at, "answer", ans && *ans ? ans : NULL, "answer_html",
         ans && *ans ? asst_text_html(x->arena, ans) : NULL, "answered_at",
-        store_int(r, 0, 6) > 0 ? a_at : "", "commune", "insee", m.insee, "name",
+        answered_at > 0 ? a_at : "", "commune", "insee", m.insee, "name",
         m.name);
     if (!*out)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
