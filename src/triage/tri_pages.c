@@ -729,12 +729,11 @@ render_form(struct http_req *req, struct http_resp *resp, int status,
     if (!tok || !opts)
         return GU_ENOMEM;
     tiles = map_tiles(req);
-    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s}", "commune",
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "commune",
                      m->name, "insee", m->insee, "jeton", tok, "options", opts,
                      "retention", nz(retention_text(a, req->cfg)), "max_photos",
                      TRI_ATTACH_MAX, "max_mo", (int)(TRI_ATTACH_BYTES >> 20),
-                     "tiles", nz(tiles), "map_hidden",
-                     tiles && *tiles ? "" : "hidden");
+                     "tiles", nz(tiles));
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(a, vars);

@@ -2,7 +2,7 @@
 """test_demande_http.py - the residents' form /demande over HTTP (issue 5).
 
 A real `guichet serve` on a fresh demo instance (server.max_upload 12M,
-triage.rate_ip 40), driven as a browser without JavaScript would:
+triage.rate_ip 40, a tile server for the map), driven as a browser without JavaScript would:
 multipart/form-data posts with the form token and its cookie.
 
   - a request with a JPEG carrying EXIF GPS, a camera make and an
@@ -59,6 +59,7 @@ def check(ok, name, info=""):
 # Images
 
 MAKE = "Marque-Secrete"
+TILES = "https://tuiles.exemple.fr/{z}/{x}/{y}.png"
 
 
 def jpeg_with_gps(orientation=6, size=(320, 240)):
@@ -204,6 +205,7 @@ def main():
         log = open(os.path.join(tmp, "server.log"), "w")
         server = subprocess.Popen(
             [binary, "--data", data, "--set", "server.max_upload=12M",
+             "--set", "triage.map_tiles=" + TILES,
              "--set", "triage.rate_ip=40", "--set", "log.access=false",
              "serve", "--listen", "127.0.0.1:%d" % port],
             stdout=log, stderr=subprocess.STDOUT)
@@ -249,9 +251,14 @@ def run(port, db, count):
     check("geolocation=(self)" in h.get("permissions-policy", ""),
           "la page permet la géolocalisation (et elle seule)",
           h.get("permissions-policy"))
-    check('data-tiles=""' in page and 'id="carte"' in page and
+    check('data-tiles="%s"' % TILES in page and
           re.search(r'id="carte" class="dm-map" hidden', page),
-          "pas de carte sans serveur de tuiles configuré")
+          "serveur de tuiles configuré : donné au script, carte cachée "
+          "sans JavaScript")
+    csp = h.get("content-security-policy", "")
+    check("img-src 'self' data: https://tuiles.exemple.fr;" in csp and
+          "script-src 'self';" in csp and "frame-ancestors 'none'" in csp,
+          "la CSP du formulaire admet les tuiles de ce serveur seul", csp)
     check("Voirie" in page and '<option value="voirie"' in page,
           "les services actifs sont proposés")
     jeton = re.search(r'name="jeton" value="([^"]+)"', page).group(1)
@@ -404,6 +411,9 @@ def run(port, db, count):
           "message ajouté : 303", (st, body[:300]))
     st, h, body = c.req("GET", "/demande/suivi/" + token)
     page = html_text(body)
+    check("tuiles.exemple.fr" not in h.get("content-security-policy", "") and
+          "geolocation=()" in h.get("permissions-policy", ""),
+          "les autres pages gardent la politique par défaut")
     check("Votre message" in page and "Le trou s&#39;agrandit." in page and
           "1 photo jointe" in page, "le message apparaît dans l’historique")
     blob = db.execute("SELECT data FROM tri_attachments WHERE request_id = ? "
