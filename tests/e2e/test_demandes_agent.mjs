@@ -1,0 +1,422 @@
+// test_demandes_agent.mjs - the request inbox of the back-office in a real
+// browser (Debian chromium through playwright-core) on the fresh demo
+// instance run.sh starts: the demo administrator logs in, opens
+// « Demandes » from the menu, sees the demo requests with their counts,
+// SLA timers in words and « À trier » first, filters them (status, text),
+// uses the keyboard shortcuts, opens one, reads « Pourquoi ? » (weighing
+// words highlighted in the text, confidence, urgency), corrects its
+// service (the page says it teaches the model; the decision appears with
+// source « un agent »), adds an internal note, writes a reply template
+// and replies with it (the reply appears in the thread), joins another
+// request's case then detaches it, runs a bulk action on two rows,
+// edits a service's threshold, reads the model card and the e-mail
+// sources page. axe-core (WCAG 2.1 A/AA) runs on each page and fails on
+// serious or critical violations; no horizontal scroll at 320 px on the
+// inbox. No console error, no unexpected HTTP error, no outside request.
+// Prints "N passed, N failed"; exits 1 on any failure.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { checkClean, launch, report, visible } from './lib.mjs';
+
+const BASE = process.env.GUICHET_URL;
+const OTP = process.env.GUICHET_ADMIN_PASSWORD;
+const NEW_PASSWORD = 'une phrase de passe pour trier les demandes';
+const NOTE = 'Vu avec le chef d’équipe : passage prévu jeudi.';
+const TPL_NAME = 'Accusé de prise en charge';
+const TPL_BODY = 'Bonjour, votre demande {numero} est prise en charge ' +
+    'par le service {service}. Cordialement, la mairie.';
+
+if (!BASE || !OTP) {
+    console.error('GUICHET_URL et GUICHET_ADMIN_PASSWORD sont requis ' +
+        '(lancez tests/e2e/run.sh).');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+}
+
+const { check, step, finish } = report();
+
+let AXE = '';
+try {
+    const require = createRequire(import.meta.url);
+    AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+} catch (e) {
+    check('axe-core installé (cd tests/e2e && npm ci)', false,
+        String(e.message || e));
+}
+
+const consoleErrors = [];
+const badResponses = [];
+const { context, foreign, close } = await launch();
+const page = context.pages()[0] || await context.newPage();
+page.on('response', (r) => {
+    if (r.status() >= 400) {
+        badResponses.push(r.request().method() + ' ' +
+            new URL(r.url()).pathname + ' ' + r.status());
+    }
+});
+page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+        consoleErrors.push(msg.text() + ' @ ' + page.url());
+    }
+});
+page.on('pageerror', (err) => consoleErrors.push('exception: ' +
+    err.message + ' @ ' + page.url()));
+page.on('dialog', (d) => d.accept());
+
+// axe-core on the current page: no serious or critical violation.
+async function axe(name) {
+    if (!AXE) return;
+    const res = await page.evaluate(async (src) => {
+        if (!window.axe) {
+            // Through the DevTools protocol: the page's CSP does not apply.
+            (0, eval)(src);
+        }
+        const r = await window.axe.run(document, {
+            runOnly: { type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        });
+        return r.violations.map((v) => ({
+            id: v.id, impact: v.impact, n: v.nodes.length,
+            target: v.nodes[0] && v.nodes[0].target.join(' '),
+        }));
+    }, AXE);
+    const bad = res.filter((v) => v.impact === 'serious' ||
+        v.impact === 'critical');
+    check('axe : aucune violation grave — ' + name, bad.length === 0,
+        bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
+            .join(' ; '));
+}
+
+async function apiGet(url) {
+    return page.evaluate(async (u) => {
+        const r = await fetch(u);
+        return { status: r.status, json: await r.json().catch(() => null) };
+    }, url);
+}
+
+// The rows' statuses as the list shows them.
+async function rowStatuses() {
+    return page.locator('#dm-body tr td:nth-child(6)').allTextContents();
+}
+
+async function waitList() {
+    await page.waitForFunction(() => {
+        const s = document.getElementById('dm-status').textContent;
+        return s && !s.startsWith('Chargement');
+    });
+}
+
+try {
+    await step('connexion', async () => {
+        await page.goto(BASE + '/agent/connexion');
+        await page.fill('#login', 'admin');
+        await page.fill('#password', OTP);
+        await page.click('button[type="submit"]');
+        await page.waitForURL('**/agent/mot-de-passe');
+        await page.fill('#pw-current', OTP);
+        await page.fill('#pw-new', NEW_PASSWORD);
+        await page.fill('#pw-confirm', NEW_PASSWORD);
+        await page.click('#pw-form button[type="submit"]');
+        await page.waitForURL(BASE + '/agent');
+        check('connecté', new URL(page.url()).pathname === '/agent');
+    });
+
+    let total = 0;
+    await step('la boîte de réception', async () => {
+        await page.click('.bo-nav a[href="/agent/demandes"]');
+        await page.waitForURL('**/agent/demandes');
+        check('entrée « Demandes » du menu marquée comme page courante',
+            await page.getAttribute('.bo-nav a[href="/agent/demandes"]',
+                'aria-current') === 'page');
+        await waitList();
+        total = await page.locator('#dm-body tr').count();
+        check('les demandes de la démonstration sont listées', total >= 3,
+            String(total));
+        check('le résultat est annoncé (zone d’état)',
+            /demandes? affichées?/.test(await page.textContent(
+                '#dm-status')));
+        const statuses = await rowStatuses();
+        const firstOther = statuses.findIndex((s) => !s.startsWith(
+            'À trier'));
+        const lastTri = statuses.map((s) => s.startsWith('À trier'))
+            .lastIndexOf(true);
+        check('« À trier » en premier', lastTri < 0 || firstOther < 0 ||
+            lastTri < firstOther, statuses.join(' | '));
+        check('aucune demande close dans la vue par défaut',
+            statuses.every((s) => !/Résolue|Rejetée/.test(s)),
+            statuses.join(' | '));
+        const delays = await page.locator('#dm-body tr td:nth-child(8)')
+            .allTextContents();
+        check('le délai est écrit en mots (reste… / en retard de…)',
+            delays.every((d) => /^(reste \d+ (min|h|j)|en retard de \d+ (min|h|j)|sans échéance)$/
+                .test(d.trim())), delays.join(' | '));
+        const counts = await page.textContent('#dm-counts-status');
+        check('compteurs par statut', counts.includes('À trier') &&
+            counts.includes('En retard'), counts);
+        check('compteurs par service',
+            await page.locator('#dm-counts-service li').count() >= 1);
+        const urg = await page.locator('#dm-body tr td:nth-child(5)')
+            .allTextContents();
+        check('urgence écrite en toutes lettres', urg.every((u) =>
+            /^(Normale|Prioritaire|Urgente)/.test(u.trim())),
+        urg.join(' | '));
+        await axe('boîte de réception');
+    });
+
+    await step('clavier : / puis j et x', async () => {
+        await page.locator('h1').click();
+        await page.keyboard.press('/');
+        check('« / » mène à la recherche', await page.evaluate(() =>
+            document.activeElement.id) === 'f-q');
+        await page.locator('h1').click();
+        await page.keyboard.press('j');
+        const first = await page.evaluate(() =>
+            document.activeElement.classList.contains('dm-open') &&
+            document.activeElement.closest('tr') ===
+                document.querySelector('#dm-body tr'));
+        check('« j » met le focus sur la première demande', first);
+        await page.keyboard.press('j');
+        await page.keyboard.press('x');
+        check('« x » sélectionne la demande',
+            (await page.textContent('#dm-selected')).startsWith(
+                '1 demande sélectionnée'));
+        await page.keyboard.press('x');
+        check('« x » à nouveau la désélectionne',
+            (await page.textContent('#dm-selected')).startsWith('Aucune'));
+    });
+
+    await step('filtres', async () => {
+        await page.selectOption('#f-statut', 'a_trier');
+        await page.click('#dm-filters button[type="submit"]');
+        await waitList();
+        const st = await rowStatuses();
+        check('filtre « À trier » : rien d’autre',
+            st.every((s) => s.startsWith('À trier')), st.join(' | '));
+        check('le filtre est gardé dans l’adresse',
+            page.url().includes('statut=a_trier'));
+        await page.selectOption('#f-statut', 'toutes');
+        await page.fill('#f-q', 'zzzzqqqq-introuvable');
+        await page.click('#dm-filters button[type="submit"]');
+        await waitList();
+        check('une recherche sans résultat le dit',
+            (await page.textContent('#dm-status')).includes(
+                'Aucune demande'));
+        await page.click('#f-reset');
+        await waitList();
+        check('« Effacer les filtres » revient aux demandes ouvertes',
+            await page.locator('#dm-body tr').count() === total);
+    });
+
+    await step('320 px', async () => {
+        await page.setViewportSize({ width: 320, height: 700 });
+        const w = await page.evaluate(() =>
+            document.documentElement.scrollWidth);
+        check('pas de défilement horizontal à 320 px — boîte de réception',
+            w <= 320, w + ' px');
+        await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    await step('un modèle de réponse', async () => {
+        await page.goto(BASE + '/agent/demandes/modeles');
+        await page.waitForSelector('#tpl-edit:not([hidden])');
+        await page.fill('#t-name', TPL_NAME);
+        await page.fill('#t-body', TPL_BODY);
+        await page.click('#t-submit');
+        await page.locator('#tpl-body tr', { hasText: TPL_NAME }).waitFor();
+        check('modèle ajouté à la liste', true);
+        await axe('modèles de réponse');
+    });
+
+    // A request with a contact e-mail when there is one, so that the reply
+    // goes out by e-mail.
+    let target = null;
+    let other = null;
+    await step('ouvrir une demande', async () => {
+        const list = await apiGet('/api/v1/demandes?limite=50');
+        const rows = (list.json && (list.json.demandes || list.json)) || [];
+        check('la liste de l’API répond', list.status === 200 &&
+            rows.length > 0, String(list.status));
+        const withMail = rows.find((r) => r.courriel || r.contact_email);
+        target = withMail || rows[0];
+        other = rows.find((r) => r.id !== target.id);
+        await page.goto(BASE + '/agent/demandes');
+        await waitList();
+        const link = page.locator('#dm-body a.dm-open[href="/agent/demandes/' +
+            target.id + '"]');
+        await link.click();
+        await page.waitForURL('**/agent/demandes/' + target.id);
+        await page.waitForFunction(() => /^Demande \d{4}-\d+/.test(
+            document.getElementById('d-title').textContent));
+        check('numéro dans le titre', true);
+        check('le texte de la demande est affiché',
+            (await page.textContent('#d-text')).trim().length > 10);
+        await page.waitForFunction(() => document.querySelector(
+            '#d-why-alt li'));
+        const why = await page.textContent('#d-why-summary');
+        check('« Pourquoi ? » donne la confiance ou dit « À trier »',
+            /confiance de \d+ %|À trier|choisi par un agent/.test(why), why);
+        const marks = await page.locator('#d-text mark').count();
+        const words = await page.locator('#d-why-words mark').count();
+        check('les mots qui ont pesé sont surlignés dans le texte',
+            words === 0 || marks > 0, marks + ' / ' + words);
+        check('raisons de l’urgence ou leur absence écrites',
+            /^Urgence : (normale|prioritaire|urgente)/.test(
+                await page.textContent('#d-urg-summary')));
+        check('historique des décisions avec la version du modèle',
+            await page.locator('#d-decisions tr').count() >= 1);
+        await axe('une demande');
+    });
+
+    await step('corriger le service', async () => {
+        const options = await page.locator('#w-service option')
+            .evaluateAll((os) => os.map((o) => o.value));
+        const current = await page.inputValue('#w-service');
+        const next = options.find((v) => v !== '0' && v !== current);
+        check('le formulaire dit que la correction apprend au modèle',
+            (await page.textContent('#w-service-hint')).includes(
+                'apprend au modèle'));
+        await page.selectOption('#w-service', next);
+        await page.click('#d-work-form button[type="submit"]');
+        await page.waitForFunction(() => document.getElementById(
+            'd-work-status').textContent.includes('enregistrées'));
+        check('correction enregistrée, annoncée comme apprentissage',
+            (await page.textContent('#d-work-status')).includes(
+                'prochain entraînement'));
+        check('le service choisi est gardé',
+            await page.inputValue('#w-service') === next);
+        check('la décision de l’agent est dans l’historique',
+            (await page.textContent('#d-decisions')).includes('un agent'));
+        check('« Pourquoi ? » dit que l’agent a choisi',
+            (await page.textContent('#d-why-summary')).includes(
+                'choisi par un agent'));
+    });
+
+    await step('note interne', async () => {
+        await page.fill('#n-text', NOTE);
+        await page.click('#d-note-form button[type="submit"]');
+        await page.waitForFunction((n) => document.getElementById('d-thread')
+            .textContent.includes(n), NOTE);
+        check('la note apparaît dans le fil, marquée « Note interne »',
+            (await page.locator('#d-thread li', { hasText: NOTE })
+                .textContent()).includes('Note interne'));
+    });
+
+    await step('répondre avec un modèle', async () => {
+        const tplId = await page.locator('#r-template option',
+            { hasText: TPL_NAME }).getAttribute('value');
+        await page.selectOption('#r-template', tplId);
+        await page.click('#r-insert');
+        const text = await page.inputValue('#r-text');
+        check('le modèle est inséré, numéro remplacé',
+            text.startsWith('Bonjour, votre demande ') &&
+            !text.includes('{numero}'), text);
+        check('la zone de texte a le focus après l’insertion',
+            await page.evaluate(() => document.activeElement.id) ===
+                'r-text');
+        await page.fill('#r-text', text + ' Nous revenons vers vous.');
+        await page.selectOption('#r-statut', 'attente');
+        await page.click('#d-reply-form button[type="submit"]');
+        await page.waitForFunction(() => document.getElementById(
+            'd-reply-status').textContent.startsWith('Réponse'));
+        const reply = page.locator('#d-thread li',
+            { hasText: 'Nous revenons vers vous.' });
+        check('la réponse apparaît dans le fil', await visible(reply));
+        check('elle est marquée « Réponse envoyée »',
+            (await reply.textContent()).includes('Réponse envoyée'));
+        check('le statut est passé à « En attente de l’usager »',
+            (await page.textContent('#d-summary')).includes(
+                'En attente de l’usager'));
+    });
+
+    await step('dossier : rattacher puis détacher', async () => {
+        if (!other) {
+            check('une deuxième demande existe', false);
+            return;
+        }
+        const num = other.numero || other.number;
+        await page.fill('#m-cas', num);
+        await page.click('#d-merge-form button[type="submit"]');
+        await page.waitForFunction(() => document.getElementById(
+            'd-merge-status').textContent.includes('rattachée'));
+        check('l’autre signalement est listé dans le dossier',
+            (await page.textContent('#d-case')).includes(num));
+        check('le résumé compte les signalements',
+            /\d+ signalements/.test(await page.textContent('#d-summary')));
+        await page.locator('#d-case button', { hasText: 'Détacher' })
+            .first().click();
+        await page.waitForFunction(() => document.getElementById(
+            'd-merge-status').textContent.includes('détachée'));
+        check('après « Détacher », la demande est seule',
+            (await page.textContent('#d-case-summary')).includes(
+                'aucune autre'));
+    });
+
+    await step('action groupée sur deux demandes', async () => {
+        await page.goto(BASE + '/agent/demandes');
+        await waitList();
+        const boxes = page.locator('#dm-body input.dm-sel');
+        const ids = [await boxes.nth(0).getAttribute('value'),
+            await boxes.nth(1).getAttribute('value')];
+        await boxes.nth(0).check();
+        await boxes.nth(1).check();
+        check('deux demandes sélectionnées', (await page.textContent(
+            '#dm-selected')).startsWith('2 demandes sélectionnées'));
+        await page.selectOption('#b-action', 'statut');
+        await page.selectOption('#b-statut', 'en_cours');
+        await page.click('#b-apply');
+        await page.waitForFunction(() => document.getElementById(
+            'dm-bulk-status').textContent.includes('En cours'));
+        for (const id of ids) {
+            const st = await page.locator('#dm-body tr[data-id="' + id +
+                '"] td:nth-child(6)').textContent();
+            check('demande ' + id + ' passée « En cours »',
+                st.startsWith('En cours'), st);
+        }
+        const api2 = await apiGet('/api/v1/demandes/' + ids[1]);
+        const d = api2.json && (api2.json.demande || api2.json);
+        check('l’API confirme le nouveau statut',
+            d && (d.statut || d.status) === 'en_cours');
+    });
+
+    await step('services : seuil d’un service', async () => {
+        await page.goto(BASE + '/agent/demandes/services');
+        const row = page.locator('#svc-body tr', { hasText: 'Voirie' })
+            .first();
+        await row.waitFor();
+        check('le seuil est expliqué (« À trier »)',
+            (await page.textContent('#s-threshold-hint')).includes(
+                'En dessous, la demande va dans « À trier »'));
+        await row.locator('button', { hasText: 'Modifier' }).click();
+        check('le formulaire reprend le service',
+            (await page.inputValue('#s-name')).includes('Voirie'));
+        await page.fill('#s-threshold', '75');
+        await page.click('#s-submit');
+        await page.waitForFunction(() => document.getElementById(
+            'svc-form-status').textContent.includes('enregistré'));
+        check('seuil de 75 % affiché', (await row.textContent())
+            .includes('75 %'), await row.textContent());
+        const svc = await apiGet('/api/v1/triage/services');
+        const list = (svc.json && (svc.json.services || svc.json)) || [];
+        const v = list.find((s) => s.code === 'voirie');
+        check('l’API garde le seuil', v && Math.abs(Number(v.seuil ??
+            v.threshold) - 0.75) < 1e-9, JSON.stringify(v));
+        await page.waitForFunction(() => document.querySelector(
+            '#model-card dd'));
+        check('carte du modèle : version',
+            (await page.textContent('#model-card')).includes('Version'));
+        await axe('services et modèle');
+    });
+
+    await step('sources de courriel', async () => {
+        await page.goto(BASE + '/agent/demandes/courriel');
+        await page.waitForFunction(() => document.getElementById(
+            'src-status').textContent.length > 0);
+        check('page des boîtes aux lettres', true);
+        await axe('boîtes aux lettres');
+    });
+} finally {
+    checkClean(check, { consoleErrors, badResponses, foreign });
+    await close();
+    finish();
+}
