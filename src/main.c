@@ -42,6 +42,7 @@
 #include "rdv/rdv_risk.h"
 #include "assistant/asst_eval.h"
 #include "triage/triage.h"
+#include "triage/tri.h"
 #include "privacy/privacy.h"
 
 #ifndef GUICHET_VERSION
@@ -128,6 +129,7 @@ static int cmd_eval_assistant(struct ctx *ctx, struct gu_err *err);
 static int cmd_kb_import_sp(struct ctx *ctx, struct gu_err *err);
 static int cmd_triage_train(struct ctx *ctx, struct gu_err *err);
 static int cmd_triage_eval(struct ctx *ctx, struct gu_err *err);
+static int cmd_triage_import_mail(struct ctx *ctx, struct gu_err *err);
 static int cmd_pii_scan(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
@@ -247,6 +249,16 @@ static const struct opt triage_eval_opts[] = {
      "Un objet JSON (n, accuracy, macro_f1, ece, texts_per_s)"},
     {0}};
 
+static const struct opt triage_import_mail_opts[] = {
+    {"maildir", "DOSSIER", 0, NULL,
+     "Dossier Maildir (new/ et cur/) ; les courriels importés passent dans "
+     "cur/, marqués lus"},
+    {"mbox", "FICHIER", 0, NULL, "Fichier mbox (lu sans être modifié)"},
+    {"source", "ID", 0, NULL,
+     "Source de courriels configurée (Maildir, mbox ou IMAP)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -329,6 +341,17 @@ static const struct cmd commands[] = {
      "validation\ncroisée sur ces exemples, les probabilités sont "
      "calibrées. Sans base ni\nréseau ; le modèle est écrit à côté puis "
      "renommé."},
+    {"triage", "import-mail", cmd_triage_import_mail, CMD_STORE, NULL, 0, 0,
+     triage_import_mail_opts,
+     "Importe des courriels dans les demandes (Maildir, mbox, IMAP)",
+     "guichet triage import-mail (--maildir DOSSIER | --mbox FICHIER | "
+     "--source ID)\n                           [--commune INSEE]\n\n"
+     "Chaque courriel devient une demande (canal « courriel »), ou un "
+     "message de\nla demande à laquelle il répond. Un courriel déjà importé "
+     "(même Message-ID)\nest ignoré, comme les réponses automatiques et les "
+     "avis de non-remise :\nrelancer l'import ne crée aucun doublon. Un "
+     "courriel en échec reste dans la\nboîte et fait sortir la commande avec "
+     "le code 1."},
     {"triage", "eval", cmd_triage_eval, 0, NULL, 0, 0, triage_eval_opts,
      "Mesure un modèle de classement sur des exemples TSV",
      "Affiche l'exactitude, le F1 macro, la matrice de confusion, "
@@ -2345,6 +2368,73 @@ out:
 /* ------------------------------------------------------------------ */
 
 #define PII_SCAN_MAX (10u << 20)
+
+/* ------------------------------------------------------------------ */
+/* triage import-mail                                                  */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_triage_import_mail(struct ctx *ctx, struct gu_err *err)
+{
+    const char *md = opt(ctx, "maildir"), *mb = opt(ctx, "mbox");
+    const char *src = opt(ctx, "source"), *insee = NULL;
+    struct tri_mail_stats s = {0};
+    struct stat sb;
+    long id = 0;
+    char detail[200];
+    int rc;
+
+    if ((md != NULL) + (mb != NULL) + (src != NULL) != 1)
+        return usage_err(err, NULL,
+                         "Indiquez une et une seule origine : --maildir "
+                         "DOSSIER, --mbox FICHIER ou --source ID.");
+    if (src && gu_parse_long(src, 1, LONG_MAX, &id) < 0)
+        return usage_err(err, "--source",
+                         "--source attend le numéro d'une source de "
+                         "courriels, ex. --source 1.");
+    if (md && (stat(md, &sb) < 0 || !S_ISDIR(sb.st_mode)))
+        return usage_err(err, "--maildir",
+                         "Dossier Maildir introuvable : « %s ».", md);
+    if (mb && (stat(mb, &sb) < 0 || !S_ISREG(sb.st_mode)))
+        return usage_err(err, "--mbox", "Fichier mbox introuvable : « %s ».",
+                         mb);
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc < 0)
+        return rc;
+    if (src)
+        rc = tri_mail_import_source(ctx->st, ctx->cfg, insee, id, &s, err);
+    else
+        rc = tri_mail_import_path(ctx->st, ctx->cfg, insee, md ? md : mb, &s,
+                                  err);
+    snprintf(detail, sizeof(detail),
+             "origin=%s seen=%zu created=%zu threaded=%zu skipped=%zu "
+             "failed=%zu rc=%s unix_user=%s",
+             md ? "maildir" : mb ? "mbox" : "source", s.seen, s.created,
+             s.threaded, s.skipped, s.failed, gu_status_name(rc), unix_user());
+    audit(ctx->conn, "cli", insee, "triage.import_mail", src ? src : "",
+          detail);
+    printf("Courriels lus : %zu — nouvelles demandes : %zu, réponses "
+           "rattachées : %zu, ignorés : %zu, en échec : %zu.\n",
+           s.seen, s.created, s.threaded, s.skipped, s.failed);
+    if (s.skipped)
+        printf("Ignorés : déjà importés, réponses automatiques, avis de "
+               "non-remise ou envoyés par la mairie elle-même.\n");
+    if (rc == GU_ENOTFOUND && src)
+        return usage_err(err, "--source",
+                         "Source de courriels n° %ld inconnue pour la "
+                         "commune %s.",
+                         id, insee);
+    if (rc < 0)
+        return rc;
+    if (s.failed)
+        return fail(err, GU_EIO,
+                    "%zu courriel%s en échec, laissé%s dans la boîte : "
+                    "voir les journaux (niveau warn, événement "
+                    "mail.failed).",
+                    s.failed, s.failed > 1 ? "s" : "",
+                    s.failed > 1 ? "s" : "");
+    return 0;
+}
 
 static int
 cmd_pii_scan(struct ctx *ctx, struct gu_err *err)

@@ -142,6 +142,12 @@ static const struct gu_setting settings[] = {
     {"triage.retrain_hour", GU_SET_INT, "3", 0, 23, NULL,
      "Demandes : heure locale du réentraînement nocturne du modèle de tri "
      "avec les corrections des agents."},
+    {"triage.mail_batch", GU_SET_INT, "100", 1, 10000, NULL,
+     "Demandes : courriels importés au plus par source à chaque relève "
+     "(les suivants le sont à la relève d'après)."},
+    {"triage.mail_timeout_ms", GU_SET_INT, "30000", 1000, 600000, NULL,
+     "Demandes : délai maximal d'un échange avec le serveur IMAP, en "
+     "millisecondes."},
     {"triage.map_tiles", GU_SET_STR, "", 0, 0, NULL,
      "Demandes : modèle d'adresse des tuiles de la carte du formulaire "
      "/demande, avec {z}, {x} et {y} (ex. https://tuiles.exemple.fr/{z}/{x}/"
