@@ -2,6 +2,7 @@
  * app.c - the list of modules (see app.h).
  */
 #include "app/app.h"
+#include "app/app_rights.h"
 #include "admin/admin.h"
 #include "assistant/asst.h"
 #include "assistant/asst_pages.h"
@@ -68,20 +69,22 @@ core_jobs(size_t *count)
  */
 static const struct app_module modules[] = {
     {"core", store_core_migrations, NULL, core_jobs, NULL},
-    {"notify", notify_migrations, NULL, notify_jobs, NULL},
+    {"notify", notify_migrations, NULL, notify_jobs, &app_pdata_notify},
     {"privacy", privacy_migrations, NULL, NULL, NULL},
     {"portal", NULL, &portal_routes, NULL, NULL},
     {"admin", NULL, &admin_routes, NULL, NULL},
     {"kb", kb_migrations, &kb_routes, NULL, NULL},
-    {"rdv", rdv_migrations, &rdv_routes, rdv_jobs, NULL},
+    {"rdv", rdv_migrations, &rdv_routes, rdv_jobs, &app_pdata_rdv},
     {"rdv-pages", NULL, &rdv_page_routes, NULL, NULL},
     {"rdv-agent", NULL, &rdv_agent_routes, NULL, NULL},
     {"rdv-ants", NULL, &rdv_ants_routes, NULL, NULL},
-    {"triage", tri_migrations, &tri_routes, tri_jobs, NULL},
+    {"triage", tri_migrations, &tri_routes, tri_jobs, &app_pdata_triage},
     {"triage-pages", NULL, &tri_page_routes, NULL, NULL},
     {"triage-agent", NULL, &tri_agent_routes, NULL, NULL},
-    {"assistant", asst_migrations, &asst_routes, asst_jobs, NULL},
+    {"assistant", asst_migrations, &asst_routes, asst_jobs,
+     &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
+    {"personnes", NULL, &app_rights_routes, NULL, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

@@ -383,4 +383,17 @@ const struct store_migration *asst_migrations(size_t *count);
 struct http_routes;
 extern const struct http_routes asst_routes;
 
+/*
+ * Residents' rights (asst_pdata.c, called by app_rights.c): the
+ * hand-offs of `insee` from `email` (normalised: pii_norm_email; NULL =
+ * none) and the conversations they came from. Export adds the member
+ * "assistant" to `out`; erase deletes them inside the caller's
+ * transaction, adding to *rows.
+ */
+int asst_pdata_export(struct store_conn *c, struct gu_arena *a,
+                      const char *insee, const char *email, json_t *out,
+                      struct gu_err *err);
+int asst_pdata_erase(struct store_conn *c, const char *insee,
+                     const char *email, int64_t *rows, struct gu_err *err);
+
 #endif

@@ -161,4 +161,16 @@ void notify_cfgref_put(void *r, const struct gu_config *cfg);
 /* After the runner has stopped. NULL ok. */
 void notify_cfgref_free(struct notify_cfgref *r);
 
+/*
+ * Residents' rights (notify_pdata.c, called by app_rights.c): the
+ * e-mails of `insee` to `email` (normalised: pii_norm_email; NULL = none).
+ * Export adds the member "courriels" to `out`; erase deletes them inside
+ * the caller's transaction, adding to *rows.
+ */
+int notify_pdata_export(struct store_conn *c, struct gu_arena *a,
+                        const char *insee, const char *email, json_t *out,
+                        struct gu_err *err);
+int notify_pdata_erase(struct store_conn *c, const char *insee,
+                       const char *email, int64_t *rows, struct gu_err *err);
+
 #endif

@@ -643,4 +643,21 @@ extern const struct http_routes rdv_page_routes;   /* /rdv... residents */
 extern const struct http_routes rdv_agent_routes;  /* /agent/rdv... */
 extern const struct http_routes rdv_ants_routes;   /* hub endpoints */
 
+/*
+ * Residents' rights (rdv_pdata.c, called by app_rights.c): everything
+ * held about the person of `insee` with this normalised e-mail and/or
+ * phone (either may be NULL; pii_norm_email / pii_norm_phone forms).
+ * Export adds the member "rdv" to `out` (bookings, waiting list, SMS,
+ * notification log, ANTS declarations; French field names). Erase runs
+ * inside the caller's transaction: bookings still to come are cancelled
+ * (units freed, ANTS withdrawn, no e-mail), every row anonymised or
+ * deleted; *rows is added to. GU_ETOOBIG beyond 5,000 rows of a table.
+ */
+int rdv_pdata_export(struct store_conn *c, struct gu_arena *a,
+                     const char *insee, const char *email, const char *phone,
+                     json_t *out, struct gu_err *err);
+int rdv_pdata_erase(struct store_conn *c, const char *insee,
+                    const char *email, const char *phone, int64_t *rows,
+                    struct gu_err *err);
+
 #endif

@@ -473,4 +473,21 @@ extern const struct http_routes tri_page_routes;  /* tri_pages.c: /demande */
 extern const struct http_routes tri_agent_routes; /* tri_agent_pages.c */
 const struct notify_job *tri_jobs(size_t *count); /* tri_jobs.c */
 
+/*
+ * Residents' rights (tri_pdata.c, called by app_rights.c): the requests
+ * of `insee` whose contact is this normalised e-mail and/or phone (either
+ * may be NULL), with their messages and attachments, and the messages
+ * sent from that address to other requests. Export adds the member
+ * "demandes" to `out` (attachment bytes in base64 up to 16 MiB in all);
+ * erase anonymises them like the retention purge, inside the caller's
+ * transaction (redacted copies made again without keyed tags), adding
+ * to *rows. GU_ETOOBIG beyond 5,000 requests or messages.
+ */
+int tri_pdata_export(struct store_conn *c, struct gu_arena *a,
+                     const char *insee, const char *email, const char *phone,
+                     json_t *out, struct gu_err *err);
+int tri_pdata_erase(struct store_conn *c, const char *insee,
+                    const char *email, const char *phone, int64_t *rows,
+                    struct gu_err *err);
+
 #endif
