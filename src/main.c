@@ -22,6 +22,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "store/store.h"
 #include "web/web.h"
 #include "app/app.h"
+#include "app/app_rights.h"
 #include "notify/notify.h"
 #include "admin/admin.h"
 #include "kb/kb.h"
@@ -131,6 +133,8 @@ static int cmd_triage_train(struct ctx *ctx, struct gu_err *err);
 static int cmd_triage_eval(struct ctx *ctx, struct gu_err *err);
 static int cmd_triage_import_mail(struct ctx *ctx, struct gu_err *err);
 static int cmd_pii_scan(struct ctx *ctx, struct gu_err *err);
+static int cmd_personne_export(struct ctx *ctx, struct gu_err *err);
+static int cmd_personne_efface(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -233,6 +237,27 @@ static const struct opt pii_scan_opts[] = {
      "Un objet JSON {\"spans\":[{\"type\",\"start\",\"end\",\"text\"}]}"},
     {0}};
 
+static const struct opt personne_export_opts[] = {
+    {"email", "ADRESSE", 0, NULL, "Adresse e-mail de la personne"},
+    {"telephone", "NUMÉRO", 0, NULL,
+     "Son numéro de téléphone, écrit comme on veut (06 12 34 56 78, "
+     "+33 6...)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"sortie", "FICHIER", 0, NULL,
+     "Écrit le document JSON dans ce fichier (lisible par son seul "
+     "propriétaire) au lieu de la sortie standard"},
+    {0}};
+
+static const struct opt personne_efface_opts[] = {
+    {"email", "ADRESSE", 0, NULL, "Adresse e-mail de la personne"},
+    {"telephone", "NUMÉRO", 0, NULL,
+     "Son numéro de téléphone, écrit comme on veut (06 12 34 56 78, "
+     "+33 6...)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"oui", NULL, 0, NULL,
+     "Confirme l'effacement (sans --oui : affiche ce qui serait effacé)"},
+    {0}};
+
 static const struct opt triage_train_opts[] = {
     {"data", "FICHIER", OPT_REQUIRED, NULL,
      "Exemples TSV avec un en-tête nommant les colonnes text et label"},
@@ -325,6 +350,28 @@ static const struct cmd commands[] = {
      "Chaque donnée trouvée (type, début, fin en octets, texte) ; "
      "--json pour un\nobjet JSON. Fichier de 10 Mo au plus. Rien n'est "
      "écrit ni envoyé."},
+    {"personne", "export", cmd_personne_export, CMD_STORE, NULL, 0, 0,
+     personne_export_opts,
+     "Tout ce que la commune détient sur une personne (RGPD, droit d'accès)",
+     "guichet personne export (--email ADRESSE | --telephone NUMÉRO) "
+     "[--commune INSEE]\n                        [--sortie FICHIER]\n\n"
+     "Un document JSON : rendez-vous, liste d'attente, SMS, demandes avec "
+     "leurs\nmessages et pièces jointes, questions transmises par "
+     "l'assistant, courriels\nenvoyés ; la commune, la date et ce qui a été "
+     "cherché. L'adresse est\ncomparée sans tenir compte des majuscules, le "
+     "numéro quelle que soit son\nécriture. Chaque export est inscrit au "
+     "journal d'audit (sans donnée\npersonnelle)."},
+    {"personne", "efface", cmd_personne_efface, CMD_STORE, NULL, 0, 0,
+     personne_efface_opts,
+     "Efface tout ce qui concerne une personne (RGPD, droit à l'effacement)",
+     "guichet personne efface (--email ADRESSE | --telephone NUMÉRO) "
+     "[--commune INSEE] --oui\n\n"
+     "En une seule transaction, dans tous les modules : ses rendez-vous à "
+     "venir\nsont annulés (créneaux libérés), ses rendez-vous passés, "
+     "demandes et\nmessages anonymisés (ils restent pour les statistiques, "
+     "sans rien qui\nl'identifie), ses courriels, SMS et questions "
+     "transmises supprimés. Sans\n--oui, affiche seulement ce qui serait "
+     "effacé. Inscrit au journal d'audit\n(sans donnée personnelle)."},
     {"kb", "import-service-public", cmd_kb_import_sp, CMD_STORE, "CHEMIN", 1, 1,
      kb_import_sp_opts, "Importe les fiches service-public.fr",
      "CHEMIN : le dossier data/particuliers du paquet npm "
@@ -2515,6 +2562,189 @@ out:
     free(buf);
     fclose(f);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet personne export | efface                                    */
+/* ------------------------------------------------------------------ */
+
+/* The person of --email / --telephone in --commune. */
+static int
+personne_subject(struct ctx *ctx, struct app_subject *who, struct gu_err *err)
+{
+    const char *e = opt(ctx, "email"), *t = opt(ctx, "telephone"), *insee;
+    int rc;
+
+    if (!e && !t)
+        return usage_err(err, NULL,
+                         "Indiquez --email ADRESSE ou --telephone NUMÉRO "
+                         "(ou les deux).");
+    rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err);
+    if (rc < 0)
+        return rc;
+    rc = app_subject_make(ctx->arena, insee, e, t, who, err);
+    if (rc == GU_EINVAL) {
+        /* usage_err() rewrites err: keep the message first */
+        char msg[sizeof(err->user)];
+        bool tel = strcmp(err->field, "telephone") == 0;
+
+        snprintf(msg, sizeof(msg), "%s", err->user);
+        return usage_err(err, tel ? "--telephone" : "--email", "%s", msg);
+    }
+    return rc;
+}
+
+/* The modules' French names in summaries. */
+static const char *
+personne_label(const char *module)
+{
+    static const char *const names[][2] = {{"notify", "courriels"},
+                                           {"rdv", "rendez-vous"},
+                                           {"triage", "demandes"},
+                                           {"assistant", "assistant"}};
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(names); i++)
+        if (strcmp(module, names[i][0]) == 0)
+            return names[i][1];
+    return module;
+}
+
+/* « rdv 4, demandes 1 » from the export's "resume". */
+static const char *
+personne_resume(struct ctx *ctx, json_t *doc)
+{
+    struct gu_buf b;
+    const char *k, *s;
+    json_t *v;
+
+    gu_buf_init(&b);
+    json_object_foreach(json_object_get(doc, "resume"), k, v)
+    {
+        gu_buf_printf(&b, "%s%s %lld", b.n ? ", " : "", k,
+                      (long long)json_integer_value(v));
+    }
+    s = b.oom ? "" : gu_arena_strndup(ctx->arena, b.p ? b.p : "", b.n);
+    gu_buf_fini(&b);
+    return s ? s : "";
+}
+
+static int
+personne_find(struct ctx *ctx, const struct app_subject *who, json_t **doc,
+              struct gu_err *err)
+{
+    const char *actor = gu_arena_sprintf(ctx->arena, "cli:%s", unix_user());
+
+    return app_rights_export(ctx->conn, ctx->arena, who, actor ? actor : "cli",
+                             NULL, doc, err);
+}
+
+static int
+cmd_personne_export(struct ctx *ctx, struct gu_err *err)
+{
+    const char *dest = opt(ctx, "sortie"), *tmp;
+    struct app_subject who;
+    json_t *doc = NULL;
+    long long total;
+    char *text;
+    FILE *f;
+    int rc, fd;
+
+    if ((rc = personne_subject(ctx, &who, err)) < 0 ||
+        (rc = personne_find(ctx, &who, &doc, err)) < 0)
+        return rc;
+    total = (long long)json_integer_value(json_object_get(doc, "total"));
+    text = json_dumps(doc, JSON_INDENT(2));
+    if (!text)
+        return GU_ENOMEM;
+    if (!dest) {
+        puts(text);
+        free(text);
+        fprintf(stderr, "%lld élément%s trouvé%s (%s).\n", total,
+                total > 1 ? "s" : "", total > 1 ? "s" : "",
+                personne_resume(ctx, doc));
+        return 0;
+    }
+    /* personal data: owner-only from the start, never half-written */
+    tmp = gu_arena_sprintf(ctx->arena, "%s.tmp-%ld", dest, (long)getpid());
+    fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        free(text);
+        return fail(err, GU_EIO, "Impossible d'écrire « %s » : %s.", dest,
+                    strerror(errno));
+    }
+    rc = fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
+                 fsync(fileno(f)) != 0
+             ? -1
+             : 0;
+    free(text);
+    if (fclose(f) != 0 || rc < 0 || rename(tmp, dest) != 0) {
+        rc = fail(err, GU_EIO, "Impossible d'écrire « %s » : %s.", dest,
+                  strerror(errno));
+        unlink(tmp);
+        return rc;
+    }
+    printf("Export écrit dans « %s » : %lld élément%s (%s).\n", dest, total,
+           total > 1 ? "s" : "", personne_resume(ctx, doc));
+    return 0;
+}
+
+static int
+cmd_personne_efface(struct ctx *ctx, struct gu_err *err)
+{
+    struct app_subject who;
+    struct app_erase_result res;
+    const char *actor;
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = personne_subject(ctx, &who, err)) < 0)
+        return rc;
+    if (!opt(ctx, "oui")) {
+        long long total;
+
+        if ((rc = personne_find(ctx, &who, &doc, err)) < 0)
+            return rc;
+        total = (long long)json_integer_value(json_object_get(doc, "total"));
+        if (total == 0) {
+            printf("Aucune donnée ne correspond à cette personne dans la "
+                   "commune %s.\n",
+                   who.insee);
+            return 0;
+        }
+        printf("Trouvé pour cette personne dans la commune %s : %lld "
+               "élément%s (%s).\n",
+               who.insee, total, total > 1 ? "s" : "",
+               personne_resume(ctx, doc));
+        return usage_err(err, "--oui",
+                         "Rien n'a été effacé : relancez avec --oui pour "
+                         "effacer.");
+    }
+    actor = gu_arena_sprintf(ctx->arena, "cli:%s", unix_user());
+    rc = app_rights_erase(ctx->conn, &who, actor ? actor : "cli", NULL, &res,
+                          err);
+    if (rc < 0)
+        return rc;
+    if (res.rows == 0) {
+        printf("Aucune donnée ne correspondait à cette personne dans la "
+               "commune %s : rien n'a été modifié.\n",
+               who.insee);
+        return 0;
+    }
+    printf("Effacement fait dans la commune %s : %lld ligne%s effacée%s ou "
+           "anonymisée%s (",
+           who.insee, (long long)res.rows, res.rows > 1 ? "s" : "",
+           res.rows > 1 ? "s" : "", res.rows > 1 ? "s" : "");
+    for (size_t i = 0, k = 0; i < res.n; i++)
+        if (res.per[i].rows)
+            printf("%s%s %lld", k++ ? ", " : "",
+                   personne_label(res.per[i].module),
+                   (long long)res.per[i].rows);
+    printf(").\nSes rendez-vous à venir sont annulés et leurs créneaux "
+           "libérés ; l'effacement est inscrit au journal d'audit.\n");
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
