@@ -408,8 +408,8 @@ part_bytes(struct gu_arena *a, GMimePart *part, const char **out, size_t *n)
     return rc;
 }
 
-/* Is every byte of a C1 control range absent? (ISO-8859-1 text never
- * uses 0x80-0x9F; Windows-1252 puts €, œ, ’, … there.) */
+/* Any byte in the C1 control range? (ISO-8859-1 text never uses
+ * 0x80-0x9F; Windows-1252 puts €, œ, ’, … there.) */
 static bool
 has_c1(const char *p, size_t n)
 {
@@ -1219,6 +1219,53 @@ import_reply(struct store_conn *c, struct gu_arena *a, const char *insee,
     return rc;
 }
 
+/*
+ * The Message-ID of a message whose header is exactly "Message-ID:
+ * <id>" (one line, the usual case), found without parsing the message;
+ * NULL otherwise. Re-reading a Maildir's cur/, an mbox or a renumbered
+ * IMAP mailbox then costs one lookup per known message, not a parse.
+ */
+static const char *
+quick_msgid(struct gu_arena *a, const char *p, size_t n)
+{
+    const char *end = p + (n < 65536 ? n : 65536);
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (ln > 0 && p[ln - 1] == '\r')
+            ln--;
+        if (ln == 0)
+            return NULL; /* end of the header block */
+        if (ln > 11 && strncasecmp(p, "Message-ID:", 11) == 0) {
+            const char *q = p + 11, *e = p + ln, *lt, *gt;
+            char id[MAIL_MSGID_MAX + 1];
+
+            /* a folded value is left to the real parser */
+            if (nl && nl + 1 < end && (nl[1] == ' ' || nl[1] == '\t'))
+                return NULL;
+            while (q < e && (*q == ' ' || *q == '\t'))
+                q++;
+            while (e > q && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            lt = q;
+            gt = e - 1;
+            if (e - q < 3 || *lt != '<' || *gt != '>' ||
+                (size_t)(gt - lt - 1) > MAIL_MSGID_MAX - 2 ||
+                memchr(lt + 1, '<', (size_t)(gt - lt - 1)))
+                return NULL;
+            memcpy(id, lt + 1, (size_t)(gt - lt - 1));
+            id[gt - lt - 1] = '\0';
+            return msgid_ok(id) ? gu_arena_sprintf(a, "<%s>", id) : NULL;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return NULL;
+}
+
 /* What import_one did, for the callers that move files. */
 enum outcome { OUT_FAILED = 0, OUT_CREATED, OUT_THREADED, OUT_SKIPPED };
 
@@ -1248,6 +1295,20 @@ import_one(struct store *st, struct store_conn *c, const struct gu_config *cfg,
     if (!a)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     memset(&m, 0, sizeof(m));
+    gu_buf_init(&m.dropped);
+    {
+        const char *key = quick_msgid(a, msg, n);
+
+        if (key) {
+            rc = seen_get(c, a, insee, key, &seen, err);
+            if (rc < 0)
+                goto out;
+            if (seen) {
+                *what = OUT_SKIPPED;
+                goto out;
+            }
+        }
+    }
     rc = mail_parse(a, cfg, msg, n, &m, err);
     if (rc < 0)
         goto out;
