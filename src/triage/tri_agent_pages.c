@@ -10,7 +10,9 @@
  * and the JSON routes the pages need besides the inbox's own API
  * (tri_http.c): the agents a request can be assigned to (GET
  * /api/v1/triage/agents, readable by every role, unlike the admin's
- * /api/v1/agents) and the inbox's counts (GET /api/v1/triage/compteurs).
+ * /api/v1/agents), the inbox's counts (GET /api/v1/triage/compteurs)
+ * and « Relever maintenant » for an e-mail source (POST
+ * /api/v1/triage/sources-courriel/{id}/releve).
  *
  * The pages are server-rendered shells (web/pages/agent-demandes*.html);
  * their data come from the JSON API through web/js/agent-demandes*.js.
@@ -237,6 +239,40 @@ get_counts(struct http_req *req, struct http_resp *resp)
     return http_json(resp, 200, j);
 }
 
+/*
+ * POST /api/v1/triage/sources-courriel/{id}/releve: « Relever maintenant »
+ * - one run of an e-mail source now, as the scheduled job does it
+ * (tri_mail_import_source records the run and its error on the source).
+ * IMAP is bounded by tri_mail.c's timeouts and per-run message count.
+ */
+static int
+post_source_run(struct http_req *req, struct http_resp *resp)
+{
+    struct tri_mail_stats stats;
+    int64_t id;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0)
+        return rc;
+    memset(&stats, 0, sizeof(stats));
+    rc = tri_mail_import_source(store_conn_store(req->conn), req->cfg,
+                                req->who.insee, id, &stats, &req->err);
+    http_audit(req, "tri.mail.releve", "tri_mail_sources",
+               "source=%lld vus=%zu crees=%zu rattaches=%zu echecs=%zu%s",
+               (long long)id, stats.seen, stats.created, stats.threaded,
+               stats.failed, rc < 0 ? " erreur" : "");
+    if (rc < 0)
+        return rc;
+    return http_json(resp, 200,
+                     json_pack("{s:I, s:I, s:I, s:I, s:I}", "vus",
+                               (json_int_t)stats.seen, "crees",
+                               (json_int_t)stats.created, "rattaches",
+                               (json_int_t)stats.threaded, "ignores",
+                               (json_int_t)stats.skipped, "echecs",
+                               (json_int_t)stats.failed));
+}
+
 /* ------------------------------------------------------------------ */
 /* Table                                                               */
 /* ------------------------------------------------------------------ */
@@ -275,6 +311,15 @@ static const struct http_route routes[] = {
      "\"integer\"}}}},\"ouvertes\":{\"type\":\"integer\"},\"en_retard\":"
      "{\"type\":\"integer\"},\"a_moi\":{\"type\":\"integer\"},"
      "\"sans_attribution\":{\"type\":\"integer\"}}}"},
+    {"POST", "/api/v1/triage/sources-courriel/{id}/releve", HTTP_ADMIN,
+     post_source_run, "demandes",
+     "Relever maintenant une source de courriels (bilan : messages vus, "
+     "demandes créées, réponses rattachées, ignorés, en échec)",
+     NULL,
+     "{\"type\":\"object\",\"properties\":{\"vus\":{\"type\":"
+     "\"integer\"},\"crees\":{\"type\":\"integer\"},\"rattaches\":"
+     "{\"type\":\"integer\"},\"ignores\":{\"type\":\"integer\"},"
+     "\"echecs\":{\"type\":\"integer\"}}}"},
 };
 
 const struct http_routes tri_agent_routes = {"triage-agent", routes,

@@ -17,6 +17,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { crc32, deflateSync } from 'node:zlib';
 import { checkClean, launch, report, visible } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
@@ -88,6 +89,38 @@ async function axe(name) {
             .join(' ; '));
 }
 
+// A small valid PNG (64 x 48, a gradient), built here: the resident's
+// photo of the pothole.
+function png() {
+    const w = 64;
+    const hgt = 48;
+    const chunk = (type, data) => {
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(data.length);
+        const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(td) >>> 0);
+        return Buffer.concat([len, td, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(hgt, 4);
+    ihdr[8] = 8; // bit depth
+    ihdr[9] = 2; // RGB
+    const raw = Buffer.alloc(hgt * (1 + w * 3));
+    for (let y = 0; y < hgt; y++) {
+        const row = y * (1 + w * 3);
+        for (let x = 0; x < w; x++) {
+            raw[row + 1 + x * 3] = x * 4;
+            raw[row + 2 + x * 3] = y * 5;
+            raw[row + 3 + x * 3] = 90;
+        }
+    }
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a,
+        0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0))]);
+}
+
 async function apiGet(url) {
     return page.evaluate(async (u) => {
         const r = await fetch(u);
@@ -107,7 +140,31 @@ async function waitList() {
     });
 }
 
+// The report a resident files on /demande before the agents log in: with
+// an e-mail address (the reply goes out by e-mail) and a photo.
+let filed = '';
 try {
+    await step('une habitante signale un nid-de-poule, avec une photo',
+        async () => {
+            await page.goto(BASE + '/demande?c=99001');
+            await page.fill('#texte', 'Bonjour, un nid-de-poule très ' +
+                'profond s’est formé devant le 8 rue des Tilleuls, les ' +
+                'voitures font des écarts. Photo jointe. Merci !');
+            await page.fill('#objet', 'Nid-de-poule rue des Tilleuls');
+            await page.setInputFiles('#photos', { name: 'trou.png',
+                mimeType: 'image/png', buffer: png() });
+            await page.fill('#nom', 'Lucie Moreau');
+            await page.fill('#courriel', 'lucie.moreau@example.fr');
+            await page.check('#accord');
+            await Promise.all([
+                page.waitForURL(/\/demande\/suivi\/[A-Za-z0-9_-]{43}/),
+                page.click('#envoyer'),
+            ]);
+            const m = /(\d{4}-\d{5})/.exec(await page.textContent('main'));
+            filed = m ? m[1] : '';
+            check('demande déposée, numéro donné', !!filed);
+        });
+
     await step('connexion', async () => {
         await page.goto(BASE + '/agent/connexion');
         await page.fill('#login', 'admin');
@@ -228,18 +285,20 @@ try {
         await axe('modèles de réponse');
     });
 
-    // A request with a contact e-mail when there is one, so that the reply
-    // goes out by e-mail.
+    // The resident's report: it has an e-mail address (the reply goes out
+    // by e-mail) and a photo.
     let target = null;
     let other = null;
     await step('ouvrir une demande', async () => {
         const list = await apiGet('/api/v1/demandes?limite=50');
-        const rows = (list.json && (list.json.demandes || list.json)) || [];
+        const rows = (list.json && list.json.demandes) || [];
         check('la liste de l’API répond', list.status === 200 &&
             rows.length > 0, String(list.status));
-        const withMail = rows.find((r) => r.courriel || r.contact_email);
-        target = withMail || rows[0];
-        other = rows.find((r) => r.id !== target.id);
+        target = rows.find((r) => r.numero === filed) || rows[0];
+        check('la demande de l’habitante est dans la boîte',
+            target.numero === filed, filed);
+        other = rows.find((r) => r.id !== target.id &&
+            (r.taille_cas || 1) === 1);
         await page.goto(BASE + '/agent/demandes');
         await waitList();
         const link = page.locator('#dm-body a.dm-open[href="/agent/demandes/' +
@@ -264,7 +323,22 @@ try {
             /^Urgence : (normale|prioritaire|urgente)/.test(
                 await page.textContent('#d-urg-summary')));
         check('historique des décisions avec la version du modèle',
-            await page.locator('#d-decisions tr').count() >= 1);
+            /triage-\d+:[0-9a-f]+/.test(await page.textContent(
+                '#d-decisions')));
+        const hasMail = !!((target.contact || {}).courriel);
+        check('l’absence de courriel de l’usager est signalée (ou non)',
+            await page.isHidden('#d-no-email') === hasMail);
+        check('le contact est montré à un agent',
+            await page.isVisible('#d-contact-box'));
+        if (target.numero === filed) {
+            const img = page.locator('#d-photos img').first();
+            await img.waitFor();
+            check('la photo s’affiche dans la demande',
+                await img.evaluate((el) => el.complete &&
+                    el.naturalWidth === 64), await img.getAttribute('src'));
+            check('la photo a un texte de remplacement',
+                (await img.getAttribute('alt')).startsWith('Photo jointe'));
+        }
         await axe('une demande');
     });
 
@@ -319,6 +393,11 @@ try {
         await page.click('#d-reply-form button[type="submit"]');
         await page.waitForFunction(() => document.getElementById(
             'd-reply-status').textContent.startsWith('Réponse'));
+        if ((target.contact || {}).courriel) {
+            check('la réponse part par courriel',
+                (await page.textContent('#d-reply-status')).includes(
+                    'par courriel'));
+        }
         const reply = page.locator('#d-thread li',
             { hasText: 'Nous revenons vers vous.' });
         check('la réponse apparaît dans le fil', await visible(reply));
@@ -414,6 +493,53 @@ try {
             'src-status').textContent.length > 0);
         check('page des boîtes aux lettres', true);
         await axe('boîtes aux lettres');
+    });
+
+    // A reader (role lecteur) sees the redacted text, no contact and no
+    // action.
+    await step('un lecteur', async () => {
+        const made = await page.evaluate(async () => {
+            const s = await (await fetch('/api/v1/session')).json();
+            const r = await fetch('/api/v1/agents', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json',
+                    'X-CSRF-Token': s.csrf },
+                body: JSON.stringify({ login: 'lecteur.demandes',
+                    name: 'Lecteur des demandes', role: 'lecteur' }),
+            });
+            return { status: r.status, json: await r.json() };
+        });
+        check('lecteur créé', made.status === 201 && !!made.json.password,
+            String(made.status));
+        await page.click('#logout');
+        await page.waitForURL('**/agent/connexion');
+        await page.fill('#login', 'lecteur.demandes');
+        await page.fill('#password', made.json.password);
+        await page.click('button[type="submit"]');
+        await page.waitForURL('**/agent/mot-de-passe');
+        const pw = NEW_PASSWORD + ' en lecture';
+        await page.fill('#pw-current', made.json.password);
+        await page.fill('#pw-new', pw);
+        await page.fill('#pw-confirm', pw);
+        await page.click('#pw-form button[type="submit"]');
+        await page.waitForURL(BASE + '/agent');
+        await page.goto(BASE + '/agent/demandes');
+        await waitList();
+        check('le lecteur voit la liste', await page.locator(
+            '#dm-body tr').count() > 0);
+        check('pas d’action groupée pour un lecteur',
+            await page.isHidden('#dm-bulk'));
+        await page.goto(BASE + '/agent/demandes/' + target.id);
+        await page.waitForFunction(() => /^Demande \d{4}-\d+/.test(
+            document.getElementById('d-title').textContent));
+        check('texte masqué annoncé', (await page.textContent(
+            '#d-text-note')).includes('Texte masqué'));
+        check('ni contact ni formulaires pour un lecteur',
+            await page.isHidden('#d-contact-box') &&
+            await page.isHidden('#d-work-box') &&
+            await page.isHidden('#d-reply-box') &&
+            await page.isHidden('#d-note-box'));
+        await axe('une demande vue par un lecteur');
     });
 } finally {
     checkClean(check, { consoleErrors, badResponses, foreign });

@@ -30,7 +30,7 @@ const dStatus = document.getElementById('d-status');
 let svcList = [];
 let templates = [];
 let cur = null; // the request (req())
-let detail = null; // the whole answer of GET /api/v1/demandes/{id}
+let numbers = new Map(); // request id -> number, for the case decisions
 
 // ----- text with the weighing words highlighted
 
@@ -283,7 +283,10 @@ function decisionValue(kind, v) {
     if (kind === 'service') return svcName(v, Number(v)) || v;
     if (kind === 'urgence') return URGENCY[Number(v)] || v;
     if (kind === 'statut') return STATUS[v] || v;
-    if (kind === 'doublon') return v === '0' ? 'aucun' : 'dossier ' + v;
+    if (kind === 'doublon') {
+        if (v === '0') return 'seule (hors dossier)';
+        return 'dossier de la demande ' + (numbers.get(Number(v)) || 'n° ' + v);
+    }
     return String(v);
 }
 
@@ -388,12 +391,13 @@ async function load() {
             : e.message);
         return false;
     }
-    detail = res;
     cur = req(res);
     const messages = res.messages || [];
     const pieces = res.pieces || [];
     const decisions = res.decisions || [];
     const members = res.membres_cas || [];
+    numbers = new Map(members.map((m) => [m.id, m.numero]));
+    numbers.set(cur.id, cur.number);
     renderSummary(cur);
     renderText(cur);
     renderPhotos(pieces);
