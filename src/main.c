@@ -1890,6 +1890,8 @@ static const struct {
     {"mail.purge", "Courriels anciens"},
     {"asst.purge", "Conversations et relais de l'assistant"},
     {"rdv.purge", "Rendez-vous anonymisés et notifications effacées"},
+    {"tri.purge", "Demandes closes anonymisées (coordonnées, textes "
+                  "originaux, pièces jointes)"},
 };
 
 /*

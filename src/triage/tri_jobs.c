@@ -55,7 +55,79 @@ tri_mail_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     return rc < 0 ? rc : done;
 }
 
+/*
+ * Retention (tri.purge, daily, and `guichet purge`): a request closed
+ * (résolue or rejetée) more than triage.retention_days ago is anonymised
+ * - contact, address, place, original subject and text, status token and
+ * the e-mail Message-ID of its origin cleared, anonymised_at set - with
+ * its messages (original text and sender cleared) and its attachments
+ * (bytes and file name deleted; type, size and hash kept). What stays is
+ * what statistics and training use: the redacted texts, service,
+ * urgency, dates and decisions. One transaction: never half-applied.
+ * Returns how many rows were touched.
+ */
+static int
+tri_purge_job(struct store *s, const struct gu_config *cfg,
+              struct gu_err *err)
+{
+    int64_t days = cfg ? gu_config_int(cfg, "triage.retention_days") : 365;
+    int64_t now = gu_now(), cut = now - days * 86400, changes = 0, total = 0;
+    struct store_conn *c = NULL;
+    int rc;
+
+    rc = store_acquire(s, &c, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = store_begin(c, err)) < 0)
+        goto out;
+    struct store_val p[] = {STORE_I(now), STORE_I(now), STORE_I(cut)};
+    rc = store_exec_changes(
+        c,
+        "UPDATE tri_requests SET subject = '', body = '', address = '',"
+        " lat = 0, lon = 0, contact_name = '', contact_email = '',"
+        " contact_phone = '', token_hash = NULL, notify = 0,"
+        " origin = CASE WHEN origin LIKE 'mail:%' THEN 'mail' ELSE origin END,"
+        " anonymised_at = ?, updated_at = ?"
+        " WHERE status IN ('resolue', 'rejetee') AND resolved_at > 0"
+        " AND resolved_at < ? AND anonymised_at = 0",
+        p, GU_ARRAY_LEN(p), &changes, err);
+    if (rc < 0)
+        goto rollback;
+    total += changes;
+    /* Messages and attachments of every anonymised request (this run's
+       and any left by an interrupted one) not cleared yet. */
+    rc = store_exec_changes(c,
+                            "UPDATE tri_messages SET body = '', from_addr = ''"
+                            " WHERE (body <> '' OR from_addr <> '') AND"
+                            " request_id IN (SELECT id FROM tri_requests"
+                            " WHERE anonymised_at > 0)",
+                            NULL, 0, &changes, err);
+    if (rc < 0)
+        goto rollback;
+    total += changes;
+    rc = store_exec_changes(c,
+                            "UPDATE tri_attachments SET data = NULL,"
+                            " filename = '' WHERE (data IS NOT NULL OR"
+                            " filename <> '') AND request_id IN (SELECT id"
+                            " FROM tri_requests WHERE anonymised_at > 0)",
+                            NULL, 0, &changes, err);
+    if (rc < 0)
+        goto rollback;
+    total += changes;
+    rc = store_commit(c, err);
+    if (rc < 0)
+        goto rollback;
+    rc = total > 0x7fffffff ? 0x7fffffff : (int)total;
+    goto out;
+rollback:
+    store_rollback(c);
+out:
+    store_release(c);
+    return rc;
+}
+
 static const struct notify_job job_list[] = {
+    {"tri.purge", 86400, tri_purge_job}, /* anonymise closed requests */
     {"tri.mail", 30, tri_mail_job}, /* e-mail sources at their period_s */
 };
 
