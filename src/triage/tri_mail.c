@@ -2223,10 +2223,78 @@ out:
     return rc;
 }
 
+/*
+ * One run per source at a time in this process: the scheduled job and an
+ * administrator's « Relever maintenant » would otherwise fetch the same
+ * new messages together, and both could pass the tri_mail_seen check
+ * before either records it.
+ */
+#define RUNNING_MAX 64
+static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const struct store *st;
+    int64_t id;
+} running[RUNNING_MAX];
+
+static bool
+source_claim(const struct store *st, int64_t id)
+{
+    bool ok = false;
+    int free_slot = -1;
+
+    pthread_mutex_lock(&running_mu);
+    for (int i = 0; i < RUNNING_MAX; i++) {
+        if (running[i].st == st && running[i].id == id)
+            goto out;
+        if (!running[i].st && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        running[free_slot].st = st;
+        running[free_slot].id = id;
+        ok = true;
+    }
+out:
+    pthread_mutex_unlock(&running_mu);
+    return ok;
+}
+
+static void
+source_unclaim(const struct store *st, int64_t id)
+{
+    pthread_mutex_lock(&running_mu);
+    for (int i = 0; i < RUNNING_MAX; i++)
+        if (running[i].st == st && running[i].id == id)
+            running[i].st = NULL;
+    pthread_mutex_unlock(&running_mu);
+}
+
+static int import_source(struct store *st, const struct gu_config *cfg,
+                         const char *insee, int64_t source_id,
+                         struct tri_mail_stats *stats, struct gu_err *err);
+
 int
 tri_mail_import_source(struct store *st, const struct gu_config *cfg,
                        const char *insee, int64_t source_id,
                        struct tri_mail_stats *stats, struct gu_err *err)
+{
+    int rc;
+
+    if (!source_claim(st, source_id))
+        return gu_err_set(err, GU_EBUSY, "source",
+                          "Relève de cette boîte déjà en cours : réessayez "
+                          "dans un instant.",
+                          "mail: source %lld already running",
+                          (long long)source_id);
+    rc = import_source(st, cfg, insee, source_id, stats, err);
+    source_unclaim(st, source_id);
+    return rc;
+}
+
+static int
+import_source(struct store *st, const struct gu_config *cfg,
+              const char *insee, int64_t source_id,
+              struct tri_mail_stats *stats, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct store_conn *c = NULL;
