@@ -718,6 +718,86 @@ test_attachment_bounds(void)
     fx_fini(&f);
 }
 
-TESTS(T(test_plain), T(test_photo), T(test_charsets), T(test_skipped),
+/* The scheduled job: a due Maildir source is read, its run recorded; not
+ * due, it is left alone; an unreadable one gets its French error. */
+static void
+test_job(void)
+{
+    struct fx f;
+    struct gu_err err;
+    char tmpl[] = "/tmp/guichet-mailjob.XXXXXX", path[1200];
+    const char *dir;
+    const struct notify_job *jobs;
+    const struct notify_job *job = NULL;
+    size_t nj = 0, n;
+    const char *p;
+
+    if (fx_init(&f) < 0 || !(dir = mkdtemp(tmpl))) {
+        TH_FAIL("fixture");
+        return;
+    }
+    jobs = tri_jobs(&nj);
+    for (size_t i = 0; i < nj; i++)
+        if (jobs[i].name && strcmp(jobs[i].name, "tri.mail") == 0)
+            job = &jobs[i];
+    CHECK(job != NULL);
+    if (!job) {
+        fx_fini(&f);
+        return;
+    }
+    CHECK(job->period_s > 0 && job->period_s <= 60);
+    snprintf(path, sizeof(path), "%s/new", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/cur", dir);
+    mkdir(path, 0700);
+    p = load(&f, "01-texte.eml", &n);
+    snprintf(path, sizeof(path), "%s/new/1733000000.M1P1.mx", dir);
+    write_file(path, p, n);
+    {
+        struct store_val v[2] = {STORE_T(dir), STORE_I(gu_now())};
+
+        gu_err_clear(&err);
+        CHECK_EQ(store_exec(f.c,
+                            "INSERT INTO tri_mail_sources (insee, kind, "
+                            "location, period_s, created_at) VALUES "
+                            "('99001', 'maildir', ?, 300, ?)",
+                            v, 2, &err),
+                 0);
+        CHECK_EQ(store_exec(f.c,
+                            "INSERT INTO tri_mail_sources (insee, kind, "
+                            "location, period_s, created_at) VALUES "
+                            "('99001', 'mbox', '/nexiste/pas.mbox', 300, ?)",
+                            v + 1, 1, &err),
+                 0);
+    }
+    gu_err_clear(&err);
+    CHECK_EQ(job->fn(f.s, f.cfg, &err), 1);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_requests"), 1);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_mail_sources WHERE "
+                           "last_run_at > 0"),
+             2);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_mail_sources WHERE "
+                           "kind = 'mbox' AND last_error LIKE 'Chemin introuvable%'"),
+             1);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_mail_sources WHERE "
+                           "kind = 'maildir' AND last_error = ''"),
+             1);
+    /* a new e-mail, but the source is not due for 300 s */
+    snprintf(path, sizeof(path), "%s/new/1733000001.M2P1.mx", dir);
+    p = load(&f, "03-latin1-qp.eml", &n);
+    write_file(path, p, n);
+    CHECK_EQ(job->fn(f.s, f.cfg, &err), 0);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_requests"), 1);
+    /* due again */
+    CHECK_EQ(store_exec(f.c, "UPDATE tri_mail_sources SET last_run_at = 0",
+                        NULL, 0, &err),
+             0);
+    CHECK_EQ(job->fn(f.s, f.cfg, &err), 1);
+    CHECK_EQ(count_sql(&f, "SELECT COUNT(*) FROM tri_requests"), 2);
+    rm_rf(dir);
+    fx_fini(&f);
+}
+
+TESTS(T(test_job), T(test_plain), T(test_photo), T(test_charsets), T(test_skipped),
       T(test_malformed), T(test_threading), T(test_maildir), T(test_mbox),
       T(test_attachment_bounds))
