@@ -431,8 +431,9 @@ struct pctx {
     struct gu_buf outb;  /* the new file */
     unsigned char *rows; /* one row, or the whole interlaced image */
     png_bytep *rowp;
-    const char *why; /* libpng's last error, English */
-    int code;        /* GU_E* set before a deliberate png_error */
+    char why[96]; /* libpng's last error, English: copied, as the message
+                     may live in a libpng stack frame gone after the jump */
+    int code;     /* GU_E* set before a deliberate png_error */
 };
 
 static void
@@ -440,7 +441,7 @@ p_error(png_structp png, png_const_charp msg)
 {
     struct pctx *x = png_get_error_ptr(png);
 
-    x->why = msg;
+    snprintf(x->why, sizeof(x->why), "%s", msg ? msg : "error");
     png_longjmp(png, 1);
 }
 
@@ -534,15 +535,16 @@ png_clean(struct gu_arena *a, const unsigned char *data, size_t n,
                             "png: over the bounds");
         else
             rc = gu_err_set(err, GU_EINVAL, NULL, MSG_BROKEN, "png: %s%s",
-                            x->why ? x->why : "error",
+                            x->why[0] ? x->why : "error",
                             x->short_read ? " (truncated)" : "");
         goto out;
     }
     if (setjmp(png_jmpbuf(x->wr))) {
-        rc = x->code == GU_ENOMEM
-                 ? gu_err_set(err, GU_ENOMEM, NULL, NULL, "png: no memory")
-                 : gu_err_set(err, GU_EINTERNAL, NULL, NULL,
-                              "png: write failed: %s", x->why ? x->why : "?");
+        rc =
+            x->code == GU_ENOMEM
+                ? gu_err_set(err, GU_ENOMEM, NULL, NULL, "png: no memory")
+                : gu_err_set(err, GU_EINTERNAL, NULL, NULL,
+                             "png: write failed: %s", x->why[0] ? x->why : "?");
         goto out;
     }
     png_set_read_fn(x->rd, x, p_read);
