@@ -15,8 +15,11 @@
 // inbox. No console error, no unexpected HTTP error, no outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
+    from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { checkClean, launch, report, visible } from './lib.mjs';
 
@@ -88,6 +91,29 @@ async function axe(name) {
         bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
             .join(' ; '));
 }
+
+// A Maildir on this machine with one resident's e-mail, for « Relever
+// maintenant ».
+const MAILDIR = mkdtempSync(join(tmpdir(), 'guichet-e2e-maildir-'));
+for (const d of ['new', 'cur', 'tmp']) mkdirSync(join(MAILDIR, d));
+writeFileSync(join(MAILDIR, 'new', '1764578000.e2e.guichet'), [
+    'Message-ID: <e2e-lampadaire-1@exemple.fr>',
+    'Date: Tue, 01 Dec 2026 07:40:00 +0100',
+    'From: Paul Girard <paul.girard@exemple.fr>',
+    'To: demandes@saint-exemple-sur-loire.fr',
+    'Subject: =?UTF-8?Q?Lampadaire_=C3=A9teint?= impasse des Saules',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=UTF-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    'Bonjour,',
+    '',
+    'Le lampadaire au bout de l\'impasse des Saules est éteint depuis une',
+    'semaine, on ne voit plus rien le soir en rentrant.',
+    '',
+    'Cordialement,',
+    'Paul Girard',
+    ''].join('\r\n'));
 
 // A small valid PNG (64 x 48, a gradient), built here: the resident's
 // photo of the pothole.
@@ -485,6 +511,14 @@ try {
         check('carte du modèle : version',
             (await page.textContent('#model-card')).includes('Version'));
         await axe('services et modèle');
+        await page.click('#retrain');
+        await page.waitForFunction(() => document.getElementById(
+            'model-status').textContent.startsWith('Modèle réentraîné'),
+        null, { timeout: 60000 });
+        const card = await page.textContent('#model-card');
+        const m = /Corrections des agents incluses\s*(\d+)/.exec(card);
+        check('le modèle réentraîné compte la correction de l’agent',
+            m && Number(m[1]) >= 1, card);
     });
 
     await step('sources de courriel', async () => {
@@ -492,7 +526,33 @@ try {
         await page.waitForFunction(() => document.getElementById(
             'src-status').textContent.length > 0);
         check('page des boîtes aux lettres', true);
+        await page.selectOption('#m-kind', 'maildir');
+        check('pas d’identifiant ni de mot de passe pour un Maildir',
+            await page.isHidden('#m-user') && await page.isHidden(
+                '#m-password'));
+        await page.fill('#m-location', MAILDIR);
+        await page.fill('#m-period', '10');
+        await page.click('#m-submit');
+        const row = page.locator('#src-body tr', { hasText: MAILDIR });
+        await row.waitFor();
+        check('source ajoutée, jamais relevée',
+            (await row.textContent()).includes('jamais'));
         await axe('boîtes aux lettres');
+        await row.locator('button', { hasText: 'Relever maintenant' })
+            .click();
+        await page.waitForFunction(() => document.getElementById(
+            'src-status').textContent.startsWith('Relevé terminé'));
+        const st = await page.textContent('#src-status');
+        check('relevé : une nouvelle demande', st.includes(
+            '1 nouvelle(s) demande(s)'), st);
+        check('la date du dernier relevé est affichée',
+            !(await page.locator('#src-body tr', { hasText: MAILDIR })
+                .textContent()).includes('jamais'));
+        const found = await apiGet('/api/v1/demandes?q=' +
+            encodeURIComponent('lampadaire') + '&statut=toutes');
+        const got = (found.json && found.json.demandes) || [];
+        check('le courriel est une demande de la boîte, canal courriel',
+            got.some((d) => d.canal === 'courriel'), JSON.stringify(got));
     });
 
     // A reader (role lecteur) sees the redacted text, no contact and no
@@ -544,5 +604,6 @@ try {
 } finally {
     checkClean(check, { consoleErrors, badResponses, foreign });
     await close();
+    rmSync(MAILDIR, { recursive: true, force: true });
     finish();
 }

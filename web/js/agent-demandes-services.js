@@ -265,11 +265,12 @@ async function retrain() {
         return;
     }
     btn.disabled = false;
+    // The card first, so that the message announces what is shown.
+    await loadModel();
     st.className = 'alert alert-ok';
     st.textContent = 'Modèle réentraîné' + (r && r.version ? ' : version ' +
         r.version + ', ' + r.exemples + ' exemples dont ' + r.corrections +
-        ' corrections' : '') + '.';
-    await loadModel();
+        ' corrections des agents' : '') + '.';
 }
 
 async function start() {
