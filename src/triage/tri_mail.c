@@ -2007,7 +2007,8 @@ cmp_u64(const void *x, const void *y)
  * max (the oldest first: the next run takes the rest).
  */
 static size_t
-imap_uids(const char *s, int64_t last_uid, int64_t *uids, size_t max)
+imap_uids(const char *s, int64_t last_uid, int64_t *uids, size_t max,
+          size_t *total)
 {
     size_t n = 0;
     const char *p = s;
@@ -2031,6 +2032,7 @@ imap_uids(const char *s, int64_t last_uid, int64_t *uids, size_t max)
         }
     }
     qsort(uids, n, sizeof(*uids), cmp_u64);
+    *total = n;
     return n < max ? n : max;
 }
 
@@ -2095,7 +2097,8 @@ import_imap(struct store *st, const struct gu_config *cfg, const char *insee,
     struct imap_out out;
     int64_t uidvalidity, uidnext, last_uid = src->last_uid, *uids = NULL;
     long batch = gu_config_int(cfg, "triage.mail_batch");
-    size_t n;
+    size_t n, total = 0, i = 0;
+    bool first_mode;
     int rc, first = 0;
     const char *cmd;
 
@@ -2142,9 +2145,14 @@ import_imap(struct store *st, const struct gu_config *cfg, const char *insee,
         goto out; /* nothing new */
     }
 
-    /* 2. the new UIDs */
-    cmd = gu_arena_sprintf(a, "UID SEARCH UID %lld:*",
-                           (long long)(last_uid + 1));
+    first_mode = last_uid == 0;
+    /* 2. the new UIDs. The first run of a mailbox (or after the
+     * server renumbered it) takes the unread messages only: what people
+     * read there before Guichet relieved them is not turned into
+     * requests, and what it imported already carries \Seen */
+    cmd = last_uid == 0 ? "UID SEARCH UNSEEN"
+                        : gu_arena_sprintf(a, "UID SEARCH UID %lld:*",
+                                           (long long)(last_uid + 1));
     rc = imap_do(&im, im.src.url, cmd, 4u << 20, &out, err);
     if (rc < 0)
         goto out;
@@ -2153,12 +2161,18 @@ import_imap(struct store *st, const struct gu_config *cfg, const char *insee,
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
         goto out;
     }
-    n = imap_uids(out.b.p, last_uid, uids, batch > 0 ? (size_t)batch : 1);
+    n = imap_uids(out.b.p, last_uid, uids, batch > 0 ? (size_t)batch : 1,
+                  &total);
     gu_buf_fini(&out.b);
+    if (first_mode) { /* the UIDVALIDITY is known from now on */
+        rc = source_progress(c, insee, src->id, 0, uidvalidity, err);
+        if (rc < 0)
+            goto out;
+    }
 
     /* 3. each message: fetch (which sets \Seen), import, then \Seen
      * confirmed, or taken back when the import failed */
-    for (size_t i = 0; i < n && !notify_job_should_stop(); i++) {
+    for (i = 0; i < n && !notify_job_should_stop(); i++) {
         const char *url = gu_arena_sprintf(a, "%s;UIDVALIDITY=%lld/;UID=%lld",
                                            im.src.url, (long long)uidvalidity,
                                            (long long)uids[i]);
@@ -2197,6 +2211,8 @@ import_imap(struct store *st, const struct gu_config *cfg, const char *insee,
             gu_log_warn("mail.imap_flag", "source=%lld uid=%lld err=\"%s\"",
                         (long long)src->id, (long long)uids[i], e2.msg);
         gu_buf_fini(&out.b);
+        if (first_mode)
+            continue; /* progress is the \Seen flag until caught up */
         last_uid = uids[i];
         {
             struct gu_err e3;
@@ -2208,6 +2224,21 @@ import_imap(struct store *st, const struct gu_config *cfg, const char *insee,
                 first = e3.code;
                 break;
             }
+        }
+    }
+    /* every unread message looked at: from now on, UIDs above what the
+     * mailbox held at the start of this run */
+    if (first_mode && i == n && n == total && !fatal(first) &&
+        first != GU_EIO) {
+        struct gu_err e3;
+        int64_t upto = uidnext > 0 ? uidnext - 1 : 0;
+
+        if (n > 0 && uids[n - 1] > upto)
+            upto = uids[n - 1];
+        gu_err_clear(&e3);
+        if (source_progress(c, insee, src->id, upto, uidvalidity, &e3) < 0) {
+            *err = e3;
+            first = e3.code;
         }
     }
     rc = first && (fatal(first) || first == GU_EIO) ? first : 0;

@@ -202,6 +202,19 @@ BASE=$(sql "SELECT COUNT(*) FROM tri_requests")
 for f in "$DATA"/0*.eml; do deliver "$f"; done
 if [ "$(imap_count UNSEEN)" = 9 ]; then ok; else RC=-; : >"$TMP/out"; : >"$TMP/err"; ko "9 messages non lus sur le serveur"; fi
 
+# one message a person already read in the mailbox before Guichet relieved
+# it: not turned into a request by the first run
+cat >"$TMP/deja-lu.eml" <<'EOF'
+Message-ID: <deja-lu-1@exemple.fr>
+From: Ancien <ancien@exemple.fr>
+Subject: Vieux message traité à la main
+Content-Type: text/plain; charset=UTF-8
+
+Message de l'an dernier, déjà traité par le secrétariat.
+EOF
+cp "$TMP/deja-lu.eml" "$MAILDIR/cur/1700000000.M0P1.guichet-test:2,S"
+chown "$MAIL_UID:$MAIL_GID" "$MAILDIR/cur/1700000000.M0P1.guichet-test:2,S"
+
 # ----- 1. first run ----------------------------------------------------------
 g --data "$D" triage import-mail --source "$SRC" --commune 99001
 expect_rc "import IMAP" 0
@@ -214,7 +227,8 @@ expect_sql "objet décodé (ISO-8859-1)" \
     "SELECT COUNT(*) FROM tri_requests WHERE subject = 'Facture cantine élevée pour décembre'" 1
 expect_sql "photo conservée" \
     "SELECT COUNT(*) FROM tri_attachments a JOIN tri_requests r ON r.id = a.request_id WHERE r.origin = 'mail:<20261130091502.4F2A1@smtp.orange.fr>' AND a.ctype = 'image/jpeg'" 1
-expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 9
+expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 10
+expect_sql "message déjà lu avant Guichet non importé" "SELECT COUNT(*) FROM tri_requests WHERE origin = 'mail:<deja-lu-1@exemple.fr>'" 0
 expect_sql "UIDVALIDITY retenu" "SELECT uidvalidity > 0 FROM tri_mail_sources WHERE id = $SRC" 1
 expect_sql "pas d'erreur" "SELECT last_error FROM tri_mail_sources WHERE id = $SRC" ""
 expect_sql "relève datée" "SELECT last_run_at > 0 FROM tri_mail_sources WHERE id = $SRC" 1
@@ -251,7 +265,7 @@ g --data "$D" triage import-mail --source "$SRC" --commune 99001
 expect_rc "troisième relève" 0
 expect_out "troisième relève" "^Courriels lus : 1 — nouvelles demandes : 1, réponses rattachées : 0, ignorés : 0, en échec : 0\.$"
 expect_sql "une demande de plus" "SELECT COUNT(*) - $BASE FROM tri_requests" 7
-expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 10
+expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 11
 
 # ----- 4. an unusable message: counted, left unread, not retried forever ----
 printf 'From: vide@exemple.fr\r\nSubject: \r\n\r\n\r\n' >"$TMP/vide.eml"
@@ -261,15 +275,18 @@ expect_rc "courriel vide" 1
 expect_out "courriel vide" "en échec : 1\.$"
 expect_err "courriel vide" "1 courriel en échec, laissé dans la boîte"
 if [ "$(imap_count UNSEEN)" = 1 ]; then ok; else RC=-; : >"$TMP/out"; : >"$TMP/err"; ko "le courriel en échec reste non lu"; fi
-expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 11
+expect_sql "dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 12
 
 # ----- 5. the server renumbers the mailbox (UIDVALIDITY changes) -----------
 "$PY" -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); \
 db.execute('UPDATE tri_mail_sources SET uidvalidity = 1'); db.commit()" "$D/guichet.db"
 g --data "$D" triage import-mail --source "$SRC" --commune 99001
-expect_out "UIDVALIDITY changé : tout relu" "^Courriels lus : 11 — nouvelles demandes : 0, réponses rattachées : 0, ignorés : 10, en échec : 1\.$"
+# the non-read ones are read again: the failed one only (the imported ones
+# carry \Seen), and nothing is duplicated
+expect_out "UIDVALIDITY changé : non lus relus" "^Courriels lus : 1 — nouvelles demandes : 0, réponses rattachées : 0, ignorés : 0, en échec : 1\.$"
 expect_sql "toujours aucun doublon" "SELECT COUNT(*) - $BASE FROM tri_requests" 7
 expect_sql "UIDVALIDITY du serveur" "SELECT uidvalidity > 1 FROM tri_mail_sources WHERE id = $SRC" 1
+expect_sql "rattrapé jusqu'au dernier UID" "SELECT last_uid FROM tri_mail_sources WHERE id = $SRC" 12
 
 # ----- 6. wrong password, unknown source, unreachable server ----------------
 "$PY" -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); \
