@@ -45,6 +45,7 @@
 #include "assistant/asst_eval.h"
 #include "triage/triage.h"
 #include "triage/tri.h"
+#include "triage/tri_engine.h"
 #include "privacy/privacy.h"
 
 #ifndef GUICHET_VERSION
@@ -259,9 +260,12 @@ static const struct opt personne_efface_opts[] = {
     {0}};
 
 static const struct opt triage_train_opts[] = {
-    {"data", "FICHIER", OPT_REQUIRED, NULL,
+    {"data", "FICHIER", 0, NULL,
      "Exemples TSV avec un en-tête nommant les colonnes text et label"},
-    {"model", "FICHIER", OPT_REQUIRED, NULL, "Modèle à écrire"},
+    {"model", "FICHIER", 0, NULL, "Modèle à écrire"},
+    {"commune", "INSEE", 0, NULL,
+     "Réentraîne les modèles de la commune dans la base (amorce et "
+     "corrections des agents), au lieu de --data et --model"},
     {"solver", "MÉTHODE", 0, "svm|lr|auto",
      "svm (défaut), lr (régression logistique) ou auto (les deux, validés)"},
     {0}};
@@ -387,7 +391,11 @@ static const struct cmd commands[] = {
      "text et\nlabel, une ligne d'en-tête). La constante C est choisie par "
      "validation\ncroisée sur ces exemples, les probabilités sont "
      "calibrées. Sans base ni\nréseau ; le modèle est écrit à côté puis "
-     "renommé."},
+     "renommé.\n\nAvec --commune INSEE : réentraîne les modèles de la "
+     "commune (service et\nurgence) sur le corpus d'amorce et les demandes "
+     "que ses agents ont orientées\nou corrigées (textes expurgés), les "
+     "enregistre comme modèles actifs et\naffiche la version, le nombre "
+     "d'exemples et de corrections."},
     {"triage", "import-mail", cmd_triage_import_mail, CMD_STORE, NULL, 0, 0,
      triage_import_mail_opts,
      "Importe des courriels dans les demandes (Maildir, mbox, IMAP)",
@@ -1255,6 +1263,21 @@ demo_fiches(struct ctx *ctx, bool only_if_empty, struct gu_err *err)
     return 0;
 }
 
+/* The demo commune's inbox: services, default models and a few
+   requests (idempotent: kept if it has requests). */
+static int
+demo_triage(struct ctx *ctx, struct gu_err *err)
+{
+    int rc = tri_demo_seed(ctx->st, ctx->conn, ctx->cfg, demo_commune.insee,
+                           err);
+
+    if (rc > 0)
+        printf("Demandes : services, modèle de tri et %d demandes de "
+               "démonstration en place.\n",
+               rc);
+    return rc < 0 ? rc : 0;
+}
+
 /* The demo commune's appointment setup (idempotent: kept if it exists). */
 static int
 demo_rdv(struct ctx *ctx, struct gu_err *err)
@@ -1272,6 +1295,8 @@ demo_rdv(struct ctx *ctx, struct gu_err *err)
         printf("Rendez-vous : %d rendez-vous passés fictifs pour les "
                "statistiques d'absence.\n",
                rc);
+    if (rc >= 0)
+        rc = demo_triage(ctx, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -2753,6 +2778,40 @@ cmd_personne_efface(struct ctx *ctx, struct gu_err *err)
 /* guichet triage train | eval                                         */
 /* ------------------------------------------------------------------ */
 
+/* guichet triage train --commune INSEE: the commune's models in the
+   database, retrained on the seed and its agents' corrections. */
+static int
+triage_train_commune(struct ctx *ctx, struct gu_err *err)
+{
+    struct tri_retrain_info info;
+    const char *insee = NULL;
+    int rc;
+
+    if (opt(ctx, "data") || opt(ctx, "model"))
+        return usage_err(err, "--commune",
+                         "--commune ne se combine pas avec --data ou "
+                         "--model.");
+    if ((rc = open_store(ctx, err)) < 0 ||
+        (rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err)) < 0)
+        return rc;
+    rc = tri_retrain(ctx->st, insee, ctx->arena, &info, err);
+    if (rc < 0)
+        return rc;
+    printf("Modèle %s de la commune %s : %zu exemples dont %zu "
+           "correction%s d'agents",
+           info.version, insee, info.examples, info.corrections,
+           info.corrections > 1 ? "s" : "");
+    if (info.cv_accuracy > 0) {
+        printf(" (validation croisée : ");
+        print_fr(3, info.cv_accuracy, 0);
+        printf(")");
+    }
+    printf(".\nApprentissage en ");
+    print_fr(2, info.seconds, 0);
+    printf(" s ; le modèle est actif.\n");
+    return 0;
+}
+
 static int
 cmd_triage_train(struct ctx *ctx, struct gu_err *err)
 {
@@ -2769,6 +2828,12 @@ cmd_triage_train(struct ctx *ctx, struct gu_err *err)
                : strcmp(sv, "auto") == 0 ? TRIAGE_SOLVER_AUTO
                                          : TRIAGE_SOLVER_SVM;
     o.threads = nproc > 1 ? (int)(nproc > 8 ? 8 : nproc) : 1;
+    if (opt(ctx, "commune"))
+        return triage_train_commune(ctx, err);
+    if (!opt(ctx, "data") || !opt(ctx, "model"))
+        return usage_err(err, "--data",
+                         "Précisez --data FICHIER et --model FICHIER, ou "
+                         "--commune INSEE.");
     rc = triage_set_read(opt(ctx, "data"), &set, err);
     if (rc < 0)
         return rc == GU_EINVAL ? (err->code = GU_EIO) : rc;

@@ -84,6 +84,11 @@ int tri_classify(struct store *st, struct store_conn *c, struct gu_arena *a,
 int tri_urgency_rules_at(const char *text, size_t n, int64_t today,
                          json_t *reasons);
 
+/* The default text pipeline of the store's triage (duplicates' features),
+   made at first use, shared, read-only; NULL on failure. */
+const struct text_pipeline *tri_pipeline(struct store *st,
+                                         struct gu_err *err);
+
 /* The nightly retrain (tri_jobs.c's row; tri_model.c). */
 int tri_job_retrain(struct store *st, const struct gu_config *cfg,
                     struct gu_err *err);

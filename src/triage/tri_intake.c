@@ -56,46 +56,94 @@ static const struct lex lexicon[] = {
     {"arbre est tombe", "danger", 2},
     {"arbre couche", "danger", 2},
     {"arbre arrache", "danger", 2},
+    {"arbre deracine", "danger", 2},
     {"branche tombee", "danger", 2},
     {"branches tombees", "danger", 2},
+    {"bloque la route", "danger", 2},
+    {"bloque la chaussee", "danger", 2},
+    {"route est bloquee", "danger", 2},
     {"menace de tomber", "danger", 2},
     {"risque de tomber", "danger", 2},
+    {"pourrait tomber", "danger", 2},
     {"risque de s'effondrer", "danger", 2},
+    {"commence a s'effondrer", "danger", 2},
     {"trou profond", "danger", 2},
     {"trou beant", "danger", 2},
     {"plaque d'egout", "danger", 2},
     {"bouche d'egout ouverte", "danger", 2},
     {"regard ouvert", "danger", 2},
     {"effondre", "danger", 2},
-    {"affaissement", "danger", 2},
-    {"incendie", "danger", 2},
+    {"eboulement", "danger", 2},
+    {"affaissement", "danger", 1},
+    {"un incendie", "danger", 2},
+    {"debut d'incendie", "danger", 2},
+    {"prend feu", "danger", 2},
+    {"pris feu", "danger", 2},
+    {"en feu", "danger", 2},
     {"au feu", "danger", 2},
-    {"fumee", "danger", 2},
+    {"flammes", "danger", 2},
+    {"fumee", "danger", 1},
+    {"risque d'incendie", "danger", 1},
     {"explosion", "danger", 2},
-    {"inonde", "danger", 2},
-    {"inondation", "danger", 2},
+    {"est entree dans", "danger", 2},
+    {"inondation en cours", "danger", 2},
+    {"inonde", "danger", 1},
+    {"inondee", "danger", 1},
+    {"jaillit", "danger", 2},
+    {"geyser", "danger", 2},
     {"feu tricolore en panne", "danger", 2},
     {"feux tricolores en panne", "danger", 2},
     {"feux en panne", "danger", 2},
     {"feu en panne", "danger", 2},
+    {"bloque au rouge", "danger", 2},
+    {"contresens", "danger", 2},
     {"verglas", "danger", 2},
+    {"verglace", "danger", 2},
+    {"verglacee", "danger", 2},
     {"chien dangereux", "danger", 2},
+    {"chien agressif", "danger", 2},
     {"morsure", "danger", 2},
     {"mordu", "danger", 2},
-    {"dangereux", "danger", 2},
-    {"dangereuse", "danger", 2},
-    {"danger", "danger", 2},
-    {"blesse", "danger", 2},
-    {"accident", "danger", 2},
+    {"divaguent", "danger", 2},
+    {"echappes", "danger", 1},
+    {"carabine", "danger", 2},
+    {"fusil", "danger", 2},
+    {"tire sur", "danger", 2},
+    {"saigne", "danger", 2},
+    {"tige metallique", "danger", 2},
+    {"rambarde descellee", "danger", 2},
+    {"barriere de securite", "danger", 2},
+    {"plus de protection", "danger", 2},
     {"mur qui penche", "danger", 2},
+    {"penche dangereusement", "danger", 2},
+    {"pas monte dans le car", "danger", 2},
+    {"enfant a disparu", "danger", 2},
+    {"a disparu", "danger", 1},
+    {"s'est perdu", "danger", 2},
+    {"se perd", "danger", 2},
+    {"ne repond pas", "danger", 1},
+    {"dangereux", "danger", 1},
+    {"dangereuse", "danger", 1},
+    {"danger", "danger", 1},
+    {"blesse", "danger", 1},
+    {"accident", "danger", 1},
+    {"chute", "danger", 1},
+    {"trebuche", "danger", 1},
+    {"glissant", "danger", 1},
+    {"non cloture", "danger", 1},
+    {"pas cloture", "danger", 1},
     {"poteau", "danger", 1},
     {"frelons", "danger", 1},
     /* people in distress */
     {"expulsion", "detresse", 2},
     {"expulse", "detresse", 2},
+    {"expulsee", "detresse", 2},
     {"a la rue", "detresse", 2},
     {"sans abri", "detresse", 2},
     {"sans-abri", "detresse", 2},
+    {"dorment dans leur voiture", "detresse", 2},
+    {"dort dans sa voiture", "detresse", 2},
+    {"dors dans ma voiture", "detresse", 2},
     {"violences", "detresse", 2},
     {"me frappe", "detresse", 2},
     {"suicide", "detresse", 2},
@@ -103,20 +151,29 @@ static const struct lex lexicon[] = {
     {"sans chauffage", "detresse", 1},
     {"plus de chauffage", "detresse", 1},
     {"plus d'electricite", "detresse", 1},
+    {"menace de couper", "detresse", 1},
+    {"precarite", "detresse", 1},
+    {"plus d'argent", "detresse", 1},
     /* health and hygiene */
     {"rat", "hygiene", 1},
     {"souris", "hygiene", 1},
     {"cafards", "hygiene", 1},
     {"blattes", "hygiene", 1},
     {"punaises de lit", "hygiene", 1},
+    {"asticots", "hygiene", 1},
+    {"moustiques", "hygiene", 1},
     {"seringue", "hygiene", 1},
     {"egout qui deborde", "hygiene", 1},
     {"egouts qui debordent", "hygiene", 1},
     {"egout deborde", "hygiene", 1},
+    {"odeur d'egout", "hygiene", 1},
     {"refoulement", "hygiene", 1},
     {"refoule", "hygiene", 1},
+    {"refoulent", "hygiene", 1},
     {"eaux usees", "hygiene", 1},
     {"nauseabond", "hygiene", 1},
+    {"odeur insupportable", "hygiene", 1},
+    {"odeur epouvantable", "hygiene", 1},
     {"puanteur", "hygiene", 1},
     {"ca pue", "hygiene", 1},
     {"cadavre", "hygiene", 1},
@@ -126,13 +183,31 @@ static const struct lex lexicon[] = {
     {"dechets medicaux", "hygiene", 1},
     {"excrements", "hygiene", 1},
     {"insalubre", "hygiene", 1},
-    {"amiante", "hygiene", 1},
+    {"moisissure", "hygiene", 1},
+    {"croupissante", "hygiene", 1},
+    {"toxique", "hygiene", 1},
     {"eau marron", "hygiene", 1},
     {"eau trouble", "hygiene", 1},
     {"eau non potable", "hygiene", 1},
-    {"plus d'eau", "hygiene", 1},
+    {"gout de terre", "hygiene", 1},
+    {"plus d'eau au robinet", "hygiene", 1},
+    {"plus d eau", "hygiene", 1},
     {"coupure d'eau", "hygiene", 1},
     {"intoxication", "hygiene", 2},
+    {"viande crue", "hygiene", 1},
+    /* people's safety */
+    {"cambriolage", "securite", 1},
+    {"rode", "securite", 1},
+    {"fracturees", "securite", 1},
+    {"trafic de drogue", "securite", 1},
+    {"se battent", "securite", 1},
+    {"bagarre", "securite", 1},
+    {"s'est fait frapper", "securite", 1},
+    {"rodeos", "securite", 1},
+    /* legal time limits */
+    {"decede", "delai", 1},
+    {"decedee", "delai", 1},
+    {"obseques", "delai", 1},
     /* who is exposed: raises a danger or hygiene reason by one */
     {"enfant", "vulnerable", 0},
     {"bebe", "vulnerable", 0},
@@ -143,6 +218,7 @@ static const struct lex lexicon[] = {
     {"handicap", "vulnerable", 0},
     {"fauteuil roulant", "vulnerable", 0},
     {"enceinte", "vulnerable", 0},
+    {"dialyse", "vulnerable", 0},
     /* the resident's own word: prioritaire, never urgente alone */
     {"urgent", "mention", 1},
     {"urgente", "mention", 1},
@@ -150,16 +226,23 @@ static const struct lex lexicon[] = {
     {"au plus vite", "mention", 1},
     {"des que possible", "mention", 1},
     {"au plus tot", "mention", 1},
+    {"venez vite", "mention", 1},
 };
 
-/* Words that make a date a deadline when they come just before it. */
-static const char *const deadline_cues[] = {
-    "avant",     "d'ici",    "pour",      "au plus tard", "jusqu",
-    "limite",    "delai",    "expire",    "echeance",     "urgent",
-    "rendez-vous", "depart", "pars",      "part ",        "vol ",
-    "voyage",    "mariage",  "obseques",  "enterrement",  "examen",
-    "rentree",   "demenage", "avion",     "besoin",       "faut",
-    "doit",      "dois",     "termine",   "fin ",         "dernier",
+/*
+ * Words that make a date a deadline when they come just before it: a
+ * limit (« avant », « d'ici », « pour »...) within a few words, or an
+ * event the date is for (« mon vol », « le mariage »...) in the sentence.
+ */
+static const char *const limit_cues[] = {
+    "avant", "d'ici", "pour", "au plus tard", "jusqu", "limite", "delai",
+    "expire", "echeance", "urgent", "des",
+};
+static const char *const event_cues[] = {
+    "rendez-vous", "depart", "pars",    "part",     "vol",    "voyage",
+    "mariage",     "obseques", "enterrement", "examen", "rentree",
+    "demenage",    "avion",   "besoin", "faut",     "doit",   "dois",
+    "termine",     "dernier", "election", "vote",   "scrutin",
 };
 
 static const char *const weekdays[] = {"lundi", "mardi",    "mercredi",
@@ -216,19 +299,56 @@ find_word(const char *t, size_t n, const char *w, bool prefix, size_t *at)
 }
 
 static bool
-cue_before(const char *t, size_t pos)
+cue_in(const char *t, size_t from, size_t pos, const char *const *cues,
+       size_t ncues)
 {
-    size_t from = pos > 48 ? pos - 48 : 0;
-
-    for (size_t i = 0; i < GU_ARRAY_LEN(deadline_cues); i++) {
-        const char *w = deadline_cues[i];
+    for (size_t i = 0; i < ncues; i++) {
+        const char *w = cues[i];
         size_t k = strlen(w);
 
         for (size_t j = from; j + k <= pos; j++) {
             if (memcmp(t + j, w, k) == 0 &&
-                (j == 0 || !word_char((unsigned char)t[j - 1])))
+                (j == 0 || !word_char((unsigned char)t[j - 1])) &&
+                (j + k >= pos || !word_char((unsigned char)t[j + k]) ||
+                 t[j + k] == 's'))
                 return true;
         }
+    }
+    return false;
+}
+
+/* A limit word in the 24 bytes before `pos`, or an event word in the 60
+   bytes before it within the same sentence. */
+static bool
+cue_before(const char *t, size_t pos)
+{
+    size_t near = pos > 24 ? pos - 24 : 0, far = pos > 60 ? pos - 60 : 0;
+
+    for (size_t j = pos; j > far; j--) {
+        if (t[j - 1] == '.' || t[j - 1] == '?' || t[j - 1] == '!') {
+            far = j;
+            break;
+        }
+    }
+    if (near < far)
+        near = far;
+    return cue_in(t, near, pos, limit_cues, GU_ARRAY_LEN(limit_cues)) ||
+           cue_in(t, far, pos, event_cues, GU_ARRAY_LEN(event_cues));
+}
+
+/* « le jeudi », « les samedis », « tous les dimanches »: a habit, not a
+   date. */
+static bool
+habitual_before(const char *t, size_t pos)
+{
+    static const char *const h[] = {"le ", "les ", "chaque ", "tous les ",
+                                    "du "};
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(h); i++) {
+        size_t k = strlen(h[i]);
+
+        if (pos >= k && memcmp(t + pos - k, h[i], k) == 0)
+            return true;
     }
     return false;
 }
@@ -367,7 +487,8 @@ nearest_deadline(const char *t, size_t n, int64_t today, char *what,
                 }
             }
             for (size_t k = 0; k < GU_ARRAY_LEN(weekdays) && days < 0; k++) {
-                if (match_at(t, n, i, weekdays[k], false)) {
+                if (match_at(t, n, i, weekdays[k], false) &&
+                    !habitual_before(t, i)) {
                     int d = (int)k + 1 - weekday_of(today);
 
                     days = d <= 0 ? d + 7 : d;
@@ -941,11 +1062,11 @@ struct dup_in {
  * best-scoring close one wins.
  */
 static int
-find_duplicate(struct store_conn *c, struct gu_arena *a,
+find_duplicate(struct store *st, struct store_conn *c, struct gu_arena *a,
                const struct dup_in *d, int64_t *case_out, double *score_out,
                struct gu_err *err)
 {
-    struct text_pipeline *tp = NULL;
+    const struct text_pipeline *tp = NULL;
     struct triage_scratch *sc = NULL;
     struct triage_fvec fv;
     struct sparse me;
@@ -975,7 +1096,7 @@ find_duplicate(struct store_conn *c, struct gu_arena *a,
                      p, 3, &r, err);
     if (rc < 0 || r->nrows == 0)
         return rc;
-    if (text_pipeline_new(NULL, 0, &tp, err) < 0)
+    if (!(tp = tri_pipeline(st, err)))
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "pipeline");
     sc = triage_scratch_new();
     if (!sc) {
@@ -1040,7 +1161,6 @@ find_duplicate(struct store_conn *c, struct gu_arena *a,
     *score_out = best;
 out:
     triage_scratch_free(sc);
-    text_pipeline_free(tp);
     return rc;
 }
 
@@ -1159,6 +1279,7 @@ struct plan {
     bool have_svc, routed;
     const char *source; /* "modele", "usager" */
     int urgency;
+    const char *urgency_source; /* "regle", or "modele" when it raised it */
     json_t *reasons;
     int64_t case_id;
     double case_score;
@@ -1178,7 +1299,6 @@ intake_tx(struct store *st, struct store_conn *c, const struct gu_config *cfg,
     const char *status, *why, *reasons_txt;
     char *rj;
 
-    (void)st;
     gu_tz_from_utc(tz, now, &day, &minute);
     gu_day_to_ymd(day, &y, &mo, &d);
     if ((rc = next_number(c, a, r->insee, y, &pl->number, err)) < 0)
@@ -1199,7 +1319,8 @@ intake_tx(struct store *st, struct store_conn *c, const struct gu_config *cfg,
 
         if (!din.text)
             return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
-        rc = find_duplicate(c, a, &din, &pl->case_id, &pl->case_score, err);
+        rc = find_duplicate(st, c, a, &din, &pl->case_id, &pl->case_score,
+                            err);
         if (rc < 0)
             return rc;
     }
@@ -1307,10 +1428,7 @@ intake_tx(struct store *st, struct store_conn *c, const struct gu_config *cfg,
                 c, r->insee, id, "urgence", u, "",
                 pl->cl.urgency >= 0 ? pl->cl.urgency_p : 1.0,
                 pl->cl.urgency >= 0 ? pl->cl.version : "",
-                pl->cl.urgency >= 0 && pl->cl.urgency == pl->urgency &&
-                        json_array_size(pl->reasons) == 1
-                    ? "modele"
-                    : "regle",
+                pl->urgency_source,
                 "ia", err);
         if (rc == 0 && pl->case_id > 0) {
             snprintf(cs, sizeof(cs), "%lld", (long long)pl->case_id);
@@ -1412,7 +1530,7 @@ tri_intake(struct store *st, struct store_conn *c, const struct gu_config *cfg,
     if (store_in_tx(c))
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
                           "tri_intake inside a transaction");
-    if ((rc = check_request(c, a, r, &k, err)) < 0)
+    if ((rc = tri_check_insee(r->insee, err)) < 0)
         return rc;
     rc = store_commune_get(c, a, r->insee, &commune, err);
     if (rc == GU_ENOTFOUND)
@@ -1420,8 +1538,10 @@ tri_intake(struct store *st, struct store_conn *c, const struct gu_config *cfg,
                           "unknown commune %s", r->insee);
     if (rc < 0)
         return rc;
-    /* A commune that never had a taxonomy gets the default one. */
-    if ((rc = tri_services_seed(c, r->insee, err)) < 0)
+    /* A commune that never had a taxonomy gets the default one (before
+       the checks: the resident's category is one of its codes). */
+    if ((rc = tri_services_seed(c, r->insee, err)) < 0 ||
+        (rc = check_request(c, a, r, &k, err)) < 0)
         return rc;
 
     /* 2. redaction */
@@ -1469,14 +1589,17 @@ tri_intake(struct store *st, struct store_conn *c, const struct gu_config *cfg,
                           : 0;
     }
     pl.urgency = rule_level;
+    pl.urgency_source = "regle";
     if (pl.cl.urgency > 0 && pl.cl.urgency_p >= URGENCY_MODEL_P) {
         char buf[48];
 
         snprintf(buf, sizeof(buf), "%d (p=%.2f)", pl.cl.urgency,
                  pl.cl.urgency_p);
         add_reason(pl.reasons, "modele", buf);
-        if (pl.cl.urgency > pl.urgency)
+        if (pl.cl.urgency > pl.urgency) {
             pl.urgency = pl.cl.urgency;
+            pl.urgency_source = "modele";
+        }
     }
 
     /* 6. token (only its hash is stored) */

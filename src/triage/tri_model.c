@@ -39,6 +39,7 @@ struct tri_model_ref {
 
 struct model_cache {
     pthread_mutex_t mu;
+    struct text_pipeline *tp; /* for duplicates' features, made once */
     pthread_mutex_t train_mu; /* one training at a time per store */
     struct tri_model_ref **v;
     size_t n, cap;
@@ -572,6 +573,7 @@ cache_free(void *p)
         ref_free(mc->v[i]);
     }
     gu_free(mc->v);
+    text_pipeline_free(mc->tp);
     pthread_mutex_destroy(&mc->mu);
     pthread_mutex_destroy(&mc->train_mu);
     gu_free(mc);
@@ -581,6 +583,24 @@ static struct model_cache *
 cache_of(struct store *st)
 {
     return store_ext(st, "triage.models", cache_make, cache_free);
+}
+
+const struct text_pipeline *
+tri_pipeline(struct store *st, struct gu_err *err)
+{
+    struct model_cache *mc = cache_of(st);
+    struct text_pipeline *tp;
+
+    if (!mc) {
+        gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom cache");
+        return NULL;
+    }
+    pthread_mutex_lock(&mc->mu);
+    if (!mc->tp && text_pipeline_new(NULL, 0, &mc->tp, err) < 0)
+        mc->tp = NULL;
+    tp = mc->tp;
+    pthread_mutex_unlock(&mc->mu);
+    return tp;
 }
 
 void

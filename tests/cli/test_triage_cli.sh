@@ -2,7 +2,9 @@
 # tests/cli/test_triage_cli.sh - `guichet triage train|eval` on a tiny TSV
 # written here: the model file, the --json object of the interface of
 # issue 5, and clear French errors (exit 1) on malformed data or a bad
-# model file. No figure is checked against a threshold of speed.
+# model file; then `triage train --commune` on a demo database (the demo
+# inbox, a retrain recorded as the active model, usage errors with exit
+# 2). No figure is checked against a threshold of speed.
 BIN=$(realpath "${1:-build/guichet}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-triage.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -75,6 +77,29 @@ t "modèle tronqué : message" grep -q 'modèle invalide' "$TMP/err"
 
 g triage train --model "$TMP/m3.bin"
 t "sans --data : code 2" test "$RC" = 2
+
+# The commune's models in a database (the demo commune has an inbox).
+D="$TMP/data"
+g --data "$D" init --demo
+t "init --demo : code 0" test "$RC" = 0
+t "init --demo : demandes" grep -q 'demandes de démonstration' "$TMP/out"
+g --data "$D" init --demo
+t "init --demo relancé : code 0" test "$RC" = 0
+t "init --demo relancé : rien de plus" test "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -ge 10 -a "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -lt 20
+g --data "$D" triage train --commune 99001
+t "train --commune : code 0" test "$RC" = 0
+t "train --commune : version" grep -q 'Modèle triage-' "$TMP/out"
+t "train --commune : actif" grep -q 'le modèle est actif' "$TMP/out"
+t "train --commune : deux modèles de service" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND insee = '99001'")" = 2
+t "train --commune : un seul actif" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND active = 1")" = 1
+g --data "$D" triage train --commune 98765
+t "commune inconnue : code 2" test "$RC" = 2
+t "commune inconnue : message" grep -q 'Commune inconnue' "$TMP/err"
+g --data "$D" triage train --commune 99001 --model "$TMP/x.bin"
+t "--commune et --model : code 2" test "$RC" = 2
+g --data "$TMP/nowhere" triage train --commune 99001
+t "sans base : code non nul" test "$RC" != 0
+t "sans base : message" grep -q 'init' "$TMP/err"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -413,6 +413,11 @@ test_intake_validation(void)
     store_rollback(f.c);
     CHECK_EQ(tri_intake(f.s, f.c, f.cfg, &r, f.a, &res, &err), 0);
     CHECK_EQ(count_requests(&f), 1);
+    /* a commune's very first request may already name a category */
+    r.insee = "99002";
+    r.category_hint = "voirie";
+    CHECK_EQ(tri_intake(f.s, f.c, f.cfg, &r, f.a, &res, &err), 0);
+    CHECK_STR(res.service, "voirie");
     tfix_close(&f);
 }
 
