@@ -26,18 +26,21 @@ struct bytes {
     size_t n;
 };
 
+/* EXIF byte order of the next make_exif(): "II" (false) or "MM". */
+static bool exif_be;
+
 static void
 put16(unsigned char *p, unsigned v)
 {
-    p[0] = (unsigned char)(v & 0xff);
-    p[1] = (unsigned char)(v >> 8);
+    p[exif_be ? 1 : 0] = (unsigned char)(v & 0xff);
+    p[exif_be ? 0 : 1] = (unsigned char)(v >> 8);
 }
 
 static void
 put32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+        p[exif_be ? 3 - i : i] = (unsigned char)(v >> (8 * i));
 }
 
 /* Latitude 47° 12' 34.56" as three rationals: bytes a leak would show. */
@@ -56,7 +59,7 @@ make_exif(unsigned char *buf, int orientation)
 
     memset(buf, 0, 200);
     memcpy(buf, "Exif\0\0", 6);
-    memcpy(t, "II*\0", 4);
+    memcpy(t, exif_be ? "MM\0*" : "II*\0", 4);
     put32(t + 4, (uint32_t)ifd0);
     put16(t + ifd0, (unsigned)n0);
     gps = ifd0 + 2 + 12 * n0 + 4;
@@ -284,10 +287,17 @@ jpeg_markers_clean(const unsigned char *p, size_t n)
 static void
 check_no_metadata(const void *p, size_t n)
 {
-    unsigned char lat[24];
+    unsigned char lat[24], latbe[24];
+    bool be = exif_be;
 
+    exif_be = false;
     for (int i = 0; i < 6; i++)
         put32(lat + 4 * i, GPS_LAT[i]);
+    exif_be = true;
+    for (int i = 0; i < 6; i++)
+        put32(latbe + 4 * i, GPS_LAT[i]);
+    exif_be = be;
+    CHECK(!has_bytes(p, n, latbe, sizeof(latbe)));
     CHECK(!has_bytes(p, n, "Exif", 4));
     CHECK(!has_bytes(p, n, "Marque-Secrete", 14));
     CHECK(!has_bytes(p, n, lat, sizeof(lat)));
@@ -486,6 +496,11 @@ test_jpeg_orientation_applied(void)
         check_turn(o, 70, 50, false); /* partial blocks: trimmed */
         check_turn(o, 37, 29, true);
     }
+    /* The same read from a big-endian ("MM") EXIF block. */
+    exif_be = true;
+    check_turn(6, 64, 48, false);
+    check_turn(3, 70, 50, false);
+    exif_be = false;
 }
 
 static void
