@@ -147,6 +147,16 @@ function png() {
     chunk('IEND', Buffer.alloc(0))]);
 }
 
+// No horizontal scroll at 320 px on the current page.
+async function narrow(name) {
+    await page.setViewportSize({ width: 320, height: 700 });
+    const w = await page.evaluate(() =>
+        document.documentElement.scrollWidth);
+    check('pas de défilement horizontal à 320 px — ' + name, w <= 320,
+        w + ' px');
+    await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 async function apiGet(url) {
     return page.evaluate(async (u) => {
         const r = await fetch(u);
@@ -309,6 +319,7 @@ try {
         await page.locator('#tpl-body tr', { hasText: TPL_NAME }).waitFor();
         check('modèle ajouté à la liste', true);
         await axe('modèles de réponse');
+        await narrow('modèles de réponse');
     });
 
     // The resident's report: it has an e-mail address (the reply goes out
@@ -366,6 +377,7 @@ try {
                 (await img.getAttribute('alt')).startsWith('Photo jointe'));
         }
         await axe('une demande');
+        await narrow('une demande');
     });
 
     await step('corriger le service', async () => {
@@ -511,6 +523,7 @@ try {
         check('carte du modèle : version',
             (await page.textContent('#model-card')).includes('Version'));
         await axe('services et modèle');
+        await narrow('services et modèle');
         await page.click('#retrain');
         await page.waitForFunction(() => document.getElementById(
             'model-status').textContent.startsWith('Modèle réentraîné'),
@@ -526,6 +539,7 @@ try {
         await page.waitForFunction(() => document.getElementById(
             'src-status').textContent.length > 0);
         check('page des boîtes aux lettres', true);
+        await narrow('boîtes aux lettres');
         await page.selectOption('#m-kind', 'maildir');
         check('pas d’identifiant ni de mot de passe pour un Maildir',
             await page.isHidden('#m-user') && await page.isHidden(

@@ -379,6 +379,24 @@ function fillWorkForm(r) {
     document.getElementById('d-no-email').hidden = !!r.contactEmail;
 }
 
+// The reply templates: those of the request's service first, then those
+// for every service, then the others (named with their service).
+function fillTemplates() {
+    const ts = document.getElementById('r-template');
+    const keep = ts.value;
+    const rank = (t) => (Number(t.service) === cur.serviceId && cur.serviceId
+        ? 0 : (t.service ? 2 : 1));
+    ts.replaceChildren(h('option', { value: '' }, 'Aucun'));
+    for (const t of templates.slice().sort((a, b) => rank(a) - rank(b) ||
+        a.nom.localeCompare(b.nom, 'fr'))) {
+        const svc = t.service ? svcName('', Number(t.service)) : '';
+        ts.append(h('option', { value: String(t.id) }, t.nom +
+            (svc ? ' (' + svc + ')' : '')));
+    }
+    ts.value = keep;
+    if (ts.value !== keep) ts.value = '';
+}
+
 // ----- loading
 
 async function load() {
@@ -405,7 +423,10 @@ async function load() {
     renderThread(messages);
     renderDecisions(decisions);
     renderCase(cur, members);
-    if (CAN_WORK) fillWorkForm(cur);
+    if (CAN_WORK) {
+        fillWorkForm(cur);
+        fillTemplates();
+    }
     renderWhy(cur);
     return true;
 }
@@ -631,12 +652,6 @@ async function start() {
             templates = t.modeles || [];
         } catch (e) {
             templates = [];
-        }
-        const ts = document.getElementById('r-template');
-        for (const t of templates) {
-            const svc = t.service ? svcName('', Number(t.service)) : '';
-            ts.append(h('option', { value: String(t.id) }, t.nom +
-                (svc ? ' (' + svc + ')' : '')));
         }
         document.getElementById('d-work-box').hidden = false;
         document.getElementById('d-reply-box').hidden = false;
