@@ -1174,7 +1174,8 @@ render_status(struct http_req *req, struct http_resp *resp, int status,
     struct tri_message *msgs = NULL;
     struct tri_attachment *atts = NULL;
     struct tri_decision *decs = NULL;
-    size_t nm = 0, na = 0, nd = 0, nh = 0;
+    struct tri_service *sv = NULL;
+    size_t nm = 0, na = 0, nd = 0, nh = 0, nsv = 0;
     struct hist *h;
     struct gu_buf b;
     const char *cls, *label, *token = http_param(req, "token");
@@ -1191,6 +1192,9 @@ render_status(struct http_req *req, struct http_resp *resp, int status,
     if (rc == 0)
         rc =
             tri_decisions(req->conn, a, r->insee, r->id, &decs, &nd, &req->err);
+    if (rc == 0)
+        rc = tri_service_list(req->conn, a, r->insee, false, &sv, &nsv,
+                              &req->err);
     if (rc < 0)
         return rc;
     tok = form_token(req, resp);
@@ -1210,6 +1214,23 @@ render_status(struct http_req *req, struct http_resp *resp, int status,
     for (size_t i = 0; i < nd; i++) {
         enum tri_status st;
         const char *c2;
+        if (strcmp(nz(decs[i].kind), "service") == 0 &&
+            strcmp(nz(decs[i].source), "agent") == 0 && *nz(decs[i].value) &&
+            strcmp(nz(decs[i].value), nz(decs[i].previous)) != 0) {
+            /* An agent sent it to (another) service: say which. */
+            const char *name = NULL;
+            for (size_t k = 0; k < nsv && !name; k++)
+                if (strcmp(nz(sv[k].code), decs[i].value) == 0)
+                    name = sv[k].name;
+            if (!name)
+                continue;
+            h[nh].at = decs[i].created_at;
+            h[nh].seq = nh;
+            h[nh++].html = gu_arena_sprintf(
+                a, "<p class=\"dm-event\">Confiée au service %s</p>",
+                nz(html_esc(a, name)));
+            continue;
+        }
         if (strcmp(nz(decs[i].kind), "statut") != 0 ||
             tri_status_parse(nz(decs[i].value), &st) < 0 || st == TRI_A_TRIER ||
             st == TRI_NOUVELLE)

@@ -174,6 +174,13 @@ def oversize(port, cookie, size):
     return st, h, body
 
 
+DB_PATHS = {}
+
+
+def db_path(db):
+    return DB_PATHS[id(db)]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -217,6 +224,7 @@ def main():
             except OSError:
                 time.sleep(0.1)
         db = sqlite3.connect(os.path.join(data, "guichet.db"))
+        DB_PATHS[id(db)] = os.path.join(data, "guichet.db")
 
         def count():
             return db.execute("SELECT count(*) FROM tri_requests").fetchone()[0]
@@ -401,7 +409,34 @@ def run(port, db, count):
                                    headers={"Sec-Fetch-Site": "cross-site"})
     check(st == 403 and count() == n, "envoi depuis un autre site : 403", st)
 
-    # ----- the status page -----
+    # ----- the status page: what the mairie did, not its notes -----
+    now = int(time.time())
+    w = sqlite3.connect(db_path(db))
+    w.execute("PRAGMA busy_timeout = 5000")
+    w.executemany(
+        "INSERT INTO tri_decisions (insee, request_id, kind, value, previous,"
+        " source, actor, created_at) VALUES ('99001', ?, ?, ?, ?, 'agent',"
+        " 'agent.test', ?)",
+        [(row[0], "service", "espaces-verts", "voirie", now + 1),
+         (row[0], "statut", "en_cours", "nouvelle", now + 2)])
+    w.executemany(
+        "INSERT INTO tri_messages (insee, request_id, kind, author, body,"
+        " body_redacted, created_at) VALUES ('99001', ?, ?, 'agent.test', ?,"
+        " ?, ?)",
+        [(row[0], "note", "Note interne : voisin procédurier", "x", now + 3),
+         (row[0], "sortant", "Une équipe passe jeudi matin.", "x", now + 4)])
+    w.commit()
+    w.close()
+    st, h, body = c.req("GET", "/demande/suivi/" + token)
+    page = html_text(body)
+    check("Confiée au service Espaces verts" in page and
+          "En cours de traitement" in page and
+          "Réponse de la mairie" in page and
+          "Une équipe passe jeudi matin." in page,
+          "historique : service, état et réponse de la mairie")
+    check("Note interne" not in page and "procédurier" not in page and
+          "agent.test" not in page,
+          "ni les notes internes ni le nom des agents")
     jt = c.token("/demande/suivi/" + token)
     st, h, body = c.post_multipart(
         "/demande/suivi/" + token,
