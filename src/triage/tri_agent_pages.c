@@ -262,8 +262,20 @@ post_source_run(struct http_req *req, struct http_resp *resp)
                "source=%lld vus=%zu crees=%zu rattaches=%zu echecs=%zu%s",
                (long long)id, stats.seen, stats.created, stats.threaded,
                stats.failed, rc < 0 ? " erreur" : "");
-    if (rc < 0)
+    if (rc == GU_ENOTFOUND || rc == GU_ENOMEM || rc == GU_EPERM)
         return rc;
+    if (rc < 0) {
+        /* The mailbox could not be read (path, server, password): the
+         * source's own fault, said in French, not a 500 of Guichet. */
+        const char *why = req->err.user[0]
+                              ? req->err.user
+                              : "la boîte n’a pas pu être lue.";
+        const char *detail =
+            gu_arena_sprintf(req->arena, "Le relevé a échoué : %s", why);
+        if (!detail)
+            return GU_ENOMEM;
+        return http_problem(resp, 502, "Relevé impossible", detail);
+    }
     return http_json(resp, 200,
                      json_pack("{s:I, s:I, s:I, s:I, s:I}", "vus",
                                (json_int_t)stats.seen, "crees",
