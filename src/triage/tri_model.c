@@ -28,7 +28,7 @@
 
 #define EXAMPLES_MAX 20000  /* agents' examples read for a retrain */
 #define CORRECTION_WEIGHT 3 /* copies of a correction in the training set */
-#define VERSION_MAX 96
+#define MODELS_KEPT 4        /* inactive models whose bytes are kept */
 
 struct tri_model_ref {
     int refs; /* under the cache's mutex */
@@ -351,6 +351,21 @@ store_model_row(struct store_conn *c, const char *insee, const char *kind,
                         "trained_on, corrections, cv_accuracy, active, data, "
                         "created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
                         v, 8, err);
+    /* A model is megabytes and a commune may retrain every night: keep
+       the last MODELS_KEPT inactive ones of each kind (to compare, or go
+       back by hand), drop the bytes of older ones, keep their rows (the
+       version, counts and figures stay for the history). */
+    if (rc == 0) {
+        struct store_val q[5] = {STORE_T(insee), STORE_T(kind), STORE_T(insee),
+                                 STORE_T(kind), STORE_I(MODELS_KEPT)};
+
+        rc = store_exec(c,
+                        "UPDATE tri_models SET data = x'' WHERE insee = ? AND "
+                        "kind = ? AND active = 0 AND length(data) > 0 AND id "
+                        "NOT IN (SELECT id FROM tri_models WHERE insee = ? AND "
+                        "kind = ? AND active = 0 ORDER BY id DESC LIMIT ?)",
+                        q, 5, err);
+    }
     triage_model_free(m);
     return rc;
 }

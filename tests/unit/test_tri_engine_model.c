@@ -522,13 +522,27 @@ test_job_retrain(void)
     snprintf(conf, sizeof(conf), "[triage]\nretrain_hour = %d\n", minute / 60);
     CHECK_EQ(gu_config_parse_string(f.cfg, conf, &err), 0);
     CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 0);
+    /* six old models: only the last four inactive ones keep their bytes */
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ(store_exec(f.c,
+                            "INSERT INTO tri_models (insee, version, kind, "
+                            "active, data, created_at) VALUES ('99001', "
+                            "'old', 'service', 0, x'0102', 1)",
+                            NULL, 0, &err),
+                 0);
     /* a correction: one commune retrained, once */
     correct(&f, res.id, "eau-assainissement");
     CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 1);
     CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 0);
     CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
                             "'service' AND insee = '99001'"),
-             2);
+             8);
+    CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
+                            "'service' AND active = 0 AND length(data) > 0"),
+             4);
+    CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
+                            "'service' AND active = 1 AND length(data) > 0"),
+             1);
     tfix_close(&f);
 }
 
