@@ -578,6 +578,12 @@ png_clean(struct gu_arena *a, const unsigned char *data, size_t n,
         png_get_tRNS(x->rd, x->rinfo, &alpha, &nt, &col);
         png_set_tRNS(x->wr, x->winfo, alpha, nt, col);
     }
+    /* Paeth alone and zlib level 5: half the time of libpng's adaptive
+     * filters at level 6 on a photo, for 4 to 5 % more bytes (bench/images).
+     * Palette and low-depth images are better left unfiltered. */
+    png_set_compression_level(x->wr, 5);
+    if (ctype != PNG_COLOR_TYPE_PALETTE && depth >= 8)
+        png_set_filter(x->wr, 0, PNG_FILTER_PAETH);
     png_write_info(x->wr, x->winfo);
     rowbytes = png_get_rowbytes(x->rd, x->rinfo);
     passes = png_set_interlace_handling(x->rd);
