@@ -299,6 +299,25 @@ try {
         await waitList();
         check('« Effacer les filtres » revient aux demandes ouvertes',
             await page.locator('#dm-body tr').count() === total);
+        const caseLink = page.locator('#dm-body a.dm-case').first();
+        if (await caseLink.count()) {
+            const n = Number(/^(\d+)/.exec(await caseLink.textContent())[1]);
+            await caseLink.click();
+            await page.waitForURL(/cas=\d+/);
+            await waitList();
+            check('« N signalements » mène aux N demandes du dossier',
+                await page.locator('#dm-body tr').count() === n &&
+                await page.isVisible('#f-cas-note'));
+            await page.click('#f-cas-clear');
+            await waitList();
+            check('« Quitter ce dossier » enlève le filtre',
+                !page.url().includes('cas=') &&
+                await page.isHidden('#f-cas-note'));
+        } else {
+            check('un dossier de plusieurs signalements dans la démo', false);
+        }
+        await page.click('#f-reset');
+        await waitList();
     });
 
     await step('320 px', async () => {

@@ -43,7 +43,7 @@ const selected = new Set();
 // ----- filters <-> address bar
 
 const FIELDS = ['statut', 'service', 'urgence', 'age', 'assigne', 'retard',
-    'q'];
+    'q', 'cas'];
 
 function readState() {
     const u = new URLSearchParams(window.location.search);
@@ -51,9 +51,25 @@ function readState() {
         const el = form.elements.namedItem(f);
         const v = u.get(f) || '';
         if (el.type === 'checkbox') el.checked = v === '1';
-        else if (v && [...(el.options || [])].every((o) => o.value !== v)) {
+        else if (el.tagName === 'SELECT' && v &&
+            [...el.options].every((o) => o.value !== v)) {
+            el.value = el.options[0].value; // an unknown value: the default
+        } else if (f === 'cas' && !/^\d{1,18}$/.test(v)) {
             el.value = '';
         } else el.value = v || (f === 'statut' ? 'ouvertes' : '');
+    }
+    showCase();
+}
+
+// A case's requests (« 3 signalements » links here): said, and undone by
+// one button.
+function showCase() {
+    const id = form.elements.cas.value;
+    const note = document.getElementById('f-cas-note');
+    note.hidden = !id;
+    if (id) {
+        document.getElementById('f-cas-text').textContent = 'Filtre : ' +
+            'les demandes d’un même dossier, closes comprises.';
     }
 }
 
@@ -85,6 +101,7 @@ function query(statut, cursor) {
     if (f.retard.checked) u.set('en_retard', '1');
     const q = f.q.value.trim();
     if (q) u.set('q', q);
+    if (f.cas.value) u.set('cas', f.cas.value);
     if (cursor) u.set('avant', cursor);
     u.set('limite', String(PAGE));
     return '/api/v1/demandes?' + u.toString();
@@ -149,8 +166,12 @@ function row(r) {
         href: '/agent/demandes/' + r.id, class: 'dm-open',
     }, r.number)),
     h('td', { class: 'dm-subject' }, subject || '(sans objet)',
-        r.caseSize > 1 ? h('span', { class: 'badge dm-case' },
-            r.caseSize + ' signalements') : null),
+        r.caseSize > 1 ? h('a', {
+            class: 'badge dm-case',
+            href: '/agent/demandes?statut=toutes&cas=' + (r.caseId || r.id),
+            'aria-label': r.caseSize + ' signalements : voir les demandes ' +
+                'du dossier de ' + r.number,
+        }, r.caseSize + ' signalements') : null),
     h('td', {}, ...serviceCell(r)),
     h('td', {}, ...urgencyCell(r)),
     h('td', {}, STATUS[r.status] || r.status,
@@ -390,8 +411,17 @@ async function start() {
         writeState();
         load();
     });
+    document.getElementById('f-cas-clear').addEventListener('click', () => {
+        form.elements.cas.value = '';
+        showCase();
+        writeState();
+        load();
+        form.elements.statut.focus();
+    });
     document.getElementById('f-reset').addEventListener('click', () => {
         form.reset();
+        form.elements.cas.value = '';
+        showCase();
         form.elements.statut.value = 'ouvertes';
         writeState();
         load();
