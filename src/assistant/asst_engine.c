@@ -734,6 +734,7 @@ asst_reindex_job(struct store *s, const struct gu_config *cfg,
 static const struct notify_job jobs[] = {
     {"asst.reindex", 5, asst_reindex_job},
     {"asst.purge", 3600, asst_purge},
+    {"asst.inbox", 5, asst_handoff_inbox_job}, /* hand-offs to the inbox */
 };
 
 const struct notify_job *

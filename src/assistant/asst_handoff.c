@@ -94,71 +94,117 @@ transcript(struct store_conn *c, struct gu_arena *a, int64_t conv_id,
 }
 
 /*
- * The hand-off also lands in the request inbox (triage): channel "chat",
- * origin "asst_handoffs:<id>", the redacted question and transcript as
- * its text. The resident was already acknowledged above (with the
- * hand-off's follow link), so the request is created without an e-mail
- * (no second acknowledgement) and the address is set on it afterwards,
- * with status e-mails off: an agent replying from the inbox reaches the
- * resident by e-mail, and asst_handoff_follow() shows that reply. The
- * hand-off stands even if this fails (logged).
+ * Hand-offs land in the request inbox (triage) too, through the job
+ * "asst.inbox" (asst_handoff_inbox_job, every 5 s) rather than inside
+ * asst_handoff_create(): the resident's hand-off never waits for the
+ * inbox (its first request of a commune trains the triage model) nor
+ * fails because of it. Each one becomes a request with channel "chat",
+ * origin "asst_handoffs:<id>" (which also marks it as done), the
+ * redacted question and transcript as its text. The resident was
+ * acknowledged by the assistant (with the hand-off's follow link), so
+ * the request is created without an e-mail (no second acknowledgement)
+ * and the address is set on it afterwards, with status e-mails off: an
+ * agent replying from the inbox reaches the resident by e-mail, and
+ * asst_handoff_follow() shows that reply.
  */
-static void
-to_inbox(const struct asst_ctx *x, const char *insee, int64_t id,
-         const char *reference, const char *email, const char *question,
-         const char *transcript)
+#define INBOX_WINDOW (2 * 86400) /* how far back a run looks */
+
+static int
+to_inbox(struct store *st, struct store_conn *c, struct gu_arena *a,
+         const struct gu_config *cfg, const char *insee, int64_t id,
+         int64_t created_at, const char *email, const char *question,
+         const char *transcript, struct gu_err *err)
 {
     struct tri_intake_req in;
     struct tri_intake_res res;
-    struct gu_err e;
-    const char *origin, *body;
+    const char *origin, *body, *norm;
     size_t n;
     int rc;
 
-    if (!x->cfg)
-        return;
-    origin = gu_arena_sprintf(x->arena, "asst_handoffs:%lld", (long long)id);
-    body = gu_arena_sprintf(x->arena,
-                            "%s\n\n--- Conversation avec l’assistant ---\n%s",
-                            question, transcript ? transcript : "");
+    origin = gu_arena_sprintf(a, "asst_handoffs:%lld", (long long)id);
+    body = gu_arena_sprintf(a, "%s\n\n--- Conversation avec l’assistant ---\n%s",
+                            question ? question : "",
+                            transcript ? transcript : "");
     if (!origin || !body)
-        return;
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     n = strlen(body);
     if (n > TRI_BODY_MAX) {
         n = TRI_BODY_MAX;
         while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
             n--;
-        body = gu_arena_strndup(x->arena, body, n);
+        body = gu_arena_strndup(a, body, n);
         if (!body)
-            return;
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     }
     memset(&in, 0, sizeof(in));
     in.insee = insee;
     in.channel = TRI_CHAT;
-    in.subject = gu_arena_sprintf(x->arena,
-                                  "Question transmise par l’assistant (%s)",
-                                  reference);
+    in.subject = gu_arena_sprintf(a, "Question transmise par l’assistant (%s)",
+                                  asst_handoff_reference(a, id, created_at));
     in.body = body;
     in.origin = origin;
     in.actor = "usager";
     in.notify = false;
     if (!in.subject)
-        return;
-    gu_err_clear(&e);
-    rc = tri_intake(store_conn_store(x->conn), x->conn, x->cfg, &in, x->arena,
-                    &res, &e);
-    if (rc == 0) {
-        const char *norm = pii_norm_email(x->arena, email);
-        struct store_val p[] = {STORE_T(norm ? norm : email), STORE_I(res.id),
-                                STORE_T(insee)};
-        rc = store_exec(x->conn,
-                        "UPDATE tri_requests SET contact_email = ?,"
-                        " notify = 0 WHERE id = ? AND insee = ?",
-                        p, GU_ARRAY_LEN(p), &e);
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    rc = tri_intake(st, c, cfg, &in, a, &res, err);
+    if (rc < 0 || !email || !*email)
+        return rc;
+    norm = pii_norm_email(a, email);
+    struct store_val p[] = {STORE_T(norm ? norm : email), STORE_I(res.id),
+                            STORE_T(insee)};
+    return store_exec(c,
+                      "UPDATE tri_requests SET contact_email = ?, notify = 0"
+                      " WHERE id = ? AND insee = ?",
+                      p, GU_ARRAY_LEN(p), err);
+}
+
+int
+asst_handoff_inbox_job(struct store *s, const struct gu_config *cfg,
+                       struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *r = NULL;
+    int rc, done = 0;
+
+    if (!a)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    rc = store_acquire(s, &c, err);
+    struct store_val p[] = {STORE_I(gu_now() - INBOX_WINDOW)};
+    if (rc == 0)
+        rc = store_query(
+            c, a,
+            "SELECT h.id, h.insee, h.email, h.question, h.transcript,"
+            " h.created_at FROM asst_handoffs h WHERE h.created_at >= ?"
+            " AND h.status <> 'répondu' AND NOT EXISTS (SELECT 1 FROM"
+            " tri_requests t WHERE t.insee = h.insee AND t.origin ="
+            " 'asst_handoffs:' || h.id) ORDER BY h.id LIMIT 20",
+            p, 1, &r, err);
+    for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+        struct gu_err e2;
+        int k;
+
+        if (notify_job_should_stop())
+            break;
+        gu_err_clear(&e2);
+        k = to_inbox(s, c, a, cfg, store_text(r, i, 1), store_int(r, i, 0),
+                     store_int(r, i, 5), store_text(r, i, 2),
+                     store_text(r, i, 3), store_text(r, i, 4), &e2);
+        if (k == GU_EDB) {
+            *err = e2;
+            rc = k;
+        } else if (k < 0) {
+            /* Left for the next runs (the window bounds the retries). */
+            gu_log_warn("asst.inbox", "handoff=%lld code=%s",
+                        (long long)store_int(r, i, 0), gu_status_name(k));
+        } else {
+            done++;
+        }
     }
-    if (rc < 0)
-        gu_log_warn("asst.handoff", "inbox=failed err=%s",
-                    gu_status_name(rc));
+    store_release(c);
+    gu_arena_free(a);
+    return rc < 0 ? rc : done;
 }
 
 int
@@ -331,7 +377,6 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
             gu_log_warn("asst.handoff", "mail=not_queued err=%s",
                         gu_status_name(e2.code));
     }
-    to_inbox(x, insee, id, *reference, email, q, tr);
     return 0;
 fail:
     store_rollback(x->conn);

@@ -179,6 +179,14 @@ int asst_message_id(struct asst_writer *w, struct store_conn *c, int64_t *id,
 const char *asst_handoff_reference(struct gu_arena *a, int64_t id,
                                    int64_t created_at);
 
+/*
+ * Job "asst.inbox" (every 5 s): hand-offs of the last two days not yet in
+ * the request inbox become requests there (asst_handoff.c). Returns how
+ * many were moved.
+ */
+int asst_handoff_inbox_job(struct store *s, const struct gu_config *cfg,
+                           struct gu_err *err);
+
 /* Plain text -> safe HTML paragraphs and lists into the arena. */
 char *asst_text_html(struct gu_arena *a, const char *s);
 
