@@ -591,10 +591,12 @@ post_suivi_message(struct http_req *req, struct http_resp *resp)
 /* Agents: the inbox                                                   */
 /* ------------------------------------------------------------------ */
 
-/* A service given as an id or a code (JSON); *out 0 for null. */
+/* A service given as an id or a code (JSON); *out 0 for null. Codes are
+ * looked up among the active services, or all of them for a filter
+ * (`any`: old requests keep a deactivated service). */
 static int
-service_ref(struct http_req *req, json_t *v, const char *field,
-            int64_t *out)
+service_ref_in(struct http_req *req, json_t *v, const char *field, bool any,
+               int64_t *out)
 {
     if (json_is_null(v)) {
         *out = 0;
@@ -609,7 +611,7 @@ service_ref(struct http_req *req, json_t *v, const char *field,
         size_t n = 0;
         const char *code = json_string_value(v);
         int rc = tri_service_list(req->conn, req->arena, req->who.insee,
-                                  true, &s, &n, &req->err);
+                                  !any, &s, &n, &req->err);
         if (rc < 0)
             return rc;
         for (size_t i = 0; i < n; i++) {
@@ -623,6 +625,12 @@ service_ref(struct http_req *req, json_t *v, const char *field,
                       "Service inconnu ou désactivé dans cette commune "
                       "(identifiant ou code).",
                       "bad service ref");
+}
+
+static int
+service_ref(struct http_req *req, json_t *v, const char *field, int64_t *out)
+{
+    return service_ref_in(req, v, field, false, out);
 }
 
 /*
@@ -728,8 +736,8 @@ get_demandes(struct http_req *req, struct http_resp *resp)
             json_t *j = gu_json_arena(req->arena, json_string(s));
             if (gu_parse_long(s, 1, LONG_MAX, &v) == 0)
                 f.service_id = v;
-            else if (!j || (rc = service_ref(req, j, "service",
-                                             &f.service_id)) < 0)
+            else if (!j || (rc = service_ref_in(req, j, "service", true,
+                                                &f.service_id)) < 0)
                 return j ? rc : GU_ENOMEM;
         }
     }
@@ -1455,7 +1463,11 @@ get_model(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     put(o, "corrections_depuis", json_integer(store_int(k, 0, 0)));
-    put(o, "par_defaut", json_boolean(r->nrows == 0));
+    /* Default: only the seed corpus so far, no agent's correction. */
+    put(o, "par_defaut",
+        json_boolean(!json_is_string(json_object_get(o, "version")) ||
+                     json_integer_value(json_object_get(o, "corrections")) ==
+                         0));
     json_incref(o);
     return http_json(resp, 200, o);
 }
