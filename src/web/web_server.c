@@ -345,6 +345,29 @@ problem(struct web_ctx *x, int status, const char *detail)
         x->resp.set = false;
 }
 
+/* 413: a French page for a browser's form (photos of /demande), the
+ * problem+json otherwise. */
+static void
+too_big(struct web_ctx *x)
+{
+    struct http_req *req = &x->req;
+
+    if (req->path && !is_api(req->path) && wants_html(req)) {
+        json_t *vars = json_pack(
+            "{s:s, s:s, s:s}", "status", "413", "title",
+            "Envoi trop volumineux", "detail",
+            "Le contenu envoyé dépasse la taille autorisée. Si vous avez "
+            "joint des photos ou des fichiers, retirez-en ou réduisez-les, "
+            "puis envoyez à nouveau.");
+        x->resp.hdrs = NULL;
+        x->resp.tail = &x->resp.hdrs;
+        if (vars && gu_json_arena(x->arena, vars) &&
+            http_template(req, &x->resp, 413, "erreur.html", vars) == 0)
+            return;
+    }
+    problem(x, 413, "Le contenu envoyé dépasse la taille autorisée.");
+}
+
 /* ------------------------------------------------------------------ */
 /* Header deadline                                                    */
 /* ------------------------------------------------------------------ */
@@ -806,7 +829,7 @@ serve(struct web_ctx *x)
     memcpy(x->d.caps, m.caps, m.ncaps * sizeof(*m.caps));
     x->d.ncaps = m.ncaps;
     if (x->body_over) {
-        problem(x, 413, "Le contenu envoyé dépasse la taille autorisée.");
+        too_big(x);
         return;
     }
     if (x->body.p) {
@@ -984,9 +1007,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         watch_del(x->srv, x);
         rc = begin(x, c, method);
         if (rc == GU_ETOOBIG) {
-            problem(x, 413,
-                    "Le contenu envoyé dépasse la taille "
-                    "autorisée.");
+            too_big(x);
             ok = queue(x, c);
         } else if (rc < 0) {
             ok = MHD_NO;

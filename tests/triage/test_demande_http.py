@@ -136,14 +136,15 @@ class Client:
         return self.req("POST", path, out.getvalue(), h)
 
 
-def oversize(port, cookie, size):
+def oversize(port, cookie, size, accept="*/*"):
     """POST a multipart body of `size` bytes the way a browser does, and
     read the answer even if the server stops reading early (413)."""
     b = "----guichetgros"
     head = ("POST /demande HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
             "Content-Type: multipart/form-data; boundary=%s\r\n"
-            "Content-Length: %d\r\nCookie: %s\r\nConnection: close\r\n\r\n"
-            % (port, b, size, cookie)).encode()
+            "Content-Length: %d\r\nCookie: %s\r\nAccept: %s\r\n"
+            "Connection: close\r\n\r\n"
+            % (port, b, size, cookie, accept)).encode()
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(head)
     chunk = b"\xff" * 65536
@@ -364,6 +365,13 @@ def run(port, db, count):
         "application/problem+json") and "taille autorisée" in html_text(body)
         and count() == n, "corps au-delà de server.max_upload : 413",
         (st, body[:200]))
+    st, h, body = oversize(port, c.cookie, 13 << 20,
+                           "text/html,application/xhtml+xml")
+    check(st == 413 and h.get("content-type", "").startswith("text/html")
+          and "Envoi trop volumineux" in html_text(body) and
+          'lang="fr"' in html_text(body) and count() == n,
+          "trop volumineux depuis un navigateur : page 413 en français",
+          (st, body[:200]))
     st, h, body = c.req("POST", "/demande", b"--x\r\nnimporte quoi",
                         {"Content-Type": "multipart/form-data"})
     check(st == 400 and "Formulaire illisible" in html_text(body),
