@@ -1008,6 +1008,9 @@ post_form(struct http_req *req, struct http_resp *resp)
     const char *field;
     int rc;
 
+    /* Every post counts, before any parsing or decoding is paid for. */
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
     rc = read_form(req, &f, &fe);
     if (rc == GU_ENOMEM)
         return rc;
@@ -1028,8 +1031,6 @@ post_form(struct http_req *req, struct http_resp *resp)
                            "autre site. Vérifiez vos réponses et envoyez-le à "
                            "nouveau.");
     }
-    if ((rc = post_rate(req, resp)) != 0)
-        return rc < 0 ? rc : 0;
     rc = services_of(req, m.insee, &sv, &nsv);
     if (rc < 0)
         return rc;
@@ -1420,6 +1421,8 @@ post_status(struct http_req *req, struct http_resp *resp)
 
     if (rc != 0)
         return rc < 0 ? rc : 0;
+    if ((rc = post_rate(req, resp)) != 0)
+        return rc < 0 ? rc : 0;
     rc = read_form(req, &f, &fe);
     if (rc == GU_ENOMEM)
         return rc;
@@ -1434,8 +1437,6 @@ post_status(struct http_req *req, struct http_resp *resp)
                  "site : envoyez-le à nouveau.");
         return render_status(req, resp, 403, &r, NULL, &fe, f.texte);
     }
-    if ((rc = post_rate(req, resp)) != 0)
-        return rc < 0 ? rc : 0;
     if ((!f.texte || !*f.texte) && f.nphotos == 0)
         ferr_add(&fe, "message", "Écrivez un message ou joignez une photo.");
     else if (f.texte && strlen(f.texte) > TRI_BODY_MAX)
