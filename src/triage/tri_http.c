@@ -782,6 +782,17 @@ get_demandes(struct http_req *req, struct http_resp *resp)
         return rc;
     arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
+        /* A reader's words must be in what a reader sees: searching the
+           originals would tell whether a name or a number is in a
+           request (the page may then hold fewer rows than `limite`). */
+        if (f.q && !sees_originals(req) &&
+            !strcasestr(rows[i].subject_redacted ? rows[i].subject_redacted
+                                                 : "",
+                        f.q) &&
+            !strcasestr(rows[i].body_redacted ? rows[i].body_redacted : "",
+                        f.q) &&
+            strcmp(rows[i].number ? rows[i].number : "", f.q) != 0)
+            continue;
         json_t *j = request_json(req, &rows[i], false);
         if (j)
             json_array_append_new(arr, j);
