@@ -30,6 +30,18 @@ NOMS = ("Dupont Martin Bernard Durand Lefèvre Moreau Laurent Simon Michel "
         "Blanc Guerin Muller Henry Roussel Nicolas Perrin Morin Mathieu "
         "Clément Gauthier Dumont Lopez Fontaine Chevalier Robin Masson "
         "Le_Goff Nguyen Benali Traoré Da_Silva").split()
+# Held out: rarer first names chosen NOT to be in data/privacy/prenoms.txt
+# (checked once when they were added), a quarter of all first names, so
+# that the figures measure the context rules and not the list alone.
+RARES = ("Ysaline Anouchka Télio Nahia Soan Eyal Aylin Kenzi Naïm Ilyès "
+         "Thaïs Maïssa Elouan Gaïa Nolwenn Azilis Sterenn Iñaki Xabi Ainhoa "
+         "Loane Tyméo Ezio Ayden Kylian Lyam Djena Rokia Mariama Seynabou "
+         "Oumou Kadiatou Bintou Youcef Lounis Anir Rayane Chahinez Enora "
+         "Brieuc Goulven Katalin Mirko Zofia Houria Tassadit Idir Amayas "
+         "Siloé Philibert Bérenger Lenny Kaïs Nélia Elyna Ombeline").split()
+# Surnames with particles, apostrophes and hyphens.
+NOMS += ("de_La_Tour Le_Gall Dos_Santos Ben_Saïd N'Diaye d'Almeida "
+         "Lefebvre-Dumas Van_Damme Mac_Gregor").split()
 NOMS = [n.replace("_", " ") for n in NOMS]
 RUES = ["des Lilas", "de la République", "Victor Hugo", "du Moulin",
         "Jean Jaurès", "de la Gare", "des Écoles", "Pasteur",
@@ -65,7 +77,7 @@ def luhn_digit(n):
 
 
 def prenom():
-    return rng.choice(PRENOMS)
+    return rng.choice(RARES) if rng.random() < 0.25 else rng.choice(PRENOMS)
 
 
 def nom():
@@ -262,7 +274,9 @@ ITEMS = {
     "address": ["J'habite au {}.", "Le problème est au {} depuis lundi.",
                 "adresse : {}", "nous habitons {} depuis 2019"],
     "name": ["Je m'appelle {}.", "Bonjour, je suis {}.", "M. {} vous a écrit.",
-             "Mme {} souhaite un rendez-vous.", "Madame {} est passée hier."],
+             "Mme {} souhaite un rendez-vous.", "Madame {} est passée hier.",
+             "J'ai croisé {} devant la mairie.",
+             "Mon fils {} a perdu sa carte d'identité."],
     "ants": ["ma pré-demande {} pour le passeport",
              "numéro de pré-demande : {}"],
 }
@@ -303,7 +317,8 @@ def birth_short():
 
 HARD = {
     "name": (["je m'appelle {}", "ma voisine {} se plaint du bruit.",
-              "de la part de {} (locataire)"], name_lower),
+              "de la part de {} (locataire)", "de la part de {}, locataire"],
+             name_lower),
     "address": (["J'habite au {}.", "adresse : {}"], address_caps),
     "email": (["mon mail : {}"], email_spelled),
     "phone": (["joignable au {}"], phone_dashed),
@@ -342,6 +357,11 @@ FILLER = [
     "Il y a 3 rues sans éclairage dans le quartier.",
     "Le bus 12 ne passe plus depuis le 1er décembre.",
     "La fête de la Saint-Jean est le 21 juin.",
+    # words for people before capitalised words that are not names
+    "Le Père Noël passera place de la Mairie le 20 décembre.",
+    "J'en ai parlé à mon voisin Lundi dernier.",
+    "Ma fille est en CE1 à l'école Marie Curie.",
+    "Le collège Saint-Exupéry ferme à 17h.",
 ]
 CLOSE = ["Cordialement,", "Bien à vous,", "Merci d'avance,",
          "Bien cordialement,", "Salutations.", "Merci"]
@@ -367,10 +387,14 @@ def message():
             t = rng.choice(HARD[x][0])
             v = HARD[x][1]()
             if t in ("ma voisine {} se plaint du bruit.",
-                     "de la part de {} (locataire)"):
+                     "de la part de {} (locataire)") or (
+                         t == "de la part de {}, locataire" and
+                         rng.random() < 0.5):
                 v = fullname()
         if t in SURNAME_ONLY and rng.random() < 0.6:
             v = nom()
+        if t == "Mon fils {} a perdu sa carte d'identité.":
+            v = prenom()
         pre, post = t.split("{}")
         parts += [(pre, None), (v, x), (post + " ", None)]
     signed = nitems > 0 and rng.random() < 0.6

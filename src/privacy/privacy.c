@@ -835,6 +835,12 @@ local_end(uchar *s, size_t n, size_t i)
             p++;
             continue;
         }
+        /* « jean.o'connor@... »: an apostrophe between letters */
+        if (s[p] == '\'' && p > i && p + 1 < n && is_alnum(s[p - 1]) &&
+            is_alnum(s[p + 1])) {
+            p++;
+            continue;
+        }
         if (s[p] >= 0x80 && (l = word_len(s, n, p)) > 0) {
             p += l;
             continue;
@@ -952,7 +958,9 @@ match_email(uchar *s, size_t n, size_t i, size_t we)
     int labels = 0;
     bool strong;
 
-    if (we < n && s[we] < 0x80 && local_char(s[we]))
+    if (we < n && s[we] < 0x80 &&
+        (local_char(s[we]) ||
+         (s[we] == '\'' && we + 1 < n && is_alnum(s[we + 1]))))
         p = local_end(s, n, i);
     else
         p = we - i > LOCAL_MAX ? i : we;
@@ -1285,6 +1293,27 @@ stop_word(uchar *s, size_t n, size_t p, size_t e)
     return false;
 }
 
+/* Words that end a name written in lower case (« je m'appelle sandro
+ * lefèvre et j'habite... »): the stop words and what usually follows. */
+static bool
+name_stop(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const stops[] = {
+        "j", "c", "l", "d", "n", "s", "qu", "mon", "ma", "mes", "suis",
+        "habite", "voudrais", "souhaite", "aimerais", "veux", "écris",
+        "ecris", "ai", "au", "aux", "en", "sur", "chez", "par", "comme",
+        "si", "aussi", "bonjour", "cordialement", "habitant", "habitante",
+        "domicilié", "domiciliée", "locataire", "propriétaire", "résidant",
+        "résidente", "du", "des", "de", "et", "tél", "tel", "mail"};
+
+    if (stop_word(s, n, p, e))
+        return true;
+    for (size_t k = 0; k < GU_ARRAY_LEN(stops); k++)
+        if (ci_at(s, n, p, stops[k]) == e - p)
+            return true;
+    return false;
+}
+
 /* "route nationale", "place principale": names of common street types */
 static bool
 street_adjective(uchar *s, size_t n, size_t p, size_t e)
@@ -1423,6 +1452,10 @@ struct scan {
     enum pii_kind id_kind; /* which document the context named, or 0 */
     size_t name_until;  /* a name starting before this (context word) */
     bool name_strict;   /* ... must start with a known first name */
+    bool name_any;      /* ... may be in lower case and not in the list
+                           (« je m'appelle sandro lefèvre ») */
+    bool name_rel;      /* ... after a relation (« ma voisine », « de la
+                           part de »): a capitalised word of letters */
     size_t je_end;      /* end of the last « je » */
     size_t street_end;  /* a word starting before this follows « rue » */
 };
@@ -1533,14 +1566,64 @@ out:
 /* Names                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Is [p, e) a first name of the list (case-insensitive)? */
+/* Is [p, e) a first name of the list (case-insensitive)? The word is
+ * folded (ASCII and Latin-1 capitals) and looked up by bisection: the
+ * list is sorted in byte order. */
 static bool
 prenom_at(uchar *s, size_t n, size_t p, size_t e)
 {
-    for (size_t k = 0; k < pii_prenoms_len; k++)
-        if (pii_prenoms[k][0] == lower(s[p]) &&
-            ci_at(s, n, p, pii_prenoms[k]) == e - p)
+    char w[48];
+    size_t len = e - p, lo = 0, hi = pii_prenoms_len;
+
+    if (e > n || len == 0 || len >= sizeof(w))
+        return false;
+    for (size_t k = 0; k < len; k++) {
+        unsigned c = s[p + k];
+
+        if (k > 0 && s[p + k - 1] == 0xC3 && c >= 0x80 && c <= 0x9E &&
+            c != 0x97)
+            c += 0x20;
+        else
+            c = (unsigned)lower((int)c);
+        w[k] = (char)c;
+    }
+    w[len] = '\0';
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(pii_prenoms[mid], w);
+
+        if (d == 0)
             return true;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/*
+ * A first name at p, simple or compound: « Jean-Pierre », « Tiphaine-
+ * Marie » (one known part is enough), not « Saint-Pierre ».
+ */
+static bool
+prenom_word(uchar *s, size_t n, size_t p)
+{
+    size_t e = word_end(s, n, p), end = nameword_end(s, n, p);
+
+    if (prenom_at(s, n, p, e) || (end != e && prenom_at(s, n, p, end)))
+        return true;
+    if (e == end || ci_at(s, n, p, "saint") == e - p ||
+        ci_at(s, n, p, "sainte") == e - p || ci_at(s, n, p, "st") == e - p ||
+        ci_at(s, n, p, "ste") == e - p)
+        return false;
+    while (e < end && s[e] == '-') {
+        size_t q = e + 1;
+
+        e = word_end(s, n, q);
+        if (prenom_at(s, n, q, e))
+            return true;
+    }
     return false;
 }
 
@@ -1570,16 +1653,26 @@ title_word(uchar *s, size_t n, size_t p, size_t e)
 static size_t
 name_word(uchar *s, size_t n, size_t p)
 {
-    static const char *const parts[] = {"le ", "la ", "de ", "da ", "du ",
-                                        "van ", "von ", "di ", "dos "};
-    size_t e, l = 0;
+    static const char *const parts[] = {
+        "le ", "la ", "de ", "da ", "du ", "van ", "von ", "di ", "dos ",
+        "des ", "del ", "der ", "den ", "ben ", "mac ", "los ", "las ",
+        "d'", "d’"};
+    size_t e, q = p, l;
 
-    for (size_t k = 0; k < GU_ARRAY_LEN(parts) && !l; k++)
-        l = ci_at(s, n, p, parts[k]);
-    if (l && cap_at(s, n, p + l)) {
-        e = nameword_end(s, n, p + l);
-        if (!title_word(s, n, p + l, e))
-            return e;
+    /* « de La Tour », « van der Berg », « DE LA TOUR », « d'Almeida »:
+     * particles (two at most) then the capitalised word */
+    for (int round = 0; round < 2; round++) {
+        l = 0;
+        for (size_t k = 0; k < GU_ARRAY_LEN(parts) && !l; k++)
+            l = ci_at(s, n, q, parts[k]);
+        if (!l)
+            break;
+        q += l;
+        if (cap_at(s, n, q)) {
+            e = nameword_end(s, n, q);
+            if (!title_word(s, n, q, e))
+                return e;
+        }
     }
     if (!cap_at(s, n, p))
         return 0;
@@ -1607,7 +1700,7 @@ match_name(uchar *s, size_t n, size_t i, bool strict)
             break;
         e = we;
     }
-    if (strict && !prenom_at(s, n, i, word_end(s, n, i)) && e == first)
+    if (strict && !prenom_word(s, n, i) && e == first)
         return 0;
     return e;
 }
@@ -1656,6 +1749,39 @@ venue_at(uchar *s, size_t n, size_t p)
     return 0;
 }
 
+/* Words for a person that a name often follows: « ma voisine Yanis
+ * Lambert », « mon fils Lucas », « la famille Benali ». */
+static bool
+relation_word(uchar *s, size_t n, size_t i, size_t e)
+{
+    static const char *const w[] = {
+        "voisin", "voisine", "voisins", "voisines", "fils", "fille", "mari",
+        "femme", "épouse", "epouse", "époux", "epoux", "mère", "mere",
+        "père", "pere", "frère", "frere", "sœur", "soeur", "locataire",
+        "locataires", "propriétaire", "proprietaire", "bailleur",
+        "collègue", "collegue", "ami", "amie", "compagne", "compagnon",
+        "conjoint", "conjointe", "enfant", "oncle", "tante", "neveu",
+        "nièce", "niece", "cousin", "cousine", "gendre", "bru", "papa",
+        "maman", "fiancé", "fiancée", "copain", "copine", "famille",
+        "tuteur", "tutrice", "filleul", "filleule", "parrain", "marraine",
+        "petit-fils", "petite-fille"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w); k++)
+        if (ci_at(s, n, i, w[k]) == e - i)
+            return true;
+    return false;
+}
+
+/* Open a window for a name starting before `until`. */
+static void
+name_window(struct scan *sc, size_t until, bool strict, bool any, bool rel)
+{
+    sc->name_until = until;
+    sc->name_strict = strict;
+    sc->name_any = any;
+    sc->name_rel = rel;
+}
+
 /*
  * Context for names and identity documents opened by the word [i, e):
  * « je m'appelle », « je suis », « M. », « Mme », « Nom : », a signature;
@@ -1683,13 +1809,17 @@ name_context(struct scan *sc, size_t i, size_t e)
         ci_word(s, n, i, "prenom") ||
         (ci_word(s, n, i, "nom") && (p = skip_spaces(s, n, e)) > e &&
          memchr(s + e, ':', p - e))) {
-        sc->name_until = skip_spaces(s, n, e) + 1;
-        sc->name_strict = false;
+        name_window(sc, skip_spaces(s, n, e) + 1, false, true, false);
+        return;
+    }
+    if (ci_word(s, n, i, "nom") && (l = ci_at(s, n, e, " est ")) &&
+        word_len(s, n, e + l)) {
+        /* « mon nom est Dupont » */
+        name_window(sc, e + l + 1, false, true, false);
         return;
     }
     if (ci_word(s, n, i, "suis") && i == sc->je_end + 1) {
-        sc->name_until = skip_spaces(s, n, e) + 1;
-        sc->name_strict = true;
+        name_window(sc, skip_spaces(s, n, e) + 1, true, false, false);
         return;
     }
     if ((len == 1 && s[i] == 'M' && e < n && s[e] == '.') ||
@@ -1698,13 +1828,26 @@ name_context(struct scan *sc, size_t i, size_t e)
         ci_word(s, n, i, "madame") || ci_word(s, n, i, "monsieur") ||
         ci_word(s, n, i, "mademoiselle")) {
         p = e < n && s[e] == '.' ? e + 1 : e;
-        sc->name_until = skip_spaces(s, n, p) + 1;
-        sc->name_strict = false;
+        name_window(sc, skip_spaces(s, n, p) + 1, false, false, false);
         return;
     }
     if ((p = signature_line(s, n, i, e))) {
-        sc->name_until = p;
-        sc->name_strict = false;
+        name_window(sc, p, false, false, false);
+        return;
+    }
+    if (e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1) &&
+        relation_word(s, n, i, e) &&
+        /* « le père Noël » is nobody's father */
+        ci_at(s, n, e + 1, "noël") != nameword_end(s, n, e + 1) - e - 1) {
+        name_window(sc, e + 2, false, false, true);
+        return;
+    }
+    if (ci_word(s, n, i, "part") &&
+        ((l = ci_at(s, n, e, " de ")) || (l = ci_at(s, n, e, " d'")) ||
+         (l = ci_at(s, n, e, " d’")))) {
+        /* « de la part de Jordan Moreau »; in lower case, only from a
+         * known first name (« de la part de tous les habitants ») */
+        name_window(sc, e + l + 1, false, false, cap_at(s, n, e + l));
         return;
     }
     if (ci_word(s, n, i, "passeport") || ci_word(s, n, i, "passeports")) {
@@ -1789,6 +1932,112 @@ mixed_word(struct scan *sc, size_t i, size_t e)
 /* The scanner                                                         */
 /* ------------------------------------------------------------------ */
 
+/* Is the name-like word at p made of letters only (no digit)? */
+static bool
+letters_only(uchar *s, size_t n, size_t p)
+{
+    size_t e = nameword_end(s, n, p);
+
+    for (size_t k = p; k < e; k++)
+        if (is_digit(s[k]))
+            return false;
+    return e > p;
+}
+
+/*
+ * After a name ending at e (in lower case, or after « je m'appelle »):
+ * the next word too when it is a lower-case name word and not an
+ * ordinary one, and a third after a particle (« éric da silva »).
+ */
+static size_t
+lower_rest(uchar *s, size_t n, size_t e)
+{
+    static const char *const parts[] = {"da", "de", "des", "du", "le", "la",
+                                        "van", "von", "di", "dos", "del",
+                                        "mac", "ben", "el", "ould"};
+    size_t e2, e3;
+
+    if (e + 1 >= n || s[e] != ' ' || !word_len(s, n, e + 1) ||
+        cap_at(s, n, e + 1) || !letters_only(s, n, e + 1))
+        return e;
+    e2 = nameword_end(s, n, e + 1);
+    for (size_t k = 0; k < GU_ARRAY_LEN(parts); k++) {
+        if (ci_at(s, n, e + 1, parts[k]) != e2 - e - 1)
+            continue;
+        /* « de la tour », « van der berg »: a second particle */
+        if (e2 + 1 < n && s[e2] == ' ' &&
+            (ci_word(s, n, e2 + 1, "la") || ci_word(s, n, e2 + 1, "der") ||
+             ci_word(s, n, e2 + 1, "den") || ci_word(s, n, e2 + 1, "los")))
+            e2 = word_end(s, n, e2 + 1);
+        if (e2 + 1 < n && s[e2] == ' ' && word_len(s, n, e2 + 1) &&
+            letters_only(s, n, e2 + 1)) {
+            e3 = nameword_end(s, n, e2 + 1);
+            if (!name_stop(s, n, e2 + 1, e3) &&
+                !title_word(s, n, e2 + 1, e3))
+                return e3;
+        }
+        return e;
+    }
+    if (name_stop(s, n, e + 1, e2) || title_word(s, n, e + 1, e2))
+        return e;
+    return e2;
+}
+
+/* Words that open a sentence and are no one's name. */
+static bool
+sentence_word(uchar *s, size_t n, size_t p, size_t e)
+{
+    static const char *const w[] = {
+        "selon", "est", "cette", "ces", "quand", "comment", "pourquoi",
+        "puis", "alors", "ainsi", "voici", "voilà", "dans", "avec", "tous",
+        "toutes", "chaque", "aucun", "aucune", "notre", "votre", "leur",
+        "son", "sa", "ses", "ton", "ta", "ils", "elles", "hier", "demain",
+        "aujourd", "peut", "pouvez", "pourriez", "serait", "faut", "il",
+        "lors", "après", "avant", "ici", "là", "oui", "non", "excusez",
+        "pardon", "attention", "urgent"};
+
+    for (size_t k = 0; k < GU_ARRAY_LEN(w); k++)
+        if (ci_at(s, n, p, w[k]) == e - p)
+            return true;
+    return false;
+}
+
+/*
+ * The first word of a name after a relation word: a known first name,
+ * or a word of letters that looks like a name (« Yanis », « DUPONT »),
+ * not an acronym (« CP », « CM2 »).
+ */
+static bool
+rel_shape(uchar *s, size_t n, size_t p)
+{
+    size_t e = nameword_end(s, n, p), k, lowers = 0, letters = 0;
+
+    static const char *const when[] = {
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+        "dimanche", "janvier", "février", "fevrier", "mars", "mai", "juin",
+        "juillet", "août", "aout", "septembre", "octobre", "novembre",
+        "décembre", "decembre", "dernier", "prochain"};
+
+    if (!letters_only(s, n, p))
+        return false;
+    /* « mon voisin Lundi dernier », « ..., locataire Selon l'article » */
+    for (k = 0; k < GU_ARRAY_LEN(when); k++)
+        if (ci_at(s, n, p, when[k]) == e - p)
+            return false;
+    if (title_word(s, n, p, e) || name_stop(s, n, p, e) ||
+        sentence_word(s, n, p, word_end(s, n, p)))
+        return false;
+    if (prenom_word(s, n, p))
+        return true;
+    for (k = p; k < e; k++) {
+        if (s[k] >= 'a' && s[k] <= 'z')
+            lowers++;
+        if (is_alpha(s[k]) || s[k] >= 0x80)
+            letters++;
+    }
+    return lowers > 0 || letters >= 3;
+}
+
 /*
  * A name at the word [i, we): after a context word, or a known first name
  * followed by a capitalised word (not inside "Saint-Pierre").
@@ -1799,27 +2048,35 @@ name_at(struct scan *sc, size_t i, size_t we)
     uchar *s = sc->s;
     size_t n = sc->n, e;
 
-    if (i < sc->name_until && !sc->name_strict && !cap_at(s, n, i) &&
-        prenom_at(s, n, i, we)) {
-        /* « je m'appelle marie dupont »: a known first name in lower
-         * case, and the next word unless it is an ordinary one */
-        e = nameword_end(s, n, i);
-        if (e + 1 < n && s[e] == ' ' && word_len(s, n, e + 1)) {
-            size_t e2 = nameword_end(s, n, e + 1);
-
-            if (!stop_word(s, n, e + 1, e2) && !title_word(s, n, e + 1, e2))
-                e = e2;
-        }
-        return e;
+    if (i < sc->name_until && !sc->name_strict && !sc->name_rel &&
+        !cap_at(s, n, i) &&
+        (prenom_word(s, n, i) ||
+         (sc->name_any && letters_only(s, n, i) &&
+          !name_stop(s, n, i, nameword_end(s, n, i)) &&
+          !title_word(s, n, i, nameword_end(s, n, i))))) {
+        /* « je m'appelle marie dupont »: a first name in lower case
+         * (any word after « je m'appelle »), and the next word unless it
+         * is an ordinary one */
+        return lower_rest(s, n, nameword_end(s, n, i));
     }
-    if (!cap_at(s, n, i))
+    if (!cap_at(s, n, i)) {
+        /* « M. de La Tour », « Madame d'Almeida » */
+        if (i < sc->name_until && !sc->name_strict && !sc->name_rel &&
+            (e = match_name(s, n, i, false)) > 0)
+            return e;
         return 0;
-    if (i < sc->name_until)
-        return match_name(s, n, i, sc->name_strict);
+    }
+    if (i < sc->name_until) {
+        if (sc->name_rel && !rel_shape(s, n, i))
+            return 0;
+        e = match_name(s, n, i, sc->name_strict);
+        /* « je m'appelle Sandro lefèvre » */
+        return e && sc->name_any ? lower_rest(s, n, e) : e;
+    }
     we = nameword_end(s, n, i);
     if ((i > 0 && (s[i - 1] == '-' || s[i - 1] == '\'')) || we >= n ||
         s[we] != ' ' || !cap_at(s, n, we + 1) ||
-        !prenom_at(s, n, i, word_end(s, n, i)))
+        !prenom_word(s, n, i))
         return 0;
     e = match_name(s, n, i, true);
     return e > nameword_end(s, n, i) ? e : 0;

@@ -14,7 +14,8 @@
  * CNI numbers (only after a context word), registration plates (SIV and
  * FNI), postal addresses (number, street type and name, with the postcode
  * and town that follow), person names (after « je m'appelle », « M. »,
- * « Mme »..., on a signature line, or a known first name followed by a
+ * « Mme »..., a relation word such as « ma voisine » or « de la part
+ * de », on a signature line, or a known first name followed by a
  * capitalised word) and any other run of 6+ digits. Each is replaced by a
  * French placeholder such as « [courriel] », « [téléphone] », « [numéro] ».
  */

@@ -1,9 +1,10 @@
 /*
  * privacy_prenoms.h - the first-name list of the name detector (private).
  *
- * Common French first names, lower case, UTF-8, from
+ * Common first names in France (every generation and origin), lower
+ * case, UTF-8 NFC, sorted by bytes (strcmp order), from
  * data/privacy/prenoms.txt (the source: edit it and regenerate
- * privacy_prenoms.c with the command in that file's header comment).
+ * privacy_prenoms.c with data/privacy/gen_prenoms.py).
  */
 #ifndef PRIVACY_PRENOMS_H
 #define PRIVACY_PRENOMS_H
