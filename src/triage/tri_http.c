@@ -1963,7 +1963,9 @@ delete_source(struct http_req *req, struct http_resp *resp)
 #define REPLY_BODY                                                             \
     "{\"type\":\"object\",\"properties\":{\"texte\":{\"type\":\"string\","     \
     "\"maxLength\":20000},\"modele\":" S_INT ",\"statut\":" S_STATUS           \
-    ",\"sans_courriel\":" S_BOOL "}}"
+    ",\"sans_courriel\":{\"type\":\"boolean\",\"description\":\"accepter "   \
+    "une réponse sur la seule page de suivi quand l’usager n’a pas "       \
+    "d’adresse\"}}}"
 #define REPLY_RESP                                                             \
     "{\"type\":\"object\",\"properties\":{\"id\":" S_INT ",\"type\":" S_STR    \
     ",\"courriel\":" S_BOOL ",\"statut\":" S_STATUS "}}"
