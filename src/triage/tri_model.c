@@ -220,9 +220,10 @@ train_urgency(const struct tri_seed_row *seed, size_t ns,
               size_t nx, void **bytes, size_t *nb, struct gu_err *err)
 {
     static const char *const ulab[] = {"0", "1", "2"};
-    const char **texts = gu_calloc(ns + nx + 1, sizeof(*texts));
-    const char **labels = gu_calloc(ns + nx + 1, sizeof(*labels));
-    size_t *lens = gu_calloc(ns + nx + 1, sizeof(*lens));
+    size_t cap = ns + nx * CORRECTION_WEIGHT + 1;
+    const char **texts = gu_calloc(cap, sizeof(*texts));
+    const char **labels = gu_calloc(cap, sizeof(*labels));
+    size_t *lens = gu_calloc(cap, sizeof(*lens));
     size_t k = 0;
     bool seen[3] = {false, false, false};
     int rc = 0;

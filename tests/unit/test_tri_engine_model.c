@@ -414,6 +414,29 @@ test_retrain(void)
         CHECK(tfix_file(&f, "99001", lines[i], NULL, &res) > 0);
         correct(&f, res.id, "culture-sport-associations");
     }
+    /* and their urgency: agents raised it on three of them */
+    {
+        struct store_rows *ids = NULL;
+
+        CHECK_EQ(store_query(f.c, f.a,
+                             "SELECT id FROM tri_requests WHERE "
+                             "service_source = 'agent' ORDER BY id LIMIT 3",
+                             NULL, 0, &ids, &err),
+                 0);
+        for (size_t i = 0; ids && i < ids->nrows; i++) {
+            struct store_val p[1] = {STORE_I(store_int(ids, i, 0))};
+
+            CHECK_EQ(store_exec(f.c,
+                                "UPDATE tri_requests SET urgency = 2 WHERE "
+                                "id = ?",
+                                p, 1, &err),
+                     0);
+            CHECK_EQ(tri_decision_add(f.c, "99001", store_int(ids, i, 0),
+                                      "urgence", "2", "0", 0, "", "agent",
+                                      "agent1", &err),
+                     0);
+        }
+    }
     CHECK_EQ(tri_retrain(f.s, "99001", f.a, &info, &err), 0);
     CHECK_EQ(info.corrections, 6);
     CHECK_EQ(info.examples, 633 + 6 * 3);
