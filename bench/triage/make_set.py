@@ -39,15 +39,12 @@ def walk(node):
         yield from walk(c)
 
 
-def main():
-    if len(sys.argv) != 4:
-        print("usage: make_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR")
-        return 2
-    qpath, fdir, out = sys.argv[1:]
+def rows_of(qpath, fdir):
+    """(text, label, kind, fiche ids) of every example, deduplicated,
+    themes with at least 30 examples; None when the data is absent."""
     if not os.path.exists(qpath) or not glob.glob(os.path.join(fdir, "*.json")):
-        print("données absentes : %s ou %s" % (qpath, fdir))
-        return 3
-    rows = []  # (text, label, kind, fiche ids)
+        return None
+    rows = []
     seen_q = collections.OrderedDict()
     with open(qpath, encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
@@ -84,6 +81,11 @@ def main():
         if r[1] in keep and r[0] not in seen:
             seen.add(r[0])
             uniq.append(r)
+    return uniq
+
+
+def split(uniq):
+    """(train, test, train_lf, test_lf) of the rows."""
     split = lambda t: int(hashlib.sha1(t.encode("utf-8")).hexdigest(), 16) % 2
     train = [r for r in uniq if split(r[0]) == 0]
     test = [r for r in uniq if split(r[0]) == 1]
@@ -99,17 +101,34 @@ def main():
     lf = [r for r in uniq if r[2] == "question" and not (r[3] & train_fiches)]
     lf_set = {r[0] for r in lf}
     train_lf = [r for r in train if r[0] not in lf_set]
+    return train, test, train_lf, lf
+
+
+def write(path, part):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text\tlabel\tkind\n")
+        for t, l, k, ids in part:
+            f.write("%s\t%s\t%s\n" % (t, l, k))
+
+
+def main():
+    if len(sys.argv) != 4:
+        print("usage: make_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR")
+        return 2
+    qpath, fdir, out = sys.argv[1:]
+    uniq = rows_of(qpath, fdir)
+    if uniq is None:
+        print("données absentes : %s ou %s" % (qpath, fdir))
+        return 3
+    train, test, train_lf, lf = split(uniq)
     os.makedirs(out, exist_ok=True)
     for name, part in (("train", train), ("test", test),
                        ("train_lf", train_lf), ("test_lf", lf)):
-        with open(os.path.join(out, name + ".tsv"), "w", encoding="utf-8") as f:
-            f.write("text\tlabel\tkind\n")
-            for t, l, k, ids in part:
-                f.write("%s\t%s\t%s\n" % (t, l, k))
+        write(os.path.join(out, name + ".tsv"), part)
     print("%d exemples, %d classes : %d apprentissage, %d test "
           "(%d questions) ; sans fuite : %d questions de test, %d exemples "
           "d'apprentissage" % (
-              len(uniq), len(keep), len(train), len(test),
+              len(uniq), len(set(r[1] for r in uniq)), len(train), len(test),
               sum(r[2] == "question" for r in test), len(lf), len(train_lf)))
     return 0
 

@@ -38,13 +38,18 @@
 #include "text/text.h"
 
 /* Model file format version written by triage_model_save(). */
-#define TRIAGE_MODEL_VERSION 2
+#define TRIAGE_MODEL_VERSION 3
 #define TRIAGE_BITS_DEFAULT 18
 #define TRIAGE_BITS_MIN 10
 #define TRIAGE_BITS_MAX 24
 /* Limits (the model file and the training data are input). */
 #define TRIAGE_CLASSES_MAX 256
 #define TRIAGE_LABEL_MAX 64 /* bytes of one label */
+/* Character n-gram lengths: the default, and the bounds of a model. */
+#define TRIAGE_CHAR_MIN 4
+#define TRIAGE_CHAR_MAX 5
+#define TRIAGE_CHAR_LO 2
+#define TRIAGE_CHAR_HI 8
 /* Only the first TRIAGE_TEXT_MAX bytes of a text are featurised. */
 #define TRIAGE_TEXT_MAX 2048
 #define TRIAGE_TOP_MAX 8 /* classes returned by triage_predict() */
@@ -89,6 +94,17 @@ int triage_featurize(const struct text_pipeline *tp, int bits,
                      struct triage_scratch *s, const char *text, size_t n,
                      struct triage_fvec *out);
 
+/*
+ * The text the character n-grams are taken from: the first
+ * TRIAGE_TEXT_MAX bytes of `text` folded exactly as text_fold() folds
+ * them (through a table made once from text_fold(), a few times
+ * faster), runs of spaces collapsed to one, one space before and after.
+ * *out points into the scratch (valid until its next use). Returns 0 or
+ * GU_ENOMEM. For tests and tools; triage_predict() does it itself.
+ */
+int triage_char_text(struct triage_scratch *s, const char *text, size_t n,
+                     const char **out, size_t *out_n);
+
 /* Training options; zero-initialised means "choose". */
 struct triage_train_opts {
     int bits;    /* 0 = TRIAGE_BITS_DEFAULT */
@@ -96,6 +112,9 @@ struct triage_train_opts {
     double c;    /* 0 = search by cross-validation */
     int folds;   /* 0 = 3 */
     int threads; /* 0 = 1; cross-validation runs may go in parallel */
+    /* Character n-gram lengths, TRIAGE_CHAR_LO..HI, min <= max; 0 =
+     * TRIAGE_CHAR_MIN / TRIAGE_CHAR_MAX. */
+    int char_min, char_max;
 };
 
 /* What training chose, for logs and the CLI. */
@@ -126,7 +145,7 @@ size_t triage_model_nclasses(const struct triage_model *m);
 const char *triage_model_label(const struct triage_model *m, size_t i);
 /* Class id of `label`, -1 when unknown. */
 int triage_model_class(const struct triage_model *m, const char *label);
-/* Model version string ("triage-1:<64-bit hash of the weights>"). */
+/* Model version string ("triage-<format>:<64-bit hash of the weights>"). */
 const char *triage_model_id(const struct triage_model *m);
 int triage_model_bits(const struct triage_model *m);
 double triage_model_temperature(const struct triage_model *m);
@@ -134,7 +153,8 @@ double triage_model_temperature(const struct triage_model *m);
 /*
  * Write the model to `path` (written beside, then renamed). Format: the
  * magic "GUTRIAGE", version, bits, classes, solver, C, temperature,
- * group weights, labels, biases, weights and per-bucket IDF
+ * group weights, character n-gram lengths (since version 3; version 2
+ * files are read as 3-5), labels, biases, weights and per-bucket IDF
  * (little-endian float32),
  * then an FNV-1a 64 checksum of everything before it.
  * Returns 0 or GU_EIO / GU_ENOMEM.
@@ -220,7 +240,9 @@ void triage_set_fini(struct triage_set *set);
 struct triage_eval {
     size_t n, correct, unknown;
     double accuracy, macro_f1, ece; /* ECE: 10 equal-width bins */
-    double texts_per_s;             /* predictions only, one thread */
+    /* Predictions only, per second of the thread's CPU time (one
+     * core; other processes do not count), best of up to 5 passes. */
+    double texts_per_s;
     size_t nclasses;
     uint32_t *conf; /* heap; freed by triage_eval_fini() */
     double *f1;     /* per class */

@@ -197,12 +197,14 @@ triage_eval_fini(struct triage_eval *ev)
     memset(ev, 0, sizeof(*ev));
 }
 
+/* CPU time of the calling thread: the time one core spent on it. */
 static double
-mono_s(void)
+thread_s(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -226,18 +228,30 @@ triage_eval_run(const struct triage_model *m, const struct triage_set *set,
     }
     ev->nclasses = k;
     ev->n = set->n;
-    /* Timed pass: predictions only (label, probability, top 3). */
-    t0 = mono_s();
-    for (size_t i = 0; i < set->n; i++) {
-        struct triage_result r;
-        rc = triage_predict(m, s, set->text[i], set->len[i], 3, 0, &r, NULL);
-        if (rc < 0)
-            goto out;
-        pred[i] = r.id;
-        conf[i] = r.p;
+    /* Timed passes: predictions only (label, probability, top 3), on
+     * one thread, timed by that thread's CPU time — "texts per second on
+     * one core" — so that other processes on a shared machine do not
+     * count (wall time would). The best of up to five passes (fewer when
+     * a pass takes over a second) is reported. Every pass gives the same
+     * predictions. */
+    for (int pass = 0; pass < 5; pass++) {
+        t0 = thread_s();
+        for (size_t i = 0; i < set->n; i++) {
+            struct triage_result r;
+            rc = triage_predict(m, s, set->text[i], set->len[i], 3, 0, &r,
+                                NULL);
+            if (rc < 0)
+                goto out;
+            pred[i] = r.id;
+            conf[i] = r.p;
+        }
+        t = thread_s() - t0;
+        if (t > 0 && (ev->texts_per_s == 0 ||
+                      (double)set->n / t > ev->texts_per_s))
+            ev->texts_per_s = (double)set->n / t;
+        if (t > 1.0 || set->n == 0)
+            break;
     }
-    t = mono_s() - t0;
-    ev->texts_per_s = t > 0 ? (double)set->n / t : 0;
 
     for (size_t i = 0; i < set->n; i++) {
         int y = triage_model_class(m, set->label[i]);

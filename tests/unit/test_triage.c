@@ -2,7 +2,9 @@
  * test_triage.c - the request classifier: featurisation, training on a
  * small synthetic corpus written here, calibrated probabilities,
  * explanations, the model file (round trip, corrupted and truncated
- * files refused) and the TSV reader's errors.
+ * files refused, version 2 files still read, unknown versions refused in
+ * French), the fast folding of the character n-grams against
+ * text_fold() itself, and the TSV reader's errors.
  */
 #include "harness.h"
 
@@ -66,7 +68,7 @@ train_small(void)
 {
     const char *texts[NCORPUS], *labels[NCORPUS];
     size_t lens[NCORPUS];
-    struct triage_train_opts o = {14, TRIAGE_SOLVER_DEFAULT, 0, 0, 2};
+    struct triage_train_opts o = {.bits = 14, .threads = 2};
     struct triage_train_info info;
     struct triage_model *m = NULL;
     struct gu_err err = {0};
@@ -356,6 +358,221 @@ out:
     triage_model_free(m2);
 }
 
+/* What triage_char_text() must give: text_fold(), spaces collapsed,
+ * padded by one space. */
+static size_t
+ref_char_text(struct gu_arena *a, const char *t, size_t n, char *out)
+{
+    size_t fn = 0, m = 0;
+    const char *f = text_fold(a, t, n, &fn);
+
+    out[m++] = ' ';
+    for (size_t i = 0; f && i < fn; i++) {
+        if (f[i] == ' ' && out[m - 1] == ' ')
+            continue;
+        out[m++] = f[i];
+    }
+    if (out[m - 1] != ' ')
+        out[m++] = ' ';
+    return m;
+}
+
+static int
+char_text_same(struct triage_scratch *s, struct gu_arena *a, const char *t,
+               size_t n)
+{
+    static char ref[8192];
+    const char *got = NULL;
+    size_t gn = 0, rn = ref_char_text(a, t, n, ref);
+
+    if (triage_char_text(s, t, n, &got, &gn) != 0)
+        return 0;
+    return gn == rn && memcmp(got, ref, rn) == 0;
+}
+
+static void
+test_char_text(void)
+{
+    struct triage_scratch *s = triage_scratch_new();
+    struct gu_arena *a = gu_arena_new(1 << 16);
+    static const char *const texts[] = {
+        "Nid de poule énorme rue des Lilas, svp réparez vite !",
+        "L’œuvre « Ça » coûte 12,5 € — à Noël… ÆSIR Straße ½ ﬁn",
+        "  espaces   multiples\t\tet\r\nlignes  ",
+        "Ελληνικά кириллица 中文 emoji 😀 fin",
+        "e\xcc\x81t\xc3\xa9 (e + accent combinant)",
+        "octets invalides \xff\xfe fin \x80 \xc3 x \xc0\xaf \xed\xa0\x80 z",
+        "tronqué \xc3",
+        "fin sur une apostrophe typographique \xe2\x80\x99",
+        "fin sur un caractère hors table \xef\xb7\xba",
+        /* U+FDFA folds to 18 letters: text_fold() caps a text at three
+         * bytes of output per byte of input, across the whole text. */
+        "\xef\xb7\xba\xef\xb7\xba\xef\xb7\xba abc",
+        "abcdefghij \xef\xb7\xba",
+        "",
+    };
+    char buf[8];
+    int bad = 0;
+
+    CHECK(s && a);
+    if (!s || !a)
+        goto out;
+    for (size_t i = 0; i < GU_ARRAY_LEN(texts); i++)
+        CHECK(char_text_same(s, a, texts[i], strlen(texts[i])));
+    /* Every code point of one to three bytes (surrogates included, as
+     * invalid bytes), between two letters, and alone at the end. */
+    for (unsigned cp = 1; cp < 0x10000 && !bad; cp++) {
+        size_t n = 0;
+        buf[n++] = 'a';
+        if (cp < 0x80) {
+            buf[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            buf[n++] = (char)(0xc0 | (cp >> 6));
+            buf[n++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+            buf[n++] = (char)(0xe0 | (cp >> 12));
+            buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            buf[n++] = (char)(0x80 | (cp & 0x3f));
+        }
+        buf[n++] = 'b';
+        if (!char_text_same(s, a, buf, n) ||
+            !char_text_same(s, a, buf + 1, n - 2)) {
+            printf("  code point U+%04X differs\n", cp);
+            bad = 1;
+        }
+        if (gu_arena_used(a) > (1 << 15)) {
+            gu_arena_free(a);
+            a = gu_arena_new(1 << 16);
+        }
+    }
+    CHECK(!bad);
+    /* Random bytes: valid or not, the same as text_fold(). */
+    {
+        unsigned x = 12345;
+        char r[300];
+        for (int k = 0; k < 300 && !bad; k++) {
+            for (size_t i = 0; i < sizeof(r); i++) {
+                x = x * 1103515245u + 12345u;
+                r[i] = (char)(x >> 16);
+            }
+            bad = !char_text_same(s, a, r, sizeof(r));
+            gu_arena_free(a);
+            a = gu_arena_new(1 << 16);
+        }
+        CHECK(!bad);
+    }
+out:
+    gu_arena_free(a);
+    triage_scratch_free(s);
+}
+
+/* FNV-1a 64, the model file's checksum. */
+static uint64_t
+fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void
+put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Version 2 files (character 3-5-grams, no lengths in the header) still
+ * load and predict the same; an unknown version is refused in French. */
+static void
+test_model_versions(void)
+{
+    const char *texts[NCORPUS], *labels[NCORPUS];
+    size_t lens[NCORPUS];
+    struct triage_train_opts o = {
+        .bits = 12, .threads = 1, .char_min = 3, .char_max = 5};
+    struct triage_model *m = NULL, *m2 = NULL;
+    struct triage_scratch *s = triage_scratch_new();
+    struct gu_err err = {0};
+    char path[] = "/tmp/test_triage_v_XXXXXX";
+    int fd = mkstemp(path);
+    unsigned char *buf = NULL, *v2 = NULL;
+    size_t n = 0;
+    /* magic, version, bits, k, solver, C, temperature, gw, gc */
+    const size_t at = 8 + 4 * 4 + 8 + 8 + 4 + 4;
+
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    CHECK(fd >= 0 && s);
+    CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &o, &m, NULL, &err),
+             0);
+    if (!m || fd < 0 || !s)
+        goto out;
+    CHECK_EQ(triage_model_save(m, path, &err), 0);
+    buf = (unsigned char *)slurp(path, &n);
+    CHECK(buf && n > at + 16);
+    if (!buf || n <= at + 16)
+        goto out;
+    CHECK_EQ(buf[8], TRIAGE_MODEL_VERSION);
+    CHECK_EQ(buf[at], 3); /* the lengths asked for */
+    CHECK_EQ(buf[at + 4], 5);
+    /* The same model as version 2 wrote it: no lengths, version 2. */
+    v2 = malloc(n - 8);
+    CHECK(v2 != NULL);
+    if (!v2)
+        goto out;
+    memcpy(v2, buf, at);
+    memcpy(v2 + at, buf + at + 8, n - 8 - at - 8);
+    v2[8] = 2;
+    put_le64(v2 + n - 16, fnv1a(v2, n - 16));
+    CHECK_EQ(triage_model_read(v2, n - 8, &m2, &err), 0);
+    if (m2) {
+        CHECK(strncmp(triage_model_id(m2), "triage-2:", 9) == 0);
+        for (size_t i = 0; i < NCORPUS; i++) {
+            struct triage_result a, b;
+            double pa[8], pb[8];
+            triage_predict(m, s, corpus[i][1], lens[i], 1, 0, &a, pa);
+            triage_predict(m2, s, corpus[i][1], lens[i], 1, 0, &b, pb);
+            CHECK_EQ(a.id, b.id);
+            CHECK(fabs(pa[a.id] - pb[b.id]) < 1e-6);
+        }
+    }
+    triage_model_free(m2);
+    m2 = NULL;
+    /* A version this build does not know: refused, told how to fix it. */
+    buf[8] = 1;
+    put_le64(buf + n - 8, fnv1a(buf, n - 8));
+    gu_err_clear(&err);
+    CHECK_EQ(triage_model_read(buf, n, &m2, &err), GU_EINVAL);
+    CHECK(m2 == NULL);
+    CHECK_CONTAINS(err.user, "réentraînez");
+    buf[8] = 99;
+    put_le64(buf + n - 8, fnv1a(buf, n - 8));
+    CHECK_EQ(triage_model_read(buf, n, &m2, &err), GU_EINVAL);
+    /* Lengths out of bounds in a well-formed file: refused. */
+    buf[8] = TRIAGE_MODEL_VERSION;
+    buf[at] = 9;
+    put_le64(buf + n - 8, fnv1a(buf, n - 8));
+    CHECK_EQ(triage_model_read(buf, n, &m2, &err), GU_EINVAL);
+    CHECK(m2 == NULL);
+out:
+    free(buf);
+    free(v2);
+    unlink(path);
+    triage_scratch_free(s);
+    triage_model_free(m);
+    triage_model_free(m2);
+}
+
 static int
 write_file(const char *path, const char *s)
 {
@@ -421,11 +638,28 @@ test_train_errors(void)
              GU_EINVAL);
     CHECK(m == NULL);
     CHECK_CONTAINS(err.user, "classes");
+    /* Character n-gram lengths out of bounds. */
+    {
+        const char *four[] = {"a b c", "d e f", "g h i", "j k l"};
+        const char *lab[] = {"x", "y", "x", "y"};
+        size_t l4[] = {5, 5, 5, 5};
+        struct triage_train_opts o = {.char_min = 1};
+        CHECK_EQ(triage_train(four, l4, lab, 4, &o, &m, NULL, &err),
+                 GU_EINVAL);
+        o = (struct triage_train_opts){.char_min = 5, .char_max = 4};
+        CHECK_EQ(triage_train(four, l4, lab, 4, &o, &m, NULL, &err),
+                 GU_EINVAL);
+        o = (struct triage_train_opts){.char_max = 9};
+        CHECK_EQ(triage_train(four, l4, lab, 4, &o, &m, NULL, &err),
+                 GU_EINVAL);
+        CHECK(m == NULL);
+    }
     /* Two examples, two classes: trains without cross-validation. */
     const char *two[] = {"x", "y"};
     CHECK_EQ(triage_train(texts, lens, two, 2, NULL, &m, NULL, &err), 0);
     triage_model_free(m);
 }
 
-TESTS(T(test_featurize_deterministic), T(test_train_predict), T(test_threads),
-      T(test_model_file), T(test_tsv), T(test_train_errors))
+TESTS(T(test_featurize_deterministic), T(test_char_text),
+      T(test_train_predict), T(test_threads), T(test_model_file),
+      T(test_model_versions), T(test_tsv), T(test_train_errors))
