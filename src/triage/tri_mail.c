@@ -1913,10 +1913,12 @@ imap_open(struct imap *im, const char *user, const char *secret,
     curl_easy_setopt(im->h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(im->h, CURLOPT_SSL_VERIFYHOST, 2L);
     /* imap:// to another machine must not send the password in clear:
-     * STARTTLS is required; on the machine itself it is only tried */
+     * STARTTLS is required; on the machine itself nothing travels, and
+     * a local server's self-signed certificate must not stop the import
+     * (imaps:// is always verified) */
     if (strncmp(im->src.url, "imap://", 7) == 0)
         curl_easy_setopt(im->h, CURLOPT_USE_SSL,
-                         im->src.loopback ? (long)CURLUSESSL_TRY
+                         im->src.loopback ? (long)CURLUSESSL_NONE
                                           : (long)CURLUSESSL_ALL);
     if (user && *user) {
         curl_easy_setopt(im->h, CURLOPT_USERNAME, user);

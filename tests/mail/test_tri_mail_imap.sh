@@ -89,6 +89,13 @@ EOF
 
 # ----- dovecot, as this user, in $TMP ---------------------------------------
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT_TLS=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || {
+    echo "openssl ne crée pas le certificat de test" >&2
+    exit 1
+}
+chmod 644 "$TMP/key.pem"
 ME=$(id -un)
 MYGROUP=$(id -gn)
 LOGIN_USER=$ME
@@ -115,7 +122,11 @@ state_dir = $TMP/state
 log_path = $TMP/dovecot.log
 protocols = imap
 listen = 127.0.0.1, 127.0.0.2
-ssl = no
+# TLS with a self-signed certificate: STARTTLS on imap, implicit on imaps;
+# Guichet must refuse both, as no CA vouches for it
+ssl = yes
+ssl_cert = <$TMP/cert.pem
+ssl_key = <$TMP/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = $INTERNAL_USER
@@ -140,7 +151,8 @@ service imap-login {
     port = $PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $PORT_TLS
   }
 }
 service anvil {
@@ -317,6 +329,13 @@ if grep -q "mot-de-passe-imap-2026" "$TMP/dovecot.log" 2>/dev/null; then
 else
     ok
 fi
+# imaps:// : the certificate is checked, a self-signed one refused
+"$PY" -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); \
+db.execute(\"UPDATE tri_mail_sources SET location = 'imaps://127.0.0.1:$PORT_TLS/INBOX'\"); db.commit()" "$D/guichet.db"
+g --data "$D" triage import-mail --source "$SRC" --commune 99001
+expect_rc "imaps : certificat auto-signé refusé" 1
+expect_err "imaps : certificat auto-signé refusé" "certificat du serveur invalide"
+expect_sql "rien importé par une connexion refusée" "SELECT COUNT(*) - $BASE FROM tri_requests" 7
 
 # ----- 7. usage ---------------------------------------------------------------
 g --data "$D" triage import-mail --commune 99001
