@@ -1304,7 +1304,8 @@ name_stop(uchar *s, size_t n, size_t p, size_t e)
         "ecris", "ai", "au", "aux", "en", "sur", "chez", "par", "comme",
         "si", "aussi", "bonjour", "cordialement", "habitant", "habitante",
         "domicilié", "domiciliée", "locataire", "propriétaire", "résidant",
-        "résidente", "du", "des", "de", "et", "tél", "tel", "mail"};
+        "résidente", "du", "des", "de", "et", "tél", "tel", "mail",
+        "parce", "puisque", "afin", "concernant", "car"};
 
     if (stop_word(s, n, p, e))
         return true;
@@ -1809,7 +1810,19 @@ name_context(struct scan *sc, size_t i, size_t e)
         ci_word(s, n, i, "prenom") ||
         (ci_word(s, n, i, "nom") && (p = skip_spaces(s, n, e)) > e &&
          memchr(s + e, ':', p - e))) {
-        name_window(sc, skip_spaces(s, n, e) + 1, false, true, false);
+        /* any word, even in lower case and unknown, only after « je
+         * m'appelle », « il s'appelle » or a label with its colon, not
+         * after « je vous appelle parce que » or « de prénom » */
+        bool any = (i >= 2 && s[i - 1] == '\'' &&
+                    (lower(s[i - 2]) == 'm' || lower(s[i - 2]) == 's')) ||
+                   (i >= 4 && s[i - 3] == 0xE2 && s[i - 2] == 0x80 &&
+                    s[i - 1] == 0x99 &&
+                    (lower(s[i - 4]) == 'm' || lower(s[i - 4]) == 's'));
+
+        p = skip_spaces(s, n, e);
+        if (!any && !ci_word(s, n, i, "appelle"))
+            any = memchr(s + e, ':', p - e) != NULL;
+        name_window(sc, p + 1, false, any, false);
         return;
     }
     if (ci_word(s, n, i, "nom") && (l = ci_at(s, n, e, " est ")) &&
