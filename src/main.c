@@ -607,7 +607,11 @@ print_usage(FILE *f)
           f);
     for (size_t i = 0; i < GU_ARRAY_LEN(commands); i++) {
         cmd_title(&commands[i], title, sizeof(title));
-        fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+        /* a long command name gets its summary on the next line */
+        if (strlen(title) < 16)
+            fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+        else
+            fprintf(f, "  %s\n%18s%s\n", title, "", commands[i].summary);
     }
     fputs("\nOptions globales :\n"
           "  --data DIR        Dossier des données (défaut : ./var ; "
@@ -639,7 +643,11 @@ print_group(FILE *f, const char *group)
         if (!commands[i].group || strcmp(commands[i].group, group) != 0)
             continue;
         cmd_title(&commands[i], title, sizeof(title));
-        fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+        /* a long command name gets its summary on the next line */
+        if (strlen(title) < 16)
+            fprintf(f, "  %-16s%s\n", title, commands[i].summary);
+        else
+            fprintf(f, "  %s\n%18s%s\n", title, "", commands[i].summary);
     }
 }
 
