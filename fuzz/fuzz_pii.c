@@ -5,7 +5,10 @@
  * in bounds, sorted and do not overlap; when the input is valid UTF-8,
  * spans sit on code point boundaries and the redacted text is valid
  * UTF-8; and redacting leaves nothing to detect (a second scan of the
- * output finds no span).
+ * output finds no span). The keyed redaction finds the same kinds, keeps
+ * UTF-8 valid and leaves nothing either (its tags are placeholders).
+ * pii_norm_email and pii_norm_phone, on the input as a string, return
+ * NULL or a well-formed value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +55,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!a)
         return 0;
     r = pii_redact(a, s, size, &kinds);
+    if (r && !memchr(s, 0, size)) {
+        static const unsigned char key[PII_KEY_BYTES] = {7, 7, 7};
+        unsigned kk = 0;
+        char *k = pii_redact_keyed(a, s, size, key, &kk);
+
+        if (k) {
+            size_t kn = strlen(k);
+
+            if (kk != kinds || (valid && !gu_utf8_valid(k, kn)) ||
+                pii_scan(k, kn, NULL, 0, &again) != 0 || again != 0)
+                abort();
+        }
+    }
+    if (!memchr(s, 0, size) && size < 2048) {
+        char *z = gu_arena_strndup(a, s, size);
+        const char *e = z ? pii_norm_email(a, z) : NULL;
+        const char *ph = z ? pii_norm_phone(a, z) : NULL;
+
+        if (e && (!strchr(e, '@') || strchr(e, ' ') || strlen(e) > 254))
+            abort();
+        if (ph && !((strlen(ph) == 10 && ph[0] == '0') ||
+                    (ph[0] == '+' && strlen(ph) >= 9 && strlen(ph) <= 16)))
+            abort();
+        for (const char *q = ph ? ph + 1 : ""; *q; q++)
+            if (*q < '0' || *q > '9')
+                abort();
+    }
     if (r) {
         size_t rn = strlen(r);
 
