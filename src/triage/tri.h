@@ -448,6 +448,13 @@ int tri_mail_import_source(struct store *st, const struct gu_config *cfg,
                            const char *insee, int64_t source_id,
                            struct tri_mail_stats *stats, struct gu_err *err);
 
+/*
+ * GMime's process-wide initialisation (g_mime_init is not thread-safe):
+ * every user of GMime (the mail import, the multipart form parser) calls
+ * this first. Idempotent, thread-safe.
+ */
+void tri_gmime_init(void);
+
 /* ------------------------------------------------------------------ */
 /* Images (tri_image.c)                                                */
 /* ------------------------------------------------------------------ */

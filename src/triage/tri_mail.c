@@ -65,6 +65,12 @@ gmime_start(void)
     g_mime_init();
 }
 
+void
+tri_gmime_init(void)
+{
+    pthread_once(&gmime_once, gmime_start);
+}
+
 /* Length of the valid UTF-8 sequence at p (0 when invalid). */
 static size_t
 u8_seq(const unsigned char *p, size_t left)
@@ -738,7 +744,7 @@ mail_parse(struct gu_arena *a, const struct gu_config *cfg, const void *msg,
     const char *v;
     int rc = 0;
 
-    pthread_once(&gmime_once, gmime_start);
+    tri_gmime_init();
     memset(m, 0, sizeof(*m));
     gu_buf_init(&m->dropped);
     opts = g_mime_parser_options_new();

@@ -45,7 +45,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +81,6 @@ struct form_part {
     size_t n;
 };
 
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
-
-static void
-gmime_start(void)
-{
-    g_mime_init();
-}
 
 /*
  * Parse a multipart/form-data body (`ctype` is the request's Content-Type
@@ -113,7 +105,7 @@ multipart_parse(struct gu_arena *a, const char *ctype, const char *body,
 
     *out = NULL;
     *nout = 0;
-    pthread_once(&gmime_once, gmime_start);
+    tri_gmime_init();
     if (!ctype || strpbrk(ctype, "\r\n") || !strcasestr(ctype, "boundary="))
         return gu_err_set(err, GU_EINVAL, NULL,
                           "Formulaire illisible : renvoyez-le.",
