@@ -104,11 +104,21 @@ function svcName(code, id) {
     return s ? s.name : (code || '');
 }
 
+// A request « à trier » may carry the model's guess: a suggestion only.
+function suggested(r) {
+    return r.status === 'a_trier' && r.serviceId > 0 &&
+        r.serviceSource !== 'agent';
+}
+
 function renderSummary(r) {
     const sla = slaText(r);
     document.title = 'Demande ' + r.number + ' — Guichet, espace agents';
     title.textContent = 'Demande ' + r.number;
-    const svc = r.serviceCode || r.serviceName
+    const svc = suggested(r)
+        ? ['Aucun — à trier', h('br'), h('small', {}, 'suggestion du ' +
+            'modèle : ' + (r.serviceName || svcName(r.serviceCode)) +
+            ', confiance ' + pct(r.confidence))]
+        : r.serviceCode || r.serviceName
         ? [r.serviceName || svcName(r.serviceCode), h('br'),
             h('small', {}, r.serviceSource === 'agent'
                 ? 'choisi par un agent'
@@ -172,6 +182,12 @@ function renderPhotos(pieces) {
             ul.append(h('li', {}, h('a', { href: url },
                 h('img', { src: url, alt: 'Photo jointe : ' + name,
                     loading: 'lazy' })), h('br'), label));
+        } else if (type.startsWith('audio/')) {
+            // A voicemail from the phone line.
+            ul.append(h('li', {}, h('audio', { controls: true, src: url,
+                preload: 'none', 'aria-label': 'Message vocal : ' + name }),
+            h('br'), h('a', { href: url, download: name },
+                'Télécharger ' + label)));
         } else {
             ul.append(h('li', {}, h('a', { href: url, download: name },
                 'Télécharger ' + label)));
@@ -223,7 +239,13 @@ async function renderWhy(r) {
             : 'Aucun mot n’a pesé nettement.'));
     }
     const sum = document.getElementById('d-why-summary');
-    if (r.serviceCode) {
+    if (suggested(r)) {
+        sum.textContent = 'Aucun service n’a atteint son seuil de ' +
+            'confiance : la demande attend un agent dans « À trier ». ' +
+            'Suggestion du modèle : « ' + (r.serviceName ||
+            svcName(r.serviceCode)) + ' », confiance ' + pct(r.confidence) +
+            ' ; choisissez le service ci-contre pour l’orienter.';
+    } else if (r.serviceCode) {
         sum.textContent = 'Service « ' + (r.serviceName ||
             svcName(r.serviceCode)) + ' » ' + (r.serviceSource === 'agent'
             ? 'choisi par un agent.'
