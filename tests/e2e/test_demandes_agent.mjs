@@ -370,7 +370,7 @@ try {
             '#d-why-alt li'));
         const why = await page.textContent('#d-why-summary');
         check('« Pourquoi ? » donne la confiance ou dit « À trier »',
-            /confiance de \d+ %|À trier|choisi par un agent/.test(why), why);
+            /confiance de \d+\s%|À trier|choisi par un agent/.test(why), why);
         const marks = await page.locator('#d-text mark').count();
         const words = await page.locator('#d-why-words mark').count();
         check('les mots qui ont pesé sont surlignés dans le texte',
@@ -530,8 +530,8 @@ try {
         await page.click('#s-submit');
         await page.waitForFunction(() => document.getElementById(
             'svc-form-status').textContent.includes('enregistré'));
-        check('seuil de 75 % affiché', (await row.textContent())
-            .includes('75 %'), await row.textContent());
+        check('seuil de 75 % affiché', /75\s%/.test(
+            await row.textContent()), await row.textContent());
         const svc = await apiGet('/api/v1/triage/services');
         const list = (svc.json && (svc.json.services || svc.json)) || [];
         const v = list.find((s) => s.code === 'voirie');

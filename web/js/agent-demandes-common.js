@@ -68,7 +68,7 @@ export function reasonLabel(r) {
         if (m) {
             return 'modèle d’urgence : ' + (URGENCY[Number(m[1])] || m[1])
                 .toLowerCase() + ', probabilité ' +
-                Math.round(Number(m[2]) * 100) + ' %';
+                Math.round(Number(m[2]) * 100) + '\u202f%';
         }
     }
     const label = REASONS[kind] || kind;
@@ -194,7 +194,8 @@ export function frTime(t) {
 }
 
 export function pct(p) {
-    return Math.round(Number(p || 0) * 100) + ' %';
+    // A narrow no-break space: « 75 % » never breaks before the sign.
+    return Math.round(Number(p || 0) * 100) + '\u202f%';
 }
 
 // The commune's services and its agents, loaded once per page.

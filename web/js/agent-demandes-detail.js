@@ -262,8 +262,10 @@ async function renderWhy(r) {
     u.replaceChildren();
     document.getElementById('d-urg-summary').textContent = 'Urgence : ' +
         (URGENCY[r.urgency] || URGENCY[0]).toLowerCase() +
-        (r.reasons.length ? ', pour ces raisons :' : ' : aucune raison ' +
-            'particulière relevée.');
+        (r.reasons.length ? ', pour ces raisons :' : ' (aucune raison ' +
+            'particulière relevée).');
+    document.getElementById('d-why-alt-title').textContent = r.serviceId
+        ? 'Autres services envisagés' : 'Services envisagés';
     for (const x of r.reasons) u.append(h('li', {}, reasonLabel(x)));
     // Runner-up services: asked to the current model (dry run, nothing
     // stored); said so when it is not the model that routed the request.
