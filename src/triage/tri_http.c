@@ -495,10 +495,13 @@ static int
 resident_request(struct http_req *req, struct tri_request *r)
 {
     const char *tok = http_param(req, "token");
+    int rc = token_shape(tok) ? tri_get_by_token(req->conn, req->arena, tok,
+                                                 r, &req->err)
+                              : GU_ENOTFOUND;
 
-    if (!token_shape(tok) ||
-        tri_get_by_token(req->conn, req->arena, tok, r, &req->err) < 0 ||
-        r->anonymised_at > 0) {
+    if (rc == GU_EDB || rc == GU_ENOMEM)
+        return rc; /* a failure, not an unknown link */
+    if (rc < 0 || r->anonymised_at > 0) {
         gu_err_clear(&req->err);
         return gu_err_set(&req->err, GU_ENOTFOUND, NULL, LINK_GONE,
                           "triage: unknown status token");
@@ -1534,7 +1537,7 @@ post_classer(struct http_req *req, struct http_resp *resp)
         (rc = gu_json_str(b, "texte", true, CLASSIFY_MAX, &text, &req->err)) <
             0)
         return rc;
-    if (!*gu_str_trim(gu_str_c(text)).p)
+    if (gu_str_trim(gu_str_c(text)).n == 0)
         return gu_err_set(&req->err, GU_EINVAL, "texte",
                           "Écrivez le texte à classer.", "empty texte");
     if ((rc = pii_commune_key(req->conn, req->who.insee, key, &req->err)) < 0)

@@ -17,6 +17,7 @@
  */
 #include "harness.h"
 #include "http_support.h"
+#include "triage/tri.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -1611,6 +1612,28 @@ run_ctests(const struct ctest *t, size_t n, const char *filter)
     }
 }
 
+/*
+ * Train the triage models once, before any request: a commune's first
+ * request trains them (memoised for the process), which on a loaded
+ * machine under the sanitizers outlasts the client's 10 s timeout.
+ */
+static void
+warm_triage(void)
+{
+    struct store_conn *c = NULL;
+    struct tri_model_ref *ref = NULL;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    if (store_acquire(S.store, &c, &err) == 0 &&
+        tri_services_seed(c, "99001", &err) == 0 &&
+        tri_model_get(S.store, c, "99001", &ref, &err) == 0)
+        tri_model_put(ref);
+    else
+        fprintf(stderr, "warning: triage warm-up: %s\n", err.msg);
+    store_release(c);
+}
+
 /* Log the seeded accounts in and fill the global variables. */
 static int
 setup_globals(void)
@@ -1723,6 +1746,7 @@ main(int argc, char **argv)
         vars_fini(&globals);
         return 1;
     }
+    warm_triage();
     fprintf(stderr, "server on 127.0.0.1:%d\n", S.port);
     run_ctests(ctests, GU_ARRAY_LEN(ctests), filter);
     for (int i = 1; i < argc; i++) {
