@@ -255,6 +255,10 @@ try {
             /^(Normale|Prioritaire|Urgente)/.test(u.trim())),
         urg.join(' | '));
         await axe('boîte de réception');
+        await page.click('#dm-refresh');
+        await waitList();
+        check('« Actualiser » recharge la même liste',
+            await page.locator('#dm-body tr').count() === total);
     });
 
     await step('clavier : / puis j et x', async () => {

@@ -426,6 +426,12 @@ async function start() {
         writeState();
         load();
     });
+    // New requests arrive all day: the list and the counts again, same
+    // filters.
+    document.getElementById('dm-refresh').addEventListener('click', () => {
+        load();
+        loadCounts();
+    });
     more.addEventListener('click', async () => {
         const before = body.children.length;
         await load(true);
