@@ -25,6 +25,7 @@ struct demo_req {
     const char *status; /* NULL = as routed */
     const char *reply;  /* the agent's answer, or NULL */
     bool assign;        /* to the admin */
+    const char *service; /* the agent's choice when the model had none */
 };
 
 /* Saint-Exemple-sur-Loire is fictitious; the coordinates are near the
@@ -34,58 +35,59 @@ static const struct demo_req demo[] = {
      "Bonjour, il y a un énorme nid-de-poule devant le 14 rue Victor Hugo, "
      "deux voitures ont déjà crevé cette semaine.",
      "14 rue Victor Hugo", 47.39021, 0.68912, "Paul Girard", "", 70, NULL,
-     NULL, false},
+     NULL, false, NULL},
     {TRI_TELEPHONE, "",
      "Message vocal : bonjour, le trou sur la route devant le 14 rue Victor "
      "Hugo s'agrandit avec la pluie, il faudrait le reboucher vite.",
      "14 rue Victor Hugo", 47.39025, 0.68917, "", "06 12 34 56 78", 30,
-     NULL, NULL, false},
+     NULL, NULL, false, NULL},
     {TRI_WEB, "",
      "La chaussée est défoncée rue Victor Hugo au niveau du numéro 14, un "
      "trou profond, attention aux vélos !",
-     "14 rue Victor Hugo", 47.39019, 0.68909, "", "", 5, NULL, NULL, false},
+     "14 rue Victor Hugo", 47.39019, 0.68909, "", "", 5, NULL, NULL, false, NULL},
     {TRI_WEB, "Fuite de gaz ?",
      "Ça sent très fort le gaz dans la rue des Forges depuis ce matin, "
      "devant l'école maternelle.",
-     "rue des Forges", 0, 0, "Inès Moreau", "", 2, "en_cours", NULL, true},
+     "rue des Forges", 0, 0, "Inès Moreau", "", 2, "en_cours", NULL, true,
+     "police-municipale"},
     {TRI_COURRIEL, "Acte de naissance",
      "Bonjour, pourriez-vous m'envoyer une copie intégrale de mon acte de "
      "naissance ? Je suis né dans la commune en 1984. Merci.",
      "", 0, 0, "Julien Petit", "", 26, "resolue",
      "Bonjour, votre acte de naissance vous a été envoyé par courrier ce "
      "jour. Bonne journée.",
-     true},
+     true, NULL},
     {TRI_CHAT, "",
      "Comment inscrire ma fille à la cantine de l'école des Tilleuls à "
      "partir de la rentrée de janvier ?",
      "", 0, 0, "", "", 20, "attente",
      "Bonjour, pouvez-vous nous indiquer la classe de votre fille et nous "
      "envoyer un justificatif de domicile ? Merci.",
-     true},
+     true, NULL},
     {TRI_WEB, "",
      "Il y a des rats dans le local poubelles de la résidence des Lilas, "
      "les enfants jouent juste à côté.",
-     "résidence des Lilas", 0, 0, "", "", 8, NULL, NULL, false},
+     "résidence des Lilas", 0, 0, "", "", 8, NULL, NULL, false, NULL},
     {TRI_GUICHET, "",
      "Demande de réservation de la salle des fêtes pour un repas "
      "d'association le samedi 7 mars.",
      "", 0, 0, "Association Les Amis du Vieux Moulin", "", 52, "en_cours",
-     NULL, true},
+     NULL, true, NULL},
     {TRI_WEB, "",
      "Mon voisin fait tourner sa tondeuse tous les dimanches à 8 h, que "
      "peut faire la mairie ?",
-     "", 0, 0, "", "", 96, NULL, NULL, false},
+     "", 0, 0, "", "", 96, NULL, NULL, false, NULL},
     {TRI_API, "",
      "Je voudrais savoir si la commune aide à payer le chauffage cet "
      "hiver, je suis seule avec ma retraite de 900 euros.",
-     "", 0, 0, "", "", 12, NULL, NULL, false},
+     "", 0, 0, "", "", 12, NULL, NULL, false, NULL},
     {TRI_WEB, "Question",
      "bonjour c quoi les horaires de la mairie le samedi ??", "", 0, 0, "",
-     "", 40, NULL, NULL, false},
+     "", 40, NULL, NULL, false, NULL},
     {TRI_COURRIEL, "Offre exceptionnelle",
      "Gagnez un iPhone en cliquant ici ! Offre réservée aux mairies, "
      "répondez vite.",
-     "", 0, 0, "", "", 60, "rejetee", NULL, false},
+     "", 0, 0, "", "", 60, "rejetee", NULL, false, NULL},
 };
 
 static int
@@ -122,6 +124,30 @@ demo_work(struct store_conn *c, const char *insee, int64_t id,
         if (rc == 0)
             rc = tri_decision_add(c, insee, id, "attribution", "admin", "", 0,
                                   "", "agent", "admin", err);
+        if (rc < 0)
+            return rc;
+    }
+    if (d->service) {
+        struct gu_arena *a = gu_arena_new(1024);
+        struct tri_service s;
+
+        if (!a)
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+        rc = tri_service_by_code(c, a, insee, d->service, &s, err);
+        if (rc == 0) {
+            struct store_val p[3] = {STORE_I(s.id), STORE_I(id),
+                                     STORE_T(insee)};
+
+            rc = store_exec(c,
+                            "UPDATE tri_requests SET service_id = ?, "
+                            "service_source = 'agent' WHERE id = ? AND "
+                            "insee = ? AND service_id = 0",
+                            p, 3, err);
+        }
+        if (rc == 0)
+            rc = tri_decision_add(c, insee, id, "service", d->service, "", 0,
+                                  "", "agent", "admin", err);
+        gu_arena_free(a);
         if (rc < 0)
             return rc;
     }

@@ -80,6 +80,9 @@ struct tri_classified {
 int tri_classify(struct store *st, struct store_conn *c, struct gu_arena *a,
                  const char *insee, const char *text, const char *hint,
                  struct tri_classified *out, struct gu_err *err);
+/* The urgency of a request from the rules' level and the urgency
+   model's guess with its probability (what tri_intake records). */
+int tri_urgency_combine(int rules, int model, double p);
 /* Urgency rules with `today` (day number, commune's civil day) given. */
 int tri_urgency_rules_at(const char *text, size_t n, int64_t today,
                          json_t *reasons);

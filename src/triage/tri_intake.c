@@ -28,6 +28,7 @@
 #define CASE_REPEATED 3       /* reports of one case that raise urgency */
 #define A_TRIER_SLA_H 48      /* time to sort a request nobody routed */
 #define URGENCY_MODEL_P 0.6   /* the urgency model raises only when sure */
+#define URGENCY_MODEL_P2 0.8  /* ...and to « urgente » when very sure */
 
 /* ------------------------------------------------------------------ */
 /* Urgency rules                                                       */
@@ -236,7 +237,7 @@ static const struct lex lexicon[] = {
  */
 static const char *const limit_cues[] = {
     "avant", "d'ici", "pour", "au plus tard", "jusqu", "limite", "delai",
-    "expire", "echeance", "urgent", "des",
+    "expire", "echeance", "urgent",
 };
 static const char *const event_cues[] = {
     "rendez-vous", "depart", "pars",    "part",     "vol",    "voyage",
@@ -457,7 +458,7 @@ nearest_deadline(const char *t, size_t n, int64_t today, char *what,
     static const struct {
         const char *w;
         int days;
-    } rel[] = {{"aujourd'hui", 0}, {"ce soir", 0},        {"ce matin", 0},
+    } rel[] = {{"aujourd'hui", 0}, {"ce soir", 0},
                {"cet apres-midi", 0}, {"apres-demain", 2}, {"apres demain", 2},
                {"demain", 1},       {"cette semaine", -1}, {"ce week-end", -2},
                {"semaine prochaine", 7}};
@@ -539,7 +540,7 @@ tri_urgency_rules_at(const char *text, size_t n, int64_t today,
             vulnerable = true;
             continue;
         }
-        if (strcmp(x->kind, "mention") != 0 && x->level > hazard)
+        if (strcmp(x->kind, "danger") == 0 && x->level > hazard)
             hazard = x->level;
         if (x->level > level)
             level = x->level;
@@ -559,6 +560,20 @@ tri_urgency_rules_at(const char *text, size_t n, int64_t today,
     }
     gu_arena_free(a);
     return level;
+}
+
+int
+tri_urgency_combine(int rules, int model, double p)
+{
+    /* The model raises what the rules found when it is fairly sure; to
+       « urgente » (someone sent at once) only when it is very sure. */
+    if (model > rules && p >= URGENCY_MODEL_P) {
+        if (model >= TRI_URGENCY_MAX && p < URGENCY_MODEL_P2)
+            model = 1;
+        if (model > rules)
+            return model;
+    }
+    return rules;
 }
 
 int
@@ -1081,19 +1096,36 @@ find_duplicate(struct store *st, struct store_conn *c, struct gu_arena *a,
     *score_out = 0;
     if (d->days <= 0)
         return 0;
-    struct store_val p[3] = {STORE_T(d->insee),
-                             STORE_I(gu_now() - (int64_t)d->days * 86400),
-                             STORE_I(DUP_CANDIDATES)};
+    /* Candidates: the same service (or none yet), and when the new
+       request has a position, those near it or without one - the narrow
+       set is what keeps an intake in milliseconds with a full inbox. */
+    double dlat = d->meters / 111320.0,
+           dlon = d->meters / (111320.0 * (cos(d->lat * M_PI / 180) > 0.01
+                                               ? cos(d->lat * M_PI / 180)
+                                               : 0.01));
+    struct store_val p[10] = {STORE_T(d->insee),
+                              STORE_I(gu_now() - (int64_t)d->days * 86400),
+                              STORE_T(d->service),
+                              STORE_T(d->service),
+                              STORE_D(d->lat),
+                              STORE_D(d->lat - dlat),
+                              STORE_D(d->lat + dlat),
+                              STORE_D(d->lon - dlon),
+                              STORE_D(d->lon + dlon),
+                              STORE_I(DUP_CANDIDATES)};
 
     rc = store_query(c, a,
                      "SELECT r.id, r.case_id, r.subject_redacted, "
                      "r.body_redacted, r.lat, r.lon, r.address, "
                      "COALESCE(s.code, '') FROM tri_requests r LEFT JOIN "
-                     "tri_services s ON s.id = r.service_id WHERE r.insee = "
-                     "? AND r.created_at >= ? AND r.status NOT IN "
-                     "('resolue', 'rejetee') AND r.anonymised_at = 0 ORDER "
-                     "BY r.id DESC LIMIT ?",
-                     p, 3, &r, err);
+                     "tri_services s ON s.id = r.service_id AND s.insee = "
+                     "r.insee WHERE r.insee = ? AND r.created_at >= ? AND "
+                     "r.status NOT IN ('resolue', 'rejetee') AND "
+                     "r.anonymised_at = 0 AND (? = '' OR s.code IS NULL OR "
+                     "s.code = ?) AND (? = 0 OR r.lat = 0 OR (r.lat BETWEEN "
+                     "? AND ? AND r.lon BETWEEN ? AND ?)) ORDER BY r.id DESC "
+                     "LIMIT ?",
+                     p, 10, &r, err);
     if (rc < 0 || r->nrows == 0)
         return rc;
     if (!(tp = tri_pipeline(st, err)))
@@ -1438,21 +1470,50 @@ intake_tx(struct store *st, struct store_conn *c, const struct gu_config *cfg,
         if (rc < 0)
             return rc;
     }
-    /* A case reported often: its lead follows the raised urgency. */
+    /* A case reported often: its lead follows the raised urgency, with
+       the reason and a decision. */
     if (pl->case_id > 0 && pl->case_size >= CASE_REPEATED) {
-        struct store_val p[5] = {STORE_I(pl->urgency), STORE_I(now),
-                                 STORE_I(pl->case_id), STORE_T(r->insee),
-                                 STORE_I(pl->urgency)};
-        int64_t changed = 0;
+        struct store_val q[2] = {STORE_I(pl->case_id), STORE_T(r->insee)};
+        struct store_rows *lead = NULL;
 
-        rc = store_exec_changes(c,
-                                "UPDATE tri_requests SET urgency = ?, "
-                                "updated_at = ? WHERE id = ? AND insee = ? "
-                                "AND urgency < ?",
-                                p, 5, &changed, err);
-        (void)changed;
+        rc = store_query(c, a,
+                         "SELECT urgency, urgency_reasons FROM tri_requests "
+                         "WHERE id = ? AND insee = ?",
+                         q, 2, &lead, err);
         if (rc < 0)
             return rc;
+        if (lead->nrows == 1 && store_int(lead, 0, 0) < pl->urgency) {
+            json_t *lr = json_loads(store_text(lead, 0, 1), 0, NULL);
+            char buf[32], prev[8], *txt;
+
+            if (!json_is_array(lr)) {
+                json_decref(lr);
+                lr = json_array();
+            }
+            snprintf(buf, sizeof(buf), "%zu", pl->case_size);
+            add_reason(lr, "signalements", buf);
+            txt = lr ? json_dumps(lr, JSON_COMPACT) : NULL;
+            json_decref(lr);
+            if (!txt)
+                return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+            struct store_val p[5] = {STORE_I(pl->urgency), STORE_T(txt),
+                                     STORE_I(now), STORE_I(pl->case_id),
+                                     STORE_T(r->insee)};
+
+            rc = store_exec(c,
+                            "UPDATE tri_requests SET urgency = ?, "
+                            "urgency_reasons = ?, updated_at = ? WHERE id = "
+                            "? AND insee = ?",
+                            p, 5, err);
+            free(txt);
+            snprintf(buf, sizeof(buf), "%d", pl->urgency);
+            snprintf(prev, sizeof(prev), "%d", (int)store_int(lead, 0, 0));
+            if (rc == 0)
+                rc = tri_decision_add(c, r->insee, pl->case_id, "urgence", buf,
+                                      prev, 1.0, "", "regle", "ia", err);
+            if (rc < 0)
+                return rc;
+        }
     }
     /* The thread starts with the reception (it carries the e-mail's
        Message-ID so that replies find the request). */
@@ -1592,12 +1653,14 @@ tri_intake(struct store *st, struct store_conn *c, const struct gu_config *cfg,
     pl.urgency_source = "regle";
     if (pl.cl.urgency > 0 && pl.cl.urgency_p >= URGENCY_MODEL_P) {
         char buf[48];
+        int u = tri_urgency_combine(rule_level, pl.cl.urgency,
+                                    pl.cl.urgency_p);
 
         snprintf(buf, sizeof(buf), "%d (p=%.2f)", pl.cl.urgency,
                  pl.cl.urgency_p);
         add_reason(pl.reasons, "modele", buf);
-        if (pl.cl.urgency > pl.urgency) {
-            pl.urgency = pl.cl.urgency;
+        if (u > pl.urgency) {
+            pl.urgency = u;
             pl.urgency_source = "modele";
         }
     }

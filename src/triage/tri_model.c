@@ -1044,7 +1044,8 @@ tri_retrain(struct store *st, const char *insee, struct gu_arena *a,
  * Every commune that has a model is retrained once a day, at
  * triage.retrain_hour of its local time (or in the three hours after,
  * when the server was down then), when agents made corrections since its
- * current model.
+ * current model. A commune with services and no model yet gets its
+ * default one (trained from the seed) at the job's first run.
  */
 int
 tri_job_retrain(struct store *st, const struct gu_config *cfg,
@@ -1069,6 +1070,34 @@ tri_job_retrain(struct store *st, const struct gu_config *cfg,
         int minute;
         struct store_rows *r = NULL;
 
+        /* A commune with services but no model yet (created since the
+           last start): train its default one now rather than make its
+           first resident wait for it. */
+        {
+            int64_t svc_row = 0, urg_row = 0;
+            struct store_val q[1] = {STORE_T(cm[i].insee)};
+            struct store_rows *has = NULL;
+
+            rc = active_rows(c, cm[i].insee, &svc_row, &urg_row, err);
+            if (rc == 0 && svc_row == 0)
+                rc = store_query(c, a,
+                                 "SELECT COUNT(*) FROM tri_services WHERE "
+                                 "insee = ? AND active = 1",
+                                 q, 1, &has, err);
+            if (rc < 0)
+                goto out;
+            if (svc_row == 0 && has && store_int(has, 0, 0) >= 2) {
+                struct tri_model_ref *ref = NULL;
+
+                if (tri_model_get(st, c, cm[i].insee, &ref, err) == 0) {
+                    tri_model_put(ref);
+                    done++;
+                } else {
+                    gu_err_clear(err);
+                }
+                continue;
+            }
+        }
         gu_tz_from_utc(tz, now, &day, &minute);
         at = gu_tz_to_utc(tz, day, hour * 60);
         if (now < at || now >= at + 3 * 3600)

@@ -33,6 +33,18 @@ has_reason(json_t *reasons, const char *want)
 }
 
 static void
+test_urgency_combine(void)
+{
+    CHECK_EQ(tri_urgency_combine(0, 0, 0.99), 0);
+    CHECK_EQ(tri_urgency_combine(0, 1, 0.59), 0); /* not sure enough */
+    CHECK_EQ(tri_urgency_combine(0, 1, 0.61), 1);
+    CHECK_EQ(tri_urgency_combine(0, 2, 0.7), 1);  /* urgente needs 0.8 */
+    CHECK_EQ(tri_urgency_combine(0, 2, 0.85), 2);
+    CHECK_EQ(tri_urgency_combine(2, 0, 0.99), 2); /* never lowers */
+    CHECK_EQ(tri_urgency_combine(1, 2, 0.7), 1);
+}
+
+static void
 test_urgency_rules(void)
 {
     json_t *r = NULL;
@@ -49,10 +61,19 @@ test_urgency_rules(void)
     CHECK_EQ(rules("Il y a des rats dans la cour.", &r), 1);
     CHECK(has_reason(r, "hygiene:rat"));
     json_decref(r);
-    /* who is exposed raises a hazard by one */
-    CHECK_EQ(rules("Il y a des rats dans la cour de l'école.", &r), 2);
+    /* who is exposed raises a danger by one, not a nuisance */
+    CHECK_EQ(rules("Il y a des rats dans la cour de l'école.", &r), 1);
     CHECK(has_reason(r, "hygiene:rat"));
     CHECK(has_reason(r, "vulnerable:ecole"));
+    json_decref(r);
+    CHECK_EQ(rules("Le trottoir est glissant.", &r), 1);
+    json_decref(r);
+    CHECK_EQ(rules("Le trottoir devant l'école est glissant.", &r), 2);
+    json_decref(r);
+    /* « dès » folds to « des »: not a deadline word; « depuis ce matin »
+       is no deadline either */
+    CHECK_EQ(rules("Ça sent le gaz rue des Forges depuis ce matin.", &r), 2);
+    CHECK(!has_reason(r, "echeance:ce matin (0 j)"));
     json_decref(r);
     /* ...but a child alone is no emergency */
     CHECK_EQ(rules("Inscription de mon enfant à l'école en septembre.", &r), 0);
@@ -219,6 +240,7 @@ test_duplicates(void)
     CHECK_EQ(q.case_id, 0);
     CHECK_EQ(q.case_size, 5);
     CHECK(q.urgency >= 1);
+    CHECK_CONTAINS(q.urgency_reasons, "signalements:");
     /* the case as a list */
     memset(&flt, 0, sizeof(flt));
     flt.status = -2;
@@ -557,14 +579,23 @@ test_job_retrain(void)
     correct(&f, res.id, "eau-assainissement");
     CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 1);
     CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 0);
+    /* a commune with services and no model gets its default one */
+    CHECK_EQ(tri_services_seed(f.c, "99002", &err), 0);
+    CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 1);
+    CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE insee = "
+                            "'99002' AND active = 1"),
+             2);
+    CHECK_EQ(tri_job_retrain(f.s, f.cfg, &err), 0);
     CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
                             "'service' AND insee = '99001'"),
              8);
     CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
-                            "'service' AND active = 0 AND length(data) > 0"),
+                            "'service' AND active = 0 AND length(data) > 0 "
+                            "AND insee = '99001'"),
              4);
     CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_models WHERE kind = "
-                            "'service' AND active = 1 AND length(data) > 0"),
+                            "'service' AND active = 1 AND length(data) > 0 "
+                            "AND insee = '99001'"),
              1);
     tfix_close(&f);
 }
@@ -603,7 +634,7 @@ test_demo(void)
     tfix_close(&f);
 }
 
-TESTS(T(test_urgency_rules), T(test_urgency_intake), T(test_duplicates),
+TESTS(T(test_urgency_combine), T(test_urgency_rules), T(test_urgency_intake), T(test_duplicates),
       T(test_duplicates_off), T(test_model_cache), T(test_default_restricted),
       T(test_retrain), T(test_model_swap_from_db), T(test_job_retrain),
       T(test_demo))

@@ -1,0 +1,16 @@
+#!/bin/sh
+# intake.sh - build and run the inbox engine's bench (intake_bench.c)
+# against an optimised build without sanitizers: ${BUILD:-build-bench}.
+# Usage: bench/triage/intake.sh [REQUESTS=1000]
+set -eu
+cd "$(dirname "$0")/../.."
+out=${BUILD:-build-bench}
+make build BUILD="$out" SANITIZE=0 >/dev/null
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Isrc \
+    $(pkg-config --cflags jansson) -o "$out/intake_bench" \
+    bench/triage/intake_bench.c "$out/libguichet_lib.a" \
+    $(pkg-config --libs libmicrohttpd jansson sqlite3 libsodium inih zlib \
+      libcmark libxml-2.0 libzip libcurl libutf8proc gmime-3.0 libjpeg \
+      libpng) \
+    -lstemmer -llinear -lpthread -lm
+"$out/intake_bench" "${1:-1000}"
