@@ -164,14 +164,15 @@ get_agents(struct http_req *req, struct http_resp *resp)
  * GET /api/v1/triage/compteurs: the inbox's counts - requests per status
  * (all of the commune's), open ones per service (service_id 0 = none, à
  * trier) with how many of them are overdue, and the open ones overdue,
- * assigned to the caller and assigned to nobody. Three grouped reads on
- * the tri_requests_inbox index; nothing personal.
+ * assigned to the caller and assigned to nobody (the sums of the service
+ * rows). Two grouped reads on the tri_requests_inbox index; nothing
+ * personal.
  */
 static int
 get_counts(struct http_req *req, struct http_resp *resp)
 {
-    struct store_rows *st = NULL, *sv = NULL, *tot = NULL;
-    int64_t now = gu_now();
+    struct store_rows *st = NULL, *sv = NULL;
+    int64_t now = gu_now(), open = 0, late = 0, mine = 0, nobody = 0;
     json_t *statuses, *svcs, *j;
     int rc;
 
@@ -185,24 +186,16 @@ get_counts(struct http_req *req, struct http_resp *resp)
                          p, 1, &st, &req->err);
     }
     if (rc == 0) {
-        struct store_val p[] = {STORE_I(now), STORE_T(req->who.insee)};
-        rc = store_query(req->conn, req->arena,
-                         "SELECT service_id, COUNT(*), SUM(CASE WHEN"
-                         " due_at > 0 AND due_at < ? THEN 1 ELSE 0 END)"
-                         " FROM tri_requests WHERE insee = ? AND " OPEN_SQL
-                         " GROUP BY service_id",
-                         p, 2, &sv, &req->err);
-    }
-    if (rc == 0) {
         struct store_val p[] = {STORE_I(now), STORE_I(req->who.agent_id),
                                 STORE_T(req->who.insee)};
         rc = store_query(req->conn, req->arena,
-                         "SELECT COUNT(*), SUM(CASE WHEN due_at > 0 AND"
-                         " due_at < ? THEN 1 ELSE 0 END), SUM(CASE WHEN"
-                         " assigned_to = ? THEN 1 ELSE 0 END), SUM(CASE"
-                         " WHEN assigned_to = 0 THEN 1 ELSE 0 END)"
-                         " FROM tri_requests WHERE insee = ? AND " OPEN_SQL,
-                         p, 3, &tot, &req->err);
+                         "SELECT service_id, COUNT(*), SUM(CASE WHEN"
+                         " due_at > 0 AND due_at < ? THEN 1 ELSE 0 END),"
+                         " SUM(CASE WHEN assigned_to = ? THEN 1 ELSE 0"
+                         " END), SUM(CASE WHEN assigned_to = 0 THEN 1 ELSE"
+                         " 0 END) FROM tri_requests WHERE insee = ? AND "
+                         OPEN_SQL " GROUP BY service_id",
+                         p, 3, &sv, &req->err);
     }
     if (rc < 0)
         return rc;
@@ -217,23 +210,26 @@ get_counts(struct http_req *req, struct http_resp *resp)
                                 json_integer(store_int(st, i, 1)));
     }
     svcs = json_array();
-    for (size_t i = 0; svcs && i < sv->nrows; i++)
+    for (size_t i = 0; svcs && i < sv->nrows; i++) {
+        open += store_int(sv, i, 1);
+        late += store_int(sv, i, 2);
+        mine += req->who.agent_id > 0 ? store_int(sv, i, 3) : 0;
+        nobody += store_int(sv, i, 4);
         json_array_append_new(
             svcs, json_pack("{s:I, s:I, s:I}", "service_id",
                             (json_int_t)store_int(sv, i, 0), "ouvertes",
                             (json_int_t)store_int(sv, i, 1), "en_retard",
                             (json_int_t)store_int(sv, i, 2)));
+    }
     if (!statuses || !svcs) {
         json_decref(statuses);
         json_decref(svcs);
         return GU_ENOMEM;
     }
     j = json_pack("{s:o, s:o, s:I, s:I, s:I, s:I}", "statuts", statuses,
-                  "services", svcs, "ouvertes",
-                  (json_int_t)store_int(tot, 0, 0), "en_retard",
-                  (json_int_t)store_int(tot, 0, 1), "a_moi",
-                  (json_int_t)store_int(tot, 0, 2), "sans_attribution",
-                  (json_int_t)store_int(tot, 0, 3));
+                  "services", svcs, "ouvertes", (json_int_t)open,
+                  "en_retard", (json_int_t)late, "a_moi", (json_int_t)mine,
+                  "sans_attribution", (json_int_t)nobody);
     if (!j)
         return GU_ENOMEM;
     return http_json(resp, 200, j);
