@@ -235,6 +235,9 @@ def address():
     if rng.random() < 0.4:
         cp, v = rng.choice(VILLES)
         a += rng.choice([", ", " "]) + cp + " " + v
+    if rng.random() < 0.1:  # a doubled space, as typed on a phone
+        k = rng.choice([i for i, c in enumerate(a) if c == " "])
+        a = a[:k] + " " + a[k:]
     return a
 
 

@@ -1255,6 +1255,17 @@ street_type_at(uchar *s, size_t n, size_t p, bool *common)
     return 0;
 }
 
+/* After 1 to 3 spaces at p (typed twice, pasted): their end, or 0. */
+static size_t
+spaces_after(uchar *s, size_t n, size_t p)
+{
+    size_t q = p;
+
+    while (q < n && q - p < 3 && s[q] == ' ')
+        q++;
+    return q > p ? q : 0;
+}
+
 static size_t
 particle_at(uchar *s, size_t n, size_t p)
 {
@@ -1271,8 +1282,8 @@ particle_at(uchar *s, size_t n, size_t p)
         if (parts[k][last - 1] == '\'' || (unsigned char)parts[k][last - 1] ==
                                               0x99)
             return l;
-        if (!word_len(s, n, p + l) && p + l < n && s[p + l] == ' ')
-            return l + 1;
+        if (!word_len(s, n, p + l) && spaces_after(s, n, p + l))
+            return spaces_after(s, n, p + l) - p;
     }
     return 0;
 }
@@ -1341,16 +1352,16 @@ postcode_town(uchar *s, size_t n, size_t p)
         q += 2;
     if (q >= n || (s[q] != ' ' && s[q] != '\n'))
         return p;
-    q++;
+    q = s[q] == ' ' ? spaces_after(s, n, q) : q + 1; /* « ,  44000 » */
     for (int k = 0; k < 5; k++)
         if (q + k >= n || !is_digit(s[q + k]))
             return p;
-    if (q + 6 >= n || s[q + 5] != ' ' || !cap_at(s, n, q + 6))
+    if (!spaces_after(s, n, q + 5) || !cap_at(s, n, spaces_after(s, n, q + 5)))
         return p;
     /* one word ("Saint-Exemple-sur-Loire"), after an article the next
      * one ("La Roche-sur-Yon"), then « Cedex »; not any capital word:
      * "44000 Nantes DDN 07/06/40" */
-    q += 6;
+    q = spaces_after(s, n, q + 5);
     e = nameword_end(s, n, q);
     if (e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1) &&
         (ci_at(s, n, q, "le") == e - q || ci_at(s, n, q, "la") == e - q ||
@@ -1381,7 +1392,7 @@ match_address(uchar *s, size_t n, size_t i)
     if (nd > 4)
         return 0;
     for (size_t k = 0; k < GU_ARRAY_LEN(reps); k++) {
-        size_t q = p < n && s[p] == ' ' ? p + 1 : p;
+        size_t q = spaces_after(s, n, p) ? spaces_after(s, n, p) : p;
 
         if ((l = ci_word(s, n, q, reps[k]))) {
             p = q + l;
@@ -1390,15 +1401,16 @@ match_address(uchar *s, size_t n, size_t i)
     }
     if (p < n && s[p] == ',')
         p++;
-    if (p >= n || s[p] != ' ')
+    /* spaces may be doubled: « 12  rue de la  Paix » */
+    if (!(l = spaces_after(s, n, p)))
         return 0;
-    p++;
+    p = l;
     if (!(l = street_type_at(s, n, p, &common)))
         return 0;
     p += l;
     after_part = !common;
-    while (words < 6 && p + 1 < n && s[p] == ' ') {
-        size_t q = p + 1, we;
+    while (words < 6 && p + 1 < n && spaces_after(s, n, p)) {
+        size_t q = spaces_after(s, n, p), we;
 
         for (int pk = 0; pk < 2 && (l = particle_at(s, n, q)); pk++) {
             q += l; /* "de la", "de l'" */
@@ -1418,6 +1430,11 @@ match_address(uchar *s, size_t n, size_t i)
         if (!word_len(s, n, q))
             break;
         we = nameword_end(s, n, q);
+        /* « ...de la Gare M. Idir Durand »: a title starts a name */
+        if ((we - q == 1 && s[q] == 'M' && we < n && s[we] == '.') ||
+            ci_word(s, n, q, "mme") || ci_word(s, n, q, "mlle") ||
+            ci_word(s, n, q, "madame") || ci_word(s, n, q, "monsieur"))
+            break;
         if (cap_at(s, n, q)) {
             e = p = we;
             words++;
@@ -2031,8 +2048,20 @@ rel_shape(uchar *s, size_t n, size_t p)
         "juillet", "août", "aout", "septembre", "octobre", "novembre",
         "décembre", "decembre", "dernier", "prochain"};
 
+    static const char *const acronyms[] = {
+        "siren", "siret", "iban", "rib", "caf", "cpam", "edf", "gdf",
+        "sncf", "ratp", "rsa", "apl", "cni", "ants", "urssaf", "msa",
+        "pmi", "ccas", "ehpad", "hlm", "opac", "tva", "cdi", "cdd", "pacs",
+        "bafa", "insee", "nir", "sms", "svp", "rdv", "tel", "tél"};
+
     if (!letters_only(s, n, p))
         return false;
+    /* an elision is a verb's or an article's: « locataire J'ai déposé » */
+    if (p + 1 < n && s[p + 1] == '\'' && s[p] != 'D' && s[p] != 'd')
+        return false;
+    for (k = 0; k < GU_ARRAY_LEN(acronyms); k++)
+        if (ci_at(s, n, p, acronyms[k]) == e - p)
+            return false;
     /* « mon voisin Lundi dernier », « ..., locataire Selon l'article » */
     for (k = 0; k < GU_ARRAY_LEN(when); k++)
         if (ci_at(s, n, p, when[k]) == e - p)
@@ -2048,7 +2077,11 @@ rel_shape(uchar *s, size_t n, size_t p)
         if (is_alpha(s[k]) || s[k] >= 0x80)
             letters++;
     }
-    return lowers > 0 || letters >= 3;
+    if (lowers > 0)
+        return true;
+    /* in capitals (« DUPONT Marie »): with a second name word only, a
+     * lone word in capitals is more often an acronym */
+    return letters >= 3 && e + 1 < n && s[e] == ' ' && cap_at(s, n, e + 1);
 }
 
 /*
@@ -2088,7 +2121,7 @@ name_at(struct scan *sc, size_t i, size_t we)
     }
     we = nameword_end(s, n, i);
     if ((i > 0 && (s[i - 1] == '-' || s[i - 1] == '\'')) || we >= n ||
-        s[we] != ' ' || !cap_at(s, n, we + 1) ||
+        s[we] != ' ' || !name_word(s, n, we + 1) ||
         !prenom_word(s, n, i))
         return 0;
     e = match_name(s, n, i, true);

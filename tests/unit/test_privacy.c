@@ -249,6 +249,17 @@ static const struct pcase pcases[] = {
     {"la fête de Saint-Marie Dupont", "la fête de Saint-Marie Dupont"},
     {"écrivez à jean.o'connor@exemple.fr", "écrivez à [courriel]"},
     {"IBAN FR76 3000 6000 0112 3456 7890 189", "IBAN [IBAN]"},
+    {"au 12  rue de la  Paix, 44000 NANTES", "au [adresse]"},
+    {"il y a 2  rues sans éclairage", "il y a 2  rues sans éclairage"},
+    {"au 77 boulevard de la Gare M. Ysaline Kerbrat",
+     "au [adresse] M. [nom]"},
+    {"de la part de Cindy MASSON, locataire SIREN : 775103559",
+     "de la part de [nom], locataire SIREN : [SIREN]"},
+    {"ma voisine J'ai vu", "ma voisine J'ai vu"},
+    {"mon locataire DUPONT Marie", "mon locataire [nom]"},
+    {"J'ai croisé Anthony-Pierre de La Tour hier",
+     "J'ai croisé [nom] hier"},
+    {"Marie de la mairie a appelé", "Marie de la mairie a appelé"},
 };
 
 static void
