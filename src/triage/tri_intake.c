@@ -846,6 +846,9 @@ check_request(struct store_conn *c, struct gu_arena *a,
                               "06 12 34 56 78).",
                               "bad phone");
     }
+    if (r->nattach > 0 && !r->attach)
+        return gu_err_set(err, GU_EINVAL, "pieces", "Pièces jointes absentes.",
+                          "nattach without attach");
     amax = r->channel == TRI_WEB ? TRI_ATTACH_MAX : ATTACH_OTHER_MAX;
     if (r->nattach > amax) {
         char msg[96];

@@ -352,7 +352,8 @@ like_pattern(struct gu_arena *a, const char *w, size_t n)
     return p;
 }
 
-#define LIST_PARAMS_MAX 24
+/* 10 for the filters, 3 per search word */
+#define LIST_PARAMS_MAX (10 + 3 * Q_WORDS_MAX)
 
 int
 tri_list(struct store_conn *c, struct gu_arena *a, const char *insee,

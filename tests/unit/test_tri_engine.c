@@ -795,6 +795,22 @@ test_list_filters(void)
     flt.q = "cantine voisin";
     CHECK_EQ(tri_list(f.c, f.a, "99001", &flt, &v, &n, &err), 0);
     CHECK_EQ(n, 0);
+    /* every filter and eight words at once (the most parameters) */
+    {
+        struct tri_filter all = flt;
+
+        all.status = -1;
+        all.service_id = -1;
+        all.urgency_min = 1;
+        all.age_min_h = 1;
+        all.assigned_to = -1;
+        all.case_id = ids[0];
+        all.overdue = true;
+        all.before_id = 1000;
+        all.q = "un deux trois quatre cinq six sept huit neuf dix";
+        CHECK_EQ(tri_list(f.c, f.a, "99001", &all, &v, &n, &err), 0);
+        CHECK_EQ(n, 0);
+    }
     flt.q = "100%_";
     CHECK_EQ(tri_list(f.c, f.a, "99001", &flt, &v, &n, &err), 0);
     CHECK_EQ(n, 0);
