@@ -102,8 +102,10 @@ const struct store_migration *privacy_migrations(size_t *count);
 /*
  * Normalised forms used to find a resident's rows (residents' rights):
  * e-mail lowercased and trimmed; a French phone number as its 10
- * national digits ("0612345678", from "+33 6 12 34 56 78" too). Return
- * NULL (in `a`) when the input is not one.
+ * national digits ("0612345678", from "+33 6 12 34 56 78", "0033...",
+ * "+33 (0)6..." and the overseas codes +262/+590/+594/+596/+269 too),
+ * another country's as "+" and its 8 to 15 digits. Return NULL (in `a`)
+ * when the input is not one.
  */
 const char *pii_norm_email(struct gu_arena *a, const char *s);
 const char *pii_norm_phone(struct gu_arena *a, const char *s);
