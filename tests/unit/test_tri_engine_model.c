@@ -126,6 +126,57 @@ test_urgency_rules(void)
     }
 }
 
+/* Residents write anything: dates that do not exist, digits without end,
+   bytes that are not text. The rules answer 0..2 and never read out of
+   bounds (ASan in CI). */
+static void
+test_urgency_rules_garbage(void)
+{
+    static const char *const odd[] = {
+        "avant le 31/02/2026", "pour le 99/99", "avant le 00/00/0000",
+        "avant le 1/1/1", "d'ici le 12/12/123456", "pour le 29/02/2027",
+        "avant le 29/02/2028 svp", "avant le 3", "avant le 3 ", "pour 1er",
+        "pour le 1er decembr", "avant le 12.", "avant le 12/", "avant",
+        "pour demain", "demain", "'", "\xff\xfe avant demain \xc3",
+        "avant le 31 fevrier", "avant le 0 decembre", "avant le 32 mai",
+        "avant le 2 décembre 2", "12345678901234567890/12/2026",
+    };
+    json_t *r = NULL;
+    unsigned seed = 7;
+
+    for (size_t i = 0; i < GU_ARRAY_LEN(odd); i++) {
+        int u = rules(odd[i], &r);
+
+        CHECK(u >= 0 && u <= 2);
+        json_decref(r);
+    }
+    CHECK_EQ(rules("avant le 31/02/2026", &r), 0);
+    json_decref(r);
+    CHECK_EQ(rules("avant le 29/02/2028", &r), 0); /* far, but a real day */
+    json_decref(r);
+    for (int k = 0; k < 300; k++) {
+        char buf[97];
+        size_t n = (size_t)(rand_r(&seed) % 96);
+
+        for (size_t i = 0; i < n; i++) {
+            static const char pool[] = "0123456789/. avantpourdemainlejeudi"
+                                       "\xc3\xa9'-";
+
+            buf[i] = rand_r(&seed) % 4 == 0
+                         ? (char)(rand_r(&seed) % 256)
+                         : pool[(size_t)rand_r(&seed) % (sizeof(pool) - 1)];
+        }
+        buf[n] = '\0';
+        r = json_array();
+        {
+            int u = tri_urgency_rules_at(buf, n, MONDAY, r);
+
+            CHECK(u >= 0 && u <= 2);
+        }
+        json_decref(r);
+    }
+}
+
 /* The urgency lands in the request, with its reasons and a shorter SLA. */
 static void
 test_urgency_intake(void)
@@ -634,7 +685,8 @@ test_demo(void)
     tfix_close(&f);
 }
 
-TESTS(T(test_urgency_combine), T(test_urgency_rules), T(test_urgency_intake), T(test_duplicates),
+TESTS(T(test_urgency_combine), T(test_urgency_rules),
+      T(test_urgency_rules_garbage), T(test_urgency_intake), T(test_duplicates),
       T(test_duplicates_off), T(test_model_cache), T(test_default_restricted),
       T(test_retrain), T(test_model_swap_from_db), T(test_job_retrain),
       T(test_demo))
