@@ -35,6 +35,11 @@ int tri_check_text(const char *s, const char *field, const char *label,
 int tri_check_email(const char *s, const char *field, struct gu_err *err);
 void tri_insee_copy(char dst[6], const char *insee);
 
+/* Record a status-link token (its SHA-256 hex) of a request: every link
+   sent stays valid until the request is anonymised (tri_tokens). */
+int tri_token_add(struct store_conn *c, const char *insee, int64_t request_id,
+                  const char *hash, struct gu_err *err);
+
 /* Redact with the commune's key (linkable placeholders). In `a`. */
 int tri_redact(struct store_conn *c, struct gu_arena *a, const char *insee,
                const char *s, const char **out, struct gu_err *err);

@@ -23,14 +23,16 @@
  *     service's SLA when the service or the urgency changes;
  *   - the resident is e-mailed on a status change that concerns them
  *     (en cours, attente, résolue, rejetée, rouverte) when the request
- *     has an e-mail and asked for it. Only a hash of the status-page
- *     token is stored, so each e-mail carries a fresh token and the link
- *     of the last e-mail is the one that works (as for appointments).
+ *     has an e-mail and asked for it. Only hashes of status-page tokens
+ *     are stored, so each e-mail carries a fresh token, added to the
+ *     request's others (tri_tokens): every link the resident received
+ *     keeps working until the request is anonymised.
  *     The e-mail is threaded (Message-ID kept as an « evenement » message
  *     of the request, In-Reply-To the resident's last message, Reply-To
  *     triage.reply_to) so a reply to it lands back in the request.
  */
 #include "triage/tri.h"
+#include "triage/tri_engine.h"
 
 #include "privacy/privacy.h"
 
@@ -220,7 +222,7 @@ public_base(struct gu_arena *a, const struct gu_config *cfg)
 /*
  * A fresh status-page token: the link of the e-mail being written (in
  * the arena) and the hash that set_token() stores once the e-mail is
- * queued (it replaces the old one).
+ * queued (beside the request's earlier ones).
  */
 static int
 fresh_link(struct gu_arena *a, const struct gu_config *cfg, const char **url,
@@ -241,10 +243,12 @@ set_token(struct store_conn *c, const char *insee, int64_t id,
           const char *hash, struct gu_err *err)
 {
     struct store_val p[] = {STORE_T(hash), STORE_I(id), STORE_T(insee)};
-    return store_exec(c,
-                      "UPDATE tri_requests SET token_hash = ?"
-                      " WHERE id = ? AND insee = ?",
-                      p, 3, err);
+    int rc = store_exec(c,
+                        "UPDATE tri_requests SET token_hash = ?"
+                        " WHERE id = ? AND insee = ?",
+                        p, 3, err);
+
+    return rc < 0 ? rc : tri_token_add(c, insee, id, hash, err);
 }
 
 /* "<left@right>" on one line: what a Message-ID may be to be reused. */
@@ -418,8 +422,7 @@ mail_status(struct store_conn *c, struct gu_arena *a,
         a,
         "%s\n\nVotre demande n° %s à la mairie de %s %s.\n\n"
         "%s"
-        "Suivre votre demande : %s\n(ce lien remplace celui des courriels "
-        "précédents)\n\nPour écrire à la mairie au sujet de cette demande, "
+        "Suivre votre demande : %s\n\nPour écrire à la mairie au sujet de cette demande, "
         "répondez à ce courriel en gardant « [Demande %s] » dans l’objet."
         "\n\n-- \nMairie de %s\n",
         greeting(a, w), w->number, town, status_phrase(status, reopened),
@@ -1118,8 +1121,7 @@ tri_reply(struct store_conn *c, const struct gu_config *cfg,
         mail_text = gu_arena_sprintf(
             a,
             "%s\n\n%s\n\n%s"
-            "Suivre votre demande : %s\n(ce lien remplace celui des "
-            "courriels précédents)\n\nPour répondre, répondez simplement à ce "
+            "Suivre votre demande : %s\n\nPour répondre, répondez simplement à ce "
             "courriel en gardant « [Demande %s] » dans l’objet.\n\n-- \n"
             "Mairie de %s\n",
             greeting(a, &w), body,

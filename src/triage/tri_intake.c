@@ -1447,6 +1447,9 @@ intake_tx(struct store *st, struct store_conn *c, const struct gu_config *cfg,
             return rc;
         id = store_int(rows, 0, 0);
     }
+    rc = tri_token_add(c, r->insee, id, pl->token_hash, err);
+    if (rc < 0)
+        return rc;
 
     /* Decisions, each with the model version that made it. */
     {

@@ -46,6 +46,15 @@ tri_purge_job(struct store *s, const struct gu_config *cfg,
     if (rc < 0)
         goto rollback;
     total += changes;
+    /* Status links of every anonymised request die with it. */
+    rc = store_exec_changes(c,
+                            "DELETE FROM tri_tokens WHERE request_id IN"
+                            " (SELECT id FROM tri_requests"
+                            " WHERE anonymised_at > 0)",
+                            NULL, 0, &changes, err);
+    if (rc < 0)
+        goto rollback;
+    total += changes;
     /* Messages and attachments of every anonymised request (this run's
        and any left by an interrupted one) not cleared yet. */
     rc = store_exec_changes(c,

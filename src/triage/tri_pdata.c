@@ -439,6 +439,11 @@ erase_request(struct store_conn *c, struct gu_arena *a, const char *insee,
         if ((rc = erase_message(c, a, store_int(r, i, 0), store_text(r, i, 1),
                                 store_text(r, i, 2), nm, rows, err)) < 0)
             return rc;
+    rc = exec_n(c,
+                "DELETE FROM tri_tokens WHERE request_id = ? AND insee = ?",
+                pi, 2, rows, err);
+    if (rc < 0)
+        return rc;
     return exec_n(c,
                   "UPDATE tri_attachments SET data = NULL, filename = ''"
                   " WHERE request_id = ? AND insee = ?",

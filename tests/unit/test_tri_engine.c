@@ -920,7 +920,52 @@ test_list_filters(void)
     tfix_close(&f);
 }
 
+/* Every status link sent stays valid: a reply mints a new one, the
+   acknowledgement's still opens the request; anonymisation kills both. */
+static void
+test_links_stay_valid(void)
+{
+    struct tfix f;
+    struct tri_intake_res res;
+    struct tri_request q;
+    struct gu_err err;
+    int64_t msg = 0;
+    char first[TRI_TOKEN_LEN + 1];
+
+    if (tfix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK(tfix_file(&f, "99001", pothole, "lea@example.org", &res) > 0);
+    snprintf(first, sizeof(first), "%s", res.token);
+    CHECK_EQ(tri_reply(f.c, f.cfg, "99001", res.id,
+                       "Bonjour, nous passons demain.", -1, false, "agent1",
+                       &msg, &err),
+             0);
+    CHECK(msg > 0);
+    CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_tokens"), 2);
+    CHECK_EQ(tri_get_by_token(f.c, f.a, first, &q, &err), 0);
+    CHECK_EQ(q.id, res.id);
+    {
+        struct store_val p[1] = {STORE_I(res.id)};
+        int64_t rows = 0;
+
+        CHECK_EQ(store_exec(f.c,
+                            "UPDATE tri_requests SET status = 'resolue',"
+                            " resolved_at = 1 WHERE id = ?",
+                            p, 1, &err),
+                 0);
+        CHECK_EQ(tri_pdata_erase(f.c, "99001", "lea@example.org", NULL, &rows,
+                                 &err),
+                 0);
+        CHECK(rows > 0);
+    }
+    CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM tri_tokens"), 0);
+    CHECK_EQ(tri_get_by_token(f.c, f.a, first, &q, &err), GU_ENOTFOUND);
+    tfix_close(&f);
+}
+
 TESTS(T(test_names), T(test_services), T(test_services_last_active),
       T(test_intake_channels), T(test_ack_mail), T(test_intake_validation),
       T(test_attachments), T(test_routing_threshold), T(test_numbers),
-      T(test_token), T(test_messages_reopen), T(test_list_filters))
+      T(test_token), T(test_links_stay_valid), T(test_messages_reopen), T(test_list_filters))
