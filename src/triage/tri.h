@@ -174,6 +174,9 @@ struct tri_attach_in {
     const char *ctype;    /* checked against the bytes (magic) */
     const void *data;
     size_t size;
+    bool cleaned; /* an image already through tri_image_clean() by the
+                     caller (the form names the bad file): not re-encoded
+                     a second time */
 };
 
 struct tri_intake_req {

@@ -672,9 +672,12 @@ tri_attach_store(struct store_conn *c, struct gu_arena *a, const char *insee,
         ft = sniff(data, size);
         switch (ft) {
         case F_IMAGE:
-            rc = tri_image_clean(a, att[i].data, att[i].size, &data, &size,
-                                 &ctype, err);
-            if (rc < 0)
+            if (att[i].cleaned)
+                ctype = ((const unsigned char *)data)[0] == 0xFF
+                            ? "image/jpeg"
+                            : "image/png";
+            else if ((rc = tri_image_clean(a, att[i].data, att[i].size,
+                                           &data, &size, &ctype, err)) < 0)
                 return rc;
             ext = strcmp(ctype, "image/png") == 0 ? "png" : "jpg";
             break;

@@ -2337,7 +2337,7 @@ import_source(struct store *st, const struct gu_config *cfg,
 {
     struct gu_arena *a = gu_arena_new(0);
     struct store_conn *c = NULL;
-    struct source_row src;
+    struct source_row src = {0};
     int rc;
 
     if (!a)

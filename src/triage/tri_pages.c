@@ -1051,6 +1051,7 @@ post_form(struct http_req *req, struct http_resp *resp)
         att[i].ctype = NULL;
         att[i].data = f.photos[i].data;
         att[i].size = f.photos[i].n;
+        att[i].cleaned = true; /* check_photos() did it */
     }
     in.attach = att;
     in.nattach = f.nphotos;
@@ -1452,6 +1453,7 @@ post_status(struct http_req *req, struct http_resp *resp)
         att[i].ctype = NULL;
         att[i].data = f.photos[i].data;
         att[i].size = f.photos[i].n;
+        att[i].cleaned = true; /* check_photos() did it */
     }
     body = f.texte && *f.texte
                ? f.texte

@@ -447,9 +447,9 @@ test_attachments(void)
     r.channel = TRI_TELEPHONE;
     r.body = "Message vocal : la benne à verre de la place déborde.";
     att[0] = (struct tri_attach_in){"../../etc/passwd", "application/pdf", pdf,
-                                    sizeof(pdf) - 1};
+                                    sizeof(pdf) - 1, false};
     att[1] = (struct tri_attach_in){"message vocal\x01.wav", "audio/x-wav", wav,
-                                    sizeof(wav)};
+                                    sizeof(wav), false};
     r.attach = att;
     r.nattach = 2;
     CHECK_EQ(tri_intake(f.s, f.c, f.cfg, &r, f.a, &res, &err), 0);
