@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define EXAMPLES_MAX 20000  /* agents' examples read for a retrain */
 #define CORRECTION_WEIGHT 3 /* copies of a correction in the training set */
@@ -131,55 +130,6 @@ tri_seed_rows(struct gu_arena *a, struct tri_seed_row **out, size_t *n,
 /* Model bytes                                                         */
 /* ------------------------------------------------------------------ */
 
-/* triage_model_save() writes a file: go through a private temporary one
-   to get the bytes stored in the database. *out is heap (gu_free). */
-static int
-model_bytes(const struct triage_model *m, void **out, size_t *n,
-            struct gu_err *err)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[512];
-    FILE *f = NULL;
-    long size;
-    void *buf = NULL;
-    int fd, rc;
-
-    *out = NULL;
-    *n = 0;
-    snprintf(path, sizeof(path), "%s/guichet-model-XXXXXX",
-             dir && *dir ? dir : "/tmp");
-    fd = mkstemp(path);
-    if (fd < 0)
-        return gu_err_set(err, GU_EIO, NULL, NULL, "mkstemp failed");
-    close(fd);
-    rc = triage_model_save(m, path, err);
-    if (rc < 0)
-        goto out;
-    f = fopen(path, "rb");
-    if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) <= 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        rc = gu_err_set(err, GU_EIO, NULL, NULL, "model temp read");
-        goto out;
-    }
-    buf = gu_malloc((size_t)size);
-    if (!buf) {
-        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        rc = gu_err_set(err, GU_EIO, NULL, NULL, "model temp short read");
-        goto out;
-    }
-    *out = buf;
-    *n = (size_t)size;
-    buf = NULL;
-out:
-    if (f)
-        fclose(f);
-    unlink(path);
-    gu_free(buf);
-    return rc;
-}
 
 /* ------------------------------------------------------------------ */
 /* The default models, memoised per label set                          */
@@ -207,7 +157,7 @@ train_set(const char *const *texts, const size_t *lens,
     rc = triage_train(texts, lens, labels, n, NULL, &m, info, err);
     if (rc < 0)
         return rc;
-    rc = model_bytes(m, bytes, nb, err);
+    rc = triage_model_bytes(m, bytes, nb, err);
     triage_model_free(m);
     return rc;
 }

@@ -163,6 +163,13 @@ int triage_model_save(const struct triage_model *m, const char *path,
                       struct gu_err *err);
 
 /*
+ * The same bytes as triage_model_save() writes, in memory (*out is heap:
+ * gu_free). Returns 0 or GU_ENOMEM. For storing a model in a database.
+ */
+int triage_model_bytes(const struct triage_model *m, void **out, size_t *n,
+                       struct gu_err *err);
+
+/*
  * Read a model from memory or from a file. Everything is checked
  * (magic, version, bounds, exact size, checksum, finite numbers): a
  * corrupted or truncated file gives GU_EINVAL with a French message,

@@ -1437,14 +1437,13 @@ put_f64(struct wbuf *b, double d)
 }
 
 int
-triage_model_save(const struct triage_model *m, const char *path,
+triage_model_bytes(const struct triage_model *m, void **out, size_t *n,
                    struct gu_err *err)
 {
     struct wbuf b = {0};
-    char tmp[4096];
-    FILE *f = NULL;
-    int rc = 0;
 
+    *out = NULL;
+    *n = 0;
     put(&b, MAGIC, 8);
     put_u32(&b, TRIAGE_MODEL_VERSION);
     put_u32(&b, (uint32_t)m->bits);
@@ -1469,15 +1468,30 @@ triage_model_save(const struct triage_model *m, const char *path,
             put_f32(&b, m->w[(size_t)i * m->stride + j]);
     for (uint32_t i = 0; i < m->nb; i++)
         put_f32(&b, m->w[(size_t)i * m->stride + m->k]);
+    if (!b.oom)
+        put_u64(&b, fnv((const char *)b.p, b.n, FNV0));
     if (b.oom) {
         gu_free(b.p);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
     }
-    put_u64(&b, fnv((const char *)b.p, b.n, FNV0));
-    if (b.oom) {
-        gu_free(b.p);
-        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
-    }
+    *out = b.p;
+    *n = b.n;
+    return 0;
+}
+
+int
+triage_model_save(const struct triage_model *m, const char *path,
+                  struct gu_err *err)
+{
+    struct wbuf b = {0};
+    void *bytes = NULL;
+    char tmp[4096];
+    FILE *f = NULL;
+    int rc = triage_model_bytes(m, &bytes, &b.n, err);
+
+    if (rc < 0)
+        return rc;
+    b.p = bytes;
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
         gu_free(b.p);
         return gu_err_set(err, GU_EIO, NULL, "Chemin trop long.",
