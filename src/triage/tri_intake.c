@@ -1646,14 +1646,16 @@ tri_intake(struct store *st, struct store_conn *c, const struct gu_config *cfg,
     }
     gu_err_clear(err);
 
-    /* 4. urgency: rules on the original text (the words that matter are
-       never personal data), then the model when it is sure */
+    /* 4. urgency: rules on the redacted text (an address such as « rue
+       des Écoles » or a name is not a hazard or an exposed school), then
+       the model when it is sure */
     pl.reasons = json_array();
     if (!pl.reasons)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     gu_json_arena(a, pl.reasons);
     {
-        const char *orig = gu_arena_sprintf(a, "%s\n%s", k.subject, k.body);
+        const char *orig =
+            gu_arena_sprintf(a, "%s\n%s", pl.subject_r, pl.body_r);
 
         rule_level = orig ? tri_urgency_rules(orig, strlen(orig), pl.reasons)
                           : 0;

@@ -965,7 +965,37 @@ test_links_stay_valid(void)
     tfix_close(&f);
 }
 
+/* Urgency rules read the redacted text: a street named after schools is
+   no exposed school, while the same word outside an address still is. */
+static void
+test_urgency_not_from_address(void)
+{
+    struct tfix f;
+    struct tri_intake_res res;
+    struct tri_request q;
+    struct gu_err err;
+
+    if (tfix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK(tfix_file(&f, "99001",
+                    "Bonjour, le lampadaire devant le 3 rue des Écoles ne "
+                    "fonctionne plus depuis une semaine.",
+                    NULL, &res) > 0);
+    CHECK_EQ(tri_get(f.c, f.a, "99001", res.id, &q, &err), 0);
+    CHECK(strstr(q.urgency_reasons, "ecole") == NULL);
+    CHECK(tfix_file(&f, "99001",
+                    "Une plaque d'égout est soulevée juste devant l'école "
+                    "maternelle, les enfants passent à côté.",
+                    NULL, &res) > 0);
+    CHECK_EQ(tri_get(f.c, f.a, "99001", res.id, &q, &err), 0);
+    CHECK(strstr(q.urgency_reasons, "vulnerable") != NULL);
+    CHECK(q.urgency >= 1);
+    tfix_close(&f);
+}
+
 TESTS(T(test_names), T(test_services), T(test_services_last_active),
       T(test_intake_channels), T(test_ack_mail), T(test_intake_validation),
       T(test_attachments), T(test_routing_threshold), T(test_numbers),
-      T(test_token), T(test_links_stay_valid), T(test_messages_reopen), T(test_list_filters))
+      T(test_token), T(test_links_stay_valid), T(test_urgency_not_from_address), T(test_messages_reopen), T(test_list_filters))
