@@ -11,6 +11,7 @@
 #include "privacy/privacy.h"
 #include "rdv/rdv.h"
 #include "triage/tri.h"
+#include "forecast/fc.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -81,6 +82,7 @@ static const struct app_module modules[] = {
     {"triage", tri_migrations, &tri_routes, tri_jobs, &app_pdata_triage},
     {"triage-pages", NULL, &tri_page_routes, NULL, NULL},
     {"triage-agent", NULL, &tri_agent_routes, NULL, NULL},
+    {"forecast", fc_migrations, &fc_routes, fc_jobs, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs,
      &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
