@@ -47,6 +47,7 @@
 #include "triage/tri.h"
 #include "triage/tri_engine.h"
 #include "privacy/privacy.h"
+#include "forecast/fc_store.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -136,6 +137,7 @@ static int cmd_triage_import_mail(struct ctx *ctx, struct gu_err *err);
 static int cmd_pii_scan(struct ctx *ctx, struct gu_err *err);
 static int cmd_personne_export(struct ctx *ctx, struct gu_err *err);
 static int cmd_personne_efface(struct ctx *ctx, struct gu_err *err);
+static int cmd_forecast_import(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -288,6 +290,21 @@ static const struct opt triage_import_mail_opts[] = {
     {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
     {0}};
 
+static const struct opt forecast_import_opts[] = {
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"serie", "CODE", OPT_REQUIRED, NULL,
+     "Code de la série (ex. cantine-jules-ferry) ; avec --par-site, le "
+     "début du code de chaque série"},
+    {"nom", "NOM", 0, NULL, "Nom affiché de la série (à la création)"},
+    {"unite", "UNITÉ", 0, NULL, "Unité : repas, m³, visites… (à la création)"},
+    {"frequence", "FRÉQ", 0, "jour|heure|15min",
+     "Fréquence des données (défaut : jour)"},
+    {"type", "TYPE", 0, "cantine|eau|accueil|telephone|autre",
+     "Nature de la série (défaut : autre)"},
+    {"par-site", NULL, 0, NULL,
+     "Une série par site (colonne site, site_nom ou cantine)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -407,6 +424,18 @@ static const struct cmd commands[] = {
      "avis de non-remise :\nrelancer l'import ne crée aucun doublon. Un "
      "courriel en échec reste dans la\nboîte et fait sortir la commande avec "
      "le code 1."},
+    {"forecast", "import", cmd_forecast_import, CMD_STORE, "FICHIER", 1, 1,
+     forecast_import_opts, "Importe une série de données depuis un CSV",
+     "guichet forecast import --serie CODE [--commune INSEE] [--nom NOM] "
+     "[--unite U]\n        [--frequence jour|heure|15min] [--type TYPE] "
+     "[--par-site] FICHIER\n\n"
+     "Lit les fichiers tels que les agents les ont : séparateur « ; » ou "
+     "« , »\n(détecté), décimales « 12,5 », dates jj/mm/aaaa ou aaaa-mm-jj "
+     "(date et heure\npour les séries horaires), ligne d'en-tête détectée, "
+     "UTF-8 ou Windows-1252.\nColonnes reconnues : date, valeur (ou reel), "
+     "prevision (la prévision des\nagents), site. Tout ou rien : à la "
+     "moindre erreur (indiquée avec son numéro\nde ligne), rien n'est "
+     "importé. Réimporter un fichier remplace les valeurs\ndes mêmes dates."},
     {"triage", "eval", cmd_triage_eval, 0, NULL, 0, 0, triage_eval_opts,
      "Mesure un modèle de classement sur des exemples TSV",
      "Affiche l'exactitude, le F1 macro, la matrice de confusion, "
@@ -2935,4 +2964,135 @@ out:
     triage_model_free(m);
     triage_set_fini(&set);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet forecast import                                             */
+/* ------------------------------------------------------------------ */
+
+/* « 74 652 » (French thousands separator: a no-break space). */
+static const char *
+fr_count(size_t n, char *buf, size_t cap)
+{
+    char tmp[32];
+    size_t len, o = 0;
+
+    snprintf(tmp, sizeof(tmp), "%zu", n);
+    len = strlen(tmp);
+    for (size_t i = 0; i < len && o + 4 < cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0) {
+            buf[o++] = '\xC2';
+            buf[o++] = '\xA0';
+        }
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void
+fc_when(int64_t t, enum fc_freq f, enum gu_tz tz, char *buf, size_t cap)
+{
+    int64_t day;
+    int minute;
+
+    if (f == FC_FREQ_DAY) {
+        gu_day_iso(t, buf, cap);
+        return;
+    }
+    gu_tz_from_utc(tz, t, &day, &minute);
+    gu_tz_iso(tz, day, minute, buf, cap);
+}
+
+static int
+cmd_forecast_import(struct ctx *ctx, struct gu_err *err)
+{
+    const char *path = ctx->pos[0], *insee = NULL, *v;
+    struct fc_import_opts o;
+    struct fc_import_report rep;
+    struct store_commune m;
+    enum gu_tz tz;
+    char a1[40], a2[40], c1[32], c2[32], c3[32], detail[200];
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.code = opt(ctx, "serie");
+    o.name = opt(ctx, "nom");
+    o.unit = opt(ctx, "unite");
+    o.per_site = opt(ctx, "par-site") != NULL;
+    o.source = FC_SRC_CSV;
+    if (!fc_code_valid(o.code))
+        return usage_err(err, "--serie",
+                         "Code de série invalide : « %s ». Lettres "
+                         "minuscules sans accent, chiffres et tirets, ex. "
+                         "--serie cantine-jules-ferry.",
+                         o.code);
+    if ((v = opt(ctx, "frequence")) && fc_freq_parse(v, &o.freq) < 0)
+        return usage_err(err, "--frequence",
+                         "Fréquence inconnue : « %s » (jour, heure ou "
+                         "15min).",
+                         v);
+    if ((v = opt(ctx, "type")) && fc_kind_parse(v, &o.kind) < 0)
+        return usage_err(err, "--type",
+                         "Type inconnu : « %s » (cantine, eau, accueil, "
+                         "telephone ou autre).",
+                         v);
+    if ((rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err)) < 0)
+        return rc;
+    if ((rc = store_commune_get(ctx->conn, ctx->arena, insee, &m, err)) < 0)
+        return rc;
+    tz = gu_tz_of_zone(m.zone);
+    if (!(f = fopen(path, "rb")))
+        return usage_err(err, NULL, "Impossible de lire le fichier %s : %s.",
+                         path, strerror(errno));
+    buf = malloc((size_t)FC_CSV_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return GU_ENOMEM;
+    }
+    n = fread(buf, 1, (size_t)FC_CSV_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        fclose(f);
+        free(buf);
+        return usage_err(err, NULL, "Impossible de lire le fichier %s.", path);
+    }
+    fclose(f);
+    rc = fc_csv_import(ctx->conn, ctx->arena, insee, tz, &o, buf, n, &rep,
+                       err);
+    free(buf);
+    snprintf(detail, sizeof(detail),
+             "file=%.80s rows=%zu series=%zu created=%zu rc=%s unix_user=%s",
+             path, rep.rows, rep.series_used, rep.series_created,
+             gu_status_name(rc), unix_user());
+    audit(ctx->conn, "cli", insee, "forecast.import", o.code, detail);
+    if (rc < 0) {
+        size_t k = strlen(err->user);
+        /* All or nothing: say so after the reason. */
+        if (k > 0 && k + 26 < sizeof(err->user))
+            snprintf(err->user + k, sizeof(err->user) - k, "%s",
+                     " Rien n'a été importé.");
+        return rc;
+    }
+    fc_when(rep.first_t, o.freq, tz, a1, sizeof(a1));
+    fc_when(rep.last_t, o.freq, tz, a2, sizeof(a2));
+    printf("Import de %s : %s valeur%s dans %s série%s (%s créée%s), du %s "
+           "au %s.\n",
+           path, fr_count(rep.rows, c1, sizeof(c1)), rep.rows > 1 ? "s" : "",
+           fr_count(rep.series_used, c2, sizeof(c2)),
+           rep.series_used > 1 ? "s" : "",
+           fr_count(rep.series_created, c3, sizeof(c3)),
+           rep.series_created > 1 ? "s" : "", a1, a2);
+    printf("Séparateur « %s », %s%s%s.\n",
+           rep.sep == '\t' ? "tabulation" : rep.sep == ';' ? ";" : ",",
+           rep.header ? "ligne d'en-tête reconnue" : "sans ligne d'en-tête",
+           rep.cp1252 ? ", converti depuis Windows-1252" : "",
+           rep.has_staff ? ", prévisions des agents importées" : "");
+    if (rep.skipped)
+        printf("%s ligne%s sans valeur (vide ou NA) ignorée%s.\n",
+               fr_count(rep.skipped, c1, sizeof(c1)),
+               rep.skipped > 1 ? "s" : "", rep.skipped > 1 ? "s" : "");
+    return 0;
 }
