@@ -5,8 +5,8 @@
  * in bounds, sorted and do not overlap; when the input is valid UTF-8,
  * spans sit on code point boundaries and the redacted text is valid
  * UTF-8; and redacting leaves nothing to detect (a second scan of the
- * output finds no span). The keyed redaction finds the same kinds, keeps
- * UTF-8 valid and leaves nothing either (its tags are placeholders).
+ * output finds no span). The keyed redaction keeps UTF-8 valid and
+ * leaves nothing either (its tags are placeholders).
  * pii_norm_email and pii_norm_phone, on the input as a string, return
  * NULL or a well-formed value.
  */
@@ -63,7 +63,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (k) {
             size_t kn = strlen(k);
 
-            if (kk != kinds || (valid && !gu_utf8_valid(k, kn)) ||
+            /* The keyed output is clean and valid. Its kinds may differ
+               from the plain redaction's: redaction repeats until nothing
+               is found, and a later pass reads context words within a
+               window in bytes, which a longer tag (« [SIRET·08a27fa4] »
+               vs « [SIRET] ») can push out of reach (corpus:
+               keyed-context-window). */
+            if ((valid && !gu_utf8_valid(k, kn)) ||
                 pii_scan(k, kn, NULL, 0, &again) != 0 || again != 0)
                 abort();
         }
