@@ -329,6 +329,46 @@ parse_when(struct field f, enum fc_freq freq, enum gu_tz tz, int64_t *t,
     return 0;
 }
 
+int
+fc_time_parse(const char *s, enum fc_freq freq, enum gu_tz tz,
+              const char *field, int64_t *t, struct gu_err *err)
+{
+    struct field f = {s ? s : "", s ? strlen(s) : 0};
+    bool mis = false;
+
+    f = trim(f);
+    if (parse_when(f, freq, tz, t, &mis) < 0)
+        return gu_err_set(err, GU_EINVAL, field,
+                          freq == FC_FREQ_DAY
+                              ? "Date invalide (attendu aaaa-mm-jj ou "
+                                "jj/mm/aaaa)."
+                              : "Date et heure invalides (attendu "
+                                "aaaa-mm-jjThh:mm).",
+                          "bad time in %s", field);
+    if (mis)
+        return gu_err_set(err, GU_EINVAL, field,
+                          freq == FC_FREQ_HOUR
+                              ? "L'heure doit être une heure pleine."
+                              : "L'heure doit tomber sur un quart d'heure.",
+                          "misaligned time in %s", field);
+    return 0;
+}
+
+void
+fc_time_format(int64_t t, enum fc_freq freq, enum gu_tz tz, char *buf,
+               size_t cap)
+{
+    int64_t day;
+    int minute;
+
+    if (freq == FC_FREQ_DAY) {
+        gu_day_iso(t, buf, cap);
+        return;
+    }
+    gu_tz_from_utc(tz, t, &day, &minute);
+    gu_tz_iso(tz, day, minute, buf, cap);
+}
+
 /* Does the field look like a date (for header detection)? */
 static bool
 looks_like_date(struct field f)
@@ -414,15 +454,7 @@ cmp_row(const void *x, const void *y)
 static void
 when_text(int64_t t, enum fc_freq freq, enum gu_tz tz, char *buf, size_t cap)
 {
-    int64_t day;
-    int minute;
-
-    if (freq == FC_FREQ_DAY) {
-        gu_day_iso(t, buf, cap);
-        return;
-    }
-    gu_tz_from_utc(tz, t, &day, &minute);
-    gu_tz_iso(tz, day, minute, buf, cap);
+    fc_time_format(t, freq, tz, buf, cap);
 }
 
 static int

@@ -210,6 +210,20 @@ int fc_menu_list(struct store_conn *c, struct gu_arena *a, const char *insee,
                  int64_t series_id, int64_t day0, int64_t day1,
                  struct fc_menu **out, size_t *n, struct gu_err *err);
 
+/*
+ * Times as people write them (fc_csv.c). Daily: "2016-09-01" or
+ * "01/09/2016" -> day number. Hourly and 15-minute: "2016-12-01 08:00",
+ * "2016-12-01T08:00:00+01:00", "01/12/2016 08:00" (civil time of tz unless
+ * an offset is given) -> unix instant, which must fall on the period.
+ * GU_EINVAL (err->field = field, French err->user) otherwise.
+ */
+int fc_time_parse(const char *s, enum fc_freq freq, enum gu_tz tz,
+                  const char *field, int64_t *t, struct gu_err *err);
+/* The reverse: "2016-09-01", or RFC 3339 with the commune's offset
+   (buf >= 40 bytes). */
+void fc_time_format(int64_t t, enum fc_freq freq, enum gu_tz tz, char *buf,
+                    size_t cap);
+
 /* ------------------------------------------------------------------ */
 /* CSV (fc_csv.c)                                                      */
 /* ------------------------------------------------------------------ */
