@@ -5,7 +5,7 @@
  * data/calendar/generate.py) once per commune and keeps, for the commune's
  * zone, one small index per covered day (which holiday period, days to
  * the next and since the last one) and the sorted list of public holidays
- * of 1950-2150. fc_cal_day() then answers from those arrays: no
+ * of 1950-2100 with a per-day index. fc_cal_day() then answers from those arrays: no
  * allocation, bounded loops only (a week at most around eves and first
  * days back).
  */
@@ -21,7 +21,7 @@ const struct gu_asset *fc_cal_data_find(const char *path);
 const struct gu_asset *fc_cal_data_all(size_t *count);
 
 #define HOL_FIRST_YEAR 1950
-#define HOL_LAST_YEAR 2150
+#define HOL_LAST_YEAR 2100
 #define FAR 400 /* cap of every "days to / since" feature */
 #define YEARS_MAX 128
 #define PERIODS_MAX 1024
@@ -43,6 +43,7 @@ struct fc_cal {
     /* Public holidays in [HOL_FIRST_YEAR, HOL_LAST_YEAR], sorted. */
     int64_t *hdays;
     const char **hnames;
+    uint16_t *hat; /* per day of [hfirst, hlast]: index in hdays + 1, 0 */
     size_t nh;
     int64_t hfirst, hlast; /* the range those cover */
     /* School holidays of the zone. */
@@ -182,8 +183,10 @@ on_year(struct fc_cal *c, const char *s, size_t n)
         return GU_EINVAL;
     struct school_year *y = &c->years[c->ny];
     if (parse_int(f[0], fl[0], &y->year) ||
-        parse_day(f[1], fl[1], &y->rentree) || parse_day(f[2], fl[2], &y->fin))
-        return GU_EINVAL;
+        parse_day(f[1], fl[1], &y->rentree) ||
+        parse_day(f[2], fl[2], &y->fin) || y->fin <= y->rentree ||
+        (c->ny && y->rentree <= c->years[c->ny - 1].fin))
+        return GU_EINVAL; /* rows must be sorted and disjoint */
     c->ny++;
     return 0;
 }
@@ -251,13 +254,15 @@ load_holidays(struct fc_cal *c)
     size_t cap = (HOL_LAST_YEAR - HOL_FIRST_YEAR + 1) * 16;
     c->hdays = gu_calloc(cap, sizeof(*c->hdays));
     c->hnames = gu_calloc(cap, sizeof(*c->hnames));
-    if (!c->hdays || !c->hnames)
+    c->hat = gu_calloc((size_t)(c->hlast - c->hfirst + 1), sizeof(uint16_t));
+    if (!c->hdays || !c->hnames || !c->hat)
         return GU_ENOMEM;
     for (int64_t d = c->hfirst; d <= c->hlast; d++) {
         const char *h = gu_holiday(d, c->rules);
-        if (h && c->nh < cap) {
+        if (h && c->nh < cap && c->nh < UINT16_MAX) {
             c->hdays[c->nh] = d;
             c->hnames[c->nh++] = h;
+            c->hat[d - c->hfirst] = (uint16_t)c->nh;
         }
     }
     return 0;
@@ -280,11 +285,9 @@ fc_cal_new(const char *insee, const char *zone, struct fc_cal **out)
         rc = load_school(c, zone[0]);
         if (rc < 0)
             goto out;
-    } else {
-        rc = each_line(c, "annees.csv", on_year);
-        if (rc < 0)
-            goto out;
     }
+    /* Corsica and overseas: their own calendars, not in the table; the
+       school year is then estimated from September 1st. */
     *out = c;
     c = NULL;
 out:
@@ -299,6 +302,7 @@ fc_cal_free(struct fc_cal *c)
         return;
     gu_free(c->hdays);
     gu_free(c->hnames);
+    gu_free(c->hat);
     gu_free(c->periods);
     gu_free(c->pidx);
     gu_free(c->to);
@@ -332,8 +336,8 @@ holiday_of(const struct fc_cal *c, int64_t day)
 {
     if (day < c->hfirst || day > c->hlast)
         return gu_holiday(day, c->rules);
-    size_t i = hol_lower(c, day);
-    return i < c->nh && c->hdays[i] == day ? c->hnames[i] : NULL;
+    unsigned i = c->hat[day - c->hfirst];
+    return i ? c->hnames[i - 1] : NULL;
 }
 
 static bool
@@ -359,12 +363,23 @@ is_school_day(const struct fc_cal *c, int64_t day)
 static const struct school_year *
 year_of(const struct fc_cal *c, int64_t day)
 {
-    for (size_t i = c->ny; i-- > 0;) {
+    if (!c->school)
+        return NULL;
+    /* The last year whose rentrée is <= day (binary search). */
+    size_t lo = 0, hi = c->ny;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->years[mid].rentree <= day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0;) {
         if (day >= c->years[i].rentree) {
             bool last = i + 1 == c->ny;
             int64_t next = last ? c->years[i].rentree + 366
                                 : c->years[i + 1].rentree;
-            if (day < next && (!last || day <= c->cov_last || !c->school))
+            if (day < next && (!last || day <= c->cov_last))
                 return &c->years[i];
             return NULL;
         }
@@ -715,12 +730,16 @@ fc_menu_flags(struct gu_arena *a, const char *dishes, size_t n)
         n = MENU_MAX_BYTES;
     size_t fn = 0;
     char *folded = text_fold(a, dishes ? dishes : "", dishes ? n : 0, &fn);
-    struct word *ws = gu_arena_alloc(a, MENU_MAX_WORDS * sizeof(*ws));
-    if (!folded || !ws)
+    if (!folded)
+        return 0;
+    /* A word takes at least two bytes with its separator. */
+    size_t maxw = fn / 2 + 1 < MENU_MAX_WORDS ? fn / 2 + 1 : MENU_MAX_WORDS;
+    struct word *ws = gu_arena_alloc(a, maxw * sizeof(*ws));
+    if (!ws)
         return 0;
     /* Words: runs of letters and digits of the folded text. */
     size_t nw = 0, letters = 0;
-    for (size_t i = 0; i < fn && nw < MENU_MAX_WORDS;) {
+    for (size_t i = 0; i < fn && nw < maxw;) {
         while (i < fn && !((folded[i] >= 'a' && folded[i] <= 'z') ||
                            (folded[i] >= '0' && folded[i] <= '9')))
             i++;
