@@ -584,6 +584,8 @@ static const struct {
     {"saumon", FC_MENU_FISH}, {"thon", FC_MENU_FISH},
     {"sardine*", FC_MENU_FISH}, {"maquereau*", FC_MENU_FISH},
     {"truite", FC_MENU_FISH}, {"lieu noir", FC_MENU_FISH},
+    {"lieu jaune", FC_MENU_FISH}, {"dos de lieu", FC_MENU_FISH},
+    {"filet de lieu", FC_MENU_FISH}, {"pave de lieu", FC_MENU_FISH},
     {"brandade", FC_MENU_FISH}, {"surimi", FC_MENU_FISH},
     {"crevette*", FC_MENU_FISH}, {"moule*", FC_MENU_FISH},
     {"calamar*", FC_MENU_FISH}, {"encornet*", FC_MENU_FISH},
@@ -607,7 +609,6 @@ static const struct {
     {"pate de campagne", FC_MENU_PORK | FC_MENU_MEAT},
     {"pate de foie", FC_MENU_PORK | FC_MENU_MEAT},
     {"pate en croute", FC_MENU_PORK | FC_MENU_MEAT},
-    {"rillette*", FC_MENU_PORK | FC_MENU_MEAT},
     {"knack*", FC_MENU_PORK | FC_MENU_MEAT},
     {"cervelas", FC_MENU_PORK | FC_MENU_MEAT},
     {"andouillette*", FC_MENU_PORK | FC_MENU_MEAT},
@@ -636,7 +637,6 @@ static const struct {
     {"nugget*", FC_MENU_CHICKEN | FC_MENU_MEAT | FC_MENU_BREADED},
     {"cordon bleu*", FC_MENU_CHICKEN | FC_MENU_MEAT | FC_MENU_BREADED},
     {"cordons bleus", FC_MENU_CHICKEN | FC_MENU_MEAT | FC_MENU_BREADED},
-    {"aiguillette*", FC_MENU_CHICKEN | FC_MENU_MEAT},
     /* other meat */
     {"veau", FC_MENU_MEAT}, {"agneau", FC_MENU_MEAT},
     {"mouton", FC_MENU_MEAT}, {"viande*", FC_MENU_MEAT},
@@ -677,7 +677,7 @@ static const struct {
 };
 
 #define MENU_MAX_BYTES (64u << 10)
-#define MENU_MAX_WORDS 4096
+#define MENU_WORDS_PER_DISH 256 /* later words of a dish are ignored */
 
 static const char *const menu_flag_names[FC_MENU_NFLAGS] = {
     "fish",  "fries", "vegetarian", "pork",  "pizza",
@@ -723,58 +723,76 @@ phrase_match(const char *phrase, const struct word *ws, size_t nw, size_t i)
     return true;
 }
 
+/* Words of one folded dish into ws (at most max); count of those saying
+   something in *informative. */
+static size_t
+dish_words(const char *f, size_t fn, struct word *ws, size_t max,
+           size_t *informative)
+{
+    size_t nw = 0;
+    for (size_t i = 0; i < fn && nw < max;) {
+        while (i < fn && !((f[i] >= 'a' && f[i] <= 'z') ||
+                           (f[i] >= '0' && f[i] <= '9')))
+            i++;
+        size_t start = i;
+        while (i < fn && ((f[i] >= 'a' && f[i] <= 'z') ||
+                          (f[i] >= '0' && f[i] <= '9')))
+            i++;
+        if (i == start)
+            continue;
+        ws[nw].s = f + start;
+        ws[nw].n = i - start;
+        /* « menu », « dépannage » and lone letters say nothing. */
+        if (!(ws[nw].n == 4 && memcmp(ws[nw].s, "menu", 4) == 0) &&
+            !(ws[nw].n == 9 && memcmp(ws[nw].s, "depannage", 9) == 0) &&
+            ws[nw].n > 1)
+            (*informative)++;
+        nw++;
+    }
+    return nw;
+}
+
 unsigned
 fc_menu_flags(struct gu_arena *a, const char *dishes, size_t n)
 {
+    const unsigned meat = FC_MENU_MEAT | FC_MENU_BEEF | FC_MENU_PORK |
+                          FC_MENU_CHICKEN;
+    if (!dishes)
+        n = 0;
     if (n > MENU_MAX_BYTES)
         n = MENU_MAX_BYTES;
-    size_t fn = 0;
-    char *folded = text_fold(a, dishes ? dishes : "", dishes ? n : 0, &fn);
-    if (!folded)
-        return 0;
-    /* A word takes at least two bytes with its separator. */
-    size_t maxw = fn / 2 + 1 < MENU_MAX_WORDS ? fn / 2 + 1 : MENU_MAX_WORDS;
-    struct word *ws = gu_arena_alloc(a, maxw * sizeof(*ws));
+    struct word *ws = gu_arena_alloc(a, MENU_WORDS_PER_DISH * sizeof(*ws));
     if (!ws)
         return 0;
-    /* Words: runs of letters and digits of the folded text. */
-    size_t nw = 0, letters = 0;
-    for (size_t i = 0; i < fn && nw < maxw;) {
-        while (i < fn && !((folded[i] >= 'a' && folded[i] <= 'z') ||
-                           (folded[i] >= '0' && folded[i] <= '9')))
-            i++;
-        size_t start = i;
-        while (i < fn && ((folded[i] >= 'a' && folded[i] <= 'z') ||
-                          (folded[i] >= '0' && folded[i] <= '9')))
-            i++;
-        if (i > start) {
-            ws[nw].s = folded + start;
-            ws[nw].n = i - start;
-            /* « menu », « dépannage » and lone letters say nothing. */
-            if (!(ws[nw].n == 4 && memcmp(ws[nw].s, "menu", 4) == 0) &&
-                !(ws[nw].n == 9 && memcmp(ws[nw].s, "depannage", 9) == 0) &&
-                ws[nw].n > 1)
-                letters++;
-            nw++;
-        }
-    }
     unsigned flags = 0;
-    for (size_t i = 0; i < nw; i++) {
-        for (size_t k = 0; k < GU_ARRAY_LEN(lexicon); k++) {
-            if (ws[i].s[0] == lexicon[k].phrase[0] &&
-                phrase_match(lexicon[k].phrase, ws, nw, i))
-                flags |= lexicon[k].flags;
+    size_t informative = 0;
+    /* Dish by dish (one per line): a phrase never spans two dishes, and
+       « steak végétal » clears the meat of its own dish only (a « crème
+       dessert végétale » says nothing of the main dish). */
+    for (size_t pos = 0; pos < n;) {
+        const char *nl = memchr(dishes + pos, '\n', n - pos);
+        size_t len = nl ? (size_t)(nl - (dishes + pos)) : n - pos;
+        size_t fn = 0;
+        char *f = text_fold(a, dishes + pos, len, &fn);
+        if (!f)
+            return 0;
+        size_t nw = dish_words(f, fn, ws, MENU_WORDS_PER_DISH, &informative);
+        unsigned dish = 0;
+        for (size_t i = 0; i < nw; i++) {
+            for (size_t k = 0; k < GU_ARRAY_LEN(lexicon); k++) {
+                if (ws[i].s[0] == lexicon[k].phrase[0] &&
+                    phrase_match(lexicon[k].phrase, ws, nw, i))
+                    dish |= lexicon[k].flags;
+            }
         }
+        if (dish & VEG_EXPLICIT)
+            dish &= ~(VEG_EXPLICIT | meat);
+        flags |= dish;
+        pos += len + 1;
     }
-    if (letters == 0)
+    if (informative == 0)
         return FC_MENU_EMPTY;
-    if (flags & VEG_EXPLICIT) {
-        /* « steak végétal », « boulettes de soja »: no meat after all. */
-        flags &= ~(VEG_EXPLICIT | FC_MENU_MEAT | FC_MENU_BEEF |
-                   FC_MENU_PORK | FC_MENU_CHICKEN);
+    if (!(flags & (FC_MENU_MEAT | FC_MENU_FISH)))
         flags |= FC_MENU_VEGETARIAN;
-    } else if (!(flags & (FC_MENU_MEAT | FC_MENU_FISH))) {
-        flags |= FC_MENU_VEGETARIAN;
-    }
     return flags;
 }

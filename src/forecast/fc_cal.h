@@ -119,12 +119,13 @@ unsigned fc_cal_events(const struct fc_cal_event *rows, size_t n,
 enum {
     FC_MENU_FISH = 1u << 0,       /* poisson, colin, saumon, thon... */
     FC_MENU_FRIES = 1u << 1,      /* frites, potatoes */
-    FC_MENU_VEGETARIAN = 1u << 2, /* no meat nor fish among the dishes */
+    FC_MENU_VEGETARIAN = 1u << 2, /* no meat nor fish among the dishes
+                                     (« steak végétal » is no meat) */
     FC_MENU_PORK = 1u << 3,       /* porc, jambon, lardons, saucisse... */
     FC_MENU_PIZZA = 1u << 4,
     FC_MENU_COUSCOUS = 1u << 5,   /* couscous, tajine */
     FC_MENU_BURGER = 1u << 6,     /* burger, hamburger */
-    FC_MENU_CHICKEN = 1u << 7,    /* poulet, volaille, nuggets... */
+    FC_MENU_CHICKEN = 1u << 7,    /* poultry: poulet, dinde, nuggets... */
     FC_MENU_FESTIVE = 1u << 8,    /* « repas de Noël », menu festif... */
     FC_MENU_BEEF = 1u << 9,       /* boeuf, steak, bolognaise... */
     FC_MENU_PASTA = 1u << 10,     /* pâtes, lasagnes, spaghetti... */
@@ -140,10 +141,12 @@ const char *fc_menu_flag_name(int i);
 
 /*
  * Flags of a day's menu: `dishes` (n bytes of UTF-8, one dish per line,
- * as in fc_menus; at most 64 KiB read) folded by text_fold() in the arena
- * `a` and matched against a French lexicon of whole words. Returns the
- * FC_MENU_* bits; 0 on OOM (then also nothing allocated that matters:
- * the arena keeps what it had).
+ * as in fc_menus; at most 64 KiB and 256 words per dish read), each dish
+ * folded by text_fold() in the arena `a` and matched against a French
+ * lexicon of whole words and phrases (a phrase never spans two dishes).
+ * Returns the FC_MENU_* bits, FC_MENU_EMPTY alone for a menu without any
+ * dish (« - », « menu dépannage »); 0 on OOM. Uses about the text's size
+ * of the arena plus 4 KiB.
  */
 unsigned fc_menu_flags(struct gu_arena *a, const char *dishes, size_t n);
 

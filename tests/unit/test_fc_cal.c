@@ -365,6 +365,22 @@ test_menus(void)
     f = menu(a, "Menu végétarien : boulettes de soja");
     CHECK(f & FC_MENU_VEGETARIAN);
     CHECK(!(f & FC_MENU_MEAT));
+    /* Seen in the Nantes menus of 2016-2017. */
+    f = menu(a, "Salade de mâche au thon\nBoulettes de boeuf sauce tomate\n"
+                "Frites\nCrème dessert végétal au chocolat");
+    CHECK(f & FC_MENU_BEEF); /* the dessert's « végétal » is its own */
+    CHECK(!(f & FC_MENU_VEGETARIAN));
+    f = menu(a, "Choux blancs bio° à la mimolette\nDos de lieu au poivre rose");
+    CHECK(f & FC_MENU_FISH);
+    CHECK(!(f & FC_MENU_VEGETARIAN));
+    f = menu(a, "Rillettes de thon et citron\nTortilla aux pommes de terre");
+    CHECK(f & FC_MENU_FISH);
+    CHECK(!(f & FC_MENU_PORK));
+    f = menu(a, "Aiguillettes de colin façon tempura\nRiz basmati");
+    CHECK(f & FC_MENU_FISH);
+    CHECK(!(f & FC_MENU_CHICKEN));
+    f = menu(a, "Salade de pâté\nde campagne"); /* no phrase across dishes */
+    CHECK(!(f & FC_MENU_PORK));
     CHECK_EQ(menu(a, " -"), FC_MENU_EMPTY);
     CHECK_EQ(menu(a, "menu depannage "), FC_MENU_EMPTY);
     CHECK_EQ(menu(a, ""), FC_MENU_EMPTY);
