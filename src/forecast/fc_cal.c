@@ -40,6 +40,8 @@ struct fc_cal {
     enum gu_holiday_rules rules;
     bool school; /* zone A, B or C */
     char zone;   /* 'A', 'B', 'C' when school */
+    char old_zone; /* the zone of the commune's académie before 2015 */
+    int64_t reform; /* 2015-09-01: the zones' reform */
     /* Public holidays in [HOL_FIRST_YEAR, HOL_LAST_YEAR], sorted. */
     int64_t *hdays;
     const char **hnames;
@@ -164,7 +166,10 @@ on_period(struct fc_cal *c, const char *s, size_t n)
     if (parse_day(f[0], fl[0], &p.first) || parse_day(f[1], fl[1], &p.last) ||
         p.last < p.first || !(p.name = static_name(f[3], fl[3])))
         return GU_EINVAL;
-    if (!memchr(f[2], c->zone, fl[2]))
+    /* The zones were redrawn at the rentrée 2015: before it, a commune
+       follows its académie's zone of the time (old_zone). */
+    char z = p.first < c->reform ? c->old_zone : c->zone;
+    if (!memchr(f[2], z, fl[2]))
         return 0; /* another zone's period */
     if (c->np >= PERIODS_MAX)
         return GU_EINVAL;
@@ -198,14 +203,66 @@ cmp_period(const void *a, const void *b)
     return (x->first > y->first) - (x->first < y->first);
 }
 
+/*
+ * The académies' zones before and after the reform of the rentrée 2015
+ * (arrêté du 16 avril 2014), by département: "dd" + old + new letter.
+ * Corsica and overseas have no letter. Caen and Rouen (Normandie since
+ * 2020) kept zone B.
+ */
+static const char dept_zones[][5] = {
+    /* Aix-Marseille B B */ "04BB", "05BB", "13BB", "84BB",
+    /* Amiens B B */ "02BB", "60BB", "80BB",
+    /* Besançon B A */ "25BA", "39BA", "70BA", "90BA",
+    /* Bordeaux C A */ "24CA", "33CA", "40CA", "47CA", "64CA",
+    /* Caen A B */ "14AB", "50AB", "61AB",
+    /* Clermont-Ferrand A A */ "03AA", "15AA", "43AA", "63AA",
+    /* Créteil C C */ "77CC", "93CC", "94CC",
+    /* Dijon B A */ "21BA", "58BA", "71BA", "89BA",
+    /* Grenoble A A */ "07AA", "26AA", "38AA", "73AA", "74AA",
+    /* Lille B B */ "59BB", "62BB",
+    /* Limoges B A */ "19BA", "23BA", "87BA",
+    /* Lyon A A */ "01AA", "42AA", "69AA",
+    /* Montpellier A C */ "11AC", "30AC", "34AC", "48AC", "66AC",
+    /* Nancy-Metz A B */ "54AB", "55AB", "57AB", "88AB",
+    /* Nantes A B */ "44AB", "49AB", "53AB", "72AB", "85AB",
+    /* Nice B B */ "06BB", "83BB",
+    /* Orléans-Tours B B */ "18BB", "28BB", "36BB", "37BB", "41BB", "45BB",
+    /* Paris C C */ "75CC",
+    /* Poitiers B A */ "16BA", "17BA", "79BA", "86BA",
+    /* Reims B B */ "08BB", "10BB", "51BB", "52BB",
+    /* Rennes A B */ "22AB", "29AB", "35AB", "56AB",
+    /* Rouen B B */ "27BB", "76BB",
+    /* Strasbourg B B */ "67BB", "68BB",
+    /* Toulouse A C */ "09AC", "12AC", "31AC", "32AC", "46AC", "65AC",
+    "81AC", "82AC",
+    /* Versailles C C */ "78CC", "91CC", "92CC", "95CC",
+};
+
+/* The zone of the commune's académie before 2015, or `zone` when the
+   INSEE code is unknown or its département is not in `zone` today (then
+   the stored zone is trusted for every year). */
+static char
+zone_before_2015(const char *insee, char zone)
+{
+    if (!insee || strlen(insee) < 2)
+        return zone;
+    for (size_t i = 0; i < GU_ARRAY_LEN(dept_zones); i++) {
+        if (dept_zones[i][0] == insee[0] && dept_zones[i][1] == insee[1])
+            return dept_zones[i][3] == zone ? dept_zones[i][2] : zone;
+    }
+    return zone;
+}
+
 static int
-load_school(struct fc_cal *c, char zone)
+load_school(struct fc_cal *c, const char *insee, char zone)
 {
     int rc;
     c->periods = gu_calloc(PERIODS_MAX, sizeof(*c->periods));
     if (!c->periods)
         return GU_ENOMEM;
     c->zone = zone;
+    c->old_zone = zone_before_2015(insee, zone);
+    c->reform = gu_day_from_ymd(2015, 9, 1);
     rc = each_line(c, "vacances.csv", on_period);
     if (rc < 0)
         return rc;
@@ -282,7 +339,7 @@ fc_cal_new(const char *insee, const char *zone, struct fc_cal **out)
         goto out;
     if (zone && zone[0] && !zone[1] && zone[0] >= 'A' && zone[0] <= 'C') {
         c->school = true;
-        rc = load_school(c, zone[0]);
+        rc = load_school(c, insee, zone[0]);
         if (rc < 0)
             goto out;
     }

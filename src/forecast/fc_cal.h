@@ -28,8 +28,11 @@ struct fc_cal;
 
 /*
  * Build the calendar of a commune from its INSEE code (for the Alsace-
- * Moselle holidays) and zone (STORE_ZONES: "A", "B", "C", "corse",
- * "guadeloupe"...; NULL or "" = metropolitan, no school table). 0, or
+ * Moselle holidays, and the zone its académie had before the reform of
+ * 2015: Nantes was in zone A until 2014-2015) and zone (STORE_ZONES: "A",
+ * "B", "C", "corse", "guadeloupe"...; NULL or "" = metropolitan, no
+ * school table). The first day of a holiday period is the official « fin
+ * des cours » day, which may still have classes (holiday_index = 1). 0, or
  * GU_ENOMEM; GU_EINVAL if the embedded table is damaged (a build defect).
  */
 int fc_cal_new(const char *insee, const char *zone, struct fc_cal **out);
