@@ -658,6 +658,171 @@ delete_event(struct http_req *req, struct http_resp *resp)
 }
 
 /* ------------------------------------------------------------------ */
+/* Headcounts and menus                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+get_headcounts(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    struct fc_headcount *v = NULL;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+
+    if ((rc = path_series(req, &s)) < 0 ||
+        (rc = fc_headcount_list(req->conn, req->arena, req->who.insee, s.id,
+                                &v, &n, &req->err)) < 0)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *j = json_object();
+        if (!j)
+            break;
+        json_object_set_new(j, "school_year", json_integer(v[i].school_year));
+        json_object_set_new(j, "pupils", json_integer(v[i].pupils));
+        json_array_append_new(arr, j);
+    }
+    return list_reply(resp, "headcounts", arr);
+}
+
+static int
+put_headcount(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    json_t *b = NULL;
+    long year = 0, pupils = 0;
+    int rc;
+
+    if ((rc = path_series(req, &s)) < 0 ||
+        (rc = http_body_json(req, &b)) < 0 ||
+        (rc = gu_json_int(b, "school_year", true, 1990, 2100, &year,
+                          &req->err)) < 0 ||
+        (rc = gu_json_int(b, "pupils", true, 0, 100000, &pupils,
+                          &req->err)) < 0 ||
+        (rc = fc_headcount_set(req->conn, req->who.insee, s.id, (int)year,
+                               (int)pupils, &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.headcount", s.code, "year=%ld pupils=%ld", year,
+               pupils);
+    return get_headcounts(req, resp);
+}
+
+static json_t *
+menu_json(const struct fc_menu *m)
+{
+    json_t *j = json_object(), *d = json_array();
+    char day[16];
+
+    if (!j || !d) {
+        json_decref(j);
+        json_decref(d);
+        return NULL;
+    }
+    for (const char *p = m->dishes; p && *p;) {
+        size_t k = strcspn(p, "\n");
+        if (k)
+            json_array_append_new(d, json_stringn(p, k));
+        p += k;
+        if (*p)
+            p++;
+    }
+    gu_day_iso(m->day, day, sizeof(day));
+    json_object_set_new(j, "day", json_string(day));
+    json_object_set_new(j, "series_id",
+                        m->series_id ? json_integer(m->series_id)
+                                     : json_null());
+    json_object_set_new(j, "dishes", d);
+    return j;
+}
+
+static int
+get_menus(struct http_req *req, struct http_resp *resp)
+{
+    const char *from = http_query(req, "from"), *to = http_query(req, "to");
+    const char *sid = http_query(req, "series");
+    struct fc_menu *v = NULL;
+    int64_t d0 = -25567, d1 = 84000;
+    long series = 0;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    if ((from && *from && (rc = day_arg(req, from, "from", &d0)) < 0) ||
+        (to && *to && (rc = day_arg(req, to, "to", &d1)) < 0))
+        return rc;
+    if (sid && *sid && gu_parse_long(sid, 1, INT32_MAX, &series) < 0)
+        return gu_err_set(&req->err, GU_EINVAL, "series",
+                          "Identifiant de série invalide.", "bad series");
+    if ((rc = fc_menu_list(req->conn, req->arena, req->who.insee, series, d0,
+                           d1, &v, &n, &req->err)) < 0)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, menu_json(&v[i]));
+    return list_reply(resp, "menus", arr);
+}
+
+/* PUT a day's menu: {"day", "series_id" (null: every canteen), "dishes"
+   (array of names; empty deletes)}. */
+static int
+put_menu(struct http_req *req, struct http_resp *resp)
+{
+    const char *day = NULL;
+    struct gu_buf b;
+    json_t *body = NULL, *dishes, *sid, *it;
+    int64_t d = 0, series = 0;
+    size_t i;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = http_body_json(req, &body)) < 0 ||
+        (rc = gu_json_str(body, "day", true, 10, &day, &req->err)) < 0 ||
+        (rc = day_arg(req, day, "day", &d)) < 0)
+        return rc;
+    sid = json_object_get(body, "series_id");
+    if (sid && !json_is_null(sid)) {
+        if (!json_is_integer(sid) || json_integer_value(sid) <= 0)
+            return gu_err_set(&req->err, GU_EINVAL, "series_id",
+                              "Identifiant de série invalide (ou null pour "
+                              "toutes les cantines).",
+                              "bad series_id");
+        series = json_integer_value(sid);
+    }
+    dishes = json_object_get(body, "dishes");
+    if (!json_is_array(dishes) || json_array_size(dishes) > 30)
+        return gu_err_set(&req->err, GU_EINVAL, "dishes",
+                          "« dishes » est une liste de plats (30 au plus).",
+                          "bad dishes");
+    gu_buf_init(&b);
+    json_array_foreach(dishes, i, it)
+    {
+        const char *v = json_string_value(it);
+        if (!v || strchr(v, '\n') || strlen(v) > FC_NAME_MAX) {
+            gu_buf_fini(&b);
+            return gu_err_set(&req->err, GU_EINVAL, "dishes",
+                              "Chaque plat est un texte d'une ligne (200 "
+                              "caractères au plus).",
+                              "bad dish");
+        }
+        if (i > 0)
+            gu_buf_puts(&b, "\n");
+        gu_buf_puts(&b, v);
+    }
+    rc = fc_menu_set(req->conn, req->who.insee, series, d,
+                     b.p ? gu_arena_strndup(req->arena, b.p, b.n) : "",
+                     &req->err);
+    gu_buf_fini(&b);
+    if (rc < 0)
+        return rc;
+    http_audit(req, "forecast.menu", day, "series=%lld dishes=%zu",
+               (long long)series, json_array_size(dishes));
+    return http_no_content(resp);
+}
+
+/* ------------------------------------------------------------------ */
 /* The route table                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -715,6 +880,16 @@ delete_event(struct http_req *req, struct http_resp *resp)
     EVENT_FIELDS "}}"
 #define EVENT_PUT "{\"type\":\"object\",\"properties\":{" EVENT_FIELDS "}}"
 
+#define HEADCOUNTS_SCHEMA                                                      \
+    "{\"type\":\"object\",\"properties\":{\"headcounts\":{\"type\":"      \
+    "\"array\",\"items\":{\"type\":\"object\",\"properties\":{"             \
+    "\"school_year\":" S_INT ",\"pupils\":" S_INT "}}}}}"
+#define MENU_SCHEMA                                                            \
+    "{\"type\":\"object\",\"required\":[\"day\",\"dishes\"],"              \
+    "\"properties\":{\"day\":{\"type\":\"string\",\"format\":\"date\"},"   \
+    "\"series_id\":{\"type\":[\"integer\",\"null\"]},\"dishes\":{"         \
+    "\"type\":\"array\",\"items\":" S_STR "}}}"
+
 #define LIST_OF(key, item)                                                     \
     "{\"type\":\"object\",\"properties\":{\"" key "\":{\"type\":\"array\","   \
     "\"items\":" item "}}}"
@@ -760,6 +935,22 @@ static const struct http_route routes[] = {
      EVENT_SCHEMA},
     {"DELETE", "/api/v1/forecast/events/{id}", HTTP_AGENT, delete_event,
      "forecast", "Supprimer un événement", NULL, NULL},
+    {"GET", "/api/v1/forecast/series/{id}/headcounts", HTTP_LECTEUR,
+     get_headcounts, "forecast", "Effectifs scolaires d'une cantine par "
+     "année scolaire",
+     NULL, HEADCOUNTS_SCHEMA},
+    {"PUT", "/api/v1/forecast/series/{id}/headcounts", HTTP_AGENT,
+     put_headcount, "forecast",
+     "Enregistrer l'effectif d'une année scolaire (2016 = 2016-2017)",
+     "{\"type\":\"object\",\"required\":[\"school_year\",\"pupils\"],"
+     "\"properties\":{\"school_year\":" S_INT ",\"pupils\":" S_INT "}}",
+     HEADCOUNTS_SCHEMA},
+    {"GET", "/api/v1/forecast/menus", HTTP_LECTEUR, get_menus, "forecast",
+     "Menus des cantines (?from=, ?to=, ?series=)", NULL,
+     LIST_OF("menus", MENU_SCHEMA)},
+    {"PUT", "/api/v1/forecast/menus", HTTP_AGENT, put_menu, "forecast",
+     "Enregistrer le menu d'un jour (liste vide : l'effacer)", MENU_SCHEMA,
+     NULL},
 };
 
 const struct http_routes fc_routes = {"forecast", routes,
