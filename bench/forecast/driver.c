@@ -130,7 +130,7 @@ usage(FILE *to)
 {
     fprintf(
         to,
-        "usage : bench/nantes/nantes [--data DOSSIER] [--train-end "
+        "usage : bench/nantes [--data DOSSIER] [--train-end "
         "AAAA-MM-JJ]\n"
         "        [--test-start AAAA-MM-JJ] [--test-end AAAA-MM-JJ]\n"
         "        [--horizon JOURS] [--refit JOURS] [--year-ahead] [--json]\n"
