@@ -670,6 +670,20 @@ fc_csv_parse(const char *data, size_t n, enum fc_freq freq, enum gu_tz tz,
                     return line_err(err, GU_EINVAL, line,
                                     "nom de site invalide.");
         }
+        /* The autumn hour that happens twice (02:00-02:59 on the last
+           Sunday of October in Paris): a local time there is read as its
+           first occurrence, so when the file, in time order, comes back
+           to it, the second pass is the later instant. */
+        if (freq != FC_FREQ_DAY && out->n > 0 &&
+            strcmp(out->rows[out->n - 1].site, row->site) == 0 &&
+            out->rows[out->n - 1].t >= row->t) {
+            int64_t d1, d2;
+            int m1, m2;
+            gu_tz_from_utc(tz, row->t, &d1, &m1);
+            gu_tz_from_utc(tz, row->t + 3600, &d2, &m2);
+            if (d1 == d2 && m1 == m2)
+                row->t += 3600;
+        }
         row->line = line;
         out->n++;
     }

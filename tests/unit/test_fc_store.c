@@ -503,6 +503,47 @@ test_csv_formats(void)
     CHECK_EQ(parse(&f, "horodatage;volume\n2016-12-01 08:15;1\n",
                    FC_FREQ_15MIN, &csv, &err),
              0);
+    /* Autumn: 02:00 and 02:30 come twice, in time order; both kept. */
+    CHECK_EQ(parse(&f, "horodatage;volume\n2016-10-30 01:30;1\n"
+                       "2016-10-30 02:00;2\n2016-10-30 02:30;3\n"
+                       "2016-10-30 02:00;4\n2016-10-30 02:30;5\n"
+                       "2016-10-30 03:00;6\n",
+                   FC_FREQ_15MIN, &csv, &err),
+             0);
+    CHECK_EQ(csv.n, 6);
+    CHECK_EQ(csv.rows[1].t, 1477785600); /* 00:00 UTC = 02:00 CEST */
+    CHECK_EQ(csv.rows[3].t, 1477785600 + 3600); /* 02:00 CET */
+    CHECK_EQ(csv.rows[4].t, 1477785600 + 5400);
+    CHECK_EQ(csv.rows[5].t, 1477785600 + 7200); /* 03:00 CET */
+    /* Spring: the hour that does not exist is read an hour later. */
+    CHECK_EQ(parse(&f, "horodatage;volume\n2016-03-27 02:00;1\n",
+                   FC_FREQ_HOUR, &csv, &err),
+             0);
+    CHECK_EQ(csv.rows[0].t, 1459040400); /* 01:00 UTC = 03:00 CEST */
+    /* Times for the API. */
+    {
+        int64_t t = 0;
+        char buf[48];
+        CHECK_EQ(fc_time_parse(" 01/09/2016 ", FC_FREQ_DAY, GU_TZ_PARIS,
+                               "date", &t, &err),
+                 0);
+        CHECK_EQ(t, gu_day_from_ymd(2016, 9, 1));
+        fc_time_format(t, FC_FREQ_DAY, GU_TZ_PARIS, buf, sizeof(buf));
+        CHECK_STR(buf, "2016-09-01");
+        CHECK_EQ(fc_time_parse("2016-12-01T08:00", FC_FREQ_HOUR, GU_TZ_PARIS,
+                               "t", &t, &err),
+                 0);
+        fc_time_format(t, FC_FREQ_HOUR, GU_TZ_PARIS, buf, sizeof(buf));
+        CHECK_STR(buf, "2016-12-01T08:00:00+01:00");
+        CHECK_EQ(fc_time_parse("2016-12-01T08:05", FC_FREQ_HOUR,
+                               GU_TZ_PARIS, "t", &t, &err),
+                 GU_EINVAL);
+        CHECK_STR(err.field, "t");
+        CHECK_EQ(fc_time_parse("hier", FC_FREQ_DAY, GU_TZ_PARIS, "date", &t,
+                               &err),
+                 GU_EINVAL);
+        CHECK_CONTAINS(err.user, "Date invalide");
+    }
     fix_close(&f);
 }
 
