@@ -3048,12 +3048,20 @@ cmd_forecast_import(struct ctx *ctx, struct gu_err *err)
     if (!(f = fopen(path, "rb")))
         return usage_err(err, NULL, "Impossible de lire le fichier %s : %s.",
                          path, strerror(errno));
-    buf = malloc((size_t)FC_CSV_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return GU_ENOMEM;
+    {
+        /* A regular file: its size (bounded); a pipe: the bound. */
+        struct stat sb;
+        size_t cap = (size_t)FC_CSV_MAX_BYTES + 1;
+        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+            (uint64_t)sb.st_size < cap)
+            cap = (size_t)sb.st_size + 1;
+        buf = malloc(cap);
+        if (!buf) {
+            fclose(f);
+            return GU_ENOMEM;
+        }
+        n = fread(buf, 1, cap, f);
     }
-    n = fread(buf, 1, (size_t)FC_CSV_MAX_BYTES + 1, f);
     if (ferror(f)) {
         fclose(f);
         free(buf);
