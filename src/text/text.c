@@ -14,7 +14,7 @@
 /* Longest synonym phrase, in terms. */
 #define PHRASE_MAX 8
 /* Per-thread stem cache: direct-mapped, short words only. */
-#define STEM_CACHE 4096
+#define STEM_CACHE 16384
 #define STEM_CACHE_WORD 24
 
 struct phrase {
@@ -39,8 +39,17 @@ struct text_pipeline {
 /* Per-thread stemmer                                                 */
 /* ------------------------------------------------------------------ */
 
+/* What a slot knows of its word besides the stem (fl). Stopwords and the
+ * SMS lexicon are the same fixed lists in every pipeline, so a thread's
+ * cache may keep them for all pipelines. */
+enum {
+    SLOT_KNOWN = 1, /* the two bits below are set */
+    SLOT_STOP = 2,  /* a stopword */
+    SLOT_SMS = 4    /* a shorthand of the SMS lexicon */
+};
+
 struct stem_slot {
-    uint8_t wn, sn;
+    uint8_t wn, sn, fl;
     char w[STEM_CACHE_WORD];
     char s[STEM_CACHE_WORD];
 };
@@ -51,6 +60,7 @@ struct stem_ctx {
 };
 
 static pthread_key_t stem_key;
+static _Thread_local struct stem_ctx *stem_tls;
 static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
 static int stem_key_ok;
 
@@ -59,6 +69,8 @@ stem_ctx_free(void *p)
 {
     struct stem_ctx *c = p;
 
+    if (stem_tls == c)
+        stem_tls = NULL;
     if (c && c->sb)
         sb_stemmer_delete(c->sb);
     gu_free(c);
@@ -70,10 +82,15 @@ stem_key_make(void)
     stem_key_ok = pthread_key_create(&stem_key, stem_ctx_free) == 0;
 }
 
+/* stem_tls: this thread's context, once got, so that a word costs no
+ * library call; the pthread key still owns it (its destructor, run in
+ * the exiting thread, clears the pointer). */
 /* This thread's stemmer, made on first use; NULL when none can be. */
 static struct stem_ctx *
 stem_ctx_get(void)
 {
+    if (stem_tls)
+        return stem_tls;
     pthread_once(&stem_once, stem_key_make);
     if (!stem_key_ok)
         return NULL;
@@ -88,24 +105,43 @@ stem_ctx_get(void)
         stem_ctx_free(c);
         return NULL;
     }
+    stem_tls = c;
     return c;
 }
 
-size_t
-text_stem(const char *w, size_t n, char *buf, size_t cap)
+/* text_stem() of a word whose text_hash() is h. */
+/* memcmp() == 0 for the short keys of the hot path, without a call. */
+static inline bool
+bytes_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* text_stem() of a word whose text_hash() is h; *held (when not NULL)
+ * gets the cache slot now holding the word, or NULL. */
+static size_t
+stem_slot(const char *w, size_t n, uint32_t h, char *buf, size_t cap,
+          struct stem_slot **held)
 {
     struct stem_ctx *c = stem_ctx_get();
     struct stem_slot *slot = NULL;
     const char *r = w;
     size_t rn = n;
 
+    if (held)
+        *held = NULL;
     if (cap == 0)
         return 0;
     if (c && n < STEM_CACHE_WORD) {
-        slot = &c->cache[text_hash(w, n) & (STEM_CACHE - 1)];
-        if (slot->wn == n && memcmp(slot->w, w, n) == 0) {
+        slot = &c->cache[h & (STEM_CACHE - 1)];
+        if (slot->wn == n && bytes_eq(slot->w, w, n)) {
             r = slot->s;
             rn = slot->sn;
+            if (held)
+                *held = slot;
             goto copy;
         }
     }
@@ -123,6 +159,9 @@ text_stem(const char *w, size_t n, char *buf, size_t cap)
         slot->sn = (uint8_t)rn;
         memcpy(slot->w, w, n);
         slot->wn = (uint8_t)n;
+        slot->fl = 0;
+        if (held)
+            *held = slot;
     }
 copy:
     if (rn >= cap)
@@ -130,6 +169,18 @@ copy:
     memmove(buf, r, rn);
     buf[rn] = '\0';
     return rn;
+}
+
+static size_t
+stem_h(const char *w, size_t n, uint32_t h, char *buf, size_t cap)
+{
+    return stem_slot(w, n, h, buf, cap, NULL);
+}
+
+size_t
+text_stem(const char *w, size_t n, char *buf, size_t cap)
+{
+    return stem_h(w, n, text_hash(w, n), buf, cap);
 }
 
 /* ------------------------------------------------------------------ */
@@ -151,13 +202,36 @@ is_wordc(char c)
     return (u >= 'a' && u <= 'z') || is_digit(c) || u >= 0x80;
 }
 
+/* Byte classes of folded text: CL_ALPHA (a-z and any non-ASCII byte),
+ * CL_DIGIT (0-9); 0 = not a word byte. */
+enum { CL_ALPHA = 1, CL_DIGIT = 2 };
+
+static const uint8_t char_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 struct fold_out {
     char *p;
     uint32_t *map; /* source offset of each byte, may be NULL */
     size_t n, cap;
 };
 
-static void
+static inline void
 put(struct fold_out *o, char c, uint32_t src)
 {
     if (o->n < o->cap) {
@@ -168,20 +242,20 @@ put(struct fold_out *o, char c, uint32_t src)
     }
 }
 
-/* One folded ASCII character, with the punctuation policy of text_fold. */
-static void
+/* The folding of each ASCII character, the punctuation policy of
+ * text_fold(): letters lowered, digits kept, ' and ` an apostrophe,
+ * . , / - : kept, anything else a space. */
+static const char ascii_fold[129] =
+    "                                "
+    "       '    ,-./0123456789:     "
+    " abcdefghijklmnopqrstuvwxyz     "
+    "'abcdefghijklmnopqrstuvwxyz     ";
+
+/* One folded ASCII character. */
+static inline void
 put_ascii(struct fold_out *o, int32_t c, uint32_t src)
 {
-    if (c >= 'A' && c <= 'Z')
-        put(o, (char)(c - 'A' + 'a'), src);
-    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        put(o, (char)c, src);
-    else if (c == '\'' || c == '`')
-        put(o, '\'', src);
-    else if (c == '.' || c == ',' || c == '/' || c == '-' || c == ':')
-        put(o, (char)c, src);
-    else
-        put(o, ' ', src);
+    put(o, ascii_fold[c & 0x7f], src);
 }
 
 static void
@@ -320,19 +394,23 @@ terms_push(struct terms *t)
     return &t->v[t->n++];
 }
 
-static const char *const elisions[] = {
-    "l", "d", "j", "m", "n", "s", "t", "c", "qu",
-    "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu",
-};
-
+/* Elided words: l d j m n s t c qu jusqu lorsqu puisqu quoiqu presqu. */
 static bool
 is_elision(const char *w, size_t n)
 {
-    for (size_t i = 0; i < GU_ARRAY_LEN(elisions); i++) {
-        if (strlen(elisions[i]) == n && memcmp(elisions[i], w, n) == 0)
-            return true;
+    switch (n) {
+    case 1:
+        return strchr("ldjmnstc", w[0]) != NULL && w[0] != '\0';
+    case 2:
+        return w[0] == 'q' && w[1] == 'u';
+    case 5:
+        return memcmp(w, "jusqu", 5) == 0;
+    case 6:
+        return memcmp(w, "lorsqu", 6) == 0 || memcmp(w, "puisqu", 6) == 0 ||
+               memcmp(w, "quoiqu", 6) == 0 || memcmp(w, "presqu", 6) == 0;
+    default:
+        return false;
     }
-    return false;
 }
 
 /* Digits at f[i..]: count them (at most `max`). */
@@ -424,15 +502,22 @@ tokenise(const char *f, size_t n, const uint32_t *map, size_t src_n,
         } else {
             bool digit = false, alpha = false;
             for (;;) {
-                while (i < n && is_wordc(f[i])) {
-                    if (is_digit(f[i]))
-                        digit = true;
-                    else
-                        alpha = true;
-                    if (t.n < TEXT_WORD_MAX)
-                        t.w[t.n++] = f[i];
-                    i++;
+                /* The run of word bytes, its classes, then one copy. */
+                size_t e = i;
+                unsigned cls = 0, k;
+                while (e < n &&
+                       (k = char_class[(unsigned char)f[e]]) != 0) {
+                    cls |= k;
+                    e++;
                 }
+                size_t take = e - i;
+                if (take > TEXT_WORD_MAX - t.n)
+                    take = TEXT_WORD_MAX - t.n;
+                memcpy(t.w + t.n, f + i, take);
+                t.n += take;
+                i = e;
+                digit |= (cls & CL_DIGIT) != 0;
+                alpha |= (cls & CL_ALPHA) != 0;
                 /* Decimal numbers: "12,5" and "3.14" stay one token. */
                 if (digit && !alpha && i + 1 < n &&
                     (f[i] == ',' || f[i] == '.') && is_digit(f[i + 1]) &&
@@ -481,15 +566,16 @@ text_is_stopword(const struct text_pipeline *p, const char *w, size_t n)
     return text_map_find(&p->stop, w, n) >= 0;
 }
 
-/* Keep one word: stopword filter, stem, append. */
+/*
+ * Keep one word: stem, append. `h` is text_hash(w, n) of a TOK_WORD
+ * already known not to be a stopword (emit_word() checks); `st` its stem
+ * (`sn` bytes) when known, else NULL.
+ */
 static void
-emit_word(struct actx *c, const char *w, size_t n, uint32_t off,
-          uint32_t len, enum tok_kind kind, uint32_t flags)
+emit_checked(struct actx *c, const char *w, size_t n, uint32_t h,
+             const char *st, size_t sn, uint32_t off, uint32_t len,
+             enum tok_kind kind, uint32_t flags)
 {
-    if (n == 0)
-        return;
-    if (kind == TOK_WORD && text_is_stopword(c->p, w, n))
-        return;
     struct text_term *tm = terms_push(&c->t);
     if (!tm)
         return;
@@ -502,8 +588,11 @@ emit_word(struct actx *c, const char *w, size_t n, uint32_t off,
     const char *stem = word;
     if (kind == TOK_WORD) {
         char buf[TEXT_WORD_MAX + 1];
-        size_t sn = text_stem(w, n, buf, sizeof(buf));
-        stem = gu_arena_strndup(c->t.a, buf, sn);
+        if (!st) {
+            sn = stem_h(w, n, h, buf, sizeof(buf));
+            st = buf;
+        }
+        stem = gu_arena_strndup(c->t.a, st, sn);
         if (!stem) {
             c->t.oom = true;
             c->t.n--;
@@ -522,6 +611,23 @@ emit_word(struct actx *c, const char *w, size_t n, uint32_t off,
     tm->off = off;
     tm->len = len;
     tm->flags = flags;
+}
+
+/* Keep one word: stopword filter, stem, append. */
+static void
+emit_word(struct actx *c, const char *w, size_t n, uint32_t off,
+          uint32_t len, enum tok_kind kind, uint32_t flags)
+{
+    uint32_t h = 0;
+
+    if (n == 0)
+        return;
+    if (kind == TOK_WORD) {
+        h = text_hash(w, n);
+        if (text_map_find_h(&c->p->stop, w, n, h) >= 0)
+            return;
+    }
+    emit_checked(c, w, n, h, NULL, 0, off, len, kind, flags);
 }
 
 /* Is `w` known to the vocabulary, as a word or through its stem? */
@@ -605,8 +711,30 @@ on_token(void *ctx, struct rawtok *t)
         emit_word(c, t->w, t->n, t->off, t->len, t->kind, t->flags);
         return;
     }
-    if (c->mode == TEXT_MODE_QUERY && !(t->flags & TEXT_TERM_SMS)) {
-        int32_t id = text_map_find(&c->p->sms, t->w, t->n);
+    if (t->n == 0)
+        return;
+    /* One hash for the SMS lexicon, the stopwords and the stem cache;
+     * the word's slot in this thread's cache (stemmed on a miss) tells
+     * whether it is in the two lists, after their first lookup. */
+    uint32_t h = text_hash(t->w, t->n);
+    char sbuf[TEXT_WORD_MAX + 1];
+    struct stem_slot *slot;
+    size_t sn = stem_slot(t->w, t->n, h, sbuf, sizeof(sbuf), &slot);
+    unsigned fl;
+    if (slot && (slot->fl & SLOT_KNOWN)) {
+        fl = slot->fl;
+    } else {
+        fl = SLOT_KNOWN;
+        if (text_map_find_h(&c->p->stop, t->w, t->n, h) >= 0)
+            fl |= SLOT_STOP;
+        if (text_map_find_h(&c->p->sms, t->w, t->n, h) >= 0)
+            fl |= SLOT_SMS;
+        if (slot)
+            slot->fl = (uint8_t)fl;
+    }
+    if (c->mode == TEXT_MODE_QUERY && !(t->flags & TEXT_TERM_SMS) &&
+        (fl & SLOT_SMS)) {
+        int32_t id = text_map_find_h(&c->p->sms, t->w, t->n, h);
         if (id >= 0) {
             const char *rep = c->p->sms_rep[id];
             tokenise(rep, strlen(rep), NULL, 0, t->off, t->len,
@@ -614,10 +742,13 @@ on_token(void *ctx, struct rawtok *t)
             return;
         }
     }
-    if (c->mode == TEXT_MODE_QUERY && c->vocab && !(t->flags & TEXT_TERM_SMS)
-        && !text_is_stopword(c->p, t->w, t->n) && repair(c, t))
+    if (fl & SLOT_STOP)
         return;
-    emit_word(c, t->w, t->n, t->off, t->len, TOK_WORD, t->flags);
+    if (c->mode == TEXT_MODE_QUERY && c->vocab && !(t->flags & TEXT_TERM_SMS)
+        && repair(c, t))
+        return;
+    emit_checked(c, t->w, t->n, h, sbuf, sn, t->off, t->len, TOK_WORD,
+                 t->flags);
 }
 
 /* Append a concept term for every synonym phrase found in the terms. */
@@ -666,15 +797,19 @@ tag_concepts(struct actx *c)
 }
 
 int
-text_analyze(const struct text_pipeline *p, const struct text_vocab *vocab,
-             enum text_mode mode, struct gu_arena *a, const char *s,
-             size_t n, struct text_tokens *out)
+text_analyze_folded(const struct text_pipeline *p,
+                    const struct text_vocab *vocab, enum text_mode mode,
+                    struct gu_arena *a, const char *s, size_t n,
+                    struct text_tokens *out, const char **fold,
+                    size_t *fold_n)
 {
     struct actx c = {.p = p, .vocab = vocab, .mode = mode};
     struct fold_out o = {0};
 
     out->v = NULL;
     out->n = 0;
+    *fold = "";
+    *fold_n = 0;
     c.t.a = a;
     if (n == 0)
         return 0;
@@ -686,6 +821,8 @@ text_analyze(const struct text_pipeline *p, const struct text_vocab *vocab,
     if (!o.p || !o.map)
         return GU_ENOMEM;
     fold_into(&o, s, n);
+    *fold = o.p;
+    *fold_n = o.n;
     tokenise(o.p, o.n, o.map, n, 0, 0, 0, on_token, &c);
     if (!c.t.oom)
         tag_concepts(&c);
@@ -694,6 +831,17 @@ text_analyze(const struct text_pipeline *p, const struct text_vocab *vocab,
     out->v = c.t.v;
     out->n = c.t.n;
     return 0;
+}
+
+int
+text_analyze(const struct text_pipeline *p, const struct text_vocab *vocab,
+             enum text_mode mode, struct gu_arena *a, const char *s,
+             size_t n, struct text_tokens *out)
+{
+    const char *f;
+    size_t fn;
+
+    return text_analyze_folded(p, vocab, mode, a, s, n, out, &f, &fn);
 }
 
 /* ------------------------------------------------------------------ */

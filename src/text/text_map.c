@@ -40,20 +40,32 @@ text_map_fini(struct text_map *m)
 }
 
 int32_t
-text_map_find(const struct text_map *m, const char *k, size_t n)
+text_map_find_h(const struct text_map *m, const char *k, size_t n, uint32_t h)
 {
     if (!m->slots)
         return -1;
-    uint32_t h = text_hash(k, n);
     for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
-        uint32_t s = m->slots[i];
+        uint64_t s = m->slots[i];
         if (s == 0)
             return -1;
-        uint32_t id = s - 1;
-        if (m->hash[id] == h && m->len[id] == n &&
-            memcmp(m->pool + m->off[id], k, n) == 0)
+        if ((uint32_t)(s >> 32) != h)
+            continue;
+        uint32_t id = (uint32_t)s - 1;
+        if (m->len[id] != n)
+            continue;
+        const char *q = m->pool + m->off[id];
+        size_t j = 0;
+        while (j < n && q[j] == k[j])
+            j++;
+        if (j == n)
             return (int32_t)id;
     }
+}
+
+int32_t
+text_map_find(const struct text_map *m, const char *k, size_t n)
+{
+    return text_map_find_h(m, k, n, text_hash(k, n));
 }
 
 /* Double the slot table; keys keep their ids. */
@@ -61,7 +73,7 @@ static int
 grow_slots(struct text_map *m)
 {
     uint32_t ncap = m->slots ? (m->mask + 1) * 2 : 64;
-    uint32_t *ns = gu_calloc(ncap, sizeof(*ns));
+    uint64_t *ns = gu_calloc(ncap, sizeof(*ns));
 
     if (!ns)
         return GU_ENOMEM;
@@ -69,7 +81,7 @@ grow_slots(struct text_map *m)
         uint32_t i = m->hash[id] & (ncap - 1);
         while (ns[i])
             i = (i + 1) & (ncap - 1);
-        ns[i] = id + 1;
+        ns[i] = (uint64_t)m->hash[id] << 32 | (id + 1);
     }
     gu_free(m->slots);
     m->slots = ns;
@@ -135,7 +147,7 @@ text_map_intern(struct text_map *m, const char *k, size_t n, bool *added)
     uint32_t i = m->hash[nid] & m->mask;
     while (m->slots[i])
         i = (i + 1) & m->mask;
-    m->slots[i] = nid + 1;
+    m->slots[i] = (uint64_t)m->hash[nid] << 32 | (nid + 1);
     m->n++;
     if (added)
         *added = true;

@@ -2,11 +2,12 @@
  * triage_model.c - featurisation, training, calibration, model file and
  * prediction of the request classifier. The contract is in triage.h.
  *
- * Hot path (triage_predict): text_analyze() into the scratch's reused
- * arena; the text folded for the character n-grams by a table built once
- * from text_fold() itself (same bytes, a few times faster, text_fold()
- * kept for what the table does not hold); features counted in an
- * open-addressing table of 64-bit keys cleared over the text's size only;
+ * Hot path (triage_predict): text_analyze_folded() into the scratch's
+ * reused arena, which also gives the folded text the character n-grams
+ * are cut from (no second fold); features counted in an open-addressing
+ * table of 2-byte feature indexes (the hashes packed beside it) cleared
+ * over the text's size only, the character n-grams hashed a stretch
+ * ahead of their counting;
  * the model's row of a bucket (its K weights and its IDF, side by side,
  * one 64-byte line for up to 15 classes) fetched ahead as soon as a
  * feature is first seen; then one pass sums each group's weighted rows
@@ -33,7 +34,10 @@
 #define FEAT_MAX 8192   /* distinct features per text; < TAB_SIZE / 2 */
 #define TERMS_MAX 1024  /* word terms featurised per text */
 #define FOLD_MAX (2 * TRIAGE_TEXT_MAX + 4)
-#define ARENA_RENEW (1u << 20)
+#define CHUNK_HASHES 512 /* character n-gram hashes made ahead; > CHAR_HI */
+/* The scratch's arena is renewed past this: under its 256 KB chunk, so it
+ * stays one chunk that malloc hands back warm (in cache) each time. */
+#define ARENA_RENEW (192u << 10)
 #define WEIGHTS_MAX (1u << 26) /* buckets x classes, in a model file */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define TRIAGE_SEARCH_MAX 1000 /* below, the CV runs seeded on one thread */
@@ -53,8 +57,10 @@ struct feat {
 struct triage_scratch {
     uint32_t mask;           /* table size - 1 for the current text */
     uint32_t shift;          /* 64 - log2(table size) */
-    uint64_t key[TAB_SIZE];  /* feature hash, 0 = empty */
-    uint32_t slot[TAB_SIZE]; /* feature index of key[i] */
+    /* Feature index + 1 of a slot, 0 = empty: 2 bytes a slot, so the
+     * table of a fiche stays in L1 with fh. */
+    uint16_t tab[TAB_SIZE];
+    uint64_t fh[FEAT_MAX];   /* f[i].h, packed: what a probe compares */
     /* Rows fetched ahead while counting (NULL: none). */
     const float *pf;
     uint32_t pf_stride;
@@ -150,25 +156,25 @@ add_feat(struct triage_scratch *s, uint64_t h, int word, int t1, int t2)
 {
     uint32_t i;
 
-    h |= h == 0; /* 0 marks an empty slot; the bucket bits are unchanged */
+    h |= h == 0; /* 0 was the empty key once; kept for the same hashes */
     i = (uint32_t)(h >> s->shift);
     for (;;) {
-        uint64_t k = s->key[i];
-        if (k == h) {
-            s->f[s->slot[i]].tf += 1;
+        uint32_t t = s->tab[i];
+        if (t == 0)
+            break;
+        if (s->fh[t - 1] == h) {
+            s->f[t - 1].tf += 1;
             return true;
         }
-        if (k == 0)
-            break;
         i = (i + 1) & s->mask;
     }
     /* Full: keeps the table at most half full (probes end). */
     if (s->nf >= FEAT_MAX || s->nf > s->mask / 2)
         return false;
-    if (s->pf && 0)
+    if (s->pf)
         __builtin_prefetch(s->pf + (size_t)(h >> s->pf_shift) * s->pf_stride);
-    s->key[i] = h;
-    s->slot[i] = (uint32_t)s->nf;
+    s->tab[i] = (uint16_t)(s->nf + 1);
+    s->fh[s->nf] = h;
     struct feat *f = &s->f[s->nf++];
     f->h = h;
     f->tf = 1;
@@ -176,6 +182,54 @@ add_feat(struct triage_scratch *s, uint64_t h, int word, int t1, int t2)
     f->t1 = (int16_t)t1;
     f->t2 = (int16_t)t2;
     return true;
+}
+
+/*
+ * Count the features hs[0..n) (character group) in order, as add_feat()
+ * would one by one, with the table's state in registers: a separate
+ * loop lets the hashes be computed ahead, pipelined. Returns false when
+ * the text has too many features (the rest are dropped, as add_feat()).
+ */
+static bool
+add_feats(struct triage_scratch *s, const uint64_t *hs, size_t n)
+{
+    uint16_t *restrict tab = s->tab;
+    uint64_t *restrict fh = s->fh;
+    struct feat *restrict f = s->f;
+    const uint32_t mask = s->mask, shift = s->shift;
+    const size_t lim = FEAT_MAX - 1 < mask / 2 ? FEAT_MAX - 1 : mask / 2;
+    const float *pf = s->pf;
+    const uint32_t pf_stride = s->pf_stride, pf_shift = s->pf_shift;
+    size_t nf = s->nf;
+    bool ok = true;
+
+    for (size_t k = 0; k < n; k++) {
+        uint64_t h = hs[k];
+        h |= h == 0;
+        uint32_t i = (uint32_t)(h >> shift), t;
+        while ((t = tab[i]) != 0 && fh[t - 1] != h)
+            i = (i + 1) & mask;
+        if (t) {
+            f[t - 1].tf += 1;
+            continue;
+        }
+        if (nf > lim) {
+            ok = false;
+            break;
+        }
+        if (pf)
+            __builtin_prefetch(pf + (size_t)(h >> pf_shift) * pf_stride);
+        tab[i] = (uint16_t)(nf + 1);
+        fh[nf] = h;
+        f[nf].h = h;
+        f[nf].tf = 1;
+        f[nf].word = 0;
+        f[nf].t1 = -1;
+        f[nf].t2 = -1;
+        nf++;
+    }
+    s->nf = nf;
+    return ok;
 }
 
 /*
@@ -386,9 +440,9 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
 {
     struct text_tokens tk;
     uint64_t hs[TERMS_MAX];
-    size_t nt, m = 0;
+    size_t nt, m = 1, folded_n;
+    const char *folded;
     bool full = false;
-    int rc;
 
     n = text_cap(text, n);
     if (gu_arena_used(s->a) > ARENA_RENEW) {
@@ -407,12 +461,13 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
             tb++;
         s->mask = (1u << tb) - 1;
         s->shift = 64 - (uint32_t)tb;
-        memset(s->key, 0, ((size_t)1 << tb) * sizeof(uint64_t));
+        memset(s->tab, 0, ((size_t)1 << tb) * sizeof(s->tab[0]));
     }
     s->nf = s->nfw = 0;
     s->terms = NULL;
     s->nterms = 0;
-    if (text_analyze(tp, NULL, TEXT_MODE_QUERY, s->a, text, n, &tk) < 0)
+    if (text_analyze_folded(tp, NULL, TEXT_MODE_QUERY, s->a, text, n, &tk,
+                            &folded, &folded_n) < 0)
         return GU_ENOMEM;
     nt = tk.n < TERMS_MAX ? tk.n : TERMS_MAX;
     s->terms = tk.v;
@@ -427,19 +482,29 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
     }
 
     s->nfw = s->nf;
-    /* Character 3-5-grams of the folded text, spaces collapsed, padded. */
-    rc = fold_text(s, text, n, &m);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i + (size_t)cmin <= m && !full; i++) {
-        const unsigned char *c = (const unsigned char *)s->fold + i;
-        size_t top = m - i < (size_t)cmax ? m - i : (size_t)cmax;
-        uint64_t h = FNV0 ^ SEED_C;
-        for (size_t j = 0; j < top && !full; j++) {
-            h = (h ^ c[j]) * 0x100000001b3ull;
-            if (j + 1 >= (size_t)cmin)
-                full = !add_feat(s, mix64(h + j), 0, -1, -1);
+    /* Character 4-5-grams of the folded text, spaces collapsed, padded:
+     * what fold_text() gives, from the bytes text_analyze() folded. */
+    s->fold[0] = ' ';
+    fold_put(s, &m, folded, folded_n);
+    if (s->fold[m - 1] != ' ' && m < FOLD_MAX)
+        s->fold[m++] = ' ';
+    /* The hashes of a stretch of positions first, then counted in
+     * order (the same features in the same order as one by one). */
+    for (size_t i = 0; i + (size_t)cmin <= m && !full;) {
+        uint64_t ch[CHUNK_HASHES];
+        size_t nh = 0;
+        for (; i + (size_t)cmin <= m && nh + (size_t)cmax <= CHUNK_HASHES;
+             i++) {
+            const unsigned char *c = (const unsigned char *)s->fold + i;
+            size_t top = m - i < (size_t)cmax ? m - i : (size_t)cmax;
+            uint64_t h = FNV0 ^ SEED_C;
+            for (size_t j = 0; j < top; j++) {
+                h = (h ^ c[j]) * 0x100000001b3ull;
+                if (j + 1 >= (size_t)cmin)
+                    ch[nh++] = mix64(h + j);
+            }
         }
+        full = !add_feats(s, ch, nh);
     }
     return 0;
 }
