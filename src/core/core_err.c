@@ -17,6 +17,27 @@ gu_err_clear(struct gu_err *err)
     err->field[0] = '\0';
 }
 
+/*
+ * A message cut by the buffer's size may end inside a UTF-8 sequence:
+ * drop that incomplete tail so what people read (and JSON) stays valid.
+ */
+static void
+utf8_cut(char *s)
+{
+    size_t n = strlen(s), i = n, k = 0;
+
+    while (i > 0 && k < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        k++;
+    }
+    if (i > 0 && (unsigned char)s[i - 1] >= 0xC0) {
+        unsigned char c = (unsigned char)s[i - 1];
+        size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+        if (k < need)
+            s[i - 1] = '\0';
+    }
+}
+
 int
 gu_err_set(struct gu_err *err, int code, const char *field, const char *user,
            const char *fmt, ...)
@@ -26,6 +47,7 @@ gu_err_set(struct gu_err *err, int code, const char *field, const char *user,
     err->code = code;
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
     snprintf(err->user, sizeof(err->user), "%s", user ? user : "");
+    utf8_cut(err->user);
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);

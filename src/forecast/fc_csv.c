@@ -473,13 +473,15 @@ check_duplicates(struct fc_csv *out, enum fc_freq freq, enum gu_tz tz,
     qsort(v, out->n, sizeof(*v), cmp_row);
     for (size_t i = 1; i < out->n; i++)
         if (v[i]->t == v[i - 1]->t && strcmp(v[i]->site, v[i - 1]->site) == 0) {
-            char w[40];
+            char w[40], sb[48];
             when_text(v[i]->t, freq, tz, w, sizeof(w));
-            if (v[i]->site[0])
+            if (v[i]->site[0]) {
+                struct field sf = {v[i]->site, strlen(v[i]->site)};
                 return line_err(err, GU_EINVAL, v[i]->line,
-                                "%s en double pour le site « %.60s » (déjà "
+                                "%s en double pour le site « %s » (déjà "
                                 "ligne %u).",
-                                w, v[i]->site, v[i - 1]->line);
+                                w, shown(sf, sb, sizeof(sb)), v[i - 1]->line);
+            }
             return line_err(err, GU_EINVAL, v[i]->line,
                             "%s en double (déjà ligne %u).", w,
                             v[i - 1]->line);

@@ -172,6 +172,24 @@ test_errors(void)
     CHECK_STR(gu_status_name(GU_ENOTFOUND), "ENOTFOUND");
     CHECK_CONTAINS(gu_status_user(GU_EPERM), "droits");
     CHECK_EQ(gu_err_set(NULL, GU_EDB, NULL, NULL, "x"), GU_EDB);
+    /* a French message longer than the buffer is cut on a character
+       boundary, whatever the offset of the cut */
+    for (int shift = 0; shift < 3; shift++) {
+        char longmsg[600];
+        size_t o = 0;
+
+        for (int i = 0; i < shift; i++)
+            longmsg[o++] = 'x';
+        while (o + 3 < sizeof(longmsg)) {
+            memcpy(longmsg + o, shift == 2 ? "\xe2\x82\xac" : "\xc3\xa9",
+                   shift == 2 ? 3 : 2);
+            o += shift == 2 ? 3 : 2;
+        }
+        longmsg[o] = '\0';
+        gu_err_set(&err, GU_EINVAL, NULL, longmsg, NULL);
+        CHECK(strlen(err.user) > 200);
+        CHECK(gu_utf8_valid(err.user, strlen(err.user)));
+    }
 }
 
 static void
