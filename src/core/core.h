@@ -243,6 +243,9 @@ void gu_time_fr(int64_t t, char *buf, size_t cap);
 int gu_crypto_init(void);
 /* `nbytes` random bytes as URL-safe base64 (no padding) into out. */
 int gu_random_token(char *out, size_t cap, size_t nbytes);
+/* Whether `t` looks like a token of gu_random_token(): exactly `len`
+ * URL-safe base64 characters (43 for 32 bytes). NULL is not one. */
+bool gu_token_shape(const char *t, size_t len);
 /* SHA-256 hex digest (65 bytes with NUL) of a token, for storage. */
 void gu_token_hash(const char *token, char out[65]);
 /* Constant-time string equality. */

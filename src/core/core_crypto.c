@@ -34,6 +34,14 @@ gu_random_token(char *out, size_t cap, size_t nbytes)
     return 0;
 }
 
+bool
+gu_token_shape(const char *t, size_t len)
+{
+    return t && strlen(t) == len &&
+           strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789-_") == len;
+}
+
 void
 gu_token_hash(const char *token, char out[65])
 {

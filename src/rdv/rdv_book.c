@@ -183,11 +183,7 @@ rdv_agenda(struct store_conn *c, struct gu_arena *a,
 bool
 rdv_token_shape(const char *t)
 {
-    size_t n = t ? strlen(t) : 0;
-
-    return n == RDV_TOKEN_LEN &&
-           strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_") == n;
+    return gu_token_shape(t, RDV_TOKEN_LEN);
 }
 
 int

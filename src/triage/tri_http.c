@@ -180,23 +180,6 @@ excerpt(struct gu_arena *a, const char *s, size_t max)
     return gu_arena_sprintf(a, "%.*s…", (int)max, s);
 }
 
-/* The status-page token's shape: 43 URL-safe base64 characters. */
-static bool
-token_shape(const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-
-    if (n != TRI_TOKEN_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = t[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
-}
-
 /* ------------------------------------------------------------------ */
 /* Requests as JSON                                                    */
 /* ------------------------------------------------------------------ */
@@ -495,9 +478,9 @@ static int
 resident_request(struct http_req *req, struct tri_request *r)
 {
     const char *tok = http_param(req, "token");
-    int rc = token_shape(tok) ? tri_get_by_token(req->conn, req->arena, tok,
-                                                 r, &req->err)
-                              : GU_ENOTFOUND;
+    int rc = gu_token_shape(tok, TRI_TOKEN_LEN)
+                 ? tri_get_by_token(req->conn, req->arena, tok, r, &req->err)
+                 : GU_ENOTFOUND;
 
     if (rc == GU_EDB || rc == GU_ENOMEM)
         return rc; /* a failure, not an unknown link */

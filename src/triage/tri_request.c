@@ -266,23 +266,6 @@ tri_get(struct store_conn *c, struct gu_arena *a, const char *insee,
                      "Demande introuvable.", err);
 }
 
-static bool
-token_shape(const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-
-    if (n != TRI_TOKEN_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = t[i];
-
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
-}
-
 #define TOKEN_UNKNOWN                                                          \
     "Demande introuvable : ce lien de suivi n'est pas valide. Vérifiez "      \
     "qu'il est complet, tel que reçu dans le courriel d'accusé de réception."
@@ -293,7 +276,7 @@ tri_get_by_token(struct store_conn *c, struct gu_arena *a, const char *token,
 {
     char hash[65];
 
-    if (!token_shape(token))
+    if (!gu_token_shape(token, TRI_TOKEN_LEN))
         return gu_err_set(err, GU_ENOTFOUND, "token", TOKEN_UNKNOWN,
                           "bad token shape");
     gu_token_hash(token, hash);
