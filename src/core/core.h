@@ -365,6 +365,12 @@ int gu_config_parse_string(struct gu_config *c, const char *text,
                            struct gu_err *err);
 /* Typed getters. The key must exist in the table (asserted). */
 const char *gu_config_str(const struct gu_config *c, const char *key);
+/*
+ * server.public_url without its trailing slashes, copied into `a`: the
+ * base of the links sent to residents ("" when unset or cfg is NULL:
+ * relative links). NULL only when the copy fails.
+ */
+const char *gu_public_base(struct gu_arena *a, const struct gu_config *cfg);
 long gu_config_int(const struct gu_config *c, const char *key);
 bool gu_config_bool(const struct gu_config *c, const char *key);
 enum gu_set_origin gu_config_origin(const struct gu_config *c, const char *key);

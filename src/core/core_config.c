@@ -430,6 +430,17 @@ gu_config_str(const struct gu_config *c, const char *key)
     return lookup(c, key)->text;
 }
 
+const char *
+gu_public_base(struct gu_arena *a, const struct gu_config *cfg)
+{
+    const char *u = cfg ? gu_config_str(cfg, "server.public_url") : "";
+    size_t n = u ? strlen(u) : 0;
+
+    while (n && u[n - 1] == '/')
+        n--;
+    return gu_arena_strndup(a, u ? u : "", n);
+}
+
 long
 gu_config_int(const struct gu_config *c, const char *key)
 {

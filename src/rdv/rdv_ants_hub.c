@@ -100,14 +100,8 @@ hub_auth(struct http_req *req, struct http_resp *resp)
 static const char *
 public_url(struct http_req *req)
 {
-    const char *u = gu_config_str(req->cfg, "server.public_url");
-    size_t n = u ? strlen(u) : 0;
+    const char *r = gu_public_base(req->arena, req->cfg);
 
-    char *r;
-
-    while (n > 0 && u[n - 1] == '/')
-        n--;
-    r = gu_arena_strndup(req->arena, u ? u : "", n);
     return r ? r : "";
 }
 

@@ -458,13 +458,7 @@ rate_ip(struct http_req *req, struct http_resp *resp, const char *setting,
 static const char *
 public_base(struct http_req *req)
 {
-    const char *u = req->cfg ? gu_config_str(req->cfg, "server.public_url")
-                             : "";
-    size_t n = u ? strlen(u) : 0;
-
-    while (n && u[n - 1] == '/')
-        n--;
-    return gu_arena_strndup(req->arena, u ? u : "", n);
+    return gu_public_base(req->arena, req->cfg);
 }
 
 /* ------------------------------------------------------------------ */

@@ -207,18 +207,6 @@ audit(struct store_conn *c, const char *insee, const char *actor,
 /* E-mails to the resident                                             */
 /* ------------------------------------------------------------------ */
 
-/* Base of the links sent to residents, without a final '/'. */
-static const char *
-public_base(struct gu_arena *a, const struct gu_config *cfg)
-{
-    const char *u = cfg ? gu_config_str(cfg, "server.public_url") : "";
-    size_t n = u ? strlen(u) : 0;
-
-    while (n && u[n - 1] == '/')
-        n--;
-    return gu_arena_strndup(a, u ? u : "", n);
-}
-
 /*
  * A fresh status-page token: the link of the e-mail being written (in
  * the arena) and the hash that set_token() stores once the e-mail is
@@ -233,7 +221,7 @@ fresh_link(struct gu_arena *a, const struct gu_config *cfg, const char **url,
     if (gu_random_token(token, sizeof(token), 32) < 0)
         return gu_err_set(err, GU_EINTERNAL, NULL, NULL, "triage: random");
     gu_token_hash(token, hash);
-    *url = gu_arena_sprintf(a, "%s/demande/suivi/%s", public_base(a, cfg),
+    *url = gu_arena_sprintf(a, "%s/demande/suivi/%s", gu_public_base(a, cfg),
                             token);
     return *url ? 0 : oom(err);
 }
