@@ -15,7 +15,7 @@
  * 15-minute ones in RFC 3339 instants with the commune's offset, and
  * accept "2016-12-01T08:00" in the commune's civil time.
  */
-#include "forecast/fc_store.h"
+#include "forecast/fc_service.h"
 #include "web/http.h"
 
 #include <stdio.h>
@@ -77,6 +77,8 @@ series_json(const struct fc_series *s, enum gu_tz tz)
                         json_string(s->closed_weekdays));
     json_object_set_new(j, "meal_cost", json_real(s->meal_cost));
     json_object_set_new(j, "meal_kg", json_real(s->meal_kg));
+    json_object_set_new(j, "risk", json_real(s->risk));
+    json_object_set_new(j, "alert_to", json_string(s->alert_to));
     json_object_set_new(j, "active", json_boolean(s->active));
     json_object_set_new(j, "created_at", gu_json_time(s->created_at));
     json_object_set_new(j, "points", json_integer(s->npoints));
@@ -136,6 +138,30 @@ json_num(struct http_req *req, json_t *b, const char *key, double lo,
         !(json_number_value(v) <= hi))
         return gu_err_set(&req->err, GU_EINVAL, key, msg, "bad %s", key);
     *out = json_number_value(v);
+    return 0;
+}
+
+/* A risk member: a number (0.05) or a string as cooks write it (« 1 sur
+   20 », « 5 % »); untouched when absent/null. */
+static int
+json_risk(struct http_req *req, json_t *b, const char *key, double *out)
+{
+    json_t *v = json_object_get(b, key);
+    double r = NAN;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_number(v))
+        r = json_number_value(v);
+    else if (!json_is_string(v) || json_string_length(v) > 40 ||
+             fcst_risk_parse(json_string_value(v), &r) < 0)
+        r = NAN;
+    if (!(r >= FCST_RISK_MIN && r <= FCST_RISK_MAX))
+        return gu_err_set(&req->err, GU_EINVAL, key,
+                          "Le risque de manque doit être entre 0,5 % et "
+                          "50 % (ex. « 1 sur 20 », « 5 % » ou 0.05).",
+                          "bad %s", key);
+    *out = r;
     return 0;
 }
 
@@ -237,6 +263,10 @@ read_series(struct http_req *req, json_t *b, struct fc_series *s)
         (rc = json_num(req, b, "meal_kg", 0, 100,
                        "Le poids d'un repas doit être entre 0 et 100 kg.",
                        &s->meal_kg)) < 0)
+        return rc;
+    if ((rc = gu_json_str(b, "alert_to", false, 254, &s->alert_to,
+                          &req->err)) < 0 ||
+        (rc = json_risk(req, b, "risk", &s->risk)) < 0)
         return rc;
     if (freq && fc_freq_parse(freq, &s->freq) < 0)
         return gu_err_set(&req->err, GU_EINVAL, "freq",
@@ -840,7 +870,8 @@ put_menu(struct http_req *req, struct http_resp *resp)
     "\"code\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9-]{0,63}$\"}" \
     ",\"name\":" S_STR ",\"unit\":" S_STR ",\"freq\":" S_FREQ                   \
     ",\"kind\":" S_KIND ",\"site\":" S_STR ",\"closed_weekdays\":" S_STR      \
-    ",\"meal_cost\":" S_NUM ",\"meal_kg\":" S_NUM ",\"active\":" S_BOOL
+    ",\"meal_cost\":" S_NUM ",\"meal_kg\":" S_NUM ",\"active\":" S_BOOL   \
+    ",\"risk\":{\"type\":[\"number\",\"string\"]},\"alert_to\":" S_STR
 
 #define SERIES_SCHEMA                                                          \
     "{\"type\":\"object\",\"properties\":{\"id\":" S_INT "," SERIES_FIELDS    \

@@ -107,6 +107,12 @@ struct fc_alert {
  */
 int fc_alerts_scan(struct store_conn *c, struct gu_arena *a,
                    const char *insee, size_t *created, struct gu_err *err);
+/* The same, with the links of the e-mails starting with `base` (the
+   server's public URL, gu_public_base(); "" = relative links). Added by
+   the service for the jobs and the API, which know the configuration. */
+int fc_alerts_scan_base(struct store_conn *c, struct gu_arena *a,
+                        const char *insee, const char *base, size_t *created,
+                        struct gu_err *err);
 int fc_alert_list(struct store_conn *c, struct gu_arena *a, const char *insee,
                   bool open_only, struct fc_alert **out, size_t *n,
                   struct gu_err *err);

@@ -5,6 +5,7 @@
  * import and the JSON API give the same French messages.
  */
 #include "forecast/fc_store.h"
+#include "forecast/fc_reco.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -309,7 +310,8 @@ series_freq(struct store_conn *c, const char *insee, int64_t id,
     "s.closed_weekdays, s.meal_cost, s.meal_kg, s.active, s.created_at, "     \
     "(SELECT COUNT(*) FROM fc_points p WHERE p.series_id = s.id), "           \
     "(SELECT MIN(t) FROM fc_points p WHERE p.series_id = s.id), "             \
-    "(SELECT MAX(t) FROM fc_points p WHERE p.series_id = s.id)"
+    "(SELECT MAX(t) FROM fc_points p WHERE p.series_id = s.id), "             \
+    "s.risk, s.alert_to"
 
 static void
 series_row(const struct store_rows *r, size_t i, struct fc_series *s)
@@ -335,6 +337,34 @@ series_row(const struct store_rows *r, size_t i, struct fc_series *s)
     s->npoints = store_int(r, i, 13);
     s->first_t = store_int(r, i, 14);
     s->last_t = store_int(r, i, 15);
+    s->risk = store_real(r, i, 16);
+    s->alert_to = store_text(r, i, 17);
+    if (!s->alert_to)
+        s->alert_to = "";
+}
+
+#define RISK_DEFAULT 0.05
+
+/* An address for alerts: one '@', a local part and a dotted domain, no
+   space, quote or control character; 254 bytes at most. */
+static bool
+email_ok(const char *s)
+{
+    const char *at = strchr(s, '@'), *dot;
+    size_t n = strlen(s);
+
+    if (!at || at == s || strchr(at + 1, '@') || n > 254)
+        return false;
+    dot = strrchr(at + 1, '.');
+    if (!dot || dot == at + 1 || dot[1] == '\0')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch == 0x7F || ch == '"' || ch == '<' || ch == '>' ||
+            ch == ',' || ch == ';' || ch == '(' || ch == ')' || ch == '\\')
+            return false;
+    }
+    return gu_utf8_valid(s, n);
 }
 
 static int
@@ -375,6 +405,17 @@ check_series(const struct fc_series *s, struct gu_err *err)
         return gu_err_set(err, GU_EINVAL, "meal_kg",
                           "Le poids d'un repas doit être entre 0 et 100 kg.",
                           "bad meal_kg");
+    if (s->risk != 0 &&
+        !(s->risk >= FCST_RISK_MIN && s->risk <= FCST_RISK_MAX))
+        return gu_err_set(err, GU_EINVAL, "risk",
+                          "Le risque de manque doit être entre 0,5 % et "
+                          "50 % (ex. « 1 sur 20 » ou « 5 % »).",
+                          "bad risk");
+    if (s->alert_to && *s->alert_to && !email_ok(s->alert_to))
+        return gu_err_set(err, GU_EINVAL, "alert_to",
+                          "Adresse e-mail des alertes invalide (ex. "
+                          "prenom.nom@exemple.fr, ou vide).",
+                          "bad alert_to");
     return 0;
 }
 
@@ -382,7 +423,7 @@ int
 fc_series_save(struct store_conn *c, const struct fc_series *s,
                int64_t *id_out, struct gu_err *err)
 {
-    struct store_val p[12];
+    struct store_val p[14];
     int64_t count = 0, changes = 0;
     int rc;
 
@@ -401,6 +442,8 @@ fc_series_save(struct store_conn *c, const struct fc_series *s,
     p[8] = STORE_D(s->meal_cost);
     p[9] = STORE_D(s->meal_kg);
     p[10] = STORE_I(s->active ? 1 : 0);
+    p[12] = STORE_D(s->risk != 0 ? s->risk : RISK_DEFAULT);
+    p[13] = STORE_T(s->alert_to ? s->alert_to : "");
     if (s->id == 0) {
         struct store_val q[1] = {STORE_T(s->insee)};
         struct gu_arena *a = NULL;
@@ -421,9 +464,9 @@ fc_series_save(struct store_conn *c, const struct fc_series *s,
         rc = store_query(c, a,
                          "INSERT INTO fc_series (insee, code, name, unit, "
                          "freq, kind, site, closed_weekdays, meal_cost, "
-                         "meal_kg, active, created_at) VALUES "
-                         "(?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                         p, 12, &r, err);
+                         "meal_kg, active, created_at, risk, alert_to) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                         p, 14, &r, err);
         if (rc == 0 && id_out)
             *id_out = store_int(r, 0, 0);
         gu_arena_free(a);
@@ -464,15 +507,17 @@ fc_series_save(struct store_conn *c, const struct fc_series *s,
     p[7] = p[8];
     p[8] = p[9];
     p[9] = p[10];
-    p[10] = STORE_I(s->id);
-    p[11] = STORE_T(s->insee);
+    p[10] = p[12];
+    p[11] = p[13];
+    p[12] = STORE_I(s->id);
+    p[13] = STORE_T(s->insee);
     rc = store_exec_changes(c,
                             "UPDATE fc_series SET code = ?, name = ?, "
                             "unit = ?, freq = ?, kind = ?, site = ?, "
                             "closed_weekdays = ?, meal_cost = ?, "
-                            "meal_kg = ?, active = ? WHERE id = ? AND "
-                            "insee = ?",
-                            p, 12, &changes, err);
+                            "meal_kg = ?, active = ?, risk = ?, "
+                            "alert_to = ? WHERE id = ? AND insee = ?",
+                            p, 14, &changes, err);
     if (rc == GU_ECONFLICT)
         return gu_err_set(err, GU_ECONFLICT, "code",
                           "Une série porte déjà ce code dans la commune.",
@@ -565,6 +610,9 @@ fc_series_delete(struct store_conn *c, const char *insee, int64_t id,
         "DELETE FROM fc_headcounts WHERE series_id = ? AND insee = ?",
         "DELETE FROM fc_menus WHERE series_id = ? AND insee = ?",
         "DELETE FROM fc_events WHERE series_id = ? AND insee = ?",
+        "DELETE FROM fc_fits WHERE series_id = ? AND insee = ?",
+        "DELETE FROM fc_forecasts WHERE series_id = ? AND insee = ?",
+        "DELETE FROM fc_alerts WHERE series_id = ? AND insee = ?",
         "DELETE FROM fc_series WHERE id = ? AND insee = ?",
     };
     struct store_val p[2] = {STORE_I(id), STORE_T(insee)};
@@ -839,7 +887,7 @@ event_row(const struct store_rows *r, size_t i, struct fc_event *e)
     e->series_id = store_int(r, i, 2);
     e->day = store_int(r, i, 3);
     if (fc_event_kind_parse(store_text(r, i, 4), &e->kind) < 0)
-        e->kind = FC_EV_EVENEMENT;
+        e->kind = FC_EVENT_EVENEMENT;
     e->label = store_text(r, i, 5);
     e->created_at = store_int(r, i, 6);
 }

@@ -53,11 +53,13 @@ enum fc_kind {
     FC_KIND_TELEPHONE
 };
 enum fc_source { FC_SRC_CSV = 0, FC_SRC_API, FC_SRC_SAISIE };
+/* Kinds of fc_events rows. Not FC_EV_*: fc_cal.h uses those names for
+   its event bits, and the service includes both headers. */
 enum fc_event_kind {
-    FC_EV_GREVE = 0,  /* strike */
-    FC_EV_EVENEMENT,  /* local event */
-    FC_EV_FERMETURE,  /* closure */
-    FC_EV_PONT        /* bridge day */
+    FC_EVENT_GREVE = 0, /* strike */
+    FC_EVENT_EVENEMENT, /* local event */
+    FC_EVENT_FERMETURE, /* closure */
+    FC_EVENT_PONT       /* bridge day */
 };
 
 /* Names as stored and shown ("jour", "heure", "15min"...); parse gives
@@ -85,6 +87,12 @@ struct fc_series {
     const char *closed_weekdays; /* "6,7" (ISO weekdays), may be "" */
     double meal_cost;            /* euros, >= 0 */
     double meal_kg;              /* kg, >= 0 */
+    double risk;                 /* share of short days the cook accepts
+                                    for recommendations, in
+                                    [FCST_RISK_MIN, FCST_RISK_MAX] (fc_reco.h);
+                                    0 on save = the default 0.05 */
+    const char *alert_to;        /* e-mail for interval alerts, or ""
+                                    (NULL on save = "") */
     bool active;
     int64_t created_at;
     /* filled by list/get: */
@@ -117,7 +125,8 @@ int fc_series_by_code(struct store_conn *c, struct gu_arena *a,
 /* All series of the commune ordered by name; *out is an arena array. */
 int fc_series_list(struct store_conn *c, struct gu_arena *a, const char *insee,
                    struct fc_series **out, size_t *n, struct gu_err *err);
-/* Delete a series with its points, headcounts, menus and events. */
+/* Delete a series with its points, headcounts, menus and events, and
+   what the models made of it: fit, forecasts and alerts. */
 int fc_series_delete(struct store_conn *c, const char *insee, int64_t id,
                      struct gu_err *err);
 

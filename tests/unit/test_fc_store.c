@@ -120,7 +120,7 @@ test_names_and_slugs(void)
     CHECK_EQ(fc_kind_parse("eau", &k), 0);
     CHECK_STR(fc_kind_name(k), "eau");
     CHECK_EQ(fc_event_kind_parse("greve", &ek), 0);
-    CHECK_STR(fc_event_kind_name(FC_EV_PONT), "pont");
+    CHECK_STR(fc_event_kind_name(FC_EVENT_PONT), "pont");
     CHECK_EQ(fc_freq_seconds(FC_FREQ_15MIN), 900);
     fc_slug("Cantine Jules-Ferry (É)", buf, sizeof(buf));
     CHECK_STR(buf, "cantine-jules-ferry-e");
@@ -338,11 +338,11 @@ test_events_headcounts_menus(void)
     memset(&e, 0, sizeof(e));
     memcpy(e.insee, "99001", 6);
     e.day = d0;
-    e.kind = FC_EV_GREVE;
+    e.kind = FC_EVENT_GREVE;
     e.label = "Grève nationale";
     CHECK_EQ(fc_event_save(f.c, &e, &eid, &err), 0);
     e.series_id = id;
-    e.kind = FC_EV_FERMETURE;
+    e.kind = FC_EVENT_FERMETURE;
     e.day = d0 + 2;
     e.label = "Travaux";
     CHECK_EQ(fc_event_save(f.c, &e, &eid2, &err), 0);
@@ -352,7 +352,7 @@ test_events_headcounts_menus(void)
     e.kind = (enum fc_event_kind)9;
     CHECK_EQ(fc_event_save(f.c, &e, NULL, &err), GU_EINVAL);
     CHECK_STR(err.field, "kind");
-    e.kind = FC_EV_PONT;
+    e.kind = FC_EVENT_PONT;
     e.day = 200000;
     CHECK_EQ(fc_event_save(f.c, &e, NULL, &err), GU_EINVAL);
     CHECK_STR(err.field, "day");
@@ -361,7 +361,7 @@ test_events_headcounts_menus(void)
              0);
     CHECK_EQ(n, 2);
     CHECK_STR(ev[0].label, "Grève nationale");
-    CHECK_EQ(ev[1].kind, FC_EV_FERMETURE);
+    CHECK_EQ(ev[1].kind, FC_EVENT_FERMETURE);
     CHECK_EQ(fc_event_list(f.c, f.a, "99002", 0, d0, d0 + 7, &ev, &n, &err),
              0);
     CHECK_EQ(n, 0);
