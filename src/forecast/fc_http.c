@@ -165,6 +165,9 @@ json_risk(struct http_req *req, json_t *b, const char *key, double *out)
     return 0;
 }
 
+static void scan_after_points(struct http_req *req,
+                              const struct fc_series *s);
+
 /* A series of the active commune by the {id} of the path. */
 static int
 path_series(struct http_req *req, struct fc_series *s)
@@ -526,6 +529,7 @@ post_points(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     http_audit(req, "forecast.points", s.code, "n=%zu", n);
+    scan_after_points(req, &s);
     o = json_object();
     if (!o)
         return GU_ENOMEM;
@@ -853,6 +857,374 @@ put_menu(struct http_req *req, struct http_resp *resp)
 }
 
 /* ------------------------------------------------------------------ */
+/* Fits, forecasts, recommendations, alerts (fc_service.h)            */
+/* ------------------------------------------------------------------ */
+
+static json_t *
+day_json(int64_t day)
+{
+    char buf[16];
+
+    gu_day_iso(day, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+static json_t *
+metrics_json(const struct fc_score *sc)
+{
+    json_t *j = json_object();
+
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "method", json_string(sc->method));
+    json_object_set_new(j, "label", json_string(sc->label));
+    json_object_set_new(j, "n", json_integer((json_int_t)sc->m.n));
+    json_object_set_new(j, "wape", num_or_null(sc->m.wape));
+    json_object_set_new(j, "mape", num_or_null(sc->m.mape));
+    json_object_set_new(j, "mae", num_or_null(sc->m.mae));
+    json_object_set_new(j, "bias", num_or_null(sc->m.bias));
+    json_object_set_new(j, "overproduction", num_or_null(sc->m.over));
+    json_object_set_new(j, "short_days",
+                        json_integer((json_int_t)sc->m.short_days));
+    return j;
+}
+
+static json_t *
+fit_json(const struct fc_fit *f)
+{
+    json_t *j = json_object(), *arr = json_array();
+
+    if (!j || !arr) {
+        json_decref(j);
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < f->nscores; i++)
+        json_array_append_new(arr, metrics_json(&f->scores[i]));
+    json_object_set_new(j, "series_id", json_integer(f->series_id));
+    json_object_set_new(j, "method", json_string(f->method));
+    json_object_set_new(j, "label", json_string(f->label));
+    json_object_set_new(j, "horizon", json_integer(f->horizon));
+    json_object_set_new(j, "fitted_at", gu_json_time(f->fitted_at));
+    json_object_set_new(j, "data_end", day_json(f->data_end));
+    json_object_set_new(j, "seconds", json_real(f->seconds));
+    json_object_set_new(j, "errors", json_integer((json_int_t)f->nerrors));
+    json_object_set_new(j, "scores", arr);
+    return j;
+}
+
+/* Points just written: compare them with their intervals now (cheap);
+   a failure is logged, the points stay written. */
+static void
+scan_after_points(struct http_req *req, const struct fc_series *s)
+{
+    struct gu_err e2;
+    size_t created = 0;
+    const char *base;
+
+    if (s->kind != FC_KIND_EAU && !(s->alert_to && *s->alert_to))
+        return;
+    base = gu_public_base(req->arena, req->cfg);
+    gu_err_clear(&e2);
+    if (fc_alerts_scan_base(req->conn, req->arena, req->who.insee,
+                            base ? base : "", &created, &e2) < 0)
+        gu_log_warn("fc.alerts_scan", "insee=%s err=\"%s\"", req->who.insee,
+                    e2.msg);
+}
+
+static int
+post_fit(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    struct fc_fit f;
+    int rc;
+
+    if ((rc = path_series(req, &s)) < 0 ||
+        (rc = fc_fit_series(req->conn, req->arena, req->who.insee, s.id, &f,
+                            &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.fit", s.code, "method=%s", f.method);
+    return http_json(resp, 200, fit_json(&f));
+}
+
+static int
+post_fit_commune(struct http_req *req, struct http_resp *resp)
+{
+    size_t fitted = 0, skipped = 0;
+    json_t *o;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = fc_fit_commune(req->conn, req->arena, req->who.insee, &fitted,
+                             &skipped, &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.fit_commune", req->who.insee,
+               "fitted=%zu skipped=%zu", fitted, skipped);
+    o = json_object();
+    if (!o)
+        return GU_ENOMEM;
+    json_object_set_new(o, "fitted", json_integer((json_int_t)fitted));
+    json_object_set_new(o, "skipped", json_integer((json_int_t)skipped));
+    return http_json(resp, 200, o);
+}
+
+static int
+get_backtest(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    struct fc_fit f;
+    int rc;
+
+    if ((rc = path_series(req, &s)) < 0 ||
+        (rc = fc_fit_get(req->conn, req->arena, req->who.insee, s.id, &f,
+                         &req->err)) < 0)
+        return rc;
+    return http_json(resp, 200, fit_json(&f));
+}
+
+/* ?risque= (« 1 sur 20 », « 5 % », 0.05); NAN when absent. */
+static int
+query_risk(struct http_req *req, double *risk)
+{
+    const char *v = http_query(req, "risque");
+
+    *risk = NAN;
+    if (!v || !*v)
+        return 0;
+    if (strlen(v) > 40 || fcst_risk_parse(v, risk) < 0 ||
+        !(*risk >= FCST_RISK_MIN && *risk <= FCST_RISK_MAX))
+        return gu_err_set(&req->err, GU_EINVAL, "risque",
+                          "Risque de manque invalide : écrivez par exemple "
+                          "« 1 sur 20 », « 5 % » ou 0.05 (entre 0,5 % et "
+                          "50 %).",
+                          "bad risque");
+    return 0;
+}
+
+static json_t *
+reco_json(const struct fcst_reco *r)
+{
+    json_t *j = json_object();
+
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "order", num_or_null(r->order));
+    json_object_set_new(j, "p_short", num_or_null(r->p_short));
+    json_object_set_new(j, "surplus", num_or_null(r->surplus));
+    json_object_set_new(j, "shortfall", num_or_null(r->shortfall));
+    json_object_set_new(j, "surplus_kg", num_or_null(r->surplus_kg));
+    json_object_set_new(j, "surplus_eur", num_or_null(r->surplus_eur));
+    return j;
+}
+
+static json_t *
+fday_json(const struct fc_day *d)
+{
+    json_t *j = json_object();
+
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "date", day_json(d->t));
+    json_object_set_new(j, "actual", num_or_null(d->actual));
+    json_object_set_new(j, "staff", num_or_null(d->staff));
+    json_object_set_new(j, "p10", num_or_null(d->p10));
+    json_object_set_new(j, "p50", num_or_null(d->p50));
+    json_object_set_new(j, "p90", num_or_null(d->p90));
+    json_object_set_new(j, "method",
+                        d->method ? json_string(d->method) : json_null());
+    json_object_set_new(j, "recommendation",
+                        isnan(d->reco.order) ? json_null()
+                                             : reco_json(&d->reco));
+    json_object_set_new(j, "note", d->note ? json_string(d->note)
+                                           : json_null());
+    json_object_set_new(j, "alert", json_boolean(d->alert));
+    return j;
+}
+
+/* Default period: the four weeks before the last actual and the days
+   ahead (from the fit, else from the data). */
+static int
+default_range(struct http_req *req, const struct fc_series *s, enum gu_tz tz,
+              int64_t *d0, int64_t *d1)
+{
+    struct fc_fit f;
+    struct gu_err e2;
+    int64_t end;
+
+    if (fc_fit_get(req->conn, req->arena, req->who.insee, s->id, &f, &e2) ==
+        0)
+        end = f.data_end;
+    else if (s->npoints > 0)
+        end = s->freq == FC_FREQ_DAY ? s->last_t : 0;
+    else
+        end = 0;
+    if (end == 0 && s->npoints > 0) {
+        int64_t day;
+        int minute;
+        gu_tz_from_utc(tz, s->last_t, &day, &minute);
+        end = day;
+    }
+    if (end == 0)
+        end = gu_now() / 86400;
+    *d0 = end - 27;
+    *d1 = end + FC_AHEAD_DAYS;
+    return 0;
+}
+
+static int
+get_forecast(struct http_req *req, struct http_resp *resp)
+{
+    const char *du = http_query(req, "du"), *au = http_query(req, "au");
+    struct fc_series s;
+    struct fc_day *days = NULL;
+    struct where w;
+    size_t n = 0;
+    int64_t d0, d1;
+    double risk;
+    json_t *o, *arr;
+    int rc;
+
+    if ((rc = agent_where(req, &w)) < 0 || (rc = path_series(req, &s)) < 0 ||
+        (rc = query_risk(req, &risk)) < 0 ||
+        (rc = default_range(req, &s, w.tz, &d0, &d1)) < 0)
+        return rc;
+    if ((du && *du && (rc = day_arg(req, du, "du", &d0)) < 0) ||
+        (au && *au && (rc = day_arg(req, au, "au", &d1)) < 0))
+        return rc;
+    if (du && *du && !(au && *au) && d1 < d0)
+        d1 = d0 + FC_AHEAD_DAYS;
+    if ((rc = fc_days(req->conn, req->arena, w.m.insee, s.id, d0, d1, risk,
+                      &days, &n, &req->err)) < 0)
+        return rc;
+    o = json_object();
+    arr = json_array();
+    if (!o || !arr) {
+        json_decref(o);
+        json_decref(arr);
+        return GU_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, fday_json(&days[i]));
+    json_object_set_new(o, "series_id", json_integer(s.id));
+    json_object_set_new(o, "unit", json_string(s.unit));
+    json_object_set_new(o, "risk", json_real(isnan(risk) ? s.risk : risk));
+    json_object_set_new(o, "from", day_json(d0));
+    json_object_set_new(o, "to", day_json(d1));
+    json_object_set_new(o, "days", arr);
+    return http_json(resp, 200, o);
+}
+
+static int
+get_recommendation(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    struct fc_fit f;
+    struct fc_day *days = NULL;
+    size_t n = 0;
+    double risk, t_units = 0, t_kg = 0, t_eur = 0;
+    json_t *o, *arr;
+    int rc;
+
+    if ((rc = path_series(req, &s)) < 0 || (rc = query_risk(req, &risk)) < 0 ||
+        (rc = fc_fit_get(req->conn, req->arena, req->who.insee, s.id, &f,
+                         &req->err)) < 0 ||
+        (rc = fc_days(req->conn, req->arena, req->who.insee, s.id,
+                      f.data_end + 1, f.data_end + FC_AHEAD_DAYS, risk, &days,
+                      &n, &req->err)) < 0)
+        return rc;
+    if (isnan(risk))
+        risk = s.risk;
+    o = json_object();
+    arr = json_array();
+    if (!o || !arr) {
+        json_decref(o);
+        json_decref(arr);
+        return GU_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *j;
+        if (isnan(days[i].reco.order))
+            continue;
+        j = reco_json(&days[i].reco);
+        if (!j)
+            break;
+        json_object_set_new(j, "date", day_json(days[i].t));
+        json_object_set_new(j, "p50", num_or_null(days[i].p50));
+        json_object_set_new(j, "note", days[i].note
+                                           ? json_string(days[i].note)
+                                           : json_null());
+        json_array_append_new(arr, j);
+        t_units += days[i].reco.surplus;
+        t_kg += days[i].reco.surplus_kg;
+        t_eur += days[i].reco.surplus_eur;
+    }
+    json_object_set_new(o, "series_id", json_integer(s.id));
+    json_object_set_new(o, "unit", json_string(s.unit));
+    json_object_set_new(o, "risk", json_real(risk));
+    json_object_set_new(o, "method", json_string(f.method));
+    json_object_set_new(o, "meal_kg", json_real(s.meal_kg));
+    json_object_set_new(o, "meal_cost", json_real(s.meal_cost));
+    json_object_set_new(o, "surplus", json_real(t_units));
+    json_object_set_new(o, "surplus_kg", json_real(t_kg));
+    json_object_set_new(o, "surplus_eur", json_real(t_eur));
+    json_object_set_new(o, "days", arr);
+    return http_json(resp, 200, o);
+}
+
+static int
+get_alerts(struct http_req *req, struct http_resp *resp)
+{
+    const char *all = http_query(req, "toutes");
+    struct fc_alert *v = NULL;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    if (all && strcmp(all, "0") != 0 && strcmp(all, "1") != 0)
+        return gu_err_set(&req->err, GU_EINVAL, "toutes",
+                          "« toutes » vaut 0 (alertes ouvertes, par défaut) "
+                          "ou 1 (aussi celles déjà vues).",
+                          "bad toutes");
+    if ((rc = fc_alert_list(req->conn, req->arena, req->who.insee,
+                            !(all && strcmp(all, "1") == 0), &v, &n,
+                            &req->err)) < 0)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *j = json_object();
+        if (!j)
+            break;
+        json_object_set_new(j, "id", json_integer(v[i].id));
+        json_object_set_new(j, "series_id", json_integer(v[i].series_id));
+        json_object_set_new(j, "series_name", json_string(v[i].series_name));
+        json_object_set_new(j, "date", day_json(v[i].t));
+        json_object_set_new(j, "value", json_real(v[i].value));
+        json_object_set_new(j, "lo", json_real(v[i].lo));
+        json_object_set_new(j, "hi", json_real(v[i].hi));
+        json_object_set_new(j, "created_at", gu_json_time(v[i].created_at));
+        json_object_set_new(j, "seen_at", gu_json_time(v[i].seen_at));
+        json_array_append_new(arr, j);
+    }
+    return list_reply(resp, "alerts", arr);
+}
+
+static int
+post_alert_seen(struct http_req *req, struct http_resp *resp)
+{
+    int64_t id;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = http_param_id(req, "id", &id)) < 0 ||
+        (rc = fc_alert_seen(req->conn, req->who.insee, id, &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.alert_seen", "", "id=%lld", (long long)id);
+    return http_no_content(resp);
+}
+
+/* ------------------------------------------------------------------ */
 /* The route table                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -865,6 +1237,7 @@ put_menu(struct http_req *req, struct http_resp *resp)
     "{\"enum\":[\"cantine\",\"eau\",\"accueil\",\"telephone\",\"autre\"]}"
 #define S_EVKIND "{\"enum\":[\"greve\",\"evenement\",\"fermeture\",\"pont\"]}"
 #define S_WHEN "{\"type\":[\"string\",\"null\"]}"
+#define S_NUMN "{\"type\":[\"number\",\"null\"]}"
 
 #define SERIES_FIELDS                                                          \
     "\"code\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9-]{0,63}$\"}" \
@@ -920,6 +1293,47 @@ put_menu(struct http_req *req, struct http_resp *resp)
     "\"properties\":{\"day\":{\"type\":\"string\",\"format\":\"date\"},"   \
     "\"series_id\":{\"type\":[\"integer\",\"null\"]},\"dishes\":{"         \
     "\"type\":\"array\",\"items\":" S_STR "}}}"
+
+#define SCORE_SCHEMA                                                           \
+    "{\"type\":\"object\",\"properties\":{\"method\":" S_STR             \
+    ",\"label\":" S_STR ",\"n\":" S_INT ",\"wape\":" S_NUMN                \
+    ",\"mape\":" S_NUMN ",\"mae\":" S_NUMN ",\"bias\":" S_NUMN             \
+    ",\"overproduction\":" S_NUMN ",\"short_days\":" S_INT "}}"
+#define FIT_SCHEMA                                                             \
+    "{\"type\":\"object\",\"properties\":{\"series_id\":" S_INT          \
+    ",\"method\":" S_STR ",\"label\":" S_STR ",\"horizon\":" S_INT        \
+    ",\"fitted_at\":" S_STR ",\"data_end\":" S_STR ",\"seconds\":" S_NUM  \
+    ",\"errors\":" S_INT ",\"scores\":{\"type\":\"array\",\"items\":"    \
+    SCORE_SCHEMA "}}}"
+#define RECO_FIELDS                                                            \
+    "\"order\":" S_NUMN ",\"p_short\":" S_NUMN ",\"surplus\":" S_NUMN      \
+    ",\"shortfall\":" S_NUMN ",\"surplus_kg\":" S_NUMN                      \
+    ",\"surplus_eur\":" S_NUMN
+#define FDAY_SCHEMA                                                            \
+    "{\"type\":\"object\",\"properties\":{\"date\":" S_STR                \
+    ",\"actual\":" S_NUMN ",\"staff\":" S_NUMN ",\"p10\":" S_NUMN          \
+    ",\"p50\":" S_NUMN ",\"p90\":" S_NUMN ",\"method\":" S_WHEN            \
+    ",\"recommendation\":{\"type\":[\"object\",\"null\"],"               \
+    "\"properties\":{" RECO_FIELDS "}},\"note\":" S_WHEN                   \
+    ",\"alert\":" S_BOOL "}}"
+#define FORECAST_SCHEMA                                                        \
+    "{\"type\":\"object\",\"properties\":{\"series_id\":" S_INT          \
+    ",\"unit\":" S_STR ",\"risk\":" S_NUM ",\"from\":" S_STR              \
+    ",\"to\":" S_STR ",\"days\":{\"type\":\"array\",\"items\":"         \
+    FDAY_SCHEMA "}}}"
+#define RECO_SCHEMA                                                            \
+    "{\"type\":\"object\",\"properties\":{\"series_id\":" S_INT          \
+    ",\"unit\":" S_STR ",\"risk\":" S_NUM ",\"method\":" S_STR            \
+    ",\"meal_kg\":" S_NUM ",\"meal_cost\":" S_NUM ",\"surplus\":" S_NUM   \
+    ",\"surplus_kg\":" S_NUM ",\"surplus_eur\":" S_NUM ",\"days\":{"      \
+    "\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{" \
+    "\"date\":" S_STR ",\"p50\":" S_NUM ",\"note\":" S_WHEN "," RECO_FIELDS \
+    "}}}}}"
+#define ALERT_SCHEMA                                                           \
+    "{\"type\":\"object\",\"properties\":{\"id\":" S_INT                 \
+    ",\"series_id\":" S_INT ",\"series_name\":" S_STR ",\"date\":" S_STR  \
+    ",\"value\":" S_NUM ",\"lo\":" S_NUM ",\"hi\":" S_NUM                  \
+    ",\"created_at\":" S_STR ",\"seen_at\":" S_WHEN "}}"
 
 #define LIST_OF(key, item)                                                     \
     "{\"type\":\"object\",\"properties\":{\"" key "\":{\"type\":\"array\","   \
@@ -982,6 +1396,38 @@ static const struct http_route routes[] = {
     {"PUT", "/api/v1/forecast/menus", HTTP_AGENT, put_menu, "forecast",
      "Enregistrer le menu d'un jour (liste vide : l'effacer)", MENU_SCHEMA,
      NULL},
+    {"POST", "/api/v1/forecast/series/{id}/fit", HTTP_AGENT, post_fit,
+     "forecast",
+     "Calculer les prévisions d'une série : évaluation de chaque méthode, "
+     "choix de la meilleure, jours à venir (tout ou rien)",
+     NULL, FIT_SCHEMA},
+    {"POST", "/api/v1/forecast/fit", HTTP_AGENT, post_fit_commune, "forecast",
+     "Calculer les prévisions de toutes les séries actives de la commune",
+     NULL,
+     "{\"type\":\"object\",\"properties\":{\"fitted\":" S_INT
+     ",\"skipped\":" S_INT "}}"},
+    {"GET", "/api/v1/forecast/series/{id}/forecast", HTTP_LECTEUR,
+     get_forecast, "forecast",
+     "Jours d'une série : réel, prévision des agents, P10/P50/P90, "
+     "commande recommandée, note du calendrier, alerte (?du=, ?au=, "
+     "?risque=)",
+     NULL, FORECAST_SCHEMA},
+    {"GET", "/api/v1/forecast/series/{id}/backtest", HTTP_LECTEUR,
+     get_backtest, "forecast",
+     "Évaluation des méthodes (WAPE, biais, surproduction, jours courts), "
+     "la prévision des agents à côté",
+     NULL, FIT_SCHEMA},
+    {"GET", "/api/v1/forecast/series/{id}/recommendation", HTTP_LECTEUR,
+     get_recommendation, "forecast",
+     "Commandes recommandées des jours à venir pour un risque de manque "
+     "(?risque=1 sur 20), surplus attendu en unités, kg et euros",
+     NULL, RECO_SCHEMA},
+    {"GET", "/api/v1/forecast/alerts", HTTP_LECTEUR, get_alerts, "forecast",
+     "Alertes : valeurs sorties de l'intervalle prévu (ouvertes ; "
+     "?toutes=1 pour aussi celles vues)",
+     NULL, LIST_OF("alerts", ALERT_SCHEMA)},
+    {"POST", "/api/v1/forecast/alerts/{id}/vue", HTTP_AGENT, post_alert_seen,
+     "forecast", "Marquer une alerte comme vue", NULL, NULL},
 };
 
 const struct http_routes fc_routes = {"forecast", routes,
