@@ -1248,8 +1248,7 @@ send_ack(struct store_conn *c, struct gu_arena *a, const struct gu_config *cfg,
          const char *service_name, const char *in_reply_to,
          struct gu_err *err)
 {
-    const char *base = gu_config_str(cfg, "server.public_url");
-    size_t bl = strlen(base);
+    const char *base = gu_public_base(a, cfg);
     const char *reply_to = gu_config_str(cfg, "triage.reply_to");
     const char *mid = notify_message_id(a, cfg);
     const char *intro, *subject, *text, *copy, *where;
@@ -1257,8 +1256,8 @@ send_ack(struct store_conn *c, struct gu_arena *a, const struct gu_config *cfg,
     int64_t mail_id = 0;
     int rc;
 
-    while (bl > 0 && base[bl - 1] == '/')
-        bl--;
+    if (!base)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
     where = *service_name
                 ? gu_arena_sprintf(a,
                                    "Elle a été transmise au service « %s ».\n",
@@ -1274,10 +1273,10 @@ send_ack(struct store_conn *c, struct gu_arena *a, const struct gu_config *cfg,
     text = gu_arena_sprintf(
         a,
         "%sSuivez son avancement et ajoutez un message ou une précision "
-        "à cette adresse :\n%.*s/demande/suivi/%s\n\nVous pouvez aussi "
+        "à cette adresse :\n%s/demande/suivi/%s\n\nVous pouvez aussi "
         "répondre à ce courriel.\n\nCe message a été envoyé "
         "automatiquement ; ce lien est personnel, ne le partagez pas.\n",
-        intro ? intro : "", (int)bl, base, token);
+        intro ? intro : "", base, token);
     copy = gu_arena_sprintf(a,
                             "Accusé de réception envoyé à l'usager (numéro "
                             "%s, lien de suivi personnel).",

@@ -502,18 +502,12 @@ when_text(struct gu_arena *a, const struct store_commune *m, int64_t t)
 static const char *
 absolute_link(struct http_req *req, const char *token)
 {
-    const char *base =
-        req->cfg ? gu_config_str(req->cfg, "server.public_url") : "";
+    const char *base = gu_public_base(req->arena, req->cfg);
     const char *host = http_header(req, "Host");
-    size_t n;
 
-    if (base && base[0]) {
-        n = strlen(base);
-        while (n && base[n - 1] == '/')
-            n--;
-        return gu_arena_sprintf(req->arena, "%.*s/demande/suivi/%s", (int)n,
-                                base, nz(token));
-    }
+    if (base && base[0])
+        return gu_arena_sprintf(req->arena, "%s/demande/suivi/%s", base,
+                                nz(token));
     if (!host || !host[0] || strlen(host) > 255 || strpbrk(host, " \"<>\\/@"))
         return gu_arena_sprintf(req->arena, "/demande/suivi/%s", nz(token));
     return gu_arena_sprintf(req->arena, "%s://%s/demande/suivi/%s",
