@@ -48,6 +48,7 @@
 #include "triage/tri_engine.h"
 #include "privacy/privacy.h"
 #include "forecast/fc_store.h"
+#include "forecast/fc_service.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -138,6 +139,10 @@ static int cmd_pii_scan(struct ctx *ctx, struct gu_err *err);
 static int cmd_personne_export(struct ctx *ctx, struct gu_err *err);
 static int cmd_personne_efface(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_import(struct ctx *ctx, struct gu_err *err);
+static int cmd_forecast_fit(struct ctx *ctx, struct gu_err *err);
+static int cmd_forecast_predict(struct ctx *ctx, struct gu_err *err);
+static int cmd_forecast_backtest(struct ctx *ctx, struct gu_err *err);
+static int cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -305,6 +310,35 @@ static const struct opt forecast_import_opts[] = {
      "Une série par site (colonne site, site_nom ou cantine)"},
     {0}};
 
+static const struct opt forecast_fit_opts[] = {
+    {"serie", "CODE", 0, NULL,
+     "Une seule série (par défaut : toutes les séries actives)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
+    {0}};
+
+static const struct opt forecast_predict_opts[] = {
+    {"serie", "CODE", OPT_REQUIRED, NULL, "Code de la série"},
+    {"jours", "N", 0, NULL, "Jours à venir affichés, 1 à 14 (défaut : 14)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
+    {0}};
+
+static const struct opt forecast_backtest_opts[] = {
+    {"serie", "CODE", OPT_REQUIRED, NULL, "Code de la série"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
+    {0}};
+
+static const struct opt forecast_recommend_opts[] = {
+    {"serie", "CODE", OPT_REQUIRED, NULL, "Code de la série"},
+    {"risque", "RISQUE", 0, NULL,
+     "Part de jours en manque acceptée : « 1 sur 20 », « 5 % » ou 0.05 "
+     "(défaut : celui de la série)"},
+    {"commune", "INSEE", 0, NULL, "Commune (facultatif s'il n'y en a qu'une)"},
+    {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -436,6 +470,31 @@ static const struct cmd commands[] = {
      "prevision (la prévision des\nagents), site. Tout ou rien : à la "
      "moindre erreur (indiquée avec son numéro\nde ligne), rien n'est "
      "importé. Réimporter un fichier remplace les valeurs\ndes mêmes dates."},
+    {"forecast", "fit", cmd_forecast_fit, CMD_STORE, NULL, 0, 0,
+     forecast_fit_opts, "Calcule les prévisions (une série ou toute la commune)",
+     "guichet forecast fit [--serie CODE] [--commune INSEE] [--json]\n\n"
+     "Évalue chaque méthode sur les derniers jours connus (chaque jour prévu "
+     "7 jours\nà l'avance), garde la meilleure, prévoit les 14 jours "
+     "suivants (sans les jours\nde fermeture ni, pour les cantines, les "
+     "fériés et vacances) et enregistre le\ntout d'un coup : en cas "
+     "d'échec, les prévisions précédentes restent. Sans\n--serie, toutes "
+     "les séries actives de la commune (les cantines partagent un\nmodèle)."},
+    {"forecast", "predict", cmd_forecast_predict, CMD_STORE, NULL, 0, 0,
+     forecast_predict_opts, "Affiche les prévisions des jours à venir",
+     "Tableau jour, P10, P50, P90 et note du calendrier. Calcule d'abord "
+     "les\nprévisions si la série n'en a pas ou si des données sont "
+     "arrivées depuis."},
+    {"forecast", "backtest", cmd_forecast_backtest, CMD_STORE, NULL, 0, 0,
+     forecast_backtest_opts, "Compare les méthodes de prévision d'une série",
+     "WAPE, biais, surproduction et jours courts de chaque méthode, la "
+     "prévision\ndes agents à côté (sur les mêmes jours) ; la méthode "
+     "choisie est marquée."},
+    {"forecast", "recommend", cmd_forecast_recommend, CMD_STORE, NULL, 0, 0,
+     forecast_recommend_opts, "Commandes recommandées pour un risque de manque",
+     "Pour chaque jour à venir : la quantité à commander pour ne manquer "
+     "qu'au plus\nle risque choisi (« 1 sur 20 » : un jour sur vingt), la "
+     "probabilité de manque\net le surplus attendu en repas, kg et euros "
+     "(poids et coût d'un repas de la\nsérie)."},
     {"triage", "eval", cmd_triage_eval, 0, NULL, 0, 0, triage_eval_opts,
      "Mesure un modèle de classement sur des exemples TSV",
      "Affiche l'exactitude, le F1 macro, la matrice de confusion, "
@@ -3102,5 +3161,353 @@ cmd_forecast_import(struct ctx *ctx, struct gu_err *err)
         printf("%s ligne%s sans valeur (vide ou NA) ignorée%s.\n",
                fr_count(rep.skipped, c1, sizeof(c1)),
                rep.skipped > 1 ? "s" : "", rep.skipped > 1 ? "s" : "");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet forecast fit | predict | backtest | recommend               */
+/* ------------------------------------------------------------------ */
+
+/* « 12,5 » (French decimal comma); « — » for NAN. */
+static const char *
+fr_num(double x, int decimals, char *buf, size_t cap)
+{
+    if (!isfinite(x)) {
+        snprintf(buf, cap, "—");
+        return buf;
+    }
+    snprintf(buf, cap, "%.*f", decimals, x);
+    for (char *p = buf; *p; p++)
+        if (*p == '.')
+            *p = ',';
+    return buf;
+}
+
+/* A number for --json: null when NAN. */
+static json_t *
+fc_jnum(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static int
+fc_print_json(json_t *root)
+{
+    char *out;
+
+    if (!root)
+        return GU_ENOMEM;
+    out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!out)
+        return GU_ENOMEM;
+    puts(out);
+    free(out);
+    return 0;
+}
+
+/* The series of --serie in the commune (French errors, exit code 2). */
+static int
+fc_cli_series(struct ctx *ctx, const char **insee, struct fc_series *s,
+              struct gu_err *err)
+{
+    const char *code = opt(ctx, "serie");
+    int rc;
+
+    if ((rc = pick_commune(ctx, opt(ctx, "commune"), insee, err)) < 0)
+        return rc;
+    if (!fc_code_valid(code))
+        return usage_err(err, "--serie",
+                         "Code de série invalide : « %s ». Lettres "
+                         "minuscules sans accent, chiffres et tirets.",
+                         code ? code : "");
+    rc = fc_series_by_code(ctx->conn, ctx->arena, *insee, code, s, err);
+    if (rc == GU_ENOTFOUND)
+        return usage_err(err, "--serie",
+                         "Série inconnue dans la commune %s : « %s ».", *insee,
+                         code);
+    return rc;
+}
+
+/* A service failure for the CLI: too little data is a runtime failure
+   (exit 1), not a usage error; the French message stays. */
+static int
+fc_cli_fail(int rc, struct gu_err *err)
+{
+    if (rc == GU_EINVAL)
+        err->code = rc = GU_EIO;
+    return rc;
+}
+
+static void
+fc_print_fit(const struct fc_series *s, const struct fc_fit *f)
+{
+    char day[16], w[32];
+    const struct fc_score *c = NULL;
+
+    for (size_t i = 0; i < f->nscores; i++)
+        if (strcmp(f->scores[i].method, f->method) == 0)
+            c = &f->scores[i];
+    gu_day_iso(f->data_end, day, sizeof(day));
+    printf("%s : %s (WAPE %s %%), données jusqu'au %s.\n", s->code, f->label,
+           fr_num(c ? c->m.wape : NAN, 1, w, sizeof(w)), day);
+}
+
+static int
+cmd_forecast_fit(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = NULL;
+    bool json = opt(ctx, "json") != NULL;
+    char detail[160];
+    int rc;
+
+    if (opt(ctx, "serie")) {
+        struct fc_series s;
+        struct fc_fit f;
+
+        if ((rc = fc_cli_series(ctx, &insee, &s, err)) < 0)
+            return rc;
+        rc = fc_fit_series(ctx->conn, ctx->arena, insee, s.id, &f, err);
+        snprintf(detail, sizeof(detail), "rc=%s method=%s unix_user=%s",
+                 gu_status_name(rc), rc == 0 ? f.method : "",
+                 unix_user());
+        audit(ctx->conn, "cli", insee, "forecast.fit", s.code, detail);
+        if (rc < 0)
+            return fc_cli_fail(rc, err);
+        if (json) {
+            char day[16];
+            gu_day_iso(f.data_end, day, sizeof(day));
+            return fc_print_json(json_pack("{s:s,s:s,s:s,s:f}", "serie",
+                                           s.code, "method", f.method,
+                                           "data_end", day, "seconds",
+                                           f.seconds));
+        }
+        fc_print_fit(&s, &f);
+        return 0;
+    }
+    {
+        size_t fitted = 0, skipped = 0;
+
+        if ((rc = pick_commune(ctx, opt(ctx, "commune"), &insee, err)) < 0)
+            return rc;
+        rc = fc_fit_commune(ctx->conn, ctx->arena, insee, &fitted, &skipped,
+                            err);
+        snprintf(detail, sizeof(detail),
+                 "rc=%s fitted=%zu skipped=%zu unix_user=%s",
+                 gu_status_name(rc), fitted, skipped, unix_user());
+        audit(ctx->conn, "cli", insee, "forecast.fit_commune", insee, detail);
+        if (rc < 0)
+            return fc_cli_fail(rc, err);
+        if (json)
+            return fc_print_json(json_pack("{s:s,s:I,s:I}", "commune", insee,
+                                           "fitted", (json_int_t)fitted,
+                                           "skipped", (json_int_t)skipped));
+        printf("Commune %s : %zu série%s calculée%s", insee, fitted,
+               fitted > 1 ? "s" : "", fitted > 1 ? "s" : "");
+        if (skipped)
+            printf(", %zu ignorée%s (pas assez de données)", skipped,
+                   skipped > 1 ? "s" : "");
+        printf(".\n");
+    }
+    return 0;
+}
+
+/* The stored fit, made now when there is none or the data moved on. */
+static int
+fc_cli_fit(struct ctx *ctx, const char *insee, const struct fc_series *s,
+           struct fc_fit *f, struct gu_err *err)
+{
+    int rc = fc_fit_get(ctx->conn, ctx->arena, insee, s->id, f, err);
+    int64_t last = s->last_t;
+
+    if (s->freq != FC_FREQ_DAY)
+        last = s->last_t / 86400; /* close enough to see new data */
+    if (rc == 0 && f->data_end >= last)
+        return 0;
+    if (rc < 0 && rc != GU_ENOTFOUND)
+        return rc;
+    rc = fc_fit_series(ctx->conn, ctx->arena, insee, s->id, f, err);
+    return rc < 0 ? fc_cli_fail(rc, err) : 0;
+}
+
+static int
+cmd_forecast_predict(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = NULL, *v = opt(ctx, "jours");
+    struct fc_series s;
+    struct fc_fit f;
+    struct fc_day *d = NULL;
+    size_t n = 0;
+    long jours = FC_AHEAD_DAYS;
+    json_t *arr = NULL;
+    int rc;
+
+    if (v && gu_parse_long(v, 1, FC_AHEAD_DAYS, &jours) < 0)
+        return usage_err(err, "--jours",
+                         "--jours attend un nombre de jours entre 1 et %d.",
+                         FC_AHEAD_DAYS);
+    if ((rc = fc_cli_series(ctx, &insee, &s, err)) < 0 ||
+        (rc = fc_cli_fit(ctx, insee, &s, &f, err)) < 0 ||
+        (rc = fc_days(ctx->conn, ctx->arena, insee, s.id, f.data_end + 1,
+                      f.data_end + jours, NAN, &d, &n, err)) < 0)
+        return rc;
+    if (opt(ctx, "json") && !(arr = json_array()))
+        return GU_ENOMEM;
+    if (!arr) {
+        printf("Prévisions de « %s » (%s), méthode : %s\n\n", s.name,
+               *s.unit ? s.unit : "valeurs", f.label);
+        printf("%-28s %10s %10s %10s  %s\n", "Jour", "P10", "P50", "P90",
+               "Note");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char day[48], a[32], b[32], c[32];
+        if (isnan(d[i].p50))
+            continue;
+        if (arr) {
+            gu_day_iso(d[i].t, day, sizeof(day));
+            json_array_append_new(
+                arr, json_pack("{s:s,s:o,s:o,s:o,s:s}", "date", day, "p10",
+                               fc_jnum(d[i].p10), "p50", fc_jnum(d[i].p50),
+                               "p90", fc_jnum(d[i].p90), "method",
+                               d[i].method ? d[i].method : ""));
+            continue;
+        }
+        gu_day_fr(d[i].t, day, sizeof(day));
+        col(day, 28);
+        printf(" %10s %10s %10s  %s\n", fr_num(d[i].p10, 0, a, sizeof(a)),
+               fr_num(d[i].p50, 0, b, sizeof(b)),
+               fr_num(d[i].p90, 0, c, sizeof(c)),
+               d[i].note ? d[i].note : "");
+    }
+    if (arr)
+        return fc_print_json(json_pack("{s:s,s:s,s:o}", "serie", s.code,
+                                       "method", f.method, "days", arr));
+    printf("\nP10 et P90 : 8 jours sur 10 entre les deux ; P50 : la valeur "
+           "centrale.\n");
+    return 0;
+}
+
+static int
+cmd_forecast_backtest(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = NULL;
+    struct fc_series s;
+    struct fc_fit f;
+    int rc;
+
+    if ((rc = fc_cli_series(ctx, &insee, &s, err)) < 0 ||
+        (rc = fc_cli_fit(ctx, insee, &s, &f, err)) < 0)
+        return rc;
+    if (opt(ctx, "json")) {
+        json_t *arr = json_array();
+        if (!arr)
+            return GU_ENOMEM;
+        for (size_t i = 0; i < f.nscores; i++) {
+            const struct fc_score *x = &f.scores[i];
+            json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:I}", "method",
+                               x->method, "label", x->label, "n",
+                               (json_int_t)x->m.n, "wape", fc_jnum(x->m.wape),
+                               "bias", fc_jnum(x->m.bias), "overproduction",
+                               fc_jnum(x->m.over), "mae", fc_jnum(x->m.mae),
+                               "short_days", (json_int_t)x->m.short_days));
+        }
+        return fc_print_json(json_pack("{s:s,s:s,s:i,s:o}", "serie", s.code,
+                                       "chosen", f.method, "horizon",
+                                       f.horizon, "scores", arr));
+    }
+    printf("Évaluation de « %s » : chaque jour prévu %d jours à l'avance, "
+           "sur les\nderniers jours connus (la prévision des agents à "
+           "côté, sur les mêmes jours).\n\n",
+           s.name, f.horizon);
+    printf("%-45s %8s %8s %8s %8s %6s\n", "Méthode", "WAPE %", "Biais %",
+           "Surpr. %", "J. courts", "Jours");
+    for (size_t i = 0; i < f.nscores; i++) {
+        const struct fc_score *x = &f.scores[i];
+        char label[120], a[32], b[32], c[32];
+        snprintf(label, sizeof(label), "%s%s", x->label,
+                 strcmp(x->method, f.method) == 0 ? " (choisie)" : "");
+        col(label, 45);
+        printf(" %8s %8s %8s %8zu %6zu\n", fr_num(x->m.wape, 1, a, sizeof(a)),
+               fr_num(x->m.bias, 1, b, sizeof(b)),
+               fr_num(x->m.over, 1, c, sizeof(c)), x->m.short_days, x->m.n);
+    }
+    return 0;
+}
+
+static int
+cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err)
+{
+    const char *insee = NULL, *rv = opt(ctx, "risque");
+    struct fc_series s;
+    struct fc_fit f;
+    struct fc_day *d = NULL;
+    size_t n = 0;
+    double risk = NAN, tu = 0, tk = 0, te = 0;
+    json_t *arr = NULL;
+    int rc;
+
+    if (rv && (strlen(rv) > 40 || fcst_risk_parse(rv, &risk) < 0 ||
+               !(risk >= FCST_RISK_MIN && risk <= FCST_RISK_MAX)))
+        return usage_err(err, "--risque",
+                         "Risque invalide : « %s ». Écrivez par exemple "
+                         "« 1 sur 20 », « 5 %% » ou 0.05 (entre 0,5 %% et "
+                         "50 %%).",
+                         rv);
+    if ((rc = fc_cli_series(ctx, &insee, &s, err)) < 0 ||
+        (rc = fc_cli_fit(ctx, insee, &s, &f, err)) < 0 ||
+        (rc = fc_days(ctx->conn, ctx->arena, insee, s.id, f.data_end + 1,
+                      f.data_end + FC_AHEAD_DAYS, risk, &d, &n, err)) < 0)
+        return rc;
+    if (isnan(risk))
+        risk = s.risk;
+    if (opt(ctx, "json") && !(arr = json_array()))
+        return GU_ENOMEM;
+    if (!arr) {
+        char r[32];
+        printf("Commandes recommandées pour « %s » : au plus %s %% de jours "
+               "en manque.\n\n",
+               s.name, fr_num(risk * 100, 1, r, sizeof(r)));
+        printf("%-28s %9s %9s %10s %9s %9s\n", "Jour", "Commande",
+               "Manque %", "Surplus", "kg", "€");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fcst_reco *x = &d[i].reco;
+        char day[48], a[32], b[32], c[32], e[32], g[32];
+        if (isnan(x->order))
+            continue;
+        tu += x->surplus;
+        tk += x->surplus_kg;
+        te += x->surplus_eur;
+        if (arr) {
+            gu_day_iso(d[i].t, day, sizeof(day));
+            json_array_append_new(
+                arr, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "date", day,
+                               "order", fc_jnum(x->order), "p_short",
+                               fc_jnum(x->p_short), "surplus",
+                               fc_jnum(x->surplus), "surplus_kg",
+                               fc_jnum(x->surplus_kg), "surplus_eur",
+                               fc_jnum(x->surplus_eur)));
+            continue;
+        }
+        gu_day_fr(d[i].t, day, sizeof(day));
+        col(day, 28);
+        printf(" %9s %9s %10s %9s %9s\n", fr_num(x->order, 0, a, sizeof(a)),
+               fr_num(x->p_short * 100, 1, b, sizeof(b)),
+               fr_num(x->surplus, 1, c, sizeof(c)),
+               fr_num(x->surplus_kg, 1, e, sizeof(e)),
+               fr_num(x->surplus_eur, 2, g, sizeof(g)));
+    }
+    if (arr)
+        return fc_print_json(json_pack("{s:s,s:f,s:f,s:f,s:f,s:o}", "serie",
+                                       s.code, "risk", risk, "surplus", tu,
+                                       "surplus_kg", tk, "surplus_eur", te,
+                                       "days", arr));
+    {
+        char a[32], b[32], c[32];
+        printf("\nSurplus attendu sur ces jours : %s %s, %s kg, %s €.\n",
+               fr_num(tu, 0, a, sizeof(a)), *s.unit ? s.unit : "unités",
+               fr_num(tk, 1, b, sizeof(b)), fr_num(te, 2, c, sizeof(c)));
+    }
     return 0;
 }

@@ -625,7 +625,17 @@ fit_one(struct gu_arena *a, const struct group *g, struct sdata *sd,
         errs[i] = errs[nerr - 1 - i];
         errs[nerr - 1 - i] = x;
     }
-    /* The days ahead. */
+    /* The days ahead. A weekday without any actual in the last eight
+       weeks is taken as closed even when closed_weekdays does not say so
+       (an import does not know the canteen's days). */
+    {
+        unsigned seen = 0;
+        for (int64_t d = sd->data_end - 55; d <= sd->data_end; d++)
+            if (d >= sd->day0 && sd->v[d - sd->day0] > 0)
+                seen |= 1u << gu_day_weekday(d);
+        if (sd->data_end - sd->first_end >= 55)
+            sd->skip |= 0xFEu & ~seen;
+    }
     fcst_fit_all(&fs, sd->data_end, &fit);
     sd->fdays = arena_array(a, FC_AHEAD_DAYS, sizeof(int64_t));
     sd->f10 = arena_array(a, FC_AHEAD_DAYS, sizeof(double));
