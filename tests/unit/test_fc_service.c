@@ -110,7 +110,7 @@ make_series(struct fix *f, const char *code, enum fc_kind kind,
 }
 
 /*
- * A canteen from 2015-09-01 to `end`: Monday 200, Tuesday 230, Thursday
+ * A canteen from 2015-01-05 to `end`: Monday 200, Tuesday 230, Thursday
  * 250, Friday 170 meals (±4 %), closed on Wednesdays and weekends, no
  * point on public and school holidays (zone B); the staff's forecast is
  * 8 % above the actual.
@@ -131,7 +131,7 @@ make_canteen(struct fix *f, const char *code, int64_t end)
         free(p);
         return 0;
     }
-    for (int64_t d = D(2015, 9, 1); d <= end && n < 400; d++) {
+    for (int64_t d = D(2015, 1, 5); d <= end && n < 400; d++) {
         struct fc_cal_day c;
         int wd = gu_day_weekday(d);
         fc_cal_day(cal, d, &c);
@@ -491,6 +491,56 @@ test_commune_and_risk_fields(void)
     fix_close(&f);
 }
 
-TESTS(T(test_fit_canteen), T(test_failed_fit_keeps_previous),
+/* Three canteens over a school year: enough rows for the shared
+   gradient-boosted model, which is trained, scored beside the classic
+   methods on the same rows and stored once for the commune. */
+static void
+test_shared_model(void)
+{
+    struct fix f;
+    struct fc_fit fit;
+    struct gu_err err;
+    struct store_rows *r = NULL;
+    size_t fitted = 0, skipped = 0;
+    int64_t id[3], end = D(2016, 6, 24);
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    id[0] = make_canteen(&f, "cantine-f", end);
+    id[1] = make_canteen(&f, "cantine-g", end);
+    id[2] = make_canteen(&f, "cantine-h", end);
+    CHECK_EQ(fc_fit_commune(f.c, f.a, "44109", &fitted, &skipped, &err), 0);
+    CHECK_EQ(fitted, 3);
+    CHECK_EQ(skipped, 0);
+    CHECK_EQ(store_query(f.c, f.a,
+                         "SELECT kind, horizon, length(data) FROM fc_models "
+                         "WHERE insee = '44109'",
+                         NULL, 0, &r, &err),
+             0);
+    CHECK(r && r->nrows == 1);
+    if (r && r->nrows == 1) {
+        CHECK_STR(store_text(r, 0, 0), "cantine");
+        CHECK_EQ(store_int(r, 0, 1), FC_HORIZON);
+        CHECK(store_int(r, 0, 2) > 100);
+    }
+    for (int k = 0; k < 3; k++) {
+        const struct fc_score *g, *lw;
+        CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id[k], &fit, &err), 0);
+        g = score_of(&fit, "gbt");
+        lw = score_of(&fit, "last_week");
+        CHECK(g && lw && g->m.n == lw->m.n && g->m.n > 0);
+        CHECK(g && isfinite(g->m.wape));
+        CHECK_STR(score_of(&fit, "gbt") ? score_of(&fit, "gbt")->label : "",
+                  "Arbres de gradient (XGBoost)");
+    }
+    /* One series alone is fitted with the others' help, the same way. */
+    CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id[1], &fit, &err), 0);
+    CHECK(score_of(&fit, "gbt") != NULL);
+    fix_close(&f);
+}
+
+TESTS(T(test_fit_canteen), T(test_shared_model), T(test_failed_fit_keeps_previous),
       T(test_reco_follows_risk), T(test_water_alert),
       T(test_commune_and_risk_fields))
