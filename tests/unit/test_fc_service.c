@@ -541,6 +541,76 @@ test_shared_model(void)
     fix_close(&f);
 }
 
-TESTS(T(test_fit_canteen), T(test_shared_model), T(test_failed_fit_keeps_previous),
+/* The two jobs: the refit runs once a day after 01:00 in the commune's
+   zone (so before that hour nothing is fitted, after it the commune is),
+   the alert scan finds a day left outside its interval. */
+static void
+test_jobs(void)
+{
+    struct fix f;
+    struct fc_fit fit;
+    struct gu_err err;
+    const struct notify_job *jobs;
+    notify_job_fn refit = NULL, scan = NULL;
+    size_t n = 0;
+    int64_t id, day, cut;
+    int minute;
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    jobs = fc_jobs(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(jobs[i].name, "fc.refit") == 0)
+            refit = jobs[i].fn;
+        if (strcmp(jobs[i].name, "fc.alerts") == 0)
+            scan = jobs[i].fn;
+        CHECK(jobs[i].period_s > 0);
+    }
+    CHECK(refit && scan);
+    if (!refit || !scan) {
+        fix_close(&f);
+        return;
+    }
+    id = make_canteen(&f, "cantine-j", D(2016, 3, 4));
+    gu_tz_from_utc(GU_TZ_PARIS, gu_now(), &day, &minute);
+    cut = gu_tz_to_utc(GU_TZ_PARIS, day, 60);
+    CHECK(refit(f.s, NULL, &err) >= 0);
+    if (gu_now() >= cut) {
+        CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id, &fit, &err), 0);
+        /* Once a day: a second run does nothing. */
+        CHECK_EQ(refit(f.s, NULL, &err), 0);
+    } else {
+        CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id, &fit, &err), GU_ENOTFOUND);
+        CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
+    }
+    /* Alerts are on for this canteen: its first day ahead, far out. */
+    {
+        struct fc_series s;
+        struct fc_day *days = NULL;
+        size_t nd = 0;
+        CHECK_EQ(fc_series_get(f.c, f.a, "44109", id, &s, &err), 0);
+        s.alert_to = "cuisine@exemple.fr";
+        CHECK_EQ(fc_series_save(f.c, &s, NULL, &err), 0);
+        CHECK_EQ(fc_days(f.c, f.a, "44109", id, fit.data_end + 1,
+                         fit.data_end + 7, NAN, &days, &nd, &err),
+                 0);
+        for (size_t i = 0; i < nd; i++) {
+            if (isnan(days[i].p90))
+                continue;
+            struct fc_point p = {days[i].t, days[i].p90 * 2, NAN};
+            CHECK_EQ(fc_points_put(f.c, "44109", id, &p, 1, FC_SRC_SAISIE,
+                                   &err),
+                     0);
+            break;
+        }
+    }
+    CHECK_EQ(scan(f.s, NULL, &err), 1);
+    CHECK_EQ(scan(f.s, NULL, &err), 0);
+    fix_close(&f);
+}
+
+TESTS(T(test_fit_canteen), T(test_jobs), T(test_shared_model), T(test_failed_fit_keeps_previous),
       T(test_reco_follows_risk), T(test_water_alert),
       T(test_commune_and_risk_fields))
