@@ -3330,6 +3330,23 @@ fc_cli_fit(struct ctx *ctx, const char *insee, const struct fc_series *s,
     return rc < 0 ? fc_cli_fail(rc, err) : 0;
 }
 
+/* Say so when no day ahead has a forecast (summer holidays of a
+   canteen...); true then. */
+static bool
+fc_no_day(const struct fc_day *d, size_t n, int64_t data_end)
+{
+    char day[48];
+
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(d[i].p50))
+            return false;
+    gu_day_fr(data_end, day, sizeof(day));
+    printf("\nAucun jour de service prévu dans les jours qui suivent le %s "
+           "(dernière donnée) : fermeture, vacances ou jours fériés.\n",
+           day);
+    return true;
+}
+
 static int
 cmd_forecast_predict(struct ctx *ctx, struct gu_err *err)
 {
@@ -3382,6 +3399,8 @@ cmd_forecast_predict(struct ctx *ctx, struct gu_err *err)
     if (arr)
         return fc_print_json(json_pack("{s:s,s:s,s:o}", "serie", s.code,
                                        "method", f.method, "days", arr));
+    if (fc_no_day(d, n, f.data_end))
+        return 0;
     printf("\nP10 et P90 : 8 jours sur 10 entre les deux ; P50 : la valeur "
            "centrale.\n");
     return 0;
@@ -3498,6 +3517,8 @@ cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err)
                fr_num(x->surplus_kg, 1, e, sizeof(e)),
                fr_num(x->surplus_eur, 2, g, sizeof(g)));
     }
+    if (!arr && fc_no_day(d, n, f.data_end))
+        return 0;
     if (arr)
         return fc_print_json(json_pack("{s:s,s:f,s:f,s:f,s:f,s:o}", "serie",
                                        s.code, "risk", risk, "surplus", tu,

@@ -4,9 +4,12 @@
  * store), the stored fit, the days pages and exports show, and the
  * interval alerts.
  *
- * A fit works on a group: the active series of one kind in the commune
- * (all its canteens...), because they share one gradient-boosted model
- * (fc_models row (insee, kind, FC_HORIZON)). Each series is loaded as a
+ * A commune fit works on groups: the active series of one kind in the
+ * commune (all its canteens...), because they share one gradient-boosted
+ * model (fc_models row (insee, kind, FC_HORIZON)). A single series' fit
+ * (the API's, the CLI's) is a group of one with its own model, not
+ * stored: training the shared one takes the whole commune's data (half a
+ * minute for Nantes' 116 canteens), too long for a request. Each series is loaded as a
  * daily array (non-daily series summed per civil day of the commune) with
  * what the calendar, the agents' events, the menus and the headcounts say
  * of each day, FC_AHEAD_DAYS more days of room at the end for the
@@ -909,7 +912,9 @@ fit_group(struct store_conn *c, struct gu_arena *a, struct group *g,
     }
     if ((rc = store_begin(c, err)) < 0)
         return rc;
-    if (model)
+    /* Only a commune fit stores the shared model: a series' own model
+       must not replace it. */
+    if (model && target < 0)
         rc = store_model(c, g->insee, v[0].s.kind, model, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!v[i].ok || (target >= 0 && (long)i != target))
@@ -935,12 +940,11 @@ fit_group(struct store_conn *c, struct gu_arena *a, struct group *g,
     return 0;
 }
 
-/* The active series of a kind in the commune, `first` (may be NULL) put
-   first even when inactive. */
+/* The active series of a kind in the commune that have data. */
 static int
 kind_series(struct store_conn *c, struct gu_arena *a, const char *insee,
-            enum fc_kind kind, const struct fc_series *first,
-            struct sdata **out, size_t *n, struct gu_err *err)
+            enum fc_kind kind, struct sdata **out, size_t *n,
+            struct gu_err *err)
 {
     struct fc_series *all = NULL;
     size_t nall = 0, k = 0;
@@ -951,11 +955,8 @@ kind_series(struct store_conn *c, struct gu_arena *a, const char *insee,
     *out = gu_arena_zalloc(a, (nall + 1) * sizeof(**out));
     if (!*out)
         return oom(err);
-    if (first)
-        (*out)[k++].s = *first;
     for (size_t i = 0; i < nall; i++) {
-        if (all[i].kind != kind || !all[i].active ||
-            (first && all[i].id == first->id) || all[i].npoints == 0)
+        if (all[i].kind != kind || !all[i].active || all[i].npoints == 0)
             continue;
         (*out)[k++].s = all[i];
     }
@@ -967,17 +968,19 @@ int
 fc_fit_series(struct store_conn *c, struct gu_arena *a, const char *insee,
               int64_t series_id, struct fc_fit *out, struct gu_err *err)
 {
-    struct fc_series s;
     struct sdata *v = NULL;
     struct group g;
-    size_t n = 0;
     int rc;
 
     gu_err_clear(err);
-    if ((rc = fc_series_get(c, a, insee, series_id, &s, err)) < 0 ||
+    if (!(v = gu_arena_zalloc(a, sizeof(*v))))
+        return oom(err);
+    /* The series alone: its own model, trained in a second or two (the
+       commune's shared one takes the whole commune's data and is
+       retrained by fc_fit_commune, nightly). */
+    if ((rc = fc_series_get(c, a, insee, series_id, &v->s, err)) < 0 ||
         (rc = group_open(c, a, insee, &g, err)) < 0 ||
-        (rc = kind_series(c, a, insee, s.kind, &s, &v, &n, err)) < 0 ||
-        (rc = fit_group(c, a, &g, v, n, 0, NULL, NULL, err)) < 0)
+        (rc = fit_group(c, a, &g, v, 1, 0, NULL, NULL, err)) < 0)
         return rc;
     if (out)
         *out = v[0].fit;
@@ -1009,7 +1012,7 @@ fc_fit_commune(struct store_conn *c, struct gu_arena *a, const char *insee,
         struct gu_arena *ka = gu_arena_new(1u << 20);
         if (!ka)
             return oom(err);
-        rc = kind_series(c, ka, insee, (enum fc_kind)k, NULL, &v, &n, err);
+        rc = kind_series(c, ka, insee, (enum fc_kind)k, &v, &n, err);
         if (rc == 0 && n > 0)
             rc = fit_group(c, ka, &g, v, n, -1, &nf, &ns, err);
         gu_arena_free(ka);

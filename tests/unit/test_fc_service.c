@@ -535,9 +535,25 @@ test_shared_model(void)
         CHECK_STR(score_of(&fit, "gbt") ? score_of(&fit, "gbt")->label : "",
                   "Arbres de gradient (XGBoost)");
     }
-    /* One series alone is fitted with the others' help, the same way. */
-    CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id[1], &fit, &err), 0);
-    CHECK(score_of(&fit, "gbt") != NULL);
+    /* One series alone is fitted with its own model, which does not
+       replace the commune's shared one. */
+    {
+        int64_t before = 0;
+        CHECK_EQ(store_query(f.c, f.a,
+                             "UPDATE fc_models SET trained_at = 12345",
+                             NULL, 0, &r, &err),
+                 0);
+        CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id[1], &fit, &err), 0);
+        CHECK_EQ(store_query(f.c, f.a,
+                             "SELECT COUNT(*), MAX(trained_at) FROM fc_models",
+                             NULL, 0, &r, &err),
+                 0);
+        if (r) {
+            before = store_int(r, 0, 1);
+            CHECK_EQ(store_int(r, 0, 0), 1);
+        }
+        CHECK_EQ(before, 12345);
+    }
     fix_close(&f);
 }
 
