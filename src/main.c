@@ -1374,6 +1374,20 @@ demo_triage(struct ctx *ctx, struct gu_err *err)
     return rc < 0 ? rc : 0;
 }
 
+/* The demo commune's forecast series, fitted (idempotent: kept if the
+   commune has series). */
+static int
+demo_forecast(struct ctx *ctx, struct gu_err *err)
+{
+    int rc = fc_demo_seed(ctx->conn, demo_commune.insee, err);
+
+    if (rc > 0)
+        printf("Prévisions : %d séries de démonstration (cantines, eau) "
+               "calculées.\n",
+               rc);
+    return rc < 0 ? rc : 0;
+}
+
 /* The demo commune's appointment setup (idempotent: kept if it exists). */
 static int
 demo_rdv(struct ctx *ctx, struct gu_err *err)
@@ -1393,6 +1407,8 @@ demo_rdv(struct ctx *ctx, struct gu_err *err)
                rc);
     if (rc >= 0)
         rc = demo_triage(ctx, err);
+    if (rc >= 0)
+        rc = demo_forecast(ctx, err);
     return rc < 0 ? rc : 0;
 }
 

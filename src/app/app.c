@@ -83,6 +83,7 @@ static const struct app_module modules[] = {
     {"triage-pages", NULL, &tri_page_routes, NULL, NULL},
     {"triage-agent", NULL, &tri_agent_routes, NULL, NULL},
     {"forecast", fc_migrations, &fc_routes, fc_jobs, NULL},
+    {"forecast-pages", NULL, &fc_page_routes, NULL, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs,
      &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},

@@ -48,5 +48,17 @@ const struct store_migration *fc_migrations(size_t *count);
 /* Module rows (app.c). Route tables start empty; their owners fill them. */
 extern const struct http_routes fc_routes;      /* fc_http.c: JSON API */
 const struct notify_job *fc_jobs(size_t *count); /* fc_jobs.c */
+/* The agents' pages /agent/previsions (fc_pages.c). */
+extern const struct http_routes fc_page_routes;
+
+/*
+ * The demo commune's series (fc_demo.c): three canteens and a water meter
+ * with about two school years of synthetic daily data up to yesterday
+ * (headcounts, menus, a strike, the staff's forecasts), then one
+ * fc_fit_commune. Deterministic. Returns the number of series created, 0
+ * when the commune already has series (kept as they are), or a negative
+ * GU_E* code.
+ */
+int fc_demo_seed(struct store_conn *c, const char *insee, struct gu_err *err);
 
 #endif
