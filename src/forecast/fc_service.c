@@ -867,6 +867,7 @@ fit_group(struct store_conn *c, struct gu_arena *a, struct group *g,
 {
     struct fcst_gbt *bt_model = NULL, *model = NULL;
     int64_t end_max = INT64_MIN, bt_end = INT64_MAX;
+    bool own_tx = !store_in_tx(c);
     size_t members = 0;
     int rc = 0;
 
@@ -910,7 +911,8 @@ fit_group(struct store_conn *c, struct gu_arena *a, struct group *g,
         *err = v[target].why;
         return err->code ? err->code : GU_EINVAL;
     }
-    if ((rc = store_begin(c, err)) < 0)
+    /* One transaction: the caller's when one is open. */
+    if (own_tx && (rc = store_begin(c, err)) < 0)
         return rc;
     /* Only a commune fit stores the shared model: a series' own model
        must not replace it. */
@@ -921,10 +923,12 @@ fit_group(struct store_conn *c, struct gu_arena *a, struct group *g,
             continue;
         rc = store_fit(c, g->insee, &v[i], err);
     }
-    if (rc == 0)
-        rc = store_commit(c, err);
-    else
-        store_rollback(c);
+    if (own_tx) {
+        if (rc == 0)
+            rc = store_commit(c, err);
+        else
+            store_rollback(c);
+    }
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
