@@ -627,6 +627,73 @@ test_jobs(void)
     fix_close(&f);
 }
 
-TESTS(T(test_fit_canteen), T(test_jobs), T(test_shared_model), T(test_failed_fit_keeps_previous),
+/* An hourly water meter: fitted on its daily totals (civil days of the
+   commune, summer time included); a day is compared with its interval
+   only once its last hour is in. */
+static void
+test_hourly_series(void)
+{
+    struct fix f;
+    struct fc_series s;
+    struct fc_fit fit;
+    struct gu_err err;
+    struct fc_day *days = NULL;
+    struct fc_point *p = calloc(24 * 70, sizeof(*p));
+    size_t n = 0, k = 0, created = 0;
+    unsigned st = 11;
+    int64_t id = 0, d0 = D(2016, 3, 1), end = d0 + 59, next;
+
+    if (!p || fix_open(&f) < 0) {
+        free(p);
+        CHECK(0);
+        return;
+    }
+    memset(&s, 0, sizeof(s));
+    snprintf(s.insee, sizeof(s.insee), "44109");
+    s.code = "compteur-sud";
+    s.name = "Compteur sud";
+    s.unit = "m³";
+    s.site = s.closed_weekdays = "";
+    s.freq = FC_FREQ_HOUR;
+    s.kind = FC_KIND_EAU;
+    s.alert_to = "eau@exemple.fr";
+    s.active = true;
+    CHECK_EQ(fc_series_save(f.c, &s, &id, &err), 0);
+    for (int64_t d = d0; d <= end; d++)
+        for (int h = 0; h < 24; h++) {
+            p[k].t = gu_tz_to_utc(GU_TZ_PARIS, d, h * 60);
+            p[k].value = 40 + (h >= 7 && h <= 21 ? 10 : 0) + 2 * noise(&st);
+            p[k].staff = NAN;
+            k++;
+        }
+    /* 2016-03-27 has 23 hours: its 02:00 is 03:00, written twice. */
+    CHECK_EQ(fc_points_put(f.c, "44109", id, p, k, FC_SRC_CSV, &err), 0);
+    CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
+    CHECK_EQ(fit.data_end, end);
+    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end - 1, end + 2, NAN, &days, &n,
+                     &err),
+             0);
+    CHECK_EQ(n, 4);
+    CHECK(n == 4 && days[0].actual > 24 * 40 && days[0].actual < 24 * 52);
+    CHECK(n == 4 && !isnan(days[2].p50) && days[2].p50 > 900 &&
+          days[2].p50 < 1300);
+    /* Half of the next day, far above: not complete, no alert yet. */
+    next = end + 1;
+    for (int h = 0; h < 24; h++) {
+        p[h].t = gu_tz_to_utc(GU_TZ_PARIS, next, h * 60);
+        p[h].value = 400;
+        p[h].staff = NAN;
+    }
+    CHECK_EQ(fc_points_put(f.c, "44109", id, p, 12, FC_SRC_API, &err), 0);
+    CHECK_EQ(fc_alerts_scan(f.c, f.a, "44109", &created, &err), 0);
+    CHECK_EQ(created, 0);
+    CHECK_EQ(fc_points_put(f.c, "44109", id, p + 12, 12, FC_SRC_API, &err), 0);
+    CHECK_EQ(fc_alerts_scan(f.c, f.a, "44109", &created, &err), 0);
+    CHECK_EQ(created, 1);
+    free(p);
+    fix_close(&f);
+}
+
+TESTS(T(test_fit_canteen), T(test_hourly_series), T(test_jobs), T(test_shared_model), T(test_failed_fit_keeps_previous),
       T(test_reco_follows_risk), T(test_water_alert),
       T(test_commune_and_risk_fields))
