@@ -257,6 +257,27 @@ test_failed_fit_keeps_previous(void)
     }
     id = make_canteen(&f, "cantine-b", end);
     CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
+    /* A failure while writing (here a trigger refusing the forecasts,
+       after the fit's row was written): nothing of the new fit stays. */
+    {
+        struct fc_point np[2] = {{end + 3, 210, NAN}, {end + 4, 230, NAN}};
+        CHECK_EQ(fc_points_put(f.c, "44109", id, np, 2, FC_SRC_API, &err), 0);
+        CHECK_EQ(store_exec(f.c,
+                            "CREATE TRIGGER boom BEFORE INSERT ON "
+                            "fc_forecasts BEGIN SELECT RAISE(ABORT, "
+                            "'boom'); END",
+                            NULL, 0, &err),
+                 0);
+        CHECK(fc_fit_series(f.c, f.a, "44109", id, &got, &err) < 0);
+        CHECK(!store_in_tx(f.c));
+        CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id, &got, &err), 0);
+        CHECK_EQ(got.fitted_at, fit.fitted_at);
+        CHECK_EQ(got.data_end, end);
+        CHECK_STR(got.method, fit.method);
+        CHECK_EQ(store_exec(f.c, "DROP TRIGGER boom", NULL, 0, &err), 0);
+        CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
+        CHECK_EQ(fit.data_end, end + 4);
+    }
     /* Too little data now: the fit fails with a French message... */
     CHECK_EQ(fc_points_delete(f.c, "44109", id, D(2015, 1, 1), end - 20, NULL,
                               &err),
@@ -267,7 +288,7 @@ test_failed_fit_keeps_previous(void)
     CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id, &got, &err), 0);
     CHECK_STR(got.method, fit.method);
     CHECK_EQ(got.fitted_at, fit.fitted_at);
-    CHECK_EQ(got.data_end, end);
+    CHECK_EQ(got.data_end, end + 4);
     {
         struct store_val p[1] = {STORE_I(id)};
         struct store_rows *r = NULL;
