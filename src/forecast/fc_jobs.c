@@ -31,8 +31,11 @@ refit_cut(const char *zone, int64_t now)
     return gu_tz_to_utc(tz, day, REFIT_AFTER_MINUTE);
 }
 
-/* Should the commune be refitted now? It has an active series with data,
-   and its latest fit is older than today's cut, which has passed. */
+/* Should the commune be refitted now? Today's cut has passed, it has an
+   active series with data, and the oldest fit of its active series is
+   older than the cut (none at all: due). A series fitted by hand during
+   the day does not hold the others back; one with too little data, never
+   fitted, does not make the commune refit every hour. */
 static int
 refit_due(struct store_conn *c, struct gu_arena *a, const char *insee,
           int64_t cut, bool *due, struct gu_err *err)
@@ -46,8 +49,9 @@ refit_due(struct store_conn *c, struct gu_arena *a, const char *insee,
                      "SELECT (SELECT COUNT(*) FROM fc_series s WHERE "
                      "s.insee = ? AND s.active = 1 AND EXISTS (SELECT 1 FROM "
                      "fc_points p WHERE p.series_id = s.id)), (SELECT "
-                     "COALESCE(MAX(fitted_at), 0) FROM fc_fits WHERE "
-                     "insee = ?)",
+                     "COALESCE(MIN(f.fitted_at), 0) FROM fc_fits f JOIN "
+                     "fc_series s ON s.id = f.series_id WHERE f.insee = ? "
+                     "AND s.active = 1)",
                      p, 2, &r, err);
     if (rc < 0)
         return rc;
