@@ -3336,8 +3336,17 @@ fc_cli_fit(struct ctx *ctx, const char *insee, const struct fc_series *s,
     int rc = fc_fit_get(ctx->conn, ctx->arena, insee, s->id, f, err);
     int64_t last = s->last_t;
 
-    if (s->freq != FC_FREQ_DAY)
-        last = s->last_t / 86400; /* close enough to see new data */
+    if (s->freq != FC_FREQ_DAY) {
+        /* The fit ends on the last complete civil day: the day before the
+           last point's, or that day when its last period is in. */
+        struct store_commune m;
+        int minute;
+        int r2 = store_commune_get(ctx->conn, ctx->arena, insee, &m, err);
+        if (r2 < 0)
+            return r2;
+        gu_tz_from_utc(gu_tz_of_zone(m.zone), s->last_t, &last, &minute);
+        last--;
+    }
     if (rc == 0 && f->data_end >= last)
         return 0;
     if (rc < 0 && rc != GU_ENOTFOUND)
