@@ -1752,10 +1752,12 @@ render_entry(struct http_req *req, struct http_resp *resp, int status,
         if (!isnan(e[i].stored)) {
             gu_buf_puts(&fields, "Déjà enregistré : ");
             num(&fields, e[i].stored, 0);
-            gu_buf_puts(&fields, " repas. ");
+            gu_buf_puts(&fields, " repas ; corrigez le nombre si "
+                                 "besoin.</span></label>");
+        } else {
+            gu_buf_puts(&fields, "Nombre de repas servis, vide si pas de "
+                                 "service.</span></label>");
         }
-        gu_buf_puts(&fields, "Nombre de repas servis, vide si pas de "
-                             "service.</span></label>");
         gu_buf_printf(&fields,
                       "<input type=\"text\" inputmode=\"numeric\" "
                       "autocomplete=\"off\" id=\"s-%" PRId64

@@ -324,6 +324,25 @@ try {
             (await page.textContent('#fc-message'))
                 .includes('Prévisions recalculées : 4 série(s)'));
     });
+
+    await step('ce qui est refusé, en français', async () => {
+        const noCsrf = await page.request.post(BASE +
+            '/agent/previsions/saisie', { form: { date: '2026-01-05',
+            s1: '5' } });
+        check('une saisie sans jeton CSRF est refusée (403)',
+            noCsrf.status() === 403, String(noCsrf.status()));
+        const unknown = await page.request.get(BASE +
+            '/agent/previsions/987654');
+        check('une série inconnue : la page 404 en français',
+            unknown.status() === 404 &&
+            (await unknown.text()).includes('Série introuvable'));
+        const badRisk = await page.request.get(seriesUrl +
+            '/export.csv?risque=99');
+        check('un risque invalide à l’export : erreur en français',
+            badRisk.status() === 422 &&
+            (await badRisk.text()).includes('Risque invalide'),
+            String(badRisk.status()));
+    });
 } finally {
     checkClean(check, { consoleErrors, badResponses, foreign });
     await close();
