@@ -32,6 +32,7 @@
 #include "forecast/fc_gbt.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,80 @@ gbt_free_cb(void *p)
     fcst_gbt_free(p);
 }
 
-/* The commune's calendar and time zone; the calendar dies with `a`. */
+/*
+ * Calendars of communes, kept with the store (store_ext): building one
+ * parses the embedded tables (about 2 ms), and the pages ask fc_days for
+ * every series of a commune. A calendar is read-only once built, so
+ * threads share it; it is keyed by INSEE code and zone (a zone changed at
+ * `guichet init` gets a new one) and lives until the store closes. At most
+ * CAL_CACHE_MAX communes: beyond, calendars are built per call.
+ */
+#define CAL_CACHE_MAX 64
+
+struct cal_entry {
+    char insee[6];
+    char zone[16];
+    struct fc_cal *cal;
+};
+
+struct cal_cache {
+    pthread_mutex_t mu;
+    struct cal_entry e[CAL_CACHE_MAX];
+    size_t n;
+};
+
+static void *
+cal_cache_make(struct store *s)
+{
+    struct cal_cache *cc = gu_calloc(1, sizeof(*cc));
+
+    (void)s;
+    if (cc)
+        pthread_mutex_init(&cc->mu, NULL);
+    return cc;
+}
+
+static void
+cal_cache_free(void *p)
+{
+    struct cal_cache *cc = p;
+
+    if (!cc)
+        return;
+    for (size_t i = 0; i < cc->n; i++)
+        fc_cal_free(cc->e[i].cal);
+    pthread_mutex_destroy(&cc->mu);
+    gu_free(cc);
+}
+
+/* The cached calendar of (insee, zone), built on first use; NULL when
+   the cache is full or on failure (the caller builds its own). */
+static struct fc_cal *
+cal_cached(struct store_conn *c, const char *insee, const char *zone)
+{
+    struct cal_cache *cc =
+        store_ext(store_conn_store(c), "fc.cal", cal_cache_make,
+                  cal_cache_free);
+    struct fc_cal *cal = NULL;
+
+    if (!cc || strlen(zone) >= sizeof(cc->e[0].zone))
+        return NULL;
+    pthread_mutex_lock(&cc->mu);
+    for (size_t i = 0; i < cc->n && !cal; i++)
+        if (strcmp(cc->e[i].insee, insee) == 0 &&
+            strcmp(cc->e[i].zone, zone) == 0)
+            cal = cc->e[i].cal;
+    if (!cal && cc->n < CAL_CACHE_MAX && fc_cal_new(insee, zone, &cal) == 0) {
+        struct cal_entry *e = &cc->e[cc->n++];
+        snprintf(e->insee, sizeof(e->insee), "%s", insee);
+        snprintf(e->zone, sizeof(e->zone), "%s", zone);
+        e->cal = cal;
+    }
+    pthread_mutex_unlock(&cc->mu);
+    return cal;
+}
+
+/* The commune's calendar (shared, or owned by `a`) and time zone. */
 static int
 commune_cal(struct store_conn *c, struct gu_arena *a, const char *insee,
             struct fc_cal **cal, enum gu_tz *tz, struct gu_err *err)
@@ -132,6 +206,8 @@ commune_cal(struct store_conn *c, struct gu_arena *a, const char *insee,
     if ((rc = store_commune_get(c, a, insee, &m, err)) < 0)
         return rc;
     *tz = gu_tz_of_zone(m.zone ? m.zone : "");
+    if ((*cal = cal_cached(c, insee, m.zone ? m.zone : "")))
+        return 0;
     if ((rc = fc_cal_new(insee, m.zone, cal)) < 0)
         return gu_err_set(err, rc, NULL, NULL, "fc_cal_new: %s",
                           gu_status_name(rc));
