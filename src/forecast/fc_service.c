@@ -1436,15 +1436,15 @@ scan_series(struct store_conn *c, struct gu_arena *a, enum gu_tz tz,
         return 0;
     last = s->freq == FC_FREQ_DAY ? s->last_t : day_of(tz, s->last_t);
     {
-        struct store_val p[3] = {STORE_I(s->id), STORE_T(s->insee),
-                                 STORE_I(last)};
+        struct store_val p[4] = {STORE_I(s->id), STORE_T(s->insee),
+                                 STORE_I(last), STORE_I(ALERTS_PER_SCAN)};
         rc = store_query(c, a,
                          "SELECT f.t, f.p10, f.p90 FROM fc_forecasts f "
                          "WHERE f.series_id = ? AND f.insee = ? AND f.t <= ? "
                          "AND f.p90 > f.p10 AND NOT EXISTS (SELECT 1 FROM "
                          "fc_alerts x WHERE x.series_id = f.series_id AND "
-                         "x.t = f.t) ORDER BY f.t DESC LIMIT 500",
-                         p, 3, &r, err);
+                         "x.t = f.t) ORDER BY f.t DESC LIMIT ?",
+                         p, 4, &r, err);
     }
     if (rc < 0 || r->nrows == 0)
         return rc;
