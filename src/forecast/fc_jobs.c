@@ -55,8 +55,8 @@ refit_due(struct store_conn *c, struct gu_arena *a, const char *insee,
                      p, 2, &r, err);
     if (rc < 0)
         return rc;
-    *due = store_int(r, 0, 0) > 0 && store_int(r, 0, 1) < cut &&
-           gu_now() >= cut;
+    *due =
+        store_int(r, 0, 0) > 0 && store_int(r, 0, 1) < cut && gu_now() >= cut;
     return 0;
 }
 
@@ -102,8 +102,8 @@ fc_refit_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
             break;
         }
         if (k < 0)
-            gu_log_warn("fc.refit", "insee=%s code=%s err=\"%s\"",
-                        m[i].insee, gu_status_name(k), e2.msg);
+            gu_log_warn("fc.refit", "insee=%s code=%s err=\"%s\"", m[i].insee,
+                        gu_status_name(k), e2.msg);
         else
             done += (int)fitted;
     }
@@ -113,8 +113,7 @@ fc_refit_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static int
-fc_alerts_job(struct store *s, const struct gu_config *cfg,
-              struct gu_err *err)
+fc_alerts_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct store_conn *c = NULL;

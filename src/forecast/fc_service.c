@@ -9,18 +9,17 @@
  * model (fc_models row (insee, kind, FC_HORIZON)). A single series' fit
  * (the API's, the CLI's) is a group of one with its own model, not
  * stored: training the shared one takes the whole commune's data (half a
- * minute for Nantes' 116 canteens), too long for a request. Each series is loaded as a
- * daily array (non-daily series summed per civil day of the commune) with
- * what the calendar, the agents' events, the menus and the headcounts say
- * of each day, FC_AHEAD_DAYS more days of room at the end for the
- * forecast. Then, per series: the classic methods' rolling-origin
- * backtest (fcst_backtest) over its last FC_BT_DAYS days, the model's
- * on the same rows (trained on the days before the group's windows,
- * forecasting each day D from D - FC_HORIZON), the lowest WAPE chosen
- * (never the agents' own forecast), the chosen method's relative errors
- * kept for the recommendations, and the next days forecast. Everything
- * computed first, then written in ONE transaction: a failure writes
- * nothing and the previous fit stays.
+ * minute for Nantes' 116 canteens), too long for a request. Each series is
+ * loaded as a daily array (non-daily series summed per civil day of the
+ * commune) with what the calendar, the agents' events, the menus and the
+ * headcounts say of each day, FC_AHEAD_DAYS more days of room at the end for
+ * the forecast. Then, per series: the classic methods' rolling-origin backtest
+ * (fcst_backtest) over its last FC_BT_DAYS days, the model's on the same rows
+ * (trained on the days before the group's windows, forecasting each day D from
+ * D - FC_HORIZON), the lowest WAPE chosen (never the agents' own forecast), the
+ * chosen method's relative errors kept for the recommendations, and the next
+ * days forecast. Everything computed first, then written in ONE transaction: a
+ * failure writes nothing and the previous fit stays.
  *
  * Forecasts are stored as P10/P50/P90 = fcst_dist_quantile(point, errors,
  * q); the point is not stored, but since point * (1 + e) is linear in the
@@ -38,9 +37,10 @@
 #include <string.h>
 #include <time.h>
 
-#define MIN_ACTUALS 28      /* days with an actual needed for a fit */
-#define GBT_RECENT_DAYS 60  /* a series ending earlier is left out of the
-                               shared model (its window would drag the
+#define MIN_ACTUALS 28 /* days with an actual needed for a fit */
+#define GBT_RECENT_DAYS                                                        \
+    60                      /* a series ending earlier is left out of the      \
+                               shared model (its window would drag the         \
                                model's training end back) */
 #define ALERTS_PER_SCAN 500 /* per series and run: a bound, not a target */
 
@@ -173,9 +173,8 @@ cal_cache_free(void *p)
 static struct fc_cal *
 cal_cached(struct store_conn *c, const char *insee, const char *zone)
 {
-    struct cal_cache *cc =
-        store_ext(store_conn_store(c), "fc.cal", cal_cache_make,
-                  cal_cache_free);
+    struct cal_cache *cc = store_ext(store_conn_store(c), "fc.cal",
+                                     cal_cache_make, cal_cache_free);
     struct fc_cal *cal = NULL;
 
     if (!cc || strlen(zone) >= sizeof(cc->e[0].zone))
@@ -279,10 +278,9 @@ daily_values(struct store_conn *c, struct gu_arena *a,
     if (!*v || !*st)
         return oom(err);
     per = fc_freq_seconds(s->freq);
-    if ((rc = fc_points_range(c, a, s->insee, s->id,
-                              gu_tz_to_utc(tz, day0, 0),
-                              gu_tz_to_utc(tz, day1 + 1, 0) - 1, &p, &n,
-                              err)) < 0)
+    if ((rc = fc_points_range(c, a, s->insee, s->id, gu_tz_to_utc(tz, day0, 0),
+                              gu_tz_to_utc(tz, day1 + 1, 0) - 1, &p, &n, err)) <
+        0)
         return rc;
     for (size_t i = 0; i < n; i++) {
         int64_t d = day_of(tz, p[i].t);
@@ -309,8 +307,8 @@ daily_values(struct store_conn *c, struct gu_arena *a,
    day0 .. day0 + n - 1: the history, then FC_AHEAD_DAYS days of room. */
 struct sdata {
     struct fc_series s;
-    bool ok;              /* loaded with enough data */
-    struct gu_err why;    /* when not ok */
+    bool ok;           /* loaded with enough data */
+    struct gu_err why; /* when not ok */
     int64_t day0;
     size_t n;
     double *v, *staff;
@@ -318,16 +316,16 @@ struct sdata {
     double *pupils;
     int16_t *syweek;
     unsigned skip;
-    int64_t first_end;    /* first day with an actual */
-    int64_t data_end;     /* last day with an actual */
+    int64_t first_end; /* first day with an actual */
+    int64_t data_end;  /* last day with an actual */
     size_t nactual;
     struct fcst_gbt_series gs;
-    bool gbt_member;      /* in the shared model's training */
+    bool gbt_member; /* in the shared model's training */
     /* the result */
     struct fc_fit fit;
     struct fc_score *scores;
     size_t nscores;
-    int64_t *fdays;       /* days forecast ahead */
+    int64_t *fdays; /* days forecast ahead */
     double *f10, *f50, *f90;
     size_t nf;
     const char *scores_json, *errors_json;
@@ -402,8 +400,8 @@ load_series(struct store_conn *c, struct gu_arena *a, struct group *g,
     sd->skip = weekday_bits(s->closed_weekdays);
     if ((rc = fc_headcount_list(c, a, g->insee, s->id, &hc, &nhc, err)) < 0 ||
         (rc = fc_menu_list(c, a, g->insee, s->id, first,
-                           first + (int64_t)sd->n - 1, &menus, &nmenus,
-                           err)) < 0)
+                           first + (int64_t)sd->n - 1, &menus, &nmenus, err)) <
+            0)
         return rc;
     sd->first_end = sd->data_end = INT64_MIN;
     for (size_t i = 0; i < sd->n; i++) {
@@ -423,8 +421,7 @@ load_series(struct store_conn *c, struct gu_arena *a, struct group *g,
         }
         /* A zero on a day without service is « no service », not a
            count: the models want NAN there. */
-        if (x == 0 && no_service(g->cal, s, sd->skip, g->events, g->nevents,
-                                 d))
+        if (x == 0 && no_service(g->cal, s, sd->skip, g->events, g->nevents, d))
             x = NAN;
         sd->v[i] = x;
         if (!isnan(x)) {
@@ -595,10 +592,9 @@ fit_one(struct gu_arena *a, const struct group *g, struct sdata *sd,
     if (!r || !f_out)
         return oom(err);
     fcst_bt_result_init(r);
-    rows = fcst_backtest(&fs,
-                         nrows > 0 && nrows_staff * 2 >= nrows ? sd->staff
-                                                               : NULL,
-                         &o, r, f_out);
+    rows = fcst_backtest(
+        &fs, nrows > 0 && nrows_staff * 2 >= nrows ? sd->staff : NULL, &o, r,
+        f_out);
     if (rows < 0)
         return oom(err);
     if (rows < 5)
@@ -618,8 +614,7 @@ fit_one(struct gu_arena *a, const struct group *g, struct sdata *sd,
         fg = nan_array(a, sd->n);
         if (!dd || !oo || !out || !fg)
             return oom(err);
-        for (int64_t d = o.test_start; d <= o.test_end && k < (size_t)rows;
-             d++)
+        for (int64_t d = o.test_start; d <= o.test_end && k < (size_t)rows; d++)
             if (!isnan(f_out[(size_t)(d - sd->day0)])) {
                 dd[k] = d;
                 oo[k] = d - FC_HORIZON;
@@ -861,8 +856,7 @@ group_open(struct store_conn *c, struct gu_arena *a, const char *insee,
     memset(g, 0, sizeof(*g));
     g->insee = insee;
     if ((rc = commune_cal(c, a, insee, &g->cal, &g->tz, err)) < 0 ||
-        (rc = fc_event_list(c, a, insee, 0, -25567, 84000, &ev, &n, err)) <
-            0)
+        (rc = fc_event_list(c, a, insee, 0, -25567, 84000, &ev, &n, err)) < 0)
         return rc;
     g->events = arena_array(a, n, sizeof(*g->events));
     if (!g->events)
@@ -1064,9 +1058,8 @@ fc_fit_series(struct store_conn *c, struct gu_arena *a, const char *insee,
         return rc;
     if (out)
         *out = v[0].fit;
-    gu_log_info("fc.fit", "insee=%s series=%lld method=%s seconds=%.2f",
-                insee, (long long)series_id, v[0].fit.method,
-                v[0].fit.seconds);
+    gu_log_info("fc.fit", "insee=%s series=%lld method=%s seconds=%.2f", insee,
+                (long long)series_id, v[0].fit.method, v[0].fit.seconds);
     return 0;
 }
 
@@ -1264,8 +1257,7 @@ fc_days(struct store_conn *c, struct gu_arena *a, const char *insee,
                           "bad day");
     if ((rc = fc_series_get(c, a, insee, series_id, &s, err)) < 0 ||
         (rc = commune_cal(c, a, insee, &cal, &tz, err)) < 0 ||
-        (rc = daily_values(c, a, &s, tz, day0, day1, &v, &st, NULL, err)) <
-            0 ||
+        (rc = daily_values(c, a, &s, tz, day0, day1, &v, &st, NULL, err)) < 0 ||
         (rc = fc_event_list(c, a, insee, series_id, day0, day1, &ev, &nev,
                             err)) < 0)
         return rc;
@@ -1399,8 +1391,7 @@ alert_mail(struct store_conn *c, struct gu_arena *a, const char *base,
     m.insee = s->insee;
     m.to = s->alert_to;
     m.kind = "fc.alert";
-    m.subject = gu_arena_sprintf(a, "Alerte prévision : %s le %s", s->name,
-                                 dd);
+    m.subject = gu_arena_sprintf(a, "Alerte prévision : %s le %s", s->name, dd);
     m.text = gu_arena_sprintf(
         a,
         "Bonjour,\n\n"
@@ -1454,16 +1445,16 @@ scan_series(struct store_conn *c, struct gu_arena *a, enum gu_tz tz,
         return rc;
     for (size_t i = 0; i < r->nrows; i++) {
         int64_t t = store_int(r, i, 0);
-        double x = v[t - d0], lo = store_real(r, i, 1), hi = store_real(r, i, 2);
+        double x = v[t - d0], lo = store_real(r, i, 1),
+               hi = store_real(r, i, 2);
         int64_t changes = 0;
 
         if (isnan(x) || t > complete || (x >= lo && x <= hi))
             continue;
         {
-            struct store_val p[7] = {STORE_T(s->insee), STORE_I(s->id),
-                                     STORE_I(t),        STORE_D(x),
-                                     STORE_D(lo),       STORE_D(hi),
-                                     STORE_I(gu_now())};
+            struct store_val p[7] = {
+                STORE_T(s->insee), STORE_I(s->id), STORE_I(t),       STORE_D(x),
+                STORE_D(lo),       STORE_D(hi),    STORE_I(gu_now())};
             rc = store_exec_changes(c,
                                     "INSERT INTO fc_alerts (insee, "
                                     "series_id, t, value, lo, hi, "
@@ -1486,9 +1477,8 @@ scan_series(struct store_conn *c, struct gu_arena *a, enum gu_tz tz,
 }
 
 int
-fc_alerts_scan_base(struct store_conn *c, struct gu_arena *a,
-                    const char *insee, const char *base, size_t *created,
-                    struct gu_err *err)
+fc_alerts_scan_base(struct store_conn *c, struct gu_arena *a, const char *insee,
+                    const char *base, size_t *created, struct gu_err *err)
 {
     struct store_commune m;
     struct fc_series *all = NULL;
@@ -1507,9 +1497,8 @@ fc_alerts_scan_base(struct store_conn *c, struct gu_arena *a,
     if (own_tx && (rc = store_begin(c, err)) < 0)
         return rc;
     for (size_t i = 0; rc == 0 && i < nall; i++) {
-        if (!all[i].active ||
-            (all[i].kind != FC_KIND_EAU && !(all[i].alert_to &&
-                                             *all[i].alert_to)))
+        if (!all[i].active || (all[i].kind != FC_KIND_EAU &&
+                               !(all[i].alert_to && *all[i].alert_to)))
             continue;
         rc = scan_series(c, a, tz, base, &all[i], &made, err);
     }
@@ -1592,9 +1581,8 @@ fc_alert_seen(struct store_conn *c, const char *insee, int64_t id,
     /* Already seen is fine; unknown (or another commune's) is not. */
     if (!(a = gu_arena_new(256)))
         return oom(err);
-    rc = store_query(c, a,
-                     "SELECT 1 FROM fc_alerts WHERE id = ? AND insee = ?", q,
-                     2, &r, err);
+    rc = store_query(c, a, "SELECT 1 FROM fc_alerts WHERE id = ? AND insee = ?",
+                     q, 2, &r, err);
     if (rc == 0 && r->nrows == 0)
         rc = gu_err_set(err, GU_ENOTFOUND, "id", "Cette alerte n'existe pas.",
                         "no alert %lld", (long long)id);

@@ -279,9 +279,9 @@ test_failed_fit_keeps_previous(void)
         CHECK_EQ(fit.data_end, end + 4);
     }
     /* Too little data now: the fit fails with a French message... */
-    CHECK_EQ(fc_points_delete(f.c, "44109", id, D(2015, 1, 1), end - 20, NULL,
-                              &err),
-             0);
+    CHECK_EQ(
+        fc_points_delete(f.c, "44109", id, D(2015, 1, 1), end - 20, NULL, &err),
+        0);
     CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &got, &err), GU_EINVAL);
     CHECK_CONTAINS(err.user, "Pas assez de données");
     /* ...and the previous fit is still there, as it was. */
@@ -324,8 +324,8 @@ test_reco_follows_risk(void)
     }
     id = make_canteen(&f, "cantine-c", end);
     CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
-    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end + 1, end + FC_AHEAD_DAYS,
-                     0.01, &lo, &n1, &err),
+    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end + 1, end + FC_AHEAD_DAYS, 0.01,
+                     &lo, &n1, &err),
              0);
     CHECK_EQ(fc_days(f.c, f.a, "44109", id, end + 1, end + FC_AHEAD_DAYS, 0.4,
                      &hi, &n2, &err),
@@ -351,9 +351,9 @@ test_reco_follows_risk(void)
     /* Bad ranges. */
     CHECK_EQ(fc_days(f.c, f.a, "44109", id, end, end - 1, NAN, &lo, &n1, &err),
              GU_EINVAL);
-    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end - 5000, end, NAN, &lo, &n1,
-                     &err),
-             GU_ETOOBIG);
+    CHECK_EQ(
+        fc_days(f.c, f.a, "44109", id, end - 5000, end, NAN, &lo, &n1, &err),
+        GU_ETOOBIG);
     fix_close(&f);
 }
 
@@ -386,9 +386,9 @@ test_water_alert(void)
     /* Nothing to compare yet. */
     CHECK_EQ(fc_alerts_scan(f.c, f.a, "44109", &created, &err), 0);
     CHECK_EQ(created, 0);
-    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end + 1, end + 3, NAN, &days, &n,
-                     &err),
-             0);
+    CHECK_EQ(
+        fc_days(f.c, f.a, "44109", id, end + 1, end + 3, NAN, &days, &n, &err),
+        0);
     CHECK(n == 3 && !isnan(days[0].p90) && days[0].p90 > days[0].p10);
     target = end + 1;
     /* A leak: three times the expected volume; the next day normal. */
@@ -430,8 +430,8 @@ test_water_alert(void)
     CHECK_EQ(fc_alert_list(f.c, f.a, "44109", true, &al, &n, &err), 0);
     CHECK_EQ(n, 0);
     /* The day is flagged in fc_days. */
-    CHECK_EQ(fc_days(f.c, f.a, "44109", id, target, target + 1, NAN, &days,
-                     &n, &err),
+    CHECK_EQ(fc_days(f.c, f.a, "44109", id, target, target + 1, NAN, &days, &n,
+                     &err),
              0);
     CHECK(n == 2 && days[0].alert && !days[1].alert);
     /* The e-mail, in French, with the link. */
@@ -561,8 +561,8 @@ test_shared_model(void)
     {
         int64_t before = 0;
         CHECK_EQ(store_query(f.c, f.a,
-                             "UPDATE fc_models SET trained_at = 12345",
-                             NULL, 0, &r, &err),
+                             "UPDATE fc_models SET trained_at = 12345", NULL, 0,
+                             &r, &err),
                  0);
         CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id[1], &fit, &err), 0);
         CHECK_EQ(store_query(f.c, f.a,
@@ -637,9 +637,8 @@ test_jobs(void)
             if (isnan(days[i].p90))
                 continue;
             struct fc_point p = {days[i].t, days[i].p90 * 2, NAN};
-            CHECK_EQ(fc_points_put(f.c, "44109", id, &p, 1, FC_SRC_SAISIE,
-                                   &err),
-                     0);
+            CHECK_EQ(
+                fc_points_put(f.c, "44109", id, &p, 1, FC_SRC_SAISIE, &err), 0);
             break;
         }
     }
@@ -691,9 +690,9 @@ test_hourly_series(void)
     CHECK_EQ(fc_points_put(f.c, "44109", id, p, k, FC_SRC_CSV, &err), 0);
     CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
     CHECK_EQ(fit.data_end, end);
-    CHECK_EQ(fc_days(f.c, f.a, "44109", id, end - 1, end + 2, NAN, &days, &n,
-                     &err),
-             0);
+    CHECK_EQ(
+        fc_days(f.c, f.a, "44109", id, end - 1, end + 2, NAN, &days, &n, &err),
+        0);
     CHECK_EQ(n, 4);
     CHECK(n == 4 && days[0].actual > 24 * 40 && days[0].actual < 24 * 52);
     CHECK(n == 4 && !isnan(days[2].p50) && days[2].p50 > 900 &&
@@ -715,6 +714,7 @@ test_hourly_series(void)
     fix_close(&f);
 }
 
-TESTS(T(test_fit_canteen), T(test_hourly_series), T(test_jobs), T(test_shared_model), T(test_failed_fit_keeps_previous),
+TESTS(T(test_fit_canteen), T(test_hourly_series), T(test_jobs),
+      T(test_shared_model), T(test_failed_fit_keeps_previous),
       T(test_reco_follows_risk), T(test_water_alert),
       T(test_commune_and_risk_fields))
