@@ -318,9 +318,13 @@ glance_of(struct http_req *req, const struct fc_series *s, int64_t today,
     if (s->freq != FC_FREQ_DAY || s->npoints == 0)
         return;
     memset(&err, 0, sizeof(err));
+    /* The list still shows the others when one series fails. */
     if (fc_days(req->conn, req->arena, req->who.insee, s->id, s->last_t,
-                s->last_t + FC_AHEAD_DAYS + 7, NAN, &d, &n, &err) < 0)
+                s->last_t + FC_AHEAD_DAYS + 7, NAN, &d, &n, &err) < 0) {
+        gu_log_warn("fc.pages", "reqid=%s series=%" PRId64 " err=%s",
+                    req->request_id, s->id, err.msg);
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         if (d[i].t == s->last_t) {
             g->last_day = d[i].t;
