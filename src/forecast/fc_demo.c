@@ -254,6 +254,27 @@ create_series(struct demo *d, struct gu_err *err)
     return 0;
 }
 
+/* The strike announced in the coming week: its Thursday when canteens
+   serve that day, else its first day with service after today; 0 when
+   the week has no service (holidays). */
+static int64_t
+announced_strike(const struct demo *d)
+{
+    int64_t today = d->end + 1, other = 0;
+
+    for (int64_t t = today; t < today + 7; t++) {
+        struct fc_cal_day f;
+        fc_cal_day(d->cal, t, &f);
+        if (!service_day(&f))
+            continue;
+        if (f.weekday == 4)
+            return t;
+        if (!other && t > today)
+            other = t;
+    }
+    return other;
+}
+
 /* Headcounts, menus (published two weeks ahead) and the strikes (one a
    school year, and one announced in the coming days). */
 static int
@@ -288,17 +309,9 @@ calendar_rows(struct demo *d, struct gu_err *err)
         if (s == 0 || s < d->start)
             continue;
         if (s > d->end) {
-            /* one announced ahead: the first Thursday school day of the
-               next two weeks instead, so the week table shows it */
-            s = 0;
-            for (int64_t t = d->end + 3; t <= d->end + FC_AHEAD_DAYS; t++) {
-                struct fc_cal_day f;
-                fc_cal_day(d->cal, t, &f);
-                if (f.weekday == 4 && f.school_day) {
-                    s = t;
-                    break;
-                }
-            }
+            /* one announced ahead instead, in the week the series
+               page shows (today and the six days after) */
+            s = announced_strike(d);
             if (s == 0)
                 continue;
         }
