@@ -539,10 +539,10 @@ post_refit(struct http_req *req, struct http_resp *resp)
         return rc;
     rc = fc_fit_commune(req->conn, req->arena, req->who.insee, &fitted,
                         &skipped, &req->err);
-    http_audit(req, "forecast.fit", "fc_series", "series=%zu skipped=%zu%s",
-               fitted, skipped, rc < 0 ? " erreur" : "");
     if (rc < 0)
         return rc;
+    http_audit(req, "forecast.fit_commune", req->who.insee,
+               "fitted=%zu skipped=%zu", fitted, skipped);
     to = gu_arena_sprintf(req->arena,
                           "/agent/previsions?fait=recalcul&n=%zu&ignorees=%zu",
                           fitted, skipped);
@@ -562,7 +562,7 @@ post_alert_seen(struct http_req *req, struct http_resp *resp)
     rc = fc_alert_seen(req->conn, req->who.insee, id, &req->err);
     if (rc < 0)
         return rc;
-    http_audit(req, "forecast.alert.seen", "fc_alerts", "alert=%" PRId64, id);
+    http_audit(req, "forecast.alert_seen", "", "id=%" PRId64, id);
     return http_redirect(resp, "/agent/previsions?fait=vue");
 }
 
@@ -1551,8 +1551,9 @@ post_settings(struct http_req *req, struct http_resp *resp)
         req->err = err;
         return rc;
     }
-    http_audit(req, "forecast.series.settings", "fc_series",
-               "series=%" PRId64, id);
+    http_audit(req, "forecast.series_update", s.code,
+               "risk=%g meal_cost=%g meal_kg=%g alert_to=%s", s.risk,
+               s.meal_cost, s.meal_kg, *s.alert_to ? "oui" : "non");
     to = gu_arena_sprintf(req->arena,
                           "/agent/previsions/%" PRId64 "?fait=reglages", id);
     return to ? http_redirect(resp, to) : GU_ENOMEM;
@@ -1969,8 +1970,8 @@ post_entry(struct http_req *req, struct http_resp *resp)
         return rc;
     }
     gu_day_iso(day, iso, sizeof(iso));
-    http_audit(req, "forecast.points.saisie", "fc_points", "day=%s series=%zu",
-               iso, filled);
+    http_audit(req, "forecast.points", "saisie", "day=%s series=%zu", iso,
+               filled);
     to = gu_arena_sprintf(req->arena,
                           "/agent/previsions/saisie?date=%s&enregistre=1", iso);
     return to ? http_redirect(resp, to) : GU_ENOMEM;
