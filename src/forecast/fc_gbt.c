@@ -7,7 +7,8 @@
  * the origin, else of the last ten service days); the forecast is
  * L * exp(prediction). Working in ratios lets one model serve canteens of
  * 40 and of 400 meals, and the log makes squared error aim at the median
- * ratio rather than the mean (WAPE rewards the median).
+ * ratio rather than the mean (WAPE rewards the median); the loss is
+ * Pseudo-Huber, so that a few wild days do not steer the trees.
  *
  * Features of a row (target day d, origin o = the last day whose actual
  * may be read): the calendar of d (fc_cal_day), the agents' events of d,
@@ -35,9 +36,9 @@
 #define MAGIC_LEN 7
 #define MIN_ROWS 200
 #define SCAN_DAYS 400 /* how far back the recent-level scans go */
-#define DEFAULT_ROUNDS 400
-#define DEFAULT_DEPTH 7
-#define DEFAULT_ETA 0.05
+#define DEFAULT_ROUNDS 200
+#define DEFAULT_DEPTH 6
+#define DEFAULT_ETA 0.1
 
 /* Feature columns. The order is part of the saved model: append only. */
 enum {
@@ -389,17 +390,30 @@ fcst_gbt_train(const struct fcst_gbt_ctx *ctx, const struct fcst_gbt_series *ss,
     int rounds = p->rounds > 0 ? p->rounds : DEFAULT_ROUNDS;
     snprintf(buf, sizeof buf, "%d",
              p->max_depth > 0 ? p->max_depth : DEFAULT_DEPTH);
-    if ((rc = set_param(b, "objective", "reg:squarederror", err)) ||
+    /* Pseudo-Huber on the log ratio, slope 0.1 (a 10 % error), from 0:
+       squared error let the rare wild days (a canteen at a tenth of its
+       level) pull the trees, and the log ratio is centred on 0, not on
+       XGBoost's default 0.5. Measured on Nantes: squared error 6.71 %,
+       absolute 6.92 %, Pseudo-Huber 0.3 5.95 %, 0.1 5.82 %. */
+    if ((rc = set_param(b, "objective", "reg:pseudohubererror", err)) ||
+        (rc = set_param(b, "huber_slope", "0.1", err)) ||
         (rc = set_param(b, "tree_method", "hist", err)) ||
+        (rc = set_param(b, "base_score", "0", err)) ||
         (rc = set_param(b, "max_depth", buf, err)))
         goto out;
-    /* Leaves of at least 20 rows on real data (~100k rows), fewer on a
-       small commune so that rare days (strikes) still get their leaf. */
+    /* min_child_weight is a sum of hessians, and Pseudo-Huber's hessian
+       vanishes on rows far from the fit (a strike at 40 % of the level
+       weighs ~0.001): on a small commune (< 20,000 rows) leaves may be
+       tiny so that its rare known days (strikes, closures) still get
+       their own; on a large one (Nantes: ~100k rows) leaves hold about
+       20 ordinary rows, which measured better (5.82 % against 5.88 %
+       with tiny leaves) - there a rare strong effect is learned only
+       once it has happened often. */
     char mcw[16];
-    snprintf(mcw, sizeof mcw, "%zu",
-             rows / 1000 < 1    ? (size_t)1
-             : rows / 1000 > 20 ? 20
-                                : rows / 1000);
+    snprintf(mcw, sizeof mcw, "%g",
+             rows < 20000       ? 0.01
+             : rows / 1000 > 20 ? 20.0
+                                : rows / 1000.0);
     snprintf(buf, sizeof buf, "%g", p->eta > 0 ? p->eta : DEFAULT_ETA);
     if ((rc = set_param(b, "eta", buf, err)) ||
         (rc = set_param(b, "subsample", "0.8", err)) ||
