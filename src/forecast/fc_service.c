@@ -895,15 +895,11 @@ train(struct gu_arena *a, const struct group *g, struct sdata *v, size_t n,
     memset(&p, 0, sizeof(p));
     p.horizon = FC_HORIZON;
     p.seed = 20161;
-    /* Small groups train on one thread: XGBoost's OpenMP threads spin
-       while they wait, which costs more than they bring on a few
-       thousand rows and steals the CPU of the requests being served. */
-    {
-        size_t days = 0;
-        for (size_t i = 0; i < k; i++)
-            days += ss[i].s.n;
-        p.threads = days < 100000 ? 1 : 2;
-    }
+    /* One thread: XGBoost's OpenMP threads spin while they wait, which
+       on a small shared box costs far more than they bring (Nantes' 116
+       canteens: 44.6 s wall with 2 threads, 5.8 s with 1, same fits) and
+       steals the CPU of the requests being served. */
+    p.threads = 1;
     gu_err_clear(&e2);
     rc = fcst_gbt_train(&g->ctx, ss, k, train_end, &p, out, &e2);
     if (rc == GU_ENOMEM)
