@@ -37,6 +37,7 @@
 #define MIN_ROWS 200
 #define SCAN_DAYS 400 /* how far back the recent-level scans go */
 #define DEFAULT_ROUNDS 200
+#define DEFAULT_ROUNDS_YEAR 50
 #define DEFAULT_DEPTH 6
 #define DEFAULT_ETA 0.1
 
@@ -387,7 +388,12 @@ fcst_gbt_train(const struct fcst_gbt_ctx *ctx, const struct fcst_gbt_series *ss,
         goto out;
     }
     char buf[64];
-    int rounds = p->rounds > 0 ? p->rounds : DEFAULT_ROUNDS;
+    /* A year ahead, the features say less and more rounds learn noise:
+       on Nantes' 2015-2016 year (fit at 2015-06-30) 20, 50, 200 rounds
+       gave 8.21, 8.17, 8.55 % WAPE. */
+    int rounds = p->rounds > 0                       ? p->rounds
+                 : p->horizon == FCST_GBT_YEAR_AHEAD ? DEFAULT_ROUNDS_YEAR
+                                                     : DEFAULT_ROUNDS;
     snprintf(buf, sizeof buf, "%d",
              p->max_depth > 0 ? p->max_depth : DEFAULT_DEPTH);
     /* Pseudo-Huber on the log ratio, slope 0.1 (a 10 % error), from 0:
