@@ -336,6 +336,7 @@ struct gbt_opts {
     double risk;       /* NAN = chosen on the validation year */
     const char *cache; /* file of the rolling gbt forecasts, or NULL */
     int errors;        /* latest errors read per recommendation */
+    int pooled;        /* --reco-pooled: errors pooled by class of day */
 };
 
 static double
@@ -519,6 +520,138 @@ reco_pool(struct site *sites, size_t nsites, int64_t dmin, size_t n, int64_t a,
     free(e), free(ed);
 }
 
+/* Pooled variant (--reco-pooled): relative errors scaled by their
+   canteen's mean |e| (z = e / s), pooled over all canteens by class of
+   day, the latest POOL_SPAN of the row's class known at the origin (one
+   in POOL_STEP kept), times the row's canteen's s. */
+#define POOL_SPAN 1000
+#define POOL_STEP 5
+struct pz {
+    int64_t day;
+    double z;
+};
+
+static int
+day_class(const struct fc_cal *cal, int64_t d)
+{
+    struct fc_cal_day f;
+    fc_cal_day(cal, d, &f);
+    if (f.school_week >= 1 && f.school_week <= 3)
+        return 1;
+    if ((f.month == 6 || f.month == 7) && f.days_to_school_holiday <= 10)
+        return 2;
+    if (f.eve_school_holiday || f.first_day_back || f.bridge || f.eve_holiday)
+        return 3;
+    return 0;
+}
+
+static int
+cmp_pz(const void *a, const void *b)
+{
+    int64_t x = ((const struct pz *)a)->day, y = ((const struct pz *)b)->day;
+    return (x > y) - (x < y);
+}
+
+static void
+reco_pool_pooled(const struct fc_cal *cal, struct site *sites, size_t nsites,
+                 int64_t dmin, size_t n, int64_t a, int64_t b, int horizon,
+                 unsigned skip, struct fcst_acc *acc, double *surplus,
+                 struct fcst_acc *staff, size_t *no_dist)
+{
+    struct pz *pool[4];
+    size_t np[4] = {0};
+    double *e = malloc(n * sizeof *e), *sc = malloc(n * sizeof *sc);
+    int64_t *ed = malloc(n * sizeof *ed);
+    for (int c = 0; c < 4; c++)
+        pool[c] = malloc(nsites * n * sizeof(struct pz));
+    if (!e || !sc || !ed || !pool[0] || !pool[1] || !pool[2] || !pool[3])
+        goto out;
+    /* Pass 1: the pools. */
+    for (size_t k = 0; k < nsites; k++) {
+        const struct site *s = &sites[k];
+        size_t ne = 0;
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!(s->v[i] > 0 && s->gbt[i] > 0))
+                continue;
+            e[ne] = (s->v[i] - s->gbt[i]) / s->gbt[i];
+            if (ne >= 10) {
+                double sk = sum / (double)(ne < 200 ? ne : 200);
+                int c = day_class(cal, dmin + (int64_t)i);
+                if (sk > 0)
+                    pool[c][np[c]++] =
+                        (struct pz){dmin + (int64_t)i, e[ne] / sk};
+            }
+            sum += fabs(e[ne]);
+            if (ne >= 200)
+                sum -= fabs(e[ne - 200]);
+            ne++;
+        }
+    }
+    for (int c = 0; c < 4; c++)
+        qsort(pool[c], np[c], sizeof(struct pz), cmp_pz);
+    /* Pass 2: the rows. */
+    double errs[FCST_RECO_ERRORS];
+    for (size_t k = 0; k < nsites; k++) {
+        const struct site *s = &sites[k];
+        size_t ne = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s->v[i] > 0 && s->gbt[i] > 0) {
+                e[ne] = (s->v[i] - s->gbt[i]) / s->gbt[i];
+                ed[ne++] = dmin + (int64_t)i;
+            }
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++) {
+            int64_t d = dmin + (int64_t)i;
+            if (!is_row(s, i, dmin, a, b, skip))
+                continue;
+            while (j < ne && ed[j] <= d - horizon)
+                j++;
+            double f = s->gbt[i];
+            if (isnan(f))
+                continue;
+            fcst_acc_add(staff, s->v[i], s->staff[i]);
+            size_t from = j > 200 ? j - 200 : 0;
+            double sk = 0;
+            for (size_t q = from; q < j; q++)
+                sk += fabs(e[q]);
+            sk = j > from ? sk / (double)(j - from) : NAN;
+            int c = day_class(cal, d);
+            /* last pooled index with day <= d - h */
+            size_t lo = 0, hi = np[c];
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (pool[c][mid].day <= d - horizon)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            size_t cnt = 0;
+            for (size_t q = lo;
+                 q > 0 && cnt < FCST_RECO_ERRORS && lo - q < POOL_SPAN;
+                 q -= POOL_STEP < q ? POOL_STEP : q)
+                errs[cnt++] = pool[c][q - 1].z * sk;
+            for (int r = 0; r < NRISKS; r++) {
+                struct fcst_reco rec;
+                fcst_recommend(f, errs, j - from >= 10 ? cnt : 0, risks[r], 0,
+                               0, &rec);
+                double order = rec.order;
+                if (isnan(order)) {
+                    order = ceil(f);
+                    if (r == 0)
+                        (*no_dist)++;
+                }
+                fcst_acc_add(&acc[r], s->v[i], order);
+                surplus[r] += order > s->v[i] ? order - s->v[i] : 0;
+            }
+        }
+    }
+out:
+    free(e), free(sc), free(ed);
+    for (int c = 0; c < 4; c++)
+        free(pool[c]);
+}
+
 static void
 usage(FILE *to)
 {
@@ -529,7 +662,8 @@ usage(FILE *to)
         "        [--test-start AAAA-MM-JJ] [--test-end AAAA-MM-JJ]\n"
         "        [--horizon JOURS] [--refit JOURS] [--year-ahead] [--json]\n"
         "        [--no-gbt] [--gbt-refit JOURS] [--rounds N] [--depth N]\n"
-        "        [--eta X] [--threads N] [--risk X]\n"
+        "        [--eta X] [--threads N] [--risk X] [--reco-errors K]\n"
+        "        [--reco-pooled] [--gbt-cache FICHIER] [--dump FICHIER]\n"
         "Défauts : ../shared/data/nantes-cantines, apprentissage jusqu'au\n"
         "2016-06-30, test du 2016-09-01 au 2017-07-31, horizon 7 jours,\n"
         "réajustement tous les 28 jours (gbt aussi : --gbt-refit), risque de\n"
@@ -601,6 +735,8 @@ main(int argc, char **argv)
                 return 2;
             }
             go.errors = (int)v, i++;
+        } else if (!strcmp(a, "--reco-pooled")) {
+            go.pooled = 1;
         } else if (val && !strcmp(a, "--dump")) {
             dump = val, i++;
         } else if (val && !strcmp(a, "--data")) {
@@ -872,12 +1008,21 @@ main(int argc, char **argv)
                 }
         }
         if (gbt_ok && !year_ahead) {
-            reco_pool(sites, nsites, dmin, n, val_start, train_end, horizon,
-                      o.skip_weekdays, (size_t)go.errors, reco_val, surplus_val,
-                      &staff_val, &no_dist_val);
-            reco_pool(sites, nsites, dmin, n, test_start, test_end, horizon,
-                      o.skip_weekdays, (size_t)go.errors, reco_test,
-                      surplus_test, &staff_test, &no_dist_test);
+            if (go.pooled) {
+                reco_pool_pooled(cal, sites, nsites, dmin, n, val_start,
+                                 train_end, horizon, o.skip_weekdays, reco_val,
+                                 surplus_val, &staff_val, &no_dist_val);
+                reco_pool_pooled(cal, sites, nsites, dmin, n, test_start,
+                                 test_end, horizon, o.skip_weekdays, reco_test,
+                                 surplus_test, &staff_test, &no_dist_test);
+            } else {
+                reco_pool(sites, nsites, dmin, n, val_start, train_end, horizon,
+                          o.skip_weekdays, (size_t)go.errors, reco_val,
+                          surplus_val, &staff_val, &no_dist_val);
+                reco_pool(sites, nsites, dmin, n, test_start, test_end, horizon,
+                          o.skip_weekdays, (size_t)go.errors, reco_test,
+                          surplus_test, &staff_test, &no_dist_test);
+            }
             /* The largest risk (least overproduction) whose short days on
                the validation year stay at or below the staff's there. */
             for (int r = 0; r < NRISKS; r++) {
