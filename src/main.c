@@ -2203,13 +2203,9 @@ cmd_backup(struct ctx *ctx, struct gu_err *err)
 static void
 print_fr(int decimals, double v, size_t w)
 {
-    char b[32];
+    char b[64];
 
-    snprintf(b, sizeof(b), "%.*f", decimals, v);
-    for (char *p = b; *p; p++)
-        if (*p == '.')
-            *p = ',';
-    printf("%*s", (int)w, b);
+    printf("%*s", (int)w, gu_num_fr(v, decimals, 0, "", b, sizeof(b)));
 }
 
 static int
@@ -3188,15 +3184,7 @@ cmd_forecast_import(struct ctx *ctx, struct gu_err *err)
 static const char *
 fr_num(double x, int decimals, char *buf, size_t cap)
 {
-    if (!isfinite(x)) {
-        snprintf(buf, cap, "—");
-        return buf;
-    }
-    snprintf(buf, cap, "%.*f", decimals, x);
-    for (char *p = buf; *p; p++)
-        if (*p == '.')
-            *p = ',';
-    return buf;
+    return gu_num_fr(x, decimals, 0, "—", buf, cap);
 }
 
 /* A number for --json: null when NAN. */

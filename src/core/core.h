@@ -428,6 +428,17 @@ void gu_hm_fr(int minute, char *buf, size_t cap);
 void gu_when_fr(int64_t day, int minute, char *buf, size_t cap);
 /* « 20 minutes », « 1 minute », « 1 h », « 1 h 15 » (>= 16 bytes). */
 void gu_duration_fr(int minutes, char *buf, size_t cap);
+/*
+ * A number the French way into buf (>= 64 bytes for any double): decimal
+ * comma, `decimals` decimals (0..9); GU_NUM_TRIM drops trailing zeros (and
+ * the comma), GU_NUM_GROUP puts narrow no-break spaces (U+202F) between
+ * thousands (« 1 234,5 »; never for files meant to be read back). A value
+ * that rounds to zero is « 0 », never « -0 ». `nan` is written when v is
+ * not finite. Returns buf.
+ */
+enum { GU_NUM_TRIM = 1u << 0, GU_NUM_GROUP = 1u << 1 };
+const char *gu_num_fr(double v, int decimals, unsigned flags, const char *nan,
+                      char *buf, size_t cap);
 
 /*
  * The holiday rules of a commune: Alsace-Moselle for the départements 57,

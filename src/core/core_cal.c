@@ -7,6 +7,7 @@
  * these; school holidays are data, not computation, and live with the
  * domains that need them.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -265,4 +266,52 @@ gu_duration_fr(int minutes, char *buf, size_t cap)
         snprintf(buf, cap, "%d h", minutes / 60);
     else
         snprintf(buf, cap, "%d h %02d", minutes / 60, minutes % 60);
+}
+
+const char *
+gu_num_fr(double v, int decimals, unsigned flags, const char *nan, char *buf,
+          size_t cap)
+{
+    char raw[400], *dot;
+    const char *p = raw;
+    size_t k = 0, intlen;
+
+    if (cap == 0)
+        return buf;
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "%s", nan ? nan : "");
+        return buf;
+    }
+    decimals = decimals < 0 ? 0 : decimals > 9 ? 9 : decimals;
+    if (fabs(v) < 0.5 * pow(10, -decimals))
+        v = 0; /* no « -0 » */
+    snprintf(raw, sizeof(raw), "%.*f", decimals, v);
+    dot = strchr(raw, '.');
+    if (dot && (flags & GU_NUM_TRIM)) {
+        char *e = raw + strlen(raw);
+
+        while (e > dot + 1 && e[-1] == '0')
+            *--e = '\0';
+        if (e == dot + 1)
+            *dot = '\0';
+    }
+    if (*p == '-' && k + 1 < cap)
+        buf[k++] = *p++;
+    dot = strchr(p, '.');
+    intlen = dot ? (size_t)(dot - p) : strlen(p);
+    for (size_t i = 0; i < intlen && k + 4 < cap; i++) {
+        if ((flags & GU_NUM_GROUP) && i > 0 && (intlen - i) % 3 == 0) {
+            memcpy(buf + k, "\xE2\x80\xAF", 3); /* U+202F */
+            k += 3;
+        }
+        buf[k++] = p[i];
+    }
+    if (dot) {
+        if (k + 1 < cap)
+            buf[k++] = ',';
+        for (const char *q = dot + 1; *q && k + 1 < cap; q++)
+            buf[k++] = *q;
+    }
+    buf[k] = '\0';
+    return buf;
 }

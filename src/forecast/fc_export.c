@@ -185,25 +185,10 @@ static void
 csv_number(struct gu_buf *b, double v, int decimals, bool fixed)
 {
     char num[64];
-    size_t k;
 
-    if (!isfinite(v))
-        return;
-    if (fabs(v) < 0.5 * pow(10, -decimals))
-        v = 0; /* no « -0 » */
-    snprintf(num, sizeof(num), "%.*f", decimals, v);
-    k = strlen(num);
-    if (!fixed && strchr(num, '.')) {
-        while (k > 0 && num[k - 1] == '0')
-            num[--k] = '\0';
-        if (k > 0 && num[k - 1] == '.')
-            num[--k] = '\0';
-    }
-    for (char *p = num; *p; p++) {
-        if (*p == '.')
-            *p = ',';
-    }
-    gu_buf_puts(b, num);
+    if (isfinite(v))
+        gu_buf_puts(b, gu_num_fr(v, decimals, fixed ? 0 : GU_NUM_TRIM, "",
+                                 num, sizeof(num)));
 }
 
 int

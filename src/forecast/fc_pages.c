@@ -90,58 +90,10 @@ take(struct http_req *req, struct gu_buf *b)
     return s;
 }
 
-/*
- * A number the French way into buf: « 1 234 », « 12,5 » (at most `dec`
- * decimals, trailing zeros dropped), narrow no-break spaces between
- * thousands; « — » when unknown.
- */
-static const char *
-num_frx(double v, int dec, bool fixed, char *buf, size_t cap)
-{
-    char raw[64], *dot;
-    size_t k = 0, intlen;
-    const char *p = raw;
-
-    if (!isfinite(v)) {
-        snprintf(buf, cap, "—");
-        return buf;
-    }
-    if (fabs(v) < 0.5 * pow(10, -dec))
-        v = 0;
-    snprintf(raw, sizeof(raw), "%.*f", dec, v);
-    dot = strchr(raw, '.');
-    if (dot && !fixed) {
-        char *e = raw + strlen(raw);
-        while (e > dot + 1 && e[-1] == '0')
-            *--e = '\0';
-        if (e == dot + 1)
-            *dot = '\0';
-    }
-    if (*p == '-' && k + 1 < cap)
-        buf[k++] = *p++;
-    dot = strchr(p, '.');
-    intlen = dot ? (size_t)(dot - p) : strlen(p);
-    for (size_t i = 0; i < intlen && k + 4 < cap; i++) {
-        if (i > 0 && (intlen - i) % 3 == 0) {
-            memcpy(buf + k, "\xE2\x80\xAF", 3); /* U+202F */
-            k += 3;
-        }
-        buf[k++] = p[i];
-    }
-    if (dot) {
-        if (k + 1 < cap)
-            buf[k++] = ',';
-        for (const char *q = dot + 1; *q && k + 1 < cap; q++)
-            buf[k++] = *q;
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 static const char *
 num_fr(double v, int dec, char *buf, size_t cap)
 {
-    return num_frx(v, dec, false, buf, cap);
+    return gu_num_fr(v, dec, GU_NUM_TRIM | GU_NUM_GROUP, "—", buf, cap);
 }
 
 /* « 74,70 » (euros: always two decimals) in the buffer. */
@@ -150,7 +102,7 @@ eur(struct gu_buf *b, double v)
 {
     char s[64];
 
-    gu_buf_puts(b, num_frx(v, 2, true, s, sizeof(s)));
+    gu_buf_puts(b, gu_num_fr(v, 2, GU_NUM_GROUP, "—", s, sizeof(s)));
 }
 
 /* « 182 », « 12,5 » in the buffer. */
@@ -970,7 +922,7 @@ settings_html(struct http_req *req, struct gu_buf *b,
         return;
     risque = f->posted ? f->risque : risk_value(req->arena, s->risk);
     cout = f->posted ? f->cout
-                     : num_frx(s->meal_cost, 2, true, cost, sizeof(cost));
+                     : gu_num_fr(s->meal_cost, 2, GU_NUM_GROUP, "—", cost, sizeof(cost));
     kgv = f->posted ? f->kg : num_fr(s->meal_kg, 3, kg, sizeof(kg));
     alerte = f->posted ? f->alerte : (s->alert_to ? s->alert_to : "");
     errs[0] = f->e_risque;

@@ -1359,13 +1359,7 @@ fc_days(struct store_conn *c, struct gu_arena *a, const char *insee,
 static void
 num_fr(double x, char *buf, size_t cap)
 {
-    if (fabs(x - round(x)) < 0.05)
-        snprintf(buf, cap, "%.0f", x);
-    else
-        snprintf(buf, cap, "%.1f", x);
-    for (char *p = buf; *p; p++)
-        if (*p == '.')
-            *p = ',';
+    gu_num_fr(x, 1, GU_NUM_TRIM, "", buf, cap);
 }
 
 static int

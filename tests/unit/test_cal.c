@@ -2,6 +2,7 @@
  * test_cal.c - the French calendar: day numbers, parsing, Easter and
  * public holidays.
  */
+#include <math.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -177,5 +178,24 @@ test_french_dates(void)
     CHECK_STR(gu_month_fr(0), "");
 }
 
-TESTS(T(test_day_roundtrip), T(test_french_dates), T(test_date_parse), T(test_easter),
+static void
+test_french_numbers(void)
+{
+    char buf[64];
+
+    CHECK_STR(gu_num_fr(12.5, 1, 0, "", buf, sizeof(buf)), "12,5");
+    CHECK_STR(gu_num_fr(12.0, 2, GU_NUM_TRIM, "", buf, sizeof(buf)), "12");
+    CHECK_STR(gu_num_fr(3.10, 2, GU_NUM_TRIM, "", buf, sizeof(buf)), "3,1");
+    CHECK_STR(gu_num_fr(74.7, 2, 0, "", buf, sizeof(buf)), "74,70");
+    CHECK_STR(gu_num_fr(1234567.25, 1, GU_NUM_GROUP, "", buf, sizeof(buf)),
+              "1\xE2\x80\xAF" "234\xE2\x80\xAF" "567,2");
+    CHECK_STR(gu_num_fr(-1234, 0, GU_NUM_GROUP, "", buf, sizeof(buf)),
+              "-1\xE2\x80\xAF" "234");
+    CHECK_STR(gu_num_fr(-0.004, 2, 0, "", buf, sizeof(buf)), "0,00");
+    CHECK_STR(gu_num_fr(-0.04, 1, GU_NUM_TRIM, "", buf, sizeof(buf)), "0");
+    CHECK_STR(gu_num_fr(NAN, 1, 0, "—", buf, sizeof(buf)), "—");
+    CHECK(strlen(gu_num_fr(1e300, 0, GU_NUM_GROUP, "", buf, 8)) < 8);
+}
+
+TESTS(T(test_day_roundtrip), T(test_french_dates), T(test_french_numbers), T(test_date_parse), T(test_easter),
       T(test_holidays), T(test_holiday_rules_for), T(test_tz))
