@@ -372,6 +372,23 @@ done_message(struct http_req *req)
     return "";
 }
 
+/* « 182 repas<br><small>lundi 30/11/2026</small> », « — » without a day. */
+static void
+dated_value(struct gu_buf *b, const struct fc_series *s, double v, int dec,
+            int64_t day)
+{
+    if (!day) {
+        gu_buf_puts(b, "—");
+        return;
+    }
+    num(b, v, dec);
+    gu_buf_puts(b, " ");
+    html(b, unit_of(s));
+    gu_buf_puts(b, "<br><small>");
+    day_medium(b, day);
+    gu_buf_puts(b, "</small>");
+}
+
 static int
 page_list(struct http_req *req, struct http_resp *resp)
 {
@@ -411,27 +428,9 @@ page_list(struct http_req *req, struct http_resp *resp)
         gu_buf_puts(&rows, "</td><td>");
         html(&rows, s->site && *s->site ? s->site : "—");
         gu_buf_puts(&rows, "</td><td class=\"num\">");
-        if (g.last_day) {
-            num(&rows, g.last, 1);
-            gu_buf_puts(&rows, " ");
-            html(&rows, unit_of(s));
-            gu_buf_puts(&rows, "<br><small>");
-            day_medium(&rows, g.last_day);
-            gu_buf_puts(&rows, "</small>");
-        } else {
-            gu_buf_puts(&rows, "—");
-        }
+        dated_value(&rows, s, g.last, 1, g.last_day);
         gu_buf_puts(&rows, "</td><td class=\"num\">");
-        if (g.next_day) {
-            num(&rows, g.p50, 0);
-            gu_buf_puts(&rows, " ");
-            html(&rows, unit_of(s));
-            gu_buf_puts(&rows, "<br><small>");
-            day_medium(&rows, g.next_day);
-            gu_buf_puts(&rows, "</small>");
-        } else {
-            gu_buf_puts(&rows, "—");
-        }
+        dated_value(&rows, s, g.p50, 0, g.next_day);
         gu_buf_puts(&rows, "</td><td class=\"num\">");
         if (s->kind == FC_KIND_CANTINE && g.next_day && isfinite(g.order)) {
             num(&rows, g.order, 0);
