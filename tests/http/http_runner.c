@@ -1676,6 +1676,18 @@ setup_globals(void)
     set_int("agent2_id", S.seed.agent2_id);
     set_int("token_99001_id", S.seed.token_99001_id);
     set_int("token_99002_id", S.seed.token_99002_id);
+    {
+        /* The test communes' tomorrow (civil day in Paris), for cases
+           that must not depend on the time of day they run at. */
+        int64_t day;
+        int min, y, m, d;
+        char day_iso[16];
+
+        gu_tz_from_utc(GU_TZ_PARIS, gu_now(), &day, &min);
+        gu_day_to_ymd(day + 1, &y, &m, &d);
+        snprintf(day_iso, sizeof(day_iso), "%04d-%02d-%02d", y, m, d);
+        vars_set(&globals, "tomorrow", day_iso);
+    }
     return 0;
 }
 
