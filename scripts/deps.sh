@@ -18,17 +18,18 @@ BUILD_PKGS="build-essential cmake ninja-build pkg-config libmicrohttpd-dev
 libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
 libutf8proc-dev libstemmer-dev libcmark-dev libxml2-dev libzip-dev
 libcurl4-openssl-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev
-libxgboost-dev libxlsxwriter-dev"
+libxgboost-dev libxlsxwriter-dev libmosquitto-dev"
 
 # Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
 # runtime), bench (wrk, nginx-light, python3-xapian; the triage peers
 # python3-sklearn and fasttext), CLI and HTTP tests
 # (sqlite3, curl), a real SMTP peer for the mail tests (python3-aiosmtpd),
 # a real IMAP server for the e-mail import tests (dovecot-imapd), photos
-# with EXIF GPS for the request form's tests (python3-pil).
+# with EXIF GPS for the request form's tests (python3-pil), a real MQTT
+# broker and its clients for the sensor tests (mosquitto).
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
 sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
-python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil"
+python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil mosquitto mosquitto-clients"
 
 with_test=0
 for arg in "$@"; do

@@ -12,6 +12,7 @@
 #include "rdv/rdv.h"
 #include "triage/tri.h"
 #include "forecast/fc.h"
+#include "monitor/mon.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -84,6 +85,8 @@ static const struct app_module modules[] = {
     {"triage-agent", NULL, &tri_agent_routes, NULL, NULL},
     {"forecast", fc_migrations, &fc_routes, fc_jobs, NULL},
     {"forecast-pages", NULL, &fc_page_routes, NULL, NULL},
+    {"monitor", mon_migrations, &mon_routes, mon_jobs, NULL},
+    {"monitor-pages", NULL, &mon_page_routes, NULL, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs,
      &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
