@@ -46,6 +46,13 @@ int mon_params_effective(const char *sensor_json, const char *asset_json,
                          enum mon_quantity q, struct mon_params *out,
                          struct gu_err *err);
 
+/* An instant: unix seconds, ISO 8601 ("2026-12-01T10:00:00Z", with an
+   offset, or without: local time of tz) or "dd/mm/yyyy hh:mm[:ss]" local
+   time; surrounding blanks and quotes ignored. GU_EINVAL otherwise. */
+int mon_time_parse(const char *s, size_t n, enum gu_tz tz, int64_t *out);
+/* A finite number with a dot or a French comma. GU_EINVAL otherwise. */
+int mon_value_parse(const char *s, size_t n, double *out);
+
 /* The French text of an alert (« Débit sortant : 12,4 m³/h le ... »). */
 void mon_explain(enum gu_tz tz, const char *sensor_name, const char *unit,
                  int64_t t, double value, double expected, double deviation,

@@ -959,3 +959,35 @@ mon_points_range(struct store_conn *c, struct gu_arena *a, const char *insee,
     *n = r->nrows;
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public base of links                                                */
+/* ------------------------------------------------------------------ */
+
+struct base_ext {
+    char base[512];
+};
+
+static void *
+base_make(struct store *s)
+{
+    (void)s;
+    return gu_calloc(1, sizeof(struct base_ext));
+}
+
+void
+mon_public_base_set(struct store *s, const char *base)
+{
+    struct base_ext *b = store_ext(s, "mon.base", base_make, gu_free);
+
+    if (b)
+        snprintf(b->base, sizeof(b->base), "%s", base ? base : "");
+}
+
+const char *
+mon_public_base(struct store *s)
+{
+    struct base_ext *b = store_ext(s, "mon.base", base_make, gu_free);
+
+    return b ? b->base : "";
+}

@@ -231,4 +231,14 @@ int mon_ticket_list(struct store_conn *c, struct gu_arena *a,
                     const char *insee, int64_t asset_id, bool open_only,
                     struct mon_ticket **out, size_t *n, struct gu_err *err);
 
+/*
+ * Added by the service helper. The base of the links in alert mails
+ * (server.public_url without its trailing slashes; "" = relative links),
+ * kept with the store: set once at start (mon_mqtt_start does it for
+ * `guichet serve`), before other threads read it. The string returned
+ * lives as long as the store.
+ */
+void mon_public_base_set(struct store *s, const char *base);
+const char *mon_public_base(struct store *s);
+
 #endif

@@ -261,4 +261,255 @@ test_explain(void)
     CHECK_CONTAINS(buf, "6,2 écarts)");
 }
 
-TESTS(T(test_names), T(test_assets), T(test_sensors), T(test_explain))
+static int64_t
+count(struct fix *f, const char *sql)
+{
+    struct store_rows *r = NULL;
+    struct gu_err err;
+
+    if (store_query(f->c, f->a, sql, NULL, 0, &r, &err) < 0)
+        return -1;
+    return store_int(r, 0, 0);
+}
+
+static void
+test_ingest(void)
+{
+    struct fix f;
+    struct mon_meas m[6];
+    struct mon_ingest_result res;
+    struct mon_sensor s;
+    struct mon_point *pts = NULL;
+    struct gu_err err;
+    size_t n = 0;
+    int64_t now = 1796000000, asset, sid;
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    asset = make_asset(&f, "44109", "Compteur", "");
+    sid = make_sensor(&f, "44109", asset, "debit", MON_Q_DEBIT);
+    /* out of order within the batch, one duplicate, one in the future */
+    m[0] = (struct mon_meas){now - 120, 2.0};
+    m[1] = (struct mon_meas){now - 180, 1.0};
+    m[2] = (struct mon_meas){now - 60, 3.0};
+    m[3] = (struct mon_meas){now - 60, 9.0};
+    m[4] = (struct mon_meas){now + 3600, 4.0};
+    m[5] = (struct mon_meas){now, 5.0};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 6, now, &res, &err), 0);
+    CHECK_EQ(res.accepted, 4);
+    CHECK_EQ(res.duplicates, 1);
+    CHECK_EQ(res.rejected, 1);
+    CHECK_EQ(res.late, 0);
+    CHECK_EQ(mon_sensor_get(f.c, f.a, "44109", sid, &s, &err), 0);
+    CHECK_EQ(s.last_t, now);
+    CHECK(s.last_value == 5.0);
+    CHECK_EQ(s.npoints, 4);
+    CHECK_EQ(mon_points_range(f.c, f.a, "44109", sid, 0, now, &pts, &n, &err),
+             0);
+    CHECK_EQ(n, 4);
+    if (n == 4) {
+        CHECK_EQ(pts[0].t, now - 180);
+        CHECK(pts[2].value == 3.0); /* the first of the two at now - 60 */
+        CHECK(!isnan(pts[3].score));
+    }
+    /* again: all duplicates; a late point; one too old */
+    m[0] = (struct mon_meas){now - 120, 2.0};
+    m[1] = (struct mon_meas){now - 90, 7.0};
+    m[2] = (struct mon_meas){now - MON_LATE_MAX - 10, 1.0};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 3, now, &res, &err), 0);
+    CHECK_EQ(res.duplicates, 1);
+    CHECK_EQ(res.late, 1);
+    CHECK_EQ(res.rejected, 1);
+    CHECK_EQ(res.accepted, 0);
+    CHECK_EQ(mon_points_range(f.c, f.a, "44109", sid, now - 90, now - 90, &pts,
+                              &n, &err),
+             0);
+    CHECK_EQ(n, 1);
+    if (n == 1)
+        CHECK(isnan(pts[0].score)); /* late: not scored */
+    /* a bad value: nothing written, the field named */
+    m[0] = (struct mon_meas){now + 1, 1.0};
+    m[1] = (struct mon_meas){now + 2, NAN};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 2, now + 5, &res, &err),
+             GU_EINVAL);
+    CHECK_STR(err.field, "points[1]");
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM mon_points"), 5);
+    /* another commune cannot push into this sensor */
+    CHECK_EQ(mon_ingest(f.c, "99002", sid, m, 1, now + 5, &res, &err),
+             GU_ENOTFOUND);
+    /* the state image is stored; a bad one is replaced, not fatal */
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM mon_sensors WHERE state IS NOT"
+                       " NULL"),
+             1);
+    store_exec(f.c, "UPDATE mon_sensors SET state = x'00'", NULL, 0, &err);
+    m[0] = (struct mon_meas){now + 10, 6.0};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 1, now + 10, &res, &err), 0);
+    CHECK_EQ(res.accepted, 1);
+    fix_close(&f);
+}
+
+static void
+test_rate(void)
+{
+    struct fix f;
+    struct mon_meas m[10];
+    struct mon_ingest_result res;
+    struct mon_sensor s;
+    struct gu_err err;
+    int64_t now = 1796000040, asset, sid, id = 0;
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    asset = make_asset(&f, "44109", "Pompe", "");
+    sid = make_sensor(&f, "44109", asset, "courant", MON_Q_COURANT);
+    CHECK_EQ(mon_sensor_get(f.c, f.a, "44109", sid, &s, &err), 0);
+    s.rate_per_min = 12;
+    CHECK_EQ(mon_sensor_save(f.c, &s, &id, &err), 0);
+    for (int i = 0; i < 10; i++)
+        m[i] = (struct mon_meas){now - 30 + i, (double)i};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 10, now, &res, &err), 0);
+    for (int i = 0; i < 10; i++)
+        m[i].t += 10;
+    /* 10 + 10 > 12: refused, nothing written */
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 10, now + 1, &res, &err),
+             GU_ERATE);
+    CHECK_CONTAINS(err.user, "12 par minute");
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM mon_points"), 10);
+    /* two live points still fit */
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m + 8, 2, now + 2, &res, &err), 0);
+    /* history in one push costs one */
+    for (int i = 0; i < 10; i++)
+        m[i] = (struct mon_meas){now - 86400 + i * 60, (double)i};
+    CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 10, now + 200, &res, &err), 0);
+    CHECK_EQ(res.late, 10);
+    fix_close(&f);
+}
+
+static void
+test_alerts_tickets(void)
+{
+    struct fix f;
+    struct mon_alert *l = NULL, one;
+    struct mon_alert_filter flt;
+    struct mon_ticket t, *tl = NULL;
+    struct gu_err err;
+    size_t n = 0;
+    int64_t asset, sid, aid, tid = 0, other_asset;
+    char sql[400];
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    asset = make_asset(&f, "44109", "Réservoir", "");
+    other_asset = make_asset(&f, "99002", "Ailleurs", "");
+    sid = make_sensor(&f, "44109", asset, "niveau", MON_Q_NIVEAU);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO mon_alerts (insee, sensor_id, asset_id, detector,"
+             " first_t, last_t, max_score, value, expected, deviation,"
+             " explanation, opened_at) VALUES ('44109', %lld, %lld, 'gauss',"
+             " 100, 200, 0.9, 5, 1, 4, 'Niveau : 5 m', 300)",
+             (long long)sid, (long long)asset);
+    CHECK_EQ(store_exec(f.c, sql, NULL, 0, &err), 0);
+    memset(&flt, 0, sizeof(flt));
+    flt.status = -2;
+    CHECK_EQ(mon_alert_list(f.c, f.a, "44109", &flt, &l, &n, &err), 0);
+    CHECK_EQ(n, 1);
+    aid = n ? l[0].id : 0;
+    if (n) {
+        CHECK_STR(l[0].sensor_name, "Débit sortant");
+        CHECK_STR(l[0].asset_name, "Réservoir");
+        CHECK_EQ(l[0].detector, MON_DET_GAUSS);
+    }
+    CHECK_EQ(mon_alert_list(f.c, f.a, "99002", &flt, &l, &n, &err), 0);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mon_alert_ack(f.c, "99002", aid, 1, "", &err), GU_ENOTFOUND);
+    CHECK_EQ(mon_alert_ack(f.c, "44109", aid, 0, "Vu", &err), 0);
+    CHECK_EQ(mon_alert_ack(f.c, "44109", aid, 0, "", &err), GU_ECONFLICT);
+    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "Vanne fermée", &err), 0);
+    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "", &err), GU_ECONFLICT);
+    CHECK_STR(err.user, "Cette alerte est déjà résolue.");
+    CHECK_EQ(mon_alert_get(f.c, f.a, "44109", aid, &one, &err), 0);
+    CHECK_EQ(one.status, MON_ALERT_RESOLUE);
+    CHECK_STR(one.comment, "Vu\nVanne fermée");
+    CHECK(one.ack_at > 0 && one.resolved_at > 0);
+    CHECK_EQ(mon_alert_list(f.c, f.a, "44109", &flt, &l, &n, &err), 0);
+    CHECK_EQ(n, 0);
+    /* tickets */
+    memset(&t, 0, sizeof(t));
+    snprintf(t.insee, sizeof(t.insee), "44109");
+    t.asset_id = asset;
+    t.alert_id = aid;
+    t.title = "Changer la sonde";
+    CHECK_EQ(mon_ticket_save(f.c, &t, &tid, &err), 0);
+    t.asset_id = other_asset;
+    CHECK_EQ(mon_ticket_save(f.c, &t, NULL, &err), GU_ENOTFOUND);
+    t.asset_id = asset;
+    t.title = "";
+    CHECK_EQ(mon_ticket_save(f.c, &t, NULL, &err), GU_EINVAL);
+    CHECK_STR(err.field, "title");
+    CHECK_EQ(mon_ticket_get(f.c, f.a, "44109", tid, &t, &err), 0);
+    CHECK_EQ(t.alert_id, aid);
+    CHECK_EQ(t.status, MON_TICKET_OUVERT);
+    t.status = MON_TICKET_CLOS;
+    CHECK_EQ(mon_ticket_save(f.c, &t, NULL, &err), 0);
+    CHECK_EQ(mon_ticket_get(f.c, f.a, "44109", tid, &t, &err), 0);
+    CHECK(t.closed_at > 0);
+    CHECK_EQ(mon_ticket_list(f.c, f.a, "44109", asset, true, &tl, &n, &err), 0);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mon_ticket_list(f.c, f.a, "44109", 0, false, &tl, &n, &err), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mon_ticket_get(f.c, f.a, "99002", tid, &t, &err), GU_ENOTFOUND);
+    fix_close(&f);
+}
+
+static void
+test_csv(void)
+{
+    struct gu_arena *a = gu_arena_new(0);
+    struct mon_meas *m = NULL;
+    struct gu_err err;
+    size_t n = 0;
+    const char *ok = "\xEF\xBB\xBFhorodatage;valeur\r\n"
+                     "2026-12-01T10:00:00Z;1,5\r\n"
+                     "01/12/2026 11:00;2\n"
+                     "\n"
+                     "1796000000;-3.25\n"
+                     "2026-12-01T12:00:00+02:00;4e1\n";
+    int64_t t;
+
+    CHECK_EQ(mon_csv_parse(a, ok, strlen(ok), GU_TZ_PARIS, &m, &n, &err), 0);
+    CHECK_EQ(n, 4);
+    if (n == 4) {
+        CHECK_EQ(m[0].t, 1796119200);
+        CHECK(m[0].v == 1.5);
+        CHECK_EQ(m[1].t, 1796119200); /* 11:00 in Paris = 10:00Z */
+        CHECK(m[2].v == -3.25);
+        CHECK_EQ(m[3].t, 1796119200);
+        CHECK(m[3].v == 40.0);
+    }
+    CHECK_EQ(mon_csv_parse(a, "t,v\n1796000000,12,5\n", 20, GU_TZ_PARIS, &m, &n,
+                           &err),
+             0);
+    CHECK(n == 1 && m[0].v == 12.5);
+    CHECK_EQ(mon_csv_parse(a, "t;v\n1796000000;1\nhier;2\n", 24, GU_TZ_PARIS,
+                           &m, &n, &err),
+             GU_EINVAL);
+    CHECK_CONTAINS(err.user, "Ligne 3 : instant illisible");
+    CHECK_EQ(
+        mon_csv_parse(a, "1796000000;nan\n", 15, GU_TZ_PARIS, &m, &n, &err),
+        GU_EINVAL);
+    CHECK_CONTAINS(err.user, "Ligne 1 : valeur illisible");
+    CHECK_EQ(mon_time_parse("2026-02-30T10:00Z", 17, GU_TZ_PARIS, &t),
+             GU_EINVAL);
+    CHECK_EQ(mon_time_parse("2026-12-01T10:00:00.25Z", 23, GU_TZ_PARIS, &t), 0);
+    CHECK_EQ(t, 1796119200);
+    gu_arena_free(a);
+}
+
+TESTS(T(test_names), T(test_assets), T(test_sensors), T(test_explain),
+      T(test_ingest), T(test_rate), T(test_alerts_tickets), T(test_csv))
