@@ -1168,6 +1168,7 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     struct notify_job jobs[APP_MAX_JOBS];
     struct notify_runner *runner = NULL;
     struct notify_cfgref *jcfg = NULL;
+    struct mon_mqtt *mqtt = NULL;
     struct gu_config *rcfg = NULL;
     const char *listen = opt(ctx, "listen");
     const char *was[GU_ARRAY_LEN(restart_keys)];
@@ -1227,6 +1228,9 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
         rc = notify_runner_start(ctx->st, jobs, app_jobs(jobs, APP_MAX_JOBS),
                                  notify_cfgref_get, notify_cfgref_put, jcfg,
                                  &runner, err);
+    /* MQTT measurements ([monitor] mqtt_host; NULL when not configured) */
+    if (rc == 0)
+        rc = mon_mqtt_start(ctx->st, ctx->cfg, &mqtt, err);
     if (rc < 0)
         goto out;
 
@@ -1234,6 +1238,8 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
         reload(ctx, srv, jcfg, was);
 
     gu_log_info("shutdown", "grace_ms=%d", 10000);
+    mon_mqtt_stop(mqtt);
+    mqtt = NULL;
     notify_runner_stop(runner);
     runner = NULL;
     web_server_free(srv, 10000);
@@ -1242,6 +1248,7 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     printf("Guichet arrêté.\n");
     rc = 0;
 out:
+    mon_mqtt_stop(mqtt);
     notify_runner_stop(runner);
     notify_cfgref_free(jcfg);
     web_server_free(srv, 0);

@@ -175,6 +175,35 @@ static const struct gu_setting settings[] = {
     {"ants.timeout_ms", GU_SET_INT, "4000", 100, 15000, NULL,
      "ANTS : délai maximal d'une vérification, en millisecondes (au-delà, "
      "la réservation est refusée par prudence)."},
+    {"monitor.mqtt_host", GU_SET_STR, "", 0, 0, NULL,
+     "Surveillance : serveur MQTT (broker) d'où viennent les mesures des "
+     "capteurs ; vide = pas d'abonnement MQTT."},
+    {"monitor.mqtt_port", GU_SET_INT, "1883", 1, 65535, NULL,
+     "Surveillance : port du serveur MQTT (8883 en général avec TLS)."},
+    {"monitor.mqtt_user", GU_SET_STR, "", 0, 0, NULL,
+     "Surveillance : identifiant MQTT ; vide = connexion anonyme."},
+    {"monitor.mqtt_password_file", GU_SET_STR, "", 0, 0, NULL,
+     "Surveillance : fichier contenant le mot de passe MQTT (première "
+     "ligne), lisible du seul compte de Guichet."},
+    {"monitor.mqtt_topic", GU_SET_STR, "guichet/+/capteurs/+", 0, 0, NULL,
+     "Surveillance : motif d'abonnement MQTT ; un message sur "
+     "guichet/{insee}/capteurs/{code} est une mesure du capteur {code} de "
+     "la commune {insee}."},
+    {"monitor.mqtt_tls", GU_SET_BOOL, "false", 0, 0, NULL,
+     "Surveillance : connexion TLS au serveur MQTT (certificats du système "
+     "ou monitor.mqtt_cafile)."},
+    {"monitor.mqtt_cafile", GU_SET_STR, "", 0, 0, NULL,
+     "Surveillance : fichier PEM des autorités de confiance pour le TLS "
+     "MQTT ; vide = celles du système."},
+    {"monitor.mqtt_client_id", GU_SET_STR, "", 0, 0, NULL,
+     "Surveillance : identifiant de client MQTT ; vide = « guichet- » "
+     "suivi du numéro de processus."},
+    {"monitor.webhook_timeout_ms", GU_SET_INT, "10000", 500, 120000, NULL,
+     "Surveillance : délai maximal d'un envoi de webhook d'alerte, en "
+     "millisecondes."},
+    {"monitor.webhook_attempts", GU_SET_INT, "6", 1, 20, NULL,
+     "Surveillance : tentatives d'envoi d'un webhook d'alerte avant "
+     "abandon (délai doublé à chaque échec, à partir d'une minute)."},
 };
 
 const struct gu_setting *
