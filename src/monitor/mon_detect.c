@@ -1,15 +1,93 @@
 /*
- * mon_detect.c - streaming detectors (see mon_detect.h). PLACEHOLDER of
- * the contract: the detectors helper replaces this file.
+ * mon_detect.c - streaming detectors and their ensemble (see
+ * mon_detect.h). Pure computation on core only: the state is one flat
+ * struct (no pointer), every step is O(window) at most with small fixed
+ * windows, and the state is saved as a versioned, checksummed image.
+ *
+ * Scores. Each detector turns its evidence into a robust deviation z
+ * (signed, in deviations of its own reference) and then into a score in
+ * [0, 1] that is 0 for ordinary deviations (sparse output) and grows
+ * linearly between two z levels. The ensemble takes the largest weighted
+ * detector score; after a flagged point it holds off for a while (the
+ * incident is already told) so that the output marks onsets, which is
+ * what both an agent and NAB's scoring reward.
  */
 #include "monitor/mon_detect.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define WARM_POINTS 150     /* verdicts are "warming" before this */
+#define GAUSS_W 128         /* windowed Gaussian: last points */
+#define SEAS_SLOTS (7 * 24) /* hours of the week */
+#define SEAS_K 4            /* weeks kept per hour of the week */
+#define SEAS_MIN 3          /* weeks needed before scoring */
+#define NIGHT_K 14          /* nights kept for "nuit" */
+#define NIGHT_MIN 5         /* nights needed before scoring */
+#define FLAT_MIN_CHANGES 20 /* a sensor that never moved is not stuck */
+#define HOLD_POINTS 60      /* hold-off after a flagged point */
+
+#define STATE_MAGIC 0x534e444du /* "MDNS" */
+#define STATE_VERSION 1u
+
+struct gauss {
+    double ring[GAUSS_W];
+    int pos, n;
+    double sum, sumsq;
+    int since_resum; /* points since the sums were recomputed */
+};
+
+struct ew {
+    double mean, var;
+    int n;
+};
+
+struct seasonal {
+    double slot[SEAS_SLOTS][SEAS_K]; /* hourly means, newest at idx */
+    uint8_t slot_n[SEAS_SLOTS];
+    uint8_t slot_idx[SEAS_SLOTS];
+    int cur_slot;  /* -1 before the first point */
+    int64_t cur_hour; /* t / 3600 of the hour being accumulated */
+    double cur_sum;
+    int cur_n;
+};
+
+struct shift {
+    struct ew ref; /* slow reference level and spread */
+    struct ew diff; /* first differences */
+    double gpos, gneg;
+    double prev_v;
+};
+
+struct night {
+    double hist[NIGHT_K];
+    int hist_n, hist_idx;
+    double cur_min;
+    bool cur_has;
+    double held; /* the last finished night's score, reported once */
+};
+
+struct flat {
+    double prev_v;
+    int64_t run_start_t;
+    int64_t max_run_s;   /* longest flat run seen that ended */
+    int changes;
+    struct ew dt;        /* typical spacing of points */
+    bool flagged;
+};
+
 struct mon_state {
     int64_t last_t;
+    int64_t n;
+    int hold; /* points left in the hold-off */
+    struct gauss g;
+    struct seasonal se;
+    struct shift sh;
+    struct night ni;
+    struct flat fl;
 };
 
 static const char *const codes[MON_DET_COUNT] = {"gauss", "saisonnier",
@@ -58,23 +136,173 @@ mon_params_threshold(const struct mon_params *p)
     return 1.0 - 0.5 * p->sensitivity;
 }
 
+/* ------------------------------------------------------------------ */
+/* Parameters as JSON                                                  */
+/* ------------------------------------------------------------------ */
+
+#define FLAT_SECONDS_MAX (30 * 86400)
+
+static int
+parse_hhmm(const char *s, int *out)
+{
+    if (strlen(s) != 5 || s[2] != ':')
+        return GU_EINVAL;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return GU_EINVAL;
+    int h = (s[0] - '0') * 10 + (s[1] - '0');
+    int m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 23 || m > 59)
+        return GU_EINVAL;
+    *out = h * 60 + m;
+    return 0;
+}
+
+static int
+parse_night(const char *s, int *start, int *end)
+{
+    char a[6], b[6];
+
+    if (strlen(s) != 11 || s[5] != '-')
+        return GU_EINVAL;
+    memcpy(a, s, 5);
+    a[5] = '\0';
+    memcpy(b, s + 6, 5);
+    b[5] = '\0';
+    if (parse_hhmm(a, start) < 0 || parse_hhmm(b, end) < 0 || *start == *end)
+        return GU_EINVAL;
+    return 0;
+}
+
 int
 mon_params_parse(const char *json, struct mon_params *out, struct gu_err *err)
 {
-    (void)json;
-    (void)err;
-    mon_params_default(out);
-    return 0;
+    struct mon_params p;
+    json_error_t jerr;
+    json_t *root, *v;
+    const char *key;
+    int rc = 0;
+
+    mon_params_default(&p);
+    if (!json || !*json) {
+        *out = p;
+        return 0;
+    }
+    if (strlen(json) > 4096)
+        return gu_err_set(err, GU_EINVAL, "parametres",
+                          "Paramètres trop longs (4 096 caractères au plus).",
+                          "mon params: too long");
+    root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        return gu_err_set(err, GU_EINVAL, "parametres",
+                          "Paramètres illisibles : un objet JSON est attendu.",
+                          "mon params: not a JSON object");
+    }
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "sensibilite") == 0) {
+            if (!json_is_number(v) || !(json_number_value(v) >= 0.0) ||
+                json_number_value(v) > 1.0) {
+                rc = gu_err_set(err, GU_EINVAL, "sensibilite",
+                                "La sensibilité est un nombre entre 0 et 1.",
+                                "mon params: bad sensibilite");
+                goto out;
+            }
+            p.sensitivity = json_number_value(v);
+        } else if (strcmp(key, "detecteurs") == 0) {
+            size_t i;
+            json_t *d;
+
+            if (!json_is_array(v) || json_array_size(v) == 0 ||
+                json_array_size(v) > MON_DET_COUNT) {
+                rc = gu_err_set(err, GU_EINVAL, "detecteurs",
+                                "Choisissez au moins un détecteur parmi "
+                                "gauss, saisonnier, rupture, nuit, fige.",
+                                "mon params: bad detecteurs");
+                goto out;
+            }
+            for (i = 0; i < MON_DET_COUNT; i++)
+                p.enabled[i] = false;
+            json_array_foreach(v, i, d)
+            {
+                enum mon_detector det;
+
+                if (mon_detector_parse(json_string_value(d), &det) < 0) {
+                    rc = gu_err_set(err, GU_EINVAL, "detecteurs",
+                                    "Détecteur inconnu : les détecteurs "
+                                    "sont gauss, saisonnier, rupture, nuit "
+                                    "et fige.",
+                                    "mon params: unknown detector");
+                    goto out;
+                }
+                p.enabled[det] = true;
+            }
+        } else if (strcmp(key, "nuit") == 0) {
+            if (!json_is_string(v) ||
+                parse_night(json_string_value(v), &p.night_start_min,
+                            &p.night_end_min) < 0) {
+                rc = gu_err_set(err, GU_EINVAL, "nuit",
+                                "La plage de nuit s'écrit « HH:MM-HH:MM », "
+                                "par exemple « 02:00-04:00 ».",
+                                "mon params: bad nuit");
+                goto out;
+            }
+        } else if (strcmp(key, "fige_secondes") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > FLAT_SECONDS_MAX) {
+                rc = gu_err_set(err, GU_EINVAL, "fige_secondes",
+                                "La durée « figé » est un nombre entier de "
+                                "secondes entre 0 (apprise) et 2 592 000 "
+                                "(30 jours).",
+                                "mon params: bad fige_secondes");
+                goto out;
+            }
+            p.flat_min_seconds = (int)json_integer_value(v);
+        } else {
+            rc = gu_err_set(err, GU_EINVAL, "parametres",
+                            "Paramètre inconnu : les paramètres sont "
+                            "sensibilite, detecteurs, nuit et fige_secondes.",
+                            "mon params: unknown key");
+            goto out;
+        }
+    }
+    *out = p;
+out:
+    json_decref(root);
+    return rc;
 }
 
 int
 mon_params_format(const struct mon_params *p, char *buf, size_t cap)
 {
-    (void)p;
-    if (cap > 0)
-        buf[0] = '\0';
+    char dets[80] = "";
+    size_t len = 0;
+    int n;
+
+    for (int i = 0; i < MON_DET_COUNT; i++) {
+        if (!p->enabled[i])
+            continue;
+        n = snprintf(dets + len, sizeof dets - len, "%s\"%s\"",
+                     len ? ", " : "", codes[i]);
+        if (n < 0 || (size_t)n >= sizeof dets - len)
+            return GU_EINTERNAL;
+        len += (size_t)n;
+    }
+    n = snprintf(buf, cap,
+                 "{\"sensibilite\": %.6g, \"detecteurs\": [%s], "
+                 "\"nuit\": \"%02d:%02d-%02d:%02d\", \"fige_secondes\": %d}",
+                 p->sensitivity, dets, p->night_start_min / 60,
+                 p->night_start_min % 60, p->night_end_min / 60,
+                 p->night_end_min % 60, p->flat_min_seconds);
+    if (n < 0 || (size_t)n >= cap)
+        return GU_ETOOBIG;
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+/* ------------------------------------------------------------------ */
 
 size_t
 mon_state_size(void)
@@ -82,41 +310,29 @@ mon_state_size(void)
     return sizeof(struct mon_state);
 }
 
+void
+mon_state_reset(struct mon_state *s, const struct mon_params *p)
+{
+    (void)p;
+    memset(s, 0, sizeof *s);
+    s->se.cur_slot = -1;
+}
+
 struct mon_state *
 mon_state_new(const struct mon_params *p)
 {
-    (void)p;
-    struct mon_state *s = calloc(1, sizeof *s);
+    struct mon_state *s = gu_malloc(sizeof *s);
 
     if (!s)
         abort();
+    mon_state_reset(s, p);
     return s;
 }
 
 void
 mon_state_free(struct mon_state *s)
 {
-    free(s);
-}
-
-void
-mon_state_reset(struct mon_state *s, const struct mon_params *p)
-{
-    (void)p;
-    memset(s, 0, sizeof *s);
-}
-
-int
-mon_step(struct mon_state *s, const struct mon_params *p,
-         const struct mon_obs *o, struct mon_verdict *out)
-{
-    (void)p;
-    if (o->t <= s->last_t || !isfinite(o->v))
-        return GU_EINVAL;
-    s->last_t = o->t;
-    memset(out, 0, sizeof *out);
-    out->expected = o->v;
-    return 0;
+    gu_free(s);
 }
 
 int64_t
@@ -125,31 +341,415 @@ mon_state_last_t(const struct mon_state *s)
     return s->last_t;
 }
 
+/* FNV-1a, 32 bits: catches a torn or foreign image, not an attacker. */
+static uint32_t
+fnv1a(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Image: magic, version, payload size, payload, FNV-1a of all before. */
 size_t
 mon_state_save(const struct mon_state *s, uint8_t *buf, size_t cap)
 {
-    if (cap < sizeof *s)
+    size_t n = sizeof *s;
+
+    if (cap < n + 16)
         return 0;
-    memcpy(buf, s, sizeof *s);
-    return sizeof *s;
+    put32(buf, STATE_MAGIC);
+    put32(buf + 4, STATE_VERSION);
+    put32(buf + 8, (uint32_t)n);
+    memcpy(buf + 12, s, n);
+    put32(buf + 12 + n, fnv1a(buf, 12 + n));
+    return n + 16;
 }
 
 int
 mon_state_load(struct mon_state *s, const uint8_t *buf, size_t len)
 {
-    if (len != sizeof *s)
+    size_t n = sizeof *s;
+
+    if (!buf || len != n + 16 || get32(buf) != STATE_MAGIC ||
+        get32(buf + 4) != STATE_VERSION || get32(buf + 8) != n ||
+        get32(buf + 12 + n) != fnv1a(buf, 12 + n))
         return GU_EINVAL;
-    memcpy(s, buf, sizeof *s);
+    memcpy(s, buf + 12, n);
     return 0;
 }
 
-int
-mon_nab_run(const char *data_dir, const char *out_dir, size_t *files,
-            struct gu_err *err)
+/* ------------------------------------------------------------------ */
+/* Detectors                                                           */
+/* ------------------------------------------------------------------ */
+
+/* 0 below z0 deviations, 1 from z1, linear between. */
+static double
+ramp(double z, double z0, double z1)
 {
-    (void)data_dir;
-    (void)out_dir;
-    (void)err;
-    *files = 0;
-    return GU_EINTERNAL;
+    double a = fabs(z);
+
+    if (!(a > z0))
+        return 0.0;
+    if (a >= z1)
+        return 1.0;
+    return (a - z0) / (z1 - z0);
+}
+
+/* A spread never below a small part of the level: a flat history must
+ * not turn the smallest wobble into an infinite deviation. */
+static double
+floor_sd(double sd, double level)
+{
+    double f = 1e-3 * fabs(level) + 1e-9;
+
+    return sd > f ? sd : f;
+}
+
+static void
+ew_add(struct ew *e, double x, double alpha)
+{
+    if (e->n == 0) {
+        e->mean = x;
+        e->var = 0.0;
+    } else {
+        double d = x - e->mean;
+
+        e->mean += alpha * d;
+        e->var = (1.0 - alpha) * (e->var + alpha * d * d);
+    }
+    e->n++;
+}
+
+static double
+gauss_step(struct gauss *g, double v, double *exp, double *dev)
+{
+    double score = 0.0;
+
+    *exp = v;
+    *dev = 0.0;
+    if (g->n >= 16) {
+        double mean = g->sum / g->n;
+        double var = g->sumsq / g->n - mean * mean;
+        double sd = floor_sd(sqrt(var > 0 ? var : 0), mean);
+
+        *exp = mean;
+        *dev = (v - mean) / sd;
+        score = ramp(*dev, 3.0, 7.0);
+    }
+    if (g->n == GAUSS_W) {
+        double old = g->ring[g->pos];
+
+        g->sum -= old;
+        g->sumsq -= old * old;
+    } else {
+        g->n++;
+    }
+    g->ring[g->pos] = v;
+    g->sum += v;
+    g->sumsq += v * v;
+    g->pos = (g->pos + 1) % GAUSS_W;
+    /* Running sums drift with cancellation: recompute now and then. */
+    if (++g->since_resum >= 4 * GAUSS_W) {
+        g->sum = g->sumsq = 0;
+        for (int i = 0; i < g->n; i++) {
+            g->sum += g->ring[i];
+            g->sumsq += g->ring[i] * g->ring[i];
+        }
+        g->since_resum = 0;
+    }
+    return score;
+}
+
+/* Median of up to 16 values, by insertion sort of a copy. */
+static double
+median(const double *x, int n)
+{
+    double a[16];
+
+    for (int i = 0; i < n; i++) {
+        double t = x[i];
+        int j = i;
+
+        while (j > 0 && a[j - 1] > t) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+    return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+}
+
+static void
+median_mad(const double *x, int n, double *med, double *mad)
+{
+    double d[16];
+
+    *med = median(x, n);
+    for (int i = 0; i < n; i++)
+        d[i] = fabs(x[i] - *med);
+    *mad = median(d, n);
+}
+
+static double
+seasonal_step(struct seasonal *se, const struct mon_obs *o, double spread,
+              double *exp, double *dev)
+{
+    int slot = o->local_weekday * 24 + o->local_minute / 60;
+    int64_t hour = o->t / 3600;
+    double score = 0.0;
+
+    *exp = o->v;
+    *dev = 0.0;
+    if (slot < 0 || slot >= SEAS_SLOTS)
+        return 0.0;
+    /* Close the hour being accumulated when the hour changes. */
+    if (se->cur_slot >= 0 && hour != se->cur_hour && se->cur_n > 0) {
+        int cs = se->cur_slot;
+
+        se->slot[cs][se->slot_idx[cs]] = se->cur_sum / se->cur_n;
+        se->slot_idx[cs] = (uint8_t)((se->slot_idx[cs] + 1) % SEAS_K);
+        if (se->slot_n[cs] < SEAS_K)
+            se->slot_n[cs]++;
+        se->cur_sum = 0;
+        se->cur_n = 0;
+    }
+    se->cur_slot = slot;
+    se->cur_hour = hour;
+    se->cur_sum += o->v;
+    se->cur_n++;
+    if (se->slot_n[slot] >= SEAS_MIN) {
+        double med, mad, sd;
+
+        median_mad(se->slot[slot], se->slot_n[slot], &med, &mad);
+        /* The hour-to-hour spread of one point is wider than the spread
+         * of hourly means: never below a third of the recent spread. */
+        sd = 1.4826 * mad;
+        if (sd < spread / 3)
+            sd = spread / 3;
+        sd = floor_sd(sd, med);
+        *exp = med;
+        *dev = (o->v - med) / sd;
+        score = ramp(*dev, 4.0, 8.0);
+    }
+    return score;
+}
+
+static double
+shift_step(struct shift *sh, double v, int64_t n, double *exp, double *dev)
+{
+    double score = 0.0;
+
+    *exp = v;
+    *dev = 0.0;
+    if (sh->ref.n >= 32) {
+        double sd = floor_sd(sqrt(sh->ref.var), sh->ref.mean);
+        double z = (v - sh->ref.mean) / sd;
+        double k = 1.0, h = 12.0;
+
+        if (z > 8)
+            z = 8;
+        if (z < -8)
+            z = -8;
+        sh->gpos = fmax(0.0, sh->gpos + z - k);
+        sh->gneg = fmax(0.0, sh->gneg - z - k);
+        *exp = sh->ref.mean;
+        *dev = sh->gpos > sh->gneg ? z : z;
+        score = fmax(sh->gpos, sh->gneg) >= h
+                    ? fmin(1.0, 0.75 + (fmax(sh->gpos, sh->gneg) - h) / 48)
+                    : 0.5 * fmax(sh->gpos, sh->gneg) / h * 0.0;
+        if (score > 0) {
+            /* The new level becomes the reference (Page-Hinkley
+             * restart). */
+            sh->gpos = sh->gneg = 0;
+            sh->ref.mean = v;
+        }
+    }
+    /* First-difference evidence: a jump far outside the usual steps. */
+    if (n > 0 && sh->diff.n >= 32) {
+        double d = v - sh->prev_v;
+        double sd = floor_sd(sqrt(sh->diff.var), sh->ref.mean);
+        double zd = (d - sh->diff.mean) / sd;
+        double s2 = ramp(zd, 5.0, 10.0);
+
+        if (s2 > score) {
+            score = s2;
+            *exp = sh->prev_v + sh->diff.mean;
+            *dev = zd;
+        }
+    }
+    if (n > 0)
+        ew_add(&sh->diff, v - sh->prev_v, 1.0 / 64);
+    ew_add(&sh->ref, v, 1.0 / 128);
+    sh->prev_v = v;
+    return score;
+}
+
+static bool
+in_night(const struct mon_params *p, int minute)
+{
+    if (p->night_start_min < p->night_end_min)
+        return minute >= p->night_start_min && minute < p->night_end_min;
+    return minute >= p->night_start_min || minute < p->night_end_min;
+}
+
+static double
+night_step(struct night *ni, const struct mon_params *p,
+           const struct mon_obs *o, double *exp, double *dev)
+{
+    double score = 0.0;
+
+    *exp = o->v;
+    *dev = 0.0;
+    if (in_night(p, o->local_minute)) {
+        if (!ni->cur_has || o->v < ni->cur_min)
+            ni->cur_min = o->v;
+        ni->cur_has = true;
+        return 0.0;
+    }
+    if (!ni->cur_has)
+        return 0.0;
+    /* The night just ended: its minimum against the last nights'. */
+    if (ni->hist_n >= NIGHT_MIN) {
+        double med, mad, sd;
+
+        median_mad(ni->hist, ni->hist_n, &med, &mad);
+        sd = floor_sd(1.4826 * mad, med);
+        if (sd < 0.05 * fabs(med))
+            sd = 0.05 * fabs(med);
+        *exp = med;
+        *dev = (ni->cur_min - med) / sd;
+        /* Only a higher minimum means a leak. */
+        score = *dev > 0 ? ramp(*dev, 3.0, 6.0) : 0.0;
+    }
+    if (score < 0.5) {
+        ni->hist[ni->hist_idx] = ni->cur_min;
+        ni->hist_idx = (ni->hist_idx + 1) % NIGHT_K;
+        if (ni->hist_n < NIGHT_K)
+            ni->hist_n++;
+    }
+    ni->cur_has = false;
+    return score;
+}
+
+static double
+flat_step(struct flat *fl, const struct mon_params *p, const struct mon_obs *o,
+          int64_t n, int64_t prev_t, double *exp, double *dev)
+{
+    double score = 0.0;
+
+    *exp = o->v;
+    *dev = 0.0;
+    if (n == 0) {
+        fl->prev_v = o->v;
+        fl->run_start_t = o->t;
+        return 0.0;
+    }
+    ew_add(&fl->dt, (double)(o->t - prev_t), 1.0 / 64);
+    if (o->v != fl->prev_v) {
+        int64_t run = prev_t - fl->run_start_t;
+
+        /* A run that ended while flagged was the anomaly, not a
+         * normal length. */
+        if (!fl->flagged && run > fl->max_run_s)
+            fl->max_run_s = run;
+        fl->changes++;
+        fl->run_start_t = o->t;
+        fl->prev_v = o->v;
+        fl->flagged = false;
+        return 0.0;
+    }
+    if (fl->changes < FLAT_MIN_CHANGES)
+        return 0.0;
+    int64_t dur = o->t - fl->run_start_t;
+    double limit = p->flat_min_seconds > 0 ? (double)p->flat_min_seconds
+                   : fmax(2.0 * (double)fl->max_run_s, 10.0 * fl->dt.mean);
+
+    if ((double)dur >= limit) {
+        score = fmin(1.0, 0.75 + 0.25 * ((double)dur - limit) / limit);
+        fl->flagged = true;
+        *dev = (double)dur / fmax(limit, 1.0);
+    }
+    return score;
+}
+
+int
+mon_step(struct mon_state *s, const struct mon_params *p,
+         const struct mon_obs *o, struct mon_verdict *out)
+{
+    double exp[MON_DET_COUNT], dev[MON_DET_COUNT];
+    double spread;
+    int64_t prev_t = s->last_t;
+
+    if ((s->n > 0 && o->t <= s->last_t) || !isfinite(o->v))
+        return GU_EINVAL;
+    memset(out, 0, sizeof *out);
+    spread = s->g.n > 1 ? sqrt(fmax(0.0, s->g.sumsq / s->g.n -
+                                             (s->g.sum / s->g.n) *
+                                                 (s->g.sum / s->g.n)))
+                        : 0.0;
+    /* Every detector learns on every point, enabled or not, so that
+     * switching one on does not start it cold. */
+    out->det[MON_DET_GAUSS] =
+        gauss_step(&s->g, o->v, &exp[MON_DET_GAUSS], &dev[MON_DET_GAUSS]);
+    out->det[MON_DET_SEASONAL] = seasonal_step(
+        &s->se, o, spread, &exp[MON_DET_SEASONAL], &dev[MON_DET_SEASONAL]);
+    out->det[MON_DET_SHIFT] = shift_step(&s->sh, o->v, s->n,
+                                         &exp[MON_DET_SHIFT],
+                                         &dev[MON_DET_SHIFT]);
+    out->det[MON_DET_NIGHT] =
+        night_step(&s->ni, p, o, &exp[MON_DET_NIGHT], &dev[MON_DET_NIGHT]);
+    out->det[MON_DET_FLAT] = flat_step(&s->fl, p, o, s->n, prev_t,
+                                       &exp[MON_DET_FLAT], &dev[MON_DET_FLAT]);
+    s->last_t = o->t;
+    s->n++;
+
+    out->top = MON_DET_GAUSS;
+    double best = -1.0;
+    for (int i = 0; i < MON_DET_COUNT; i++) {
+        if (!p->enabled[i]) {
+            out->det[i] = 0.0;
+            continue;
+        }
+        if (out->det[i] > best) {
+            best = out->det[i];
+            out->top = (enum mon_detector)i;
+        }
+    }
+    out->expected = exp[out->top];
+    out->deviation = dev[out->top];
+    out->warming = s->n <= WARM_POINTS;
+    if (out->warming || best <= 0.0)
+        out->score = 0.0;
+    else
+        out->score = best;
+    /* Hold-off: once a point is flagged the incident is told; the next
+     * points are scored down so an onset stands out. */
+    if (s->hold > 0) {
+        s->hold--;
+        out->score *= 0.5;
+    } else if (out->score >= mon_params_threshold(p)) {
+        s->hold = HOLD_POINTS;
+    }
+    out->anomaly = !out->warming && out->score >= mon_params_threshold(p);
+    return 0;
 }
