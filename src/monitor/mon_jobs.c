@@ -10,8 +10,9 @@
  *                hour) until monitor.webhook_attempts, then gives up
  *                ('echec'). Only the URL an administrator set on the
  *                asset is ever called: a row whose URL is no longer any
- *                asset's of its commune is dropped. Rows sent or failed
- *                are deleted after 30 days.
+ *                asset's of its commune is dropped. The body's relative
+ *                "lien" gets server.public_url in front. Rows sent or
+ *                failed are deleted after 30 days.
  *
  * The alert e-mails go through the notify queue (queued by the ingest,
  * sent by notify's mail.send job).
@@ -25,6 +26,7 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BATCH 20
@@ -94,6 +96,31 @@ post(const char *url, const char *body, long timeout_ms, char *why,
     return GU_EIO;
 }
 
+/* The stored body with its relative "lien" made absolute with base
+   (server.public_url); NULL when it cannot be read (sent as stored). */
+static char *
+with_base(const char *body, const char *base)
+{
+    json_t *j, *l;
+    char *out = NULL;
+
+    if (!base || !*base || !(j = json_loads(body, 0, NULL)))
+        return NULL;
+    l = json_object_get(j, "lien");
+    if (json_is_string(l) && json_string_value(l)[0] == '/') {
+        size_t n = strlen(base) + json_string_length(l) + 1;
+        char *abs = gu_malloc(n);
+        if (abs) {
+            snprintf(abs, n, "%s%s", base, json_string_value(l));
+            json_object_set_new(j, "lien", json_string(abs));
+            gu_free(abs);
+            out = json_dumps(j, JSON_COMPACT);
+        }
+    }
+    json_decref(j);
+    return out;
+}
+
 static int64_t
 backoff(int attempts)
 {
@@ -153,8 +180,8 @@ finish(struct store_conn *c, const struct due *d, const char *status,
 
 /* One row: claim, check, send, record. */
 static int
-deliver(struct store *s, struct due *d, int64_t now, long timeout_ms,
-        int max_attempts, int *sent, struct gu_err *err)
+deliver(struct store *s, struct due *d, const char *base, int64_t now,
+        long timeout_ms, int max_attempts, int *sent, struct gu_err *err)
 {
     struct gu_arena *a = gu_arena_new(0);
     struct store_conn *c = NULL;
@@ -182,7 +209,11 @@ deliver(struct store *s, struct due *d, int64_t now, long timeout_ms,
     }
     store_release(c);
     c = NULL;
-    prc = post(d->url, d->body, timeout_ms, why, sizeof(why));
+    {
+        char *full = with_base(d->body, base);
+        prc = post(d->url, full ? full : d->body, timeout_ms, why, sizeof(why));
+        free(full);
+    }
     if ((rc = store_acquire(s, &c, err)) < 0)
         goto out;
     d->attempts++;
@@ -193,13 +224,15 @@ deliver(struct store *s, struct due *d, int64_t now, long timeout_ms,
                     (long long)d->id, d->insee, d->attempts);
     } else if (d->attempts >= max_attempts) {
         rc = finish(c, d, "echec", d->attempts, now, why, err);
-        gu_log_warn("mon.webhook_failed", "id=%lld insee=%s attempts=%d "
+        gu_log_warn("mon.webhook_failed",
+                    "id=%lld insee=%s attempts=%d "
                     "why=\"%s\" final=1",
                     (long long)d->id, d->insee, d->attempts, why);
     } else {
-        rc = finish(c, d, "en_attente", d->attempts,
-                    now + backoff(d->attempts), why, err);
-        gu_log_warn("mon.webhook_retry", "id=%lld insee=%s attempts=%d "
+        rc = finish(c, d, "en_attente", d->attempts, now + backoff(d->attempts),
+                    why, err);
+        gu_log_warn("mon.webhook_retry",
+                    "id=%lld insee=%s attempts=%d "
                     "why=\"%s\" next_s=%lld",
                     (long long)d->id, d->insee, d->attempts, why,
                     (long long)backoff(d->attempts));
@@ -219,12 +252,14 @@ mon_outbox_run(struct store *s, const struct gu_config *cfg, int64_t now,
     struct store_rows *r = NULL;
     struct due d[BATCH];
     long timeout_ms = gu_config_int(cfg, "monitor.webhook_timeout_ms");
+    const char *base;
     int max_attempts = (int)gu_config_int(cfg, "monitor.webhook_attempts");
     size_t n = 0;
     int rc, sent = 0;
 
     if (!a)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+    base = gu_public_base(a, cfg);
     if (timeout_ms <= 0)
         timeout_ms = 10000;
     if (max_attempts <= 0)
@@ -263,7 +298,7 @@ mon_outbox_run(struct store *s, const struct gu_config *cfg, int64_t now,
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (notify_job_should_stop())
             break;
-        rc = deliver(s, &d[i], now, timeout_ms, max_attempts, &sent, err);
+        rc = deliver(s, &d[i], base, now, timeout_ms, max_attempts, &sent, err);
     }
 out:
     store_release(c);

@@ -53,6 +53,11 @@ int mon_time_parse(const char *s, size_t n, enum gu_tz tz, int64_t *out);
 /* A finite number with a dot or a French comma. GU_EINVAL otherwise. */
 int mon_value_parse(const char *s, size_t n, double *out);
 
+/* One run of the mon.webhook job at `now` (mon_jobs.c): returns how many
+   webhooks were delivered, or a negative code. */
+int mon_outbox_run(struct store *s, const struct gu_config *cfg, int64_t now,
+                   struct gu_err *err);
+
 /* The French text of an alert (« Débit sortant : 12,4 m³/h le ... »). */
 void mon_explain(enum gu_tz tz, const char *sensor_name, const char *unit,
                  int64_t t, double value, double expected, double deviation,
