@@ -1587,6 +1587,10 @@ struct entry {
     double stored;      /* NAN when none */
     double staff;       /* NAN when none (kept on save) */
     double value;       /* parsed */
+    double shown;       /* the stored value the form showed (hidden field
+                           a<id>), NAN when none: emptying that field
+                           deletes the day's count */
+    bool clear;         /* emptied: delete the stored count */
 };
 
 /* The commune's active daily canteens (arena array). */
@@ -1609,7 +1613,7 @@ canteens(struct http_req *req, struct entry **out, size_t *n)
             v[i].freq != FC_FREQ_DAY)
             continue;
         e[k].s = &v[i];
-        e[k].stored = e[k].staff = e[k].value = NAN;
+        e[k].stored = e[k].staff = e[k].value = e[k].shown = NAN;
         k++;
     }
     *out = e;
@@ -1709,7 +1713,8 @@ render_entry(struct http_req *req, struct http_resp *resp, int status,
             gu_buf_puts(&fields, "Déjà enregistré : ");
             num(&fields, e[i].stored, 0);
             gu_buf_puts(&fields, " repas ; corrigez le nombre si "
-                                 "besoin.</span></label>");
+                                 "besoin, ou videz le champ pour "
+                                 "l’effacer.</span></label>");
         } else {
             gu_buf_puts(&fields, "Nombre de repas servis, vide si pas de "
                                  "service.</span></label>");
@@ -1727,6 +1732,11 @@ render_entry(struct http_req *req, struct http_resp *resp, int status,
                       e[i].error || (general_error && i == 0)
                           ? " aria-invalid=\"true\""
                           : "");
+        if (!isnan(e[i].stored))
+            gu_buf_printf(&fields,
+                          "<input type=\"hidden\" name=\"a%" PRId64
+                          "\" value=\"%.17g\">",
+                          e[i].s->id, e[i].stored);
         gu_buf_printf(&fields,
                       "<span class=\"field-error\" id=\"s-%" PRId64
                       "-erreur\">",
@@ -1854,7 +1864,7 @@ post_entry(struct http_req *req, struct http_resp *resp)
 {
     struct store_commune com;
     struct entry *e = NULL;
-    size_t n = 0, filled = 0, bad = 0;
+    size_t n = 0, filled = 0, bad = 0, cleared = 0, deleted = 0;
     int64_t today, day = 0;
     const char *date = http_form(req, "date"), *derr, *to;
     char iso[16];
@@ -1874,8 +1884,23 @@ post_entry(struct http_req *req, struct http_resp *resp)
             e[i].typed = "";
             e[i].error = "Nombre trop long.";
         }
-        if (!*e[i].typed || e[i].error) {
-            bad += e[i].error != NULL;
+        if (!*e[i].typed && !e[i].error) {
+            /* emptied: the count the form showed is to be deleted */
+            const char *shown;
+            snprintf(name, sizeof(name), "a%" PRId64, e[i].s->id);
+            shown = http_form(req, name);
+            if (shown && *shown && strlen(shown) < 40) {
+                char *end;
+                e[i].shown = strtod(shown, &end);
+                if (*end || !isfinite(e[i].shown))
+                    e[i].shown = NAN;
+                else
+                    cleared++;
+            }
+            continue;
+        }
+        if (e[i].error) {
+            bad++;
             continue;
         }
         if (parse_count(e[i].typed, &e[i].value) < 0) {
@@ -1891,14 +1916,14 @@ post_entry(struct http_req *req, struct http_resp *resp)
         }
         filled++;
     }
-    if (derr || bad || filled == 0) {
+    if (derr || bad || filled + cleared == 0) {
         if (derr)
             day = today;
         else if ((rc = stored_values(req, e, n, day)) < 0)
             return rc;
         return render_entry(req, resp, 400, day, today, e, n,
                             date ? date : "", derr,
-                            !bad && filled == 0 && n > 0
+                            !bad && filled + cleared == 0 && n > 0
                                 ? "Saisissez au moins un nombre de repas."
                                 : NULL,
                             false);
@@ -1909,8 +1934,17 @@ post_entry(struct http_req *req, struct http_resp *resp)
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct fc_point p = {.t = day, .value = e[i].value,
                              .staff = e[i].staff};
-        if (!*e[i].typed)
+        if (!*e[i].typed) {
+            /* Delete only the count the agent saw: one typed meanwhile by
+               someone else stays. */
+            int64_t gone = 0;
+            if (isnan(e[i].shown) || e[i].stored != e[i].shown)
+                continue;
+            rc = fc_points_delete(req->conn, req->who.insee, e[i].s->id, day,
+                                  day, &gone, &req->err);
+            deleted += (size_t)gone;
             continue;
+        }
         rc = fc_points_put(req->conn, req->who.insee, e[i].s->id, &p, 1,
                            FC_SRC_SAISIE, &req->err);
     }
@@ -1921,8 +1955,8 @@ post_entry(struct http_req *req, struct http_resp *resp)
         return rc;
     }
     gu_day_iso(day, iso, sizeof(iso));
-    http_audit(req, "forecast.points", "saisie", "day=%s series=%zu", iso,
-               filled);
+    http_audit(req, "forecast.points", "saisie",
+               "day=%s series=%zu deleted=%zu", iso, filled, deleted);
     to = gu_arena_sprintf(req->arena,
                           "/agent/previsions/saisie?date=%s&enregistre=1", iso);
     return to ? http_redirect(resp, to) : GU_ENOMEM;
