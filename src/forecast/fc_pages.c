@@ -307,7 +307,7 @@ alert_rows(struct http_req *req, struct gu_buf *b)
                    " aria-labelledby=\"alertes-titre\">\n<table class=\"fc-"
                    "alerts\">\n<thead><tr><th scope=\"col\">Série</th>"
                    "<th scope=\"col\">Jour</th><th scope=\"col\">Relevé</th>"
-                   "<th scope=\"col\">Intervalle attendu</th>"
+                   "<th scope=\"col\">Intervalle d’alerte</th>"
                    "<th scope=\"col\">Action</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < n; i++) {
         gu_buf_printf(b, "<tr><td><a href=\"/agent/previsions/%" PRId64 "\">",
@@ -698,7 +698,7 @@ chart_desc(struct gu_buf *b, const struct chart *c, const struct fc_series *s)
         gu_buf_puts(b, ". ");
     }
     if (alerts)
-        gu_buf_printf(b, "%zu jour(s) hors de l’intervalle attendu. ", alerts);
+        gu_buf_printf(b, "%zu jour(s) en alerte, hors de l’intervalle d’alerte. ", alerts);
     gu_buf_puts(b, "Les valeurs sont dans le tableau « Données du "
                    "graphique ».");
 }
@@ -869,7 +869,7 @@ chart_svg(struct gu_buf *b, const struct fc_day *d, size_t n,
                       "<g transform=\"translate(%.1f,%.1f)\"><circle "
                       "cx=\"17\" cy=\"0\" r=\"8\" fill=\"none\" "
                       "stroke=\"#b00020\" stroke-width=\"2.5\"/><text "
-                      "x=\"42\" y=\"4\">Hors intervalle (alerte)</text></g>\n",
+                      "x=\"42\" y=\"4\">Alerte (relevé hors de l’intervalle d’alerte)</text></g>\n",
                       PL + 420, y2);
     }
     gu_buf_puts(b, "</g>\n</svg>\n");

@@ -43,6 +43,11 @@
                                shared model (its window would drag the         \
                                model's training end back) */
 #define ALERTS_PER_SCAN 500 /* per series and run: a bound, not a target */
+/* The alert interval: the P10-P90 band widened ALERT_WIDEN times around
+   P50 on each side. [P10, P90] leaves out one day in five by
+   construction: alerting on it cried wolf every week. Twice the band is
+   about 2.6 deviations for a normal error, one day in a hundred. */
+#define ALERT_WIDEN 2.0
 
 static const char *const STAFF = "staff";
 static const char *const GBT = "gbt";
@@ -1389,7 +1394,8 @@ alert_mail(struct store_conn *c, struct gu_arena *a, const char *base,
         "attendu.\n\n"
         "Jour : %s\n"
         "Valeur relevée : %s%s%s\n"
-        "Intervalle attendu (P10 à P90) : %s à %s%s%s\n\n"
+        "Intervalle d’alerte (deux fois l’intervalle P10 à P90 autour "
+        "de la prévision médiane) : %s à %s%s%s\n\n"
         "Voir la série : %s/agent/previsions/%lld\n\n"
         "Ce message est envoyé automatiquement par Guichet. Une fuite, un "
         "compteur défaillant ou une saisie erronée peuvent en être la "
@@ -1420,7 +1426,7 @@ scan_series(struct store_conn *c, struct gu_arena *a, enum gu_tz tz,
         struct store_val p[4] = {STORE_I(s->id), STORE_T(s->insee),
                                  STORE_I(last), STORE_I(ALERTS_PER_SCAN)};
         rc = store_query(c, a,
-                         "SELECT f.t, f.p10, f.p90 FROM fc_forecasts f "
+                         "SELECT f.t, f.p10, f.p90, f.p50 FROM fc_forecasts f "
                          "WHERE f.series_id = ? AND f.insee = ? AND f.t <= ? "
                          "AND f.p90 > f.p10 AND NOT EXISTS (SELECT 1 FROM "
                          "fc_alerts x WHERE x.series_id = f.series_id AND "
@@ -1435,9 +1441,14 @@ scan_series(struct store_conn *c, struct gu_arena *a, enum gu_tz tz,
         return rc;
     for (size_t i = 0; i < r->nrows; i++) {
         int64_t t = store_int(r, i, 0);
-        double x = v[t - d0], lo = store_real(r, i, 1),
-               hi = store_real(r, i, 2);
+        double x = v[t - d0], p10 = store_real(r, i, 1),
+               p90 = store_real(r, i, 2), p50 = store_real(r, i, 3);
+        double lo = p50 - ALERT_WIDEN * (p50 - p10),
+               hi = p50 + ALERT_WIDEN * (p90 - p50);
         int64_t changes = 0;
+
+        if (lo < 0)
+            lo = 0;
 
         if (isnan(x) || t > complete || (x >= lo && x <= hi))
             continue;

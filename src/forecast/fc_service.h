@@ -80,7 +80,8 @@ struct fc_day {
     struct fcst_reco reco;  /* reco.order NAN when none */
     const char *note;       /* « Férié (Ascension) », « Vacances de Noël »,
                                « Grève », « Fermé »..., NULL when none */
-    bool alert;             /* the actual left [p10, p90] (fc_alerts) */
+    bool alert;             /* the actual left the alert interval
+                               (fc_alerts) */
 };
 
 /*
@@ -92,7 +93,8 @@ int fc_days(struct store_conn *c, struct gu_arena *a, const char *insee,
             int64_t series_id, int64_t day0, int64_t day1, double risk,
             struct fc_day **out, size_t *n, struct gu_err *err);
 
-/* An alert: the actual of day t left the interval [lo, hi]. */
+/* An alert: the actual of day t left the alert interval [lo, hi]: the
+   stored [p10, p90] widened twice around p50. */
 struct fc_alert {
     int64_t id, series_id, t;
     const char *series_name;
@@ -101,8 +103,8 @@ struct fc_alert {
 };
 /*
  * Compare the actuals of the commune's series with alerts enabled (water
- * series, and any series with alert_to set) against their stored
- * intervals; record each new alert once and mail it to the series'
+ * series, and any series with alert_to set) against their alert
+ * intervals (twice the stored P10-P90 around P50); record each new alert once and mail it to the series'
  * alert_to (notify outbox). *created (may be NULL) counts new alerts.
  */
 int fc_alerts_scan(struct store_conn *c, struct gu_arena *a,

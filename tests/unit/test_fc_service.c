@@ -446,7 +446,7 @@ test_water_alert(void)
         if (r && r->nrows == 1) {
             CHECK_STR(store_text(r, 0, 0), "fontainier@exemple.fr");
             CHECK_CONTAINS(store_text(r, 0, 1), "eau-nord");
-            CHECK_CONTAINS(store_text(r, 0, 2), "Intervalle attendu");
+            CHECK_CONTAINS(store_text(r, 0, 2), "Intervalle d’alerte");
             CHECK_CONTAINS(store_text(r, 0, 2),
                            "https://mairie.example/agent/previsions/");
             CHECK_STR(store_text(r, 0, 3), "fc.alert");
