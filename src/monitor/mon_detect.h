@@ -134,4 +134,13 @@ int mon_state_load(struct mon_state *s, const uint8_t *buf, size_t len);
 int mon_nab_run(const char *data_dir, const char *out_dir, size_t *files,
                 struct gu_err *err);
 
+/*
+ * The same with given parameters, writing OUT_DIR/<name>/<category>/
+ * <name>_<file>.csv (bench/monitor scores single detectors this way).
+ * name: [A-Za-z0-9_-], at most 64 bytes; GU_EINVAL otherwise.
+ */
+int mon_nab_run_with(const char *data_dir, const char *out_dir,
+                     const char *name, const struct mon_params *p,
+                     size_t *files, struct gu_err *err);
+
 #endif
