@@ -62,7 +62,7 @@ struct mon_mqtt {
     size_t nown;
     /* counters */
     atomic_ulong received, points, bad_payload, unknown_sensor, refused,
-        rate_limited, failed, connects;
+        rate_limited, failed, connects, lib_errors;
 };
 
 static void
@@ -286,6 +286,23 @@ on_disconnect(struct mosquitto *mosq, void *obj, int rc)
     if (rc != 0)
         gu_log_warn("mon.mqtt_disconnected", "err=%s retry=auto",
                     mosquitto_strerror(rc));
+}
+
+/* libmosquitto's own errors (TLS handshake, refused socket): they name
+   no payload. */
+static void
+on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+    struct mon_mqtt *m = obj;
+    unsigned long k;
+
+    (void)mosq;
+    if (!(level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)))
+        return;
+    k = atomic_fetch_add(&m->lib_errors, 1) + 1;
+    if (log_due(k))
+        gu_log_warn("mon.mqtt_lib", "detail=\"%s\" count=%lu", str ? str : "",
+                    k);
 }
 
 static void
@@ -565,6 +582,7 @@ mon_mqtt_start(struct store *s, const struct gu_config *cfg,
     mosquitto_connect_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_message_callback_set(m->mosq, on_message);
+    mosquitto_log_callback_set(m->mosq, on_log);
     mosquitto_reconnect_delay_set(m->mosq, 1, 60, true);
     if (*user) {
         pw[0] = '\0';
@@ -644,11 +662,12 @@ mon_mqtt_stop(struct mon_mqtt *m)
     mosquitto_loop_stop(m->mosq, false);
     gu_log_info("mon.mqtt_stop",
                 "connects=%lu received=%lu points=%lu bad=%lu unknown=%lu "
-                "refused=%lu rate_limited=%lu failed=%lu",
+                "refused=%lu rate_limited=%lu failed=%lu lib_errors=%lu",
                 atomic_load(&m->connects), atomic_load(&m->received),
                 atomic_load(&m->points), atomic_load(&m->bad_payload),
                 atomic_load(&m->unknown_sensor), atomic_load(&m->refused),
-                atomic_load(&m->rate_limited), atomic_load(&m->failed));
+                atomic_load(&m->rate_limited), atomic_load(&m->failed),
+                atomic_load(&m->lib_errors));
     mosquitto_destroy(m->mosq);
     gu_free(m->pattern);
     own_free(m->own, m->nown);

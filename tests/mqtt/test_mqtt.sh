@@ -19,6 +19,8 @@
 # 4. The broker is stopped and started again on the same port: the
 #    subscription reconnects by itself and new messages arrive.
 # 5. SIGTERM: `guichet serve` stops cleanly (exit 0, counters logged).
+# 6. Over TLS (a self-signed certificate for 127.0.0.1 given as the
+#    authority): the subscription works and stops cleanly.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -u
 
@@ -44,7 +46,7 @@ trap cleanup EXIT
 for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=info
 
-for b in mosquitto mosquitto_pub mosquitto_passwd curl; do
+for b in mosquitto mosquitto_pub mosquitto_passwd curl openssl; do
     if ! command -v "$b" >/dev/null && ! [ -x "/usr/sbin/$b" ]; then
         echo "$b est nécessaire (scripts/deps.sh --test)" >&2
         exit 1
@@ -75,7 +77,20 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 
+TLS_PORT=$("$PY" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+
 # ----- broker ----------------------------------------------------------
+# A self-signed certificate for 127.0.0.1 (its own authority) for the TLS
+# listener.
+if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/tls.key" \
+    -out "$TMP/tls.crt" 2>"$TMP/err" >/dev/null; then
+    ko "certificat TLS de test"
+fi
 MQ_USER=guichet
 MQ_PASS="mot-de-passe-$$"
 mosquitto_passwd -b -c "$TMP/mq.passwd" "$MQ_USER" "$MQ_PASS" 2>"$TMP/err"
@@ -90,6 +105,9 @@ allow_anonymous false
 password_file $TMP/mq.passwd
 persistence false
 log_dest stderr
+listener $TLS_PORT 127.0.0.1
+certfile $TMP/tls.crt
+keyfile $TMP/tls.key
 CONF
 printf '%s\n' "$MQ_PASS" >"$TMP/guichet.mqpass"
 chmod 600 "$TMP/guichet.mqpass"
@@ -122,10 +140,11 @@ pub_file() { # pub_file TOPIC FILE
 }
 
 # ----- guichet ---------------------------------------------------------
+# start_serve [SETTINGS...]: plain MQTT unless settings say otherwise.
 start_serve() {
     "$BIN" --data "$D" --set "monitor.mqtt_host=127.0.0.1" \
         --set "monitor.mqtt_port=$PORT" --set "monitor.mqtt_user=$MQ_USER" \
-        --set "monitor.mqtt_password_file=$TMP/guichet.mqpass" \
+        --set "monitor.mqtt_password_file=$TMP/guichet.mqpass" "$@" \
         serve --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
     SERVER_PID=$!
     URL=""
@@ -298,6 +317,26 @@ expect_rc "serve : arrêt propre" 0
 if grep -q 'mon.mqtt_stop.*received=' "$TMP/serve.err"; then ok; else
     ko "compteurs MQTT journalisés à l'arrêt"
 fi
+
+# ----- 6. TLS: the broker's certificate checked against the given CA ---
+start_serve --set "monitor.mqtt_port=$TLS_PORT" --set monitor.mqtt_tls=true \
+    --set "monitor.mqtt_cafile=$TMP/tls.crt"
+got=""
+for i in $(seq 30); do
+    pub guichet/99001/capteurs/compteur-42 "{\"t\":$((NOW - 1800 + i)),\"v\":7}"
+    api GET "/api/v1/monitor/sensors/compteur-42/points?from=$((NOW - 1800))&to=$((NOW - 1700))"
+    if [ "$(jq_ 'j["count"] > 0')" = True ]; then got=1; break; fi
+    sleep 1
+done
+if [ -n "$got" ]; then ok; else
+    cp "$TMP/serve.err" "$TMP/err"; ko "abonnement en TLS (autorité vérifiée)"
+fi
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+RC=$?
+SERVER_PID=""
+cp "$TMP/serve.err" "$TMP/err"
+expect_rc "serve (TLS) : arrêt propre" 0
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
