@@ -1,9 +1,13 @@
 /*
  * mon_mqtt.c - the MQTT subscription of the monitor domain (see mon.h).
  *
- * libmosquitto runs its own network thread (mosquitto_loop_start), which
- * connects, reconnects with an exponential backoff (1 s .. 60 s) and
- * calls on_message for every message; each message is turned into
+ * A network thread of ours runs mosquitto_loop: it connects, reconnects
+ * with an exponential backoff (1 s .. 60 s, back to 1 s after a
+ * successful connection) and calls on_message for every message. Not
+ * mosquitto_loop_start: its thread gives up for good when the first
+ * connection fails (broker down when Guichet starts) or on a TLS error,
+ * and its reconnection sleep cannot be interrupted by a stop. Each
+ * message is turned into
  * measurements and handed to mon_ingest on a store connection taken for
  * that message, so the per-sensor rate, duplicates and late points are
  * handled exactly as for an HTTP push. A second, small thread refreshes
@@ -52,17 +56,19 @@ struct own_topic {
 struct mon_mqtt {
     struct store *store;
     struct mosquitto *mosq;
-    char *pattern;
-    pthread_t refresher;
-    bool refresher_started;
-    pthread_mutex_t mu; /* guards own, nown, stopping */
+    char *pattern, *host;
+    int port;
+    pthread_t refresher, net;
+    bool refresher_started, net_started;
+    atomic_bool was_connected; /* since the last retry */
+    pthread_mutex_t mu;        /* guards own, nown, stopping */
     pthread_cond_t cond;
     bool stopping;
     struct own_topic *own;
     size_t nown;
     /* counters */
     atomic_ulong received, points, bad_payload, unknown_sensor, refused,
-        rate_limited, failed, connects, lib_errors;
+        rate_limited, failed, connects, lib_errors, retries;
 };
 
 static void
@@ -274,6 +280,7 @@ on_connect(struct mosquitto *mosq, void *obj, int rc)
         return;
     }
     atomic_fetch_add(&m->connects, 1);
+    atomic_store(&m->was_connected, true);
     gu_log_info("mon.mqtt_connected", "pattern=%s", m->pattern);
     subscribe_all(m);
 }
@@ -281,9 +288,12 @@ on_connect(struct mosquitto *mosq, void *obj, int rc)
 static void
 on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
+    struct mon_mqtt *m = obj;
+
     (void)mosq;
-    (void)obj;
-    if (rc != 0)
+    /* a session that was up and is lost; failed attempts are the retry
+       log's */
+    if (rc != 0 && atomic_load(&m->was_connected))
         gu_log_warn("mon.mqtt_disconnected", "err=%s retry=auto",
                     mosquitto_strerror(rc));
 }
@@ -504,6 +514,76 @@ refresher_main(void *arg)
 /* Start / stop                                                        */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Network thread                                                      */
+/* ------------------------------------------------------------------ */
+
+static bool
+is_stopping(struct mon_mqtt *m)
+{
+    bool v;
+
+    pthread_mutex_lock(&m->mu);
+    v = m->stopping;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+/* Sleep up to secs, woken by a stop; true when stopping. */
+static bool
+wait_stop(struct mon_mqtt *m, unsigned secs)
+{
+    struct timespec until;
+    bool v;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += secs;
+    pthread_mutex_lock(&m->mu);
+    while (!m->stopping &&
+           pthread_cond_timedwait(&m->cond, &m->mu, &until) == 0)
+        ;
+    v = m->stopping;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+static void *
+net_main(void *arg)
+{
+    struct mon_mqtt *m = arg;
+    unsigned delay = 1, quiet = 0;
+    unsigned long k;
+    int rc;
+
+    while (!is_stopping(m)) {
+        /* connect_async: a non-blocking connect, completed by the loop */
+        rc = mosquitto_connect_async(m->mosq, m->host, m->port, KEEPALIVE_S);
+        while (rc == MOSQ_ERR_SUCCESS && !is_stopping(m))
+            rc = mosquitto_loop(m->mosq, 1000, 1);
+        if (is_stopping(m))
+            break;
+        if (atomic_exchange(&m->was_connected, false)) {
+            delay = 1;
+            quiet = 0;
+        }
+        k = atomic_fetch_add(&m->retries, 1) + 1;
+        /* every attempt while backing off, then one in ten (10 min) */
+        if (delay < 60 || ++quiet % 10 == 1)
+            gu_log_warn("mon.mqtt_retry", "host=%s err=%s delay_s=%u count=%lu",
+                        m->host,
+                        rc == MOSQ_ERR_ERRNO ? strerror(errno)
+                                             : mosquitto_strerror(rc),
+                        delay, k);
+        if (wait_stop(m, delay))
+            break;
+        delay = delay >= 30 ? 60 : delay * 2;
+    }
+    /* a clean DISCONNECT for the broker when connected */
+    if (mosquitto_disconnect(m->mosq) == MOSQ_ERR_SUCCESS)
+        mosquitto_loop(m->mosq, 200, 1);
+    return NULL;
+}
+
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -564,7 +644,9 @@ mon_mqtt_start(struct store *s, const struct gu_config *cfg,
     m->store = s;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cond, NULL);
-    if (!(m->pattern = gu_strdup(gu_config_str(cfg, "monitor.mqtt_topic")))) {
+    m->port = (int)gu_config_int(cfg, "monitor.mqtt_port");
+    if (!(m->host = gu_strdup(host)) ||
+        !(m->pattern = gu_strdup(gu_config_str(cfg, "monitor.mqtt_topic")))) {
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
         goto fail;
     }
@@ -583,7 +665,8 @@ mon_mqtt_start(struct store *s, const struct gu_config *cfg,
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_message_callback_set(m->mosq, on_message);
     mosquitto_log_callback_set(m->mosq, on_log);
-    mosquitto_reconnect_delay_set(m->mosq, 1, 60, true);
+    /* subscriptions come from the refresher thread too */
+    mosquitto_threaded_set(m->mosq, true);
     if (*user) {
         pw[0] = '\0';
         if (*pwfile && (rc = read_password(pwfile, pw, sizeof(pw), err)) < 0)
@@ -610,23 +693,13 @@ mon_mqtt_start(struct store *s, const struct gu_config *cfg,
         }
     }
     refresh(m);
-    /* An unreachable broker is not fatal: the loop keeps retrying. */
-    mrc = mosquitto_connect_async(m->mosq, host,
-                                  (int)gu_config_int(cfg, "monitor.mqtt_port"),
-                                  KEEPALIVE_S);
-    if (mrc != MOSQ_ERR_SUCCESS)
-        gu_log_warn("mon.mqtt_connect", "host=%s err=%s retry=auto", host,
-                    mrc == MOSQ_ERR_ERRNO ? strerror(errno)
-                                          : mosquitto_strerror(mrc));
-    mrc = mosquitto_loop_start(m->mosq);
-    if (mrc != MOSQ_ERR_SUCCESS) {
-        rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "loop_start: %s",
-                        mosquitto_strerror(mrc));
+    /* An unreachable broker is not fatal: the thread keeps retrying. */
+    if (pthread_create(&m->net, NULL, net_main, m) != 0) {
+        rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "pthread_create");
         goto fail;
     }
+    m->net_started = true;
     if (pthread_create(&m->refresher, NULL, refresher_main, m) != 0) {
-        mosquitto_disconnect(m->mosq);
-        mosquitto_loop_stop(m->mosq, true);
         rc = gu_err_set(err, GU_EINTERNAL, NULL, NULL, "pthread_create");
         goto fail;
     }
@@ -637,8 +710,16 @@ mon_mqtt_start(struct store *s, const struct gu_config *cfg,
     *out = m;
     return 0;
 fail:
+    if (m->net_started) {
+        pthread_mutex_lock(&m->mu);
+        m->stopping = true;
+        pthread_cond_broadcast(&m->cond);
+        pthread_mutex_unlock(&m->mu);
+        pthread_join(m->net, NULL);
+    }
     if (m->mosq)
         mosquitto_destroy(m->mosq);
+    gu_free(m->host);
     gu_free(m->pattern);
     own_free(m->own, m->nown);
     pthread_cond_destroy(&m->cond);
@@ -658,17 +739,19 @@ mon_mqtt_stop(struct mon_mqtt *m)
     pthread_mutex_unlock(&m->mu);
     if (m->refresher_started)
         pthread_join(m->refresher, NULL);
-    mosquitto_disconnect(m->mosq);
-    mosquitto_loop_stop(m->mosq, false);
+    if (m->net_started)
+        pthread_join(m->net, NULL);
     gu_log_info("mon.mqtt_stop",
                 "connects=%lu received=%lu points=%lu bad=%lu unknown=%lu "
-                "refused=%lu rate_limited=%lu failed=%lu lib_errors=%lu",
+                "refused=%lu rate_limited=%lu failed=%lu lib_errors=%lu "
+                "retries=%lu",
                 atomic_load(&m->connects), atomic_load(&m->received),
                 atomic_load(&m->points), atomic_load(&m->bad_payload),
                 atomic_load(&m->unknown_sensor), atomic_load(&m->refused),
                 atomic_load(&m->rate_limited), atomic_load(&m->failed),
-                atomic_load(&m->lib_errors));
+                atomic_load(&m->lib_errors), atomic_load(&m->retries));
     mosquitto_destroy(m->mosq);
+    gu_free(m->host);
     gu_free(m->pattern);
     own_free(m->own, m->nown);
     pthread_cond_destroy(&m->cond);

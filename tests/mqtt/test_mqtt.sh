@@ -6,6 +6,7 @@
 #
 #   tests/mqtt/test_mqtt.sh [path/to/guichet]     (default: build/guichet)
 #
+# 0. Guichet starts while the broker is down: it retries, then connects.
 # 1. A commune, an agent token, an asset with a flow sensor (default topic
 #    guichet/{insee}/capteurs/{code}) and a meter on its own topic.
 # 2. Published: a JSON array of two days of history, a JSON object with a
@@ -195,8 +196,21 @@ expect_rc "token add" 0
 TOKEN=$(sed -n 's/^Secret.* : *//p' "$TMP/out")
 if [ -n "$TOKEN" ]; then ok; else ko "secret du jeton"; fi
 
-start_broker
+# Guichet first: the broker is down when it starts, it retries until the
+# broker is up (a subscription made after a publish would miss it, so the
+# test waits for the connection).
 start_serve
+sleep 2
+start_broker
+conn=""
+for _ in $(seq 150); do
+    grep -q 'mon.mqtt_connected' "$TMP/serve.err" && { conn=1; break; }
+    sleep 0.1
+done
+if [ -n "$conn" ] && grep -q 'mon.mqtt_retry' "$TMP/serve.err"; then ok; else
+    cp "$TMP/serve.err" "$TMP/err"
+    ko "courtier absent au démarrage : nouvel essai puis connexion"
+fi
 
 # ----- 1. asset and sensors --------------------------------------------
 api POST /api/v1/monitor/assets \
