@@ -511,5 +511,88 @@ test_csv(void)
     gu_arena_free(a);
 }
 
+/* Deterministic noise in [-1, 1]. */
+static double
+noise(unsigned *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return ((double)((*state >> 8) & 0xFFFF) / 32767.5) - 1.0;
+}
+
+static void
+test_spike_alert(void)
+{
+    struct fix f;
+    struct mon_meas *m;
+    struct mon_ingest_result res;
+    struct mon_alert *l = NULL;
+    struct mon_alert_filter flt;
+    struct gu_err err;
+    struct mon_asset a;
+    size_t n = 0, np = 14 * 288;
+    int64_t t0 = 1795000000 - 1795000000 % 86400, asset, sid, opened = 0;
+    unsigned rng = 7;
+
+    if (fix_open(&f) < 0 || !(m = calloc(np, sizeof(*m)))) {
+        CHECK(0);
+        return;
+    }
+    memset(&a, 0, sizeof(a));
+    snprintf(a.insee, sizeof(a.insee), "44109");
+    a.name = "Pompe du Port";
+    a.kind = MON_ASSET_POMPE;
+    a.alert_to = "astreinte@mairie.fr";
+    a.webhook_url = "https://hooks.exemple.fr/guichet";
+    CHECK_EQ(mon_asset_save(f.c, &a, &asset, &err), 0);
+    sid = make_sensor(&f, "44109", asset, "courant", MON_Q_COURANT);
+    /* two weeks every 5 minutes of a steady current with noise (a daily
+       cycle is the detectors' business: test_mon_detect) */
+    for (size_t i = 0; i < np; i++) {
+        m[i].t = t0 + (int64_t)i * 300;
+        m[i].v = 10.0 + 0.5 * noise(&rng);
+    }
+    /* one incident: 3 points at five times the level, 10 days in */
+    for (size_t i = 10 * 288; i < 10 * 288 + 3; i++)
+        m[i].v = 50.0;
+    for (size_t k = 0; k < np; k += 1000) {
+        size_t c = np - k < 1000 ? np - k : 1000;
+        CHECK_EQ(mon_ingest(f.c, "44109", sid, m + k, c, t0 + (int64_t)np * 300,
+                            &res, &err),
+                 0);
+        opened += res.alerts_opened;
+    }
+    CHECK_EQ(opened, 1);
+    memset(&flt, 0, sizeof(flt));
+    flt.status = -1;
+    CHECK_EQ(mon_alert_list(f.c, f.a, "44109", &flt, &l, &n, &err), 0);
+    CHECK_EQ(n, 1);
+    if (n == 1) {
+        CHECK_EQ(l[0].first_t, t0 + 10 * 288 * 300);
+        CHECK(l[0].value == 50.0);
+        CHECK(l[0].npoints >= 1 && l[0].npoints <= 3);
+        CHECK_CONTAINS(l[0].explanation, "Débit sortant : 50 m³/h le ");
+        CHECK_CONTAINS(l[0].explanation, "attendu ");
+    }
+    /* the incident is older than a day: not mailed, no webhook */
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM mon_outbox"), 0);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox"), 0);
+    /* a live spike now: a new alert, its mail and its webhook queued */
+    {
+        struct mon_meas live[2] = {{t0 + (int64_t)np * 300, 10.0},
+                                   {t0 + (int64_t)np * 300 + 300, 60.0}};
+        CHECK_EQ(mon_ingest(f.c, "44109", sid, live, 2,
+                            t0 + (int64_t)np * 300 + 300, &res, &err),
+                 0);
+        CHECK_EQ(res.alerts_opened, 1);
+    }
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM mon_outbox WHERE body LIKE"
+                       " '%alerte.ouverte%' AND url LIKE 'https://hooks%'"),
+             1);
+    CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox"), 1);
+    free(m);
+    fix_close(&f);
+}
+
 TESTS(T(test_names), T(test_assets), T(test_sensors), T(test_explain),
-      T(test_ingest), T(test_rate), T(test_alerts_tickets), T(test_csv))
+      T(test_ingest), T(test_rate), T(test_alerts_tickets), T(test_csv),
+      T(test_spike_alert))
