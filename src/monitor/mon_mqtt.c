@@ -409,8 +409,11 @@ static int
 topic_cmp(const void *pa, const void *pb)
 {
     const struct own_topic *x = pa, *y = pb;
+    int d = strcmp(x->topic, y->topic);
 
-    return strcmp(x->topic, y->topic);
+    if (d != 0)
+        return d;
+    return x->sensor_id < y->sensor_id ? -1 : x->sensor_id > y->sensor_id;
 }
 
 static bool
@@ -455,9 +458,16 @@ refresh(struct mon_mqtt *m)
     }
     for (size_t i = 0; i < r->nrows; i++) {
         const char *t = store_text(r, i, 0);
-        /* wildcards in an own topic would capture others' messages */
-        if (!t || strlen(t) > TOPIC_MAX || strpbrk(t, "+#"))
+        char tin[6], tcode[MON_CODE_MAX + 1];
+        /* Wildcards in an own topic would capture others' messages, and so
+           would another commune's default topic. */
+        if (!t || strlen(t) > TOPIC_MAX || strpbrk(t, "+#") ||
+            (split_default(t, tin, tcode) == 0 &&
+             strcmp(tin, store_text(r, i, 1)) != 0)) {
+            gu_log_warn("mon.mqtt_topic_refused", "sensor=%lld",
+                        (long long)store_int(r, i, 2));
             continue;
+        }
         if (!(fresh[n].topic = gu_strdup(t))) {
             own_free(fresh, n);
             rc = GU_ENOMEM;
@@ -468,8 +478,22 @@ refresh(struct mon_mqtt *m)
         fresh[n].sensor_id = store_int(r, i, 2);
         n++;
     }
-    if (n > 1)
+    if (n > 1) {
+        size_t w = 1;
         qsort(fresh, n, sizeof(*fresh), topic_cmp);
+        /* a topic shared by two sensors goes to the older one */
+        for (size_t i = 1; i < n; i++) {
+            if (strcmp(fresh[i].topic, fresh[w - 1].topic) == 0) {
+                gu_log_warn("mon.mqtt_topic_taken", "sensor=%lld owner=%lld",
+                            (long long)fresh[i].sensor_id,
+                            (long long)fresh[w - 1].sensor_id);
+                gu_free(fresh[i].topic);
+                continue;
+            }
+            fresh[w++] = fresh[i];
+        }
+        n = w;
+    }
     pthread_mutex_lock(&m->mu);
     old = m->own;
     nold = m->nown;

@@ -195,6 +195,9 @@ g --data "$D" token add capteurs --role agent --commune 99001
 expect_rc "token add" 0
 TOKEN=$(sed -n 's/^Secret.* : *//p' "$TMP/out")
 if [ -n "$TOKEN" ]; then ok; else ko "secret du jeton"; fi
+g --data "$D" token add autre --role admin --commune 99002
+expect_rc "token add (99002)" 0
+TOKEN2=$(sed -n 's/^Secret.* : *//p' "$TMP/out")
 
 # Guichet first: the broker is down when it starts, it retries until the
 # broker is up (a subscription made after a publish would miss it, so the
@@ -286,6 +289,16 @@ if grep -q 'charge-utile-illisible-4242' "$TMP/serve.err"; then
 else ok; fi
 
 # ----- 3. a sensor's own topic, picked up by the periodic refresh ------
+# Another commune tries to take 99001's default topic as its own topic:
+# refused by the subscription (it would capture 99001's measurements).
+TOKEN1=$TOKEN
+TOKEN=$TOKEN2
+api POST /api/v1/monitor/assets '{"name":"Pompe voisine","kind":"pompe"}'
+AID2=$(jq_ 'j["id"]')
+api POST /api/v1/monitor/sensors \
+    "{\"asset_id\":$AID2,\"code\":\"intrus\",\"name\":\"Intrus\",\"topic\":\"guichet/99001/capteurs/debit-sortant\"}"
+if [ "$RC" = 201 ]; then ok; else ko "capteur de 99002 créé"; fi
+TOKEN=$TOKEN1
 api POST /api/v1/monitor/sensors \
     "{\"asset_id\":$AID,\"code\":\"compteur-42\",\"name\":\"Compteur 42\",\"unit\":\"m³\",\"topic\":\"usine/lora/compteur-42\"}"
 if [ "$RC" = 201 ]; then ok; else ko "capteur à sujet propre créé"; fi
@@ -299,8 +312,25 @@ done
 if [ -n "$got" ]; then ok; else
     cp "$TMP/serve.err" "$TMP/err"; ko "le sujet propre est abonné (rafraîchi)"
 fi
+# The refresh has run: 99001's topic still goes to 99001's sensor only.
+api GET /api/v1/monitor/sensors/debit-sortant
+BEFORE=$(jq_ 'j["points"]')
+pub guichet/99001/capteurs/debit-sortant "{\"t\":$((SPIKE_T + 1000)),\"v\":3.0}"
+wait_for "le sujet par défaut reste à sa commune" 20 \
+    GET /api/v1/monitor/sensors/debit-sortant "j['points'] == $BEFORE + 1"
+TOKEN=$TOKEN2
+api GET /api/v1/monitor/sensors/intrus
+if [ "$(jq_ 'j["points"]')" = 0 ]; then ok; else
+    ko "une autre commune ne capte pas le sujet de 99001"
+fi
+TOKEN=$TOKEN1
+if grep -q 'mon.mqtt_topic_refused' "$TMP/serve.err"; then ok; else
+    cp "$TMP/serve.err" "$TMP/err"; ko "sujet d'une autre commune refusé, journalisé"
+fi
 
 # ----- 4. the broker restarts: the subscription reconnects -------------
+api GET /api/v1/monitor/sensors/debit-sortant
+BEFORE=$(jq_ 'j["points"]')
 stop_broker
 sleep 1
 start_broker
@@ -309,7 +339,7 @@ for i in $(seq 60); do
     pub guichet/99001/capteurs/debit-sortant \
         "{\"t\":$((SPIKE_T + 1200 + i)),\"v\":3.0}" 2>/dev/null
     api GET /api/v1/monitor/sensors/debit-sortant
-    if [ "$(jq_ 'j["points"] > 291')" = True ]; then got=1; break; fi
+    if [ "$(jq_ "j['points'] > $BEFORE")" = True ]; then got=1; break; fi
     sleep 1
 done
 if [ -n "$got" ]; then ok; else
