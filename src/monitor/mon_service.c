@@ -627,13 +627,16 @@ sensor_missing(struct gu_err *err, int64_t id)
                       (long long)id);
 }
 
-/* An MQTT topic of our own: no wildcard, no control character. */
+/*
+ * An MQTT topic of our own: no wildcard, no control character, not a
+ * broker's reserved $ topic.
+ */
 static bool
 topic_ok(const char *s)
 {
     size_t n = strlen(s);
 
-    if (n == 0 || n > MON_NAME_MAX || !gu_utf8_valid(s, n))
+    if (n == 0 || n > MON_NAME_MAX || !gu_utf8_valid(s, n) || s[0] == '$')
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -669,8 +672,18 @@ check_sensor(const struct mon_sensor *s, struct gu_err *err)
     if (s->topic && *s->topic && !topic_ok(s->topic))
         return gu_err_set(err, GU_EINVAL, "topic",
                           "Le sujet MQTT ne doit contenir ni « + » ni « # » "
-                          "ni caractère de contrôle (200 caractères au plus).",
+                          "ni caractère de contrôle, ni commencer par « $ » "
+                          "(200 caractères au plus).",
                           "bad topic");
+    /* guichet/{insee}/... belongs to that commune: the subscription would
+       ignore another commune's, so say it now. */
+    if (s->topic && strncmp(s->topic, "guichet/", 8) == 0 &&
+        (strncmp(s->topic + 8, s->insee, 5) != 0 ||
+         (s->topic[13] != '/' && s->topic[13] != '\0')))
+        return gu_err_set(err, GU_EINVAL, "topic",
+                          "Un sujet qui commence par « guichet/ » doit "
+                          "continuer par le code INSEE de la commune.",
+                          "topic of another commune");
     if (s->rate_per_min < 0 || s->rate_per_min > 6000)
         return gu_err_set(err, GU_EINVAL, "rate_per_min",
                           "Le débit maximal doit être compris entre 1 et "

@@ -47,7 +47,7 @@ trap cleanup EXIT
 for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=info
 
-for b in mosquitto mosquitto_pub mosquitto_passwd curl openssl; do
+for b in mosquitto mosquitto_pub mosquitto_passwd curl openssl sqlite3; do
     if ! command -v "$b" >/dev/null && ! [ -x "/usr/sbin/$b" ]; then
         echo "$b est nécessaire (scripts/deps.sh --test)" >&2
         exit 1
@@ -290,14 +290,25 @@ else ok; fi
 
 # ----- 3. a sensor's own topic, picked up by the periodic refresh ------
 # Another commune tries to take 99001's default topic as its own topic:
-# refused by the subscription (it would capture 99001's measurements).
+# refused at save (422), and by the subscription for a row that holds one
+# anyway (written here straight into the database, as an older version or
+# a hand edit could have): it would capture 99001's measurements.
 TOKEN1=$TOKEN
 TOKEN=$TOKEN2
 api POST /api/v1/monitor/assets '{"name":"Pompe voisine","kind":"pompe"}'
 AID2=$(jq_ 'j["id"]')
 api POST /api/v1/monitor/sensors \
     "{\"asset_id\":$AID2,\"code\":\"intrus\",\"name\":\"Intrus\",\"topic\":\"guichet/99001/capteurs/debit-sortant\"}"
+if [ "$RC" = 422 ] && [ "$(jq_ 'j["champ"]')" = topic ]; then ok; else
+    ko "le sujet d'une autre commune est refusé à l'enregistrement ($RC)"
+fi
+api POST /api/v1/monitor/sensors \
+    "{\"asset_id\":$AID2,\"code\":\"intrus\",\"name\":\"Intrus\"}"
 if [ "$RC" = 201 ]; then ok; else ko "capteur de 99002 créé"; fi
+sqlite3 "$D/guichet.db" "PRAGMA busy_timeout=5000; UPDATE mon_sensors SET topic = 'guichet/99001/capteurs/debit-sortant' WHERE insee = '99002' AND code = 'intrus';" >/dev/null
+if [ "$(sqlite3 "$D/guichet.db" "SELECT topic FROM mon_sensors WHERE insee = '99002' AND code = 'intrus';")" = guichet/99001/capteurs/debit-sortant ]; then ok; else
+    ko "sujet écrit dans la base"
+fi
 TOKEN=$TOKEN1
 api POST /api/v1/monitor/sensors \
     "{\"asset_id\":$AID,\"code\":\"compteur-42\",\"name\":\"Compteur 42\",\"unit\":\"m³\",\"topic\":\"usine/lora/compteur-42\"}"

@@ -228,6 +228,15 @@ test_sensors(void)
     s.topic = "capteurs/#";
     CHECK_EQ(mon_sensor_save(f.c, &s, NULL, &err), GU_EINVAL);
     CHECK_STR(err.field, "topic");
+    s.topic = "$SYS/broker/load";
+    CHECK_EQ(mon_sensor_save(f.c, &s, NULL, &err), GU_EINVAL);
+    CHECK_STR(err.field, "topic");
+    /* another commune's namespace is refused at save, not ignored later */
+    s.topic = "guichet/99001/capteurs/debit";
+    CHECK_EQ(mon_sensor_save(f.c, &s, NULL, &err), GU_EINVAL);
+    CHECK_STR(err.field, "topic");
+    s.topic = "guichet/441090/x";
+    CHECK_EQ(mon_sensor_save(f.c, &s, NULL, &err), GU_EINVAL);
     CHECK_EQ(mon_sensor_list(f.c, f.a, "44109", asset, &list, &n, &err), 0);
     CHECK_EQ(n, 2);
     CHECK_EQ(mon_sensor_list(f.c, f.a, "99002", 0, &list, &n, &err), 0);
