@@ -124,13 +124,11 @@ json_point(json_t *p, enum gu_tz tz, int64_t now, struct mon_meas *out)
     return 0;
 }
 
-/*
- * Parse a payload into an arena array of measurements. A bare number is
- * measured now. GU_EINVAL when unreadable, GU_ETOOBIG over the batch.
- */
-static int
-parse_payload(struct gu_arena *a, const char *buf, size_t len, enum gu_tz tz,
-              int64_t now, struct mon_meas **out, size_t *n)
+/* Declared in mon_priv.h. */
+int
+mon_mqtt_payload_parse(struct gu_arena *a, const char *buf, size_t len,
+                       enum gu_tz tz, int64_t now, struct mon_meas **out,
+                       size_t *n)
 {
     const char *p = buf, *e = buf + len;
     json_t *root;
@@ -357,8 +355,8 @@ on_message(struct mosquitto *mosq, void *obj,
                         k);
         goto out;
     }
-    rc = parse_payload(a, msg->payload, (size_t)msg->payloadlen,
-                       mon_commune_tz(c, insee), now, &pts, &n);
+    rc = mon_mqtt_payload_parse(a, msg->payload, (size_t)msg->payloadlen,
+                                mon_commune_tz(c, insee), now, &pts, &n);
     if (rc < 0) {
         k = atomic_fetch_add(&m->bad_payload, 1) + 1;
         if (log_due(k))

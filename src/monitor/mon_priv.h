@@ -53,6 +53,16 @@ int mon_time_parse(const char *s, size_t n, enum gu_tz tz, int64_t *out);
 /* A finite number with a dot or a French comma. GU_EINVAL otherwise. */
 int mon_value_parse(const char *s, size_t n, double *out);
 
+/*
+ * An MQTT message's payload (mon_mqtt.c) into an arena array of
+ * measurements: a bare number (measured at `now`), {"t": ..., "v": ...}
+ * or an array of those (at most MON_BATCH_MAX). GU_EINVAL when
+ * unreadable, GU_ETOOBIG over the batch.
+ */
+int mon_mqtt_payload_parse(struct gu_arena *a, const char *buf, size_t len,
+                           enum gu_tz tz, int64_t now, struct mon_meas **out,
+                           size_t *n);
+
 /* One run of the mon.webhook job at `now` (mon_jobs.c): returns how many
    webhooks were delivered, or a negative code. */
 int mon_outbox_run(struct store *s, const struct gu_config *cfg, int64_t now,
