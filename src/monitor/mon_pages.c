@@ -11,6 +11,9 @@
  *                                             7 days as a chart, settings,
  *                                             tickets
  *   POST /agent/surveillance/equipements/{id}/reglages   mon_asset_save
+ *   GET  /agent/surveillance/equipements/nouveau  the same form, empty
+ *   POST /agent/surveillance/equipements      creates an asset
+ *   POST /agent/surveillance/equipements/{id}/capteurs   adds a sensor
  *   GET  /agent/surveillance/alertes          alerts (?statut=, ?equipement=)
  *   GET  /agent/surveillance/alertes/{id}     the chart around the alert,
  *                                             its explanation and timeline
@@ -1082,17 +1085,22 @@ page_list(struct http_req *req, struct http_resp *resp)
     }
     if (na == 0)
         gu_buf_puts(&rows, "<tr><td colspan=\"7\">Aucun équipement suivi pour "
-                           "l’instant : déclarez-en par l’API "
-                           "(/api/v1/monitor).</td></tr>\n");
+                           "l’instant : ajoutez-en un avec « Nouvel "
+                           "équipement » (ou par l’API /api/v1/monitor)."
+                           "</td></tr>\n");
     gu_buf_init(&alerts);
     alerts_table(&alerts, al, nal, tz, "alertes-titre");
     srows = take(req, &rows);
     salerts = take(req, &alerts);
     if (!srows || !salerts)
         return GU_ENOMEM;
-    vars = json_pack("{s:s, s:s, s:s, s:s}", "commune",
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "commune",
                      com.name ? com.name : "", "lignes", srows, "alertes",
-                     salerts, "message", list_message(req));
+                     salerts, "message", list_message(req), "nouveau",
+                     can_work(req) ? "<a class=\"btn\" href=\"/agent/"
+                                     "surveillance/equipements/nouveau\">"
+                                     "Nouvel équipement</a>"
+                                   : "");
     if (!vars)
         return GU_ENOMEM;
     gu_json_arena(req->arena, vars);
@@ -1240,17 +1248,25 @@ settings_html(struct http_req *req, struct gu_buf *b, const struct mon_asset *a,
     nf = f->posted ? f->nuit_fin : hm_value(req->arena, prm->night_end_min);
     type = f->posted ? f->type : mon_asset_kind_name(a->kind);
     notes = f->posted ? f->notes : a->notes;
-    gu_buf_puts(b, "<section class=\"panel\" aria-labelledby=\"reglages-"
-                   "titre\" id=\"reglages\">\n<h2 id=\"reglages-titre\">"
-                   "Réglages de l’équipement</h2>\n");
-    error_summary(b, "reglages-erreurs",
-                  "Les réglages n’ont pas été enregistrés :", anchors, msgs,
-                  GU_ARRAY_LEN(msgs));
     gu_buf_printf(b,
-                  "<form method=\"post\" action=\"/agent/surveillance/"
-                  "equipements/%" PRId64 "/reglages\" novalidate>\n<input "
-                  "type=\"hidden\" name=\"csrf\" value=\"",
-                  a->id);
+                  "<section class=\"panel\" aria-labelledby=\"reglages-"
+                  "titre\" id=\"reglages\">\n<h2 id=\"reglages-titre\">"
+                  "%s</h2>\n",
+                  a->id ? "Réglages de l’équipement"
+                        : "L’équipement et sa détection");
+    error_summary(b, "reglages-erreurs",
+                  a->id ? "Les réglages n’ont pas été enregistrés :"
+                        : "L’équipement n’a pas été créé :",
+                  anchors, msgs, GU_ARRAY_LEN(msgs));
+    if (a->id)
+        gu_buf_printf(b,
+                      "<form method=\"post\" action=\"/agent/surveillance/"
+                      "equipements/%" PRId64 "/reglages\" novalidate>\n",
+                      a->id);
+    else
+        gu_buf_puts(b, "<form method=\"post\" action=\"/agent/surveillance/"
+                       "equipements\" novalidate>\n");
+    gu_buf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
     html(b, req->who.csrf);
     gu_buf_puts(b, "\">\n");
     text_field(b, "nom", "Nom", NULL, "text", f->posted ? f->nom : a->name,
@@ -1366,13 +1382,98 @@ settings_html(struct http_req *req, struct gu_buf *b, const struct mon_asset *a,
                "text", nd, f->e_nuit, false);
     text_field(b, "nuit_fin", "Fin", "Heure locale, par exemple 04:00.", "text",
                nf, NULL, false);
-    gu_buf_puts(b, "</fieldset>\n<button type=\"submit\" class=\"btn\">"
-                   "Enregistrer les réglages</button>\n</form>\n</section>\n");
+    gu_buf_printf(b,
+                  "</fieldset>\n<button type=\"submit\" class=\"btn\">%s"
+                  "</button>\n</form>\n</section>\n",
+                  a->id ? "Enregistrer les réglages" : "Créer l’équipement");
+}
+
+
+/* The « add a sensor » form as typed, and its errors. */
+struct sensor_form {
+    bool posted;
+    const char *code, *nom, *grandeur, *unite, *sujet, *debit;
+    const char *e_code, *e_nom, *e_grandeur, *e_unite, *e_sujet, *e_debit,
+        *e_general;
+};
+
+static const enum mon_quantity quantities[] = {
+    MON_Q_DEBIT,       MON_Q_NIVEAU,  MON_Q_PRESSION, MON_Q_COURANT,
+    MON_Q_TEMPERATURE, MON_Q_ENERGIE, MON_Q_AUTRE};
+
+static void
+sensor_form_html(struct http_req *req, struct gu_buf *b,
+                 const struct mon_asset *a, const struct sensor_form *f)
+{
+    const char *anchors[] = {"r-code",  "r-cnom",  "r-grandeur", "r-unite",
+                             "r-sujet", "r-debit", "r-code"};
+    const char *msgs[] = {f->e_code,  f->e_nom,   f->e_grandeur, f->e_unite,
+                          f->e_sujet, f->e_debit, f->e_general};
+    const char *hint;
+
+    if (!can_work(req))
+        return;
+    gu_buf_puts(b, "<section class=\"panel\" aria-labelledby=\"nouveau-"
+                   "capteur-titre\" id=\"nouveau-capteur\">\n<h2 "
+                   "id=\"nouveau-capteur-titre\">Ajouter un capteur</h2>\n");
+    error_summary(b, "capteur-erreurs", "Le capteur n’a pas été ajouté :",
+                  anchors, msgs, GU_ARRAY_LEN(msgs));
+    gu_buf_printf(b,
+                  "<form method=\"post\" action=\"/agent/surveillance/"
+                  "equipements/%" PRId64 "/capteurs\" novalidate>\n<input "
+                  "type=\"hidden\" name=\"csrf\" value=\"",
+                  a->id);
+    html(b, req->who.csrf);
+    gu_buf_puts(b, "\">\n");
+    text_field(b, "cnom", "Nom du capteur",
+               "Par exemple « Débit de sortie » ou « Courant moteur ».", "text",
+               f->nom, f->e_nom, true);
+    text_field(b, "code", "Code",
+               "Minuscules, chiffres et tirets, unique dans la commune : "
+               "c’est par lui que les mesures arrivent (par exemple "
+               "« debit-sortie »).",
+               "text", f->code, f->e_code, true);
+    gu_buf_printf(b,
+                  "<div class=\"field\"><label for=\"r-grandeur\">Grandeur "
+                  "mesurée<span class=\"hint\" id=\"r-grandeur-aide\">Un "
+                  "débit reçoit aussi la détection du débit minimum de "
+                  "nuit (fuites).</span></label><select id=\"r-grandeur\" "
+                  "name=\"grandeur\" aria-describedby=\"r-grandeur-aide "
+                  "r-grandeur-erreur\"%s>\n",
+                  f->e_grandeur ? " aria-invalid=\"true\"" : "");
+    for (size_t i = 0; i < GU_ARRAY_LEN(quantities); i++) {
+        const char *name = mon_quantity_name(quantities[i]);
+        gu_buf_printf(b, "<option value=\"%s\"%s>", name,
+                      f->grandeur && strcmp(f->grandeur, name) == 0
+                          ? " selected"
+                          : "");
+        html(b, mon_quantity_label(quantities[i]));
+        gu_buf_puts(b, "</option>\n");
+    }
+    gu_buf_puts(b, "</select><span class=\"field-error\" "
+                   "id=\"r-grandeur-erreur\">");
+    html(b, f->e_grandeur);
+    gu_buf_puts(b, "</span></div>\n");
+    text_field(b, "unite", "Unité", "Par exemple m³/h, A, °C ; facultatif.",
+               "text", f->unite, f->e_unite, false);
+    hint = gu_arena_sprintf(req->arena,
+                            "Facultatif. Sans sujet propre, le capteur "
+                            "publie sur guichet/%s/capteurs/ suivi de son "
+                            "code.",
+                            req->who.insee);
+    text_field(b, "sujet", "Sujet MQTT propre", hint, "text", f->sujet,
+               f->e_sujet, false);
+    text_field(b, "debit", "Mesures par minute au plus",
+               "Au-delà, les envois sont refusés un moment ; vide : 120.",
+               "text", f->debit, f->e_debit, false);
+    gu_buf_puts(b, "<button type=\"submit\" class=\"btn\">Ajouter le "
+                   "capteur</button>\n</form>\n</section>\n");
 }
 
 static int
 render_asset(struct http_req *req, struct http_resp *resp, int64_t id,
-             int status, const struct asset_form *form)
+             int status, const struct asset_form *form,
+             const struct sensor_form *sform)
 {
     struct store_commune com;
     enum gu_tz tz;
@@ -1466,7 +1567,9 @@ render_asset(struct http_req *req, struct http_resp *resp, int64_t id,
     }
     if (ns == 0)
         gu_buf_puts(&b, "<p>Aucun capteur sur cet équipement.</p>\n");
-    gu_buf_puts(&b, "</section>\n<section aria-labelledby=\"tickets-titre\">\n"
+    gu_buf_puts(&b, "</section>\n");
+    sensor_form_html(req, &b, &a, sform);
+    gu_buf_puts(&b, "<section aria-labelledby=\"tickets-titre\">\n"
                     "<h2 id=\"tickets-titre\">Tickets de maintenance</h2>\n");
     tickets_table(&b, tk, nt, tz, "tickets-titre", false);
     gu_buf_puts(&b, "</section>\n");
@@ -1475,8 +1578,14 @@ render_asset(struct http_req *req, struct http_resp *resp, int64_t id,
     if (!content)
         return GU_ENOMEM;
     fait = http_query(req, "fait");
-    if (fait && strcmp(fait, "reglages") == 0 && !form->posted)
-        msg = "Réglages enregistrés.";
+    if (fait && !form->posted && !sform->posted) {
+        if (strcmp(fait, "reglages") == 0)
+            msg = "Réglages enregistrés.";
+        else if (strcmp(fait, "cree") == 0)
+            msg = "Équipement créé : ajoutez-lui ses capteurs.";
+        else if (strcmp(fait, "capteur") == 0)
+            msg = "Capteur ajouté : ses mesures peuvent arriver.";
+    }
     return render(req, resp, status,
                   form->posted && form->nom && *form->nom ? form->nom : a.name,
                   "/agent/surveillance", "Tous les équipements", msg, content);
@@ -1486,6 +1595,7 @@ static int
 page_asset(struct http_req *req, struct http_resp *resp)
 {
     struct asset_form f;
+    struct sensor_form sf;
     int64_t id;
 
     if (req->who.must_change_password)
@@ -1493,12 +1603,70 @@ page_asset(struct http_req *req, struct http_resp *resp)
     if (http_param_id(req, "id", &id) < 0)
         return asset_404(req, resp);
     memset(&f, 0, sizeof(f));
-    return render_asset(req, resp, id, 200, &f);
+    memset(&sf, 0, sizeof(sf));
+    return render_asset(req, resp, id, 200, &f, &sf);
 }
 
-/* POST /agent/surveillance/equipements/{id}/reglages */
+/* The new-asset page: the settings form, empty. */
 static int
-post_asset_settings(struct http_req *req, struct http_resp *resp)
+render_new_asset(struct http_req *req, struct http_resp *resp, int status,
+                 const struct asset_form *form)
+{
+    struct mon_asset a;
+    struct mon_params prm;
+    struct gu_buf b;
+    const char *content;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    memset(&a, 0, sizeof(a));
+    snprintf(a.insee, sizeof(a.insee), "%s", req->who.insee);
+    a.kind = MON_ASSET_AUTRE;
+    mon_params_default(&prm);
+    gu_buf_init(&b);
+    gu_buf_puts(&b, "<p>Une pompe, un compteur, un réservoir, un bâtiment : "
+                    "l’équipement porte les capteurs dont les mesures sont "
+                    "surveillées. Ses capteurs s’ajoutent ensuite sur sa "
+                    "page.</p>\n");
+    settings_html(req, &b, &a, &prm, form);
+    content = take(req, &b);
+    if (!content)
+        return GU_ENOMEM;
+    return render(req, resp, status, "Nouvel équipement",
+                  "/agent/surveillance", "Tous les équipements", "", content);
+}
+
+static int
+page_new_asset(struct http_req *req, struct http_resp *resp)
+{
+    struct asset_form f;
+
+    if (req->who.must_change_password)
+        return http_redirect(resp, "/agent/mot-de-passe");
+    memset(&f, 0, sizeof(f));
+    return render_new_asset(req, resp, 200, &f);
+}
+
+/* A form's errors re-render the asset's page, or the new-asset page. */
+static int
+asset_rerender(struct http_req *req, struct http_resp *resp, int64_t id,
+               const struct asset_form *f)
+{
+    struct sensor_form sf;
+
+    if (!id)
+        return render_new_asset(req, resp, 400, f);
+    memset(&sf, 0, sizeof(sf));
+    return render_asset(req, resp, id, 400, f, &sf);
+}
+
+/*
+ * The asset form posted: id 0 creates an asset (POST
+ * /agent/surveillance/equipements), else updates it (.../{id}/reglages).
+ */
+static int
+asset_post(struct http_req *req, struct http_resp *resp, int64_t id)
 {
     struct asset_form f;
     struct mon_asset a;
@@ -1508,20 +1676,23 @@ post_asset_settings(struct http_req *req, struct http_resp *resp)
     double sens = 0.5;
     int ns = -1, ne = -1;
     char pbuf[512];
-    int64_t id;
+    int64_t new_id = 0;
     const char *to;
     int rc;
 
     if ((rc = http_need_commune(req)) < 0)
         return rc;
-    if (http_param_id(req, "id", &id) < 0)
-        return asset_404(req, resp);
-    rc =
-        mon_asset_get(req->conn, req->arena, req->who.insee, id, &a, &req->err);
-    if (rc == GU_ENOTFOUND)
-        return asset_404(req, resp);
-    if (rc < 0)
-        return rc;
+    if (id) {
+        rc = mon_asset_get(req->conn, req->arena, req->who.insee, id, &a,
+                           &req->err);
+        if (rc == GU_ENOTFOUND)
+            return asset_404(req, resp);
+        if (rc < 0)
+            return rc;
+    } else {
+        memset(&a, 0, sizeof(a));
+        snprintf(a.insee, sizeof(a.insee), "%s", req->who.insee);
+    }
     memset(&f, 0, sizeof(f));
     f.posted = true;
     f.nom = form_trim(req, "nom");
@@ -1594,7 +1765,7 @@ post_asset_settings(struct http_req *req, struct http_resp *resp)
                    "heure.";
     if (f.e_nom || f.e_site || f.e_type || f.e_notes || f.e_courriel ||
         f.e_webhook || f.e_sensibilite || f.e_det || f.e_nuit)
-        return render_asset(req, resp, id, 400, &f);
+        return asset_rerender(req, resp, id, &f);
 
     memset(&err, 0, sizeof(err));
     if (!a.params || !*a.params || mon_params_parse(a.params, &prm, &err) < 0)
@@ -1614,7 +1785,7 @@ post_asset_settings(struct http_req *req, struct http_resp *resp)
     a.webhook_url = f.webhook;
     a.params = pbuf;
     memset(&err, 0, sizeof(err));
-    rc = mon_asset_save(req->conn, &a, NULL, &err);
+    rc = mon_asset_save(req->conn, &a, id ? NULL : &new_id, &err);
     if (rc == GU_EINVAL || rc == GU_ETOOBIG || rc == GU_ECONFLICT) {
         const char *msg = err.user[0] ? gu_arena_strdup(req->arena, err.user)
                                       : "Valeur invalide.";
@@ -1637,18 +1808,148 @@ post_asset_settings(struct http_req *req, struct http_resp *resp)
             f.e_nuit = msg;
         else
             f.e_general = msg;
-        return render_asset(req, resp, id, 400, &f);
+        return asset_rerender(req, resp, id, &f);
     }
     if (rc < 0) {
         req->err = err;
         return rc;
     }
-    http_audit(req, "monitor.asset_update", "", "id=%" PRId64 " params=%s", id,
-               pbuf);
+    if (!id) {
+        http_audit(req, "monitor.asset_create", "", "id=%" PRId64 " params=%s",
+                   new_id, pbuf);
+        to = gu_arena_sprintf(req->arena,
+                              "/agent/surveillance/equipements/%" PRId64
+                              "?fait=cree#nouveau-capteur",
+                              new_id);
+    } else {
+        http_audit(req, "monitor.asset_update", "",
+                   "id=%" PRId64 " params=%s", id, pbuf);
+        to = gu_arena_sprintf(req->arena,
+                              "/agent/surveillance/equipements/%" PRId64
+                              "?fait=reglages#reglages",
+                              id);
+    }
+    return to ? http_redirect(resp, to) : GU_ENOMEM;
+}
+
+/* POST /agent/surveillance/equipements/{id}/reglages */
+static int
+post_asset_settings(struct http_req *req, struct http_resp *resp)
+{
+    int64_t id;
+
+    if (http_param_id(req, "id", &id) < 0 || id <= 0)
+        return asset_404(req, resp);
+    return asset_post(req, resp, id);
+}
+
+/* POST /agent/surveillance/equipements */
+static int
+post_new_asset(struct http_req *req, struct http_resp *resp)
+{
+    return asset_post(req, resp, 0);
+}
+
+/* POST /agent/surveillance/equipements/{id}/capteurs */
+static int
+post_new_sensor(struct http_req *req, struct http_resp *resp)
+{
+    struct asset_form af;
+    struct sensor_form f;
+    struct mon_asset a;
+    struct mon_sensor sn;
+    struct gu_err err;
+    enum mon_quantity q = MON_Q_AUTRE;
+    int64_t id, sid = 0;
+    long rate = 0;
+    const char *to;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    if (http_param_id(req, "id", &id) < 0 || id <= 0)
+        return asset_404(req, resp);
+    rc =
+        mon_asset_get(req->conn, req->arena, req->who.insee, id, &a, &req->err);
+    if (rc == GU_ENOTFOUND)
+        return asset_404(req, resp);
+    if (rc < 0)
+        return rc;
+    memset(&af, 0, sizeof(af));
+    memset(&f, 0, sizeof(f));
+    f.posted = true;
+    f.code = form_trim(req, "code");
+    f.nom = form_trim(req, "cnom");
+    f.grandeur = form_trim(req, "grandeur");
+    f.unite = form_trim(req, "unite");
+    f.sujet = form_trim(req, "sujet");
+    f.debit = form_trim(req, "debit");
+    if (!f.code || !f.nom || !f.grandeur || !f.unite || !f.sujet || !f.debit)
+        return GU_ENOMEM;
+    if (!*f.nom)
+        f.e_nom = "Indiquez le nom du capteur.";
+    if (!*f.code)
+        f.e_code = "Indiquez le code du capteur, par exemple "
+                   "« debit-sortie ».";
+    if (mon_quantity_parse(f.grandeur, &q) < 0)
+        f.e_grandeur = "Grandeur inconnue : choisissez-en une dans la liste.";
+    if (*f.debit) {
+        char *end;
+        if (strlen(f.debit) > 6 || !(*f.debit >= '0' && *f.debit <= '9'))
+            rate = -1;
+        else if ((rate = strtol(f.debit, &end, 10)), *end)
+            rate = -1;
+        if (rate < 1 || rate > 6000)
+            f.e_debit = "Un nombre entier de 1 à 6 000 mesures par minute, "
+                        "ou laissez vide.";
+    }
+    if (!f.e_nom && !f.e_code && !f.e_grandeur && !f.e_debit) {
+        memset(&sn, 0, sizeof(sn));
+        snprintf(sn.insee, sizeof(sn.insee), "%s", req->who.insee);
+        sn.asset_id = id;
+        sn.code = f.code;
+        sn.name = f.nom;
+        sn.unit = f.unite;
+        sn.quantity = q;
+        sn.topic = f.sujet;
+        sn.params = "";
+        sn.rate_per_min = (int)rate;
+        sn.active = true;
+        memset(&err, 0, sizeof(err));
+        rc = mon_sensor_save(req->conn, &sn, &sid, &err);
+        if (rc == GU_EINVAL || rc == GU_ETOOBIG || rc == GU_ECONFLICT) {
+            const char *msg = err.user[0]
+                                  ? gu_arena_strdup(req->arena, err.user)
+                                  : "Valeur invalide.";
+            const char *fld = err.field;
+            if (strstr(fld, "code"))
+                f.e_code = msg;
+            else if (strstr(fld, "name"))
+                f.e_nom = msg;
+            else if (strstr(fld, "unit"))
+                f.e_unite = msg;
+            else if (strstr(fld, "quantity"))
+                f.e_grandeur = msg;
+            else if (strstr(fld, "topic"))
+                f.e_sujet = msg;
+            else if (strstr(fld, "rate"))
+                f.e_debit = msg;
+            else
+                f.e_general = msg;
+        } else if (rc < 0) {
+            req->err = err;
+            return rc;
+        }
+    }
+    if (f.e_nom || f.e_code || f.e_grandeur || f.e_unite || f.e_sujet ||
+        f.e_debit || f.e_general)
+        return render_asset(req, resp, id, 400, &af, &f);
+    http_audit(req, "monitor.sensor_create", "",
+               "id=%" PRId64 " asset=%" PRId64 " code=%s", sid, id, f.code);
     to = gu_arena_sprintf(req->arena,
                           "/agent/surveillance/equipements/%" PRId64
-                          "?fait=reglages#reglages",
-                          id);
+                          "?fait=capteur#capteur-%" PRId64,
+                          id, sid);
     return to ? http_redirect(resp, to) : GU_ENOMEM;
 }
 
@@ -2562,6 +2863,15 @@ post_ticket(struct http_req *req, struct http_resp *resp)
 static const struct http_route routes[] = {
     {"GET", "/agent/surveillance", HTTP_LECTEUR, page_list, "agent",
      "Surveillance : équipements, dernières mesures, alertes ouvertes", NULL,
+     NULL},
+    {"GET", "/agent/surveillance/equipements/nouveau", HTTP_AGENT,
+     page_new_asset, "agent", "Surveillance : nouvel équipement (formulaire)",
+     NULL, NULL},
+    {"POST", "/agent/surveillance/equipements", HTTP_AGENT, post_new_asset,
+     "agent", "Surveillance : créer un équipement (formulaire)", NULL, NULL},
+    {"POST", "/agent/surveillance/equipements/{id}/capteurs", HTTP_AGENT,
+     post_new_sensor, "agent",
+     "Surveillance : ajouter un capteur à un équipement (formulaire)", NULL,
      NULL},
     {"GET", "/agent/surveillance/equipements/{id}", HTTP_LECTEUR, page_asset,
      "agent",
