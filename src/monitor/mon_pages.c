@@ -51,7 +51,8 @@
 #define ALERT_BEFORE 172800 /* the alert's chart: 2 days before */
 #define ALERT_AFTER 86400   /*   and one after */
 #define SILENT_AFTER 86400  /* no point for a day: « Silencieux » */
-#define LIST_ALERTS 200     /* rows of the alerts page */
+#define LIST_ALERTS 200     /* rows of a page of the alerts list */
+#define LIST_PAGES 10000    /* pages of the alerts list */
 #define FIELD_MAX 64        /* bytes of a typed number or time */
 #define EMAIL_MAX 254
 #define URL_MAX 2000
@@ -1978,10 +1979,12 @@ page_alerts(struct http_req *req, struct http_resp *resp)
     struct mon_alert_filter f;
     size_t na = 0, nal = 0, fi = 0;
     const char *qs = http_query(req, "statut"),
-               *qa = http_query(req, "equipement");
+               *qa = http_query(req, "equipement"),
+               *qp = http_query(req, "page");
     const char *err_msg = NULL, *content;
     struct gu_buf b;
-    long aid = 0;
+    long aid = 0, pg = 1;
+    bool more;
     int rc;
 
     if (req->who.must_change_password)
@@ -2001,6 +2004,10 @@ page_alerts(struct http_req *req, struct http_resp *resp)
         aid = 0;
         err_msg = "Équipement inconnu : choisissez-en un dans la liste.";
     }
+    if (qp && *qp && gu_parse_long(qp, 1, LIST_PAGES, &pg) < 0) {
+        pg = 1;
+        err_msg = "Page inconnue : voici la première.";
+    }
     if ((rc = mon_asset_list(req->conn, req->arena, req->who.insee, &as, &na,
                              &req->err)) < 0)
         return rc;
@@ -2016,12 +2023,17 @@ page_alerts(struct http_req *req, struct http_resp *resp)
     memset(&f, 0, sizeof(f));
     f.asset_id = aid;
     f.status = alert_filters[fi].status;
-    f.limit = LIST_ALERTS;
+    /* One more row than shown tells whether an older page exists. The
+       order is the store's (latest anomalous point first), stable from
+       page to page. */
+    f.limit = LIST_ALERTS + 1;
+    f.offset = (size_t)(pg - 1) * LIST_ALERTS;
     if ((rc = mon_alert_list(req->conn, req->arena, req->who.insee, &f, &al,
                              &nal, &req->err)) < 0)
         return rc;
-    if (nal > 1)
-        qsort(al, nal, sizeof(*al), cmp_alert_newest);
+    more = nal > LIST_ALERTS;
+    if (more)
+        nal = LIST_ALERTS;
 
     gu_buf_init(&b);
     if (err_msg) {
@@ -2053,9 +2065,42 @@ page_alerts(struct http_req *req, struct http_resp *resp)
                     "type=\"submit\" class=\"btn\">Filtrer</button></div>\n"
                     "</form>\n<h2 id=\"liste-titre\">");
     html(&b, alert_filters[fi].label);
-    gu_buf_printf(&b, " : %zu alerte(s)%s</h2>\n", nal,
-                  nal >= LIST_ALERTS ? " (les plus récentes)" : "");
+    if (pg == 1 && !more)
+        gu_buf_printf(&b, " : %zu alerte(s)</h2>\n", nal);
+    else if (nal)
+        gu_buf_printf(&b, " : alertes %zu à %zu</h2>\n",
+                      (size_t)(pg - 1) * LIST_ALERTS + 1,
+                      (size_t)(pg - 1) * LIST_ALERTS + nal);
+    else
+        gu_buf_puts(&b, " : plus d’alerte sur cette page</h2>\n");
+    gu_buf_puts(&b, "<p class=\"hint\">Les plus récentes d’abord (dernier "
+                    "point anormal).</p>\n");
     alerts_table(&b, al, nal, tz, "liste-titre");
+    if (pg > 1 || more) {
+        gu_buf_puts(&b, "<nav class=\"actions mon-pager\" aria-label=\"Pages "
+                        "des alertes\">");
+        if (pg > 1) {
+            gu_buf_printf(&b,
+                          "<a class=\"btn btn-secondary\" rel=\"prev\" "
+                          "href=\"/agent/surveillance/alertes?statut=%s",
+                          alert_filters[fi].value);
+            if (aid)
+                gu_buf_printf(&b, "&amp;equipement=%ld", aid);
+            gu_buf_printf(&b, "&amp;page=%ld\">Alertes plus récentes</a> ",
+                          pg - 1);
+        }
+        if (more) {
+            gu_buf_printf(&b,
+                          "<a class=\"btn btn-secondary\" rel=\"next\" "
+                          "href=\"/agent/surveillance/alertes?statut=%s",
+                          alert_filters[fi].value);
+            if (aid)
+                gu_buf_printf(&b, "&amp;equipement=%ld", aid);
+            gu_buf_printf(&b, "&amp;page=%ld\">Alertes plus anciennes</a>",
+                          pg + 1);
+        }
+        gu_buf_puts(&b, "</nav>\n");
+    }
     content = take(req, &b);
     if (!content)
         return GU_ENOMEM;
