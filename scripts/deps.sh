@@ -4,6 +4,9 @@
 #   scripts/deps.sh          build and runtime packages
 #   scripts/deps.sh --test   also what the tests, fuzzing and bench need,
 #                            then the browser-test npm packages
+#   scripts/deps.sh --non-free  also SVOX Pico's French voice (libttspico),
+#                            after enabling Debian's non-free component
+#                            (same as GUICHET_NONFREE=1); only on request
 #
 # Checks each package with dpkg-query and installs only the missing ones
 # (apt-get update first, and only then). Runs apt-get as root or through
@@ -18,7 +21,8 @@ BUILD_PKGS="build-essential cmake ninja-build pkg-config libmicrohttpd-dev
 libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
 libutf8proc-dev libstemmer-dev libcmark-dev libxml2-dev libzip-dev
 libcurl4-openssl-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev
-libxgboost-dev libxlsxwriter-dev libmosquitto-dev"
+libxgboost-dev libxlsxwriter-dev libmosquitto-dev libespeak-ng-dev
+espeak-ng-data libsoxr-dev"
 
 # Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
 # runtime), bench (wrk, nginx-light, python3-xapian; the triage peers
@@ -29,23 +33,33 @@ libxgboost-dev libxlsxwriter-dev libmosquitto-dev"
 # broker and its clients for the sensor tests (mosquitto).
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
 sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
-python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil mosquitto mosquitto-clients"
+python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil mosquitto mosquitto-clients
+sox sip-tester"
+
+# Non-free, only with --non-free or GUICHET_NONFREE=1: the SVOX Pico
+# French voice, loaded by dlopen (src/voice/voice_tts.c) and preferred to
+# espeak-ng when present.
+NONFREE_PKGS="libttspico0 libttspico-data"
 
 with_test=0
+with_nonfree=0
+[ "${GUICHET_NONFREE:-0}" = 1 ] && with_nonfree=1
 for arg in "$@"; do
     case "$arg" in
     --test) with_test=1 ;;
+    --non-free) with_nonfree=1 ;;
     -h|--help)
-        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 0 ;;
     *)
-        echo "deps.sh : option inconnue : $arg (permises : --test, --help)" >&2
+        echo "deps.sh : option inconnue : $arg (permises : --test, --non-free, --help)" >&2
         exit 2 ;;
     esac
 done
 
 pkgs=$BUILD_PKGS
 [ "$with_test" = 1 ] && pkgs="$pkgs $TEST_PKGS"
+[ "$with_nonfree" = 1 ] && pkgs="$pkgs $NONFREE_PKGS"
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
@@ -61,13 +75,29 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     exit 1
 fi
 
-missing=""
-for p in $pkgs; do
-    installed "$p" || missing="$missing $p"
-done
-missing=${missing# }
+# Debian's non-free component, added to the Debian sources (deb822
+# debian.sources of Debian 12, or the one-line sources.list) when the user
+# asked for the non-free voice and it is not there yet.
+enable_nonfree() {
+    src822=/etc/apt/sources.list.d/debian.sources
+    srclist=/etc/apt/sources.list
+    if [ -f "$src822" ] && grep -q '^Components:' "$src822"; then
+        grep '^Components:' "$src822" | grep -Eqv 'non-free( |$)' || return 0
+        echo "deps.sh : activation de la composante non-free dans $src822"
+        $SUDO sed -i -E '/^Components:/{/non-free( |$)/!s/$/ non-free/}' "$src822"
+    elif [ -f "$srclist" ] && grep -Eq '^deb .*debian' "$srclist"; then
+        grep -E '^deb .*debian' "$srclist" | grep -Eqv 'non-free( |$)' ||
+            return 0
+        echo "deps.sh : activation de la composante non-free dans $srclist"
+        $SUDO sed -i -E '/^deb .*debian/{/non-free( |$)/!s/$/ non-free/}' "$srclist"
+    else
+        echo "deps.sh : sources Debian introuvables ; ajoutez la composante" \
+            "non-free à la main pour $NONFREE_PKGS." >&2
+        return 1
+    fi
+}
 
-if [ -n "$missing" ]; then
+find_sudo() {
     if [ "$(id -u)" = 0 ]; then
         SUDO=""
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -75,10 +105,29 @@ if [ -n "$missing" ]; then
     elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
         SUDO="sudo" # interactive: sudo will ask for the password
     else
+        return 1
+    fi
+}
+
+missing=""
+for p in $pkgs; do
+    installed "$p" || missing="$missing $p"
+done
+missing=${missing# }
+
+if [ -n "$missing" ]; then
+    if ! find_sudo; then
         echo "deps.sh : paquets manquants : $missing" >&2
+        [ "$with_nonfree" = 1 ] &&
+            echo "(la composante non-free de Debian doit être activée)" >&2
         echo "Installez-les en tant que root :" >&2
         echo "  apt-get update && apt-get install -y $missing" >&2
         exit 1
+    fi
+    if [ "$with_nonfree" = 1 ]; then
+        case " $missing " in
+        *" libttspico"*) enable_nonfree || exit 1 ;;
+        esac
     fi
     echo "deps.sh : installation de : $missing"
     export DEBIAN_FRONTEND=noninteractive

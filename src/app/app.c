@@ -13,6 +13,7 @@
 #include "triage/tri.h"
 #include "forecast/fc.h"
 #include "monitor/mon.h"
+#include "voice/voice.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -87,6 +88,7 @@ static const struct app_module modules[] = {
     {"forecast-pages", NULL, &fc_page_routes, NULL, NULL},
     {"monitor", mon_migrations, &mon_routes, mon_jobs, NULL},
     {"monitor-pages", NULL, &mon_page_routes, NULL, NULL},
+    {"voice", NULL, &voice_routes, NULL, NULL},
     {"assistant", asst_migrations, &asst_routes, asst_jobs,
      &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},

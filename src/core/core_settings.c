@@ -204,6 +204,17 @@ static const struct gu_setting settings[] = {
     {"monitor.webhook_attempts", GU_SET_INT, "6", 1, 20, NULL,
      "Surveillance : tentatives d'envoi d'un webhook d'alerte avant "
      "abandon (délai doublé à chaque échec, à partir d'une minute)."},
+    {"voice.engine", GU_SET_ENUM, "auto", 0, 0, "auto|pico|espeak-ng",
+     "Voix : moteur de synthèse vocale ; auto = SVOX Pico s'il est "
+     "installé (paquets non libres libttspico0, libttspico-data), sinon "
+     "espeak-ng."},
+    {"voice.pico_lang_dir", GU_SET_STR, "/usr/share/pico/lang", 0, 0, NULL,
+     "Voix : dossier des fichiers de langue de SVOX Pico (fr-FR_ta.bin, "
+     "fr-FR_nk0_sg.bin) ; lu au premier usage, un changement demande un "
+     "redémarrage."},
+    {"voice.rate_per_minute", GU_SET_INT, "20", 0, 100000, NULL,
+     "Voix : lectures à voix haute (POST /api/v1/tts) permises par adresse "
+     "IP et par minute ; 0 = sans limite."},
 };
 
 const struct gu_setting *

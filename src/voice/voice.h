@@ -94,4 +94,38 @@ int voice_wav(struct gu_arena *a, const struct voice_audio *in,
 /* Routes: POST /api/v1/tts (public, rate-limited) -> audio/wav. */
 extern const struct http_routes voice_routes;
 
+/* ----- added by the TTS helper (voice_tts.c) ----- */
+
+/*
+ * A PCM sink for voice_tts_stream: `n` samples at `rate` Hz, valid only
+ * during the call. Return 0 to go on, a negative GU_E* code to stop the
+ * synthesis (voice_tts_stream then returns that code).
+ */
+typedef int (*voice_pcm_fn)(void *user, const int16_t *pcm, size_t n,
+                            unsigned rate);
+
+/*
+ * voice_tts, but the audio goes to `fn` as the engine produces it, at the
+ * engine's own rate (o->rate is ignored): time to first audio, prompts
+ * streamed to a call. The engine's lock is held while `fn` runs, so `fn`
+ * must be quick and must not call voice_tts. Same errors as voice_tts.
+ */
+int voice_tts_stream(struct gu_arena *a, const struct voice_tts_opts *o,
+                     const char *text, voice_pcm_fn fn, void *user,
+                     struct gu_err *err);
+
+/*
+ * Read the [voice] settings (voice.engine = the engine AUTO means,
+ * voice.pico_lang_dir). Cheap; call it at start and on reload. Pico's
+ * resources are read once, at its first use: a later change of
+ * directory needs a restart.
+ */
+void voice_tts_configure(const struct gu_config *cfg);
+
+/* "auto", "pico", "espeak-ng" (also "espeak") -> engine; GU_EINVAL else. */
+int voice_engine_parse(const char *s, enum voice_engine *out);
+
+/* The engine's own rate in Hz (AUTO: of the engine it picks); 0 if none. */
+unsigned voice_engine_rate(enum voice_engine e);
+
 #endif
