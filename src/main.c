@@ -51,6 +51,7 @@
 #include "forecast/fc_service.h"
 #include "monitor/mon.h"
 #include "monitor/mon_detect.h"
+#include "voice/voice.h"
 
 #ifndef GUICHET_VERSION
 #define GUICHET_VERSION "0.0.0-dev"
@@ -146,6 +147,7 @@ static int cmd_forecast_predict(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_backtest(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err);
 static int cmd_monitor_nab(struct ctx *ctx, struct gu_err *err);
+static int cmd_voice_say(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -342,6 +344,18 @@ static const struct opt forecast_recommend_opts[] = {
     {"json", NULL, 0, NULL, "Résultat en un objet JSON"},
     {0}};
 
+static const struct opt voice_say_opts[] = {
+    {"sortie", "FICHIER", OPT_REQUIRED, NULL, "Fichier WAV à écrire"},
+    {"moteur", "MOTEUR", 0, "auto|pico|espeak-ng",
+     "Moteur de synthèse (défaut : voice.engine, auto = Pico s'il est "
+     "installé)"},
+    {"debit", "HZ", 0, NULL,
+     "Fréquence d'échantillonnage du fichier, 8000 à 48000 (défaut : "
+     "celle du moteur)"},
+    {"vitesse", "POURCENT", 0, NULL,
+     "Vitesse de parole, 50 à 200 (défaut : 100)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -512,6 +526,15 @@ static const struct cmd commands[] = {
      "timestamp,value,anomaly_score ; un score entre 0 et 1 par ligne), "
      "avec\nles réglages par défaut des détecteurs, les mêmes pour tous les "
      "fichiers.\nbench/nab_score calcule ensuite le score NAB."},
+    {"voice", "say", cmd_voice_say, 0, "TEXTE", 1, 1, voice_say_opts,
+     "Lit un texte à voix haute dans un fichier WAV",
+     "guichet voice say \"TEXTE\" --sortie FICHIER.wav [--moteur MOTEUR] "
+     "[--debit HZ]\n                          [--vitesse POURCENT]\n\n"
+     "Le texte (2000 octets au plus) passe d'abord par la normalisation du "
+     "français\n(heures, dates, montants, numéros de téléphone, "
+     "abréviations...), puis par\nSVOX Pico ou espeak-ng. Le fichier est "
+     "un WAV PCM 16 bits mono ; --debit 8000\ndonne la qualité du "
+     "téléphone."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -3086,6 +3109,61 @@ cmd_monitor_nab(struct ctx *ctx, struct gu_err *err)
         return rc;
     printf("%zu fichier%s traité%s, résultats dans %s/guichet.\n", files,
            files > 1 ? "s" : "", files > 1 ? "s" : "", ctx->pos[1]);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* guichet voice say                                                   */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_voice_say(struct ctx *ctx, struct gu_err *err)
+{
+    struct voice_tts_opts o;
+    struct voice_audio au;
+    const char *path = ctx->val[0];
+    unsigned char *wav;
+    unsigned long tenths;
+    size_t len;
+    long v;
+    FILE *f;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    if (ctx->val[1] && voice_engine_parse(ctx->val[1], &o.engine) < 0)
+        return fail(err, GU_EINVAL, "Moteur inconnu : %s.", ctx->val[1]);
+    if (ctx->val[2]) {
+        if (gu_parse_long(ctx->val[2], 8000, 48000, &v) < 0)
+            return fail(err, GU_EINVAL,
+                        "--debit attend une fréquence de 8000 à 48000 Hz.");
+        o.rate = (unsigned)v;
+    }
+    if (ctx->val[3]) {
+        if (gu_parse_long(ctx->val[3], 50, 200, &v) < 0)
+            return fail(err, GU_EINVAL,
+                        "--vitesse attend un pourcentage de 50 à 200.");
+        o.speed = (int)v;
+    }
+    voice_tts_configure(ctx->cfg);
+    rc = voice_tts(ctx->arena, &o, ctx->pos[0], &au, err);
+    if (rc == 0)
+        rc = voice_wav(ctx->arena, &au, &wav, &len, err);
+    if (rc < 0)
+        return rc;
+    f = fopen(path, "wb");
+    if (!f)
+        return fail(err, GU_EIO, "Impossible d'écrire %s : %s.", path,
+                    strerror(errno));
+    if (fwrite(wav, 1, len, f) != len) {
+        fclose(f);
+        return fail(err, GU_EIO, "Écriture de %s interrompue.", path);
+    }
+    if (fclose(f) != 0)
+        return fail(err, GU_EIO, "Écriture de %s interrompue.", path);
+    /* « 4,2 s » : tenths of a second with a French decimal comma */
+    tenths = au.rate ? (unsigned long)(au.n * 10 / au.rate) : 0;
+    printf("%s : %lu,%lu s de parole, %u Hz, moteur %s.\n", path,
+           tenths / 10, tenths % 10, au.rate, voice_engine_name(o.engine));
     return 0;
 }
 
