@@ -228,6 +228,51 @@ try {
             await focused() === '#gw-input', await focused());
     });
 
+    await step('« Écouter » : la réponse lue à voix haute', async () => {
+        const btn = first.locator('button.gw-listen');
+        check('un vrai bouton « Écouter la réponse »',
+            await btn.count() === 1 &&
+            /^Écouter la réponse$/.test((await btn.textContent()).trim()),
+            await btn.count() ? await btn.textContent() : 'absent');
+        // The audio element loads GET /api/v1/tts?texte=… itself.
+        const wav = page.waitForResponse((r) =>
+            new URL(r.url()).pathname === '/api/v1/tts' &&
+            r.request().method() === 'GET');
+        await btn.focus();
+        await page.keyboard.press('Enter');
+        const r = await wav;
+        const body = await r.body().catch(() => Buffer.alloc(0));
+        // RIFF/WAVE, and more than a second of 16-bit audio at its rate.
+        const rate = body.length > 44 ? body.readUInt32LE(24) : 0;
+        check('un WAV reçu de /api/v1/tts',
+            r.status() === 200 &&
+            (r.headers()['content-type'] || '').startsWith('audio/wav') &&
+            body.subarray(0, 4).toString() === 'RIFF' &&
+            body.subarray(8, 12).toString() === 'WAVE' && rate >= 8000 &&
+            body.length - 44 > 2 * rate,
+        r.status() + ' ' + r.headers()['content-type'] + ' ' +
+            body.length + ' octets à ' + rate + ' Hz');
+        const q = new URL(r.url()).searchParams.get('texte') || '';
+        check('le texte lu est celui de la réponse',
+            /identit/i.test(q) && Buffer.byteLength(q) <= 2000,
+            q.slice(0, 80));
+        const src = await page.locator('audio.gw-audio').evaluate(
+            (a) => a.src);
+        check('l’élément <audio> a reçu cette source',
+            src.startsWith(BASE + '/api/v1/tts?texte='), src.slice(0, 80));
+        check('le bouton devient « Arrêter la lecture »',
+            (await btn.textContent()).trim() === 'Arrêter la lecture');
+        const said = await page.locator('.gw-status').textContent();
+        check('état annoncé dans la zone role=status',
+            /lecture/i.test(said), said);
+        await page.keyboard.press('Enter');
+        check('Entrée à nouveau : lecture arrêtée, libellé rendu',
+            /^Écouter la réponse$/.test((await btn.textContent()).trim()) &&
+            await page.locator('audio.gw-audio').evaluate((a) => a.paused),
+        await btn.textContent());
+        await page.focus('#gw-input');
+    });
+
     let reference = '';
     let followUrl = '';
     await step('question inconnue, puis transmission à un agent', async () => {

@@ -23,6 +23,10 @@
     if (!script || !script.src) return;
     const SRC = new URL(script.src, document.baseURI);
     const API = SRC.origin + '/api/v1/chat';
+    // Speech synthesis (docs/voice.md): GET, so that an <audio> element
+    // loads it directly (no blob: URL for a page's CSP to refuse).
+    const TTS = SRC.origin + '/api/v1/tts';
+    const TTS_MAX_BYTES = 2000;
     const CSS = new URL('../css/widget.css', SRC).href;
     const COMMUNE = (script.dataset.commune || '').trim();
     const MODE = script.dataset.mode === 'page' ? 'page' : 'float';
@@ -213,7 +217,8 @@
         open: false,
     };
     let root, wrap, panel, launcher, scroller, log, input, form, status,
-        sendBtn, disclosure;
+        sendBtn, disclosure, player;
+    let listening = null; // the « Écouter » button being played
 
     function build() {
         let host;
@@ -255,6 +260,21 @@
         scroller = el('div', { class: 'gw-scroll', tabindex: '0',
             role: 'region', 'aria-label': 'Messages' }, disclosure, log);
         status = el('p', { class: 'gw-status', role: 'status' });
+        // One player for the « Écouter » buttons; no controls of its own
+        // (each button starts and stops its answer).
+        player = el('audio', { class: 'gw-audio', preload: 'none' });
+        player.addEventListener('ended', () => {
+            stopListening();
+            say('Lecture terminée.');
+        });
+        player.addEventListener('error', () => {
+            if (!listening) return;
+            stopListening();
+            say('La lecture à voix haute est indisponible pour le moment.');
+        });
+        player.addEventListener('playing', () => {
+            if (listening) say('Lecture de la réponse en cours.');
+        });
         input = el('input', {
             id: 'gw-input',
             type: 'text',
@@ -297,7 +317,7 @@
             id: 'gw-panel',
             'aria-labelledby': 'gw-title',
             'aria-describedby': 'gw-disclosure',
-        }, head, scroller, status, form,
+        }, head, scroller, status, player, form,
         el('div', { class: 'gw-foot' }, agentBtn));
 
         if (page) {
@@ -433,6 +453,10 @@
         const body = el('div', { class: 'gw-text' });
         body.append(r.html ? cleanHtml(r.html) : textNodes(r.text));
         box.append(body);
+        if (r.text && String(r.text).trim()) {
+            box.append(el('p', { class: 'gw-listen-row' },
+                listenButton(String(r.text))));
+        }
 
         if (r.fiche) {
             const f = r.fiche;
@@ -503,6 +527,58 @@
         if (r.reference || r.follow_url) box.append(handoffDone(r));
         log.append(box);
         return box;
+    }
+
+    // ----- « Écouter » : an answer read aloud -----
+
+    // The text cut to the synthesis limit (bytes of UTF-8), at a space.
+    function ttsText(text) {
+        const enc = new TextEncoder();
+        let t = text.replace(/\s+/g, ' ').trim();
+        while (enc.encode(t).length > TTS_MAX_BYTES) {
+            const cut = t.lastIndexOf(' ', t.length - 2);
+            t = cut > 0 ? t.slice(0, cut) : t.slice(0, t.length - 1);
+        }
+        return t;
+    }
+
+    function stopListening() {
+        if (!listening) return;
+        player.pause();
+        listening.textContent = 'Écouter';
+        listening.append(hidden(' la réponse'));
+        listening.classList.remove('gw-listening');
+        listening = null;
+    }
+
+    function listenButton(text) {
+        const btn = el('button', { type: 'button', class: 'gw-listen' },
+            'Écouter', hidden(' la réponse'));
+        btn.addEventListener('click', async () => {
+            if (listening === btn) {
+                stopListening();
+                say('Lecture arrêtée.');
+                return;
+            }
+            stopListening();
+            const q = new URLSearchParams({ texte: ttsText(text) });
+            listening = btn;
+            btn.textContent = 'Arrêter la lecture';
+            btn.classList.add('gw-listening');
+            say('Préparation de la lecture…');
+            player.src = TTS + '?' + q.toString();
+            try {
+                await player.play();
+            } catch (e) {
+                // Stopped meanwhile, or the browser refused to play.
+                if (listening === btn && e && e.name !== 'AbortError') {
+                    stopListening();
+                    say('La lecture à voix haute est indisponible pour ' +
+                        'le moment.');
+                }
+            }
+        });
+        return btn;
     }
 
     function feedbackBox(id) {
