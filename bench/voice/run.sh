@@ -12,7 +12,7 @@ B=${1:-build-rel}
 RUNS=${2:-20}
 [ -f "$B/build.ninja" ] || cmake -S . -B "$B" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$B" voice_bench >/dev/null
+ninja -C "$B" voice_bench >/dev/null 2>&1 || ninja -C "$B" voice_bench
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), one core"
 if command -v taskset >/dev/null 2>&1; then
   taskset -c 0 "$B/voice_bench" "$RUNS"
