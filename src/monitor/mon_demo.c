@@ -21,7 +21,8 @@
  *
  * The points go through mon_ingest hour by hour, with the clock of each
  * hour, as a gateway would push them: the detectors learn, flag the
- * anomalies, and the alerts open with the time they would have opened.
+ * anomalies, and the alerts open with the time they would have opened
+ * (the leak is one alert over its nights: mon_ingest.c, MON_NIGHT_GAP).
  * The whole seed is one transaction. No alert e-mail or webhook is set on
  * the demo's assets, so nothing is queued for sending.
  */

@@ -18,7 +18,10 @@
  * Alerts. An anomalous point extends the sensor's latest alert that is
  * not resolved when it comes within the gap of that alert's last point
  * (MON_ALERT_GAP, or 4 sampling periods of the sensor when longer), else
- * opens a new alert. The alert keeps the values at its strongest point.
+ * opens a new alert. A raised night flow (detector « nuit ») is seen one
+ * night after another, never in the day: when the point or the open
+ * alert comes from that detector, the gap is MON_NIGHT_GAP (a leak is one
+ * incident until a night passes clean or an agent resolves it). The alert keeps the values at its strongest point.
  * Opening queues a mail (the asset's alert_to) and a webhook delivery (its
  * webhook_url), unless the point is more than a day old (history
  * imported after the fact is not mailed).
@@ -47,6 +50,7 @@ struct ingest_ctx {
     bool cur_loaded;
     int64_t cur_id, cur_last_t;
     double cur_max;
+    bool cur_night; /* opened or strongest by « nuit » */
 };
 
 struct sorted {
@@ -230,7 +234,8 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
     if (!x->cur_loaded) {
         struct store_val p[1] = {STORE_I(x->sensor_id)};
         rc = store_query(c, a,
-                         "SELECT id, last_t, max_score FROM mon_alerts WHERE"
+                         "SELECT id, last_t, max_score, detector FROM"
+                         " mon_alerts WHERE"
                          " sensor_id = ? AND status <> 'resolue' ORDER BY"
                          " last_t DESC, id DESC LIMIT 1",
                          p, 1, &r, err);
@@ -240,7 +245,13 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
         x->cur_id = r->nrows ? store_int(r, 0, 0) : 0;
         x->cur_last_t = r->nrows ? store_int(r, 0, 1) : 0;
         x->cur_max = r->nrows ? store_real(r, 0, 2) : 0;
+        x->cur_night =
+            r->nrows && store_text(r, 0, 3) &&
+            strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_NIGHT)) == 0;
     }
+    if ((vd->top == MON_DET_NIGHT || (x->cur_id && x->cur_night)) &&
+        gap < MON_NIGHT_GAP)
+        gap = MON_NIGHT_GAP;
     mon_explain(x->tz, x->sensor_name, x->unit, t, v, vd->expected,
                 vd->deviation, vd->top, expl, sizeof(expl));
     if (x->cur_id && t >= x->cur_last_t && t - x->cur_last_t <= gap) {
@@ -269,6 +280,8 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
             x->cur_last_t = t;
             if (stronger)
                 x->cur_max = vd->score;
+            if (stronger && vd->top == MON_DET_NIGHT)
+                x->cur_night = true;
         }
         goto out;
     }
@@ -299,6 +312,7 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
     x->cur_id = store_int(r, 0, 0);
     x->cur_last_t = t;
     x->cur_max = vd->score;
+    x->cur_night = vd->top == MON_DET_NIGHT;
     *opened = true;
     if (t >= x->now - NOTIFY_MAX_AGE)
         rc = notify_open(c, a, x, x->cur_id, t, v, vd, expl, err);

@@ -12,6 +12,7 @@
 /* Gap after an alert's last point within which an anomalous point extends
    it instead of opening a new one (at least; see mon_ingest.c). */
 #define MON_ALERT_GAP 3600
+#define MON_NIGHT_GAP (36 * 3600) /* « nuit »: the next night continues it */
 /* Points per range read. */
 #define MON_RANGE_MAX 100000
 /* Webhook URL length. */

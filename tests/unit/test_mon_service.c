@@ -602,6 +602,65 @@ test_spike_alert(void)
     fix_close(&f);
 }
 
+/*
+ * A leak on a water network: four weeks of a daily outflow cycle every
+ * 15 minutes (low at night, two peaks by day), then a steady extra flow
+ * from the night 4 days before the end. The raised minimum night flow is
+ * seen night after night: one alert for the whole leak, not one a night.
+ */
+static void
+test_leak_one_alert(void)
+{
+    struct fix f;
+    struct mon_meas *m;
+    struct mon_ingest_result res;
+    struct mon_alert *l = NULL;
+    struct mon_alert_filter flt;
+    struct gu_err err;
+    size_t n = 0, per_day = 96, np = 28 * 96, leak_from = 24 * 96 + 4;
+    int64_t t0 = 1795000000 - 1795000000 % 86400, asset, sid, opened = 0;
+    int64_t now;
+    unsigned rng = 11;
+
+    if (fix_open(&f) < 0 || !(m = calloc(np, sizeof(*m)))) {
+        CHECK(0);
+        return;
+    }
+    asset = make_asset(&f, "44109", "Réservoir des Hauts", NULL);
+    sid = make_sensor(&f, "44109", asset, "debit-sortant", MON_Q_DEBIT);
+    for (size_t i = 0; i < np; i++) {
+        double h = (double)(i % per_day) / 4.0; /* hour of the day (UTC) */
+        double v = 3.0 + 9.0 * exp(-0.5 * pow((h - 8.0) / 1.5, 2)) +
+                   7.0 * exp(-0.5 * pow((h - 19.0) / 2.0, 2));
+        m[i].t = t0 + (int64_t)i * 900;
+        m[i].v = v * (1.0 + 0.05 * noise(&rng));
+        if (i >= leak_from)
+            m[i].v += 4.0;
+    }
+    now = t0 + (int64_t)np * 900;
+    for (size_t k = 0; k < np; k += per_day) {
+        CHECK_EQ(mon_ingest(f.c, "44109", sid, m + k, per_day, now, &res,
+                            &err),
+                 0);
+        opened += res.alerts_opened;
+        /* nothing before the leak */
+        if (k + per_day <= leak_from)
+            CHECK_EQ(opened, 0);
+    }
+    memset(&flt, 0, sizeof(flt));
+    flt.status = -1;
+    CHECK_EQ(mon_alert_list(f.c, f.a, "44109", &flt, &l, &n, &err), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(opened, 1);
+    if (n >= 1) {
+        /* it spans the leak's nights */
+        CHECK(l[0].first_t >= m[leak_from].t);
+        CHECK(l[0].last_t - l[0].first_t >= 2 * 86400);
+    }
+    free(m);
+    fix_close(&f);
+}
+
 TESTS(T(test_names), T(test_assets), T(test_sensors), T(test_explain),
       T(test_ingest), T(test_rate), T(test_alerts_tickets), T(test_csv),
-      T(test_spike_alert))
+      T(test_spike_alert), T(test_leak_one_alert))
