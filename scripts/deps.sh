@@ -22,7 +22,7 @@ libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
 libutf8proc-dev libstemmer-dev libcmark-dev libxml2-dev libzip-dev
 libcurl4-openssl-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev
 libxgboost-dev libxlsxwriter-dev libmosquitto-dev libespeak-ng-dev
-espeak-ng-data libsoxr-dev"
+espeak-ng-data libsoxr-dev libre-dev librem-dev"
 
 # Tests only: browser test (chromium, node), fuzzing (clang + libFuzzer
 # runtime), bench (wrk, nginx-light, python3-xapian; the triage peers
