@@ -215,6 +215,27 @@ static const struct gu_setting settings[] = {
     {"voice.rate_per_minute", GU_SET_INT, "20", 0, 100000, NULL,
      "Voix : lectures à voix haute (POST /api/v1/tts) permises par adresse "
      "IP et par minute ; 0 = sans limite."},
+    {"voice.phone_commune", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : code INSEE de la commune dont l'assistant téléphonique "
+     "répond ; vide = la seule commune de l'instance."},
+    {"voice.phone_audiosocket", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : adresse et port (HÔTE:PORT) du serveur AudioSocket que "
+     "`guichet serve` démarre pour Asterisk ; vide = pas de téléphone."},
+    {"voice.phone_sip", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : adresse et port UDP (HÔTE:PORT) de l'agent SIP que "
+     "`guichet serve` démarre ; vide = pas d'agent SIP."},
+    {"voice.phone_transfer_to", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : numéro ou adresse SIP d'un agent, vers lequel la touche "
+     "0 transfère l'appel aux heures de transfert ; vide = messagerie."},
+    {"voice.phone_hours", GU_SET_STR, "lu-ve 08:30-12:00 13:30-17:00", 0, 0,
+     NULL,
+     "Téléphone : heures où la touche 0 transfère vers un agent (jours lu "
+     "ma me je ve sa di, plages HH:MM-HH:MM, groupes séparés par « ; ») ; "
+     "en dehors, et les jours fériés, l'appelant laisse un message."},
+    {"voice.phone_voicemail_s", GU_SET_INT, "120", 10, 600, NULL,
+     "Téléphone : durée maximale d'un message vocal, en secondes."},
+    {"voice.phone_max_calls", GU_SET_INT, "20", 1, 500, NULL,
+     "Téléphone : appels simultanés au plus (les suivants sont refusés)."},
 };
 
 const struct gu_setting *
