@@ -51,6 +51,7 @@
 #include "forecast/fc_service.h"
 #include "monitor/mon.h"
 #include "monitor/mon_detect.h"
+#include "voice/voice_phone.h"
 #include "voice/voice.h"
 
 #ifndef GUICHET_VERSION
@@ -356,6 +357,17 @@ static const struct opt voice_say_opts[] = {
      "Vitesse de parole, 50 à 200 (défaut : 100)"},
     {0}};
 
+/* `guichet voice phone` (src/voice/voice_phone.h) */
+static int cmd_voice_phone(struct ctx *ctx, struct gu_err *err);
+static const struct opt voice_phone_cli_opts[] = {
+    {"audiosocket", "ADRESSE:PORT", 0, NULL,
+     "Serveur AudioSocket pour Asterisk (défaut : voice.phone_audiosocket)"},
+    {"sip", "ADRESSE:PORT", 0, NULL,
+     "Agent SIP, UDP (défaut : voice.phone_sip)"},
+    {"commune", "INSEE", 0, NULL,
+     "Commune du téléphone (facultatif s'il n'y en a qu'une)"},
+    {0}};
+
 static const struct cmd commands[] = {
     {NULL, "serve", cmd_serve, CMD_STORE | CMD_CREATE | CMD_SIGNALS, NULL, 0, 0,
      serve_opts, "Sert le portail, le back-office et l'API",
@@ -535,6 +547,17 @@ static const struct cmd commands[] = {
      "abréviations...), puis par\nSVOX Pico ou espeak-ng. Le fichier est "
      "un WAV PCM 16 bits mono ; --debit 8000\ndonne la qualité du "
      "téléphone."},
+    {"voice", "phone", cmd_voice_phone, CMD_STORE | CMD_SIGNALS, NULL, 0, 0,
+     voice_phone_cli_opts, "Répond au téléphone (menu à touches, rendez-vous, "
+     "messagerie)",
+     "guichet voice phone [--audiosocket 127.0.0.1:9092] [--sip "
+     "127.0.0.1:5060]\n\n"
+     "Sert l'assistant téléphonique de la commune jusqu'à SIGTERM ou "
+     "Ctrl-C :\nAsterisk ou FreePBX lui passe les appels par AudioSocket "
+     "(application\nAudioSocket du plan de numérotation), ou l'appelle en "
+     "SIP (G.711, touches\nRFC 4733 ou fréquences vocales, transfert par "
+     "REFER). Réglages voice.phone_* ;\n`guichet serve` le démarre aussi "
+     "quand voice.phone_audiosocket ou\nvoice.phone_sip est réglé."},
 };
 
 /* ------------------------------------------------------------------ */
@@ -1204,6 +1227,7 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     struct notify_runner *runner = NULL;
     struct notify_cfgref *jcfg = NULL;
     struct mon_mqtt *mqtt = NULL;
+    struct voice_service *phone = NULL;
     struct gu_config *rcfg = NULL;
     const char *listen = opt(ctx, "listen");
     const char *was[GU_ARRAY_LEN(restart_keys)];
@@ -1266,13 +1290,26 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     /* MQTT measurements ([monitor] mqtt_host; NULL when not configured) */
     if (rc == 0)
         rc = mon_mqtt_start(ctx->st, ctx->cfg, &mqtt, err);
+    /* the phone line ([voice] phone_audiosocket; NULL when not set) */
+    if (rc == 0)
+        rc = voice_service_start(ctx->st, ctx->cfg, NULL, NULL, NULL, &phone,
+                                 err);
     if (rc < 0)
         goto out;
+    if (phone) {
+        printf("Téléphone : AudioSocket sur le port %u, SIP sur le port %u "
+               "(0 = non démarré)\n",
+               voice_service_audiosocket_port(phone),
+               voice_service_sip_port(phone));
+        fflush(stdout);
+    }
 
     while (web_signals_wait() == 1)
         reload(ctx, srv, jcfg, was);
 
     gu_log_info("shutdown", "grace_ms=%d", 10000);
+    voice_service_stop(phone);
+    phone = NULL;
     mon_mqtt_stop(mqtt);
     mqtt = NULL;
     notify_runner_stop(runner);
@@ -1283,6 +1320,7 @@ cmd_serve(struct ctx *ctx, struct gu_err *err)
     printf("Guichet arrêté.\n");
     rc = 0;
 out:
+    voice_service_stop(phone);
     mon_mqtt_stop(mqtt);
     notify_runner_stop(runner);
     notify_cfgref_free(jcfg);
@@ -3673,5 +3711,41 @@ cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err)
                fr_num(tu, 0, a, sizeof(a)), *s.unit ? s.unit : "unités",
                fr_num(tk, 1, b, sizeof(b)), fr_num(te, 2, c, sizeof(c)));
     }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* voice phone                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_voice_phone(struct ctx *ctx, struct gu_err *err)
+{
+    struct voice_service *vs = NULL;
+    const char *as = opt(ctx, "audiosocket"), *sip = opt(ctx, "sip");
+    int rc;
+
+    if (!as && !sip && !*gu_config_str(ctx->cfg, "voice.phone_audiosocket") &&
+        !*gu_config_str(ctx->cfg, "voice.phone_sip"))
+        return usage_err(err, "audiosocket",
+                         "Indiquez --audiosocket ADRESSE:PORT ou --sip "
+                         "ADRESSE:PORT (ou les réglages "
+                         "voice.phone_audiosocket, voice.phone_sip).");
+    rc = voice_service_start(ctx->st, ctx->cfg, opt(ctx, "commune"), as, sip,
+                             &vs, err);
+    if (rc < 0)
+        return rc;
+    printf("Guichet répond au téléphone :");
+    if (voice_service_audiosocket_port(vs))
+        printf(" AudioSocket sur le port %u ;",
+               voice_service_audiosocket_port(vs));
+    if (voice_service_sip_port(vs))
+        printf(" SIP (UDP) sur le port %u ;", voice_service_sip_port(vs));
+    printf(" arrêt : Ctrl-C ou SIGTERM\n");
+    fflush(stdout);
+    while (web_signals_wait() == 1)
+        ; /* SIGHUP: the phone keeps its settings until restarted */
+    voice_service_stop(vs);
+    printf("Téléphone arrêté.\n");
     return 0;
 }
