@@ -1229,6 +1229,7 @@ demo_rand(uint64_t *st)
 #define DEMO_PEOPLE 220
 #define DEMO_COUNTERS 64 /* counters considered for the demo's past */
 #define DEMO_UNITS (1440 / RDV_UNIT_MIN)
+#define DEMO_WEEKDAYS 214 /* about 300 calendar days */
 
 /* Units [from, to) of a counter's day are free in `occ`: take them. */
 static bool
@@ -1262,7 +1263,7 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
     uint64_t st = 0x5EED0F0DA7E5ULL;
     enum gu_tz tz = GU_TZ_PARIS;
     size_t nk;
-    int64_t today;
+    int64_t today, *wdays;
     int minute, rc, added = 0;
 
     if (!a)
@@ -1309,12 +1310,26 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
     rc = store_begin(c, err);
     if (rc < 0)
         goto out;
-    /* Spread over all days, weekends skipped (so about n on weekdays).
-       Days never decrease along i, so one day's occupation is kept at a
+    /* The weekdays of the last DEMO_WEEKDAYS before today, oldest first:
+       the history is spread over them, so the same draws give the same
+       past whatever the day `guichet init --demo` runs (a spread over
+       calendar days made the past, and whether its model was good enough
+       to be used, depend on the weekday of that day). */
+    wdays = gu_arena_alloc(a, DEMO_WEEKDAYS * sizeof(*wdays));
+    if (!wdays) {
+        store_rollback(c);
+        rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
+        goto out;
+    }
+    for (int64_t d = today - 1, j = DEMO_WEEKDAYS; j > 0; d--) {
+        if (gu_day_weekday(d) <= 5)
+            wdays[--j] = d;
+    }
+    /* Days never decrease along i, so one day's occupation is kept at a
        time: like real bookings, no two of these overlap on a counter,
        and each holds its units. */
-    for (int i = 0, steps = n * 7 / 5; i < steps; i++) {
-        int64_t day = today - 300 + (int64_t)i * 299 / (steps ? steps : 1);
+    for (int i = 0; i < n; i++) {
+        int64_t day = wdays[(int64_t)i * DEMO_WEEKDAYS / (n ? n : 1)];
         int who = (int)(demo_rand(&st) * DEMO_PEOPLE);
         size_t ki = (size_t)(demo_rand(&st) * (double)nk);
         size_t mi = (size_t)(demo_rand(&st) * (double)m->nrows);
@@ -1329,10 +1344,6 @@ rdv_risk_demo_history(struct store_conn *c, const char *insee, int n,
         int64_t created, id;
         char email[64], name[96], hash[65];
 
-        if (wd >= 6)
-            continue; /* closed on weekends */
-        if (day >= today)
-            continue;
         if (day != occ_day) {
             memset(occ, 0, nk * DEMO_UNITS);
             occ_day = day;

@@ -45,7 +45,8 @@ int rdv_risk_model_get(struct store_conn *c, struct gu_arena *a,
 /*
  * The demo commune's past, so that its statistics page and risk model
  * have something to show: about `n` (<= 5000) bookings with an outcome
- * (present, no-show, excused) over the 300 days before `now` (0 = now),
+ * (present, no-show, excused) over the weekdays of the 300 days before
+ * `now` (0 = now; the same past whatever the weekday of `now`),
  * on its active counters and motifs, fictitious people (.invalid
  * addresses), no-shows driven by lead time, past no-shows, unconfirmed
  * reminders, Mondays and late afternoons. Idempotent: nothing when the
