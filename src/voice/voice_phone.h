@@ -245,9 +245,9 @@ void voice_as_stop(struct voice_as_server *s);
  * UDP address `addr` ("127.0.0.1:5060", port 0 = any free port) with
  * G.711 PCMU or PCMA (the caller's first choice) and RFC 4733 events in
  * SDP, RTP in 20 ms packets; in-band tones work too. The bot's hang-up
- * is a BYE, its transfer a REFER (Refer-To: the transfer number, as a
- * SIP URI: "sip:" is added, and "@127.0.0.1" to a bare number... set a
- * full URI in production). At most max_calls at once (486 beyond).
+ * is a BYE, its transfer a REFER (Refer-To: the transfer number as a
+ * SIP URI; a bare number is referred to the host that sent the INVITE,
+ * sip:NUMBER@that-host). At most max_calls at once (486 beyond).
  * libre's loop runs in its own thread; see voice_sip.c.
  */
 struct voice_sip_server;

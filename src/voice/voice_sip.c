@@ -87,8 +87,9 @@ struct scall {
     bool marker;
     bool ending;
     struct voice_telev_rx telev;
-    struct sip_request *refer;
     char id[80];
+    char peer[64]; /* host that sent the INVITE: a bare transfer number
+                      is referred to it (sip:NUMBER@peer) */
 };
 
 static void call_end(struct scall *sc, bool bye);
@@ -102,7 +103,6 @@ scall_destructor(void *arg)
     list_unlink(&sc->le);
     voice_call_free(sc->call); /* files a voicemail being recorded */
     sc->call = NULL;
-    mem_deref(sc->refer);
     mem_deref(sc->sess);
     mem_deref(sc->rtp);
     mem_deref(sc->sdp);
@@ -138,17 +138,18 @@ tick(void *arg)
         call_end(sc, true);
         return;
     }
-    if (act == VOICE_ACT_TRANSFER && !sc->refer) {
+    if (act == VOICE_ACT_TRANSFER) {
         const char *to = voice_call_transfer_to(sc->call);
+        bool uri = strncmp(to, "sip:", 4) == 0 || strchr(to, '@') != NULL;
+        /* No request handle is kept: the REFER transaction runs (and
+         * retransmits) on its own after the call is gone. */
         int err = sip_drequestf(
-            &sc->refer, sc->srv->sip, true, "REFER", sipsess_dialog(sc->sess),
-            0, NULL, NULL, NULL, NULL,
-            "Refer-To: <%s%s%s>\r\nContent-Length: 0\r\n\r\n",
-            strncmp(to, "sip:", 4) == 0 ? "" : "sip:", to,
-            strncmp(to, "sip:", 4) == 0 || strchr(to, '@') ? "" : "@127.0.0.1");
+            NULL, sc->srv->sip, true, "REFER", sipsess_dialog(sc->sess), 0,
+            NULL, NULL, NULL, NULL,
+            "Refer-To: <%s%s%s%s>\r\nContent-Length: 0\r\n\r\n",
+            strncmp(to, "sip:", 4) == 0 ? "" : "sip:", to, uri ? "" : "@",
+            uri ? "" : sc->peer);
         gu_log_info("voice.sip.refer", "call=%s ok=%d", sc->id, err == 0);
-        /* The REFER transaction lives on its own; the call ends after the
-         * goodbye already played. */
         call_end(sc, true);
         return;
     }
@@ -164,14 +165,11 @@ call_end(struct scall *sc, bool bye)
         return;
     sc->ending = true;
     tmr_cancel(&sc->tmr);
-    if (!bye && sc->sess) {
-        /* The session is already closed by the peer: no BYE. */
-    }
     gu_log_info("voice.sip.end", "call=%s state=%s bye=%d", sc->id,
                 voice_call_state(sc->call), bye);
     srv->ncalls--;
-    /* Destroying an established sipsess sends BYE; a closed one does
-     * nothing more. The REFER request, if any, is kept by the stack. */
+    /* Destroying an established sipsess sends BYE (bye: the bot hangs
+     * up); when the peer closed it, close_h already dropped it. */
     mem_deref(sc);
 }
 
@@ -276,6 +274,8 @@ conn_h(const struct sip_msg *msg, void *arg)
     sc->srv = srv;
     sc->tel_pt = -1;
     pl_strcpy(&msg->callid, sc->id, sizeof(sc->id));
+    if (sa_ntop(&msg->src, sc->peer, sizeof(sc->peer)) != 0)
+        snprintf(sc->peer, sizeof(sc->peer), "127.0.0.1");
     pl_strcpy(&msg->from.uri.user, caller, sizeof(caller));
 
     err = rtp_listen(&sc->rtp, IPPROTO_UDP, &srv->laddr, RTP_PORT_MIN,

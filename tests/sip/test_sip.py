@@ -13,8 +13,8 @@ scenarios put in their SDP ([rec_port]) and checks it with sox.
    silence (sox `stat`), G.711 µ-law (payload type 0).
 2. uac_transfer.xml, opening hours all week and a transfer number: PCMA
    offered first is used (payload type 8); key 0 as an RFC 4733 event;
-   the bot sends REFER with Refer-To <sip:accueil@127.0.0.1> (checked by
-   sipp), then BYE.
+   the bot sends REFER with Refer-To <sip:0199001234@127.0.0.1> (the bare
+   number at the caller's host; checked by sipp), then BYE.
 3. uac_voicemail.xml, no transfer number: key 0 as in-band tones in
    G.711 (a pcap made here), the voicemail prompt and its beep (1 kHz,
    found in the recording), three seconds of speech, # as an RFC 4733
@@ -284,7 +284,7 @@ def main():
 
         # 1 and 2: transfer number, open every day and hour.
         phone = Phone(binary, data, tmp, env,
-                      "voice.phone_transfer_to=sip:accueil@127.0.0.1",
+                      "voice.phone_transfer_to=0199001234",
                       "voice.phone_hours=lu-di 00:00-24:00")
         if phone.port == 0:
             return 1
