@@ -7,8 +7,9 @@
  *
  * Invariants: each parser accepts or refuses with GU_EINVAL/GU_ETOOBIG
  * (the CSV and the settings with a French message); accepted
- * measurements are 1..MON_BATCH_MAX with finite values (the MQTT payload
- * with a positive instant); accepted settings have a sensitivity in
+ * measurements are at most MON_BATCH_MAX with finite values (an MQTT
+ * payload at least one, each with a positive instant; a CSV may hold
+ * none — a header alone —, which the push refuses itself); accepted settings have a sensitivity in
  * [0, 1], a night window inside the day, a threshold in (0, 1], and
  * format then parse back to the same settings.
  */
@@ -32,14 +33,14 @@ check_refusal(int rc, const struct gu_err *err, int need_message)
 }
 
 static void
-check_points(const struct mon_meas *m, size_t n, int need_t)
+check_points(const struct mon_meas *m, size_t n, int mqtt)
 {
-    if (n == 0 || n > MON_BATCH_MAX)
+    if ((mqtt && n == 0) || n > MON_BATCH_MAX)
         abort();
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(m[i].v))
             abort();
-        if (need_t && m[i].t <= 0)
+        if (mqtt && m[i].t <= 0)
             abort();
     }
 }

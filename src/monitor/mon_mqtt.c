@@ -114,8 +114,8 @@ json_point(json_t *p, enum gu_tz tz, int64_t now, struct mon_meas *out)
         out->t = now;
     else if (json_is_integer(t) && json_integer_value(t) > 0)
         out->t = (int64_t)json_integer_value(t);
-    else if (json_is_real(t) && json_real_value(t) > 0 &&
-             json_real_value(t) < 1e11)
+    else if (json_is_real(t) && json_real_value(t) >= 1.0 &&
+             json_real_value(t) < 1e11) /* 0.9 would be the epoch */
         out->t = (int64_t)json_real_value(t);
     else if (!json_is_string(t) ||
              mon_time_parse(json_string_value(t), json_string_length(t), tz,
