@@ -445,9 +445,10 @@ say_part(struct nctx *x, const char *p, size_t n)
                     vowel = true;
                 j++;
             }
-            /* A word of 4 letters or more with a vowel is read; short
-             * ones and consonant clusters are spelt. */
-            if (j - i >= 4 && vowel) {
+            /* A word of 3 letters or more with a vowel is read (sur,
+             * vie, gouv); shorter ones and consonant clusters are spelt
+             * (fr, www). */
+            if (j - i >= 3 && vowel) {
                 space(x);
                 for (size_t k = i; k < j; k++) {
                     char c = (char)(is_upper_ascii(p[k]) ? p[k] | 0x20 : p[k]);
@@ -771,8 +772,7 @@ r_time(struct nctx *x, size_t i)
         if (j + 2 < x->n && x->s[j] == ':' && digit_run(x, j + 1) == 2)
             j += 3;
     } else {
-        if (j < x->n && x->s[j] == ' ')
-            j++;
+        j += group_space(x, j); /* 9 h, 9\u00a0h */
         if (j >= x->n || (x->s[j] != 'h' && x->s[j] != 'H'))
             return 0;
         j++;
@@ -781,12 +781,14 @@ r_time(struct nctx *x, size_t i)
             if (nm != 2)
                 return 0;
             j += nm;
-        } else if (at(x, j, " ") && digit_run(x, j + 1) == 2 &&
-                   boundary(x, j + 3)) {
+        } else if (group_space(x, j) &&
+                   digit_run(x, j + group_space(x, j)) == 2 &&
+                   boundary(x, j + group_space(x, j) + 2)) {
             /* 14 h 30 */
-            digits_at(x, j + 1, 2, &m);
+            j += group_space(x, j);
+            digits_at(x, j, 2, &m);
             nm = 2;
-            j += 3;
+            j += 2;
         }
     }
     if (m > 59 || !boundary(x, j) || (colon && h > 23))
@@ -1203,20 +1205,42 @@ r_abbrev(struct nctx *x, size_t i)
     return 0;
 }
 
-/* An all-capitals word without a vowel (SMS, PDF, RDV...) is spelt. */
+/* Short words that a text in capitals may hold: read, not spelt. */
+static const char *const caps_words[] = {
+    "LE",  "LA",  "LES", "DE",  "DU",  "DES", "UN",  "UNE", "ET",  "OU",
+    "EN",  "AU",  "AUX", "SUR", "PAR", "QUI", "QUE", "NE",  "PAS", "EST",
+    "SON", "SES", "VOS", "NOS", "MON", "MES", "CE",  "SE",  "SA",  "IL",
+    "ON",  "NON", "OUI", "VOUS", "POUR", "AVEC", "DANS", "SANS"};
+
+/*
+ * An acronym in capitals is spelt when it has two or three letters (PAI,
+ * QF) or no vowel (SMS, PDF); longer ones with a vowel are read as words
+ * (SAMU, CNIL). The table of abbreviations has the exceptions (CAF).
+ */
 static size_t
 r_acronym(struct nctx *x, size_t i)
 {
     size_t j = i;
+    bool vowel = false;
 
     while (j < x->n && is_upper_ascii(x->s[j]))
         j++;
     if (j - i < 2 || j - i > 6 || !boundary(x, j))
         return 0;
-    for (size_t k = i; k < j; k++) {
-        if (strchr("AEIOUY", x->s[k]))
+    /* a capitalised word with accents (ÉTAT) is not an acronym */
+    if (j < x->n && ((unsigned char)x->s[j] & 0x80) && is_letter_at(x, j))
+        return 0;
+    for (size_t k = 0; k < GU_ARRAY_LEN(caps_words); k++) {
+        if (strlen(caps_words[k]) == j - i &&
+            memcmp(caps_words[k], x->s + i, j - i) == 0)
             return 0;
     }
+    for (size_t k = i; k < j; k++) {
+        if (strchr("AEIOUY", x->s[k]))
+            vowel = true;
+    }
+    if (vowel && j - i > 3)
+        return 0;
     spell(x, x->s + i, j - i);
     return j - i;
 }
@@ -1259,8 +1283,8 @@ static const struct sym {
     {"\xe2\x80\x98", "'"},   /* ‘ */
     {"\xe2\x80\x9c", NULL},  /* “ */
     {"\xe2\x80\x9d", NULL},  /* ” */
-    {"\xe2\x80\x93", ","},   /* – */
-    {"\xe2\x80\x94", ","},   /* — */
+    {"\xe2\x80\x93", NULL},  /* – (other() says « à » or pauses) */
+    {"\xe2\x80\x94", NULL},  /* — */
     {"\xe2\x80\xa2", NULL},  /* • */
     {"\xc3\x97", "fois"},    /* × */
     {"\xe2\x86\x92", NULL},  /* → */
@@ -1277,15 +1301,86 @@ symbol_len(const struct nctx *x, size_t i)
     return 0;
 }
 
+static void trim_out(struct nctx *x);
+
 /* A sentence break, unless the output already ends one. */
 static void
 sentence_break(struct nctx *x)
 {
-    while (x->b->n && x->b->p[x->b->n - 1] == ' ')
+    trim_out(x);
+    if (x->b->n && x->b->p[x->b->n - 1] == ',')
         x->b->p[--x->b->n] = '\0';
-    if (x->b->n && !strchr(".!?:;,", x->b->p[x->b->n - 1]))
+    if (x->b->n && !strchr(".!?:;", x->b->p[x->b->n - 1]))
         put(x, ".");
     space(x);
+}
+
+static void
+trim_out(struct nctx *x)
+{
+    while (x->b->n && x->b->p[x->b->n - 1] == ' ')
+        x->b->p[--x->b->n] = '\0';
+}
+
+/* A short pause (brackets, a dash between words): a comma, once. */
+static void
+pause_here(struct nctx *x)
+{
+    trim_out(x);
+    if (x->b->n && !strchr(".,;:!?", x->b->p[x->b->n - 1]))
+        put(x, ",");
+    space(x);
+}
+
+/* Sentence punctuation: no space before it, no comma left before it. */
+static void
+punct(struct nctx *x, char c)
+{
+    trim_out(x);
+    if (c == ',') {
+        if (x->b->n && strchr(".,;:!?", x->b->p[x->b->n - 1]))
+            return;
+    } else if (x->b->n && x->b->p[x->b->n - 1] == ',') {
+        x->b->p[--x->b->n] = '\0';
+    }
+    if (x->b->n || c != ',')
+        gu_buf_append(x->b, &c, 1);
+}
+
+/* The length of a space (as group_space) that ends right before b. */
+static size_t
+space_before(const struct nctx *x, size_t b)
+{
+    if (b >= 1 && group_space(x, b - 1) == 1)
+        return 1;
+    if (b >= 2 && group_space(x, b - 2) == 2)
+        return 2;
+    if (b >= 3 && group_space(x, b - 3) == 3)
+        return 3;
+    return 0;
+}
+
+/*
+ * A dash of `len` bytes at i between two numbers or hours (9h-12h,
+ * 14 h – 18 h, 2024-2025, 3-6 ans) is said « à ».
+ */
+static bool
+range_dash(const struct nctx *x, size_t i, size_t len)
+{
+    size_t b = i, f = i + len, g;
+
+    while ((g = space_before(x, b)) != 0)
+        b -= g;
+    if (b > 1 && (x->s[b - 1] == 'h' || x->s[b - 1] == 'H')) {
+        b--;
+        while ((g = space_before(x, b)) != 0)
+            b -= g;
+    }
+    if (b == 0 || !is_digit(x->s[b - 1]))
+        return false;
+    while (f < x->n && (g = group_space(x, f)) != 0)
+        f += g;
+    return f < x->n && is_digit(x->s[f]);
 }
 
 /* One byte or symbol nothing recognised: copied, spoken or dropped. */
@@ -1295,6 +1390,16 @@ other(struct nctx *x, size_t i)
     char c = x->s[i];
     size_t l = symbol_len(x, i);
 
+    if (at(x, i, "\xe2\x80\x93") || at(x, i, "\xe2\x80\x94")) {
+        /* – and —: a range between numbers, else a pause */
+        if (range_dash(x, i, 3)) {
+            word(x, "à");
+            space(x);
+        } else {
+            pause_here(x);
+        }
+        return 3;
+    }
     if (l) {
         for (size_t k = 0; k < GU_ARRAY_LEN(syms); k++) {
             if (at(x, i, syms[k].bytes)) {
@@ -1363,8 +1468,7 @@ other(struct nctx *x, size_t i)
         return 1;
     case '-':
         /* 9h-12h, 2024-2025: "à" between numbers */
-        if (i > 0 && (is_digit(x->s[i - 1]) || x->s[i - 1] == 'h') &&
-            i + 1 < x->n && is_digit(x->s[i + 1])) {
+        if (range_dash(x, i, 1)) {
             word(x, "à");
             space(x);
             return 1;
@@ -1374,8 +1478,9 @@ other(struct nctx *x, size_t i)
             /* a dash between spaces is a pause */
             if (i > 0 && x->s[i - 1] == ' ' && i + 1 < x->n &&
                 x->s[i + 1] == ' ')
-                put(x, ",");
-            space(x);
+                pause_here(x);
+            else
+                space(x);
             return 1;
         }
         gu_buf_append(x->b, &c, 1); /* compound word: rendez-vous */
@@ -1393,18 +1498,15 @@ other(struct nctx *x, size_t i)
     case ':':
     case '!':
     case '?':
+        punct(x, c);
+        return 1;
     case '\'':
+        trim_out(x);
+        gu_buf_append(x->b, &c, 1);
+        return 1;
     case '(':
     case ')':
-        if (c == '(' || c == ')') {
-            put(x, ",");
-            space(x);
-            return 1;
-        }
-        /* no space before punctuation */
-        while (x->b->n && x->b->p[x->b->n - 1] == ' ')
-            x->b->p[--x->b->n] = '\0';
-        gu_buf_append(x->b, &c, 1);
+        pause_here(x);
         return 1;
     default:
         /* markdown and other symbols: * _ # ~ ^ ` | \ { } [ ] < > " $ */
@@ -1493,7 +1595,8 @@ voice_normalize(struct gu_arena *a, const char *text, char **spoken,
 
         while (s0 < e && b.p && b.p[s0] == ' ')
             s0++;
-        while (e > s0 && b.p[e - 1] == ' ')
+        /* a pause left at the very end (a closing bracket) is dropped */
+        while (e > s0 && (b.p[e - 1] == ' ' || b.p[e - 1] == ','))
             e--;
         *spoken = gu_arena_strndup(a, b.p ? b.p + s0 : "", e - s0);
     }
