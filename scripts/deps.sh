@@ -49,7 +49,7 @@ for arg in "$@"; do
     --test) with_test=1 ;;
     --non-free) with_nonfree=1 ;;
     -h|--help)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         exit 0 ;;
     *)
         echo "deps.sh : option inconnue : $arg (permises : --test, --non-free, --help)" >&2
