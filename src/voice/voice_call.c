@@ -12,9 +12,10 @@
  * text of a menu and the keys it accepts cannot disagree.
  *
  * Prompts are synthesised through the phone's hook (voice_tts at 8 kHz by
- * default) and cached per text in the struct voice_phone (bounded: a
- * prompt that does not fit is owned by the call and freed after
- * playback). Store work (slots, booking, voicemail) runs in the calling
+ * default) and cached per text in the struct voice_phone (bounded; the
+ * states whose text changes with every call — slots, codes, references —
+ * are not cached; a prompt that is not is owned by the call and freed
+ * after playback). Store work (slots, booking, voicemail) runs in the calling
  * thread on a connection acquired for the step and released at once.
  */
 #include <ctype.h>
@@ -327,8 +328,9 @@ voice_phone_cache_stats(struct voice_phone *ph, size_t *entries,
  * insert is dropped). *owned is set when the caller must free the PCM.
  */
 static int
-prompt_audio(struct voice_phone *ph, const char *text, const int16_t **pcm,
-             size_t *n, int16_t **owned, struct gu_err *err)
+prompt_audio(struct voice_phone *ph, const char *text, bool cache,
+             const int16_t **pcm, size_t *n, int16_t **owned,
+             struct gu_err *err)
 {
     struct gu_arena *a;
     int16_t *p = NULL, *copy;
@@ -368,7 +370,7 @@ prompt_audio(struct voice_phone *ph, const char *text, const int16_t **pcm,
         }
     }
     char *t = NULL;
-    if (ph->ncache < CACHE_MAX_ENTRIES &&
+    if (cache && ph->ncache < CACHE_MAX_ENTRIES &&
         ph->cache_samples + k <= CACHE_MAX_SAMPLES && (t = gu_strdup(text))) {
         ph->cache[ph->ncache].text = t;
         ph->cache[ph->ncache].pcm = copy;
@@ -552,6 +554,9 @@ struct voice_call {
 struct state {
     const char *name;
     enum kind kind;
+    bool dynamic;   /* its text changes from call to call (slots, codes,
+                       references): not cached, so the cache keeps the
+                       prompts that repeat */
     enum st parent; /* « # » */
     enum st next;   /* K_SAY */
     /* Appends what is said to b (and fills the options); returns 0, or a
@@ -652,7 +657,7 @@ queue_pcm(struct voice_call *c, const int16_t *pcm, size_t n, int16_t *owned)
 }
 
 static void
-say(struct voice_call *c, const char *text)
+say(struct voice_call *c, const char *text, bool cache)
 {
     const int16_t *pcm = NULL;
     int16_t *owned = NULL;
@@ -663,7 +668,7 @@ say(struct voice_call *c, const char *text)
     gu_err_clear(&err);
     gu_free(c->last_prompt);
     c->last_prompt = gu_strdup(text);
-    if (prompt_audio(c->ph, text, &pcm, &n, &owned, &err) < 0) {
+    if (prompt_audio(c->ph, text, cache, &pcm, &n, &owned, &err) < 0) {
         gu_log_error("voice.tts", "call=%s err=%s", c->call_id,
                      gu_logq(q, sizeof(q), err.msg));
         return; /* silence: the caller still gets the menu by keys */
@@ -715,7 +720,7 @@ enter(struct voice_call *c, enum st s)
         }
         queue_clear(c);
         if (b.p && b.n && !b.oom)
-            say(c, b.p);
+            say(c, b.p, !states[s].dynamic);
         gu_buf_fini(&b);
         log_state(c);
         return;
@@ -1236,35 +1241,44 @@ noinput_enter(struct voice_call *c, struct gu_buf *b)
     return 0;
 }
 
+/* name, kind, dynamic, parent (« # »), next (K_SAY, K_RECORD), hooks */
 static const struct state states[S_COUNT] = {
-    [S_GREET] = {"accueil", K_SAY, S_MAIN, S_MAIN, greet_enter, NULL},
-    [S_MAIN] = {"menu", K_MENU, S_MAIN, S_MAIN, main_enter, goto_arg},
-    [S_FAQ] = {"questions", K_MENU, S_MAIN, S_MAIN, faq_enter, faq_choose},
-    [S_FAQ_ANSWER] = {"reponse", K_MENU, S_FAQ, S_FAQ, faq_answer_enter,
-                      goto_arg},
-    [S_MOTIF] = {"motifs", K_MENU, S_MAIN, S_MAIN, motif_enter, motif_choose},
-    [S_SLOTS] = {"creneaux", K_MENU, S_MOTIF, S_MOTIF, slots_enter,
-                 slots_choose},
-    [S_PHONE] = {"numero", K_DIGITS, S_SLOTS, S_SLOTS, phone_enter,
-                 phone_choose},
-    [S_CONFIRM] = {"confirmation", K_MENU, S_SLOTS, S_SLOTS, confirm_enter,
-                   confirm_choose},
-    [S_BOOKED] = {"reserve", K_MENU, S_MAIN, S_MAIN, booked_enter, goto_arg},
-    [S_CANCEL_CODE] = {"code", K_DIGITS, S_MAIN, S_MAIN, cancel_code_enter,
-                       cancel_code_choose},
-    [S_CANCEL_CONFIRM] = {"annulation", K_MENU, S_MAIN, S_MAIN,
-                          cancel_confirm_enter, cancel_confirm_choose},
-    [S_CANCELLED] = {"annule", K_SAY, S_MAIN, S_MAIN, cancelled_enter, NULL},
-    [S_AGENT] = {"agent", K_SAY, S_MAIN, S_MAIN, agent_enter, NULL},
-    [S_TRANSFER] = {"transfert", K_END, S_TRANSFER, S_TRANSFER,
-                    transfer_enter, NULL},
-    [S_RECORD] = {"messagerie", K_RECORD, S_RECORD, S_VM_DONE, record_enter,
-                  NULL},
-    [S_VM_DONE] = {"message_enregistre", K_SAY, S_BYE, S_BYE, vm_done_enter,
-                   NULL},
-    [S_BYE] = {"au_revoir", K_END, S_BYE, S_BYE, bye_enter, NULL},
-    [S_NOINPUT] = {"sans_reponse", K_END, S_NOINPUT, S_NOINPUT, noinput_enter,
-                   NULL},
+    [S_GREET] = {"accueil", K_SAY, false, S_MAIN, S_MAIN,
+        greet_enter, NULL},
+    [S_MAIN] = {"menu", K_MENU, false, S_MAIN, S_MAIN,
+        main_enter, goto_arg},
+    [S_FAQ] = {"questions", K_MENU, false, S_MAIN, S_MAIN,
+        faq_enter, faq_choose},
+    [S_FAQ_ANSWER] = {"reponse", K_MENU, false, S_FAQ, S_FAQ,
+        faq_answer_enter, goto_arg},
+    [S_MOTIF] = {"motifs", K_MENU, false, S_MAIN, S_MAIN,
+        motif_enter, motif_choose},
+    [S_SLOTS] = {"creneaux", K_MENU, true, S_MOTIF, S_MOTIF,
+        slots_enter, slots_choose},
+    [S_PHONE] = {"numero", K_DIGITS, false, S_SLOTS, S_SLOTS,
+        phone_enter, phone_choose},
+    [S_CONFIRM] = {"confirmation", K_MENU, true, S_SLOTS, S_SLOTS,
+        confirm_enter, confirm_choose},
+    [S_BOOKED] = {"reserve", K_MENU, true, S_MAIN, S_MAIN,
+        booked_enter, goto_arg},
+    [S_CANCEL_CODE] = {"code", K_DIGITS, false, S_MAIN, S_MAIN,
+        cancel_code_enter, cancel_code_choose},
+    [S_CANCEL_CONFIRM] = {"annulation", K_MENU, true, S_MAIN, S_MAIN,
+        cancel_confirm_enter, cancel_confirm_choose},
+    [S_CANCELLED] = {"annule", K_SAY, false, S_MAIN, S_MAIN,
+        cancelled_enter, NULL},
+    [S_AGENT] = {"agent", K_SAY, false, S_MAIN, S_MAIN,
+        agent_enter, NULL},
+    [S_TRANSFER] = {"transfert", K_END, false, S_TRANSFER, S_TRANSFER,
+        transfer_enter, NULL},
+    [S_RECORD] = {"messagerie", K_RECORD, false, S_RECORD, S_VM_DONE,
+        record_enter, NULL},
+    [S_VM_DONE] = {"message_enregistre", K_SAY, true, S_BYE, S_BYE,
+        vm_done_enter, NULL},
+    [S_BYE] = {"au_revoir", K_END, false, S_BYE, S_BYE,
+        bye_enter, NULL},
+    [S_NOINPUT] = {"sans_reponse", K_END, false, S_NOINPUT, S_NOINPUT,
+        noinput_enter, NULL},
 };
 
 /* ----- voicemail ----- */
@@ -1525,7 +1539,8 @@ voice_call_digit(struct voice_call *c, char digit)
                 return;
             }
             go(c, s->choose(c, 0));
-        } else if (c->ndigits < VOICE_DIGITS_MAX && isdigit((unsigned char)digit)) {
+        } else if (c->ndigits < VOICE_DIGITS_MAX &&
+                   isdigit((unsigned char)digit)) {
             queue_clear(c); /* barge-in */
             c->digits[c->ndigits++] = digit;
             c->digits[c->ndigits] = '\0';

@@ -280,6 +280,13 @@ test_book_and_cancel_by_keypad(void)
                                  &err),
                  0);
     }
+    /* What changes from call to call (slots, the confirmation, the code)
+     * is synthesised but not cached: greeting, menu, motifs and the
+     * number prompt (plain and after the error) are. */
+    size_t entries, samples;
+    voice_phone_cache_stats(f.ph, &entries, &samples);
+    CHECK_EQ(entries, 5);
+    CHECK_EQ(f.tts_calls, 8);
     voice_call_free(c);
     c = NULL;
 
