@@ -21,6 +21,9 @@ payload; 20 ms of 8 kHz signed-linear audio per frame):
    with an error frame (0xff) and the connection closed; the server keeps
    answering calls.
 6. SIGTERM: the command stops cleanly (exit 0; ASan finds no leak).
+7. `guichet serve` with voice.phone_audiosocket set starts the same
+   server beside the web one: a call there hears the greeting; SIGTERM
+   stops both cleanly.
 """
 import math
 import os
@@ -398,6 +401,45 @@ def main():
         check("voice.as.stop" in logs, "arrêt : pas de ligne voice.as.stop")
         check("ERROR: AddressSanitizer" not in logs and
               "runtime error" not in logs, "sanitizers : " + logs[-1500:])
+        proc = None
+
+        # 7. started by `guichet serve`
+        serr = os.path.join(tmp, "serve.err")
+        sout = os.path.join(tmp, "serve.out")
+        proc = subprocess.Popen(
+            [binary, "--data", data, "--set",
+             "voice.phone_audiosocket=127.0.0.1:0", "serve", "--listen",
+             "127.0.0.1:0"], env=env, stdout=open(sout, "w"),
+            stderr=open(serr, "w"))
+        port = 0
+        for _ in range(300):
+            m = re.search(r"AudioSocket sur le port (\d+)", open(sout).read())
+            if m:
+                port = int(m.group(1))
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        check(port > 0, "serve : pas de téléphone : " +
+              open(serr).read()[-2000:])
+        if port:
+            c = Call(port)
+            c.wait(lambda: c.speaking_since(0) > 25, 30)
+            check(c.speaking_since(0) > 25, "serve : appel muet")
+            c.send(0x00)
+            c.wait(lambda: c.closed, 5)
+            c.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -1
+        check(rc == 0, "serve : arrêt, code %s" % rc)
+        logs = open(serr).read()
+        check("voice.as.stop" in logs, "serve : pas de voice.as.stop")
+        check("ERROR: AddressSanitizer" not in logs and
+              "runtime error" not in logs, "serve : " + logs[-1500:])
         proc = None
     finally:
         if proc is not None:
