@@ -14,17 +14,23 @@
  *
  * Detectors:
  *   gauss      windowed Gaussian: z-score against the mean and deviation
- *              of the last points (the floor);
+ *              of the last points (the floor); with it, the novelty of
+ *              the recent sequence of quantised values (a new pattern
+ *              inside the usual range);
  *   saisonnier seasonal robust z-score: median / MAD of the same hour of
- *              the week over the last weeks;
+ *              the week over the last weeks, and the residual against a
+ *              time-of-day profile (a normal value at the wrong time);
  *   rupture    level shifts: two-sided CUSUM / Page-Hinkley;
  *   nuit       minimum night flow (water networks, leaks): the minimum
  *              over the night window against its own history;
  *   fige       flatline / stuck sensor: the same value too long for
  *              this sensor.
  * The ensemble combines them with weights and the sensitivity an agent
- * sets per asset; mon_params_default() is the configuration used for
- * every file of the Numenta benchmark and the product's default.
+ * sets per asset (the Gaussian deviation, the time-of-day residual, the
+ * weekly profile's deviation and the novelty rate each through an
+ * anomaly likelihood; a deviation that recurs at the same time every day
+ * is not told); mon_params_default() is the configuration used for every
+ * file of the Numenta benchmark and the product's default.
  */
 #ifndef MONITOR_MON_DETECT_H
 #define MONITOR_MON_DETECT_H

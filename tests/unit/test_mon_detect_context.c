@@ -1,0 +1,180 @@
+/*
+ * test_mon_detect_context.c - the evidence that is not a distance from
+ * the mean: the time-of-day profile (a normal value at the wrong time of
+ * day), the novelty of the recent sequence of levels (a new pattern
+ * inside the usual range), and the daily habit (the same deviation at
+ * the same time every day stops being news). Also the state's size.
+ */
+#include "harness.h"
+#include "monitor/mon_detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1704067200 /* Monday 2024-01-01 00:00 UTC */
+
+/* Deterministic noise in [-1, 1]. */
+static uint32_t rng_state;
+
+static double
+noise(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (double)(rng_state >> 8) / (double)(1u << 23) - 1.0;
+}
+
+static void
+obs_at(struct mon_obs *o, int64_t t, double v)
+{
+    o->t = t;
+    o->v = v;
+    o->local_minute = (int)((t % 86400) / 60);
+    o->local_weekday = (int)((t / 86400 + 3) % 7);
+}
+
+/*
+ * Every 5 minutes a daily wave; on day 10 from 13:00 to 17:00 the value
+ * stays at the day's mean: ordinary for the mean and the spread, wrong
+ * for the time of day.
+ */
+static void
+test_wrong_time_of_day(void)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int before = 0, caught = -1;
+
+    rng_state = 11;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 12 * 288; i++) {
+        int64_t t = T0 + (int64_t)i * 300;
+        int day = i / 288, m = (int)((t % 86400) / 60);
+        double v = 50 + 20 * sin(m * 2 * M_PI / 1440) + 0.5 * noise();
+        bool odd = day == 10 && m >= 13 * 60 && m < 17 * 60;
+
+        if (odd)
+            v = 50 + 0.5 * noise();
+        obs_at(&o, t, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (day >= 3 && !odd && vd.anomaly)
+            before++;
+        if (odd && vd.anomaly && caught < 0) {
+            caught = m;
+            CHECK_EQ(vd.top, MON_DET_SEASONAL);
+            CHECK(fabs(vd.deviation) > 5);
+            CHECK(fabs(vd.expected - 50) > 5);
+            CHECK(fabs(vd.det[MON_DET_GAUSS]) < 0.5); /* not a spike */
+        }
+    }
+    CHECK(caught >= 13 * 60 && caught < 14 * 60); /* within the hour */
+    CHECK(before <= 1);
+    mon_state_free(s);
+
+    /* The time-of-day profile is the "saisonnier" detector: off, the
+     * likelihood on the Gaussian deviation alone does not see it. */
+    rng_state = 11;
+    p.enabled[MON_DET_SEASONAL] = false;
+    s = mon_state_new(&p);
+    caught = -1;
+    for (int i = 0; i < 12 * 288; i++) {
+        int64_t t = T0 + (int64_t)i * 300;
+        int day = i / 288, m = (int)((t % 86400) / 60);
+        double v = 50 + 20 * sin(m * 2 * M_PI / 1440) + 0.5 * noise();
+
+        if (day == 10 && m >= 13 * 60 && m < 17 * 60)
+            v = 50 + 0.5 * noise();
+        obs_at(&o, t, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (day == 10 && m >= 13 * 60 && m < 17 * 60 && vd.anomaly)
+            CHECK(vd.top != MON_DET_SEASONAL);
+    }
+    mon_state_free(s);
+}
+
+/*
+ * Every 15 minutes a cycle of 7 levels repeats with a little noise; from
+ * point 1500 the values jump between the cycle's low and high ends: each
+ * value is in the usual range, the sequence is new.
+ */
+static const double cycle[7] = {10, 15, 22, 30, 38, 30, 20};
+
+static void
+test_novel_sequence(void)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int before = 0, caught = -1;
+
+    rng_state = 12;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 1700; i++) {
+        double v = cycle[i % 7] + 0.3 * noise();
+
+        if (i >= 1500 && i < 1560)
+            v = (i % 2 ? 38 : 10) + 0.3 * noise();
+        obs_at(&o, T0 + (int64_t)i * 900, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (i >= 600 && i < 1500 && vd.anomaly)
+            before++;
+        if (i >= 1500 && i < 1560 && vd.anomaly && caught < 0)
+            caught = i;
+    }
+    CHECK_EQ(before, 0);
+    CHECK(caught >= 1500 && caught < 1520);
+    mon_state_free(s);
+}
+
+/*
+ * Every 5 minutes a steady level; every night at 03:00 a job lifts it
+ * for 10 minutes. The first nights are news; after a few nights the
+ * same lift at the same time is a habit. A lift at 15:00 still is news.
+ */
+static void
+test_daily_habit(void)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int late_nights = 0, afternoon = 0;
+
+    rng_state = 13;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 14 * 288; i++) {
+        int64_t t = T0 + (int64_t)i * 300;
+        int day = i / 288, m = (int)((t % 86400) / 60);
+        double v = 10 + 0.2 * noise();
+
+        if (m >= 180 && m < 190)
+            v += 15;
+        if (day == 12 && m >= 900 && m < 910)
+            v += 15;
+        obs_at(&o, t, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (day >= 7 && m >= 170 && m < 240 && vd.anomaly)
+            late_nights++;
+        if (day == 12 && m >= 900 && m < 920 && vd.anomaly)
+            afternoon++;
+    }
+    CHECK_EQ(late_nights, 0);
+    CHECK_EQ(afternoon, 1);
+    mon_state_free(s);
+}
+
+static void
+test_state_size(void)
+{
+    /* Saved with the sensor: at most 16 KiB per series. */
+    CHECK(mon_state_size() + 16 <= 16384);
+}
+
+TESTS(T(test_wrong_time_of_day), T(test_novel_sequence), T(test_daily_habit),
+      T(test_state_size))
