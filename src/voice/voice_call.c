@@ -1357,6 +1357,48 @@ stop_recording(struct voice_call *c)
     enter(c, S_VM_DONE);
 }
 
+/* ----- warming the cache ----- */
+
+/*
+ * The states whose prompt depends only on the commune and the settings:
+ * synthesised once at start, so that no call waits for them (over SIP, a
+ * synthesis in the loop thread delays every call's packets).
+ */
+static const enum st warm_states[] = {S_GREET,   S_MAIN,   S_FAQ,
+                                      S_PHONE,   S_CANCEL_CODE,
+                                      S_CANCELLED, S_TRANSFER, S_RECORD,
+                                      S_BYE,     S_NOINPUT};
+
+int
+voice_phone_warm(struct voice_phone *ph, struct gu_err *err)
+{
+    int warmed = 0;
+
+    for (size_t i = 0; i < sizeof(warm_states) / sizeof(*warm_states); i++) {
+        struct voice_call dummy;
+        const int16_t *pcm;
+        int16_t *owned = NULL;
+        size_t n;
+        struct gu_buf b;
+
+        memset(&dummy, 0, sizeof(dummy));
+        dummy.ph = ph;
+        if (!(dummy.a = gu_arena_new(0)))
+            return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
+        gu_buf_init(&b);
+        int r = states[warm_states[i]].enter(&dummy, &b), rc = 0;
+        if (r == 0 && b.p && b.n && !b.oom &&
+            (rc = prompt_audio(ph, b.p, true, &pcm, &n, &owned, err)) == 0)
+            warmed++;
+        gu_free(owned);
+        gu_buf_fini(&b);
+        gu_arena_free(dummy.a);
+        if (rc < 0)
+            return rc;
+    }
+    return warmed;
+}
+
 /* ----- the public face ----- */
 
 int

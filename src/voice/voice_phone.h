@@ -162,6 +162,13 @@ int voice_phone_new(struct store *st, const struct gu_config *cfg,
                     const struct voice_phone_opts *o, struct voice_phone **out,
                     struct gu_err *err);
 void voice_phone_free(struct voice_phone *ph);
+/*
+ * Synthesise now the prompts that depend only on the commune and the
+ * settings (greeting, menus, voicemail, goodbye...), so that no call
+ * waits for them. Returns how many are cached, or a negative GU_E* code
+ * (the engine's error, e.g. GU_EBUSY when no engine is installed).
+ */
+int voice_phone_warm(struct voice_phone *ph, struct gu_err *err);
 /* Prompts held in the cache and their total samples (tests, metrics). */
 void voice_phone_cache_stats(struct voice_phone *ph, size_t *entries,
                              size_t *samples);

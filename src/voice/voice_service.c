@@ -58,6 +58,26 @@ service_commune(struct store *st, const char *insee, char out[6],
     return rc;
 }
 
+/* The fixed prompts before the first call; a failing engine is logged
+ * (calls then hear silence between keys: better than no line at all). */
+static void
+warm(struct voice_phone *ph)
+{
+    struct gu_err err;
+    char q[160];
+    int64_t t0 = gu_now_ms();
+    int n;
+
+    gu_err_clear(&err);
+    n = voice_phone_warm(ph, &err);
+    if (n < 0)
+        gu_log_error("voice.phone.warm", "err=%s",
+                     gu_logq(q, sizeof(q), err.msg));
+    else
+        gu_log_info("voice.phone.warm", "prompts=%d ms=%lld", n,
+                    (long long)(gu_now_ms() - t0));
+}
+
 int
 voice_service_start(struct store *st, const struct gu_config *cfg,
                     const char *insee, const char *audiosocket,
@@ -90,16 +110,22 @@ voice_service_start(struct store *st, const struct gu_config *cfg,
     o.can_transfer = false;
     if (!(s = gu_calloc(1, sizeof(*s))))
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
-    if (*audiosocket &&
-        ((rc = voice_phone_new(st, cfg, &o, &s->as_phone, err)) < 0 ||
-         (rc = voice_as_start(s->as_phone, audiosocket, max, &s->as, err)) <
-             0))
-        goto fail;
+    if (*audiosocket) {
+        if ((rc = voice_phone_new(st, cfg, &o, &s->as_phone, err)) < 0)
+            goto fail;
+        warm(s->as_phone);
+        if ((rc = voice_as_start(s->as_phone, audiosocket, max, &s->as,
+                                 err)) < 0)
+            goto fail;
+    }
     o.can_transfer = true;
-    if (*sip &&
-        ((rc = voice_phone_new(st, cfg, &o, &s->sip_phone, err)) < 0 ||
-         (rc = voice_sip_start(s->sip_phone, sip, max, &s->sip, err)) < 0))
-        goto fail;
+    if (*sip) {
+        if ((rc = voice_phone_new(st, cfg, &o, &s->sip_phone, err)) < 0)
+            goto fail;
+        warm(s->sip_phone);
+        if ((rc = voice_sip_start(s->sip_phone, sip, max, &s->sip, err)) < 0)
+            goto fail;
+    }
     *out = s;
     return 0;
 fail:

@@ -201,6 +201,36 @@ out:
 }
 
 static void
+test_warm(void)
+{
+    struct fix f;
+    struct voice_call *c = NULL;
+    struct gu_err err;
+    size_t entries, samples;
+
+    CHECK(fix_open(&f, &(struct voice_phone_opts){0}) == 0);
+    CHECK_EQ(voice_phone_warm(f.ph, &err), 10);
+    CHECK_EQ(f.tts_calls, 10);
+    voice_phone_cache_stats(f.ph, &entries, &samples);
+    CHECK_EQ(entries, 10);
+    /* A call then synthesises nothing for the greeting, the menu, the
+     * questions' menu and the voicemail prompt. */
+    CHECK_EQ(voice_call_new(f.ph, NULL, "w1", &c, &err), 0);
+    if (!c)
+        goto out;
+    play(c, 4000, NULL);
+    keys(c, "1#0");
+    CHECK_STR(voice_call_state(c), "messagerie");
+    CHECK_EQ(f.tts_calls, 10);
+    /* Warming again finds everything cached. */
+    CHECK_EQ(voice_phone_warm(f.ph, &err), 10);
+    CHECK_EQ(f.tts_calls, 10);
+out:
+    voice_call_free(c);
+    fix_close(&f);
+}
+
+static void
 test_faq_in_band_keys(void)
 {
     struct fix f;
@@ -663,7 +693,7 @@ test_bad_options(void)
     fix_close(&f);
 }
 
-TESTS(T(test_greeting_and_menu), T(test_faq_in_band_keys),
+TESTS(T(test_greeting_and_menu), T(test_warm), T(test_faq_in_band_keys),
       T(test_book_and_cancel_by_keypad), T(test_known_caller_skips_number),
       T(test_wrong_keys_and_silence), T(test_transfer_when_open),
       T(test_voicemail_when_closed), T(test_voicemail_hangup_and_limit),
