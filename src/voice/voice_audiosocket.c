@@ -41,6 +41,8 @@
 #define AS_ERROR 0xff
 #define AS_PAYLOAD_MAX 4096u
 #define AS_FIRST_FRAME_MS 5000 /* the UUID must come within this */
+#define AS_LINGER_MS 1000 /* reading the peer's rest before close */
+#define AS_LINGER_MAX_BYTES (256u << 10)
 #define AS_READ_MS 5000        /* the rest of a frame once it started */
 
 struct slot {
@@ -246,13 +248,42 @@ serve_call(struct voice_as_server *s, int fd)
     voice_call_free(c);
 }
 
+/*
+ * Close after our last frame: send FIN, then read what the peer still
+ * sends (bounded in bytes and time) before close(). Closing with unread
+ * input makes the kernel answer RST, which can destroy our last frame
+ * (the 0xff error) before the peer has read it.
+ */
+static void
+close_gracefully(int fd, int linger_ms)
+{
+    unsigned char sink[4096];
+    int64_t until = mono_ms() + linger_ms;
+    size_t total = 0;
+
+    if (shutdown(fd, SHUT_WR) == 0) {
+        while (total < AS_LINGER_MAX_BYTES) {
+            struct pollfd pf = {fd, POLLIN, 0};
+            int64_t left = until - mono_ms();
+            ssize_t k;
+            if (left < 0 || poll(&pf, 1, (int)left) <= 0)
+                break;
+            k = read(fd, sink, sizeof(sink));
+            if (k <= 0)
+                break; /* the peer closed too, or an error */
+            total += (size_t)k;
+        }
+    }
+    close(fd);
+}
+
 static void *
 call_main(void *arg)
 {
     struct slot *sl = arg;
 
     serve_call(sl->srv, sl->fd);
-    close(sl->fd);
+    close_gracefully(sl->fd, AS_LINGER_MS);
     sl->fd = -1;
     atomic_store(&sl->done, true);
     return NULL;
@@ -313,7 +344,8 @@ accept_main(void *arg)
         if (!sl) {
             gu_log_warn("voice.as.busy", "max_calls=%u", s->max);
             send_frame(fd, AS_ERROR, NULL, 0);
-            close(fd);
+            /* the accepting thread: only what has already arrived */
+            close_gracefully(fd, 0);
         }
     }
     return NULL;
