@@ -564,7 +564,7 @@ r_email(struct nctx *x, size_t i)
 static size_t
 r_url(struct nctx *x, size_t i)
 {
-    size_t j = i, host, end, last_dot = 0, dots = 0;
+    size_t j = i, host, end, last_dot = 0;
     bool scheme = false;
 
     if (at(x, i, "https://"))
@@ -578,10 +578,8 @@ r_url(struct nctx *x, size_t i)
         j++;
     end = trim_addr_end(x, host, j);
     for (size_t k = host; k < end; k++) {
-        if (x->s[k] == '.') {
+        if (x->s[k] == '.')
             last_dot = k;
-            dots++;
-        }
     }
     if (last_dot >= end || last_dot <= host)
         return 0;
@@ -591,7 +589,6 @@ r_url(struct nctx *x, size_t i)
     /* Numbers like 3.5 or 1.200 are not addresses. */
     if (!scheme && is_digit(x->s[host]) && is_digit(x->s[end - 1]))
         return 0;
-    (void)dots;
     if (end < x->n && x->s[end] == '/' && end == j) {
         /* a path: up to a space or a closing bracket */
         j = end;
@@ -787,7 +784,6 @@ r_time(struct nctx *x, size_t i)
             /* 14 h 30 */
             j += group_space(x, j);
             digits_at(x, j, 2, &m);
-            nm = 2;
             j += 2;
         }
     }
