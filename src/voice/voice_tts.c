@@ -129,7 +129,10 @@ missing_once(int *logged, const char *engine, const char *why)
 /* ------------------------------------------------------------------ */
 
 static pthread_mutex_t esp_mu = PTHREAD_MUTEX_INITIALIZER;
-static int esp_state;  /* 0 untried, 1 ready, -1 unusable */
+/* 0 untried, 1 ready, -1 unusable; written under esp_mu, read without
+ * it (atomics) so that asking whether espeak-ng is there never waits for
+ * a running synthesis. */
+static int esp_state;
 static int esp_logged;
 static unsigned esp_rate;
 static struct sink *esp_cur; /* the running synthesis, under esp_mu */
@@ -151,24 +154,24 @@ esp_load(void)
 {
     int rate;
 
-    if (esp_state)
+    if (__atomic_load_n(&esp_state, __ATOMIC_ACQUIRE))
         return esp_state;
     rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
                              espeakINITIALIZE_DONT_EXIT);
     if (rate <= 0) {
-        esp_state = -1;
+        __atomic_store_n(&esp_state, -1, __ATOMIC_RELEASE);
         missing_once(&esp_logged, "espeak-ng",
                      "espeak_Initialize failed (espeak-ng-data missing?)");
         return esp_state;
     }
     if (espeak_SetVoiceByName("fr") != EE_OK) {
-        esp_state = -1;
+        __atomic_store_n(&esp_state, -1, __ATOMIC_RELEASE);
         missing_once(&esp_logged, "espeak-ng", "no French voice \"fr\"");
         return esp_state;
     }
     espeak_SetSynthCallback(esp_callback);
     esp_rate = (unsigned)rate;
-    esp_state = 1;
+    __atomic_store_n(&esp_state, 1, __ATOMIC_RELEASE);
     gu_log_info("voice.engine_ready", "engine=espeak-ng rate=%u", esp_rate);
     return esp_state;
 }
@@ -176,8 +179,10 @@ esp_load(void)
 static int
 esp_available(void)
 {
-    int st;
+    int st = __atomic_load_n(&esp_state, __ATOMIC_ACQUIRE);
 
+    if (st)
+        return st > 0;
     pthread_mutex_lock(&esp_mu);
     st = esp_load();
     pthread_mutex_unlock(&esp_mu);
@@ -271,7 +276,7 @@ struct pico_api {
 };
 
 static pthread_mutex_t pico_mu = PTHREAD_MUTEX_INITIALIZER;
-static int pico_state; /* 0 untried, 1 ready, -1 unusable */
+static int pico_state; /* as esp_state, under pico_mu */
 static int pico_logged;
 static char pico_why[256];
 static struct pico_api P;
@@ -286,7 +291,7 @@ pico_fail(const char *what, const char *detail)
 {
     snprintf(pico_why, sizeof(pico_why), "%s%s", what,
              detail ? detail : "");
-    pico_state = -1;
+    __atomic_store_n(&pico_state, -1, __ATOMIC_RELEASE);
     missing_once(&pico_logged, "pico", pico_why);
     /* A half-initialised system is left as is: Pico stays unusable for
      * the life of the process and its memory is reachable (no leak). */
@@ -309,7 +314,7 @@ pico_load(void)
     pico_Retstring name;
     pico_Resource res;
 
-    if (pico_state)
+    if (__atomic_load_n(&pico_state, __ATOMIC_ACQUIRE))
         return pico_state;
     pthread_mutex_lock(&cfg_mu);
     memcpy(dir, pico_dir, sizeof(dir));
@@ -356,7 +361,7 @@ pico_load(void)
     if (P.new_engine(pico_sys, (const pico_Char *)PICO_VOICE, &pico_eng) !=
         PICO_OK)
         return pico_fail("pico_newEngine failed", NULL);
-    pico_state = 1;
+    __atomic_store_n(&pico_state, 1, __ATOMIC_RELEASE);
     gu_log_info("voice.engine_ready", "engine=pico rate=%u", PICO_RATE);
     return pico_state;
 }
@@ -364,8 +369,10 @@ pico_load(void)
 static int
 pico_available(void)
 {
-    int st;
+    int st = __atomic_load_n(&pico_state, __ATOMIC_ACQUIRE);
 
+    if (st)
+        return st > 0;
     pthread_mutex_lock(&pico_mu);
     st = pico_load();
     pthread_mutex_unlock(&pico_mu);
