@@ -411,6 +411,21 @@ try {
         origin + ' -> ' + r.headers()['access-control-allow-origin']);
         check('focus revenu au champ après la réponse',
             await focused(site) === '#gw-input', await focused(site));
+        // « Écouter » from the other site: the <audio> loads Guichet's
+        // WAV itself (no CORS needed, nothing from the host site).
+        const listen = site.locator('button.gw-listen').last();
+        const heard = site.waitForResponse((x) =>
+            x.url().startsWith(BASE + '/api/v1/tts?'));
+        await listen.click();
+        const w = await heard;
+        check('« Écouter » sur le site de la commune : le WAV vient de ' +
+            'Guichet', w.status() === 200 &&
+            (w.headers()['content-type'] || '').startsWith('audio/wav'),
+        w.status() + ' ' + w.url().slice(0, 60));
+        await listen.click();
+        check('second clic : lecture arrêtée',
+            /^Écouter la réponse$/.test((await listen.textContent()).trim()));
+        await site.focus('#gw-input');
         await site.keyboard.press('Escape');
         check('Échap ferme le panneau',
             !(await site.isVisible('.gw-panel')));
