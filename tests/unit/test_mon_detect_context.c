@@ -169,6 +169,82 @@ test_daily_habit(void)
     mon_state_free(s);
 }
 
+/*
+ * Every 15 minutes for four weeks, a school boiler: 64 degrees on
+ * weekdays from 06:00 to 18:00, about 20 otherwise (nights, weekends).
+ * Monday's 06:00 start jumps as much as every weekday's, after a quiet
+ * weekend: not a rupture, nor anything else in the first three weeks'
+ * Mondays. In the fourth week it stays on through Wednesday night: news.
+ */
+static void
+test_weekday_shape(void)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int mondays = 0, night = 0;
+
+    rng_state = 14;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 28 * 96; i++) {
+        int64_t t = T0 + (int64_t)i * 900;
+        int day = i / 96, m = (int)((t % 86400) / 60);
+        bool on = day % 7 < 5 && m >= 360 && m < 1080;
+        double v;
+
+        if (day == 23 && m >= 1080)
+            on = true; /* the fourth Wednesday: stays on */
+        v = on ? 64 + 1.2 * noise() : 20 + 0.4 * noise();
+        obs_at(&o, t, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (day % 7 == 0 && day > 0 && m >= 300 && m < 480 && vd.anomaly)
+            mondays++;
+        if (day == 23 && m >= 1080 && vd.anomaly)
+            night++;
+    }
+    CHECK_EQ(mondays, 0);
+    CHECK(night >= 1);
+    mon_state_free(s);
+}
+
+/*
+ * Every 15 minutes for three weeks, the outflow of a reservoir: a
+ * morning peak at 07:45 on weekdays, at 09:30 and lower on weekends.
+ * From the second week the weekend mornings are explained by the same
+ * hours a week before: no anomaly.
+ */
+static void
+test_weekend_shape(void)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int weekends = 0;
+
+    rng_state = 15;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 21 * 96; i++) {
+        int64_t t = T0 + (int64_t)i * 900;
+        int day = i / 96, m = (int)((t % 86400) / 60);
+        bool weekend = day % 7 >= 5;
+        double h = m / 60.0, c = weekend ? 9.5 : 7.75, d = (h - c) / 1.3;
+        double v = 3.2 + (weekend ? 17.0 : 22.0) * exp(-0.5 * d * d);
+
+        d = (h - 20.0) / 1.6;
+        v = (v + 18.0 * exp(-0.5 * d * d)) * (1 + 0.06 * noise());
+        obs_at(&o, t, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (day >= 7 && weekend && m >= 240 && m < 720 && vd.anomaly)
+            weekends++;
+    }
+    CHECK_EQ(weekends, 0);
+    mon_state_free(s);
+}
+
 static void
 test_state_size(void)
 {
@@ -177,4 +253,4 @@ test_state_size(void)
 }
 
 TESTS(T(test_wrong_time_of_day), T(test_novel_sequence), T(test_daily_habit),
-      T(test_state_size))
+      T(test_weekday_shape), T(test_weekend_shape), T(test_state_size))
