@@ -131,6 +131,16 @@
  * week).
  */
 #define NOV_WEEK (7 * 86400)
+/*
+ * The same for the weekly profile's likelihood: its hours of the week
+ * are ready after SEAS_MIN weeks, and its likelihood then calibrates on
+ * one more week of its own history (every weekday once) before it
+ * speaks. Before, a boiler's first Monday start or Wednesday noon seen
+ * by a likelihood that had only met a weekend was news (the demo, run on
+ * other days: up to three false alerts). On NAB +0.2 (only the long
+ * files reach three weeks).
+ */
+#define WEEK_LIK_AGE ((SEAS_MIN + 1) * 7 * 86400)
 
 #define STATE_MAGIC 0x534e444du /* "MDNS" */
 #define STATE_VERSION 3u
@@ -1125,6 +1135,8 @@ mon_step(struct mon_state *s, const struct mon_params *p,
         double lik_week = lik_step(
             &s->lk_week, fmin(fabs(dev[MON_DET_SEASONAL]), 50.0), s->n);
 
+        if (o->t - s->dy.t0 < WEEK_LIK_AGE)
+            lik_week = 0.0;
         if (p->enabled[MON_DET_SEASONAL] && lik_week > lik) {
             lik = lik_week;
             if (best < 0.5) {
