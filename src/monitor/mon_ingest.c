@@ -18,10 +18,11 @@
  * Alerts. An anomalous point extends the sensor's latest alert that is
  * not resolved when it comes within the gap of that alert's last point
  * (MON_ALERT_GAP, or 4 sampling periods of the sensor when longer), else
- * opens a new alert. A raised night flow (detector « nuit ») is seen one
- * night after another, never in the day: when the point or the open
- * alert comes from that detector, the gap is MON_NIGHT_GAP (a leak is one
- * incident until a night passes clean or an agent resolves it). The alert keeps the values at its strongest point.
+ * opens a new alert. A raised night flow (« nuit ») or a sensor stuck
+ * at night (« fige ») is seen one night after another, not in the day:
+ * when the point or the open alert comes from one of those detectors, the
+ * gap is MON_NIGHT_GAP (a leak is one incident until a night passes clean
+ * or an agent resolves it). The alert keeps the values at its strongest point.
  * Opening queues a mail (the asset's alert_to) and a webhook delivery (its
  * webhook_url), unless the point is more than a day old (history
  * imported after the fact is not mailed).
@@ -50,7 +51,7 @@ struct ingest_ctx {
     bool cur_loaded;
     int64_t cur_id, cur_last_t;
     double cur_max;
-    bool cur_night; /* opened or strongest by « nuit » */
+    bool cur_night; /* opened or strongest by « nuit » or « fige » */
 };
 
 struct sorted {
@@ -214,6 +215,13 @@ notify_open(struct store_conn *c, struct gu_arena *a,
     return rc;
 }
 
+/* Detectors whose incidents come back night after night. */
+static bool
+nightly(enum mon_detector d)
+{
+    return d == MON_DET_NIGHT || d == MON_DET_FLAT;
+}
+
 /* Record one anomalous point: extend the open incident or open one. */
 static int
 alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
@@ -247,9 +255,12 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
         x->cur_max = r->nrows ? store_real(r, 0, 2) : 0;
         x->cur_night =
             r->nrows && store_text(r, 0, 3) &&
-            strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_NIGHT)) == 0;
+            (strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_NIGHT)) ==
+                 0 ||
+             strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_FLAT)) ==
+                 0);
     }
-    if ((vd->top == MON_DET_NIGHT || (x->cur_id && x->cur_night)) &&
+    if ((nightly(vd->top) || (x->cur_id && x->cur_night)) &&
         gap < MON_NIGHT_GAP)
         gap = MON_NIGHT_GAP;
     mon_explain(x->tz, x->sensor_name, x->unit, t, v, vd->expected,
@@ -280,7 +291,7 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
             x->cur_last_t = t;
             if (stronger)
                 x->cur_max = vd->score;
-            if (stronger && vd->top == MON_DET_NIGHT)
+            if (stronger && nightly(vd->top))
                 x->cur_night = true;
         }
         goto out;
@@ -312,7 +323,7 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
     x->cur_id = store_int(r, 0, 0);
     x->cur_last_t = t;
     x->cur_max = vd->score;
-    x->cur_night = vd->top == MON_DET_NIGHT;
+    x->cur_night = nightly(vd->top);
     *opened = true;
     if (t >= x->now - NOTIFY_MAX_AGE)
         rc = notify_open(c, a, x, x->cur_id, t, v, vd, expl, err);
