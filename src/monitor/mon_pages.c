@@ -298,6 +298,29 @@ form_trim(struct http_req *req, const char *name)
     return gu_arena_strndup(req->arena, s, n);
 }
 
+/* Where a service's refusal goes on a form: the first entry whose key is
+   in err->field gets the French message, else *general. */
+struct field_slot {
+    const char *key;
+    const char **slot;
+};
+
+static void
+refusal_to_field(struct http_req *req, const struct gu_err *err,
+                 const struct field_slot *map, size_t n, const char **general)
+{
+    const char *msg = err->user[0] ? gu_arena_strdup(req->arena, err->user)
+                                   : "Valeur invalide.";
+
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(err->field, map[i].key)) {
+            *map[i].slot = msg;
+            return;
+        }
+    }
+    *general = msg;
+}
+
 /* « 02:00 », « 2 h », « 2h30 », « 02 h 30 » -> minutes of the day; -1. */
 static int
 parse_hm(const char *s)
@@ -1788,27 +1811,13 @@ asset_post(struct http_req *req, struct http_resp *resp, int64_t id)
     memset(&err, 0, sizeof(err));
     rc = mon_asset_save(req->conn, &a, id ? NULL : &new_id, &err);
     if (rc == GU_EINVAL || rc == GU_ETOOBIG || rc == GU_ECONFLICT) {
-        const char *msg = err.user[0] ? gu_arena_strdup(req->arena, err.user)
-                                      : "Valeur invalide.";
-        const char *fld = err.field;
-        if (strstr(fld, "name"))
-            f.e_nom = msg;
-        else if (strstr(fld, "site"))
-            f.e_site = msg;
-        else if (strstr(fld, "kind"))
-            f.e_type = msg;
-        else if (strstr(fld, "notes"))
-            f.e_notes = msg;
-        else if (strstr(fld, "alert_to"))
-            f.e_courriel = msg;
-        else if (strstr(fld, "webhook"))
-            f.e_webhook = msg;
-        else if (strstr(fld, "sensib"))
-            f.e_sensibilite = msg;
-        else if (strstr(fld, "nuit") || strstr(fld, "night"))
-            f.e_nuit = msg;
-        else
-            f.e_general = msg;
+        const struct field_slot map[] = {
+            {"name", &f.e_nom},         {"site", &f.e_site},
+            {"kind", &f.e_type},        {"notes", &f.e_notes},
+            {"alert_to", &f.e_courriel}, {"webhook", &f.e_webhook},
+            {"sensib", &f.e_sensibilite}, {"nuit", &f.e_nuit},
+            {"night", &f.e_nuit}};
+        refusal_to_field(req, &err, map, GU_ARRAY_LEN(map), &f.e_general);
         return asset_rerender(req, resp, id, &f);
     }
     if (rc < 0) {
@@ -1919,24 +1928,12 @@ post_new_sensor(struct http_req *req, struct http_resp *resp)
         memset(&err, 0, sizeof(err));
         rc = mon_sensor_save(req->conn, &sn, &sid, &err);
         if (rc == GU_EINVAL || rc == GU_ETOOBIG || rc == GU_ECONFLICT) {
-            const char *msg = err.user[0]
-                                  ? gu_arena_strdup(req->arena, err.user)
-                                  : "Valeur invalide.";
-            const char *fld = err.field;
-            if (strstr(fld, "code"))
-                f.e_code = msg;
-            else if (strstr(fld, "name"))
-                f.e_nom = msg;
-            else if (strstr(fld, "unit"))
-                f.e_unite = msg;
-            else if (strstr(fld, "quantity"))
-                f.e_grandeur = msg;
-            else if (strstr(fld, "topic"))
-                f.e_sujet = msg;
-            else if (strstr(fld, "rate"))
-                f.e_debit = msg;
-            else
-                f.e_general = msg;
+            const struct field_slot map[] = {
+                {"code", &f.e_code},         {"name", &f.e_nom},
+                {"unit", &f.e_unite},        {"quantity", &f.e_grandeur},
+                {"topic", &f.e_sujet},       {"rate", &f.e_debit}};
+            refusal_to_field(req, &err, map, GU_ARRAY_LEN(map),
+                             &f.e_general);
         } else if (rc < 0) {
             req->err = err;
             return rc;
@@ -2685,16 +2682,11 @@ static void
 ticket_err_field(struct http_req *req, struct ticket_form *f,
                  const struct gu_err *err)
 {
-    const char *msg = err->user[0] ? gu_arena_strdup(req->arena, err->user)
-                                   : "Valeur invalide.";
-    if (strstr(err->field, "title"))
-        f->e_titre = msg;
-    else if (strstr(err->field, "body"))
-        f->e_texte = msg;
-    else if (strstr(err->field, "status"))
-        f->e_statut = msg;
-    else
-        f->e_general = msg;
+    const struct field_slot map[] = {{"title", &f->e_titre},
+                                     {"body", &f->e_texte},
+                                     {"status", &f->e_statut}};
+
+    refusal_to_field(req, err, map, GU_ARRAY_LEN(map), &f->e_general);
 }
 
 /* POST /agent/surveillance/tickets */
