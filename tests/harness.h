@@ -20,6 +20,20 @@ struct th_case {
     void (*fn)(void);
 };
 
+/* Little-endian fields of a binary format (WAV headers...). */
+static inline uint32_t
+th_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint16_t
+th_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static int th_failures_in_test;
 
 #define TH_FAIL(...)                                                       \

@@ -15,19 +15,6 @@
 
 static struct hs_server srv;
 
-static uint32_t
-le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint16_t
-le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int
 post(int port, const char *body, struct hs_resp *r)
 {
@@ -47,13 +34,13 @@ wav_seconds(const struct hs_resp *r, unsigned rate)
     if (r->body_n < 44 || memcmp(w, "RIFF", 4) != 0 ||
         memcmp(w + 8, "WAVEfmt ", 8) != 0 || memcmp(w + 36, "data", 4) != 0)
         return -1;
-    if (le32(w + 4) != r->body_n - 8 || le32(w + 40) != r->body_n - 44 ||
-        le16(w + 20) != 1 || le16(w + 22) != 1 || le16(w + 34) != 16 ||
-        le32(w + 24) != rate || le32(w + 28) != rate * 2)
+    if (th_le32(w + 4) != r->body_n - 8 || th_le32(w + 40) != r->body_n - 44 ||
+        th_le16(w + 20) != 1 || th_le16(w + 22) != 1 || th_le16(w + 34) != 16 ||
+        th_le32(w + 24) != rate || th_le32(w + 28) != rate * 2)
         return -1;
     n = (r->body_n - 44) / 2;
     for (size_t i = 0; i < n; i++) {
-        double v = (int16_t)le16(w + 44 + 2 * i);
+        double v = (int16_t)th_le16(w + 44 + 2 * i);
         rms += v * v;
     }
     /* speech, not silence */

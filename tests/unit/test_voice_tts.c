@@ -13,19 +13,6 @@
 #include "harness.h"
 #include "voice/voice.h"
 
-static uint32_t
-le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint16_t
-le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* Root mean square of the samples: speech is far from silence. */
 static double
 rms(const struct voice_audio *au)
@@ -74,20 +61,20 @@ test_wav_header(void)
     CHECK_EQ(voice_wav(a, &au, &w, &len, &err), 0);
     CHECK_EQ(len, 44 + 8);
     CHECK(memcmp(w, "RIFF", 4) == 0);
-    CHECK_EQ(le32(w + 4), 36 + 8);
+    CHECK_EQ(th_le32(w + 4), 36 + 8);
     CHECK(memcmp(w + 8, "WAVEfmt ", 8) == 0);
-    CHECK_EQ(le32(w + 16), 16);
-    CHECK_EQ(le16(w + 20), 1);     /* PCM */
-    CHECK_EQ(le16(w + 22), 1);     /* mono */
-    CHECK_EQ(le32(w + 24), 16000); /* rate */
-    CHECK_EQ(le32(w + 28), 32000); /* bytes per second */
-    CHECK_EQ(le16(w + 32), 2);
-    CHECK_EQ(le16(w + 34), 16);
+    CHECK_EQ(th_le32(w + 16), 16);
+    CHECK_EQ(th_le16(w + 20), 1);     /* PCM */
+    CHECK_EQ(th_le16(w + 22), 1);     /* mono */
+    CHECK_EQ(th_le32(w + 24), 16000); /* rate */
+    CHECK_EQ(th_le32(w + 28), 32000); /* bytes per second */
+    CHECK_EQ(th_le16(w + 32), 2);
+    CHECK_EQ(th_le16(w + 34), 16);
     CHECK(memcmp(w + 36, "data", 4) == 0);
-    CHECK_EQ(le32(w + 40), 8);
-    CHECK_EQ((int16_t)le16(w + 46), 1000);
-    CHECK_EQ((int16_t)le16(w + 48), -1000);
-    CHECK_EQ((int16_t)le16(w + 50), 32767);
+    CHECK_EQ(th_le32(w + 40), 8);
+    CHECK_EQ((int16_t)th_le16(w + 46), 1000);
+    CHECK_EQ((int16_t)th_le16(w + 48), -1000);
+    CHECK_EQ((int16_t)th_le16(w + 50), 32767);
 
     au.rate = 1000; /* not a rate we make */
     CHECK_EQ(voice_wav(a, &au, &w, &len, &err), GU_EINVAL);
