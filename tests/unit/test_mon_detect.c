@@ -10,28 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T0 1704067200 /* Monday 2024-01-01 00:00 UTC */
-
-/* Deterministic noise in [-1, 1]. */
-static uint32_t rng_state;
-
-static double
-noise(void)
-{
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (double)(rng_state >> 8) / (double)(1u << 23) - 1.0;
-}
-
-static void
-obs_at(struct mon_obs *o, int64_t t, double v)
-{
-    int64_t day = (t / 86400 + 3) % 7; /* 1970-01-01 was a Thursday */
-
-    o->t = t;
-    o->v = v;
-    o->local_minute = (int)((t % 86400) / 60);
-    o->local_weekday = (int)day;
-}
+#include "mon_detect_series.h"
 
 static void
 test_spike(void)

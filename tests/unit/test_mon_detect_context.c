@@ -12,26 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T0 1704067200 /* Monday 2024-01-01 00:00 UTC */
-
-/* Deterministic noise in [-1, 1]. */
-static uint32_t rng_state;
-
-static double
-noise(void)
-{
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (double)(rng_state >> 8) / (double)(1u << 23) - 1.0;
-}
-
-static void
-obs_at(struct mon_obs *o, int64_t t, double v)
-{
-    o->t = t;
-    o->v = v;
-    o->local_minute = (int)((t % 86400) / 60);
-    o->local_weekday = (int)((t / 86400 + 3) % 7);
-}
+#include "mon_detect_series.h"
 
 /*
  * Every 5 minutes a daily wave; on day 10 from 13:00 to 17:00 the value
