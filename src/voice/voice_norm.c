@@ -1379,6 +1379,15 @@ range_dash(const struct nctx *x, size_t i, size_t len)
     return f < x->n && is_digit(x->s[f]);
 }
 
+/* ASCII symbols read as a word. */
+static const struct {
+    char c;
+    const char *spoken;
+} ascii_words[] = {
+    {'&', "et"}, {'+', "plus"}, {'=', "égale"}, {'%', "pour cent"},
+    {'@', "arobase"},
+};
+
 /* One byte or symbol nothing recognised: copied, spoken or dropped. */
 static size_t
 other(struct nctx *x, size_t i)
@@ -1414,6 +1423,13 @@ other(struct nctx *x, size_t i)
         gu_buf_append(x->b, &c, 1);
         return 1;
     }
+    for (size_t k = 0; k < GU_ARRAY_LEN(ascii_words); k++) {
+        if (c == ascii_words[k].c) {
+            word(x, ascii_words[k].spoken);
+            space(x);
+            return 1;
+        }
+    }
     switch (c) {
     case '\n':
     case '\r':
@@ -1429,26 +1445,6 @@ other(struct nctx *x, size_t i)
         return 1;
     case ' ':
     case '\t':
-        space(x);
-        return 1;
-    case '&':
-        word(x, "et");
-        space(x);
-        return 1;
-    case '+':
-        word(x, "plus");
-        space(x);
-        return 1;
-    case '=':
-        word(x, "égale");
-        space(x);
-        return 1;
-    case '%':
-        word(x, "pour cent");
-        space(x);
-        return 1;
-    case '@':
-        word(x, "arobase");
         space(x);
         return 1;
     case '/':
