@@ -44,21 +44,19 @@ static enum voice_engine default_engine = VOICE_ENGINE_AUTO;
 void
 voice_tts_configure(const struct gu_config *cfg)
 {
-    const char *dir, *eng;
+    const char *dir;
+    enum voice_engine eng;
 
     if (!cfg)
         return;
     dir = gu_config_str(cfg, "voice.pico_lang_dir");
-    eng = gu_config_str(cfg, "voice.engine");
+    /* the setting is an enum auto|pico|espeak-ng, checked at load */
+    if (voice_engine_parse(gu_config_str(cfg, "voice.engine"), &eng) < 0)
+        eng = VOICE_ENGINE_AUTO;
     pthread_mutex_lock(&cfg_mu);
     if (dir && *dir && strlen(dir) < sizeof(pico_dir))
         memcpy(pico_dir, dir, strlen(dir) + 1);
-    if (eng && strcmp(eng, "pico") == 0)
-        default_engine = VOICE_ENGINE_PICO;
-    else if (eng && strcmp(eng, "espeak-ng") == 0)
-        default_engine = VOICE_ENGINE_ESPEAK;
-    else
-        default_engine = VOICE_ENGINE_AUTO;
+    default_engine = eng;
     pthread_mutex_unlock(&cfg_mu);
 }
 
