@@ -51,7 +51,7 @@ struct ingest_ctx {
     bool cur_loaded;
     int64_t cur_id, cur_last_t;
     double cur_max;
-    bool cur_night; /* opened or strongest by « nuit » or « fige » */
+    bool cur_nightly; /* opened or strongest by « nuit » or « fige » */
 };
 
 struct sorted {
@@ -253,14 +253,14 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
         x->cur_id = r->nrows ? store_int(r, 0, 0) : 0;
         x->cur_last_t = r->nrows ? store_int(r, 0, 1) : 0;
         x->cur_max = r->nrows ? store_real(r, 0, 2) : 0;
-        x->cur_night =
+        x->cur_nightly =
             r->nrows && store_text(r, 0, 3) &&
             (strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_NIGHT)) ==
                  0 ||
              strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_FLAT)) ==
                  0);
     }
-    if ((nightly(vd->top) || (x->cur_id && x->cur_night)) &&
+    if ((nightly(vd->top) || (x->cur_id && x->cur_nightly)) &&
         gap < MON_NIGHT_GAP)
         gap = MON_NIGHT_GAP;
     mon_explain(x->tz, x->sensor_name, x->unit, t, v, vd->expected,
@@ -292,7 +292,7 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
             if (stronger)
                 x->cur_max = vd->score;
             if (stronger && nightly(vd->top))
-                x->cur_night = true;
+                x->cur_nightly = true;
         }
         goto out;
     }
@@ -323,7 +323,7 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
     x->cur_id = store_int(r, 0, 0);
     x->cur_last_t = t;
     x->cur_max = vd->score;
-    x->cur_night = nightly(vd->top);
+    x->cur_nightly = nightly(vd->top);
     *opened = true;
     if (t >= x->now - NOTIFY_MAX_AGE)
         rc = notify_open(c, a, x, x->cur_id, t, v, vd, expl, err);
