@@ -253,12 +253,12 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
         x->cur_id = r->nrows ? store_int(r, 0, 0) : 0;
         x->cur_last_t = r->nrows ? store_int(r, 0, 1) : 0;
         x->cur_max = r->nrows ? store_real(r, 0, 2) : 0;
-        x->cur_nightly =
-            r->nrows && store_text(r, 0, 3) &&
-            (strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_NIGHT)) ==
-                 0 ||
-             strcmp(store_text(r, 0, 3), mon_detector_code(MON_DET_FLAT)) ==
-                 0);
+        {
+            enum mon_detector d;
+            x->cur_nightly = r->nrows && store_text(r, 0, 3) &&
+                             mon_detector_parse(store_text(r, 0, 3), &d) == 0 &&
+                             nightly(d);
+        }
     }
     if ((nightly(vd->top) || (x->cur_id && x->cur_nightly)) &&
         gap < MON_NIGHT_GAP)
