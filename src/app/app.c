@@ -14,6 +14,8 @@
 #include "forecast/fc.h"
 #include "monitor/mon.h"
 #include "voice/voice.h"
+#include "academy/acad.h"
+#include "insight/ins.h"
 
 /* ----- the core's jobs: log checkpoints, purges of the tenancy tables ----- */
 
@@ -93,6 +95,8 @@ static const struct app_module modules[] = {
      &app_pdata_assistant},
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
     {"personnes", NULL, &app_rights_routes, NULL, NULL},
+    {"academy", NULL, &acad_routes, NULL, NULL},
+    {"insight", NULL, &ins_routes, NULL, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");
