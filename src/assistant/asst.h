@@ -370,6 +370,39 @@ int asst_stats_get(struct store_conn *c, const char *insee, int64_t since,
                    struct asst_stats *out, struct gu_err *err);
 
 /*
+ * A reply of the assistant as logged (asst_messages), for the
+ * back-office's « Pourquoi ? ». Greetings are not listed (fixed text, no
+ * decision). Strings live in the caller's arena.
+ */
+struct asst_logged {
+    int64_t id;
+    int64_t at;
+    const char *question; /* redacted, "" for a choice without text */
+    const char *type;     /* "answer", "clarify", "handoff_offer" */
+    const char *fiche_id; /* the answer's fiche, "" otherwise */
+    const char *section;
+    const char *why; /* the JSON text stored with the reply, may be "" */
+    double score, margin;
+    int useful; /* 1, 0, or -1 when not rated */
+    const char *comment;
+};
+
+#define ASST_LOGGED_MAX 200 /* rows a list call returns at most */
+
+/*
+ * The commune's latest replies, newest first: those of the conversation
+ * of hand-off `handoff_id` (> 0; GU_ENOTFOUND if it is not the commune's)
+ * or all of them (0), older than the reply `before_id` (0 = from the
+ * newest), of `type` (NULL or "" = any), at most `limit` (capped at
+ * ASST_LOGGED_MAX). Flushes the pending writes first.
+ */
+int asst_logged_list(struct store_conn *c, struct gu_arena *a,
+                     const char *insee, int64_t handoff_id,
+                     int64_t before_id, const char *type, size_t limit,
+                     struct asst_logged **out, size_t *count,
+                     struct gu_err *err);
+
+/*
  * The module's background jobs for the runner: "asst.purge" (hourly,
  * asst_purge) and "asst.reindex" (every 5 s, asst_reindex_job).
  */

@@ -828,3 +828,77 @@ asst_stats_get(struct store_conn *c, const char *insee, int64_t since,
     gu_arena_free(a);
     return rc;
 }
+
+int
+asst_logged_list(struct store_conn *c, struct gu_arena *a, const char *insee,
+                 int64_t handoff_id, int64_t before_id, const char *type,
+                 size_t limit, struct asst_logged **out, size_t *count,
+                 struct gu_err *err)
+{
+    struct store_rows *r = NULL;
+    struct asst_logged *v;
+    int64_t conv = 0;
+    int rc;
+
+    *out = NULL;
+    *count = 0;
+    if (limit == 0 || limit > ASST_LOGGED_MAX)
+        limit = ASST_LOGGED_MAX;
+    asst_writer_flush(asst_engine_writer(asst_engine_of(store_conn_store(c))),
+                      c);
+    if (handoff_id > 0) {
+        struct store_val p[] = {STORE_I(handoff_id), STORE_T(insee)};
+        rc = store_query(c, a,
+                         "SELECT COALESCE(conversation_id, 0) FROM"
+                         " asst_handoffs WHERE id = ? AND insee = ?",
+                         p, 2, &r, err);
+        if (rc < 0)
+            return rc;
+        if (r->nrows == 0)
+            return gu_err_set(err, GU_ENOTFOUND, NULL, "Question introuvable.",
+                              "asst: handoff %lld not found",
+                              (long long)handoff_id);
+        conv = store_int(r, 0, 0);
+        if (conv == 0)
+            return 0; /* the conversation was purged */
+    }
+    struct store_val p[] = {STORE_T(insee),
+                            STORE_I(conv),
+                            STORE_I(conv),
+                            STORE_I(before_id),
+                            STORE_I(before_id),
+                            STORE_T(type ? type : ""),
+                            STORE_T(type ? type : ""),
+                            STORE_I((int64_t)limit)};
+    rc = store_query(
+        c, a,
+        "SELECT id, at, question, type, fiche_id, section, why, score, margin,"
+        " COALESCE(useful, -1), comment FROM asst_messages"
+        " WHERE insee = ? AND type <> 'greeting'"
+        " AND (? = 0 OR conversation_id = ?) AND (? = 0 OR id < ?)"
+        " AND (? = '' OR type = ?) ORDER BY id DESC LIMIT ?",
+        p, GU_ARRAY_LEN(p), &r, err);
+    if (rc < 0)
+        return rc;
+    if (r->nrows == 0)
+        return 0;
+    v = gu_arena_zalloc(a, r->nrows * sizeof(*v));
+    if (!v)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    for (size_t i = 0; i < r->nrows; i++) {
+        v[i].id = store_int(r, i, 0);
+        v[i].at = store_int(r, i, 1);
+        v[i].question = store_text(r, i, 2);
+        v[i].type = store_text(r, i, 3);
+        v[i].fiche_id = store_text(r, i, 4);
+        v[i].section = store_text(r, i, 5);
+        v[i].why = store_text(r, i, 6);
+        v[i].score = store_real(r, i, 7);
+        v[i].margin = store_real(r, i, 8);
+        v[i].useful = (int)store_int(r, i, 9);
+        v[i].comment = store_text(r, i, 10);
+    }
+    *out = v;
+    *count = r->nrows;
+    return 0;
+}

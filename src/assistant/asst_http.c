@@ -307,12 +307,262 @@ get_handoffs(struct http_req *req, struct http_resp *resp)
     return http_json(resp, 200, j);
 }
 
+/* ----- « Pourquoi ? » of the assistant's replies ----- */
+
+/* A fiche's title for the explanation, looked up once per request. */
+struct title_cache {
+    const char *id[64];
+    const char *title[64];
+    size_t n;
+};
+
+static const char *
+fiche_title(struct http_req *req, struct title_cache *tc, const char *id)
+{
+    struct kb_fiche f;
+    struct gu_err e;
+    const char *t = id;
+
+    for (size_t i = 0; i < tc->n; i++) {
+        if (strcmp(tc->id[i], id) == 0)
+            return tc->title[i];
+    }
+    gu_err_clear(&e);
+    if (kb_fiche_get(req->conn, req->arena, req->who.insee, id, &f, &e) ==
+            0 &&
+        f.title && *f.title)
+        t = f.title;
+    if (tc->n < GU_ARRAY_LEN(tc->id)) {
+        tc->id[tc->n] = id;
+        tc->title[tc->n++] = t;
+    }
+    return t;
+}
+
+static const char *
+num2(struct http_req *req, double v)
+{
+    char buf[64];
+
+    /* three decimals: 0,298 must not read « 0,30 » beside a 0,30 seuil */
+    return gu_arena_strdup(
+        req->arena, gu_num_fr(v, 3, GU_NUM_TRIM, "–", buf, sizeof(buf)));
+}
+
+/*
+ * The explanation of a logged reply in the shape of web_why.c: what was
+ * decided, from which fiche, against which thresholds, with the
+ * candidates' scores and the index generation it was read from.
+ */
+static json_t *
+reply_why(struct http_req *req, struct title_cache *tc,
+          const struct asst_policy *pol, const struct asst_logged *m)
+{
+    json_t *w = m->why && *m->why ? json_loads(m->why, 0, NULL) : NULL;
+    double conf = json_number_value(json_object_get(w, "confidence"));
+    double margin = json_number_value(json_object_get(w, "margin"));
+    double cover = json_number_value(json_object_get(w, "coverage"));
+    json_int_t gen = json_integer_value(json_object_get(w, "generation"));
+    bool followup = json_is_true(json_object_get(w, "followup"));
+    const json_t *cands = json_object_get(w, "candidates");
+    const char *summary, *title = NULL, *version;
+    json_t *o, *c;
+    size_t i;
+
+    if (*m->fiche_id)
+        title = fiche_title(req, tc, m->fiche_id);
+    if (strcmp(m->type, "answer") == 0)
+        summary = gu_arena_sprintf(
+            req->arena,
+            "Réponse tirée de la fiche « %s »%s%s%s : la confiance (%s) "
+            "atteint le seuil (%s) et cette fiche devance la suivante de %s "
+            "(écart minimal %s).",
+            title ? title : m->fiche_id, *m->section ? ", partie « " : "",
+            m->section, *m->section ? " »" : "", num2(req, conf),
+            num2(req, pol->abstain.min_score), num2(req, margin),
+            num2(req, pol->abstain.min_margin));
+    else {
+        /* The thresholds this reply fell short of, in plain French. */
+        const char *why_not = "";
+        if (conf < pol->abstain.min_score)
+            why_not = gu_arena_sprintf(
+                req->arena, "%s ; la confiance (%s) est sous le seuil (%s)",
+                why_not, num2(req, conf), num2(req, pol->abstain.min_score));
+        if (margin < pol->abstain.min_margin && why_not)
+            why_not = gu_arena_sprintf(
+                req->arena,
+                "%s ; la meilleure fiche ne devance la suivante que de %s "
+                "(minimum %s)",
+                why_not, num2(req, margin), num2(req, pol->abstain.min_margin));
+        if (json_object_get(w, "coverage") && cover < pol->min_coverage &&
+            why_not)
+            why_not = gu_arena_sprintf(
+                req->arena,
+                "%s ; la fiche ne couvre que %s de la question (minimum %s)",
+                why_not, num2(req, cover), num2(req, pol->min_coverage));
+        if (!why_not || !*why_not)
+            why_not = " ; les fiches envisagées ne correspondaient pas assez";
+        /* every reason starts with " ; ": the first one follows " : " */
+        summary = gu_arena_sprintf(
+            req->arena, "%s : %s.",
+            strcmp(m->type, "clarify") == 0
+                ? "L’assistant a demandé à l’habitant de préciser plutôt que "
+                  "de choisir seul"
+                : "L’assistant a proposé de transmettre la question à un "
+                  "agent",
+            why_not + 3);
+    }
+    version = gen > 0 ? gu_arena_sprintf(req->arena, "index des fiches n° %lld",
+                                         (long long)gen)
+                      : "";
+    o = http_why_new(summary ? summary : "",
+                     "classement BM25F et n-grammes de caractères", version,
+                     m->at);
+    if (!o) {
+        json_decref(w);
+        return NULL;
+    }
+    gu_json_arena(req->arena, o);
+    json_array_foreach(cands, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+
+        if (!id)
+            continue;
+        http_why_source(
+            o, fiche_title(req, tc, id),
+            gu_arena_sprintf(req->arena, "/agent/fiches/%s", id),
+            json_number_value(json_object_get(c, "score")));
+    }
+    http_why_add(o, "Décision",
+                 strcmp(m->type, "answer") == 0    ? "répondre"
+                 : strcmp(m->type, "clarify") == 0 ? "demander de préciser"
+                                                   : "proposer un agent");
+    http_why_add(o, "Confiance",
+                 gu_arena_sprintf(req->arena, "%s (seuil %s)",
+                                  num2(req, conf),
+                                  num2(req, pol->abstain.min_score)));
+    http_why_add(o, "Avance sur la fiche suivante",
+                 gu_arena_sprintf(req->arena, "%s (minimum %s)",
+                                  num2(req, margin),
+                                  num2(req, pol->abstain.min_margin)));
+    if (w && json_object_get(w, "coverage"))
+        http_why_add(o, "Part de la question couverte par la fiche",
+                     gu_arena_sprintf(req->arena, "%s (minimum %s)",
+                                      num2(req, cover),
+                                      num2(req, pol->min_coverage)));
+    if (followup)
+        http_why_add(o, "Question de suivi",
+                     "oui : le sujet de la question précédente a été "
+                     "favorisé");
+    json_decref(w);
+    return o;
+}
+
+static json_t *
+logged_json(struct http_req *req, struct title_cache *tc,
+            const struct asst_policy *pol, const struct asst_logged *m)
+{
+    json_t *j = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s}", "id",
+                          (json_int_t)m->id, "at", gu_json_time(m->at),
+                          "question", m->question, "type", m->type,
+                          "fiche_id", m->fiche_id, "section", m->section);
+    json_t *w;
+
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "utile",
+                        m->useful < 0 ? json_null()
+                                      : json_boolean(m->useful == 1));
+    json_object_set_new(j, "commentaire", json_string(m->comment));
+    w = reply_why(req, tc, pol, m);
+    json_object_set(j, "pourquoi", w ? w : json_null());
+    return j;
+}
+
+/* The logged replies of one hand-off's conversation (id > 0) or of the
+ * commune, as a JSON array (arena-owned). */
+static int
+logged_array(struct http_req *req, int64_t handoff, int64_t before,
+             const char *type, size_t limit, json_t **out, int64_t *last)
+{
+    struct asst_engine *e = asst_engine_of(store_conn_store(req->conn));
+    struct asst_policy pol;
+    struct title_cache *tc;
+    struct asst_logged *v = NULL;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+
+    if (e)
+        pol = asst_engine_options(e)->policy;
+    else
+        asst_policy_default(&pol);
+    rc = asst_logged_list(req->conn, req->arena, req->who.insee, handoff,
+                          before, type, limit, &v, &n, &req->err);
+    if (rc < 0)
+        return rc;
+    tc = gu_arena_zalloc(req->arena, sizeof(*tc));
+    arr = json_array();
+    if (!tc || !arr)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, arr);
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = logged_json(req, tc, &pol, &v[i]);
+        if (!j || json_array_append_new(arr, j) < 0)
+            return GU_ENOMEM;
+    }
+    *out = arr;
+    if (last)
+        *last = n == limit && n ? v[n - 1].id : 0;
+    return 0;
+}
+
+static int
+get_replies(struct http_req *req, struct http_resp *resp)
+{
+    const char *type = http_query(req, "type");
+    const char *s;
+    int64_t before = 0, last = 0;
+    long limit = 50;
+    json_t *arr, *j;
+    int rc;
+
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    if (type && *type && strcmp(type, "answer") != 0 &&
+        strcmp(type, "clarify") != 0 && strcmp(type, "handoff_offer") != 0)
+        return gu_err_set(&req->err, GU_EINVAL, "type",
+                          "Type inconnu : answer, clarify ou handoff_offer.",
+                          "bad type");
+    if ((s = http_query(req, "before")) && *s) {
+        long v;
+        if (gu_parse_long(s, 1, LONG_MAX, &v) < 0)
+            return gu_err_set(&req->err, GU_EINVAL, "before",
+                              "Le paramètre « before » doit être un "
+                              "identifiant.",
+                              "bad before");
+        before = v;
+    }
+    if ((s = http_query(req, "limit")) && *s &&
+        gu_parse_long(s, 1, ASST_LOGGED_MAX, &limit) < 0)
+        return gu_err_set(&req->err, GU_EINVAL, "limit",
+                          "Le paramètre « limit » va de 1 à 200.",
+                          "bad limit");
+    rc = logged_array(req, 0, before, type, (size_t)limit, &arr, &last);
+    if (rc < 0)
+        return rc;
+    j = json_pack("{s:O, s:o}", "reponses", arr, "suivant",
+                  last ? json_integer(last) : json_null());
+    return j ? http_json(resp, 200, j) : GU_ENOMEM;
+}
+
 static int
 get_handoff(struct http_req *req, struct http_resp *resp)
 {
     struct asst_handoff h;
     int64_t id;
-    json_t *j;
+    json_t *j, *replies;
     int rc;
 
     if ((rc = http_need_commune(req)) < 0 ||
@@ -323,7 +573,14 @@ get_handoff(struct http_req *req, struct http_resp *resp)
     if (rc < 0)
         return rc;
     j = handoff_json(req, &h, true);
-    return j ? http_json(resp, 200, j) : GU_ENOMEM;
+    if (!j)
+        return GU_ENOMEM;
+    gu_json_arena(req->arena, j);
+    rc = logged_array(req, id, 0, NULL, ASST_LOGGED_MAX, &replies, NULL);
+    if (rc < 0)
+        return rc;
+    json_object_set(j, "reponses", replies);
+    return http_json(resp, 200, json_incref(j));
 }
 
 static int
@@ -483,6 +740,13 @@ static const struct http_route routes[] = {
      NULL,
      "{\"type\":\"object\",\"properties\":{\"handoffs\":{\"type\":\"array\","
      "\"items\":" HANDOFF_SCHEMA "},\"stats\":{\"type\":\"object\"}}}"},
+    {"GET", "/api/v1/assistant/reponses", HTTP_LECTEUR, get_replies,
+     "assistant",
+     "Réponses de l’assistant, les plus récentes d’abord, chacune avec son "
+     "« Pourquoi ? » (filtres : type, before, limit)",
+     NULL,
+     "{\"type\":\"object\",\"properties\":{\"reponses\":{\"type\":"
+     "\"array\"},\"suivant\":{\"type\":[\"integer\",\"null\"]}}}"},
     {"GET", "/api/v1/assistant/handoffs/{id}", HTTP_LECTEUR, get_handoff,
      "assistant", "Détail d’une question transmise", NULL, HANDOFF_SCHEMA},
     {"PATCH", "/api/v1/assistant/handoffs/{id}", HTTP_AGENT, patch_handoff,

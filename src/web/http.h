@@ -187,6 +187,27 @@ int http_set_cookie(struct http_req *req, struct http_resp *resp,
 int http_template(struct http_req *req, struct http_resp *resp, int status,
                   const char *name, json_t *vars);
 
+/* ----- « Pourquoi ? »: the explanation of an AI output (web_why.c) ----- */
+
+/*
+ * A new explanation object: a one-sentence French summary, the model's
+ * name and version ("" if none) and when the output was produced (unix
+ * seconds, 0 = unknown). NULL on OOM. The caller owns the reference.
+ */
+json_t *http_why_new(const char *summary, const char *model,
+                     const char *version, int64_t at);
+/* Append a « libellé : valeur » line. GU_EINVAL without why/label. */
+int http_why_add(json_t *why, const char *label, const char *value);
+/* Append a source (title, url "" if none, score < 0 = not shown). */
+int http_why_source(json_t *why, const char *title, const char *url,
+                    double score);
+/*
+ * The explanation as HTML, the markup web/js/pourquoi.js makes: a
+ * <details class="pourquoi"> (open if `open`) whose summary reads
+ * « Pourquoi ? ». Nothing for a non-object.
+ */
+void http_why_html(struct gu_buf *b, const json_t *why, bool open);
+
 /* ----- embedded assets (generated at build time from web/) ----- */
 
 /* Lookup by relative path; NULL if absent. */

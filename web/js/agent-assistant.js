@@ -6,6 +6,7 @@
 import { api, frDate } from './api.js';
 import { clearErrors, h, showApiError, showStatus } from './form.js';
 import { initShell } from './shell.js';
+import { whyDetails } from './pourquoi.js';
 
 const form = document.getElementById('filter-form');
 const body = document.getElementById('list-body');
@@ -33,6 +34,54 @@ function setStats(s) {
     put('st-utile', s.utile);
     put('st-pas-utile', s.pas_utile);
 }
+
+const DECISIONS = {
+    answer: 'Réponse donnée',
+    clarify: 'Demande de précision',
+    handoff_offer: 'Proposition de transmettre à un agent',
+};
+
+// One reply of the assistant with its « Pourquoi ? ».
+function replyItem(r) {
+    const rating = r.utile === true ? ' · jugée utile'
+        : r.utile === false ? ' · jugée pas utile' : '';
+    return h('li', {},
+        h('p', {}, h('strong', {}, DECISIONS[r.type] || r.type), ' — ',
+            frDate(r.at), rating),
+        h('p', {}, 'Question : ', r.question ? '« ' + r.question + ' »'
+            : '(un choix dans une liste)'),
+        r.commentaire ? h('p', {}, 'Commentaire : ' + r.commentaire) : null,
+        whyDetails(r.pourquoi));
+}
+
+const rList = document.getElementById('r-list');
+const rMore = document.getElementById('r-more');
+const rStatus = document.getElementById('r-status');
+const rType = document.getElementById('r-type');
+let rBefore = null;
+
+async function loadReplies(append) {
+    const q = new URLSearchParams({ limit: '20' });
+    if (rType.value) q.set('type', rType.value);
+    if (append && rBefore) q.set('before', rBefore);
+    let data;
+    try {
+        data = await api('GET', '/api/v1/assistant/reponses?' + q);
+    } catch (e) {
+        showStatus(rStatus, e.message);
+        return;
+    }
+    const items = data.reponses.map(replyItem);
+    if (append) rList.append(...items);
+    else rList.replaceChildren(...items);
+    rBefore = data.suivant;
+    rMore.hidden = !rBefore;
+    rStatus.textContent = rList.children.length ? ''
+        : 'Aucune réponse de l’assistant pour l’instant.';
+}
+
+rType.addEventListener('change', () => loadReplies(false));
+rMore.addEventListener('click', () => loadReplies(true));
 
 function row(x) {
     const open = h('a', { href: '#detail' }, x.reference);
@@ -90,6 +139,13 @@ async function show(id) {
     document.getElementById('d-question').textContent = x.question;
     document.getElementById('d-transcript').replaceChildren(
         ...x.transcript.split('\n').filter((l) => l).map((l) => h('p', {}, l)));
+    const replies = document.getElementById('d-replies');
+    replies.replaceChildren(...(x.reponses || []).slice().reverse()
+        .map(replyItem));
+    if (!replies.children.length) {
+        replies.append(h('li', {}, 'La conversation a été effacée (durée ' +
+            'de conservation écoulée).'));
+    }
     answerForm.elements.answer.value = x.answer || '';
     answerForm.hidden = !canAnswer;
     document.getElementById('a-fiche').disabled = !x.answer;
@@ -153,4 +209,5 @@ initShell().then((me) => {
     if (!me) return;
     canAnswer = me.role === 'agent' || me.role === 'admin';
     load(false);
+    loadReplies(false);
 });
