@@ -291,6 +291,12 @@ mon_params_default(struct mon_params *p)
     p->night_end_min = 240;
 }
 
+unsigned
+mon_detect_version(void)
+{
+    return STATE_VERSION;
+}
+
 double
 mon_params_threshold(const struct mon_params *p)
 {

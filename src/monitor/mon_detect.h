@@ -115,6 +115,10 @@ void mon_state_reset(struct mon_state *s, const struct mon_params *p);
 int mon_step(struct mon_state *s, const struct mon_params *p,
              const struct mon_obs *o, struct mon_verdict *out);
 
+/* The detectors' version: the state image's format, bumped whenever
+ * their behaviour changes (shown in an alert's « Pourquoi ? »). */
+unsigned mon_detect_version(void);
+
 /* Last fed t, 0 before the first point. */
 int64_t mon_state_last_t(const struct mon_state *s);
 

@@ -846,11 +846,23 @@ get_alert(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
+    struct store_commune com;
+    json_t *j, *why;
+
     if ((rc = path_id(req, &id)) < 0 ||
         (rc = mon_alert_get(req->conn, req->arena, req->who.insee, id, &l,
-                            &req->err)) < 0)
+                            &req->err)) < 0 ||
+        (rc = store_commune_get(req->conn, req->arena, req->who.insee, &com,
+                                &req->err)) < 0)
         return rc;
-    return http_json(resp, 200, alert_json(&l));
+    j = alert_json(&l);
+    why = mon_alert_why(req, &l, gu_tz_of_zone(com.zone));
+    if (!j || !why) {
+        json_decref(j);
+        return GU_ENOMEM;
+    }
+    json_object_set(j, "pourquoi", why);
+    return http_json(resp, 200, j);
 }
 
 static int

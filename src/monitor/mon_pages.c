@@ -2171,6 +2171,8 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
     int64_t now = gu_now(), t0, t1;
     struct gu_buf b;
     const char *content, *title;
+    json_t *why, *el;
+    size_t k;
     int rc;
 
     if ((rc = commune_tz(req, &com, &tz)) < 0)
@@ -2198,30 +2200,36 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
     html(&b, al.sensor_name);
     gu_buf_puts(&b, "</p>\n");
 
-    /* explanation */
+    /* explanation: the same object as the API's "pourquoi" */
+    why = mon_alert_why(req, &al, tz);
+    if (!why) {
+        gu_buf_fini(&b);
+        return GU_ENOMEM;
+    }
     gu_buf_puts(&b, "<section aria-labelledby=\"explication-titre\" "
                     "class=\"panel\">\n<h2 id=\"explication-titre\">"
                     "Pourquoi cette alerte</h2>\n<p class=\"mon-why\" "
                     "id=\"explication\">");
-    html(&b, al.explanation);
-    gu_buf_puts(&b, "</p>\n<dl class=\"mon-terms\"><dt>Détecteur</dt><dd>");
-    html(&b, mon_detector_label(al.detector));
-    gu_buf_puts(&b, "</dd><dt>Valeur mesurée</dt><dd>");
-    value_unit(&b, al.value, al.unit);
-    gu_buf_puts(&b, "</dd><dt>Valeur attendue</dt><dd>");
-    value_unit(&b, al.expected, al.unit);
-    gu_buf_puts(&b, "</dd><dt>Écart</dt><dd>");
-    num(&b, fabs(al.deviation), 1);
-    gu_buf_printf(&b, " écart(s) type robuste(s) %s la normale</dd>",
-                  al.deviation >= 0 ? "au-dessus de" : "au-dessous de");
-    gu_buf_puts(&b, "<dt>Score le plus fort</dt><dd>");
-    num(&b, al.max_score, 2);
-    gu_buf_printf(&b, " sur 1</dd><dt>Points anormaux</dt><dd>%d, du ",
-                  al.npoints);
-    when(&b, tz, al.first_t);
-    gu_buf_puts(&b, " au ");
-    when(&b, tz, al.last_t);
-    gu_buf_puts(&b, "</dd></dl>\n</section>\n");
+    html(&b, json_string_value(json_object_get(why, "resume")));
+    gu_buf_puts(&b, "</p>\n<dl class=\"mon-terms\">");
+    json_array_foreach(json_object_get(why, "elements"), k, el)
+    {
+        gu_buf_puts(&b, "<dt>");
+        html(&b, json_string_value(json_object_get(el, "libelle")));
+        gu_buf_puts(&b, "</dt><dd>");
+        html(&b, json_string_value(json_object_get(el, "valeur")));
+        gu_buf_puts(&b, "</dd>");
+    }
+    gu_buf_puts(&b, "<dt>Modèle</dt><dd>");
+    html(&b, json_string_value(json_object_get(why, "modele")));
+    gu_buf_puts(&b, ", ");
+    html(&b, json_string_value(json_object_get(why, "version")));
+    gu_buf_puts(&b, "</dd><dt>Ouverte le</dt><dd>");
+    when(&b, tz, al.opened_at);
+    gu_buf_puts(&b, "</dd></dl>\n<p class=\"hint\">Une alerte signale un "
+                    "écart à la normale apprise sur ce capteur ; un agent "
+                    "juge s’il s’agit d’une panne, d’une fuite ou d’une "
+                    "fausse alerte.</p>\n</section>\n");
 
     /* chart around the alert */
     t0 = al.first_t - ALERT_BEFORE;

@@ -241,4 +241,15 @@ int mon_ticket_list(struct store_conn *c, struct gu_arena *a,
 void mon_public_base_set(struct store *s, const char *base);
 const char *mon_public_base(struct store *s);
 
+/*
+ * An alert's « Pourquoi ? » (web_why.c's shape; mon_why.c): the
+ * explanation, the detector, measured and expected values, the score
+ * against the sensor's alert threshold and sensitivity, the detectors
+ * on, the model's version, dates in the commune's zone `tz`. Owned by
+ * the request's arena; NULL on OOM.
+ */
+struct http_req;
+json_t *mon_alert_why(struct http_req *req, const struct mon_alert *al,
+                      enum gu_tz tz);
+
 #endif
