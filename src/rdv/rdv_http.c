@@ -31,6 +31,7 @@
  */
 #include "portal/portal.h"
 #include "rdv/rdv_internal.h"
+#include "rdv/rdv_risk.h"
 #include "web/http.h"
 
 #include <limits.h>
@@ -2176,6 +2177,57 @@ get_agenda(struct http_req *req, struct http_resp *resp)
                                "to", day_json(q.to_day), "bookings", arr));
 }
 
+/*
+ * The no-show risk's « Pourquoi ? » (web_why.c's shape): the estimate,
+ * its main factors, the commune's model (version, training date, quality
+ * on the hold-out) and what the score may and may not be used for. JSON
+ * null when no model is in service.
+ */
+static json_t *
+risk_why(struct http_req *req, double r, const char *factors)
+{
+    struct rdv_risk_model m;
+    struct gu_err e;
+    char pct[64], auc[64], base[64], when[32];
+    json_t *o;
+
+    gu_err_clear(&e);
+    if (r < 0 ||
+        rdv_risk_model_get(req->conn, req->arena, req->who.insee, &m, &e) < 0)
+        return json_null();
+    gu_num_fr(100 * r, 0, 0, "–", pct, sizeof(pct));
+    gu_num_fr(m.auc, 2, 0, "–", auc, sizeof(auc));
+    gu_num_fr(100 * m.base_rate, 1, GU_NUM_TRIM, "–", base, sizeof(base));
+    gu_time_fr(m.trained_at, when, sizeof(when));
+    o = http_why_new(
+        gu_arena_sprintf(req->arena,
+                         "Risque d’absence estimé à %s %% pour ce rendez-vous%s"
+                         "%s.",
+                         pct, factors && *factors ? " ; principaux facteurs : "
+                                                  : "",
+                         factors ? factors : ""),
+        "régression logistique (liblinear)",
+        gu_arena_sprintf(req->arena, "n° %lld, entraînée le %s",
+                         (long long)m.version, when),
+        gu_now());
+    if (!o)
+        return json_null();
+    http_why_add(o, "Taux d’absence moyen de la commune",
+                 gu_arena_sprintf(req->arena, "%s %%", base));
+    http_why_add(o, "Qualité du modèle",
+                 gu_arena_sprintf(req->arena,
+                                  "AUC %s sur les %d rendez-vous les plus "
+                                  "récents, mis de côté (0,5 = hasard)",
+                                  auc, m.holdout));
+    http_why_add(o, "Rendez-vous appris", gu_arena_sprintf(req->arena, "%d",
+                                                           m.samples));
+    http_why_add(o, "Usage",
+                 "envoyer un rappel de plus, ou permettre le surbooking "
+                 "réglé pour un motif ; jamais refuser ni retarder un "
+                 "rendez-vous");
+    return o;
+}
+
 /* The booking {id} of the active commune, as agents see it. */
 static int
 agent_booking_reply(struct http_req *req, struct http_resp *resp,
@@ -2196,6 +2248,7 @@ agent_booking_reply(struct http_req *req, struct http_resp *resp,
         double r = rdv_risk(req->conn, req->arena, &b, &expl);
         json_object_set_new(o, "risk_now", r < 0 ? json_null() : json_real(r));
         json_object_set_new(o, "risk_why", json_string(expl ? expl : ""));
+        json_object_set_new(o, "pourquoi", risk_why(req, r, expl));
     }
     return http_json(resp, 200, o);
 }

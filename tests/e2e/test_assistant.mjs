@@ -474,6 +474,40 @@ try {
             await focused(site) === '.gw-launcher', await focused(site));
     });
 
+    await step('espace agents : chaque réponse avec son « Pourquoi ? »',
+        async () => {
+            const otp = process.env.GUICHET_ADMIN_PASSWORD;
+            const pw = 'Pourquoi-e2e-2026!';
+            await page.goto(BASE + '/agent/connexion');
+            await page.fill('#login', 'admin');
+            await page.fill('#password', otp);
+            await page.click('button[type="submit"]');
+            await page.waitForURL('**/agent/mot-de-passe');
+            await page.fill('#pw-current', otp);
+            await page.fill('#pw-new', pw);
+            await page.fill('#pw-confirm', pw);
+            await page.click('#pw-form button[type="submit"]');
+            await page.waitForURL(BASE + '/agent');
+            await page.goto(BASE + '/agent/assistant');
+            await page.selectOption('#r-type', 'answer');
+            // the list reloads: wait until it holds answers only
+            await page.waitForFunction(() => {
+                const li = [...document.querySelectorAll('#r-list > li')];
+                return li.length > 0 && li.every((x) =>
+                    x.textContent.startsWith('Réponse donnée'));
+            });
+            const first = page.locator('#r-list > li').first();
+            await first.locator('details.pourquoi summary').click();
+            const why = await first.textContent();
+            check('la réponse dit de quelle fiche elle vient et pourquoi',
+                why.includes('Réponse tirée de la fiche') &&
+                why.includes('seuil') && why.includes('Sources') &&
+                why.includes('index des fiches'), why.slice(0, 400));
+            check('les sources mènent aux fiches',
+                (await first.locator('details.pourquoi ol a').first()
+                    .getAttribute('href')).startsWith('/agent/fiches/'));
+        });
+
     checkClean(check, { consoleErrors, badResponses, foreign });
 } finally {
     await close();

@@ -211,6 +211,12 @@ try {
         check('risque chiffré et expliqué en français',
             /\d+ %/.test(risk) && risk.includes('Principaux facteurs'),
             risk);
+        await page.click('#bd-risk-text details.pourquoi summary');
+        const why = await page.textContent('#bd-risk-text details.pourquoi');
+        check('« Pourquoi ? » : modèle, version, qualité et usage',
+            why.includes('régression logistique') &&
+            why.includes('entraînée le') && why.includes('AUC') &&
+            why.includes('jamais refuser'), why);
         await page.keyboard.press('Escape');
         await page.waitForSelector('#booking-dialog', { state: 'hidden' });
         check('Échap ferme la fenêtre et rend le focus au rendez-vous',

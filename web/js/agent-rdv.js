@@ -12,6 +12,7 @@
 import { api } from './api.js';
 import { clearErrors, h, showApiError, showStatus } from './form.js';
 import { initShell } from './shell.js';
+import { whyDetails } from './pourquoi.js';
 
 const UNIT = 5; // minutes per grid row (RDV_UNIT_MIN)
 const DAY_NAMES = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi',
@@ -416,6 +417,8 @@ function showBooking(b) {
         rt.replaceChildren(h('span', { class: riskClass(risk) }, pct(risk)),
             ' ' + (b.risk_why ? 'Principaux facteurs : ' + b.risk_why + '.'
                 : ''));
+        const why = whyDetails(b.pourquoi);
+        if (why) rt.append(why);
     }
     document.getElementById('bd-note').value = b.note || '';
     const canAct = me && (me.role === 'agent' || me.role === 'admin');
