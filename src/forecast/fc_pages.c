@@ -29,6 +29,7 @@
  * line styles; the same data in a table below it).
  */
 #include "forecast/fc_service.h"
+#include "forecast/fc_reco.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -974,6 +975,70 @@ settings_html(struct http_req *req, struct gu_buf *b,
                    "réglages</button>\n</form>\n</section>\n");
 }
 
+/*
+ * The week's « Pourquoi ? » (web_why.c's shape, rendered as on every
+ * page): where the forecasts and the recommended orders come from.
+ */
+static void
+reco_why(struct http_req *req, struct gu_buf *b, const struct fc_fit *fit,
+         const struct fc_series *s, double risk)
+{
+    bool canteen = s->kind == FC_KIND_CANTINE;
+    size_t nerr = fit->nerrors < FCST_RECO_ERRORS ? fit->nerrors
+                                                  : FCST_RECO_ERRORS;
+    char pct[64], q[64], when[32];
+    const char *label = fit->label ? fit->label : fit->method;
+    json_t *o;
+
+    gu_num_fr(100 * risk, 1, GU_NUM_TRIM, "–", pct, sizeof(pct));
+    gu_num_fr(100 * (1 - risk), 1, GU_NUM_TRIM, "–", q, sizeof(q));
+    gu_time_fr(fit->fitted_at, when, sizeof(when));
+    o = http_why_new(
+        canteen
+            ? gu_arena_sprintf(
+                  req->arena,
+                  "La prévision de chaque jour vient de la méthode « %s », "
+                  "celle qui s’est le moins trompée sur les jours passés. La "
+                  "commande recommandée est la prévision corrigée par les "
+                  "erreurs passées de cette méthode, au niveau qui laisse au "
+                  "plus %s %% de jours courts (quantile %s %%), arrondie au "
+                  "repas supérieur.",
+                  label ? label : "", pct, q)
+            : gu_arena_sprintf(
+                  req->arena,
+                  "La prévision de chaque jour vient de la méthode « %s », "
+                  "celle qui s’est le moins trompée sur les jours passés ; "
+                  "l’intervalle vient des erreurs passées de cette méthode.",
+                  label ? label : ""),
+        label, gu_arena_sprintf(req->arena, "du %s", when),
+        fit->fitted_at);
+    if (!o)
+        return;
+    http_why_add(o, "Méthode retenue", label);
+    http_why_add(o, "Horizon de l’essai",
+                 gu_arena_sprintf(req->arena, "%d jours", fit->horizon));
+    http_why_add(o, "Erreurs passées utilisées",
+                 nerr >= FCST_RECO_MIN_ERRORS
+                     ? gu_arena_sprintf(req->arena,
+                                        "les %zu derniers jours testés", nerr)
+                     : gu_arena_sprintf(req->arena,
+                                        "trop peu (%zu, il en faut %d) : pas "
+                                        "de recommandation",
+                                        nerr, FCST_RECO_MIN_ERRORS));
+    if (canteen)
+        http_why_add(o, "Risque choisi",
+                     gu_arena_sprintf(req->arena,
+                                      "%s %% de jours où la commande serait "
+                                      "trop juste",
+                                      pct));
+    http_why_add(o, "Ce qui reste à l’agent",
+                 "la commande finale : la recommandation ne connaît pas les "
+                 "événements que la série ne montre pas (sortie scolaire, "
+                 "grève annoncée…)");
+    http_why_html(b, o, false);
+    json_decref(o);
+}
+
 /* The backtest table and the sentence that says what was chosen. */
 static void
 backtest_html(struct gu_buf *b, const struct fc_fit *fit, bool has_fit,
@@ -1360,6 +1425,8 @@ render_series(struct http_req *req, struct http_resp *resp, int64_t id,
     gu_buf_init(&b);
     start = last + 1 > today ? last + 1 : today;
     week_html(&b, d, n, start, &s, risk);
+    if (has_fit)
+        reco_why(req, &b, &fit, &s, risk);
     week = take(req, &b);
 
     gu_buf_init(&b);

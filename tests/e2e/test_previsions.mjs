@@ -190,6 +190,13 @@ try {
         check('la prévision des agents est dans l’essai',
             (await page.textContent('table.fc-backtest'))
                 .includes('Prévision des agents'));
+        await page.click('details.pourquoi summary');
+        const why = await page.textContent('details.pourquoi');
+        check('« Pourquoi ? » des commandes : méthode, risque, erreurs ' +
+            'passées, date du calcul', why.includes('Méthode retenue') &&
+            why.includes('jours courts') &&
+            why.includes('derniers jours testés') && why.includes('Date'),
+            why.slice(0, 400));
         await axe('page d’une série');
     });
 
