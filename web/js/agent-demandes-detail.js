@@ -252,6 +252,12 @@ async function renderWhy(r) {
             : 'proposé avec une confiance de ' + pct(r.confidence) +
                 (r.modelVersion ? ' (modèle ' + r.modelVersion + ').'
                     : '.'));
+        const svc = svcList.find((x) => x.code === r.serviceCode);
+        if (r.serviceSource !== 'agent' && svc) {
+            sum.textContent += ' Seuil de routage automatique de ce ' +
+                'service : ' + pct(svc.threshold) + '. Décision du ' +
+                frTime(r.created) + '.';
+        }
     } else {
         sum.textContent = 'Aucun service n’a atteint son seuil de ' +
             'confiance : la demande attend un agent dans « À trier ».' +
