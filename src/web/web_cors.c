@@ -2,7 +2,8 @@
  * web_cors.c - cross-origin access to the chat API, for the widget that a
  * commune embeds on its own web site.
  *
- * Only the public chat routes (/api/v1/chat and below) are ever shared,
+ * Only the public routes of the widget (/api/v1/chat and below, and
+ * /api/v1/tts and below for its « Écouter » button) are ever shared,
  * and only with the origins listed in `assistant.widget_origins`
  * (space- or comma-separated, "https://www.ma-commune.fr"). An allowed
  * Origin is echoed in Access-Control-Allow-Origin, never "*", never with
@@ -19,18 +20,25 @@
 
 #include "web/web_internal.h"
 
-#define CORS_PREFIX "/api/v1/chat"
+/* The anonymous routes the widget calls: the chat, and the speech of its
+ * « Écouter » button. */
+static const char *const cors_prefixes[] = {"/api/v1/chat", "/api/v1/tts"};
 /* An origin longer than this is not one we would list. */
 #define CORS_MAX_ORIGIN 256
 
 bool
 web_cors_path(const char *path)
 {
-    size_t n = strlen(CORS_PREFIX);
-
-    if (!path || strncmp(path, CORS_PREFIX, n) != 0)
+    if (!path)
         return false;
-    return path[n] == 0 || path[n] == '/';
+    for (size_t i = 0; i < GU_ARRAY_LEN(cors_prefixes); i++) {
+        size_t n = strlen(cors_prefixes[i]);
+
+        if (strncmp(path, cors_prefixes[i], n) == 0 &&
+            (path[n] == 0 || path[n] == '/'))
+            return true;
+    }
+    return false;
 }
 
 /*
