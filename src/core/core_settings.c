@@ -236,6 +236,15 @@ static const struct gu_setting settings[] = {
      "Téléphone : durée maximale d'un message vocal, en secondes."},
     {"voice.phone_max_calls", GU_SET_INT, "20", 1, 500, NULL,
      "Téléphone : appels simultanés au plus (les suivants sont refusés)."},
+    {"voice.asr_engine", GU_SET_ENUM, "none", 0, 0, "none|vosk",
+     "Téléphone : moteur de reconnaissance de la parole pour les menus "
+     "(vosk, chargé au démarrage par dlopen) ; none = clavier seulement."},
+    {"voice.asr_model", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : dossier du modèle de reconnaissance français (par "
+     "exemple /var/lib/guichet/vosk-model-small-fr-0.22)."},
+    {"voice.asr_library", GU_SET_STR, "", 0, 0, NULL,
+     "Téléphone : chemin de la bibliothèque du moteur de reconnaissance ; "
+     "vide = libvosk.so, cherchée par le chargeur du système."},
 };
 
 const struct gu_setting *

@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "assistant/asst.h"
+#include "text/text.h"
 #include "privacy/privacy.h"
 #include "rdv/rdv.h"
 #include "triage/tri.h"
@@ -41,6 +43,13 @@
 #define ANSWER_MAX 700   /* bytes of an assistant answer read aloud */
 #define HOURS_RANGES 4   /* per weekday */
 #define CODE_CHECK 1000000 /* six check digits */
+#define WORKERS_MAX 8
+#define JOBS_MAX 64      /* queued jobs per phone; beyond, a job is refused */
+#define GRAM_MAX 40      /* phrases a menu accepts */
+#define HEARD_MAX 128    /* bytes of a recognised phrase */
+#define VAD_ON 600.0     /* RMS of a frame of speech (about -35 dBFS) */
+#define VAD_END_MS 500   /* silence that ends an utterance */
+#define VAD_MIN_MS 200   /* shorter is a noise, not an utterance */
 
 /* ------------------------------------------------------------------ */
 /* The phone (shared)                                                  */
@@ -56,6 +65,33 @@ struct hours {
     int n[8];                   /* ranges per ISO weekday 1..7 */
     int from[8][HOURS_RANGES];  /* minutes */
     int to[8][HOURS_RANGES];
+};
+
+/*
+ * Work done off the transport's thread: recognising an utterance (and
+ * synthesising a prompt). The job's answer goes to a slot shared by the
+ * call that asked and the worker that answers, reference counted under
+ * the phone's jlock: whichever lets go last frees it, so a call may move
+ * on or end while its job is queued or running (the worker then skips or
+ * drops the work).
+ */
+enum job_kind { JOB_ASR };
+
+struct job_slot {
+    int refs;            /* under ph->jlock */
+    bool done;           /* under ph->jlock; the fields below are then
+                            the worker's answer, read-only */
+    int rc;
+    char heard[HEARD_MAX];
+};
+
+struct job {
+    enum job_kind kind;
+    struct job_slot *slot;
+    int16_t *pcm;  /* ASR: the utterance (heap, the job's) */
+    size_t n;
+    char *grammar; /* ASR: JSON array of phrases (heap, the job's) */
+    char call_id[64];
 };
 
 struct voice_phone {
@@ -79,7 +115,159 @@ struct voice_phone {
     pthread_mutex_t lock; /* the cache */
     struct cached cache[CACHE_MAX_ENTRIES];
     size_t ncache, cache_samples;
+
+    /* Workers (none when opts.workers is 0 and there is no asr). */
+    struct voice_asr *asr;
+    pthread_t threads[WORKERS_MAX];
+    unsigned nthreads;
+    pthread_mutex_t jlock;
+    pthread_cond_t jcond;
+    struct job jobs[JOBS_MAX]; /* ring */
+    size_t jhead, jn;
+    bool jstop;
 };
+
+static void
+job_fini(struct job *j)
+{
+    gu_free(j->pcm);
+    gu_free(j->grammar);
+    j->pcm = NULL;
+    j->grammar = NULL;
+}
+
+/* Let go of a slot (the call's or the worker's reference). NULL ok. */
+static void
+slot_release(struct voice_phone *ph, struct job_slot *sl)
+{
+    bool last;
+
+    if (!sl)
+        return;
+    pthread_mutex_lock(&ph->jlock);
+    last = --sl->refs == 0;
+    pthread_mutex_unlock(&ph->jlock);
+    if (last)
+        gu_free(sl);
+}
+
+static bool
+slot_done(struct voice_phone *ph, struct job_slot *sl)
+{
+    bool d;
+
+    pthread_mutex_lock(&ph->jlock);
+    d = sl->done;
+    pthread_mutex_unlock(&ph->jlock);
+    return d;
+}
+
+/*
+ * Queue a job (its data becomes the queue's). Its slot, with one
+ * reference for the caller and one for the worker; NULL when the queue
+ * is full, the phone stops or memory is short (the job's data is freed).
+ */
+static struct job_slot *
+job_submit(struct voice_phone *ph, struct job *j)
+{
+    struct job_slot *sl = gu_calloc(1, sizeof(*sl));
+
+    if (!sl) {
+        job_fini(j);
+        return NULL;
+    }
+    sl->refs = 2;
+    j->slot = sl;
+    pthread_mutex_lock(&ph->jlock);
+    if (ph->jstop || !ph->nthreads || ph->jn >= JOBS_MAX) {
+        pthread_mutex_unlock(&ph->jlock);
+        job_fini(j);
+        gu_free(sl);
+        return NULL;
+    }
+    ph->jobs[(ph->jhead + ph->jn) % JOBS_MAX] = *j;
+    ph->jn++;
+    pthread_cond_signal(&ph->jcond);
+    pthread_mutex_unlock(&ph->jlock);
+    return sl;
+}
+
+static void
+job_run(struct voice_phone *ph, struct job *j)
+{
+    struct job_slot *sl = j->slot;
+    struct gu_err err;
+    char heard[HEARD_MAX] = "", q[160];
+    bool abandoned;
+    int rc = 0;
+
+    gu_err_clear(&err);
+    pthread_mutex_lock(&ph->jlock);
+    abandoned = sl->refs == 1; /* the call let go: nobody will listen */
+    pthread_mutex_unlock(&ph->jlock);
+    if (!abandoned && j->kind == JOB_ASR) {
+        int64_t t0 = gu_now_ms();
+        rc = voice_asr_recognize(ph->asr, j->pcm, j->n, j->grammar, heard,
+                                 sizeof(heard), &err);
+        if (rc < 0)
+            gu_log_warn("voice.asr", "call=%s err=%s", j->call_id,
+                        gu_logq(q, sizeof(q), err.msg));
+        else
+            gu_log_debug("voice.asr.done", "call=%s ms=%lld audio_ms=%zu",
+                         j->call_id, (long long)(gu_now_ms() - t0),
+                         j->n / (VOICE_PHONE_RATE / 1000));
+    }
+    pthread_mutex_lock(&ph->jlock);
+    sl->rc = rc;
+    memcpy(sl->heard, heard, sizeof(heard));
+    sl->done = true;
+    pthread_mutex_unlock(&ph->jlock);
+    slot_release(ph, sl);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct voice_phone *ph = arg;
+    struct job j;
+
+    for (;;) {
+        pthread_mutex_lock(&ph->jlock);
+        while (!ph->jstop && ph->jn == 0)
+            pthread_cond_wait(&ph->jcond, &ph->jlock);
+        if (ph->jstop) {
+            pthread_mutex_unlock(&ph->jlock);
+            break;
+        }
+        j = ph->jobs[ph->jhead];
+        ph->jhead = (ph->jhead + 1) % JOBS_MAX;
+        ph->jn--;
+        pthread_mutex_unlock(&ph->jlock);
+        job_run(ph, &j);
+        job_fini(&j);
+    }
+    return NULL;
+}
+
+/* Stop and join the workers; the jobs still queued are dropped. */
+static void
+workers_stop(struct voice_phone *ph)
+{
+    pthread_mutex_lock(&ph->jlock);
+    ph->jstop = true;
+    pthread_cond_broadcast(&ph->jcond);
+    pthread_mutex_unlock(&ph->jlock);
+    for (unsigned i = 0; i < ph->nthreads; i++)
+        pthread_join(ph->threads[i], NULL);
+    ph->nthreads = 0;
+    while (ph->jn) {
+        struct job *j = &ph->jobs[ph->jhead];
+        ph->jhead = (ph->jhead + 1) % JOBS_MAX;
+        ph->jn--;
+        slot_release(ph, j->slot);
+        job_fini(j);
+    }
+}
 
 static const char *const default_faq[] = {
     "Comment faire une carte d'identité ou un passeport ?",
@@ -235,7 +423,8 @@ voice_phone_new(struct store *st, const struct gu_config *cfg,
                           "Code INSEE de la commune du téléphone invalide.",
                           "bad phone commune");
     if ((o->voicemail_s && (o->voicemail_s < 10 || o->voicemail_s > 600)) ||
-        o->faq_max > 9 || o->timeout_s > 120 || o->retries > 10)
+        o->faq_max > 9 || o->timeout_s > 120 || o->retries > 10 ||
+        o->workers > WORKERS_MAX)
         return gu_err_set(err, GU_EINVAL, "voice", "Réglage du téléphone "
                           "hors des bornes.", "phone option out of range");
     if (!(ph = gu_calloc(1, sizeof(*ph))) || !(a = gu_arena_new(0))) {
@@ -243,6 +432,8 @@ voice_phone_new(struct store *st, const struct gu_config *cfg,
         goto fail;
     }
     pthread_mutex_init(&ph->lock, NULL);
+    pthread_mutex_init(&ph->jlock, NULL);
+    pthread_cond_init(&ph->jcond, NULL);
     ph->st = st;
     ph->cfg = cfg;
     memcpy(ph->insee, o->insee, strlen(o->insee) + 1);
@@ -280,6 +471,15 @@ voice_phone_new(struct store *st, const struct gu_config *cfg,
         }
         ph->nfaq++;
     }
+    ph->asr = o->asr;
+    unsigned nw = o->workers ? o->workers : (o->asr ? 1 : 0);
+    for (unsigned i = 0; i < nw; i++) {
+        if (pthread_create(&ph->threads[i], NULL, worker_main, ph) != 0) {
+            rc = gu_err_set(err, GU_EIO, NULL, NULL, "worker thread");
+            goto fail;
+        }
+        ph->nthreads++;
+    }
     store_release(c);
     gu_arena_free(a);
     *out = ph;
@@ -298,6 +498,7 @@ voice_phone_free(struct voice_phone *ph)
 {
     if (!ph)
         return;
+    workers_stop(ph);
     for (size_t i = 0; i < ph->ncache; i++) {
         gu_free(ph->cache[i].text);
         gu_free(ph->cache[i].pcm);
@@ -308,6 +509,8 @@ voice_phone_free(struct voice_phone *ph)
     gu_free(ph->name);
     gu_free(ph->hours_text);
     gu_free(ph->transfer_to);
+    pthread_cond_destroy(&ph->jcond);
+    pthread_mutex_destroy(&ph->jlock);
     pthread_mutex_destroy(&ph->lock);
     gu_free(ph);
 }
@@ -501,6 +704,12 @@ struct option {
     int arg;
 };
 
+/* A phrase a menu accepts by voice, and the key it stands for. */
+struct phrase {
+    char key;
+    const char *text; /* static, or in the state's arena */
+};
+
 struct seg {
     const int16_t *pcm;
     size_t n;
@@ -549,6 +758,18 @@ struct voice_call {
     size_t nrec, caprec;
     bool recording;
     char vm_number[32];
+
+    /* Speech recognition (ph->asr): the menu's phrases, the utterance
+     * being heard, the one being recognised. */
+    struct phrase gram[GRAM_MAX];
+    size_t ngram;
+    char *grammar;       /* JSON for the engine, in the state's arena */
+    int16_t *utt;        /* heap, VOICE_ASR_MAX_MS of audio */
+    size_t nutt;
+    size_t voiced, quiet; /* samples */
+    struct job_slot *asr_slot;
+    unsigned nasr;       /* utterances sent during the call */
+    char heard[HEARD_MAX]; /* the last phrase recognised (tests, logs) */
 };
 
 struct state {
@@ -683,12 +904,225 @@ log_state(struct voice_call *c)
                 c->call_id, c->caller_tag, states[c->st].name);
 }
 
+/*
+ * Phrases accepted by voice besides a key's own number (« un », « deux »
+ * ... « zéro » come from the options): said in the menu of `st`, they
+ * press `key` when the menu offers it (« * » and « # » always).
+ */
+static const struct {
+    enum st st;
+    char key;
+    const char *text;
+} synonyms[] = {
+    {S_MAIN, '1', "horaires"},       {S_MAIN, '1', "question"},
+    {S_MAIN, '1', "questions"},      {S_MAIN, '2', "rendez-vous"},
+    {S_MAIN, '2', "réserver"},       {S_MAIN, '2', "réservation"},
+    {S_MAIN, '3', "annuler"},        {S_MAIN, '3', "annulation"},
+    {S_MAIN, '0', "agent"},          {S_MAIN, '0', "conseiller"},
+    {S_MAIN, '0', "message"},        {S_CONFIRM, '1', "oui"},
+    {S_CONFIRM, '1', "confirmer"},   {S_CONFIRM, '#', "non"},
+    {S_CANCEL_CONFIRM, '1', "oui"},  {S_CANCEL_CONFIRM, '#', "non"},
+    {S_COUNT, '*', "répéter"},       {S_COUNT, '#', "retour"},
+    {S_COUNT, '#', "menu"},
+};
+
+static void
+gram_add(struct voice_call *c, char key, const char *text)
+{
+    for (size_t i = 0; i < c->ngram; i++)
+        if (strcmp(c->gram[i].text, text) == 0)
+            return;
+    if (c->ngram < GRAM_MAX) {
+        c->gram[c->ngram].key = key;
+        c->gram[c->ngram].text = text;
+        c->ngram++;
+    }
+}
+
+static bool
+has_option(const struct voice_call *c, char key)
+{
+    if (key == '*' || key == '#')
+        return true;
+    for (size_t i = 0; i < c->nopt; i++)
+        if (c->opt[i].key == key)
+            return true;
+    return false;
+}
+
+static const char *key_word(char k);
+
+/*
+ * The phrases of the state just entered (menus only, and only with an
+ * engine): each option's number, the synonyms the menu offers, then the
+ * grammar as Vosk takes it: a JSON array of the phrases and "[unk]"
+ * (anything else), so the engine cannot answer outside the menu.
+ */
+static void
+build_grammar(struct voice_call *c)
+{
+    json_t *arr;
+    char *js;
+
+    c->ngram = 0;
+    c->grammar = NULL;
+    c->nutt = c->voiced = c->quiet = 0;
+    if (!c->ph->asr || states[c->st].kind != K_MENU || !c->a)
+        return;
+    for (size_t i = 0; i < c->nopt; i++)
+        gram_add(c, c->opt[i].key, key_word(c->opt[i].key));
+    for (size_t i = 0; i < sizeof(synonyms) / sizeof(*synonyms); i++)
+        if ((synonyms[i].st == c->st || synonyms[i].st == S_COUNT) &&
+            has_option(c, synonyms[i].key))
+            gram_add(c, synonyms[i].key, synonyms[i].text);
+    if (!(arr = json_array()))
+        goto fail;
+    for (size_t i = 0; i < c->ngram; i++)
+        json_array_append_new(arr, json_string(c->gram[i].text));
+    json_array_append_new(arr, json_string("[unk]"));
+    js = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (!js)
+        goto fail;
+    c->grammar = gu_arena_strdup(c->a, js);
+    free(js);
+    if (c->grammar)
+        return;
+fail:
+    c->ngram = 0;
+}
+
+/*
+ * The key a recognised phrase stands for, after case and accent folding
+ * of both sides: the phrase itself, else the first accepted phrase found
+ * as whole words in it (« oui merci »); 0 when none.
+ */
+static char
+heard_key(struct voice_call *c, const char *heard)
+{
+    struct gu_arena *a = gu_arena_new(0);
+    size_t hn = 0, pn;
+    char *h, *f, key = 0;
+
+    if (!a)
+        return 0;
+    h = text_fold(a, heard, strlen(heard), &hn);
+    for (size_t i = 0; h && hn && i < c->ngram && !key; i++) {
+        f = text_fold(a, c->gram[i].text, strlen(c->gram[i].text), &pn);
+        if (f && strcmp(f, h) == 0)
+            key = c->gram[i].key;
+    }
+    for (size_t pos = 0; h && pos < hn && !key; pos++) {
+        if (pos && h[pos - 1] != ' ')
+            continue;
+        for (size_t i = 0; i < c->ngram && !key; i++) {
+            f = text_fold(a, c->gram[i].text, strlen(c->gram[i].text), &pn);
+            if (f && pn && strncmp(h + pos, f, pn) == 0 &&
+                (h[pos + pn] == ' ' || h[pos + pn] == '\0'))
+                key = c->gram[i].key;
+        }
+    }
+    gu_arena_free(a);
+    return key;
+}
+
+static void
+utterance_reset(struct voice_call *c)
+{
+    c->nutt = c->voiced = c->quiet = 0;
+}
+
+/* Hand the utterance heard to a worker (one at a time per call). */
+static void
+utterance_send(struct voice_call *c)
+{
+    struct job j;
+
+    memset(&j, 0, sizeof(j));
+    j.kind = JOB_ASR;
+    j.pcm = gu_malloc(c->nutt * sizeof(*j.pcm));
+    j.grammar = gu_strdup(c->grammar);
+    snprintf(j.call_id, sizeof(j.call_id), "%s", c->call_id);
+    if (!j.pcm || !j.grammar) {
+        job_fini(&j);
+        utterance_reset(c);
+        return;
+    }
+    memcpy(j.pcm, c->utt, c->nutt * sizeof(*j.pcm));
+    j.n = c->nutt;
+    c->nasr++;
+    if (!(c->asr_slot = job_submit(c->ph, &j)))
+        gu_log_warn("voice.asr.busy", "call=%s", c->call_id);
+    utterance_reset(c);
+}
+
+/*
+ * The energy detector: an utterance starts with a loud frame, ends after
+ * VAD_END_MS of quiet or at VOICE_ASR_MAX_MS, and is sent when it held
+ * VAD_MIN_MS of speech. Nothing is kept while one is being recognised or
+ * once the call used its VOICE_ASR_PER_CALL.
+ */
+static void
+listen_speech(struct voice_call *c, const int16_t *pcm, size_t n)
+{
+    size_t max = (size_t)VOICE_ASR_MAX_MS * (VOICE_PHONE_RATE / 1000);
+    bool loud;
+
+    if (!c->ngram || !c->grammar || c->asr_slot ||
+        c->nasr >= VOICE_ASR_PER_CALL)
+        return;
+    loud = voice_rms(pcm, n) >= VAD_ON;
+    if (!c->nutt && !loud)
+        return;
+    if (!c->utt && !(c->utt = gu_malloc(max * sizeof(*c->utt))))
+        return;
+    if (n > max - c->nutt)
+        n = max - c->nutt;
+    memcpy(c->utt + c->nutt, pcm, n * sizeof(*pcm));
+    c->nutt += n;
+    if (loud) {
+        c->voiced += n;
+        c->quiet = 0;
+    } else {
+        c->quiet += n;
+    }
+    if (c->nutt >= max ||
+        c->quiet >= (size_t)VAD_END_MS * (VOICE_PHONE_RATE / 1000)) {
+        if (c->voiced >= (size_t)VAD_MIN_MS * (VOICE_PHONE_RATE / 1000))
+            utterance_send(c);
+        else
+            utterance_reset(c);
+    }
+}
+
+/* A recognition came back: act on it as on its key. */
+static void
+poll_asr(struct voice_call *c)
+{
+    struct job_slot *sl = c->asr_slot;
+    char key;
+
+    if (!sl || !slot_done(c->ph, sl))
+        return;
+    c->asr_slot = NULL;
+    snprintf(c->heard, sizeof(c->heard), "%s", sl->rc == 0 ? sl->heard : "");
+    slot_release(c->ph, sl);
+    key = *c->heard ? heard_key(c, c->heard) : 0;
+    gu_log_info("voice.asr", "call=%s state=%s key=%c", c->call_id,
+                states[c->st].name, key ? key : '-');
+    if (key)
+        voice_call_digit(c, key);
+}
+
 static void
 enter(struct voice_call *c, enum st s)
 {
     struct gu_buf b;
     int r;
 
+    /* A phrase still being recognised was meant for the state we leave. */
+    slot_release(c->ph, c->asr_slot);
+    c->asr_slot = NULL;
     for (int hops = 0; hops < 4; hops++) {
         if (c->st != s)
             c->tries = 0;
@@ -699,6 +1133,8 @@ enter(struct voice_call *c, enum st s)
         c->idle = 0;
         gu_arena_free(c->a);
         c->a = gu_arena_new(0);
+        c->ngram = 0;
+        c->grammar = NULL; /* it lived in the old arena */
         gu_buf_init(&b);
         if (c->error_text) {
             gu_buf_printf(&b, "%s ", c->error_text);
@@ -722,6 +1158,7 @@ enter(struct voice_call *c, enum st s)
         if (b.p && b.n && !b.oom)
             say(c, b.p, !states[s].dynamic);
         gu_buf_fini(&b);
+        build_grammar(c);
         log_state(c);
         return;
     }
@@ -1468,6 +1905,8 @@ voice_call_free(struct voice_call *c)
     gu_log_info("voice.call.end", "call=%s caller=%s state=%s", c->call_id,
                 c->caller_tag, c->st < S_COUNT ? states[c->st].name : "-");
     queue_clear(c);
+    slot_release(c->ph, c->asr_slot);
+    gu_free(c->utt);
     voice_dtmf_free(c->dtmf);
     gu_arena_free(c->a);
     gu_free(c->last_prompt);
@@ -1513,6 +1952,10 @@ voice_call_audio_in(struct voice_call *c, const int16_t *pcm, size_t n)
 
     if (c->recording)
         record_audio(c, pcm, n);
+    if (k)
+        utterance_reset(c); /* a key's tones are not speech */
+    else
+        listen_speech(c, pcm, n);
     for (size_t i = 0; i < k; i++)
         voice_call_digit(c, d[i]);
 }
@@ -1615,6 +2058,7 @@ voice_call_audio_out(struct voice_call *c, int16_t out[VOICE_FRAME])
 {
     size_t k = 0;
 
+    poll_asr(c);
     while (k < VOICE_FRAME && c->qn) {
         struct seg *g = &c->q[0];
         size_t take = g->n - c->qpos;
@@ -1700,4 +2144,16 @@ int64_t
 voice_call_booking(const struct voice_call *c)
 {
     return c->booking_id;
+}
+
+const char *
+voice_call_heard(const struct voice_call *c)
+{
+    return c->heard;
+}
+
+const char *
+voice_call_grammar(const struct voice_call *c)
+{
+    return c->grammar ? c->grammar : "";
 }

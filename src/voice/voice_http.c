@@ -7,6 +7,8 @@
  *   GET  /api/v1/tts?texte=&moteur=&vitesse=&debit=   the same, for an
  *                              <audio src> (the chat's « écouter »)
  *   GET  /api/v1/tts/moteurs   the engines and which one « auto » picks
+ *   GET  /api/v1/tts/reconnaissance   the phone's speech recognition
+ *                              plug-in: found or not, and why
  *
  * Public, like the chat: rate-limited per client address
  * (voice.rate_per_minute, a synthesis costs CPU), body and text bounded
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "voice/voice.h"
+#include "voice/voice_phone.h"
 
 /* A text of VOICE_TEXT_MAX bytes fits, even JSON-escaped (\uXXXX). */
 #define BODY_MAX (16u * 1024u)
@@ -176,6 +179,31 @@ get_engines(struct http_req *req, struct http_resp *resp)
     return http_json(resp, 200, o);
 }
 
+/*
+ * The speech recognition plug-in's state (voice_phone.h): engine asked
+ * for, library and model found, and why not, in French. The model is not
+ * loaded here (it takes seconds): its directory is checked. Public like
+ * the synthesis engines' list (a dlopen of a library already mapped is
+ * cheap; one that is missing fails fast).
+ */
+static int
+get_asr(struct http_req *req, struct http_resp *resp)
+{
+    struct voice_asr_status st;
+    json_t *o;
+
+    voice_asr_probe(req->cfg, false, &st);
+    o = json_pack("{s:s, s:b, s:b, s:b, s:s?, s:s?, s:s?}", "moteur",
+                  st.engine, "bibliotheque_trouvee", st.library_found,
+                  "modele_trouve", st.model_found, "disponible", st.ready,
+                  "bibliotheque", *st.library ? st.library : NULL, "modele",
+                  *st.model ? st.model : NULL, "raison",
+                  *st.reason ? st.reason : NULL);
+    if (!o)
+        return GU_ENOMEM;
+    return http_json(resp, 200, o);
+}
+
 #define ENGINE_ENUM "[\"auto\", \"pico\", \"espeak-ng\"]"
 
 static const struct http_route routes[] = {
@@ -207,6 +235,18 @@ static const struct http_route routes[] = {
      "\"debit\": {\"type\": \"integer\"}, "
      "\"licence\": {\"type\": \"string\"}}}},"
      "\"auto\": {\"type\": [\"string\", \"null\"]}}}"},
+    {"GET", "/api/v1/tts/reconnaissance", HTTP_PUBLIC, get_asr, "voix",
+     "État de la reconnaissance de la parole du téléphone : moteur réglé, "
+     "bibliothèque et modèle trouvés, et sinon pourquoi",
+     NULL,
+     "{\"type\": \"object\", \"properties\": {"
+     "\"moteur\": {\"type\": \"string\", \"enum\": [\"none\", \"vosk\"]}, "
+     "\"disponible\": {\"type\": \"boolean\"}, "
+     "\"bibliotheque_trouvee\": {\"type\": \"boolean\"}, "
+     "\"modele_trouve\": {\"type\": \"boolean\"}, "
+     "\"bibliotheque\": {\"type\": \"string\"}, "
+     "\"modele\": {\"type\": \"string\"}, "
+     "\"raison\": {\"type\": \"string\"}}}"},
 };
 
 const struct http_routes voice_routes = {"voice", routes,

@@ -149,6 +149,12 @@ struct voice_phone_opts {
     voice_phone_tts_fn tts;  /* NULL = voice_tts at 8 kHz */
     void *tts_arg;
     int64_t now;             /* unix seconds for hours and slots; 0 = clock */
+    unsigned workers;        /* threads that synthesise new prompts and run
+                                speech recognition off the transport's
+                                thread (0..8); 0 = synthesis inline in the
+                                caller (tests), and one worker when asr */
+    struct voice_asr *asr;   /* speech recognition (borrowed, outlives the
+                                phone); NULL = keypad only */
 };
 
 /*
@@ -212,6 +218,11 @@ const char *voice_call_state(const struct voice_call *c);
 const char *voice_call_last_prompt(const struct voice_call *c);
 const char *voice_call_voicemail_number(const struct voice_call *c);
 int64_t voice_call_booking(const struct voice_call *c);
+/* Speech: the last phrase the engine heard ("" if none) and the current
+ * menu's grammar as handed to it ("" without an engine or outside a
+ * menu). */
+const char *voice_call_heard(const struct voice_call *c);
+const char *voice_call_grammar(const struct voice_call *c);
 
 /*
  * The confirmation code of a phone booking: the booking id followed by
@@ -222,6 +233,72 @@ int voice_code_make(struct store_conn *c, const char *insee, int64_t id,
                     char *out, size_t cap, struct gu_err *err);
 int voice_code_check(struct store_conn *c, const char *insee,
                      const char *code, int64_t *id, struct gu_err *err);
+
+/* ------------------------------------------------------------------ */
+/* Speech recognition, a plug-in (voice_asr.c)                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * When the administrator installs an engine and a French model, the
+ * menus also accept speech, restricted to each menu's small list of
+ * phrases (« rendez-vous », « annuler », « agent », « un », « oui »...),
+ * which map to the same events as the keypad's keys. The engine's
+ * library is loaded with dlopen (Vosk's C API, libvosk.so), never linked:
+ * without it, or without a model, everything works by keypad and the
+ * reason is reported (log line at start, GET /api/v1/tts/reconnaissance).
+ *
+ * In a call: an energy detector cuts the caller's audio into utterances
+ * (at most VOICE_ASR_MAX_MS, VOICE_ASR_PER_CALL per call) while a menu
+ * waits for a choice; each goes to the phone's worker threads (never the
+ * transport's audio thread), and the phrase recognised comes back to the
+ * call, which acts on it at its next frame as if the key had been
+ * pressed.
+ */
+#define VOICE_ASR_MAX_MS 4000u   /* longest utterance handed to the engine */
+#define VOICE_ASR_PER_CALL 60u   /* utterances recognised per call at most */
+
+enum voice_asr_engine { VOICE_ASR_NONE = 0, VOICE_ASR_VOSK };
+
+/* What was found, for logs, `guichet voice asr` and the HTTP status. */
+struct voice_asr_status {
+    const char *engine;  /* "none", "vosk" (static) */
+    bool library_found;  /* dlopen worked and the symbols are there */
+    bool model_found;    /* the model directory exists (and loaded) */
+    bool ready;          /* usable */
+    char library[256];   /* the library tried */
+    char model[256];     /* voice.asr_model */
+    char reason[512];    /* French: why it is not usable; "" when ready */
+};
+
+/* "none" (or ""), "vosk" -> engine; GU_EINVAL else. */
+int voice_asr_engine_parse(const char *s, enum voice_asr_engine *out);
+
+/*
+ * Load the engine of the settings voice.asr_engine, voice.asr_library
+ * (default libvosk.so, found by the dynamic loader) and voice.asr_model
+ * (a model directory). Fills *st in every case. 0 and *out set when
+ * ready; 0 and *out NULL when the engine is "none"; GU_EBUSY (French
+ * message: the reason) when the library, one of its symbols or the model
+ * is missing; GU_ECONFIG for an unknown engine. voice_asr_free(NULL) is
+ * a no-op. The struct is shared by every call and thread.
+ */
+struct voice_asr;
+int voice_asr_open(const struct gu_config *cfg, struct voice_asr **out,
+                   struct voice_asr_status *st, struct gu_err *err);
+void voice_asr_free(struct voice_asr *r);
+/* voice_asr_open then free: the state only. Without load_model, the model
+ * directory is only checked to exist (cheap, for the HTTP status). */
+int voice_asr_probe(const struct gu_config *cfg, bool load_model,
+                    struct voice_asr_status *st);
+
+/*
+ * Recognise one utterance (8 kHz, at most VOICE_ASR_MAX_MS) against a
+ * grammar (a JSON array of phrases, as Vosk takes it). text gets the
+ * phrase heard ("" for nothing). Thread-safe; GU_EIO on engine failure.
+ */
+int voice_asr_recognize(struct voice_asr *r, const int16_t *pcm, size_t n,
+                        const char *grammar, char *text, size_t cap,
+                        struct gu_err *err);
 
 /* ------------------------------------------------------------------ */
 /* Transports                                                          */

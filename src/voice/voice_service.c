@@ -14,7 +14,10 @@ struct voice_service {
     struct voice_as_server *as;
     struct voice_phone *sip_phone; /* SIP transfers (REFER) */
     struct voice_sip_server *sip;
+    struct voice_asr *asr; /* NULL: keypad only */
 };
+
+#define SERVICE_WORKERS 2 /* per phone: new prompts, recognitions */
 
 /* The commune the line serves: the setting, or the only one. */
 static int
@@ -56,6 +59,34 @@ service_commune(struct store *st, const char *insee, char out[6],
         memcpy(out, list[0].insee, 6);
     gu_arena_free(a);
     return rc;
+}
+
+/*
+ * Speech recognition when the settings ask for it. Its absence is said
+ * once, in French, in the log (with the reason: no library, a library
+ * without Vosk's symbols, no model); the line works by keypad then.
+ */
+static struct voice_asr *
+open_asr(const struct gu_config *cfg)
+{
+    struct voice_asr *r = NULL;
+    struct voice_asr_status st;
+    struct gu_err err;
+    char q[600];
+
+    gu_err_clear(&err);
+    if (voice_asr_open(cfg, &r, &st, &err) < 0 || !r) {
+        if (strcmp(st.engine, "none") == 0)
+            gu_log_info("voice.asr.off", "raison=%s",
+                        gu_logq(q, sizeof(q), st.reason));
+        else
+            gu_log_warn("voice.asr.missing", "engine=%s raison=%s",
+                        st.engine, gu_logq(q, sizeof(q), st.reason));
+        return NULL;
+    }
+    gu_log_info("voice.asr.ready", "engine=%s model=%s", st.engine,
+                gu_logq(q, sizeof(q), st.model));
+    return r;
 }
 
 /* The fixed prompts before the first call; a failing engine is logged
@@ -110,6 +141,9 @@ voice_service_start(struct store *st, const struct gu_config *cfg,
     o.can_transfer = false;
     if (!(s = gu_calloc(1, sizeof(*s))))
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
+    s->asr = open_asr(cfg);
+    o.asr = s->asr;
+    o.workers = SERVICE_WORKERS;
     if (*audiosocket) {
         if ((rc = voice_phone_new(st, cfg, &o, &s->as_phone, err)) < 0)
             goto fail;
@@ -154,5 +188,6 @@ voice_service_stop(struct voice_service *s)
     voice_as_stop(s->as);
     voice_phone_free(s->sip_phone);
     voice_phone_free(s->as_phone);
+    voice_asr_free(s->asr); /* after the phones: their workers use it */
     gu_free(s);
 }

@@ -23,8 +23,20 @@ payload; 20 ms of 8 kHz signed-linear audio per frame):
 6. SIGTERM: the command stops cleanly (exit 0; ASan finds no leak).
 7. `guichet serve` with voice.phone_audiosocket set starts the same
    server beside the web one: a call there hears the greeting; SIGTERM
-   stops both cleanly.
+   stops both cleanly. GET /api/v1/tts/reconnaissance there tells that
+   speech recognition is ready (the stand-in engine of 8).
+8. Speech in the menus (voice.asr_engine = vosk). Vosk cannot be
+   installed here, so the engine is tests/voice/asr_standin.c, built
+   with cc: a stand-in implementing the part of Vosk's C ABI the loader
+   uses, which "recognises" a phrase from the pitch of the utterance (see
+   that file). A caller says « agent » in the main menu (a 650 Hz tone
+   for the stand-in): the bot loaded the library with dlopen, handed the
+   menu's grammar to the engine (checked in the file the stand-in
+   writes), mapped the phrase to key 0, and the voicemail's beep follows.
+   With a library that is not there, the line starts all the same and
+   the log says why, in French.
 """
+import json
 import math
 import os
 import re
@@ -241,6 +253,31 @@ def sox_stat(samples, path):
     return length, level
 
 
+def build_standin(tmp):
+    """The stand-in engine (a shared library) and its « model »."""
+    lib = os.path.join(tmp, "libvosk-standin.so")
+    src = os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                       "asr_standin.c")
+    r = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", lib, src,
+                        "-lm"], capture_output=True, text=True)
+    check(r.returncode == 0, "cc asr_standin.c : " + r.stderr[-1000:])
+    model = os.path.join(tmp, "modele-fr")
+    os.mkdir(model)
+    with open(os.path.join(model, "phrases.txt"), "w") as f:
+        f.write("500 rendez-vous\n650 agent\n800 retour\n")
+    return lib, model
+
+
+def wait_log(path, pattern, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        m = re.search(pattern, open(path).read())
+        if m:
+            return m
+        time.sleep(0.1)
+    return None
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage : test_audiosocket.py GUICHET", file=sys.stderr)
@@ -404,13 +441,17 @@ def main():
         proc = None
 
         # 7. started by `guichet serve`
+        lib, model = build_standin(tmp)
+        asr_sets = ["--set", "voice.asr_engine=vosk",
+                    "--set", "voice.asr_library=" + lib,
+                    "--set", "voice.asr_model=" + model]
         serr = os.path.join(tmp, "serve.err")
         sout = os.path.join(tmp, "serve.out")
         proc = subprocess.Popen(
             [binary, "--data", data, "--set",
-             "voice.phone_audiosocket=127.0.0.1:0", "serve", "--listen",
-             "127.0.0.1:0"], env=env, stdout=open(sout, "w"),
-            stderr=open(serr, "w"))
+             "voice.phone_audiosocket=127.0.0.1:0"] + asr_sets +
+            ["serve", "--listen", "127.0.0.1:0"], env=env,
+            stdout=open(sout, "w"), stderr=open(serr, "w"))
         port = 0
         for _ in range(300):
             m = re.search(r"AudioSocket sur le port (\d+)", open(sout).read())
@@ -429,6 +470,28 @@ def main():
             c.send(0x00)
             c.wait(lambda: c.closed, 5)
             c.close()
+            m = re.search(r"sert http://[^:]+:(\d+)/", open(sout).read())
+            check(m is not None, "serve : port HTTP introuvable")
+            if m:
+                h = socket.create_connection(("127.0.0.1", int(m.group(1))),
+                                             timeout=10)
+                h.sendall(b"GET /api/v1/tts/reconnaissance HTTP/1.0\r\n"
+                          b"Host: 127.0.0.1\r\n\r\n")
+                resp = b""
+                while True:
+                    chunk = h.recv(65536)
+                    if not chunk:
+                        break
+                    resp += chunk
+                h.close()
+                head, _, body = resp.partition(b"\r\n\r\n")
+                check(b" 200 " in head.split(b"\r\n")[0],
+                      "reconnaissance : " + head[:80].decode())
+                st = json.loads(body)
+                check(st.get("moteur") == "vosk" and
+                      st.get("disponible") is True and
+                      st.get("modele") == model,
+                      "reconnaissance : %r" % st)
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(30)
@@ -440,6 +503,64 @@ def main():
         check("voice.as.stop" in logs, "serve : pas de voice.as.stop")
         check("ERROR: AddressSanitizer" not in logs and
               "runtime error" not in logs, "serve : " + logs[-1500:])
+        proc = None
+
+        # 8. speech in the menus, through the stand-in engine
+        perr = os.path.join(tmp, "asr.err")
+        pout = os.path.join(tmp, "asr.out")
+        proc = subprocess.Popen(
+            [binary, "--data", data] + asr_sets +
+            ["voice", "phone", "--audiosocket", "127.0.0.1:0"],
+            env=env, stdout=open(pout, "w"), stderr=open(perr, "w"))
+        m = wait_log(pout, r"port (\d+)", 30)
+        check(m is not None, "asr : pas de téléphone : " +
+              open(perr).read()[-2000:])
+        check("msg=voice.asr.ready engine=vosk" in open(perr).read(),
+              "asr : pas de voice.asr.ready")
+        if m:
+            c = Call(int(m.group(1)))
+            check(wait_log(perr, r"state=menu", 60) is not None,
+                  "asr : pas de menu")
+            before = c.nreceived()
+            c.play([int(6000 * math.sin(2 * math.pi * 650 * i / RATE))
+                    for i in range(RATE * 7 // 10)] + [0] * (RATE // 2))
+            check(wait_log(perr, r"msg=voice.asr call=\S+ state=menu key=0",
+                           20) is not None,
+                  "asr : « agent » non reconnu : " + open(perr).read()[-1500:])
+            beep = -1
+            end = time.monotonic() + 60
+            while beep < 0 and time.monotonic() < end:
+                time.sleep(0.2)
+                beep = c.beep_at(before)
+            check(beep >= 0, "asr : pas de bip après « agent »")
+            c.send(0x00)
+            c.wait(lambda: c.closed, 5)
+            c.close()
+            grammars = open(os.path.join(model, "grammars.log")).read()
+            check(re.search(r'^16000 \["un","deux","trois","z\u00e9ro",.*'
+                            r'"rendez-vous".*"agent".*"\[unk\]"\]$',
+                            grammars, re.M) is not None,
+                  "asr : grammaire du menu : " + grammars[:500])
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(30) == 0, "asr : arrêt")
+        logs = open(perr).read()
+        check("ERROR: AddressSanitizer" not in logs and
+              "runtime error" not in logs, "asr : " + logs[-1500:])
+        proc = None
+        # The same with a library that is not there: keypad only, and why.
+        proc = subprocess.Popen(
+            [binary, "--data", data, "--set", "voice.asr_engine=vosk",
+             "--set", "voice.asr_library=/nonexistent/libvosk.so",
+             "voice", "phone", "--audiosocket", "127.0.0.1:0"],
+            env=env, stdout=open(pout, "w"), stderr=open(perr, "w"))
+        m = wait_log(pout, r"port (\d+)", 30)
+        check(m is not None, "asr absente : le téléphone ne démarre pas")
+        check(re.search(r"msg=voice.asr.missing engine=vosk raison=\"Biblioth"
+                        r"\S* de reconnaissance introuvable",
+                        open(perr).read()) is not None,
+              "asr absente : " + open(perr).read()[-1000:])
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(30) == 0, "asr absente : arrêt")
         proc = None
     finally:
         if proc is not None:
