@@ -6,6 +6,9 @@
 # usage: tests/e2e/run.sh [PATH/TO/guichet [TEST.mjs]]
 #        (defaults: build/guichet, test.mjs)
 #
+# The instance's data directory is handed to the test as GUICHET_DATA (a
+# test may recompute figures from the SQLite file, read-only).
+#
 # A second free port is handed to the test as GUICHET_HOST_PORT: the
 # assistant's test serves there a page of « the commune's own site » that
 # embeds the widget, an origin the server allows (assistant.widget_origins).
@@ -106,7 +109,8 @@ const until = Date.now() + 15000;
 ' "$base" || fail "le serveur ne répond pas sur $base/healthz"
 
 GUICHET_URL=$base GUICHET_ADMIN_PASSWORD=$password CHROMIUM=$chromium \
-    GUICHET_HOST_PORT=$hostport E2E_PROFILE_DIR="$dir/profile" node "$test"
+    GUICHET_HOST_PORT=$hostport E2E_PROFILE_DIR="$dir/profile" \
+    GUICHET_DATA="$dir/data" node "$test"
 rc=$?
 if [ $rc -ne 0 ]; then
     echo "--- server.log (fin) ---" >&2
