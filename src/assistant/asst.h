@@ -370,6 +370,13 @@ int asst_stats_get(struct store_conn *c, const char *insee, int64_t since,
                    struct asst_stats *out, struct gu_err *err);
 
 /*
+ * The chat's first message, its AI disclosure (EU AI Act art. 50), for
+ * the commune named `commune_name`: the transparency page shows the same
+ * text. In the arena; NULL on OOM.
+ */
+const char *asst_disclosure(struct gu_arena *a, const char *commune_name);
+
+/*
  * A reply of the assistant as logged (asst_messages), for the
  * back-office's « Pourquoi ? ». Greetings are not listed (fixed text, no
  * decision). Strings live in the caller's arena.

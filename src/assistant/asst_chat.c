@@ -436,17 +436,23 @@ disclosure_of(struct gu_arena *a, const char *name)
                             name);
 }
 
-static int
-greeting(struct gu_arena *a, const char *name, struct asst_reply *r)
+const char *
+asst_disclosure(struct gu_arena *a, const char *commune_name)
 {
-    const char *t = gu_arena_sprintf(
+    return gu_arena_sprintf(
         a,
         "Bonjour, je suis l’assistant automatique de la mairie de %s. Je "
         "réponds à vos questions sur les démarches à partir des fiches de la "
         "mairie et de service-public.fr, en citant toujours la source. Je "
         "peux me tromper : à tout moment, vous pouvez demander à parler à un "
         "agent.",
-        name);
+        commune_name ? commune_name : "");
+}
+
+static int
+greeting(struct gu_arena *a, const char *name, struct asst_reply *r)
+{
+    const char *t = asst_disclosure(a, name);
     if (!t)
         return GU_ENOMEM;
     fixed(r, "greeting", t);
