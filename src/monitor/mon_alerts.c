@@ -26,7 +26,8 @@ alert_missing(struct gu_err *err, int64_t id)
     "l.id, l.insee, l.sensor_id, l.asset_id, l.status, l.detector, "           \
     "l.first_t, l.last_t, l.npoints, l.max_score, l.value, l.expected, "       \
     "l.deviation, l.explanation, l.opened_at, l.ack_by, l.ack_at, "            \
-    "l.resolved_by, l.resolved_at, l.comment, s.name, a.name, s.unit"
+    "l.resolved_by, l.resolved_at, l.comment, s.name, a.name, s.unit, "        \
+    "l.verdict"
 
 #define ALERT_FROM                                                             \
     " FROM mon_alerts l JOIN mon_sensors s ON s.id = l.sensor_id JOIN "        \
@@ -61,6 +62,8 @@ alert_row(const struct store_rows *r, size_t i, struct mon_alert *l)
     l->sensor_name = nz(store_text(r, i, 20));
     l->asset_name = nz(store_text(r, i, 21));
     l->unit = nz(store_text(r, i, 22));
+    if (mon_alert_verdict_parse(nz(store_text(r, i, 23)), &l->verdict) < 0)
+        l->verdict = MON_VERDICT_NONE;
 }
 
 int
@@ -137,7 +140,7 @@ mon_alert_get(struct store_conn *c, struct gu_arena *a, const char *insee,
 static int
 alert_move(struct store_conn *c, const char *insee, int64_t id,
            int64_t agent_id, const char *comment, bool resolve,
-           struct gu_err *err)
+           enum mon_alert_verdict verdict, struct gu_err *err)
 {
     struct gu_arena *a = NULL;
     struct store_rows *r = NULL;
@@ -179,22 +182,23 @@ alert_move(struct store_conn *c, const char *insee, int64_t id,
     }
     {
         /* A comment adds to the previous one instead of erasing it. */
-        struct store_val p[5] = {STORE_I(agent_id > 0 ? agent_id : 0),
+        struct store_val p[6] = {STORE_I(agent_id > 0 ? agent_id : 0),
                                  STORE_I(gu_now()), STORE_T(nz(comment)),
-                                 STORE_I(id), STORE_T(insee)};
+                                 STORE_I(id), STORE_T(insee),
+                                 STORE_T(mon_alert_verdict_name(verdict))};
         rc = store_exec_changes(
             c,
             resolve ? "UPDATE mon_alerts SET status = 'resolue', resolved_by ="
                       " NULLIF(?1, 0), resolved_at = ?2, comment = CASE WHEN"
                       " ?3 = '' THEN comment WHEN comment = '' THEN ?3 ELSE"
-                      " comment || char(10) || ?3 END WHERE id = ?4 AND"
-                      " insee = ?5"
+                      " comment || char(10) || ?3 END, verdict = ?6 WHERE"
+                      " id = ?4 AND insee = ?5"
                     : "UPDATE mon_alerts SET status = 'acquittee', ack_by ="
                       " NULLIF(?1, 0), ack_at = ?2, comment = CASE WHEN ?3 ="
                       " '' THEN comment WHEN comment = '' THEN ?3 ELSE"
                       " comment || char(10) || ?3 END WHERE id = ?4 AND"
                       " insee = ?5",
-            p, 5, &changes, err);
+            p, resolve ? 6 : 5, &changes, err);
     }
     if (rc == 0 && changes == 0)
         rc = alert_missing(err, id);
@@ -208,14 +212,19 @@ int
 mon_alert_ack(struct store_conn *c, const char *insee, int64_t id,
               int64_t agent_id, const char *comment, struct gu_err *err)
 {
-    return alert_move(c, insee, id, agent_id, comment, false, err);
+    return alert_move(c, insee, id, agent_id, comment, false,
+                      MON_VERDICT_NONE, err);
 }
 
 int
 mon_alert_resolve(struct store_conn *c, const char *insee, int64_t id,
-                  int64_t agent_id, const char *comment, struct gu_err *err)
+                  int64_t agent_id, const char *comment,
+                  enum mon_alert_verdict verdict, struct gu_err *err)
 {
-    return alert_move(c, insee, id, agent_id, comment, true, err);
+    if ((unsigned)verdict > MON_VERDICT_FAUSSE)
+        return gu_err_set(err, GU_EINVAL, "verdict", "Verdict inconnu.",
+                          "bad verdict %d", (int)verdict);
+    return alert_move(c, insee, id, agent_id, comment, true, verdict, err);
 }
 
 /* ------------------------------------------------------------------ */

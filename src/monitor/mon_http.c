@@ -135,6 +135,10 @@ alert_json(const struct mon_alert *l)
     json_object_set_new(j, "ack_at", gu_json_time(l->ack_at));
     json_object_set_new(j, "resolved_at", gu_json_time(l->resolved_at));
     json_object_set_new(j, "comment", json_string(l->comment));
+    json_object_set_new(j, "verdict",
+                        l->verdict == MON_VERDICT_NONE
+                            ? json_null()
+                            : json_string(mon_alert_verdict_name(l->verdict)));
     return j;
 }
 
@@ -868,7 +872,8 @@ get_alert(struct http_req *req, struct http_resp *resp)
 static int
 alert_move(struct http_req *req, struct http_resp *resp, bool resolve)
 {
-    const char *comment = "";
+    const char *comment = "", *verdict = "";
+    enum mon_alert_verdict v = MON_VERDICT_NONE;
     size_t body_n = 0;
     json_t *b = NULL;
     int64_t id;
@@ -879,11 +884,18 @@ alert_move(struct http_req *req, struct http_resp *resp, bool resolve)
     http_body(req, &body_n);
     if (body_n > 0) {
         if ((rc = body_object(req, &b)) < 0 ||
-            (rc = jstr(req, b, "comment", MON_TEXT_MAX * 4, &comment)) < 0)
+            (rc = jstr(req, b, "comment", MON_TEXT_MAX * 4, &comment)) < 0 ||
+            (resolve && (rc = jstr(req, b, "verdict", 32, &verdict)) < 0))
             return rc;
+        if (verdict && *verdict && mon_alert_verdict_parse(verdict, &v) < 0)
+            return gu_err_set(&req->err, GU_EINVAL, "verdict",
+                              "« verdict » vaut « reelle » (un vrai problème) "
+                              "ou « fausse_alerte ».",
+                              "bad verdict");
     }
     rc = resolve ? mon_alert_resolve(req->conn, req->who.insee, id,
-                                     req->who.agent_id, comment, &req->err)
+                                     req->who.agent_id, comment, v,
+                                     &req->err)
                  : mon_alert_ack(req->conn, req->who.insee, id,
                                  req->who.agent_id, comment, &req->err);
     if (rc < 0)
@@ -1107,6 +1119,9 @@ put_ticket(struct http_req *req, struct http_resp *resp)
     ",\"resolved_at\":" S_WHEN ",\"comment\":" S_STR "}}"
 #define COMMENT_BODY                                                           \
     "{\"type\":\"object\",\"properties\":{\"comment\":" S_STR "}}"
+#define RESOLVE_BODY                                                           \
+    "{\"type\":\"object\",\"properties\":{\"comment\":" S_STR                \
+    ",\"verdict\":{\"enum\":[\"reelle\",\"fausse_alerte\"]}}}"
 #define TICKET_FIELDS                                                          \
     "\"title\":" S_STR ",\"body\":" S_STR ",\"status\":{\"enum\":["            \
     "\"ouvert\",\"en_cours\",\"clos\"]}"
@@ -1189,7 +1204,9 @@ static const struct http_route routes[] = {
      ALERT_SCHEMA},
     {"POST", "/api/v1/monitor/alerts/{id}/resolve", HTTP_AGENT,
      post_alert_resolve, "monitor",
-     "Résoudre une alerte (commentaire facultatif)", COMMENT_BODY,
+     "Résoudre une alerte (commentaire et verdict facultatifs : reelle ou "
+     "fausse_alerte)",
+     RESOLVE_BODY,
      ALERT_SCHEMA},
     {"GET", "/api/v1/monitor/tickets", HTTP_LECTEUR, get_tickets, "monitor",
      "Tickets de maintenance (?asset=, ?open=1), les plus récents d'abord",

@@ -2109,7 +2109,9 @@ page_alerts(struct http_req *req, struct http_resp *resp)
 struct alert_form {
     const char *which; /* "acquitter" or "resoudre" */
     const char *comment;
+    const char *verdict; /* "resoudre": "reelle", "fausse_alerte" or "" */
     const char *error;
+    bool verdict_error; /* the error is about the verdict, not the comment */
 };
 
 static void
@@ -2124,19 +2126,45 @@ comment_form(struct http_req *req, struct gu_buf *b, int64_t id,
                   "<input type=\"hidden\" name=\"csrf\" value=\"",
                   id, which);
     html(b, req->who.csrf);
+    gu_buf_puts(b, "\">\n");
+    if (strcmp(which, "resoudre") == 0) {
+        /* What the agent found: the impact report counts false alarms
+         * from this answer. */
+        const char *v = mine && f->verdict ? f->verdict : "";
+        bool bad = mine && f->error && f->verdict_error;
+
+        gu_buf_printf(
+            b,
+            "<fieldset class=\"field\" aria-describedby=\"resoudre-"
+            "verdict-erreur\"%s><legend>Qu’avez-vous constaté ?</legend>\n"
+            "<label><input type=\"radio\" id=\"resoudre-verdict-reelle\" "
+            "name=\"verdict\" value=\"reelle\" required%s> Un problème réel"
+            "</label>\n<label><input type=\"radio\" id=\"resoudre-verdict-"
+            "fausse\" name=\"verdict\" value=\"fausse_alerte\"%s> Une fausse "
+            "alerte (rien d’anormal sur place)</label>\n<span class=\"field-"
+            "error\" id=\"resoudre-verdict-erreur\">",
+            bad ? " aria-invalid=\"true\"" : "",
+            strcmp(v, "reelle") == 0 ? " checked" : "",
+            strcmp(v, "fausse_alerte") == 0 ? " checked" : "");
+        if (bad)
+            html(b, f->error);
+        gu_buf_puts(b, "</span></fieldset>\n");
+    }
     gu_buf_printf(b,
-                  "\">\n<div class=\"field\"><label for=\"%s-commentaire\">"
+                  "<div class=\"field\"><label for=\"%s-commentaire\">"
                   "Commentaire<span class=\"hint\" id=\"%s-aide\">"
                   "Facultatif : ce qui a été vu ou fait.</span></label>"
                   "<textarea id=\"%s-commentaire\" name=\"commentaire\" "
                   "rows=\"2\" aria-describedby=\"%s-aide %s-erreur\"%s>",
                   which, which, which, which, which,
-                  mine && f->error ? " aria-invalid=\"true\"" : "");
+                  mine && f->error && !f->verdict_error
+                      ? " aria-invalid=\"true\""
+                      : "");
     if (mine)
         html(b, f->comment);
     gu_buf_printf(b, "</textarea><span class=\"field-error\" id=\"%s-erreur\">",
                   which);
-    if (mine)
+    if (mine && !f->verdict_error)
         html(b, f->error);
     gu_buf_printf(b,
                   "</span></div>\n<button type=\"submit\" class=\"btn\">%s"
@@ -2263,6 +2291,11 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
         when(&b, tz, al.resolved_at);
         gu_buf_puts(&b, " par ");
         html(&b, agent_name(req, al.resolved_by));
+        if (al.verdict != MON_VERDICT_NONE) {
+            gu_buf_puts(&b, " : ");
+            html(&b, mon_alert_verdict_label(al.verdict));
+            gu_buf_puts(&b, " (constat de l’agent)");
+        }
         gu_buf_puts(&b, ".</li>\n");
     }
     gu_buf_puts(&b, "</ol>\n");
@@ -2301,9 +2334,11 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
                           "<div class=\"alert alert-error mon-summary\" "
                           "role=\"alert\" tabindex=\"-1\" autofocus "
                           "id=\"action-erreurs\"><p>Rien n’a été "
-                          "enregistré :</p><ul><li><a href=\"#%s-"
-                          "commentaire\">",
-                          form->which);
+                          "enregistré :</p><ul><li><a href=\"#%s\">",
+                          form->verdict_error
+                              ? "resoudre-verdict-reelle"
+                              : gu_arena_sprintf(req->arena, "%s-commentaire",
+                                                 form->which));
             html(&b, form->error);
             gu_buf_puts(&b, "</a></li></ul></div>\n");
         }
@@ -2365,10 +2400,17 @@ alert_action(struct http_req *req, struct http_resp *resp, bool resolve)
     memset(&f, 0, sizeof(f));
     f.which = resolve ? "resoudre" : "acquitter";
     f.comment = form_trim(req, "commentaire");
-    if (!f.comment)
+    f.verdict = form_trim(req, "verdict");
+    if (!f.comment || !f.verdict)
         return GU_ENOMEM;
     if (strlen(f.comment) > MON_TEXT_MAX)
         f.error = "Commentaire trop long (8 000 caractères au plus).";
+    else if (resolve && al.status != MON_ALERT_RESOLUE &&
+             strcmp(f.verdict, "reelle") != 0 &&
+             strcmp(f.verdict, "fausse_alerte") != 0) {
+        f.error = "Dites si c’était un problème réel ou une fausse alerte.";
+        f.verdict_error = true;
+    }
     else if (al.status == MON_ALERT_RESOLUE)
         f.error = "Cette alerte est déjà résolue.";
     else if (!resolve && al.status != MON_ALERT_OUVERTE)
@@ -2382,7 +2424,11 @@ alert_action(struct http_req *req, struct http_resp *resp, bool resolve)
                             &f);
     memset(&err, 0, sizeof(err));
     rc = resolve ? mon_alert_resolve(req->conn, req->who.insee, id,
-                                     req->who.agent_id, f.comment, &err)
+                                     req->who.agent_id, f.comment,
+                                     strcmp(f.verdict, "fausse_alerte") == 0
+                                         ? MON_VERDICT_FAUSSE
+                                         : MON_VERDICT_REELLE,
+                                     &err)
                  : mon_alert_ack(req->conn, req->who.insee, id,
                                  req->who.agent_id, f.comment, &err);
     if (rc == GU_ECONFLICT || rc == GU_EINVAL || rc == GU_ETOOBIG) {

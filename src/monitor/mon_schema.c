@@ -107,8 +107,15 @@ static const char v1[] =
     ");\n"
     "CREATE INDEX mon_outbox_due ON mon_outbox (status, next_at);\n";
 
+/* v2: what the agent who resolved an alert found (the impact report's
+ * false alarms count these, not a guess). */
+static const char v2[] =
+    "ALTER TABLE mon_alerts ADD COLUMN verdict TEXT NOT NULL DEFAULT ''"
+    " CHECK (verdict IN ('', 'reelle', 'fausse_alerte'));\n";
+
 static const struct store_migration migrations[] = {
     {"monitor", 1, v1},
+    {"monitor", 2, v2},
 };
 
 const struct store_migration *

@@ -30,6 +30,9 @@ static const char *const q_labels[] = {"Autre",    "Débit",   "Niveau",
                                        "Énergie"};
 static const char *const alert_names[] = {"ouverte", "acquittee", "resolue"};
 static const char *const alert_labels[] = {"Ouverte", "Acquittée", "Résolue"};
+static const char *const verdict_names[] = {"", "reelle", "fausse_alerte"};
+static const char *const verdict_labels[] = {"Non précisé", "Problème réel",
+                                             "Fausse alerte"};
 static const char *const ticket_names[] = {"ouvert", "en_cours", "clos"};
 static const char *const ticket_labels[] = {"Ouvert", "En cours", "Clos"};
 
@@ -112,6 +115,29 @@ mon_alert_status_parse(const char *s, enum mon_alert_status *out)
     if (parse_name(alert_names, GU_ARRAY_LEN(alert_names), s, &v) < 0)
         return GU_EINVAL;
     *out = (enum mon_alert_status)v;
+    return 0;
+}
+
+const char *
+mon_alert_verdict_name(enum mon_alert_verdict v)
+{
+    return NAME_OF(verdict_names, v);
+}
+
+const char *
+mon_alert_verdict_label(enum mon_alert_verdict v)
+{
+    return NAME_OF(verdict_labels, v);
+}
+
+int
+mon_alert_verdict_parse(const char *s, enum mon_alert_verdict *out)
+{
+    int v = 0;
+
+    if (parse_name(verdict_names, GU_ARRAY_LEN(verdict_names), s, &v) < 0)
+        return GU_EINVAL;
+    *out = (enum mon_alert_verdict)v;
     return 0;
 }
 

@@ -38,6 +38,10 @@ enum mon_quantity {
 };
 enum mon_alert_status { MON_ALERT_OUVERTE = 0, MON_ALERT_ACQUITTEE,
                         MON_ALERT_RESOLUE };
+/* What the agent who resolved an alert found: stored "" (not said, e.g.
+   resolved through the API without it), "reelle", "fausse_alerte". */
+enum mon_alert_verdict { MON_VERDICT_NONE = 0, MON_VERDICT_REELLE,
+                         MON_VERDICT_FAUSSE };
 enum mon_ticket_status { MON_TICKET_OUVERT = 0, MON_TICKET_EN_COURS,
                          MON_TICKET_CLOS };
 
@@ -50,6 +54,10 @@ const char *mon_quantity_name(enum mon_quantity q);
 const char *mon_quantity_label(enum mon_quantity q);
 int mon_quantity_parse(const char *s, enum mon_quantity *out);
 const char *mon_alert_status_name(enum mon_alert_status s);
+const char *mon_alert_verdict_name(enum mon_alert_verdict v);
+/* « Problème réel », « Fausse alerte », « Non précisé » */
+const char *mon_alert_verdict_label(enum mon_alert_verdict v);
+int mon_alert_verdict_parse(const char *s, enum mon_alert_verdict *out);
 const char *mon_alert_status_label(enum mon_alert_status s);
 int mon_alert_status_parse(const char *s, enum mon_alert_status *out);
 const char *mon_ticket_status_name(enum mon_ticket_status s);
@@ -185,6 +193,7 @@ struct mon_alert {
     int64_t opened_at;
     int64_t ack_by, ack_at;           /* 0 when not */
     int64_t resolved_by, resolved_at; /* 0 when not */
+    enum mon_alert_verdict verdict;   /* set when resolved */
     const char *comment;
     /* filled by list/get: */
     const char *sensor_name, *asset_name, *unit;
@@ -202,12 +211,13 @@ int mon_alert_get(struct store_conn *c, struct gu_arena *a, const char *insee,
                   int64_t id, struct mon_alert *out, struct gu_err *err);
 /* Acknowledge (ouverte -> acquittee) or resolve (-> resolue) with an
    optional comment (<= MON_TEXT_MAX); GU_ECONFLICT when already resolved.
-   The agent id goes in ack_by / resolved_by. */
+   The agent id goes in ack_by / resolved_by; resolving records what the
+   agent found (`verdict`, MON_VERDICT_NONE when not said). */
 int mon_alert_ack(struct store_conn *c, const char *insee, int64_t id,
                   int64_t agent_id, const char *comment, struct gu_err *err);
 int mon_alert_resolve(struct store_conn *c, const char *insee, int64_t id,
                       int64_t agent_id, const char *comment,
-                      struct gu_err *err);
+                      enum mon_alert_verdict verdict, struct gu_err *err);
 
 struct mon_ticket {
     int64_t id;

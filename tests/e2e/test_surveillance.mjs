@@ -182,10 +182,13 @@ try {
         check('l’alerte montre son ticket',
             (await page.textContent('main')).includes('Tickets liés'));
         await page.fill('#resoudre-commentaire', 'Fuite réparée rue des Lilas');
+        await page.check('#resoudre-verdict-reelle');
         await page.click('form[action$="/resoudre"] button');
         await page.waitForURL('**?fait=resolue');
-        check('le suivi dit qu’elle est résolue',
-            (await page.textContent('#suivi')).includes('Résolue le'));
+        const suivi = await page.textContent('#suivi');
+        check('le suivi dit qu’elle est résolue, et ce que l’agent a constaté',
+            suivi.includes('Résolue le') && suivi.includes('Problème réel'),
+            suivi);
         check('plus d’action sur une alerte résolue',
             await page.locator('form[action$="/resoudre"]').count() === 0);
     });

@@ -439,12 +439,18 @@ test_alerts_tickets(void)
     CHECK_EQ(mon_alert_ack(f.c, "99002", aid, 1, "", &err), GU_ENOTFOUND);
     CHECK_EQ(mon_alert_ack(f.c, "44109", aid, 0, "Vu", &err), 0);
     CHECK_EQ(mon_alert_ack(f.c, "44109", aid, 0, "", &err), GU_ECONFLICT);
-    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "Vanne fermée", &err), 0);
-    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "", &err), GU_ECONFLICT);
+    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "", 7, &err), GU_EINVAL);
+    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "Vanne fermée",
+                               MON_VERDICT_REELLE, &err),
+             0);
+    CHECK_EQ(mon_alert_resolve(f.c, "44109", aid, 0, "", MON_VERDICT_FAUSSE,
+                               &err),
+             GU_ECONFLICT);
     CHECK_STR(err.user, "Cette alerte est déjà résolue.");
     CHECK_EQ(mon_alert_get(f.c, f.a, "44109", aid, &one, &err), 0);
     CHECK_EQ(one.status, MON_ALERT_RESOLUE);
     CHECK_STR(one.comment, "Vu\nVanne fermée");
+    CHECK_EQ(one.verdict, MON_VERDICT_REELLE); /* the second call changed nothing */
     CHECK(one.ack_at > 0 && one.resolved_at > 0);
     CHECK_EQ(mon_alert_list(f.c, f.a, "44109", &flt, &l, &n, &err), 0);
     CHECK_EQ(n, 0);
