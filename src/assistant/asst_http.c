@@ -332,11 +332,12 @@ fiche_title(struct http_req *req, struct title_cache *tc, const char *id)
             0 &&
         f.title && *f.title)
         t = f.title;
-    if (tc->n < GU_ARRAY_LEN(tc->id)) {
-        tc->id[tc->n] = id;
+    /* `id` may live in a JSON object freed before the next lookup */
+    t = gu_arena_strdup(req->arena, t);
+    if (tc->n < GU_ARRAY_LEN(tc->id) && t &&
+        (tc->id[tc->n] = gu_arena_strdup(req->arena, id)))
         tc->title[tc->n++] = t;
-    }
-    return t;
+    return t ? t : "";
 }
 
 static const char *
