@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Concurrent phone calls held by the SIP bot, and the gaps in its audio.
 
-    bench/phone/calls.py path/to/guichet [CALLS...] [--seconds S]
+    bench/phone/calls.py path/to/guichet [CALLS...] [--seconds S] [--invites]
 
 For each number of calls (default 10 25 50 75 100): a fresh
 `guichet voice phone --sip 127.0.0.1:0` on a demo database; this script
@@ -11,9 +11,19 @@ caller would, and records the arrival time of every RTP packet the bot
 sends, for S seconds (default 20) after the last call is answered (the
 greeting and the menu are being read). It prints, per load: calls
 answered, calls whose audio never had a gap over 40 ms, the worst gap,
-the 99th percentile of inter-arrival times, and the CPU time the bot
-used. A figure, not a test (issue 8 target: 50 calls clean on 2 cores);
+the 99th percentile of inter-arrival times, the CPU time the bot
+used, and from the bot's own log at its stop (voice.sip.stop) the
+longest interval between two packets of a call as the bot sent them and
+the longest single step of a call in its loop thread (these two do not include the jitter of
+this script, which measures the arrivals in one Python thread). A figure, not a test (issue 8 target: 50 calls clean on 2 cores);
 use a build without sanitizers.
+
+With --invites, every call also asks for new prompts during the
+measurement, at a moment spread over the S seconds: it presses 2 (the
+appointment motifs), then 1 a second later (the next free slots of the
+first motif: a prompt that changes with every call, so it is synthesised
+for each, about ten seconds of speech); the count of slot prompts the bot
+entered is printed (from its log).
 """
 import os
 import re
@@ -92,6 +102,24 @@ class Call:
             "Call-ID: " + self.callid, "CSeq: 2 BYE", "Max-Forwards: 70"]),
             ("127.0.0.1", self.sip_port))
 
+    def send_key(self, key, ts):
+        """An RFC 4733 event (payload type 101): three packets with one
+        timestamp, the last with the end bit."""
+        if not self.remote:
+            return
+        code = {"*": 10, "#": 11}.get(key)
+        code = int(key) if code is None else code
+        for k, dur in enumerate((160, 320, 480)):
+            end = 0x80 if k == 2 else 0
+            pkt = struct.pack(">BBHII", 0x80, 101 | (0x80 if k == 0 else 0),
+                              self.seq & 0xFFFF, ts, 0x1000 + self.i) + \
+                struct.pack(">BBH", code, end | 10, dur)
+            self.seq += 1
+            try:
+                self.rtp.sendto(pkt, self.remote)
+            except OSError:
+                pass
+
     def send_silence(self, ts):
         if not self.remote:
             return
@@ -110,7 +138,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(binary, data, n, seconds, env):
+def run(binary, data, n, seconds, env, invites=False):
     out = tempfile.NamedTemporaryFile("w+", delete=False)
     err = tempfile.NamedTemporaryFile("w+", delete=False)
     proc = subprocess.Popen(
@@ -142,11 +170,21 @@ def run(binary, data, n, seconds, env):
     socks = [sig] + [c.rtp for c in calls]
     fd_call = {c.rtp.fileno(): c for c in calls}
     end = None
+    keys = []  # (time, call, key), once answered
     while True:
         now = time.monotonic()
         if end is None and all(c.answered for c in calls):
             t_answer = now
             end = now + seconds
+            if invites:
+                span = max(1.0, seconds - 8)
+                for c in calls:
+                    t = now + 1 + span * c.i / max(1, n)
+                    keys += [(t, c, "2"), (t + 1, c, "1")]
+                keys.sort(key=lambda k: k[0])
+        while keys and keys[0][0] <= now:
+            _, c, key = keys.pop(0)
+            c.send_key(key, ts)
         if end is not None and now >= end:
             break
         if end is None and now > deadline:
@@ -186,6 +224,11 @@ def run(binary, data, n, seconds, env):
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
+    logs = open(err.name).read()
+    slots = len(re.findall(r"msg=voice\.call\.state .*state=creneaux", logs))
+    m = re.search(r"msg=voice\.sip\.stop .*max_gap_ms=(\d+) "
+                  r"max_late_ms=\d+ max_step_ms=(\d+)", logs)
+    late, step = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
     answered = sum(c.answered for c in calls)
     gaps = []
     clean = 0
@@ -204,7 +247,7 @@ def run(binary, data, n, seconds, env):
         c.rtp.close()
     os.unlink(out.name)
     os.unlink(err.name)
-    return answered, clean, worst, p99, cpu, seconds
+    return answered, clean, worst, p99, cpu, seconds, slots, late, step
 
 
 def main():
@@ -218,22 +261,30 @@ def main():
         i = args.index("--seconds")
         seconds = float(args[i + 1])
         del args[i:i + 2]
+    invites = "--invites" in args
+    if invites:
+        args.remove("--invites")
     loads = [int(a) for a in args] or [10, 25, 50, 75, 100]
     tmp = tempfile.mkdtemp(prefix="guichet-bench-calls.")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("GUICHET_")}
-    env["GUICHET_LOG_LEVEL"] = "warn"
+    env["GUICHET_LOG_LEVEL"] = "info"
     data = os.path.join(tmp, "data")
     subprocess.run([binary, "--data", data, "init", "--demo"], env=env,
                    check=True, capture_output=True)
     print("| appels | décrochés | son sans trou > 40 ms | pire trou | "
-          "p99 entre paquets | CPU du bot |")
-    print("|---|---|---|---|---|---|")
+          "p99 entre paquets | CPU du bot | pire trou à l'envoi | "
+          "plus longue étape |" + (" invites des créneaux |" if invites
+                                   else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|" if invites else ""))
     for n in loads:
-        answered, clean, worst, p99, cpu, secs = run(binary, data, n, seconds,
-                                                     env)
-        print("| %d | %d | %d | %.0f ms | %.1f ms | %.0f %% d'un cœur |" % (
-            n, answered, clean, worst * 1000, p99 * 1000, 100 * cpu / secs))
+        answered, clean, worst, p99, cpu, secs, slots, late, step = run(
+            binary, data, n, seconds, env, invites)
+        print("| %d | %d | %d | %.0f ms | %.1f ms | %.0f %% d'un cœur | "
+              "%d ms | %d ms |" % (
+                  n, answered, clean, worst * 1000, p99 * 1000,
+                  100 * cpu / secs, late, step) +
+              (" %d |" % slots if invites else ""))
         sys.stdout.flush()
     shutil.rmtree(tmp, ignore_errors=True)
     return 0

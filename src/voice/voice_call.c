@@ -20,6 +20,9 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,8 @@
 #define HOURS_RANGES 4   /* per weekday */
 #define CODE_CHECK 1000000 /* six check digits */
 #define WORKERS_MAX 8
+#define WORKER_NICE 10
+#define TTS_WAIT_FRAMES (15 * 50) /* 15 s for a prompt's synthesis */
 #define JOBS_MAX 64      /* queued jobs per phone; beyond, a job is refused */
 #define GRAM_MAX 40      /* phrases a menu accepts */
 #define HEARD_MAX 128    /* bytes of a recognised phrase */
@@ -68,26 +73,31 @@ struct hours {
 };
 
 /*
- * Work done off the transport's thread: recognising an utterance (and
- * synthesising a prompt). The job's answer goes to a slot shared by the
+ * Work done off the transport's thread: synthesising a prompt that is not
+ * in the cache, recognising an utterance. The job's answer goes to a slot shared by the
  * call that asked and the worker that answers, reference counted under
  * the phone's jlock: whichever lets go last frees it, so a call may move
  * on or end while its job is queued or running (the worker then skips or
  * drops the work).
  */
-enum job_kind { JOB_ASR };
+enum job_kind { JOB_TTS, JOB_ASR };
 
 struct job_slot {
     int refs;            /* under ph->jlock */
     bool done;           /* under ph->jlock; the fields below are then
-                            the worker's answer, read-only */
+                            the worker's answer, for the call alone */
     int rc;
+    const int16_t *pcm;  /* TTS: the prompt (in the cache, or `owned`) */
+    size_t n;
+    int16_t *owned;      /* freed with the slot unless the call takes it */
     char heard[HEARD_MAX];
 };
 
 struct job {
     enum job_kind kind;
     struct job_slot *slot;
+    char *text;    /* TTS: the prompt (heap, the job's) */
+    bool cache;    /* TTS: keep it in the phone's cache */
     int16_t *pcm;  /* ASR: the utterance (heap, the job's) */
     size_t n;
     char *grammar; /* ASR: JSON array of phrases (heap, the job's) */
@@ -127,9 +137,15 @@ struct voice_phone {
     bool jstop;
 };
 
+static int prompt_audio(struct voice_phone *ph, const char *text, bool cache,
+                        const int16_t **pcm, size_t *n, int16_t **owned,
+                        struct gu_err *err);
+
 static void
 job_fini(struct job *j)
 {
+    gu_free(j->text);
+    j->text = NULL;
     gu_free(j->pcm);
     gu_free(j->grammar);
     j->pcm = NULL;
@@ -147,8 +163,10 @@ slot_release(struct voice_phone *ph, struct job_slot *sl)
     pthread_mutex_lock(&ph->jlock);
     last = --sl->refs == 0;
     pthread_mutex_unlock(&ph->jlock);
-    if (last)
+    if (last) {
+        gu_free(sl->owned);
         gu_free(sl);
+    }
 }
 
 static bool
@@ -198,6 +216,9 @@ job_run(struct voice_phone *ph, struct job *j)
     struct job_slot *sl = j->slot;
     struct gu_err err;
     char heard[HEARD_MAX] = "", q[160];
+    const int16_t *pcm = NULL;
+    int16_t *owned = NULL;
+    size_t n = 0;
     bool abandoned;
     int rc = 0;
 
@@ -205,6 +226,12 @@ job_run(struct voice_phone *ph, struct job *j)
     pthread_mutex_lock(&ph->jlock);
     abandoned = sl->refs == 1; /* the call let go: nobody will listen */
     pthread_mutex_unlock(&ph->jlock);
+    if (!abandoned && j->kind == JOB_TTS) {
+        rc = prompt_audio(ph, j->text, j->cache, &pcm, &n, &owned, &err);
+        if (rc < 0)
+            gu_log_error("voice.tts", "call=%s err=%s", j->call_id,
+                         gu_logq(q, sizeof(q), err.msg));
+    }
     if (!abandoned && j->kind == JOB_ASR) {
         int64_t t0 = gu_now_ms();
         rc = voice_asr_recognize(ph->asr, j->pcm, j->n, j->grammar, heard,
@@ -219,6 +246,9 @@ job_run(struct voice_phone *ph, struct job *j)
     }
     pthread_mutex_lock(&ph->jlock);
     sl->rc = rc;
+    sl->pcm = pcm;
+    sl->n = n;
+    sl->owned = owned;
     memcpy(sl->heard, heard, sizeof(heard));
     sl->done = true;
     pthread_mutex_unlock(&ph->jlock);
@@ -230,6 +260,13 @@ worker_main(void *arg)
 {
     struct voice_phone *ph = arg;
     struct job j;
+
+    /* Below the transports' threads: when the CPU is short, the calls'
+     * audio goes first and a prompt waits a little longer (Linux: a
+     * thread has its own nice value). */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) !=
+        0)
+        gu_log_debug("voice.worker.nice", "failed=1");
 
     for (;;) {
         pthread_mutex_lock(&ph->jlock);
@@ -525,6 +562,26 @@ voice_phone_cache_stats(struct voice_phone *ph, size_t *entries,
     pthread_mutex_unlock(&ph->lock);
 }
 
+/* The cached audio of a text (valid while the phone lives: the cache only
+ * grows), or false. */
+static bool
+cache_find(struct voice_phone *ph, const char *text, const int16_t **pcm,
+           size_t *n)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&ph->lock);
+    for (size_t i = 0; i < ph->ncache && !found; i++) {
+        if (strcmp(ph->cache[i].text, text) == 0) {
+            *pcm = ph->cache[i].pcm;
+            *n = ph->cache[i].n;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&ph->lock);
+    return found;
+}
+
 /*
  * The audio of a text: from the cache, or synthesised (outside the lock:
  * two calls may synthesise the same new prompt once each; the second
@@ -541,17 +598,8 @@ prompt_audio(struct voice_phone *ph, const char *text, bool cache,
     int rc;
 
     *owned = NULL;
-    pthread_mutex_lock(&ph->lock);
-    for (size_t i = 0; i < ph->ncache; i++) {
-        if (strcmp(ph->cache[i].text, text) == 0) {
-            *pcm = ph->cache[i].pcm;
-            *n = ph->cache[i].n;
-            pthread_mutex_unlock(&ph->lock);
-            return 0;
-        }
-    }
-    pthread_mutex_unlock(&ph->lock);
-
+    if (cache_find(ph, text, pcm, n))
+        return 0;
     if (!(a = gu_arena_new(0)))
         return GU_ENOMEM;
     rc = ph->tts(ph->tts_arg, a, text, &p, &k, err);
@@ -728,6 +776,8 @@ struct voice_call {
 
     struct seg q[QUEUE_MAX];
     size_t qn, qpos;
+    struct job_slot *tts_slot; /* the prompt a worker synthesises */
+    unsigned tts_wait;         /* frames of silence waiting for it */
     unsigned idle;       /* frames since the prompt ended */
     unsigned tries;
     enum voice_action end_action;
@@ -862,6 +912,9 @@ queue_clear(struct voice_call *c)
         gu_free(c->q[i].owned);
     c->qn = 0;
     c->qpos = 0;
+    /* A prompt still being synthesised is not wanted any more. */
+    slot_release(c->ph, c->tts_slot);
+    c->tts_slot = NULL;
 }
 
 static void
@@ -889,6 +942,26 @@ say(struct voice_call *c, const char *text, bool cache)
     gu_err_clear(&err);
     gu_free(c->last_prompt);
     c->last_prompt = gu_strdup(text);
+    if (cache_find(c->ph, text, &pcm, &n)) {
+        queue_pcm(c, pcm, n, NULL);
+        return;
+    }
+    if (c->ph->nthreads) {
+        /* A new prompt: synthesised by a worker, so that the transport's
+         * thread (over SIP, every call's audio) never waits for it; the
+         * call plays silence meanwhile (voice_call_audio_out). */
+        struct job j;
+        memset(&j, 0, sizeof(j));
+        j.kind = JOB_TTS;
+        j.cache = cache;
+        snprintf(j.call_id, sizeof(j.call_id), "%s", c->call_id);
+        if ((j.text = gu_strdup(text)) != NULL)
+            c->tts_slot = job_submit(c->ph, &j);
+        if (!c->tts_slot)
+            gu_log_error("voice.tts.busy", "call=%s", c->call_id);
+        c->tts_wait = 0;
+        return;
+    }
     if (prompt_audio(c->ph, text, cache, &pcm, &n, &owned, &err) < 0) {
         gu_log_error("voice.tts", "call=%s err=%s", c->call_id,
                      gu_logq(q, sizeof(q), err.msg));
@@ -1093,6 +1166,22 @@ listen_speech(struct voice_call *c, const int16_t *pcm, size_t n)
         else
             utterance_reset(c);
     }
+}
+
+/* A prompt came back from its worker: play it. */
+static void
+poll_tts(struct voice_call *c)
+{
+    struct job_slot *sl = c->tts_slot;
+
+    if (!sl || !slot_done(c->ph, sl))
+        return;
+    c->tts_slot = NULL;
+    if (sl->rc == 0) {
+        queue_pcm(c, sl->pcm, sl->n, sl->owned);
+        sl->owned = NULL; /* the queue's now */
+    }
+    slot_release(c->ph, sl);
 }
 
 /* A recognition came back: act on it as on its key. */
@@ -2058,6 +2147,7 @@ voice_call_audio_out(struct voice_call *c, int16_t out[VOICE_FRAME])
 {
     size_t k = 0;
 
+    poll_tts(c);
     poll_asr(c);
     while (k < VOICE_FRAME && c->qn) {
         struct seg *g = &c->q[0];
@@ -2077,6 +2167,16 @@ voice_call_audio_out(struct voice_call *c, int16_t out[VOICE_FRAME])
     memset(out + k, 0, (VOICE_FRAME - k) * sizeof(*out));
     if (c->qn || k)
         return VOICE_ACT_CONTINUE;
+    if (c->tts_slot) {
+        /* Silence while the prompt is synthesised: the state goes on (and
+         * its silence timer starts) only once it has been heard. */
+        if (++c->tts_wait >= TTS_WAIT_FRAMES) {
+            gu_log_error("voice.tts.timeout", "call=%s", c->call_id);
+            slot_release(c->ph, c->tts_slot);
+            c->tts_slot = NULL;
+        }
+        return VOICE_ACT_CONTINUE;
+    }
 
     /* The prompt has been played. */
     const struct state *s = &states[c->st];

@@ -6,10 +6,11 @@
  *
  * Threads. libre's objects live in one thread that runs re_main(): SIP
  * transactions, RTP sockets and the 20 ms timers of every call. The menu
- * (voice_call) runs in that thread too, between packets: a slow step (a
- * new prompt's synthesis, a booking) delays the other calls' packets by
- * as much (prompts are cached, so it is rare). Other threads talk to the
- * loop only through an mqueue (stop).
+ * (voice_call) runs in that thread too, between packets; new prompts are
+ * synthesised and speech is recognised by the phone's worker threads
+ * (voice_call.c), so those never delay the packets; store work (slots, a
+ * booking, an assistant's answer) still runs here. Other threads talk to
+ * the loop only through an mqueue (stop).
  *
  * libre's umbrella re.h cannot be included beside jansson (both define
  * JSON_STRING...), so the headers used are listed one by one.
@@ -68,6 +69,11 @@ struct voice_sip_server {
     struct sa laddr;
     struct tmr stop_tmr;
     bool stopping;
+    /* Loop health, logged at stop (bench/phone): the latest a call's
+     * packet was sent after its due time, the longest step of a call
+     * (a tick or an inbound packet, menu included) in the loop thread,
+     * and the longest interval between two packets of a call. */
+    uint64_t max_late_ms, max_step_ms, max_gap_ms;
 };
 
 struct scall {
@@ -85,6 +91,7 @@ struct scall {
     uint32_t ts;
     uint64_t next; /* jiffies of the next packet */
     bool marker;
+    uint64_t last_tx; /* jiffies of the last packet sent */
     bool ending;
     struct voice_telev_rx telev;
     char id[80];
@@ -117,7 +124,13 @@ tick(void *arg)
     struct mbuf *mb;
     enum voice_action act;
     uint64_t now = tmr_jiffies();
+    struct voice_sip_server *srv = sc->srv;
 
+    if (now > sc->next && now - sc->next > srv->max_late_ms)
+        srv->max_late_ms = now - sc->next;
+    if (sc->last_tx && now - sc->last_tx > srv->max_gap_ms)
+        srv->max_gap_ms = now - sc->last_tx;
+    sc->last_tx = now;
     act = voice_call_audio_out(sc->call, pcm);
     mb = mbuf_alloc(RTP_HEADER_SIZE + VOICE_FRAME);
     if (mb) {
@@ -134,6 +147,8 @@ tick(void *arg)
     if (sc->next + 200 < now)
         sc->next = now; /* far behind: resync rather than burst */
 
+    if (tmr_jiffies() - now > srv->max_step_ms)
+        srv->max_step_ms = tmr_jiffies() - now;
     if (act == VOICE_ACT_HANGUP) {
         call_end(sc, true);
         return;
@@ -180,6 +195,7 @@ rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
     struct scall *sc = arg;
     size_t n = mbuf_get_left(mb);
     int16_t pcm[1024];
+    uint64_t t0 = tmr_jiffies();
     char d;
 
     (void)src;
@@ -194,6 +210,8 @@ rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
         if (voice_telev_recv(&sc->telev, hdr->ts, mbuf_buf(mb), n, &d) == 1)
             voice_call_digit(sc->call, d);
     }
+    if (tmr_jiffies() - t0 > sc->srv->max_step_ms)
+        sc->srv->max_step_ms = tmr_jiffies() - t0;
 }
 
 static int
@@ -487,7 +505,11 @@ voice_sip_stop(struct voice_sip_server *s)
         return;
     mqueue_push(s->mq, MQ_STOP, NULL);
     pthread_join(s->thread, NULL);
-    gu_log_info("voice.sip.stop", "calls=%u", s->calls_total);
+    gu_log_info("voice.sip.stop",
+                "calls=%u max_gap_ms=%llu max_late_ms=%llu max_step_ms=%llu",
+                s->calls_total, (unsigned long long)s->max_gap_ms,
+                (unsigned long long)s->max_late_ms,
+                (unsigned long long)s->max_step_ms);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     gu_free(s);

@@ -356,6 +356,19 @@ say_to(struct voice_call *c, unsigned hz, const char *from)
     }
 }
 
+/* Frames until the main menu (the greeting is synthesised by a worker:
+ * a little time is given to it), at most 5 s. */
+static void
+to_menu(struct voice_call *c)
+{
+    int16_t out[VOICE_FRAME];
+
+    for (int i = 0; i < 2500 && strcmp(voice_call_state(c), "menu"); i++) {
+        voice_call_audio_out(c, out);
+        usleep(2000);
+    }
+}
+
 static bool
 file_contains(const char *path, const char *needle)
 {
@@ -377,7 +390,6 @@ test_call_by_voice(void)
     struct fix f;
     struct voice_call *c = NULL;
     struct gu_err err;
-    int16_t out[VOICE_FRAME];
     char log[400];
 
     gu_err_clear(&err);
@@ -391,8 +403,7 @@ test_call_by_voice(void)
         goto out;
     /* The greeting is not a menu: nothing to hear. */
     CHECK_STR(voice_call_grammar(c), "");
-    for (int i = 0; i < 100 && strcmp(voice_call_state(c), "menu"); i++)
-        voice_call_audio_out(c, out);
+    to_menu(c);
     CHECK_STR(voice_call_state(c), "menu");
     /* The main menu's grammar: each option's number, its words, the
      * global ones, and "[unk]". */
@@ -443,7 +454,6 @@ test_hangup_during_recognition(void)
     struct fix f;
     struct voice_call *c = NULL;
     struct gu_err err;
-    int16_t out[VOICE_FRAME];
     static int16_t pcm[8000 * 2];
 
     gu_err_clear(&err);
@@ -456,8 +466,7 @@ test_hangup_during_recognition(void)
         CHECK_EQ(voice_call_new(f.ph, "", "asr2", &c, &err), 0);
         if (!c)
             break;
-        for (int i = 0; i < 100 && strcmp(voice_call_state(c), "menu"); i++)
-            voice_call_audio_out(c, out);
+        to_menu(c);
         size_t n = utterance(HZ_AGENT, 700, 600, pcm, 8000 * 2);
         voice_call_audio_in(c, pcm, n);
         voice_call_free(c);

@@ -29,7 +29,8 @@ struct fix {
     struct gu_arena *a;
     struct gu_config *cfg;
     struct voice_phone *ph;
-    unsigned tts_calls;
+    unsigned tts_calls;    /* atomic: workers synthesise too */
+    unsigned tts_delay_us; /* atomic: a slow engine */
 };
 
 static int
@@ -39,8 +40,12 @@ fake_tts(void *arg, struct gu_arena *a, const char *text, int16_t **pcm,
     struct fix *f = arg;
     size_t k = strlen(text) * 80 + 160; /* 10 ms a byte, not zero */
 
+    unsigned delay = __atomic_load_n(&f->tts_delay_us, __ATOMIC_SEQ_CST);
+
     (void)err;
-    f->tts_calls++;
+    __atomic_add_fetch(&f->tts_calls, 1, __ATOMIC_SEQ_CST);
+    if (delay)
+        usleep(delay);
     *pcm = gu_arena_alloc(a, k * sizeof(**pcm));
     if (!*pcm)
         return GU_ENOMEM;
@@ -225,6 +230,63 @@ test_warm(void)
     /* Warming again finds everything cached. */
     CHECK_EQ(voice_phone_warm(f.ph, &err), 10);
     CHECK_EQ(f.tts_calls, 10);
+out:
+    voice_call_free(c);
+    fix_close(&f);
+}
+
+/*
+ * With workers (as the transports run it), a new prompt is synthesised
+ * off the caller's thread: the call's frames keep coming at once, silent,
+ * the state waits for its prompt to be heard, a key during the synthesis
+ * drops it, and a cached prompt plays at once.
+ */
+static void
+test_async_synthesis(void)
+{
+    struct fix f;
+    struct voice_call *c = NULL;
+    struct gu_err err;
+    int16_t out[VOICE_FRAME];
+    bool heard = false;
+    int64_t t0;
+
+    CHECK(fix_open(&f, &(struct voice_phone_opts){.workers = 1}) == 0);
+    __atomic_store_n(&f.tts_delay_us, 300000, __ATOMIC_SEQ_CST);
+    CHECK_EQ(voice_call_new(f.ph, "", "a1", &c, &err), 0);
+    if (!c)
+        goto out;
+    t0 = gu_now_ms();
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(voice_call_audio_out(c, out), VOICE_ACT_CONTINUE);
+        CHECK(voice_rms(out, VOICE_FRAME) == 0);
+    }
+    CHECK(gu_now_ms() - t0 < 100); /* not the 300 ms of the synthesis */
+    CHECK_STR(voice_call_state(c), "accueil");
+    for (int i = 0; i < 300 && !heard; i++) {
+        usleep(10000);
+        voice_call_audio_out(c, out);
+        heard = voice_rms(out, VOICE_FRAME) > 0;
+    }
+    CHECK(heard);
+    /* The greeting plays out, then the menu's prompt is asked for. */
+    for (int i = 0; i < 3000 && strcmp(voice_call_state(c), "menu"); i++)
+        voice_call_audio_out(c, out);
+    CHECK_STR(voice_call_state(c), "menu");
+    /* A key before it is ready: the key acts, the menu's prompt is
+     * dropped (its worker's answer is freed with its slot). */
+    keys(c, "3");
+    CHECK_STR(voice_call_state(c), "code");
+    voice_call_free(c);
+    c = NULL;
+    /* Later calls find the greeting in the cache: it plays at once. */
+    usleep(700000); /* the workers finish what was asked */
+    __atomic_store_n(&f.tts_delay_us, 0, __ATOMIC_SEQ_CST);
+    CHECK_EQ(voice_call_new(f.ph, "", "a2", &c, &err), 0);
+    if (!c)
+        goto out;
+    voice_call_audio_out(c, out);
+    CHECK(voice_rms(out, VOICE_FRAME) > 0);
 out:
     voice_call_free(c);
     fix_close(&f);
@@ -693,7 +755,8 @@ test_bad_options(void)
     fix_close(&f);
 }
 
-TESTS(T(test_greeting_and_menu), T(test_warm), T(test_faq_in_band_keys),
+TESTS(T(test_greeting_and_menu), T(test_warm), T(test_async_synthesis),
+      T(test_faq_in_band_keys),
       T(test_book_and_cancel_by_keypad), T(test_known_caller_skips_number),
       T(test_wrong_keys_and_silence), T(test_transfer_when_open),
       T(test_voicemail_when_closed), T(test_voicemail_hangup_and_limit),
