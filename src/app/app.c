@@ -96,7 +96,7 @@ static const struct app_module modules[] = {
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
     {"personnes", NULL, &app_rights_routes, NULL, NULL},
     {"academy", NULL, &acad_routes, NULL, NULL},
-    {"insight", NULL, &ins_routes, NULL, NULL},
+    {"insight", ins_migrations, &ins_routes, ins_jobs, NULL},
 };
 
 _Static_assert(GU_ARRAY_LEN(modules) <= APP_MAX_MODULES, "APP_MAX_MODULES");

@@ -245,6 +245,24 @@ static const struct gu_setting settings[] = {
     {"voice.asr_library", GU_SET_STR, "", 0, 0, NULL,
      "Téléphone : chemin de la bibliothèque du moteur de reconnaissance ; "
      "vide = libvosk.so, cherchée par le chargeur du système."},
+    {"insight.minutes_answer", GU_SET_INT, "5", 0, 240, NULL,
+     "Rapport d'impact : minutes d'agent épargnées par une question "
+     "répondue par l'assistant (défaut des communes, modifiable par "
+     "chacune)."},
+    {"insight.minutes_routed", GU_SET_INT, "3", 0, 240, NULL,
+     "Rapport d'impact : minutes épargnées par une demande orientée "
+     "automatiquement vers le bon service."},
+    {"insight.minutes_booking", GU_SET_INT, "4", 0, 240, NULL,
+     "Rapport d'impact : minutes épargnées par un rendez-vous pris en "
+     "ligne (au lieu d'un appel à l'accueil)."},
+    {"insight.hourly_cost", GU_SET_INT, "30", 0, 500, NULL,
+     "Rapport d'impact : coût complet d'une heure d'agent, en euros."},
+    {"insight.meal_cost_cents", GU_SET_INT, "300", 0, 5000, NULL,
+     "Rapport d'impact : coût d'un repas de cantine en centimes, quand la "
+     "série de la cantine n'en donne pas."},
+    {"insight.meal_grams", GU_SET_INT, "400", 0, 5000, NULL,
+     "Rapport d'impact : poids d'un repas en grammes, quand la série de "
+     "la cantine n'en donne pas."},
 };
 
 const struct gu_setting *
