@@ -171,12 +171,13 @@ int ins_canteen_month(struct store_conn *c, struct gu_arena *a,
 int ins_canteen_snapshot(struct store_conn *c, struct gu_arena *a,
                          const char *insee, int64_t now, struct gu_err *err);
 
-/* Alerts (mon_alerts, mon_tickets). */
+/* Alerts (mon_alerts: opened_at, ack_at, resolved_at, verdict). */
 struct ins_alerts {
     int64_t opened;       /* opened in the month */
     int64_t acknowledged; /* of those, acknowledged or resolved */
     int64_t resolved;
-    int64_t false_alarms; /* resolved with no maintenance ticket */
+    int64_t false_alarms; /* resolved with the verdict « fausse alerte » */
+    int64_t unqualified;  /* resolved without a verdict (through the API) */
     double ack_median_s;  /* opened -> first acknowledgement or resolution */
 };
 int ins_alerts_month(struct store_conn *c, struct gu_arena *a,

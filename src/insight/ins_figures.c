@@ -316,8 +316,9 @@ ins_alerts_month(struct store_conn *c, struct gu_arena *a, const char *insee,
         c, a,
         "SELECT opened_at, COALESCE(ack_at, resolved_at, 0),"
         " CASE WHEN status = 'resolue' THEN 1 ELSE 0 END,"
-        " CASE WHEN status = 'resolue' AND NOT EXISTS (SELECT 1 FROM"
-        " mon_tickets t WHERE t.alert_id = a.id) THEN 1 ELSE 0 END"
+        " CASE WHEN status = 'resolue' AND verdict = 'fausse_alerte'"
+        " THEN 1 ELSE 0 END,"
+        " CASE WHEN status = 'resolue' AND verdict = '' THEN 1 ELSE 0 END"
         " FROM mon_alerts a WHERE a.insee = ? AND a.opened_at >= ?"
         " AND a.opened_at < ?",
         p, 3, &r, err);
@@ -327,6 +328,7 @@ ins_alerts_month(struct store_conn *c, struct gu_arena *a, const char *insee,
     for (size_t i = 0; i < r->nrows; i++) {
         out->resolved += store_int(r, i, 2);
         out->false_alarms += store_int(r, i, 3);
+        out->unqualified += store_int(r, i, 4);
     }
     out->ack_median_s = median_of(a, r, 0, 1, &out->acknowledged);
     return 0;

@@ -94,8 +94,10 @@ ins_report_lines(const struct ins_report *r, struct ins_line *out, size_t cap)
     L(s, "alertes.ouvertes", "Alertes ouvertes", INS_K_COUNT, r->mon.opened);
     L(s, "alertes.prises_en_compte", "Acquittées ou résolues", INS_K_COUNT,
       r->mon.acknowledged);
-    L(s, "alertes.fausses", "Fausses alertes (résolues sans intervention)",
+    L(s, "alertes.fausses", "Fausses alertes (constat de l’agent)",
       INS_K_COUNT, r->mon.false_alarms);
+    L(s, "alertes.non_precisees", "Résolues sans constat (non précisé)",
+      INS_K_COUNT, r->mon.unqualified);
     L(s, "alertes.delai", "Délai médian de prise en compte", INS_K_DUR,
       r->mon.ack_median_s);
     s = "Économies";
@@ -279,11 +281,12 @@ ins_report_json(const struct ins_report *r)
                   json_real(r->cant.euros_saved)));
     json_object_set_new(
         j, "alertes",
-        json_pack("{s:o, s:o, s:o, s:o, s:o}", "ouvertes",
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "ouvertes",
                   int_(r->mon.opened), "prises_en_compte",
                   int_(r->mon.acknowledged), "resolues",
                   int_(r->mon.resolved), "fausses_alertes",
-                  int_(r->mon.false_alarms),
+                  int_(r->mon.false_alarms), "resolues_sans_constat",
+                  int_(r->mon.unqualified),
                   "delai_median_prise_en_compte_s",
                   real_or_null(r->mon.ack_median_s)));
     json_object_set_new(

@@ -186,9 +186,12 @@ function expected(key, costs) {
     e['alertes.prises_en_compte'] = one(`SELECT COUNT(*) FROM mon_alerts ` +
         `WHERE ${w} AND ${inT('opened_at')} AND ` +
         'COALESCE(ack_at, resolved_at) IS NOT NULL');
-    e['alertes.fausses'] = one(`SELECT COUNT(*) FROM mon_alerts a WHERE ` +
-        `a.${w} AND ${inT('a.opened_at')} AND a.status = 'resolue' AND ` +
-        'NOT EXISTS (SELECT 1 FROM mon_tickets t WHERE t.alert_id = a.id)');
+    e['alertes.fausses'] = one(`SELECT COUNT(*) FROM mon_alerts WHERE ` +
+        `${w} AND ${inT('opened_at')} AND status = 'resolue' AND ` +
+        "verdict = 'fausse_alerte'");
+    e['alertes.non_precisees'] = one(`SELECT COUNT(*) FROM mon_alerts ` +
+        `WHERE ${w} AND ${inT('opened_at')} AND status = 'resolue' AND ` +
+        "verdict = ''");
 
     const hours = (e['assistant.reponses'] * costs.answer +
         Math.max(0, auto - corrected) * costs.routed +

@@ -263,28 +263,32 @@ seed_alerts(struct fix *f)
        "INSERT INTO mon_sensors (id, insee, asset_id, code, name, created_at)"
        " VALUES (1, '99001', 1, 'p1', 'Courant', ?)",
        STORE_I(0));
-    /* a1 acknowledged after 600 s, resolved with a ticket; a2 resolved
-       after 1800 s without ticket (false alarm); a3 still open; a4 in
-       October. November: opened 3, taken up 2 (median 1200 s), resolved
-       2, false alarms 1. */
+    /* a1 acknowledged after 600 s, resolved as real with a ticket; a2
+       resolved after 1800 s as a false alarm; a3 still open; a5 resolved
+       after 3000 s through the API, no verdict; a4 in October (false).
+       November: opened 4, taken up 3 (median 1800 s), resolved 3, false
+       alarms 1, without verdict 1. */
     static const struct {
         int id, m, d;
-        const char *status;
+        const char *status, *verdict;
         int ack, res;
-    } al[] = {{1, 11, 8, "resolue", 600, 4000},
-              {2, 11, 9, "resolue", 0, 1800},
-              {3, 11, 10, "ouverte", 0, 0},
-              {4, 10, 10, "resolue", 60, 120}};
+    } al[] = {{1, 11, 8, "resolue", "reelle", 600, 4000},
+              {2, 11, 9, "resolue", "fausse_alerte", 0, 1800},
+              {3, 11, 10, "ouverte", "", 0, 0},
+              {5, 11, 11, "resolue", "", 0, 3000},
+              {4, 10, 10, "resolue", "fausse_alerte", 60, 120}};
     for (size_t i = 0; i < GU_ARRAY_LEN(al); i++) {
         int64_t t = at(al[i].m, al[i].d, 120);
         EX(f,
            "INSERT INTO mon_alerts (id, insee, sensor_id, asset_id, status,"
            " detector, first_t, last_t, max_score, value, expected,"
-           " deviation, explanation, opened_at, ack_at, resolved_at) VALUES"
-           " (?, '99001', 1, 1, ?, 'gauss', ?, ?, 0.9, 1, 1, 1, '', ?, ?, ?)",
+           " deviation, explanation, opened_at, ack_at, resolved_at,"
+           " verdict) VALUES (?, '99001', 1, 1, ?, 'gauss', ?, ?, 0.9, 1, 1,"
+           " 1, '', ?, ?, ?, ?)",
            STORE_I(al[i].id), STORE_T(al[i].status), STORE_I(t), STORE_I(t),
            STORE_I(t), al[i].ack ? STORE_I(t + al[i].ack) : STORE_NUL,
-           al[i].res ? STORE_I(t + al[i].res) : STORE_NUL);
+           al[i].res ? STORE_I(t + al[i].res) : STORE_NUL,
+           STORE_T(al[i].verdict));
     }
     EX(f,
        "INSERT INTO mon_tickets (insee, asset_id, alert_id, title, created_at,"
@@ -486,11 +490,12 @@ test_alerts(void)
         return;
     }
     CHECK_EQ(ins_alerts_month(f.c, f.a, "99001", &f.nov, &r, &err), 0);
-    CHECK_EQ(r.opened, 3);
-    CHECK_EQ(r.acknowledged, 2);
-    CHECK_EQ(r.resolved, 2);
+    CHECK_EQ(r.opened, 4);
+    CHECK_EQ(r.acknowledged, 3);
+    CHECK_EQ(r.resolved, 3);
     CHECK_EQ(r.false_alarms, 1);
-    CHECK(NEAR(r.ack_median_s, 1200));
+    CHECK_EQ(r.unqualified, 1);
+    CHECK(NEAR(r.ack_median_s, 1800));
     fix_close(&f);
 }
 
