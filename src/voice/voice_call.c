@@ -739,6 +739,7 @@ enum st {
     S_CANCELLED,
     S_AGENT,
     S_TRANSFER,
+    S_TRANSFER_FAILED,
     S_RECORD,
     S_VM_DONE,
     S_BYE,
@@ -1723,6 +1724,15 @@ transfer_enter(struct voice_call *c, struct gu_buf *b)
 }
 
 static int
+transfer_failed_enter(struct voice_call *c, struct gu_buf *b)
+{
+    (void)c;
+    gu_buf_puts(b, "Le transfert vers un agent n'a pas abouti : la ligne est "
+                   "occupée ou personne ne répond.");
+    return 0;
+}
+
+static int
 record_enter(struct voice_call *c, struct gu_buf *b)
 {
     gu_buf_puts(b, "Aucun agent ne peut vous répondre pour le moment.");
@@ -1797,6 +1807,8 @@ static const struct state states[S_COUNT] = {
         agent_enter, NULL},
     [S_TRANSFER] = {"transfert", K_END, false, S_TRANSFER, S_TRANSFER,
         transfer_enter, NULL},
+    [S_TRANSFER_FAILED] = {"transfert_echoue", K_SAY, false, S_RECORD,
+        S_RECORD, transfer_failed_enter, NULL},
     [S_RECORD] = {"messagerie", K_RECORD, false, S_RECORD, S_VM_DONE,
         record_enter, NULL},
     [S_VM_DONE] = {"message_enregistre", K_SAY, true, S_BYE, S_BYE,
@@ -1890,10 +1902,10 @@ stop_recording(struct voice_call *c)
  * synthesised once at start, so that no call waits for them (over SIP, a
  * synthesis in the loop thread delays every call's packets).
  */
-static const enum st warm_states[] = {S_GREET,   S_MAIN,   S_FAQ,
-                                      S_PHONE,   S_CANCEL_CODE,
-                                      S_CANCELLED, S_TRANSFER, S_RECORD,
-                                      S_BYE,     S_NOINPUT};
+static const enum st warm_states[] = {
+    S_GREET,    S_MAIN,     S_FAQ,    S_PHONE,         S_CANCEL_CODE,
+    S_CANCELLED, S_TRANSFER, S_RECORD, S_TRANSFER_FAILED, S_BYE,
+    S_NOINPUT};
 
 int
 voice_phone_warm(struct voice_phone *ph, struct gu_err *err)
@@ -2214,6 +2226,15 @@ voice_call_audio_out(struct voice_call *c, int16_t out[VOICE_FRAME])
         return VOICE_ACT_CONTINUE;
     }
     return VOICE_ACT_CONTINUE;
+}
+
+void
+voice_call_transfer_failed(struct voice_call *c)
+{
+    if (c->st != S_TRANSFER)
+        return;
+    c->end_action = VOICE_ACT_CONTINUE;
+    enter(c, S_TRANSFER_FAILED);
 }
 
 const char *

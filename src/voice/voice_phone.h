@@ -183,7 +183,9 @@ void voice_phone_cache_stats(struct voice_phone *ph, size_t *entries,
 enum voice_action {
     VOICE_ACT_CONTINUE = 0,
     VOICE_ACT_HANGUP,   /* send BYE / hangup frame, then voice_call_free */
-    VOICE_ACT_TRANSFER, /* SIP REFER to voice_call_transfer_to(), then hang up */
+    VOICE_ACT_TRANSFER, /* SIP REFER to voice_call_transfer_to(); hang up
+                           once it succeeded, else
+                           voice_call_transfer_failed() */
 };
 
 /*
@@ -210,6 +212,12 @@ enum voice_action voice_call_audio_out(struct voice_call *c,
                                        int16_t out[VOICE_FRAME]);
 /* The transfer target (valid while the call lives). */
 const char *voice_call_transfer_to(const struct voice_call *c);
+/*
+ * The transport could not transfer (REFER refused or unanswered, the
+ * agent busy or not answering): the caller hears it, then the voicemail.
+ * Only after VOICE_ACT_TRANSFER; otherwise a no-op.
+ */
+void voice_call_transfer_failed(struct voice_call *c);
 
 /* For tests and logs: the state's name ("menu", "creneaux"...), the last
  * prompt text queued, the number of the voicemail request filed ("" if

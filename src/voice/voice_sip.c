@@ -4,6 +4,14 @@
  * caller's first choice) and RFC 4733 telephone-events in SDP, exchanges
  * 20 ms RTP packets, hangs up with BYE, and transfers with REFER.
  *
+ * Transfer (RFC 3515): the bot sends REFER and keeps the call (silence)
+ * until the transferee reports, in a NOTIFY whose message/sipfrag body is
+ * the status of its call to the agent, a 2xx: then it hangs up (BYE). A
+ * REFER refused or unanswered, a final sipfrag status of 300 or more, or
+ * no success within REFER_TIMEOUT_MS, and the call goes back to the menu
+ * (voice_call_transfer_failed: the caller hears it in French, then the
+ * voicemail).
+ *
  * Threads. libre's objects live in one thread that runs re_main(): SIP
  * transactions, RTP sockets and the 20 ms timers of every call. The menu
  * (voice_call) runs in that thread too, between packets; new prompts are
@@ -15,6 +23,7 @@
  * libre's umbrella re.h cannot be included beside jansson (both define
  * JSON_STRING...), so the headers used are listed one by one.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -47,6 +56,14 @@
 #define RTP_PORT_MIN 20000
 #define RTP_PORT_MAX 40000
 #define STOP_GRACE_MS 3000
+#define REFER_TIMEOUT_MS 30000 /* REFER sent -> NOTIFY 2xx (the agent's
+                                  phone rings meanwhile) */
+
+enum xfer {
+    XFER_NONE = 0,
+    XFER_WAIT_ACCEPT, /* REFER sent, no final response yet */
+    XFER_WAIT_NOTIFY, /* 2xx to REFER: waiting for the sipfrag 2xx */
+};
 
 struct voice_sip_server {
     struct voice_phone *ph;
@@ -63,6 +80,7 @@ struct voice_sip_server {
     /* Loop thread only. */
     struct sip *sip;
     struct sipsess_sock *sock;
+    struct sip_lsnr *notify_lsnr;
     struct mqueue *mq;
     struct list calls;
     unsigned ncalls;
@@ -70,7 +88,7 @@ struct voice_sip_server {
     struct tmr stop_tmr;
     bool stopping;
     /* Loop health, logged at stop (bench/phone): the latest a call's
-     * packet was sent after its due time, the longest step of a call
+     * packet was sent after its due time, and the longest step of a call
      * (a tick or an inbound packet, menu included) in the loop thread,
      * and the longest interval between two packets of a call. */
     uint64_t max_late_ms, max_step_ms, max_gap_ms;
@@ -94,6 +112,10 @@ struct scall {
     uint64_t last_tx; /* jiffies of the last packet sent */
     bool ending;
     struct voice_telev_rx telev;
+    enum xfer xfer;
+    struct sip_request *refer; /* pending REFER (libre clears it when the
+                                  transaction ends) */
+    uint64_t xfer_deadline;    /* jiffies */
     char id[80];
     char peer[64]; /* host that sent the INVITE: a bare transfer number
                       is referred to it (sip:NUMBER@peer) */
@@ -108,12 +130,53 @@ scall_destructor(void *arg)
 
     tmr_cancel(&sc->tmr);
     list_unlink(&sc->le);
+    /* A REFER still pending: libre keeps its transaction and drops our
+     * response handler. */
+    sc->refer = mem_deref(sc->refer);
     voice_call_free(sc->call); /* files a voicemail being recorded */
     sc->call = NULL;
     mem_deref(sc->sess);
     mem_deref(sc->rtp);
     mem_deref(sc->sdp);
 }
+
+/* The transfer did not happen: the menu says so and takes a message. */
+static void
+transfer_failed(struct scall *sc, const char *why, int code)
+{
+    gu_log_info("voice.sip.transfer", "call=%s result=%s code=%d", sc->id,
+                why, code);
+    sc->xfer = XFER_NONE;
+    sc->refer = mem_deref(sc->refer);
+    voice_call_transfer_failed(sc->call);
+}
+
+static void
+refer_resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+    struct scall *sc = arg;
+
+    if (sc->ending || sc->xfer == XFER_NONE)
+        return;
+    if (err || !msg) {
+        sc->refer = NULL; /* the transaction is over */
+        transfer_failed(sc, "no_answer", 0);
+        return;
+    }
+    if (msg->scode < 200)
+        return;
+    sc->refer = NULL;
+    if (msg->scode < 300) {
+        gu_log_info("voice.sip.refer_accepted", "call=%s code=%u", sc->id,
+                    msg->scode);
+        if (sc->xfer == XFER_WAIT_ACCEPT)
+            sc->xfer = XFER_WAIT_NOTIFY;
+        return;
+    }
+    transfer_failed(sc, "refused", msg->scode);
+}
+
+static void start_transfer(struct scall *sc);
 
 /* The 20 ms clock of a call: one packet out, the menu's action. */
 static void
@@ -122,7 +185,7 @@ tick(void *arg)
     struct scall *sc = arg;
     int16_t pcm[VOICE_FRAME];
     struct mbuf *mb;
-    enum voice_action act;
+    enum voice_action act = VOICE_ACT_CONTINUE;
     uint64_t now = tmr_jiffies();
     struct voice_sip_server *srv = sc->srv;
 
@@ -131,7 +194,14 @@ tick(void *arg)
     if (sc->last_tx && now - sc->last_tx > srv->max_gap_ms)
         srv->max_gap_ms = now - sc->last_tx;
     sc->last_tx = now;
-    act = voice_call_audio_out(sc->call, pcm);
+    if (sc->xfer != XFER_NONE) {
+        /* Waiting for the transferee: silence, the menu is paused. */
+        memset(pcm, 0, sizeof(pcm));
+        if (now >= sc->xfer_deadline)
+            transfer_failed(sc, "timeout", 0);
+    } else {
+        act = voice_call_audio_out(sc->call, pcm);
+    }
     mb = mbuf_alloc(RTP_HEADER_SIZE + VOICE_FRAME);
     if (mb) {
         mb->pos = RTP_HEADER_SIZE;
@@ -153,22 +223,84 @@ tick(void *arg)
         call_end(sc, true);
         return;
     }
-    if (act == VOICE_ACT_TRANSFER) {
-        const char *to = voice_call_transfer_to(sc->call);
-        bool uri = strncmp(to, "sip:", 4) == 0 || strchr(to, '@') != NULL;
-        /* No request handle is kept: the REFER transaction runs (and
-         * retransmits) on its own after the call is gone. */
-        int err = sip_drequestf(
-            NULL, sc->srv->sip, true, "REFER", sipsess_dialog(sc->sess), 0,
-            NULL, NULL, NULL, NULL,
+    if (act == VOICE_ACT_TRANSFER)
+        start_transfer(sc);
+    tmr_start(&sc->tmr, sc->next > now ? sc->next - now : 0, tick, sc);
+}
+
+/* REFER to the transfer number; the call waits for the outcome. */
+static void
+start_transfer(struct scall *sc)
+{
+    const char *to = voice_call_transfer_to(sc->call);
+    bool uri = strncmp(to, "sip:", 4) == 0 || strchr(to, '@') != NULL;
+    int err = sc->sess ? 0 : ENOTCONN;
+
+    if (!err)
+        err = sip_drequestf(
+            &sc->refer, sc->srv->sip, true, "REFER",
+            sipsess_dialog(sc->sess), 0, NULL, NULL, refer_resp_h, sc,
             "Refer-To: <%s%s%s%s>\r\nContent-Length: 0\r\n\r\n",
             strncmp(to, "sip:", 4) == 0 ? "" : "sip:", to, uri ? "" : "@",
             uri ? "" : sc->peer);
-        gu_log_info("voice.sip.refer", "call=%s ok=%d", sc->id, err == 0);
-        call_end(sc, true);
+    gu_log_info("voice.sip.refer", "call=%s ok=%d", sc->id, err == 0);
+    if (err) {
+        transfer_failed(sc, "not_sent", 0);
         return;
     }
-    tmr_start(&sc->tmr, sc->next > now ? sc->next - now : 0, tick, sc);
+    sc->xfer = XFER_WAIT_ACCEPT;
+    sc->xfer_deadline = tmr_jiffies() + REFER_TIMEOUT_MS;
+}
+
+/*
+ * NOTIFY in a call's dialog (the implicit subscription of a REFER): its
+ * message/sipfrag body starts with the status line of the transferee's
+ * call to the agent, "SIP/2.0 200 OK". sipsess does not take NOTIFY, so
+ * this listener does.
+ */
+static bool
+notify_h(const struct sip_msg *msg, void *arg)
+{
+    struct voice_sip_server *srv = arg;
+    struct scall *sc = NULL;
+    const char *body;
+    size_t n;
+    unsigned code = 0;
+
+    if (pl_strcmp(&msg->met, "NOTIFY") != 0)
+        return false;
+    for (struct le *le = list_head(&srv->calls); le; le = le->next) {
+        struct scall *x = le->data;
+        if (pl_strcmp(&msg->callid, x->id) == 0) {
+            sc = x;
+            break;
+        }
+    }
+    if (!sc || sc->ending) {
+        sip_treply(NULL, srv->sip, msg, 481,
+                   "Call/Transaction Does Not Exist");
+        return true;
+    }
+    sip_treply(NULL, srv->sip, msg, 200, "OK");
+    if (sc->xfer == XFER_NONE)
+        return true;
+    body = (const char *)mbuf_buf(msg->mb);
+    n = mbuf_get_left(msg->mb);
+    if (n >= 11 && strncmp(body, "SIP/2.0 ", 8) == 0 && body[8] >= '1' &&
+        body[8] <= '6' && body[9] >= '0' && body[9] <= '9' &&
+        body[10] >= '0' && body[10] <= '9')
+        code = (unsigned)((body[8] - '0') * 100 + (body[9] - '0') * 10 +
+                          (body[10] - '0'));
+    if (code < 200)
+        return true; /* 100 Trying, 180 Ringing: the agent's phone rings */
+    if (code < 300) {
+        gu_log_info("voice.sip.transfer", "call=%s result=ok code=%u", sc->id,
+                    code);
+        call_end(sc, true);
+        return true;
+    }
+    transfer_failed(sc, "refused", (int)code);
+    return true;
 }
 
 static void
@@ -341,7 +473,8 @@ conn_h(const struct sip_msg *msg, void *arg)
     err = sipsess_accept(&sc->sess, srv->sock, msg, 200, "OK", "guichet",
                          "application/sdp", answer, NULL, NULL, false,
                          offer_h, answer_h, estab_h, NULL, NULL, close_h, sc,
-                         "Allow: INVITE, ACK, BYE, CANCEL, REFER\r\n");
+                         "Allow: INVITE, ACK, BYE, CANCEL, REFER, "
+                         "NOTIFY\r\n");
     answer = mem_deref(answer);
     if (err) {
         sip_treply(NULL, srv->sip, msg, 500, "Server Error");
@@ -412,6 +545,8 @@ sip_main(void *arg)
     if (!err)
         err = sip_transp_laddr(srv->sip, &la, SIP_TRANSP_UDP, NULL);
     if (!err)
+        err = sip_listen(&srv->notify_lsnr, srv->sip, true, notify_h, srv);
+    if (!err)
         err = sipsess_listen(&srv->sock, srv->sip, 32, conn_h, srv);
     if (!err)
         err = mqueue_alloc(&srv->mq, mq_h, srv);
@@ -425,6 +560,7 @@ sip_main(void *arg)
         re_main(NULL);
     tmr_cancel(&srv->stop_tmr);
     srv->sock = mem_deref(srv->sock);
+    srv->notify_lsnr = mem_deref(srv->notify_lsnr);
     srv->sip = mem_deref(srv->sip);
     srv->mq = mem_deref(srv->mq);
     libre_close();
@@ -505,6 +641,7 @@ voice_sip_stop(struct voice_sip_server *s)
         return;
     mqueue_push(s->mq, MQ_STOP, NULL);
     pthread_join(s->thread, NULL);
+    /* The loop thread has been joined: its counters can be read. */
     gu_log_info("voice.sip.stop",
                 "calls=%u max_gap_ms=%llu max_late_ms=%llu max_step_ms=%llu",
                 s->calls_total, (unsigned long long)s->max_gap_ms,

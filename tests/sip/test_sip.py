@@ -14,7 +14,11 @@ scenarios put in their SDP ([rec_port]) and checks it with sox.
 2. uac_transfer.xml, opening hours all week and a transfer number: PCMA
    offered first is used (payload type 8); key 0 as an RFC 4733 event;
    the bot sends REFER with Refer-To <sip:0199001234@127.0.0.1> (the bare
-   number at the caller's host; checked by sipp), then BYE.
+   number at the caller's host; checked by sipp), gets 202, sends no BYE
+   until the NOTIFY whose sipfrag says 200, then BYE (checked by sipp).
+   uac_transfer_refused.xml: the NOTIFY says 486; the bot does not hang
+   up, says the transfer failed and plays the voicemail prompt and its
+   beep (found in the recorded audio; the log says result=refused).
 3. uac_voicemail.xml, no transfer number: key 0 as in-band tones in
    G.711 (a pcap made here), the voicemail prompt and its beep (1 kHz,
    found in the recording), three seconds of speech, # as an RFC 4733
@@ -310,10 +314,23 @@ def main():
                                  os.path.join(tmp, "transfer.raw"))
         check(length >= 3 and level > 0.01,
               "transfert : %.1f s, niveau %.4f" % (length, level))
+        rec = Recorder()
+        sipp(work, "uac_transfer_refused.xml", phone.port, rec)
+        rec.close()
+        check(beep_at(rec.samples()) > 0,
+              "transfert refusé : pas de bip de la messagerie")
         logs = phone.stop()
         phone = None
         check("msg=voice.sip.refer" in logs and "ok=1" in logs,
               "transfert : pas de REFER dans le journal")
+        check(re.search(r"msg=voice\.sip\.transfer call=\S+ result=ok "
+                        r"code=200", logs) is not None,
+              "transfert : pas de result=ok dans le journal")
+        check(re.search(r"msg=voice\.sip\.transfer call=\S+ result=refused "
+                        r"code=486", logs) is not None,
+              "transfert refusé : pas de result=refused code=486")
+        check(re.search(r"state=transfert_echoue", logs) is not None,
+              "transfert refusé : l'échec n'est pas annoncé")
 
         # 3: voicemail (no transfer number).
         phone = Phone(binary, data, tmp, env, "voice.phone_voicemail_s=30")

@@ -214,10 +214,10 @@ test_warm(void)
     size_t entries, samples;
 
     CHECK(fix_open(&f, &(struct voice_phone_opts){0}) == 0);
-    CHECK_EQ(voice_phone_warm(f.ph, &err), 10);
-    CHECK_EQ(f.tts_calls, 10);
+    CHECK_EQ(voice_phone_warm(f.ph, &err), 11);
+    CHECK_EQ(f.tts_calls, 11);
     voice_phone_cache_stats(f.ph, &entries, &samples);
-    CHECK_EQ(entries, 10);
+    CHECK_EQ(entries, 11);
     /* A call then synthesises nothing for the greeting, the menu, the
      * questions' menu and the voicemail prompt. */
     CHECK_EQ(voice_call_new(f.ph, NULL, "w1", &c, &err), 0);
@@ -226,10 +226,10 @@ test_warm(void)
     play(c, 4000, NULL);
     keys(c, "1#0");
     CHECK_STR(voice_call_state(c), "messagerie");
-    CHECK_EQ(f.tts_calls, 10);
+    CHECK_EQ(f.tts_calls, 11);
     /* Warming again finds everything cached. */
-    CHECK_EQ(voice_phone_warm(f.ph, &err), 10);
-    CHECK_EQ(f.tts_calls, 10);
+    CHECK_EQ(voice_phone_warm(f.ph, &err), 11);
+    CHECK_EQ(f.tts_calls, 11);
 out:
     voice_call_free(c);
     fix_close(&f);
@@ -509,6 +509,16 @@ test_transfer_when_open(void)
     CHECK_CONTAINS(voice_call_last_prompt(c), "mets en relation");
     CHECK_EQ(play(c, 4000, NULL), VOICE_ACT_TRANSFER);
     CHECK_STR(voice_call_transfer_to(c), "sip:accueil@127.0.0.1");
+    /* The transport could not transfer: said, then the voicemail. */
+    voice_call_transfer_failed(c);
+    CHECK_STR(voice_call_state(c), "transfert_echoue");
+    CHECK_CONTAINS(voice_call_last_prompt(c), "n'a pas abouti");
+    CHECK_EQ(play(c, 4000, NULL), VOICE_ACT_CONTINUE);
+    play(c, 4000, NULL);
+    CHECK_STR(voice_call_state(c), "messagerie");
+    /* Outside a transfer it changes nothing. */
+    voice_call_transfer_failed(c);
+    CHECK_STR(voice_call_state(c), "messagerie");
 out:
     voice_call_free(c);
     fix_close(&f);
