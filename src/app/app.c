@@ -96,6 +96,7 @@ static const struct app_module modules[] = {
     {"assistant-pages", NULL, &asst_page_routes, NULL, NULL},
     {"personnes", NULL, &app_rights_routes, NULL, NULL},
     {"academy", acad_migrations, &acad_routes, NULL, NULL},
+    {"academy-pages", NULL, &acad_page_routes, NULL, NULL},
     {"insight", ins_migrations, &ins_routes, ins_jobs, NULL},
 };
 
