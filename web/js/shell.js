@@ -46,6 +46,26 @@ function fillSwitcher(me) {
     }
 }
 
+// The training sandbox (src/academy): a commune whose code lies in
+// 99900..99999. Every back-office page then says so, with a way back.
+function sandboxBanner(me) {
+    const banner = document.getElementById('sandbox-banner');
+    if (!banner || !me.commune || !/^999\d\d$/.test(me.commune.insee)) {
+        return;
+    }
+    banner.hidden = false;
+    document.getElementById('sandbox-leave').addEventListener('click',
+        async () => {
+            try {
+                await api('POST', '/api/v1/formation/bac-a-sable/sortir', {});
+                window.location.assign('/agent/formation?fait=sortie');
+            } catch (e) {
+                showStatus(document.getElementById('page-status'),
+                    e.message);
+            }
+        });
+}
+
 async function logout() {
     try {
         await api('DELETE', '/api/v1/session', undefined,
@@ -80,6 +100,7 @@ export async function initShell({ allowMustChange = false } = {}) {
     document.getElementById('me-role').textContent =
         ROLE_LABELS[me.role] || me.role;
     fillSwitcher(me);
+    sandboxBanner(me);
     document.getElementById('bo-user').hidden = false;
     if (me.role === 'admin') {
         document.getElementById('nav-admin').hidden = false;
