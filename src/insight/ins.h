@@ -162,11 +162,24 @@ struct ins_canteen {
     double kg_saved;      /* meals_saved times each canteen's kg per meal */
     double euros_saved;   /* meals_saved times its cost per meal */
     int64_t days_actual;  /* canteen-days with an actual (compared or not) */
+    int64_t days_retro;   /* compared days whose recommendation comes from
+                             the rétro-test (ins_canteen_backfill) */
 };
 int ins_canteen_month(struct store_conn *c, struct gu_arena *a,
                       const char *insee, const struct ins_month *m,
                       const struct ins_costs *costs, struct ins_canteen *out,
                       struct gu_err *err);
+/*
+ * The rétro-test of the commune's canteens over the `days` days before
+ * today: for each past day with no recommendation recorded before it (a
+ * new instance, the demo), the order Guichet would have recommended from
+ * the data known then (ins_figures.c: backfill_series), stored with
+ * method "retro:<method>" and made_at 0, and shown as such. Never
+ * replaces a real snapshot. *added gets the rows added.
+ */
+int ins_canteen_backfill(struct store_conn *c, struct gu_arena *a,
+                         const char *insee, int64_t now, int days,
+                         int64_t *added, struct gu_err *err);
 /* Record the recommendations for the commune's coming days (the job). */
 int ins_canteen_snapshot(struct store_conn *c, struct gu_arena *a,
                          const char *insee, int64_t now, struct gu_err *err);

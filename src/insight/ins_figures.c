@@ -10,6 +10,8 @@
 #include "rdv/rdv.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,7 +216,8 @@ ins_canteen_month(struct store_conn *c, struct gu_arena *a, const char *insee,
     memset(out, 0, sizeof(*out));
     rc = store_query(
         c, a,
-        "SELECT s.id, s.meal_cost, s.meal_kg, p.value, p.staff, k.reco"
+        "SELECT s.id, s.meal_cost, s.meal_kg, p.value, p.staff, k.reco,"
+        " CASE WHEN k.method LIKE 'retro:%' THEN 1 ELSE 0 END"
         " FROM fc_series s JOIN fc_points p ON p.series_id = s.id"
         " LEFT JOIN ins_canteen_recos k ON k.series_id = s.id AND k.day = p.t"
         " WHERE s.insee = ? AND s.kind = 'cantine' AND s.freq = 'jour'"
@@ -236,6 +239,7 @@ ins_canteen_month(struct store_conn *c, struct gu_arena *a, const char *insee,
         ds = staff > actual ? staff - actual : 0;
         dr = reco > actual ? reco - actual : 0;
         out->days++;
+        out->days_retro += store_int(r, i, 6);
         out->staff_surplus += ds;
         out->reco_surplus += dr;
         out->staff_short += staff < actual;
@@ -297,6 +301,156 @@ ins_canteen_snapshot(struct store_conn *c, struct gu_arena *a,
                 " made_at = excluded.made_at",
                 v, GU_ARRAY_LEN(v), err);
         }
+    }
+    return rc;
+}
+
+/* ISO weekdays "3,6,7" -> bit w set for each. */
+static unsigned
+weekday_bits(const char *s)
+{
+    unsigned bits = 0;
+
+    for (; s && *s; s++)
+        if (*s >= '1' && *s <= '7')
+            bits |= 1u << (*s - '0');
+    return bits;
+}
+
+/*
+ * The rétro-test of one canteen: the forecast of each past day from the
+ * data known `horizon` days before it (fcst_backtest, rolling origin,
+ * refitted weekly) with the series' chosen method, turned into the order
+ * recommended for the series' risk (fcst_recommend, with the fit's
+ * relative errors). Rows are added only where no real snapshot exists.
+ */
+static int
+backfill_series(struct store_conn *c, struct gu_arena *a, const char *insee,
+                const struct fc_series *ser, int64_t first, int64_t today,
+                int64_t *added, struct gu_err *err)
+{
+    struct store_val p[] = {STORE_I(ser->id)};
+    struct store_rows *r = NULL;
+    struct fc_fit fit;
+    struct fcst_series fs;
+    struct fcst_bt_opts o;
+    struct fcst_bt_result *res = NULL;
+    enum fcst_method method = FCST_THETA;
+    double *v = NULL, *f = NULL;
+    int64_t day0, snap0 = INT64_MAX;
+    size_t n;
+    int rc;
+    char mname[48];
+
+    rc = fc_fit_get(c, a, insee, ser->id, &fit, err);
+    if (rc == GU_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    for (int m = 0; m < FCST_METHOD_COUNT; m++)
+        if (strcmp(fcst_method_name((enum fcst_method)m), fit.method) == 0)
+            method = (enum fcst_method)m;
+    /* Once per series: the first run of the job, before any snapshot
+       (later runs find rows and cost nothing). Real snapshots win anyway:
+       nothing from the first one on. */
+    rc = store_query(c, a,
+                     "SELECT COUNT(*), COALESCE(MIN(CASE WHEN method NOT LIKE"
+                     " 'retro:%' THEN day END), 0) FROM ins_canteen_recos"
+                     " WHERE series_id = ?",
+                     p, 1, &r, err);
+    if (rc < 0)
+        return rc;
+    if (r->nrows && store_int(r, 0, 0) > 0 && store_int(r, 0, 1) == 0)
+        return 0; /* already back-filled */
+    if (r->nrows && store_int(r, 0, 1) > 0)
+        snap0 = store_int(r, 0, 1);
+    rc = store_query(c, a,
+                     "SELECT t, value FROM fc_points WHERE series_id = ?"
+                     " ORDER BY t",
+                     p, 1, &r, err);
+    if (rc < 0 || r->nrows == 0)
+        return rc;
+    day0 = store_int(r, 0, 0);
+    if (day0 >= first || today <= first)
+        return 0;
+    n = (size_t)(today - day0);
+    v = gu_arena_alloc(a, n * sizeof(*v));
+    f = gu_arena_alloc(a, n * FCST_METHOD_COUNT * sizeof(*f));
+    res = gu_arena_alloc(a, sizeof(*res));
+    if (!v || !f || !res)
+        return GU_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = NAN;
+    for (size_t i = 0; i < r->nrows; i++) {
+        int64_t t = store_int(r, i, 0);
+        if (t >= day0 && t < today)
+            v[t - day0] = store_real(r, i, 1);
+    }
+    memset(&fs, 0, sizeof(fs));
+    fs.day0 = day0;
+    fs.n = n;
+    fs.v = v;
+    memset(&o, 0, sizeof(o));
+    o.test_start = first;
+    o.test_end = today - 1;
+    o.horizon = fit.horizon > 0 ? fit.horizon : 1;
+    o.train_end = first - o.horizon;
+    o.refit_every = 7;
+    o.skip_weekdays = weekday_bits(ser->closed_weekdays);
+    fcst_bt_result_init(res);
+    if (fcst_backtest(&fs, NULL, &o, res, f) < 0)
+        return 0; /* too little history: nothing to add */
+    snprintf(mname, sizeof(mname), "retro:%s", fcst_method_name(method));
+    for (int64_t d = first; d < today && d < snap0; d++) {
+        double point = f[(size_t)method * n + (size_t)(d - day0)];
+        struct fcst_reco reco;
+
+        if (!isfinite(point))
+            continue;
+        fcst_recommend(point, fit.errors, fit.nerrors, ser->risk, ser->meal_kg,
+                       ser->meal_cost, &reco);
+        if (!isfinite(reco.order))
+            continue;
+        struct store_val w[] = {STORE_I(ser->id), STORE_I(d), STORE_T(insee),
+                                STORE_D(reco.order), STORE_D(point),
+                                STORE_D(ser->risk), STORE_T(mname)};
+        int64_t ch = 0;
+        rc = store_exec_changes(
+            c,
+            "INSERT INTO ins_canteen_recos (series_id, day, insee, reco, p50,"
+            " risk, method, made_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+            " ON CONFLICT (series_id, day) DO NOTHING",
+            w, GU_ARRAY_LEN(w), &ch, err);
+        if (rc < 0)
+            return rc;
+        *added += ch;
+    }
+    return 0;
+}
+
+int
+ins_canteen_backfill(struct store_conn *c, struct gu_arena *a,
+                     const char *insee, int64_t now, int days,
+                     int64_t *added, struct gu_err *err)
+{
+    struct store_commune com;
+    struct fc_series *ser = NULL;
+    size_t ns = 0;
+    int64_t today;
+    int minute, rc;
+
+    *added = 0;
+    rc = store_commune_get(c, a, insee, &com, err);
+    if (rc < 0)
+        return rc;
+    gu_tz_from_utc(gu_tz_of_zone(com.zone), now, &today, &minute);
+    rc = fc_series_list(c, a, insee, &ser, &ns, err);
+    for (size_t i = 0; rc == 0 && i < ns; i++) {
+        if (ser[i].kind != FC_KIND_CANTINE || ser[i].freq != FC_FREQ_DAY ||
+            !ser[i].active)
+            continue;
+        rc = backfill_series(c, a, insee, &ser[i], today - days, today, added,
+                             err);
     }
     return rc;
 }

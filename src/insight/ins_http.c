@@ -177,6 +177,9 @@ const struct http_routes ins_routes = {"insight", routes,
 /* Job                                                                 */
 /* ------------------------------------------------------------------ */
 
+/* The rétro-test covers the 12 months of the report's trend and more. */
+#define INS_BACKFILL_DAYS 400
+
 static int
 canteen_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 {
@@ -192,8 +195,16 @@ canteen_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     rc = store_acquire(s, &c, err);
     if (rc == 0)
         rc = store_commune_list(c, a, &com, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = ins_canteen_snapshot(c, a, com[i].insee, gu_now(), err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t added = 0;
+        rc = ins_canteen_backfill(c, a, com[i].insee, gu_now(),
+                                  INS_BACKFILL_DAYS, &added, err);
+        if (rc == 0 && added > 0)
+            gu_log_info("insight.retrotest", "insee=%s days=%lld",
+                        com[i].insee, (long long)added);
+        if (rc == 0)
+            rc = ins_canteen_snapshot(c, a, com[i].insee, gu_now(), err);
+    }
     store_release(c);
     gu_arena_free(a);
     return rc;

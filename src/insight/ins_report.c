@@ -74,6 +74,9 @@ ins_report_lines(const struct ins_report *r, struct ins_line *out, size_t cap)
     s = "Cantines";
     L(s, "cantines.jours", "Jours de service comparés", INS_K_COUNT,
       r->cant.days);
+    L(s, "cantines.jours_retro",
+      "dont jours en rétro-test (recommandation recalculée après coup)",
+      INS_K_COUNT, r->cant.days_retro);
     L(s, "cantines.surplus_agents",
       "Repas en trop avec la prévision des agents", INS_K_MEALS,
       r->cant.staff_surplus);
@@ -268,9 +271,10 @@ ins_report_json(const struct ins_report *r)
                                          r->rdv.kept + r->rdv.noshow))));
     json_object_set_new(
         j, "cantines",
-        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                   "cantines", int_(r->cant.series), "jours_compares",
-                  int_(r->cant.days), "jours_releves",
+                  int_(r->cant.days), "jours_retro_test",
+                  int_(r->cant.days_retro), "jours_releves",
                   int_(r->cant.days_actual), "surplus_agents",
                   json_real(r->cant.staff_surplus), "surplus_guichet",
                   json_real(r->cant.reco_surplus), "jours_courts_agents",

@@ -179,6 +179,10 @@ function expected(key, costs) {
         euros += diff * (c.cost > 0 ? c.cost : costs.meal);
     }
     e['cantines.jours'] = cant.length;
+    e['cantines.surplus_guichet'] = cant.reduce((t, c) =>
+        t + Math.max(0, c.r - c.a), 0);
+    e['cantines.surplus_agents'] = cant.reduce((t, c) =>
+        t + Math.max(0, c.s - c.a), 0);
     e['cantines.repas_evites'] = meals;
 
     e['alertes.ouvertes'] = one(`SELECT COUNT(*) FROM mon_alerts WHERE ` +
@@ -300,6 +304,19 @@ try {
         check('deuxième question : 200', r.status === 200, String(r.status));
     });
 
+    await step('la tâche du rapport a fait le rétro-test des cantines',
+        async () => {
+            // insight.canteen runs a second after the start: wait for it, so
+            // that the figures do not move between the page and the SQL.
+            let n = 0;
+            for (let i = 0; i < 300 && !n; i++) {
+                n = one("SELECT COUNT(*) FROM ins_canteen_recos WHERE " +
+                    "method LIKE 'retro:%'");
+                if (!n) await new Promise((r) => setTimeout(r, 100));
+            }
+            check('recommandations de rétro-test enregistrées', n > 0);
+        });
+
     await step('connexion', async () => {
         await page.goto(BASE + '/agent/connexion');
         await page.fill('#login', 'admin');
@@ -340,6 +357,8 @@ try {
                 }
                 check(key + ' : les rendez-vous du mois sont affichés',
                     'rdv.passes' in shown);
+                check(key + ' : les cantines du mois sont comparées',
+                    shown['cantines.jours'] > 0, String(shown['cantines.jours']));
                 await axe('rapport ' + key);
             });
     }

@@ -9,6 +9,7 @@
 #include "harness.h"
 
 #include "app/app.h"
+#include "forecast/fc_service.h"
 #include "insight/ins_priv.h"
 
 #include <math.h>
@@ -50,6 +51,22 @@ static int64_t
 day(int m, int d)
 {
     return gu_day_from_ymd(2026, m, d);
+}
+
+/* COUNT(*) of "table WHERE ..." */
+static int64_t
+hs_count(struct fix *f, const char *from)
+{
+    struct store_rows *r = NULL;
+    struct gu_err err;
+    char sql[512];
+
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", from);
+    if (store_query(f->c, f->a, sql, NULL, 0, &r, &err) < 0) {
+        fprintf(stderr, "count: %s\n", err.msg);
+        return -1;
+    }
+    return store_int(r, 0, 0);
 }
 
 static int
@@ -669,6 +686,80 @@ test_snapshot(void)
     fix_close(&f);
 }
 
+/* 200 weekdays of a canteen of 99002 with a weekly pattern, fitted by
+   the forecast module: the rétro-test fills the last 30 days once, keeps
+   a real snapshot, and the month's figure counts those days apart. */
+static void
+test_backfill(void)
+{
+    struct fix f;
+    struct gu_err err;
+    struct fc_fit fit;
+    struct ins_costs k;
+    struct ins_canteen cant;
+    struct ins_month m;
+    int64_t today = day(11, 20), added = 0, n0, retro;
+
+    if (fix_open(&f) < 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ(ex(&f,
+                "INSERT INTO fc_series (id, insee, code, name, freq, kind,"
+                " closed_weekdays, meal_cost, meal_kg, created_at) VALUES"
+                " (10, '99002', 'c', 'Cantine', 'jour', 'cantine', '3,6,7',"
+                " 3, 0.4, 0)",
+                NULL, 0),
+             0);
+    for (int64_t d = today - 200; d < today; d++) {
+        int wd = gu_day_weekday(d);
+        if (wd == 3 || wd >= 6)
+            continue;
+        double v = 100 + 10 * wd + (double)((d * 7) % 5);
+        struct store_val p[] = {STORE_I(d), STORE_D(v), STORE_D(v + 8)};
+        CHECK_EQ(ex(&f,
+                    "INSERT INTO fc_points (series_id, t, value, staff, insee,"
+                    " updated_at) VALUES (10, ?, ?, ?, '99002', 0)",
+                    p, 3),
+                 0);
+    }
+    /* a real snapshot for the last day: never replaced */
+    struct store_val ps[] = {STORE_I(today - 1)};
+    CHECK_EQ(ex(&f,
+                "INSERT INTO ins_canteen_recos (series_id, day, insee, reco,"
+                " p50, risk, method, made_at) VALUES (10, ?, '99002', 999,"
+                " 999, 0.05, 'theta', 1)",
+                ps, 1),
+             0);
+    CHECK_EQ(fc_fit_series(f.c, f.a, "99002", 10, &fit, &err), 0);
+    CHECK_EQ(ins_canteen_backfill(f.c, f.a, "99002", f.now, 30, &added, &err),
+             0);
+    CHECK(added > 10);
+    n0 = hs_count(&f, "ins_canteen_recos WHERE series_id = 10");
+    retro = hs_count(&f, "ins_canteen_recos WHERE series_id = 10 AND method"
+                         " LIKE 'retro:%' AND made_at = 0");
+    CHECK_EQ(retro, added);
+    CHECK_EQ(n0, added + 1);
+    CHECK_EQ(hs_count(&f, "ins_canteen_recos WHERE series_id = 10 AND"
+                          " reco = 999"),
+             1);
+    /* closed weekdays get nothing */
+    CHECK_EQ(hs_count(&f, "ins_canteen_recos WHERE series_id = 10 AND"
+                          " ((day + 3) % 7) IN (2, 5, 6)"),
+             0);
+    /* once only */
+    CHECK_EQ(ins_canteen_backfill(f.c, f.a, "99002", f.now, 30, &added, &err),
+             0);
+    CHECK_EQ(added, 0);
+    ins_costs_default(NULL, &k);
+    ins_month_make(2026, 11, "B", &m);
+    CHECK_EQ(ins_canteen_month(f.c, f.a, "99002", &m, &k, &cant, &err), 0);
+    CHECK(cant.days > 0);
+    CHECK(cant.days_retro > 0);
+    CHECK_EQ(cant.days_retro, cant.days - 1); /* all but the real one */
+    fix_close(&f);
+}
+
 static void
 test_transparency(void)
 {
@@ -711,4 +802,4 @@ test_transparency(void)
 TESTS(T(test_months), T(test_median), T(test_assistant), T(test_triage),
       T(test_rdv), T(test_canteen), T(test_alerts),
       T(test_report_and_savings), T(test_costs), T(test_csv_and_json),
-      T(test_snapshot), T(test_transparency))
+      T(test_snapshot), T(test_backfill), T(test_transparency))
