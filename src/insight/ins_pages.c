@@ -412,13 +412,15 @@ report_page(struct http_req *req, struct http_resp *resp, const char *mois)
         "for=\"ins-mois\">Mois <span class=\"hint\">AAAA-MM</span></label>"
         "<input type=\"month\" id=\"ins-mois\" name=\"mois\" value=\"%s\" "
         "pattern=\"[0-9]{4}-[0-9]{2}\"></div><div class=\"field actions\">"
-        "<button type=\"submit\" class=\"btn\">Afficher</button>"
-        "<a class=\"btn btn-secondary\" href=\"/api/v1/rapport.csv?mois=%s\" "
-        "download>Exporter en CSV</a>"
-        "<button type=\"button\" class=\"btn btn-secondary\" "
-        "id=\"ins-print\" hidden>Imprimer ou enregistrer en PDF</button>"
-        "<a class=\"btn btn-secondary\" href=\"/agent/rapport/reglages\">"
-        "Hypothèses de coût</a></div></form>\n"
+        "<button type=\"submit\" class=\"btn\">Afficher</button></div>"
+        "</form>\n"
+        "<ul class=\"ins-actions ins-noprint\">"
+        "<li><a class=\"btn btn-secondary\" "
+        "href=\"/api/v1/rapport.csv?mois=%s\" download>Exporter en CSV</a>"
+        "</li><li><button type=\"button\" class=\"btn btn-secondary\" "
+        "id=\"ins-print\" hidden>Imprimer ou enregistrer en PDF</button></li>"
+        "<li><a class=\"btn btn-secondary\" href=\"/agent/rapport/reglages\">"
+        "Hypothèses de coût</a></li></ul>\n"
         "<p class=\"hint ins-noprint\">Pour un PDF : menu « Imprimer » du "
         "navigateur, puis « Enregistrer au format PDF ».</p>\n",
         key, key);
@@ -432,24 +434,45 @@ report_page(struct http_req *req, struct http_resp *resp, const char *mois)
                         "n’y a rien à chiffrer, et aucune économie n’est "
                         "affichée.</p></div>\n");
     } else {
-        char v1[96], v2[96], v3[96];
+        char v1[96], v2[96], v3[96], v4[96];
         gu_buf_printf(
             &b,
             "<div class=\"ins-tiles\" role=\"group\" aria-label=\"En "
             "résumé\">"
             "<p class=\"ins-tile\" id=\"ins-heures\"><span "
-            "class=\"ins-big\">%s</span> d’agent épargnées</p>"
-            "<p class=\"ins-tile\" id=\"ins-euros\"><span "
-            "class=\"ins-big\">%s</span> estimés (temps et repas)</p>"
+            "class=\"ins-big\">%s</span> d’agent épargnées, soit %s de "
+            "temps d’agent</p>",
+            ins_value_fr(INS_K_HOURS, r.sav.hours_total, v1, sizeof(v1)),
+            ins_value_fr(INS_K_EUR, r.sav.euros_time, v2, sizeof(v2)));
+        if (r.cant.days == 0)
+            gu_buf_puts(&b, "<p class=\"ins-tile\" id=\"ins-repas\"><span "
+                            "class=\"ins-big\">—</span> cantines : aucun "
+                            "jour comparable</p>");
+        else
+            gu_buf_printf(
+                &b,
+                "<p class=\"ins-tile\" id=\"ins-repas\"><span "
+                "class=\"ins-big\">%s</span> %s (%s) ; jours à court : "
+                "%lld avec Guichet, %lld avec l’équipe</p>",
+                ins_value_fr(INS_K_MEALS, fabs(r.cant.meals_saved), v3,
+                             sizeof(v3)),
+                r.cant.meals_saved >= 0
+                    ? "repas non gaspillés par rapport à la prévision de "
+                      "l’équipe"
+                    : "repas de plus que la prévision de l’équipe : la "
+                      "recommandation aurait jeté davantage",
+                ins_value_fr(INS_K_EUR, fabs(r.cant.euros_saved), v4,
+                             sizeof(v4)),
+                (long long)r.cant.reco_short, (long long)r.cant.staff_short);
+        gu_buf_printf(
+            &b,
             "<p class=\"ins-tile\" id=\"ins-auto\"><span "
             "class=\"ins-big\">%s</span> des questions répondues "
             "automatiquement</p></div>\n",
-            ins_value_fr(INS_K_HOURS, r.sav.hours_total, v1, sizeof(v1)),
-            ins_value_fr(INS_K_EUR, r.sav.euros_total, v2, sizeof(v2)),
             ins_value_fr(INS_K_PCT,
                          ins_share(r.asst.answers,
                                    r.asst.answers + r.asst.abstentions),
-                         v3, sizeof(v3)));
+                         v1, sizeof(v1)));
         report_tables(&b, &r, &prev);
     }
     rc = trend(req, &b, &com, &m, &k, now);
