@@ -346,6 +346,15 @@ int store_session_get(struct store_conn *c, const char *token,
                       struct store_session *out, struct gu_err *err);
 int store_session_set_commune(struct store_conn *c, const char *token,
                               const char *insee, struct gu_err *err);
+/*
+ * Move every session whose active commune is `from` to `to` (a commune
+ * about to be deleted, such as a training sandbox being reset, would
+ * otherwise log its agents out through the cascade). *moved (may be
+ * NULL) gets the count. GU_EINVAL on a malformed code.
+ */
+int store_session_move_commune(struct store_conn *c, const char *from,
+                               const char *to, int64_t *moved,
+                               struct gu_err *err);
 int store_session_delete(struct store_conn *c, const char *token,
                          struct gu_err *err);
 /* Delete every session of an agent (password change, disable). */

@@ -174,6 +174,29 @@ store_session_set_commune(struct store_conn *c, const char *token,
 }
 
 int
+store_session_move_commune(struct store_conn *c, const char *from,
+                           const char *to, int64_t *moved, struct gu_err *err)
+{
+    int64_t changes = 0;
+    int rc;
+
+    if (!store_insee_valid(from) || !store_insee_valid(to))
+        return gu_err_set(err, GU_EINVAL, "insee",
+                          "Le code INSEE doit comporter 5 caractères "
+                          "(ex. 44109).",
+                          "store: invalid insee");
+    struct store_val p[] = {STORE_T(to), STORE_T(from)};
+    rc = store_exec_changes(c, "UPDATE sessions SET insee = ? WHERE insee = ?",
+                            p, GU_ARRAY_LEN(p), &changes, err);
+    if (rc == GU_ECONFLICT)
+        return gu_err_set(err, GU_ENOTFOUND, "insee", "Commune inconnue.",
+                          "store: no commune %s", to);
+    if (rc == 0 && moved)
+        *moved = changes;
+    return rc;
+}
+
+int
 store_session_delete(struct store_conn *c, const char *token,
                      struct gu_err *err)
 {

@@ -130,6 +130,14 @@ struct tri_service {
  */
 int tri_services_seed(struct store_conn *c, const char *insee,
                       struct gu_err *err);
+/*
+ * The demo commune's inbox (tri_demo.c): the default services, the
+ * default model and a dozen realistic requests through the intake.
+ * Used by `guichet init --demo` and to seed a training sandbox.
+ */
+int tri_demo_seed(struct store *st, struct store_conn *c,
+                  const struct gu_config *cfg, const char *insee,
+                  struct gu_err *err);
 int tri_service_list(struct store_conn *c, struct gu_arena *a,
                      const char *insee, bool active_only,
                      struct tri_service **out, size_t *n, struct gu_err *err);

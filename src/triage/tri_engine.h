@@ -101,9 +101,4 @@ const struct text_pipeline *tri_pipeline(struct store *st,
 int tri_job_retrain(struct store *st, const struct gu_config *cfg,
                     struct gu_err *err);
 
-/* The default demo requests of the demo commune (tri_demo.c). */
-int tri_demo_seed(struct store *st, struct store_conn *c,
-                  const struct gu_config *cfg, const char *insee,
-                  struct gu_err *err);
-
 #endif

@@ -835,6 +835,25 @@ test_sessions(void)
     CHECK_EQ(store_session_set_commune(c, tok, "01001", &err), GU_ENOTFOUND);
     CHECK_EQ(store_session_set_commune(c, "forged", "44109", &err), GU_EAUTH);
 
+    /* Every session of a commune moves to another one at once. */
+    {
+        int64_t moved = -1;
+        CHECK_EQ(store_session_move_commune(c, "44109", "99001", &moved, &err),
+                 0);
+        CHECK_EQ(moved, 1);
+        CHECK_EQ(store_session_get(c, tok, &got, &err), 0);
+        CHECK_STR(got.insee, "99001");
+        CHECK_EQ(store_session_move_commune(c, "44109", "99001", &moved, &err),
+                 0);
+        CHECK_EQ(moved, 0);
+        CHECK_EQ(store_session_move_commune(c, "99001", "01001", NULL, &err),
+                 GU_ENOTFOUND);
+        CHECK_EQ(store_session_move_commune(c, "9900", "99001", NULL, &err),
+                 GU_EINVAL);
+        CHECK_EQ(store_session_get(c, tok, &got, &err), 0);
+        CHECK_STR(got.insee, "99001");
+    }
+
     CHECK_EQ(store_session_create(c, id, "99001", 60, small, sizeof(small),
                                   NULL, &err),
              GU_EINTERNAL);
