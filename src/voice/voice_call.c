@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "assistant/asst.h"
+#include "kb/kb.h"
 #include "text/text.h"
 #include "privacy/privacy.h"
 #include "rdv/rdv.h"
@@ -46,6 +47,9 @@
 #define ANSWER_MAX 700   /* bytes of an assistant answer read aloud */
 #define HOURS_RANGES 4   /* per weekday */
 #define CODE_CHECK 1000000 /* six check digits */
+#define FAQ_DAYS 90          /* the chat's questions counted for « 1 » */
+#define FAQ_MIN_ANSWERS 3    /* answers of one fiche to count as asked */
+#define FAQ_REFRESH_S (6 * 3600)
 #define WORKERS_MAX 8
 #define WORKER_NICE 10
 #define TTS_WAIT_FRAMES (15 * 50) /* 15 s for a prompt's synthesis */
@@ -115,8 +119,17 @@ struct voice_phone {
     char *transfer_to;
     struct hours hours;
     unsigned voicemail_s, timeout_s, retries, faq_max;
-    char **faq;
+    char **faq;         /* the fixed list (options, or built in) */
     size_t nfaq;
+    bool faq_from_chat; /* no list in the options: the chat's top fiches */
+
+    /* The most asked questions, from the assistant's log (faq_lock):
+     * the titles of the fiches its answers came from most often over the
+     * last FAQ_DAYS days; ntop 0 = the fixed list. */
+    pthread_mutex_t faq_lock;
+    char *top[OPTIONS_MAX];
+    size_t ntop;
+    int64_t top_at; /* when computed, 0 = never */
     bool can_transfer;
     voice_phone_tts_fn tts;
     void *tts_arg;
@@ -469,6 +482,7 @@ voice_phone_new(struct store *st, const struct gu_config *cfg,
         goto fail;
     }
     pthread_mutex_init(&ph->lock, NULL);
+    pthread_mutex_init(&ph->faq_lock, NULL);
     pthread_mutex_init(&ph->jlock, NULL);
     pthread_cond_init(&ph->jcond, NULL);
     ph->st = st;
@@ -508,6 +522,7 @@ voice_phone_new(struct store *st, const struct gu_config *cfg,
         }
         ph->nfaq++;
     }
+    ph->faq_from_chat = o->faq == NULL;
     ph->asr = o->asr;
     unsigned nw = o->workers ? o->workers : (o->asr ? 1 : 0);
     for (unsigned i = 0; i < nw; i++) {
@@ -543,6 +558,9 @@ voice_phone_free(struct voice_phone *ph)
     for (size_t i = 0; i < ph->nfaq; i++)
         gu_free(ph->faq[i]);
     gu_free(ph->faq);
+    for (size_t i = 0; i < ph->ntop; i++)
+        gu_free(ph->top[i]);
+    pthread_mutex_destroy(&ph->faq_lock);
     gu_free(ph->name);
     gu_free(ph->hours_text);
     gu_free(ph->transfer_to);
@@ -803,6 +821,9 @@ struct voice_call {
     int64_t cancel_id;
     char *error_text; /* heap: said before the next prompt */
     int faq_index;
+    char *faq[OPTIONS_MAX]; /* heap: the questions « 1 » offers this call */
+    size_t nfaq;
+    bool faq_fiches;        /* they are fiche titles (from the chat) */
 
     /* Voicemail. */
     int16_t *rec;
@@ -1297,16 +1318,123 @@ goto_arg(struct voice_call *c, int arg)
     return arg;
 }
 
+/*
+ * The commune's most asked questions, from the assistant's own log: the
+ * fiches its answers (type "answer") came from over the last FAQ_DAYS
+ * days, counted, the top faq_max that were answered at least
+ * FAQ_MIN_ANSWERS times, offered by their titles. Only fiche ids are
+ * read, never what residents typed, so no personal data is involved.
+ * Fewer than faq_max such fiches: *n = 0 (the caller keeps the fixed
+ * list). Titles are heap strings in out[].
+ */
+static int
+faq_top_load(struct voice_phone *ph, struct store_conn *conn, char **out,
+             size_t *n, struct gu_err *err)
+{
+    static const char sql[] =
+        "SELECT fiche_id, COUNT(*) FROM asst_messages WHERE insee = ? AND "
+        "type = 'answer' AND fiche_id <> '' AND at >= ? GROUP BY fiche_id "
+        "HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, fiche_id LIMIT ?";
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *r = NULL;
+    struct store_val p[4];
+    int rc;
+
+    *n = 0;
+    if (!a)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
+    p[0] = STORE_T(ph->insee);
+    p[1] = STORE_I(phone_now(ph) - (int64_t)FAQ_DAYS * 86400);
+    p[2] = STORE_I(FAQ_MIN_ANSWERS);
+    /* a few more than needed: a fiche since deleted or hidden is skipped */
+    p[3] = STORE_I(ph->faq_max + 4);
+    rc = store_query(conn, a, sql, p, 4, &r, err);
+    for (size_t i = 0; rc == 0 && i < r->nrows && *n < ph->faq_max; i++) {
+        struct kb_fiche f;
+        struct gu_err e2;
+        gu_err_clear(&e2);
+        if (kb_fiche_get(conn, a, ph->insee, store_text(r, i, 0), &f, &e2) <
+                0 ||
+            f.hidden || !f.title || !*f.title)
+            continue;
+        if (!(out[*n] = gu_strdup(f.title))) {
+            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    if (rc < 0 || *n < ph->faq_max) {
+        for (size_t i = 0; i < *n; i++)
+            gu_free(out[i]);
+        *n = 0;
+    }
+    gu_arena_free(a);
+    return rc;
+}
+
+/* The list of « 1 » for a new call: recomputed from the chat's log when
+ * older than FAQ_REFRESH_S, then copied into the call. */
+static void
+faq_snapshot(struct voice_call *c)
+{
+    struct voice_phone *ph = c->ph;
+    struct store_conn *conn = NULL;
+    struct gu_err err;
+    char q[160];
+
+    gu_err_clear(&err);
+    pthread_mutex_lock(&ph->faq_lock);
+    if (ph->faq_from_chat &&
+        (!ph->top_at || phone_now(ph) - ph->top_at >= FAQ_REFRESH_S)) {
+        char *top[OPTIONS_MAX];
+        size_t n = 0;
+        int rc = store_acquire(ph->st, &conn, &err);
+        if (rc == 0)
+            rc = faq_top_load(ph, conn, top, &n, &err);
+        store_release(conn);
+        if (rc < 0) {
+            gu_log_warn("voice.phone.faq", "err=%s",
+                        gu_logq(q, sizeof(q), err.msg));
+        } else {
+            for (size_t i = 0; i < ph->ntop; i++)
+                gu_free(ph->top[i]);
+            memcpy(ph->top, top, n * sizeof(*top));
+            ph->ntop = n;
+            gu_log_info("voice.phone.faq", "source=%s questions=%zu",
+                        n ? "chat" : "liste_fixe", n ? n : ph->nfaq);
+        }
+        ph->top_at = phone_now(ph);
+    }
+    c->faq_fiches = ph->ntop > 0;
+    char *const *src = ph->ntop ? ph->top : ph->faq;
+    size_t n = ph->ntop ? ph->ntop : ph->nfaq;
+    for (size_t i = 0; i < n && c->nfaq < OPTIONS_MAX; i++)
+        if ((c->faq[c->nfaq] = gu_strdup(src[i])) != NULL)
+            c->nfaq++;
+    pthread_mutex_unlock(&ph->faq_lock);
+}
+
+static void
+faq_release(struct voice_call *c)
+{
+    for (size_t i = 0; i < c->nfaq; i++)
+        gu_free(c->faq[i]);
+    c->nfaq = 0;
+}
+
 static int
 faq_enter(struct voice_call *c, struct gu_buf *b)
 {
     if (*c->ph->hours_text)
         gu_buf_printf(b, "Horaires de la mairie : %s.", c->ph->hours_text);
-    if (c->ph->nfaq)
-        gu_buf_puts(b, " Questions fréquentes.");
-    for (size_t i = 0; i < c->ph->nfaq && i < OPTIONS_MAX; i++) {
+    if (c->nfaq)
+        gu_buf_puts(b, c->faq_fiches ? " Les questions les plus posées."
+                                     : " Questions fréquentes.");
+    for (size_t i = 0; i < c->nfaq && i < OPTIONS_MAX; i++) {
         const char *label =
-            gu_arena_sprintf(c->a, "la question « %s »", c->ph->faq[i]);
+            c->faq_fiches
+                ? gu_arena_sprintf(c->a, "« %s »", c->faq[i])
+                : gu_arena_sprintf(c->a, "la question « %s »", c->faq[i]);
         add_option(c, (char)('1' + i), label ? label : "", (int)i);
     }
     say_options(c, b);
@@ -1372,7 +1500,7 @@ faq_answer_enter(struct voice_call *c, struct gu_buf *b)
                              .cfg = c->ph->cfg,
                              .request_id = c->call_id};
         struct asst_chat_in in = {.insee = c->ph->insee,
-                                  .message = c->ph->faq[c->faq_index]};
+                                  .message = c->faq[c->faq_index]};
         if (x.eng && asst_chat(&x, &in, &out, &err) == 0) {
             for (size_t i = 0; i < out.n; i++) {
                 if (strcmp(out.replies[i].type, "answer") == 0 &&
@@ -1923,6 +2051,7 @@ voice_phone_warm(struct voice_phone *ph, struct gu_err *err)
         dummy.ph = ph;
         if (!(dummy.a = gu_arena_new(0)))
             return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
+        faq_snapshot(&dummy); /* the questions' menu as calls will hear it */
         gu_buf_init(&b);
         int r = states[warm_states[i]].enter(&dummy, &b), rc = 0;
         if (r == 0 && b.p && b.n && !b.oom &&
@@ -1930,6 +2059,7 @@ voice_phone_warm(struct voice_phone *ph, struct gu_err *err)
             warmed++;
         gu_free(owned);
         gu_buf_fini(&b);
+        faq_release(&dummy);
         gu_arena_free(dummy.a);
         if (rc < 0)
             return rc;
@@ -1989,6 +2119,7 @@ voice_call_new(struct voice_phone *ph, const char *caller,
         return gu_err_set(err, rc, NULL, NULL, "dtmf detector");
     }
     c->st = S_COUNT;
+    faq_snapshot(c);
     gu_log_info("voice.call.start", "call=%s caller=%s", c->call_id,
                 c->caller_tag);
     enter(c, S_GREET);
@@ -2008,6 +2139,7 @@ voice_call_free(struct voice_call *c)
     queue_clear(c);
     slot_release(c->ph, c->asr_slot);
     gu_free(c->utt);
+    faq_release(c);
     voice_dtmf_free(c->dtmf);
     gu_arena_free(c->a);
     gu_free(c->last_prompt);

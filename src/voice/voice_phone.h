@@ -30,7 +30,9 @@
  *                                             is offered the voicemail).
  *
  * The menu reads the commune (name, hours: store.h), the answers of the
- * assistant to the commune's frequent questions (asst.h), the next free
+ * assistant to the commune's most asked questions (asst.h; which ones:
+ * the fiches its logged answers came from most over 90 days, read from
+ * the assistant's asst_messages table, titles from kb.h), the next free
  * appointment slots and books or cancels them (rdv.h, channel "voix",
  * a numeric confirmation code read back), and files voicemails in the
  * request inbox (tri.h: channel "telephone", the WAV as attachment). The
@@ -142,7 +144,10 @@ struct voice_phone_opts {
     unsigned timeout_s;      /* silence before asking again, 0 = 8 */
     unsigned retries;        /* timeouts or wrong keys before goodbye, 0 = 3 */
     unsigned faq_max;        /* questions offered by « 1 », 1..9, 0 = 4 */
-    const char *const *faq;  /* the questions (NULL = built-in list) */
+    const char *const *faq;  /* the questions; NULL = the commune's most
+                                asked ones from the assistant's log (90
+                                days, faq_max fiches answered at least 3
+                                times each), else a built-in list */
     size_t nfaq;
     bool can_transfer;       /* the transport can transfer (AudioSocket:
                                 false, then « 0 » leaves a voicemail) */

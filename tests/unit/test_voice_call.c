@@ -292,6 +292,129 @@ out:
     fix_close(&f);
 }
 
+/*
+ * The chat's log as the assistant keeps it: one conversation, `n`
+ * answers from fiche `fiche` at time `at`, their question text holding a
+ * name and a phone number (which the phone must never read).
+ */
+static void
+log_answers(struct fix *f, const char *type, const char *fiche, int n,
+            int64_t at)
+{
+    struct gu_err err;
+    struct store_rows *r = NULL;
+    static int conv;
+    char token[32];
+
+    snprintf(token, sizeof(token), "h%d", ++conv);
+    struct store_val cp[3] = {STORE_T(token), STORE_I(at), STORE_I(at)};
+    CHECK_EQ(store_query(f->c, f->a,
+                         "INSERT INTO asst_conversations (insee, token_hash, "
+                         "created_at, updated_at) VALUES ('99001', ?, ?, ?) "
+                         "RETURNING id",
+                         cp, 3, &r, &err),
+             0);
+    int64_t id = r ? store_int(r, 0, 0) : 0;
+    for (int i = 0; i < n; i++) {
+        struct store_val p[4] = {STORE_I(id), STORE_I(at), STORE_T(type),
+                                 STORE_T(fiche)};
+        CHECK_EQ(store_exec(f->c,
+                            "INSERT INTO asst_messages (conversation_id, "
+                            "insee, at, question, type, payload, fiche_id) "
+                            "VALUES (?, '99001', ?, 'Je suis Jean Dupont, "
+                            "0611223344', ?, '{}', ?)",
+                            p, 4, &err),
+                 0);
+    }
+}
+
+/*
+ * « 1 » offers the commune's most asked questions from the assistant's
+ * own log: the fiches its answers came from most over the last 90 days
+ * (at least 3 answers each), top 4 by count, by their titles; older
+ * answers and other reply types do not count, residents' texts are never
+ * read; too few such fiches and the fixed list is offered.
+ */
+static void
+test_faq_from_chat(void)
+{
+    struct fix f;
+    struct voice_call *c = NULL;
+    struct gu_err err;
+    struct kb_fiche *all = NULL;
+    size_t nall = 0;
+    const char *ids[6], *titles[6];
+    static char idbuf[6][128], titlebuf[6][256];
+    size_t k = 0;
+    int64_t now = gu_now();
+
+    CHECK(fix_open(&f, &(struct voice_phone_opts){0}) == 0);
+    CHECK_EQ(kb_view_load(f.c, f.a, "99001", &all, &nall, &err), 0);
+    for (size_t i = 0; i < nall && k < 6; i++) {
+        if (!all[i].title || !*all[i].title)
+            continue;
+        /* copied: the fixture's arena goes with it */
+        snprintf(idbuf[k], sizeof(idbuf[k]), "%s", all[i].id);
+        snprintf(titlebuf[k], sizeof(titlebuf[k]), "%s", all[i].title);
+        ids[k] = idbuf[k];
+        titles[k] = titlebuf[k];
+        k++;
+    }
+    CHECK_EQ(k, 6);
+    if (k < 6)
+        goto out;
+    log_answers(&f, "answer", ids[3], 3, now - 3600);
+    log_answers(&f, "answer", ids[1], 5, now - 86400 * 10);
+    log_answers(&f, "answer", ids[0], 6, now - 86400 * 89);
+    log_answers(&f, "answer", ids[2], 4, now - 60);
+    log_answers(&f, "answer", ids[4], 2, now - 60);      /* too few */
+    log_answers(&f, "clarify", ids[4], 9, now - 60);     /* not answers */
+    log_answers(&f, "answer", ids[5], 20, now - 86400 * 91); /* too old */
+    CHECK_EQ(voice_call_new(f.ph, "", "q1", &c, &err), 0);
+    if (!c)
+        goto out;
+    keys(c, "1");
+    CHECK_STR(voice_call_state(c), "questions");
+    const char *p = voice_call_last_prompt(c);
+    CHECK_CONTAINS(p, "Les questions les plus posées.");
+    const char *at[4];
+    for (int i = 0; i < 4; i++) {
+        at[i] = strstr(p, titles[i]);
+        CHECK(at[i] != NULL);
+        if (!at[i])
+            fprintf(stderr, "missing: %s\n", titles[i]);
+    }
+    /* by count: ids[0] (6), [1] (5), [2] (4), [3] (3) */
+    CHECK(at[0] && at[1] && at[0] < at[1]);
+    CHECK(at[1] && at[2] && at[1] < at[2]);
+    CHECK(at[2] && at[3] && at[2] < at[3]);
+    CHECK(strstr(p, titles[4]) == NULL);
+    CHECK(strstr(p, titles[5]) == NULL);
+    CHECK(strstr(p, "Dupont") == NULL);
+    CHECK(strstr(p, "carte d'identité ou un passeport ?") == NULL);
+    /* The first one is answered by the assistant. */
+    keys(c, "1");
+    CHECK_STR(voice_call_state(c), "reponse");
+    CHECK(strlen(voice_call_last_prompt(c)) > 120);
+    voice_call_free(c);
+    c = NULL;
+    fix_close(&f);
+
+    /* Too few questions in the log: the fixed list. */
+    CHECK(fix_open(&f, &(struct voice_phone_opts){0}) == 0);
+    log_answers(&f, "answer", ids[0], 6, now - 3600);
+    log_answers(&f, "answer", ids[1], 6, now - 3600);
+    CHECK_EQ(voice_call_new(f.ph, "", "q2", &c, &err), 0);
+    if (!c)
+        goto out;
+    keys(c, "1");
+    CHECK_CONTAINS(voice_call_last_prompt(c), "Questions fréquentes.");
+    CHECK_CONTAINS(voice_call_last_prompt(c), "carte d'identité");
+out:
+    voice_call_free(c);
+    fix_close(&f);
+}
+
 static void
 test_faq_in_band_keys(void)
 {
@@ -766,7 +889,7 @@ test_bad_options(void)
 }
 
 TESTS(T(test_greeting_and_menu), T(test_warm), T(test_async_synthesis),
-      T(test_faq_in_band_keys),
+      T(test_faq_in_band_keys), T(test_faq_from_chat),
       T(test_book_and_cancel_by_keypad), T(test_known_caller_skips_number),
       T(test_wrong_keys_and_silence), T(test_transfer_when_open),
       T(test_voicemail_when_closed), T(test_voicemail_hangup_and_limit),
