@@ -1349,6 +1349,10 @@ test_login_audit(void)
     const char *bad = "{\"login\":\"agent\",\"password\":\"pas-le-bon\"}";
     long before = hs_count(&S, "audit WHERE action LIKE 'login%'");
     long fails = hs_count(&S, "audit WHERE action = 'login.fail'");
+    /* A failure is written once per commune of the account: "agent" may
+     * have gained one in a case file (a training sandbox). */
+    long communes = hs_count(&S, "agent_communes WHERE agent_id = (SELECT id"
+                                 " FROM agents WHERE login = 'agent')");
 
     CHECK(before > 0); /* the start-up logins */
     CHECK(hs_count(&S, "audit WHERE action = 'login.ok'") >= 5);
@@ -1357,8 +1361,11 @@ test_login_audit(void)
              0);
     CHECK_EQ(r.status, 401);
     hs_resp_fini(&r);
-    CHECK_EQ(hs_count(&S, "audit WHERE action = 'login.fail'"), fails + 1);
-    CHECK_EQ(hs_count(&S, "audit WHERE action LIKE 'login%'"), before + 1);
+    CHECK(communes >= 1);
+    CHECK_EQ(hs_count(&S, "audit WHERE action = 'login.fail'"),
+             fails + communes);
+    CHECK_EQ(hs_count(&S, "audit WHERE action LIKE 'login%'"),
+             before + communes);
     /* The lockout of 03_lockout.http, in the account's commune, where
      * its admins read the journal. */
     CHECK(hs_count(&S, "audit WHERE action = 'login.fail' AND "
