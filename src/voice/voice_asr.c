@@ -290,3 +290,25 @@ out:
     gu_arena_free(a);
     return rc;
 }
+
+int
+voice_asr_report(const struct gu_config *cfg, FILE *out)
+{
+    struct voice_asr_status st;
+    int rc = voice_asr_probe(cfg, true, &st);
+
+    fprintf(out, "Reconnaissance de la parole : %s\n", st.engine);
+    if (strcmp(st.engine, "none") != 0) {
+        fprintf(out, "Bibliothèque : %s (%s)\n", st.library,
+                st.library_found ? "trouvée" : "absente ou invalide");
+        fprintf(out, "Modèle : %s (%s)\n", *st.model ? st.model : "non réglé",
+                st.model_found ? "trouvé et chargé" : "non chargé");
+    }
+    if (rc == 0 && st.ready) {
+        fprintf(out, "État : disponible, les menus acceptent la parole.\n");
+        return 0;
+    }
+    fprintf(out, "État : indisponible, les menus se pilotent au clavier.\n");
+    fprintf(out, "Raison : %s\n", st.reason);
+    return 1;
+}

@@ -52,6 +52,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/core.h"
 #include "store/store.h"
@@ -303,6 +304,13 @@ void voice_asr_free(struct voice_asr *r);
  * directory is only checked to exist (cheap, for the HTTP status). */
 int voice_asr_probe(const struct gu_config *cfg, bool load_model,
                     struct voice_asr_status *st);
+
+/*
+ * For a command (`guichet voice asr`): loads the engine and the model as
+ * the phone would, prints in French what was found and why not, and
+ * returns the exit status: 0 ready, 1 not (engine none or missing).
+ */
+int voice_asr_report(const struct gu_config *cfg, FILE *out);
 
 /*
  * Recognise one utterance (8 kHz, at most VOICE_ASR_MAX_MS) against a

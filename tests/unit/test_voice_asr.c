@@ -475,6 +475,50 @@ test_hangup_during_recognition(void)
     fix_close(&f);
 }
 
+/* What `guichet voice asr` prints, ready and not. */
+static void
+test_report(void)
+{
+    struct gu_config *cfg;
+    char ini[1024], buf[4096];
+    FILE *f;
+    size_t n;
+
+    snprintf(ini, sizeof(ini), "[voice]\nasr_engine = vosk\nasr_library = "
+                               "%s\nasr_model = %s\n",
+             standin, model);
+    CHECK((cfg = config(ini)) != NULL);
+    CHECK((f = tmpfile()) != NULL);
+    if (!f || !cfg)
+        goto out;
+    CHECK_EQ(voice_asr_report(cfg, f), 0);
+    rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    CHECK_CONTAINS(buf, "Reconnaissance de la parole : vosk");
+    CHECK_CONTAINS(buf, "(trouvée)");
+    CHECK_CONTAINS(buf, "trouvé et chargé");
+    CHECK_CONTAINS(buf, "État : disponible");
+    gu_config_free(cfg);
+    snprintf(ini, sizeof(ini), "[voice]\nasr_engine = vosk\nasr_library = "
+                               "%s\nasr_model = %s/absent\n",
+             standin, tmpdir);
+    CHECK((cfg = config(ini)) != NULL);
+    CHECK((f = tmpfile()) != NULL);
+    if (!f || !cfg)
+        goto out;
+    CHECK_EQ(voice_asr_report(cfg, f), 1);
+    rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    CHECK_CONTAINS(buf, "État : indisponible");
+    CHECK_CONTAINS(buf, "Raison : Modèle de reconnaissance introuvable");
+out:
+    gu_config_free(cfg);
+}
+
 /* The real Vosk library, when the test is told where it is. */
 static void
 test_real_vosk(void)
@@ -514,6 +558,7 @@ test_all(void)
     test_recognize();
     test_call_by_voice();
     test_hangup_during_recognition();
+    test_report();
     test_real_vosk();
     cleanup();
 }
