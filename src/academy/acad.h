@@ -56,6 +56,8 @@ extern const struct http_routes acad_page_routes; /* acad_pages.c */
 #define ACAD_ANSWER_MAX 200       /* a typed answer (forecast scenarios) */
 #define ACAD_POINTS_MAX 12        /* key points of a scenario */
 #define ACAD_QUESTIONS_MAX 20     /* questions of a quiz */
+#define ACAD_DAILY_MAX 200        /* launches, and quiz answers, of one
+                                     agent in 24 hours */
 
 /* ------------------------------------------------------------------ */
 /* Sandbox (acad_sandbox.c)                                            */
@@ -116,6 +118,11 @@ int acad_sandbox_reset(struct store *st, struct store_conn *c,
 int acad_sandbox_seed(struct store *st, struct store_conn *c,
                       const struct gu_config *cfg, const char *insee,
                       struct gu_err *err);
+/* Queue sandbox `insee` for the preparer thread (nothing when it is
+   queued or being seeded already): a sandbox left in "creation" by a
+   restart is picked up again by the next look at it. */
+int acad_sandbox_prepare(struct store *st, const char *insee,
+                         struct gu_err *err);
 /* Wait up to timeout_ms (polling) for the sandbox of `parent` to be
    "pret"; *out gets its last state ("pret" or "creation"). */
 int acad_sandbox_wait(struct store_conn *c, const char *parent,

@@ -433,6 +433,22 @@ acad_launch(struct store *st, struct store_conn *c,
     if (!sc.active)
         return gu_err_set(err, GU_ENOTFOUND, NULL,
                           "Ce scénario est désactivé.", "disabled");
+    {
+        /* every launch writes into the sandbox: bounded per agent */
+        struct store_val p[] = {STORE_T(home), STORE_I(agent_id),
+                                STORE_I(gu_now() - 86400)};
+        rc = store_query(c, a,
+                         "SELECT COUNT(*) FROM acad_attempts WHERE insee = ?"
+                         " AND agent_id = ? AND created_at > ?",
+                         p, 3, &r, err);
+        if (rc < 0)
+            return rc;
+        if (store_int(r, 0, 0) >= ACAD_DAILY_MAX)
+            return gu_err_set(err, GU_ERATE, NULL,
+                              "Vous avez lancé 200 scénarios en 24 heures : "
+                              "c’est le maximum, reprenez demain.",
+                              "too many launches");
+    }
     l.st = st;
     l.c = c;
     l.cfg = cfg;

@@ -165,6 +165,22 @@ acad_quiz_submit(struct store_conn *c, struct gu_arena *a, const char *home,
                           "Le questionnaire compte un autre nombre de "
                           "questions : rechargez la page.",
                           "answers %zu != questions %zu", n, m->nquestions);
+    {
+        struct store_rows *r = NULL;
+        struct store_val p[] = {STORE_T(home), STORE_I(agent_id),
+                                STORE_I(gu_now() - 86400)};
+        rc = store_query(c, a,
+                         "SELECT COUNT(*) FROM acad_quiz WHERE insee = ? AND"
+                         " agent_id = ? AND created_at > ?",
+                         p, 3, &r, err);
+        if (rc < 0)
+            return rc;
+        if (store_int(r, 0, 0) >= ACAD_DAILY_MAX)
+            return gu_err_set(err, GU_ERATE, NULL,
+                              "Vous avez répondu à 200 questionnaires en 24 "
+                              "heures : c’est le maximum, reprenez demain.",
+                              "too many quizzes");
+    }
     copy = gu_arena_alloc(a, (n + 1) * sizeof(int));
     if (!copy)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");

@@ -713,9 +713,13 @@ post_launch(struct http_req *req, struct http_resp *resp)
     if (rc == GU_ENOTFOUND)
         return not_found(req, resp, "Scénario introuvable",
                          "Ce scénario n’existe pas, ou il a été désactivé.");
-    if (rc == GU_ECONFLICT || rc == GU_EPERM || rc == GU_EINVAL)
-        return render_scenario(req, resp, rc == GU_EPERM ? 403 : 409, code,
-                               "", user_msg(req), NULL);
+    if (rc == GU_ECONFLICT || rc == GU_EPERM || rc == GU_EINVAL ||
+        rc == GU_ERATE)
+        return render_scenario(req, resp,
+                               rc == GU_EPERM   ? 403
+                               : rc == GU_ERATE ? 429
+                                                : 409,
+                               code, "", user_msg(req), NULL);
     if (rc < 0)
         return rc;
     loc = gu_arena_sprintf(req->arena, "/agent/formation/scenarios/%s?fait="
@@ -909,6 +913,8 @@ post_module(struct http_req *req, struct http_resp *resp)
                              "Répondez aux questions avant de valider.");
     rc = acad_quiz_submit(req->conn, req->arena, w.home, req->who.agent_id, &m,
                           answers, m.nquestions, &res, &req->err);
+    if (rc == GU_ERATE)
+        return render_module(req, resp, 429, &m, NULL, user_msg(req));
     if (rc < 0)
         return rc;
     http_audit(req, "formation.quiz", m.code, "%d/%d", res.score, res.total);

@@ -349,6 +349,12 @@ out:
 }
 
 int
+acad_sandbox_prepare(struct store *st, const char *insee, struct gu_err *err)
+{
+    return preparer_queue(st, insee, err);
+}
+
+int
 acad_sandbox_wait(struct store_conn *c, const char *parent, int timeout_ms,
                   struct acad_sandbox *out, struct gu_err *err)
 {

@@ -30,6 +30,11 @@ acad_who_get(struct http_req *req, struct acad_who *w)
         return rc;
     w->has_sandbox = true;
     w->in_sandbox = strcmp(w->sb.insee, req->who.insee) == 0;
+    /* not ready: make sure it is being prepared (after a restart, the
+       preparer's queue is empty) */
+    if (strcmp(w->sb.state, "pret") != 0)
+        return acad_sandbox_prepare(store_conn_store(req->conn), w->sb.insee,
+                                    &req->err);
     return 0;
 }
 

@@ -15,6 +15,8 @@
 #include "academy/acad.h"
 #include "app/app.h"
 #include "assistant/asst.h"
+#include "monitor/mon_service.h"
+#include "rdv/rdv.h"
 #include "triage/tri.h"
 
 #include <stdlib.h>
@@ -529,6 +531,7 @@ test_quiz_progress(void)
     CHECK_EQ(acad_quiz_submit(F.c, F.a, "99001", F.admin, &m, none,
                               m.nquestions, &res, &err),
              GU_EINVAL);
+    none[0] = -1;
     CHECK_EQ(acad_quiz_submit(F.c, F.a, "99001", F.admin, &m, all_right,
                               m.nquestions - 1, &res, &err),
              GU_EINVAL);
@@ -549,12 +552,161 @@ test_quiz_progress(void)
             CHECK_EQ(v[i].role, STORE_ROLE_ADMIN);
         }
     }
+    /* at most ACAD_DAILY_MAX answers a day */
+    {
+        int rc = 0, k = 0;
+        while (k < ACAD_DAILY_MAX + 5 &&
+               (rc = acad_quiz_submit(F.c, F.a, "99001", F.admin, &m, none,
+                                      m.nquestions, &res, &err)) == 0)
+            k++;
+        CHECK_EQ(rc, GU_ERATE);
+        CHECK_EQ(k + 2, ACAD_DAILY_MAX); /* 2 recorded above */
+        CHECK_CONTAINS(err.user, "reprenez demain");
+    }
     gu_buf_init(&csv);
     CHECK_EQ(acad_progress_csv(F.c, F.a, "99001", &csv, &err), 0);
     gu_buf_append(&csv, "", 1);
     CHECK_CONTAINS(csv.p, "Identifiant;Nom;Rôle;Modules validés;Modules;");
     CHECK_CONTAINS(csv.p, "\"admin\";\"Admin Exemple\";admin;1;4;");
     gu_buf_fini(&csv);
+}
+
+/* Launch `code` for the agent and return the attempt (target filled). */
+static int64_t
+launch(const char *code, struct acad_attempt *at)
+{
+    const char *sb = sandbox();
+    struct gu_err err = {0};
+    int64_t id = 0;
+
+    if (!sb || acad_launch(F.s, F.c, F.cfg, F.a, "99001", sb, F.agent,
+                           "agent", code, &id, &err) < 0 ||
+        acad_attempt_get(F.c, F.a, "99001", F.agent, id, at, &err) < 0) {
+        TH_FAIL("launch %s: %s %s", code, err.msg, err.user);
+        return 0;
+    }
+    return id;
+}
+
+static bool
+verify(int64_t id, struct acad_attempt *at)
+{
+    struct gu_err err = {0};
+
+    if (acad_verify(F.c, F.a, "99001", F.agent, id, NULL, at, &err) < 0) {
+        TH_FAIL("verify: %s %s", err.msg, err.user);
+        return false;
+    }
+    return at->passed;
+}
+
+static void
+test_rdv_scenarios(void)
+{
+    const char *sb = sandbox();
+    struct acad_attempt at;
+    struct rdv_booking b;
+    struct gu_err err = {0};
+    int64_t id;
+
+    if (!sb)
+        return;
+    /* a no-show yesterday */
+    id = launch("rdv-absence", &at);
+    CHECK(id > 0);
+    CHECK_EQ(rdv_get(F.c, F.a, sb, at.target_id, &b, &err), 0);
+    CHECK(b.status == RDV_CONFIRMED);
+    CHECK(!verify(id, &at));
+    CHECK_EQ(rdv_set_status(F.c, sb, at.target_id, RDV_EXCUSED, "agent", &err),
+             0);
+    CHECK(!verify(id, &at));
+    CHECK_STR(json_string_value(json_object_get(json_array_get(at.feedback, 0),
+                                                "constate")),
+              "excuse");
+    CHECK_EQ(rdv_set_status(F.c, sb, at.target_id, RDV_NOSHOW, "agent", &err),
+             0);
+    CHECK(verify(id, &at));
+
+    /* moved a week later, not cancelled */
+    id = launch("rdv-deplacer", &at);
+    CHECK(id > 0);
+    CHECK(!verify(id, &at));
+    CHECK_EQ(at.score, 1); /* kept, not moved */
+    CHECK_EQ(rdv_get(F.c, F.a, sb, at.target_id, &b, &err), 0);
+    {
+        struct rdv_slot_query q = {0};
+        struct rdv_slot *slots = NULL;
+        size_t n = 0;
+        q.insee = sb;
+        q.motif_id = b.motif_id;
+        q.from_day = b.day + 6;
+        q.to_day = b.day + 30;
+        q.people = 1;
+        q.limit = 5;
+        q.agent = true;
+        CHECK_EQ(rdv_slots(F.c, F.a, &q, &slots, &n, &err), 0);
+        CHECK(n > 0);
+        if (n > 0)
+            CHECK_EQ(rdv_move(F.c, F.cfg, sb, at.target_id, slots[0].place_id,
+                              slots[0].day, slots[0].start_min, true, "agent",
+                              &err),
+                     0);
+    }
+    CHECK(verify(id, &at));
+
+    /* a minor's passport: the note for the colleague */
+    id = launch("rdv-passeport-mineur", &at);
+    CHECK(id > 0);
+    CHECK(!verify(id, &at));
+    CHECK_EQ(rdv_set_note(F.c, sb, at.target_id,
+                          "Léo doit être présent, avec un parent qui exerce "
+                          "l'autorité parentale (pièce d'identité). Timbre "
+                          "fiscal : 17 €.",
+                          &err),
+             0);
+    CHECK(verify(id, &at));
+    CHECK_EQ(at.total, 5);
+}
+
+static void
+test_alert_scenario(void)
+{
+    const char *sb = sandbox();
+    struct acad_attempt at;
+    struct mon_alert al;
+    struct mon_ticket t;
+    struct gu_err err = {0};
+    int64_t id, tid = 0, again = 0;
+
+    if (!sb)
+        return;
+    id = launch("alerte-fuite-nuit", &at);
+    CHECK(id > 0);
+    CHECK(!verify(id, &at));
+    CHECK_EQ(at.score, 0);
+    CHECK_EQ(mon_alert_ack(F.c, sb, at.target_id, F.agent,
+                           "Débit de nuit vérifié : fuite probable, équipe "
+                           "réseau prévenue.",
+                           &err),
+             0);
+    CHECK(!verify(id, &at));
+    CHECK_EQ(at.score, 2);
+    CHECK_EQ(mon_alert_get(F.c, F.a, sb, at.target_id, &al, &err), 0);
+    memset(&t, 0, sizeof(t));
+    snprintf(t.insee, sizeof(t.insee), "%s", sb);
+    t.asset_id = al.asset_id;
+    t.alert_id = al.id;
+    t.title = "Recherche de fuite";
+    t.body = "Débit de nuit anormal à la sortie du réservoir.";
+    t.status = MON_TICKET_OUVERT;
+    t.created_by = F.agent;
+    CHECK_EQ(mon_ticket_save(F.c, &t, &tid, &err), 0);
+    CHECK(verify(id, &at));
+    /* handled: the sandbox has no open alert left on that sensor */
+    CHECK_EQ(acad_launch(F.s, F.c, F.cfg, F.a, "99001", sb, F.agent, "agent",
+                         "alerte-fuite-nuit", &again, &err),
+             GU_ECONFLICT);
+    CHECK_CONTAINS(err.user, "réinitialisez");
 }
 
 static void
@@ -606,4 +758,5 @@ test_done(void)
 TESTS(T(test_range), T(test_shipped_bank), T(test_check), T(test_overrides),
       T(test_sandbox), T(test_cascade), T(test_routing_scenario),
       T(test_question_scenario), T(test_forecast_scenario),
-      T(test_quiz_progress), T(test_reset), T(test_done))
+      T(test_quiz_progress), T(test_rdv_scenarios), T(test_alert_scenario),
+      T(test_reset), T(test_done))
