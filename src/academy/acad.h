@@ -123,6 +123,11 @@ int acad_sandbox_seed(struct store *st, struct store_conn *c,
    restart is picked up again by the next look at it. */
 int acad_sandbox_prepare(struct store *st, const char *insee,
                          struct gu_err *err);
+/* What the preparer is doing for sandbox `insee`, in French (« séries de
+   prévision (calcul des modèles) », « en attente (1 avant) »), into out;
+   "" when nothing. */
+void acad_sandbox_progress(struct store *st, const char *insee, char *out,
+                           size_t cap);
 /* Wait up to timeout_ms (polling) for the sandbox of `parent` to be
    "pret"; *out gets its last state ("pret" or "creation"). */
 int acad_sandbox_wait(struct store_conn *c, const char *parent,

@@ -40,15 +40,21 @@
 /* JSON of the domain's structs                                        */
 /* ------------------------------------------------------------------ */
 
+/* The sandbox; while it is prepared, "etape" says what is being done. */
 static json_t *
-sandbox_json(const struct acad_who *w)
+sandbox_json(struct http_req *req, const struct acad_who *w)
 {
+    char step[96] = "";
+
     if (!w->has_sandbox)
         return json_null();
-    return json_pack("{s:s, s:s, s:b, s:o, s:o}", "insee", w->sb.insee,
-                     "etat", w->sb.state, "actif", w->in_sandbox, "cree_le",
-                     gu_json_time(w->sb.created_at), "reinitialise_le",
-                     gu_json_time(w->sb.reset_at));
+    if (strcmp(w->sb.state, "pret") != 0)
+        acad_sandbox_progress(store_conn_store(req->conn), w->sb.insee, step,
+                              sizeof(step));
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o}", "insee", w->sb.insee,
+                     "etat", w->sb.state, "etape", step, "actif",
+                     w->in_sandbox, "cree_le", gu_json_time(w->sb.created_at),
+                     "reinitialise_le", gu_json_time(w->sb.reset_at));
 }
 
 static json_t *
@@ -120,7 +126,7 @@ get_overview(struct http_req *req, struct http_resp *resp)
     mods = json_array();
     scs = json_array();
     o = json_pack("{s:s, s:o, s:o, s:o}", "commune", w.home, "bac_a_sable",
-                  sandbox_json(&w), "modules", mods, "scenarios", scs);
+                  sandbox_json(req, &w), "modules", mods, "scenarios", scs);
     if (!o)
         return GU_ENOMEM;
     for (size_t i = 0; i < nm; i++) {
@@ -185,7 +191,7 @@ get_sandbox(struct http_req *req, struct http_resp *resp)
     }
     return reply(resp, 200,
                  json_pack("{s:s, s:o}", "commune", w.home, "bac_a_sable",
-                           sandbox_json(&w)));
+                           sandbox_json(req, &w)));
 }
 
 static int
@@ -202,7 +208,7 @@ sandbox_action(struct http_req *req, struct http_resp *resp,
     return reply(resp, 200,
                  json_pack("{s:s, s:s, s:o}", "commune", w.home,
                            "commune_active", req->who.insee, "bac_a_sable",
-                           sandbox_json(&w)));
+                           sandbox_json(req, &w)));
 }
 
 static int

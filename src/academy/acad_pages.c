@@ -213,13 +213,23 @@ sandbox_panel(struct http_req *req, struct gu_buf *b,
                    "surveillance) : vous y utilisez les vraies pages de "
                    "l’espace agents sans toucher aux vraies données. Rien "
                    "n’y est envoyé aux habitants.</p>\n");
-    if (w->has_sandbox && strcmp(w->sb.state, "pret") != 0)
-        gu_buf_puts(b, "<p class=\"alert alert-warn\" id=\"preparation\" "
-                       "role=\"status\">Le bac à sable est en préparation "
+    if (w->has_sandbox && strcmp(w->sb.state, "pret") != 0) {
+        char step[96];
+        acad_sandbox_progress(store_conn_store(req->conn), w->sb.insee, step,
+                              sizeof(step));
+        gu_buf_puts(b, "<div class=\"alert alert-warn\" id=\"preparation\" "
+                       "role=\"status\"><p>Le bac à sable est en préparation "
                        "(fiches, rendez-vous, demandes, prévisions, "
                        "surveillance) : quelques secondes. Cette page se met "
                        "à jour d’elle-même ; sinon, <a "
-                       "href=\"/agent/formation\">actualisez-la</a>.</p>\n");
+                       "href=\"/agent/formation\">actualisez-la</a>.</p>");
+        if (*step) {
+            gu_buf_puts(b, "<p>Étape en cours : <span id=\"etape\">");
+            html(b, step);
+            gu_buf_puts(b, "</span></p>");
+        }
+        gu_buf_puts(b, "</div>\n");
+    }
     if (w->in_sandbox) {
         gu_buf_puts(b, "<p><strong>Vous êtes dans le bac à sable.</strong> "
                        "Commune active : ");

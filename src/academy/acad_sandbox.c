@@ -186,26 +186,34 @@ sandbox_commune(struct store_conn *c, struct gu_arena *a, const char *parent,
     return m->name ? 0 : gu_err_set(err, GU_ENOMEM, NULL, NULL, "oom");
 }
 
-/* Every demo seeder on the sandbox; each is idempotent. */
-int
-acad_sandbox_seed(struct store *st, struct store_conn *c,
-                  const struct gu_config *cfg, const char *insee,
-                  struct gu_err *err)
+struct preparer;
+static void preparer_step(struct preparer *p, const char *step);
+
+/* Every demo seeder on the sandbox, each idempotent; `p` (may be NULL)
+   hears which one runs. */
+static int
+seed(struct store *st, struct store_conn *c, const struct gu_config *cfg,
+     const char *insee, struct preparer *pp, struct gu_err *err)
 {
     size_t loaded = 0;
     int64_t t0 = gu_now_ms();
     struct store_val p[] = {STORE_T(insee)};
     int rc;
 
+    preparer_step(pp, "fiches de la base de connaissances");
     rc = kb_demo_load(c, insee, "formation", &loaded, err);
+    preparer_step(pp, "lieux, motifs et historique des rendez-vous");
     if (rc >= 0)
         rc = rdv_demo_seed(c, insee, err);
     if (rc >= 0)
         rc = rdv_risk_demo_history(c, insee, RDV_HISTORY, 0, err);
+    preparer_step(pp, "services et demandes de la boîte");
     if (rc >= 0)
         rc = tri_demo_seed(st, c, cfg, insee, err);
+    preparer_step(pp, "séries de prévision (calcul des modèles)");
     if (rc >= 0)
         rc = fc_demo_seed(c, insee, err);
+    preparer_step(pp, "équipements surveillés et leurs alertes");
     if (rc >= 0)
         rc = mon_demo_seed(c, insee, err);
     if (rc >= 0)
@@ -213,11 +221,20 @@ acad_sandbox_seed(struct store *st, struct store_conn *c,
                         "UPDATE acad_sandboxes SET state = 'pret'"
                         " WHERE insee = ?",
                         p, 1, err);
+    preparer_step(pp, "");
     if (rc < 0)
         return rc;
     gu_log(GU_LOG_INFO, "acad.seeded", "insee=%s fiches=%zu ms=%lld", insee,
            loaded, (long long)(gu_now_ms() - t0));
     return 0;
+}
+
+int
+acad_sandbox_seed(struct store *st, struct store_conn *c,
+                  const struct gu_config *cfg, const char *insee,
+                  struct gu_err *err)
+{
+    return seed(st, c, cfg, insee, NULL, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +252,18 @@ struct preparer {
     char queue[QUEUE_MAX][6];
     size_t n;
     char busy[6]; /* being seeded now, "" when idle */
+    char step[96]; /* what busy's seeding is doing, French */
 };
+
+static void
+preparer_step(struct preparer *p, const char *step)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->step, sizeof(p->step), "%s", step);
+    pthread_mutex_unlock(&p->mu);
+}
 
 static void *
 preparer_main(void *arg)
@@ -266,7 +294,7 @@ preparer_main(void *arg)
         gu_err_clear(&err);
         rc = store_acquire(p->st, &c, &err);
         if (rc == 0)
-            rc = acad_sandbox_seed(p->st, c, cfg, insee, &err);
+            rc = seed(p->st, c, cfg, insee, p, &err);
         store_release(c);
         if (rc < 0)
             gu_log_error("acad.seed", "insee=%s err=\"%s\"", insee, err.msg);
@@ -352,6 +380,28 @@ int
 acad_sandbox_prepare(struct store *st, const char *insee, struct gu_err *err)
 {
     return preparer_queue(st, insee, err);
+}
+
+void
+acad_sandbox_progress(struct store *st, const char *insee, char *out,
+                      size_t cap)
+{
+    struct preparer *p = store_ext(st, "acad.preparer", preparer_make,
+                                   preparer_free);
+
+    out[0] = '\0';
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (strcmp(p->busy, insee) == 0)
+        snprintf(out, cap, "%s", p->step);
+    else {
+        for (size_t i = 0; i < p->n; i++) {
+            if (strcmp(p->queue[i], insee) == 0)
+                snprintf(out, cap, "en attente (%zu avant)", i + 1);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
 }
 
 int

@@ -29,6 +29,10 @@ if (preparing) {
                 window.location.reload();
                 return;
             }
+            const step = document.getElementById('etape');
+            if (step && j.bac_a_sable && j.bac_a_sable.etape) {
+                step.textContent = j.bac_a_sable.etape;
+            }
         } catch (e) {
             // try again below
         }
