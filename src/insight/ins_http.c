@@ -32,7 +32,7 @@ static int
 api_report(struct http_req *req, struct http_resp *resp)
 {
     struct store_commune com;
-    struct ins_month m, pm;
+    struct ins_month m;
     struct ins_costs k;
     struct ins_report r, prev;
     const char *mois = http_query(req, "mois");
@@ -52,20 +52,7 @@ api_report(struct http_req *req, struct http_resp *resp)
     } else {
         ins_month_of(now, com.zone, &m);
     }
-    {
-        struct asst_engine *e = asst_engine_of(store_conn_store(req->conn));
-        if (e)
-            asst_engine_sync(e, false);
-    }
-    rc = ins_costs_get(req->conn, req->arena, req->cfg, com.insee, &k,
-                       &req->err);
-    ins_month_make(m.year, m.month - 1, com.zone, &pm);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &m, &k, now, &r, &req->err);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &pm, &k, now, &prev, &req->err);
+    rc = ins_report_pair(req, &com, &m, now, &k, &r, &prev);
     if (rc < 0)
         return rc;
     j = ins_report_json(&r);

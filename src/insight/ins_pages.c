@@ -94,6 +94,27 @@ sync_chat(struct http_req *req)
         asst_engine_sync(e, false);
 }
 
+int
+ins_report_pair(struct http_req *req, const struct store_commune *com,
+                const struct ins_month *m, int64_t now, struct ins_costs *k,
+                struct ins_report *r, struct ins_report *prev)
+{
+    struct ins_month pm;
+    int rc;
+
+    sync_chat(req);
+    rc = ins_costs_get(req->conn, req->arena, req->cfg, com->insee, k,
+                       &req->err);
+    ins_month_make(m->year, m->month - 1, com->zone, &pm);
+    if (rc == 0)
+        rc = ins_report_compute(req->conn, req->arena, com->insee, com->zone,
+                                m, k, now, r, &req->err);
+    if (rc == 0)
+        rc = ins_report_compute(req->conn, req->arena, com->insee, com->zone,
+                                &pm, k, now, prev, &req->err);
+    return rc;
+}
+
 static void
 cell(struct gu_buf *b, const struct ins_line *l)
 {
@@ -370,18 +391,10 @@ report_page(struct http_req *req, struct http_resp *resp, const char *mois)
     }
     if (rc < 0)
         return rc;
-    sync_chat(req);
-    rc = ins_costs_get(req->conn, req->arena, req->cfg, com.insee, &k,
-                       &req->err);
-    ins_month_make(m.year, m.month - 1, com.zone, &pm);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &m, &k, now, &r, &req->err);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &pm, &k, now, &prev, &req->err);
+    rc = ins_report_pair(req, &com, &m, now, &k, &r, &prev);
     if (rc < 0)
         return rc;
+    ins_month_make(m.year, m.month - 1, com.zone, &pm);
     ins_month_key(&m, key, sizeof(key));
     ins_month_key(&pm, pkey, sizeof(pkey));
     {
@@ -503,7 +516,7 @@ int
 ins_page_csv(struct http_req *req, struct http_resp *resp)
 {
     struct store_commune com;
-    struct ins_month m, pm;
+    struct ins_month m;
     struct ins_costs k;
     struct ins_report r, prev;
     struct gu_buf b;
@@ -514,16 +527,7 @@ ins_page_csv(struct http_req *req, struct http_resp *resp)
     rc = month_of_req(req, &com, &m, http_query(req, "mois"));
     if (rc < 0)
         return rc;
-    sync_chat(req);
-    rc = ins_costs_get(req->conn, req->arena, req->cfg, com.insee, &k,
-                       &req->err);
-    ins_month_make(m.year, m.month - 1, com.zone, &pm);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &m, &k, now, &r, &req->err);
-    if (rc == 0)
-        rc = ins_report_compute(req->conn, req->arena, com.insee, com.zone,
-                                &pm, &k, now, &prev, &req->err);
+    rc = ins_report_pair(req, &com, &m, now, &k, &r, &prev);
     if (rc < 0)
         return rc;
     gu_buf_init(&b);

@@ -40,6 +40,16 @@ const char *ins_value_fr(enum ins_kind k, double v, char *buf, size_t cap);
 /* Share a/b, NAN when b == 0. */
 double ins_share(int64_t a, int64_t b);
 
+/*
+ * What every view of a month needs (pages, CSV, JSON): the pending chat
+ * writes flushed, the commune's cost assumptions into *k, the figures of
+ * month m into *r and of the month before into *prev (ins_pages.c).
+ */
+int ins_report_pair(struct http_req *req, const struct store_commune *com,
+                    const struct ins_month *m, int64_t now,
+                    struct ins_costs *k, struct ins_report *r,
+                    struct ins_report *prev);
+
 /* Pages (ins_pages.c). */
 int ins_page_report(struct http_req *req, struct http_resp *resp);
 int ins_page_month(struct http_req *req, struct http_resp *resp);
