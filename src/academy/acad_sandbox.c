@@ -21,9 +21,7 @@
 #include "monitor/mon.h"
 #include "rdv/rdv.h"
 #include "rdv/rdv_risk.h"
-/* tri_demo_seed is declared in triage's engine header, not in tri.h (see
-   NOTE in the report): the only thing used from it. */
-#include "triage/tri_engine.h"
+#include "triage/tri.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -534,13 +532,9 @@ acad_sandbox_reset(struct store *st, struct store_conn *c,
     rc = store_begin(c, err);
     if (rc < 0)
         return rc;
-    {
-        /* Sessions on the sandbox would go with its commune row: they
-           go back to the real commune instead (agents stay logged in). */
-        struct store_val p[] = {STORE_T(parent), STORE_T(code)};
-        rc = store_exec(c, "UPDATE sessions SET insee = ? WHERE insee = ?", p,
-                        2, err);
-    }
+    /* Sessions on the sandbox would go with its commune row: they go
+       back to the real commune instead (agents stay logged in). */
+    rc = store_session_move_commune(c, code, parent, NULL, err);
     if (rc == 0) {
         /* Every domain row of the sandbox goes with it (ON DELETE
            CASCADE, foreign keys on: store_sqlite.c). */
