@@ -44,7 +44,11 @@
  * test drives a call frame by frame without sleeping.
  *
  * Threads: a struct voice_phone is shared by every call (its prompt cache
- * is locked); a struct voice_call belongs to one thread at a time.
+ * is locked); a struct voice_call belongs to one thread at a time. With
+ * opts.workers (the transports use two), the phone's own threads
+ * synthesise new prompts and recognise speech: a call hands them a job
+ * and picks the answer up at one of its next frames, so the transport's
+ * thread never waits for an engine.
  */
 #ifndef VOICE_VOICE_PHONE_H
 #define VOICE_VOICE_PHONE_H
