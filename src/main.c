@@ -149,6 +149,8 @@ static int cmd_forecast_backtest(struct ctx *ctx, struct gu_err *err);
 static int cmd_forecast_recommend(struct ctx *ctx, struct gu_err *err);
 static int cmd_monitor_nab(struct ctx *ctx, struct gu_err *err);
 static int cmd_voice_say(struct ctx *ctx, struct gu_err *err);
+/* `guichet voice asr` (src/voice/voice_phone.h) */
+static int cmd_voice_asr(struct ctx *ctx, struct gu_err *err);
 static int global_opt(struct ctx *ctx, int argc, char **argv, int *i,
                       struct gu_err *err);
 
@@ -547,6 +549,13 @@ static const struct cmd commands[] = {
      "abréviations...), puis par\nSVOX Pico ou espeak-ng. Le fichier est "
      "un WAV PCM 16 bits mono ; --debit 8000\ndonne la qualité du "
      "téléphone."},
+    {"voice", "asr", cmd_voice_asr, 0, NULL, 0, 0, no_opts,
+     "Dit si la reconnaissance de la parole du téléphone est utilisable",
+     "guichet voice asr\n\n"
+     "Charge le moteur (voice.asr_engine, voice.asr_library) et le modèle\n"
+     "(voice.asr_model) comme le téléphone le ferait et dit ce qui a été\n"
+     "trouvé, ou pourquoi pas. Code de sortie 0 si les menus acceptent la\n"
+     "parole, 1 sinon (alors tout se fait au clavier)."},
     {"voice", "phone", cmd_voice_phone, CMD_STORE | CMD_SIGNALS, NULL, 0, 0,
      voice_phone_cli_opts, "Répond au téléphone (menu à touches, rendez-vous, "
      "messagerie)",
@@ -3153,6 +3162,15 @@ cmd_monitor_nab(struct ctx *ctx, struct gu_err *err)
 /* ------------------------------------------------------------------ */
 /* guichet voice say                                                   */
 /* ------------------------------------------------------------------ */
+
+/* 1 (exit code 1, nothing more printed) when speech is not usable: an
+ * answer, not an error. */
+static int
+cmd_voice_asr(struct ctx *ctx, struct gu_err *err)
+{
+    (void)err;
+    return voice_asr_report(ctx->cfg, stdout) == 0 ? 0 : 1;
+}
 
 static int
 cmd_voice_say(struct ctx *ctx, struct gu_err *err)

@@ -94,5 +94,17 @@ grep -q "UTF-8" "$T/err" && ok || ko "UTF-8 message: $(cat "$T/err")"
 grep -q "Impossible d'écrire" "$T/err" && ok || ko "write message: $(cat "$T/err")"
 "$G" help voice say | grep -q -- "--sortie" && ok || ko "help"
 
+# voice asr: without an engine, the keypad only (exit 1), said in French
+"$G" voice asr >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && ok || ko "voice asr without an engine: exit $?"
+grep -q "Reconnaissance de la parole : none" "$T/out" && ok || ko "asr: $(cat "$T/out")"
+grep -q "au clavier" "$T/out" && ok || ko "asr keypad: $(cat "$T/out")"
+# an engine whose library is not installed: the reason is given
+"$G" --set voice.asr_engine=vosk --set voice.asr_model="$T" voice asr >"$T/out" 2>&1
+[ $? -eq 1 ] && ok || ko "voice asr without the library: exit $?"
+grep -q "introuvable" "$T/out" && ok || ko "asr library reason: $(cat "$T/out")"
+"$G" voice asr --bogus >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && ok || ko "voice asr: unknown option accepted"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
