@@ -345,10 +345,14 @@ acad_progress_list(struct store_conn *c, struct gu_arena *a, const char *home,
     return 0;
 }
 
+/* A quoted CSV field; a leading = + - @ is neutralised with a ' so that
+   a spreadsheet never reads a name as a formula. */
 static void
 csv_field(struct gu_buf *b, const char *s)
 {
     gu_buf_puts(b, "\"");
+    if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@'))
+        gu_buf_puts(b, "'");
     for (; s && *s; s++) {
         if (*s == '"')
             gu_buf_puts(b, "\"\"");

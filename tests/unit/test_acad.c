@@ -569,6 +569,15 @@ test_quiz_progress(void)
     CHECK_CONTAINS(csv.p, "Identifiant;Nom;Rôle;Modules validés;Modules;");
     CHECK_CONTAINS(csv.p, "\"admin\";\"Admin Exemple\";admin;1;4;");
     gu_buf_fini(&csv);
+    /* a name that a spreadsheet would run as a formula */
+    CHECK_EQ(store_agent_update(F.c, F.admin, "=HYPERLINK(\"x\")", "", &err),
+             0);
+    gu_buf_init(&csv);
+    CHECK_EQ(acad_progress_csv(F.c, F.a, "99001", &csv, &err), 0);
+    gu_buf_append(&csv, "", 1);
+    CHECK_CONTAINS(csv.p, "\"admin\";\"'=HYPERLINK(\"\"x\"\")\";admin;");
+    gu_buf_fini(&csv);
+    CHECK_EQ(store_agent_update(F.c, F.admin, "Admin Exemple", "", &err), 0);
 }
 
 /* Launch `code` for the agent and return the attempt (target filled). */
