@@ -397,6 +397,18 @@ struct asst_logged {
 #define ASST_LOGGED_MAX 200 /* rows a list call returns at most */
 
 /*
+ * The fiches the commune's assistant answered from most since `since`
+ * (unix seconds), each at least `min_answers` times, most answered first
+ * (ties by id), at most `limit` (<= ASST_LOGGED_MAX): the most asked
+ * questions, e.g. for the phone's menu. Only fiche ids are read, never
+ * what residents typed. *ids is an arena array of arena strings.
+ */
+int asst_top_fiches(struct store_conn *c, struct gu_arena *a,
+                    const char *insee, int64_t since, int min_answers,
+                    size_t limit, const char ***ids, size_t *count,
+                    struct gu_err *err);
+
+/*
  * The commune's latest replies, newest first: those of the conversation
  * of hand-off `handoff_id` (> 0; GU_ENOTFOUND if it is not the commune's)
  * or all of them (0), older than the reply `before_id` (0 = from the

@@ -902,3 +902,37 @@ asst_logged_list(struct store_conn *c, struct gu_arena *a, const char *insee,
     *count = r->nrows;
     return 0;
 }
+
+int
+asst_top_fiches(struct store_conn *c, struct gu_arena *a, const char *insee,
+                int64_t since, int min_answers, size_t limit,
+                const char ***ids, size_t *count, struct gu_err *err)
+{
+    struct store_rows *r = NULL;
+    const char **v;
+    int rc;
+
+    *ids = NULL;
+    *count = 0;
+    if (limit == 0)
+        return 0;
+    if (limit > ASST_LOGGED_MAX)
+        limit = ASST_LOGGED_MAX;
+    struct store_val p[] = {STORE_T(insee), STORE_I(since),
+                            STORE_I(min_answers), STORE_I((int64_t)limit)};
+    rc = store_query(c, a,
+                     "SELECT fiche_id FROM asst_messages WHERE insee = ? AND"
+                     " type = 'answer' AND fiche_id <> '' AND at >= ?"
+                     " GROUP BY fiche_id HAVING COUNT(*) >= ?"
+                     " ORDER BY COUNT(*) DESC, fiche_id LIMIT ?",
+                     p, GU_ARRAY_LEN(p), &r, err);
+    if (rc < 0 || r->nrows == 0)
+        return rc;
+    if (!(v = gu_arena_zalloc(a, r->nrows * sizeof(*v))))
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    for (size_t i = 0; i < r->nrows; i++)
+        v[i] = store_text(r, i, 0);
+    *ids = v;
+    *count = r->nrows;
+    return 0;
+}

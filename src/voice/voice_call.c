@@ -1331,30 +1331,23 @@ static int
 faq_top_load(struct voice_phone *ph, struct store_conn *conn, char **out,
              size_t *n, struct gu_err *err)
 {
-    static const char sql[] =
-        "SELECT fiche_id, COUNT(*) FROM asst_messages WHERE insee = ? AND "
-        "type = 'answer' AND fiche_id <> '' AND at >= ? GROUP BY fiche_id "
-        "HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, fiche_id LIMIT ?";
     struct gu_arena *a = gu_arena_new(0);
-    struct store_rows *r = NULL;
-    struct store_val p[4];
+    const char **ids = NULL;
+    size_t nids = 0;
     int rc;
 
     *n = 0;
     if (!a)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "out of memory");
-    p[0] = STORE_T(ph->insee);
-    p[1] = STORE_I(phone_now(ph) - (int64_t)FAQ_DAYS * 86400);
-    p[2] = STORE_I(FAQ_MIN_ANSWERS);
     /* a few more than needed: a fiche since deleted or hidden is skipped */
-    p[3] = STORE_I(ph->faq_max + 4);
-    rc = store_query(conn, a, sql, p, 4, &r, err);
-    for (size_t i = 0; rc == 0 && i < r->nrows && *n < ph->faq_max; i++) {
+    rc = asst_top_fiches(conn, a, ph->insee,
+                         phone_now(ph) - (int64_t)FAQ_DAYS * 86400,
+                         FAQ_MIN_ANSWERS, ph->faq_max + 4, &ids, &nids, err);
+    for (size_t i = 0; rc == 0 && i < nids && *n < ph->faq_max; i++) {
         struct kb_fiche f;
         struct gu_err e2;
         gu_err_clear(&e2);
-        if (kb_fiche_get(conn, a, ph->insee, store_text(r, i, 0), &f, &e2) <
-                0 ||
+        if (kb_fiche_get(conn, a, ph->insee, ids[i], &f, &e2) < 0 ||
             f.hidden || !f.title || !*f.title)
             continue;
         if (!(out[*n] = gu_strdup(f.title))) {
