@@ -542,6 +542,16 @@ int rdv_notify(struct store_conn *c, const struct gu_config *cfg,
 int rdv_remind_run(struct store *s, const struct gu_config *cfg,
                    struct gu_err *err);
 /*
+ * Queue an SMS of `text` (at most 480 bytes, GU_ETOOBIG beyond) to the
+ * phone number of booking `booking_id` of `insee` (GU_ENOTFOUND; GU_EINVAL
+ * when the booking has no number), sent by rdv_sms_run like the
+ * reminders: e.g. the phone bot's confirmation code.
+ */
+int rdv_sms_queue_text(struct store_conn *c, const char *insee,
+                       int64_t booking_id, const char *text,
+                       struct gu_err *err);
+
+/*
  * Send queued SMS (table rdv_sms_queue) through rdv.sms_url (POST JSON
  * {"to","text"}) or rdv.sms_command (argv: number, text; no shell), with
  * retries; nothing when both are empty (rows stay queued, then purged).

@@ -239,6 +239,47 @@ sms_queue(struct store_conn *c, const struct rdv_booking *b, const char *text,
                       6, err);
 }
 
+int
+rdv_sms_queue_text(struct store_conn *c, const char *insee,
+                   int64_t booking_id, const char *text, struct gu_err *err)
+{
+    struct gu_arena *a;
+    struct store_rows *r = NULL;
+    int64_t now = gu_now();
+    int rc;
+
+    if (!text || !*text || strlen(text) > SMS_TEXT_MAX)
+        return gu_err_set(err, GU_ETOOBIG, "text",
+                          "Le SMS est vide ou trop long.", "sms text %zu bytes",
+                          text ? strlen(text) : 0);
+    if (!(a = gu_arena_new(256)))
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "rdv: oom");
+    struct store_val p[] = {STORE_I(booking_id), STORE_T(insee)};
+    rc = store_query(c, a,
+                     "SELECT phone FROM rdv_bookings WHERE id = ? AND insee = ?",
+                     p, 2, &r, err);
+    if (rc == 0 && r->nrows == 0)
+        rc = gu_err_set(err, GU_ENOTFOUND, NULL, "Rendez-vous introuvable.",
+                        "rdv: booking %lld not found", (long long)booking_id);
+    if (rc == 0 && !*(store_text(r, 0, 0) ? store_text(r, 0, 0) : ""))
+        rc = gu_err_set(err, GU_EINVAL, "phone",
+                        "Ce rendez-vous n'a pas de numéro de téléphone.",
+                        "rdv: booking %lld has no phone", (long long)booking_id);
+    if (rc == 0)
+        rc = store_exec(c,
+                        "INSERT INTO rdv_sms_queue (insee, booking_id, phone,"
+                        " text, next_try_at, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (struct store_val[]){STORE_T(insee),
+                                             STORE_I(booking_id),
+                                             STORE_T(store_text(r, 0, 0)),
+                                             STORE_T(text), STORE_I(now),
+                                             STORE_I(now)},
+                        6, err);
+    gu_arena_free(a);
+    return rc;
+}
+
 /* The short French SMS of a reminder (at most SMS_TEXT_MAX bytes). */
 static const char *
 sms_text(struct gu_arena *a, const struct rdv_booking *b,

@@ -1710,6 +1710,20 @@ confirm_choose(struct voice_call *c, int arg)
         if (rc == 0)
             rc = voice_code_make(conn, c->ph->insee, bk.id, c->code,
                                  sizeof(c->code), &err);
+        if (rc == 0) {
+            /* The code also goes by SMS (the rdv.sms_* hook): a caller
+             * who did not note it can still cancel. */
+            struct gu_err e2;
+            char t[400];
+            snprintf(t, sizeof(t),
+                     "Mairie : votre rendez-vous %s est réservé. Code "
+                     "d'annulation par téléphone : %s.",
+                     c->slot_text[c->chosen], c->code);
+            gu_err_clear(&e2);
+            if (rdv_sms_queue_text(conn, c->ph->insee, bk.id, t, &e2) < 0)
+                gu_log_warn("voice.book.sms", "call=%s err=%s", c->call_id,
+                            gu_logq(q, sizeof(q), e2.msg));
+        }
         store_release(conn);
     }
     if (rc < 0) {

@@ -1053,6 +1053,43 @@ test_sms_command(void)
     fx_fini(&f);
 }
 
+/* rdv_sms_queue_text: a text to the booking's own number, bounded. */
+static void
+test_sms_queue_text(void)
+{
+    struct fx f;
+    CHECK_EQ(fx_init(&f, "B", ""), 0);
+    struct gu_err err;
+    gu_err_clear(&err);
+    int64_t day = gu_day_from_ymd(2026, 12, 17);
+    int64_t start = gu_tz_to_utc(GU_TZ_PARIS, day, 570);
+    struct rdv_booking b, nophone;
+    char big[600];
+
+    fx_booking(&f, &b, day, 570, "", "06 12 34 56 78", RDV_CONFIRMED,
+               start - 10 * 86400, -1);
+    fx_booking(&f, &nophone, day, 600, "a@example.org", "", RDV_CONFIRMED,
+               start - 10 * 86400, -1);
+    CHECK_EQ(rdv_sms_queue_text(f.c, "99001", b.id, "Code : 123456.", &err),
+             0);
+    CHECK_EQ(fx_count(&f,
+                      "SELECT count(*) FROM rdv_sms_queue WHERE booking_id ="
+                      " ? AND phone = '06 12 34 56 78' AND text ="
+                      " 'Code : 123456.' AND status = 'queued'",
+                      (struct store_val[]){STORE_I(b.id)}, 1),
+             1);
+    CHECK_EQ(rdv_sms_queue_text(f.c, "99001", nophone.id, "x", &err),
+             GU_EINVAL);
+    CHECK_EQ(rdv_sms_queue_text(f.c, "99002", b.id, "x", &err),
+             GU_ENOTFOUND);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    CHECK_EQ(rdv_sms_queue_text(f.c, "99001", b.id, big, &err), GU_ETOOBIG);
+    CHECK_EQ(rdv_sms_queue_text(f.c, "99001", b.id, "", &err), GU_ETOOBIG);
+    CHECK_EQ(fx_count(&f, "SELECT count(*) FROM rdv_sms_queue", NULL, 0), 1);
+    fx_fini(&f);
+}
+
 static void
 test_sms_retries(void)
 {
@@ -1291,4 +1328,4 @@ TESTS(T(test_ics_paris), T(test_ics_overseas), T(test_ics_escape_fold),
       T(test_remind_risk), T(test_remind_after_move),
       T(test_remind_overseas),
       T(test_remind_once_concurrent),
-      T(test_sms_command), T(test_sms_retries), T(test_sms_http))
+      T(test_sms_command), T(test_sms_queue_text), T(test_sms_retries), T(test_sms_http))

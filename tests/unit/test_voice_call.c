@@ -494,6 +494,22 @@ test_book_and_cancel_by_keypad(void)
         CHECK_EQ(voice_code_make(f.c, "99001", b.id, code, sizeof(code),
                                  &err),
                  0);
+        /* the code also leaves by SMS, to the booking's number */
+        {
+            struct store_rows *r = NULL;
+            struct store_val p[] = {STORE_I(b.id)};
+            CHECK_EQ(store_query(f.c, f.a,
+                                 "SELECT phone, text FROM rdv_sms_queue"
+                                 " WHERE booking_id = ?",
+                                 p, 1, &r, &err),
+                     0);
+            CHECK_EQ(r ? r->nrows : 0, 1);
+            if (r && r->nrows == 1) {
+                CHECK_STR(store_text(r, 0, 0), "0612345678");
+                CHECK_CONTAINS(store_text(r, 0, 1), code);
+                CHECK_CONTAINS(store_text(r, 0, 1), "Code d'annulation");
+            }
+        }
     }
     /* What changes from call to call (slots, the confirmation, the code)
      * is synthesised but not cached: greeting, menu, motifs and the
