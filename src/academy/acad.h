@@ -46,9 +46,12 @@ const struct store_migration *acad_migrations(size_t *count);
 extern const struct http_routes acad_routes;      /* acad_http.c */
 extern const struct http_routes acad_page_routes; /* acad_pages.c */
 
-/* Bounds on what enters. */
+/* The sandboxes' codes as numbers (store.h's STORE_SANDBOX_FIRST/LAST,
+ * the one definition of the range). */
 #define ACAD_SANDBOX_FIRST 99900
 #define ACAD_SANDBOX_LAST 99999
+
+/* Bounds on what enters. */
 #define ACAD_SCENARIO_BYTES 20000 /* one scenario's JSON */
 #define ACAD_SCENARIOS_MAX 200    /* a commune's own and overridden ones */
 #define ACAD_CODE_MAX 64          /* [a-z0-9-] */

@@ -37,13 +37,7 @@
 bool
 acad_insee_is_sandbox(const char *insee)
 {
-    long v;
-
-    if (!insee || strlen(insee) != 5 || strncmp(insee, "999", 3) != 0)
-        return false;
-    if (gu_parse_long(insee, ACAD_SANDBOX_FIRST, ACAD_SANDBOX_LAST, &v) < 0)
-        return false;
-    return true;
+    return store_insee_sandbox(insee);
 }
 
 static int
@@ -129,8 +123,8 @@ free_code(struct store_conn *c, struct gu_arena *a, char out[6],
 
     memset(used, 0, sizeof(used));
     rc = store_query(c, a,
-                     "SELECT insee FROM communes WHERE insee >= '99900'"
-                     " AND insee <= '99999'",
+                     "SELECT insee FROM communes WHERE "
+                     STORE_SANDBOX_SQL("insee"),
                      NULL, 0, &r, err);
     if (rc < 0)
         return rc;

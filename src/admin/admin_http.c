@@ -199,6 +199,23 @@ get_agents(struct http_req *req, struct http_resp *resp)
     return http_json(resp, 200, json_pack("{s:o}", "agents", arr));
 }
 
+/*
+ * Accounts and API tokens are real, instance-wide things: never made or
+ * changed from a training sandbox (an agent practising there is admin of
+ * a fictitious commune only).
+ */
+static int
+not_in_sandbox(struct http_req *req)
+{
+    if (!store_insee_sandbox(req->who.insee))
+        return 0;
+    return gu_err_set(&req->err, GU_EPERM, NULL,
+                      "Impossible dans le bac à sable de formation : les "
+                      "comptes et les jetons d’API sont réels. Revenez à "
+                      "votre commune pour les gérer.",
+                      "admin: refused in sandbox %s", req->who.insee);
+}
+
 static int
 post_agents(struct http_req *req, struct http_resp *resp)
 {
@@ -211,7 +228,8 @@ post_agents(struct http_req *req, struct http_resp *resp)
     json_t *body, *j;
     int rc;
 
-    if ((rc = http_need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = not_in_sandbox(req)) < 0)
         return rc;
     rc = http_body_json(req, &body);
     if (rc < 0)
@@ -244,7 +262,8 @@ patch_agent(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
-    if ((rc = http_need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = not_in_sandbox(req)) < 0)
         return rc;
     if ((rc = http_param_id(req, "id", &id)) < 0)
         return rc;
@@ -287,7 +306,8 @@ post_agent_password(struct http_req *req, struct http_resp *resp)
     int64_t id;
     int rc;
 
-    if ((rc = http_need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = not_in_sandbox(req)) < 0)
         return rc;
     if ((rc = http_param_id(req, "id", &id)) < 0)
         return rc;
@@ -418,7 +438,8 @@ post_tokens(struct http_req *req, struct http_resp *resp)
     json_t *body, *j;
     int rc;
 
-    if ((rc = http_need_commune(req)) < 0)
+    if ((rc = http_need_commune(req)) < 0 ||
+        (rc = not_in_sandbox(req)) < 0)
         return rc;
     rc = http_body_json(req, &body);
     if (rc < 0)

@@ -414,6 +414,15 @@ notify_claim(struct store_conn *c, struct gu_arena *a, int64_t only, int max,
                         "WHERE status = 'sending' AND claimed_at < ?",
                         p, 1, err);
     }
+    /* A training sandbox's messages never leave: its addresses are
+     * fictitious, or typed by an agent practising. */
+    if (rc == 0)
+        rc = store_exec(c,
+                        "UPDATE notify_outbox SET status = 'failed', "
+                        "last_error = 'bac à sable de formation : jamais "
+                        "envoyé' WHERE status = 'queued' AND "
+                        STORE_SANDBOX_SQL("insee"),
+                        NULL, 0, err);
     if (rc == 0 && only > 0) {
         struct store_val p[2] = {STORE_I(now), STORE_I(only)};
 

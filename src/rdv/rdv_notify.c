@@ -1013,7 +1013,14 @@ rdv_sms_run_at(struct store *s, const struct gu_config *cfg, int64_t now,
     }
     struct store_rows *r = NULL;
     int sent = 0;
-    rc = store_query(c, a,
+    /* A training sandbox's SMS never leave (fictitious numbers). */
+    rc = store_exec(c,
+                    "UPDATE rdv_sms_queue SET status = 'failed', last_error"
+                    " = 'bac à sable de formation : jamais envoyé' WHERE"
+                    " status = 'queued' AND " STORE_SANDBOX_SQL("insee"),
+                    NULL, 0, err);
+    if (rc == 0)
+        rc = store_query(c, a,
                      "SELECT id, phone, text, attempts FROM rdv_sms_queue"
                      " WHERE status = 'queued' AND next_try_at <= ?"
                      " ORDER BY next_try_at, id LIMIT ?",

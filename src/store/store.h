@@ -206,6 +206,20 @@ struct store_commune {
 /* Check an INSEE code's shape (5 chars, digits or 2A/2B). */
 bool store_insee_valid(const char *insee);
 
+/*
+ * Training sandboxes (src/academy) are communes whose code lies in
+ * 99900..99999 (department 99 is fictitious). Nothing addressed to the
+ * outside world leaves for them (e-mails, SMS), and accounts or API
+ * tokens are never created from them. The SQL form compares the 5-char
+ * codes as text.
+ */
+#define STORE_SANDBOX_FIRST "99900"
+#define STORE_SANDBOX_LAST "99999"
+#define STORE_SANDBOX_SQL(col)                                                 \
+    "(" col " >= '" STORE_SANDBOX_FIRST "' AND " col " <= '"                   \
+    STORE_SANDBOX_LAST "')"
+bool store_insee_sandbox(const char *insee);
+
 /* Create; GU_ECONFLICT if it exists, GU_EINVAL on bad insee/name/zone. */
 int store_commune_create(struct store_conn *c, const struct store_commune *m,
                          struct gu_err *err);

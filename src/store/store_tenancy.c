@@ -64,6 +64,14 @@ store_insee_valid(const char *insee)
 }
 
 bool
+store_insee_sandbox(const char *insee)
+{
+    return store_insee_valid(insee) &&
+           strcmp(insee, STORE_SANDBOX_FIRST) >= 0 &&
+           strcmp(insee, STORE_SANDBOX_LAST) <= 0;
+}
+
+bool
 store_login_valid(const char *login)
 {
     size_t n;

@@ -610,6 +610,59 @@ test_claim_once(void)
     fx_fini(&f);
 }
 
+/* A training sandbox's mail never leaves: failed with its reason at the
+ * next send, without touching the SMTP server; a real commune's row
+ * beside it is still tried. */
+static void
+test_sandbox_never_sent(void)
+{
+    struct fx f;
+    struct gu_err err;
+    struct store_commune m;
+    struct store_rows *rows = NULL;
+    int sent = 0;
+
+    if (fx_init(&f) < 0) {
+        TH_FAIL("fixture");
+        return;
+    }
+    memset(&m, 0, sizeof(m));
+    memcpy(m.insee, "99901", 6);
+    m.name = "Bac à sable";
+    m.zone = "B";
+    gu_err_clear(&err);
+    CHECK(store_insee_sandbox("99901"));
+    CHECK(!store_insee_sandbox("99001"));
+    CHECK(!store_insee_sandbox("2A004"));
+    CHECK(!store_insee_sandbox("999"));
+    CHECK_EQ(store_commune_create(f.c, &m, &err), 0);
+    {
+        struct notify_mail nm = {.insee = "99901",
+                                 .to = "habitant@exemple.fr",
+                                 .subject = "Formation",
+                                 .text = "Bonjour.\n",
+                                 .kind = "test"};
+        int64_t id = 0;
+        CHECK_EQ(notify_mail_queue(f.c, &nm, &id, &err), 0);
+    }
+    queue_one(&f, "paul@exemple.fr");
+    CHECK_EQ(notify_mail_send_due(f.s, f.cfg, 50, &sent, &err), GU_EIO);
+    CHECK_EQ(store_query(f.c, f.a,
+                         "SELECT insee, status, attempts, last_error FROM"
+                         " notify_outbox ORDER BY id",
+                         NULL, 0, &rows, &err),
+             0);
+    CHECK_EQ(rows ? rows->nrows : 0, 2);
+    if (rows && rows->nrows == 2) {
+        CHECK_STR(store_text(rows, 0, 1), "failed");
+        CHECK_EQ(store_int(rows, 0, 2), 0); /* never tried */
+        CHECK_CONTAINS(store_text(rows, 0, 3), "bac à sable");
+        CHECK_STR(store_text(rows, 1, 1), "queued"); /* tried, refused */
+        CHECK_EQ(store_int(rows, 1, 2), 1);
+    }
+    fx_fini(&f);
+}
+
 /* A refused connection ends the batch: the others stay untouched. */
 static void
 test_batch_stops(void)
@@ -870,7 +923,7 @@ test_app_jobs(void)
 
 TESTS(T(test_addr), T(test_hdr_encode), T(test_qp), T(test_b64),
       T(test_mime_build), T(test_header_injection),
-      T(test_queue_validation), T(test_retry_backoff), T(test_claim_once),
+      T(test_queue_validation), T(test_retry_backoff), T(test_claim_once), T(test_sandbox_never_sent),
       T(test_batch_stops),
       T(test_purge_and_stale), T(test_runner), T(test_cfgref),
       T(test_app_jobs))
