@@ -266,6 +266,14 @@ mon_outbox_run(struct store *s, const struct gu_config *cfg, int64_t now,
         max_attempts = 6;
     if ((rc = store_acquire(s, &c, err)) < 0)
         goto out;
+    /* A training sandbox's webhooks never leave (see store.h). */
+    rc = store_exec(c,
+                    "UPDATE mon_outbox SET status = 'echec', last_error ="
+                    " 'bac à sable de formation : jamais envoyé' WHERE"
+                    " status = 'en_attente' AND " STORE_SANDBOX_SQL("insee"),
+                    NULL, 0, err);
+    if (rc < 0)
+        goto out;
     {
         struct store_val p[2] = {STORE_I(now), STORE_I(BATCH)};
         rc = store_query(c, a,
