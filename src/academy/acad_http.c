@@ -668,8 +668,8 @@ get_progress(struct http_req *req, struct http_resp *resp)
                  json_pack("{s:s, s:o}", "commune", w.home, "agents", arr));
 }
 
-static int
-get_progress_csv(struct http_req *req, struct http_resp *resp)
+int
+acad_progress_csv_reply(struct http_req *req, struct http_resp *resp)
 {
     struct acad_who w;
     struct gu_buf b;
@@ -759,7 +759,8 @@ static const struct http_route routes[] = {
      NULL},
     {"GET", "/api/v1/formation/progression", HTTP_ADMIN, get_progress,
      "formation", "Progression de chaque agent (culture de l’IA)", NULL, NULL},
-    {"GET", "/api/v1/formation/progression.csv", HTTP_ADMIN, get_progress_csv,
+    {"GET", "/api/v1/formation/progression.csv", HTTP_ADMIN,
+     acad_progress_csv_reply,
      "formation", "Progression de chaque agent, en CSV", NULL, NULL},
 };
 

@@ -998,29 +998,6 @@ page_progress(struct http_req *req, struct http_resp *resp)
                   "Formation", "", &b);
 }
 
-static int
-page_progress_csv(struct http_req *req, struct http_resp *resp)
-{
-    struct acad_who w;
-    struct gu_buf b;
-    char disp[96];
-    int rc = acad_who_get(req, &w);
-
-    if (rc < 0)
-        return rc;
-    gu_buf_init(&b);
-    rc = acad_progress_csv(req->conn, req->arena, w.home, &b, &req->err);
-    snprintf(disp, sizeof(disp),
-             "attachment; filename=\"formation-ia-%s.csv\"", w.home);
-    if (rc == 0)
-        rc = http_add_header(resp, "Content-Disposition", disp);
-    if (rc == 0)
-        rc = http_send(resp, 200, "text/csv; charset=utf-8", b.p ? b.p : "",
-                       b.n);
-    gu_buf_fini(&b);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ */
 /* Admins: the scenario bank                                           */
 /* ------------------------------------------------------------------ */
@@ -1431,7 +1408,8 @@ static const struct http_route routes[] = {
      "agent", "Répondre au questionnaire", NULL, NULL},
     {"GET", "/agent/formation/suivi", HTTP_ADMIN, page_progress, "agent",
      "Suivi de la formation", NULL, NULL},
-    {"GET", "/agent/formation/suivi.csv", HTTP_ADMIN, page_progress_csv,
+    {"GET", "/agent/formation/suivi.csv", HTTP_ADMIN,
+     acad_progress_csv_reply,
      "agent", "Suivi de la formation (CSV)", NULL, NULL},
     {"GET", "/agent/formation/banque", HTTP_ADMIN, page_bank, "agent",
      "Banque de scénarios", NULL, NULL},

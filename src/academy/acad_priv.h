@@ -21,6 +21,10 @@ struct acad_who {
 /* Fill *w for the request's caller. GU_EPERM without a commune. */
 int acad_who_get(struct http_req *req, struct acad_who *w);
 
+/* The AI-literacy record as a CSV download (the API's progression.csv
+ * and the page's suivi.csv are the same answer). acad_http.c. */
+int acad_progress_csv_reply(struct http_req *req, struct http_resp *resp);
+
 /*
  * « Entrer » : create/seed the sandbox if needed, give the caller its
  * role there, make it the session's active commune. Sessions only
