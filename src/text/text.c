@@ -29,6 +29,10 @@ struct text_pipeline {
     struct text_map sms; /* shorthand -> id; replacement in sms_rep[id] */
     const char **sms_rep;
     struct text_map phrase_stems; /* every stem used in a phrase */
+    /* Bit stem_prefix(s) set for every stem s of phrase_stems: most
+     * terms start otherwise and skip the lookup (a strlen, a hash and a
+     * probe per term, for a few hundred phrases). */
+    uint64_t phrase_prefix[65536 / 64];
     uint32_t *first_head;         /* phrase_stems id -> phrase + 1 */
     struct phrase *phrases;
     size_t nphrases;
@@ -136,7 +140,11 @@ stem_slot(const char *w, size_t n, uint32_t h, char *buf, size_t cap,
     if (cap == 0)
         return 0;
     if (c && n < STEM_CACHE_WORD) {
+        /* Two ways: the word's slot and its neighbour, the newer word in
+         * its own slot (direct-mapped, a fifth of the fiches' words
+         * evicted each other and were stemmed again at every text). */
         slot = &c->cache[h & (STEM_CACHE - 1)];
+        struct stem_slot *old = &c->cache[(h & (STEM_CACHE - 1)) ^ 1];
         if (slot->wn == n && bytes_eq(slot->w, w, n)) {
             r = slot->s;
             rn = slot->sn;
@@ -144,6 +152,15 @@ stem_slot(const char *w, size_t n, uint32_t h, char *buf, size_t cap,
                 *held = slot;
             goto copy;
         }
+        if (old->wn == n && bytes_eq(old->w, w, n)) {
+            r = old->s;
+            rn = old->sn;
+            if (held)
+                *held = old;
+            goto copy;
+        }
+        if (slot->wn)
+            *old = *slot; /* the word about to be replaced, kept */
     }
     if (c) {
         const sb_symbol *s = sb_stemmer_stem(c->sb, (const sb_symbol *)w,
@@ -278,8 +295,84 @@ put_cp(struct fold_out *o, int32_t cp, uint32_t src)
     put(o, ' ', src);
 }
 
+/*
+ * The folding of each two-byte sequence (U+0080-U+07FF: accented Latin
+ * letters, « », ligatures...), made once by the general path below on
+ * that sequence alone: a code point folds the same wherever it is, so
+ * a text's accented letters are copied from here instead of going
+ * through utf8proc each time. An output longer than FOLD2_OUT bytes is
+ * not kept (n = 0xff: the general path).
+ */
+#define FOLD2_OUT 7
+
+struct fold2_entry {
+    uint8_t n;
+    char b[FOLD2_OUT];
+};
+
+static struct fold2_entry fold2_tab[0x800];
+static pthread_once_t fold2_once = PTHREAD_ONCE_INIT;
+
+static void fold_slow(struct fold_out *o, const char *s, size_t n);
+
+static void
+fold2_init(void)
+{
+    for (uint32_t cp = 0x80; cp < 0x800; cp++) {
+        char in[2] = {(char)(0xc0 | (cp >> 6)), (char)(0x80 | (cp & 0x3f))};
+        char out[FOLD2_OUT + 1];
+        struct fold_out o = {.p = out, .cap = sizeof(out)};
+        fold_slow(&o, in, 2);
+        fold2_tab[cp].n = 0xff;
+        if (o.n <= FOLD2_OUT) {
+            memcpy(fold2_tab[cp].b, out, o.n);
+            fold2_tab[cp].n = (uint8_t)o.n;
+        }
+    }
+}
+
+/* fold_into(), with ASCII and two-byte sequences from tables. */
 static void
 fold_into(struct fold_out *o, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    pthread_once(&fold2_once, fold2_init);
+    while (i < n) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            put_ascii(o, c, (uint32_t)i);
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c < 0xe0 && i + 1 < n && (u[i + 1] & 0xc0) == 0x80) {
+            const struct fold2_entry *e =
+                &fold2_tab[((c & 0x1f) << 6) | (u[i + 1] & 0x3f)];
+            if (e->n != 0xff) {
+                for (uint8_t j = 0; j < e->n; j++)
+                    put(o, e->b[j], (uint32_t)i);
+                i += 2;
+                continue;
+            }
+        }
+        /* Anything else: this code point by the general path, its
+         * output bytes mapped to its first byte as there. */
+        size_t k = 1;
+        while (i + k < n && k < 4 && (u[i + k] & 0xc0) == 0x80)
+            k++;
+        size_t o0 = o->n;
+        fold_slow(o, s + i, k);
+        if (o->map)
+            for (size_t j = o0; j < o->n; j++)
+                o->map[j] += (uint32_t)i;
+        i += k;
+    }
+}
+
+/* The general folding: utf8proc for every non-ASCII code point. */
+static void
+fold_slow(struct fold_out *o, const char *s, size_t n)
 {
     const utf8proc_option_t opt = UTF8PROC_CASEFOLD | UTF8PROC_COMPAT |
                                   UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
@@ -577,27 +670,29 @@ emit_checked(struct actx *c, const char *w, size_t n, uint32_t h,
              enum tok_kind kind, uint32_t flags)
 {
     struct text_term *tm = terms_push(&c->t);
+    char buf[TEXT_WORD_MAX + 1];
     if (!tm)
         return;
-    char *word = gu_arena_strndup(c->t.a, w, n);
+    if (kind == TOK_WORD && !st) {
+        sn = stem_h(w, n, h, buf, sizeof(buf));
+        st = buf;
+    }
+    /* The word and its stem, two strings in one allocation. */
+    size_t need = n + 1 + (kind == TOK_WORD ? sn + 1 : 0);
+    char *word = gu_arena_alloc(c->t.a, need);
     if (!word) {
         c->t.oom = true;
         c->t.n--;
         return;
     }
+    memcpy(word, w, n);
+    word[n] = '\0';
     const char *stem = word;
     if (kind == TOK_WORD) {
-        char buf[TEXT_WORD_MAX + 1];
-        if (!st) {
-            sn = stem_h(w, n, h, buf, sizeof(buf));
-            st = buf;
-        }
-        stem = gu_arena_strndup(c->t.a, st, sn);
-        if (!stem) {
-            c->t.oom = true;
-            c->t.n--;
-            return;
-        }
+        char *sp = word + n + 1;
+        memcpy(sp, st, sn);
+        sp[sn] = '\0';
+        stem = sp;
     }
     if (kind == TOK_NUMBER)
         flags |= TEXT_TERM_NUMBER;
@@ -751,6 +846,23 @@ on_token(void *ctx, struct rawtok *t)
                  t->flags);
 }
 
+/* The first two bytes of a NUL-terminated stem, as a 16-bit number. */
+static inline uint32_t
+stem_prefix(const char *s)
+{
+    unsigned char a = (unsigned char)s[0];
+
+    return (uint32_t)a << 8 | (a ? (unsigned char)s[1] : 0);
+}
+
+static inline bool
+phrase_prefix_has(const struct text_pipeline *p, const char *s)
+{
+    uint32_t k = stem_prefix(s);
+
+    return (p->phrase_prefix[k >> 6] >> (k & 63)) & 1;
+}
+
 /* Append a concept term for every synonym phrase found in the terms. */
 static void
 tag_concepts(struct actx *c)
@@ -762,6 +874,8 @@ tag_concepts(struct actx *c)
         return;
     for (size_t i = 0; i < nterms; i++) {
         const char *s0 = c->t.v[i].stem;
+        if (!phrase_prefix_has(p, s0))
+            continue;
         int32_t sid = text_map_find(&p->phrase_stems, s0, strlen(s0));
         if (sid < 0)
             continue;
@@ -879,6 +993,8 @@ add_phrase(struct text_pipeline *p, struct gu_arena *a, uint32_t group,
         if (id < 0)
             return GU_ENOMEM;
         if (added) {
+            uint32_t k = stem_prefix(tk.v[i].stem);
+            p->phrase_prefix[k >> 6] |= (uint64_t)1 << (k & 63);
             uint32_t *nh = gu_realloc(p->first_head,
                                       p->phrase_stems.n * sizeof(*nh));
             if (!nh)
