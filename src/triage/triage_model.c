@@ -493,6 +493,21 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
     for (size_t i = 0; i + (size_t)cmin <= m && !full;) {
         uint64_t ch[CHUNK_HASHES];
         size_t nh = 0;
+        /* The default 4- and 5-grams unrolled while 5 bytes remain: the
+         * same hashes as the loop below, without its per-byte tests. */
+        if (cmin == 4 && cmax == 5) {
+            for (; i + 5 <= m && nh + 2 <= CHUNK_HASHES; i++) {
+                const unsigned char *c = (const unsigned char *)s->fold + i;
+                uint64_t h = FNV0 ^ SEED_C;
+                h = (h ^ c[0]) * 0x100000001b3ull;
+                h = (h ^ c[1]) * 0x100000001b3ull;
+                h = (h ^ c[2]) * 0x100000001b3ull;
+                h = (h ^ c[3]) * 0x100000001b3ull;
+                ch[nh++] = mix64(h + 3);
+                h = (h ^ c[4]) * 0x100000001b3ull;
+                ch[nh++] = mix64(h + 4);
+            }
+        }
         for (; i + (size_t)cmin <= m && nh + (size_t)cmax <= CHUNK_HASHES;
              i++) {
             const unsigned char *c = (const unsigned char *)s->fold + i;
@@ -721,9 +736,13 @@ group_sum(const struct triage_model *m, struct feat *f, size_t a, size_t b,
         f[i].tf = v; /* kept for the explanation */
         n2 += v * v;
         /* The hash's low bit signs it, without a branch (a coin flip
-         * the predictor would miss half the time). 0 for a bucket no
-         * training text had. */
-        v *= 1.0f - 2.0f * (float)(f[i].h & 1);
+         * the predictor would miss half the time): its sign bit flipped,
+         * exactly v * -1 (a -0 included) in one instruction. 0 for a
+         * bucket no training text had. */
+        uint32_t vb;
+        memcpy(&vb, &v, sizeof(vb));
+        vb ^= (uint32_t)(f[i].h & 1) << 31;
+        memcpy(&v, &vb, sizeof(v));
         if (nv == 4) { /* 8 to 15 classes: one cache line */
             a0 += v * rv[0];
             a1 += v * rv[1];
