@@ -3,9 +3,10 @@
 // machine allows (no background networking, a fresh profile), the watch
 // on requests that would leave the machine, and the closing checks that
 // make any console error, unexpected HTTP error or outside request a
-// failure.
+// failure, and the accessibility check with axe-core.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -95,4 +96,42 @@ export function checkClean(check, { consoleErrors, badResponses, foreign }) {
         badResponses.length === 0, badResponses.join(' | '));
     check('aucune requête hors de la machine locale', foreign.length === 0,
         foreign.join(' '));
+}
+
+// axe-core (WCAG 2.1 A and AA), read once from node_modules: returns
+// axe(page, name), which checks the page as it is and counts a failure
+// for any serious or critical violation. A missing axe-core is itself a
+// failure (cd tests/e2e && npm ci), so no run passes without the check.
+export function axeChecker(check) {
+    let src = '';
+    try {
+        const require = createRequire(import.meta.url);
+        src = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    } catch (e) {
+        check('axe-core installé (cd tests/e2e && npm ci)', false,
+            String(e.message || e));
+    }
+    return async (page, name) => {
+        if (!src) return;
+        const res = await page.evaluate(async (code) => {
+            if (!window.axe) {
+                // Through the DevTools protocol: the page's CSP does not
+                // apply.
+                (0, eval)(code);
+            }
+            const r = await window.axe.run(document, {
+                runOnly: { type: 'tag',
+                    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+            });
+            return r.violations.map((v) => ({
+                id: v.id, impact: v.impact, n: v.nodes.length,
+                target: v.nodes[0] && v.nodes[0].target.join(' '),
+            }));
+        }, src);
+        const bad = res.filter((v) => v.impact === 'serious' ||
+            v.impact === 'critical');
+        check('axe : aucune violation grave — ' + name, bad.length === 0,
+            bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
+                .join(' ; '));
+    };
 }

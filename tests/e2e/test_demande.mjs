@@ -20,11 +20,10 @@
 // Debian's python3-pil. Prints "N passed, N failed"; exits 1 on failure.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkClean, launch, report, visible } from './lib.mjs';
+import { axeChecker, checkClean, launch, report, visible } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const INSEE = '99001';
@@ -38,14 +37,7 @@ if (!BASE) {
 
 const { check, step, finish } = report();
 
-let AXE = '';
-try {
-    const require = createRequire(import.meta.url);
-    AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-} catch (e) {
-    check('axe-core installé (cd tests/e2e && npm ci)', false,
-        String(e.message || e));
-}
+const axeCheck = axeChecker(check);
 
 // The test photo: EXIF with GPS, a camera make and orientation 6.
 const MAKE = 'Marque-Secrete';
@@ -127,25 +119,7 @@ async function focusedId(p = page) {
 }
 
 async function axe(name) {
-    if (!AXE) return;
-    const res = await page.evaluate(async (src) => {
-        if (!window.axe) {
-            (0, eval)(src);
-        }
-        const r = await window.axe.run(document, {
-            runOnly: { type: 'tag',
-                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        });
-        return r.violations.map((v) => ({
-            id: v.id, impact: v.impact, n: v.nodes.length,
-            target: v.nodes[0] && v.nodes[0].target.join(' '),
-        }));
-    }, AXE);
-    const bad = res.filter((v) => v.impact === 'serious' ||
-        v.impact === 'critical');
-    check('axe : aucune violation grave — ' + name, bad.length === 0,
-        bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
-            .join(' ; '));
+    await axeCheck(page, name);
 }
 
 async function noHorizontalScroll(name, width = 320) {

@@ -15,13 +15,12 @@
 // inbox. No console error, no unexpected HTTP error, no outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync }
     from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { checkClean, launch, report, visible } from './lib.mjs';
+import { axeChecker, checkClean, launch, report, visible } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -40,14 +39,7 @@ if (!BASE || !OTP) {
 
 const { check, step, finish } = report();
 
-let AXE = '';
-try {
-    const require = createRequire(import.meta.url);
-    AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-} catch (e) {
-    check('axe-core installé (cd tests/e2e && npm ci)', false,
-        String(e.message || e));
-}
+const axeCheck = axeChecker(check);
 
 const consoleErrors = [];
 const badResponses = [];
@@ -70,26 +62,7 @@ page.on('dialog', (d) => d.accept());
 
 // axe-core on the current page: no serious or critical violation.
 async function axe(name) {
-    if (!AXE) return;
-    const res = await page.evaluate(async (src) => {
-        if (!window.axe) {
-            // Through the DevTools protocol: the page's CSP does not apply.
-            (0, eval)(src);
-        }
-        const r = await window.axe.run(document, {
-            runOnly: { type: 'tag',
-                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        });
-        return r.violations.map((v) => ({
-            id: v.id, impact: v.impact, n: v.nodes.length,
-            target: v.nodes[0] && v.nodes[0].target.join(' '),
-        }));
-    }, AXE);
-    const bad = res.filter((v) => v.impact === 'serious' ||
-        v.impact === 'critical');
-    check('axe : aucune violation grave — ' + name, bad.length === 0,
-        bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
-            .join(' ; '));
+    await axeCheck(page, name);
 }
 
 // A Maildir on this machine with one resident's e-mail, for « Relever

@@ -12,9 +12,7 @@
 // unexpected HTTP error, no outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { checkClean, launch, report } from './lib.mjs';
+import { axeChecker, checkClean, launch, report } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -29,14 +27,7 @@ if (!BASE || !OTP) {
 
 const { check, step, finish } = report();
 
-let AXE = '';
-try {
-    const require = createRequire(import.meta.url);
-    AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-} catch (e) {
-    check('axe-core installé (cd tests/e2e && npm ci)', false,
-        String(e.message || e));
-}
+const axeCheck = axeChecker(check);
 
 const consoleErrors = [];
 const badResponses = [];
@@ -67,25 +58,7 @@ page.on('pageerror', (err) => consoleErrors.push('exception: ' +
     err.message + ' @ ' + page.url()));
 
 async function axe(name) {
-    if (!AXE) return;
-    const res = await page.evaluate(async (src) => {
-        if (!window.axe) {
-            (0, eval)(src);
-        }
-        const r = await window.axe.run(document, {
-            runOnly: { type: 'tag',
-                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        });
-        return r.violations.map((v) => ({
-            id: v.id, impact: v.impact, n: v.nodes.length,
-            target: v.nodes[0] && v.nodes[0].target.join(' '),
-        }));
-    }, AXE);
-    const bad = res.filter((v) => v.impact === 'serious' ||
-        v.impact === 'critical');
-    check('axe : aucune violation grave — ' + name, bad.length === 0,
-        bad.map((v) => v.id + ' (' + v.impact + ', ' + v.target + ')')
-            .join(' ; '));
+    await axeCheck(page, name);
 }
 
 let alertUrl = '';
