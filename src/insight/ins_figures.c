@@ -255,28 +255,51 @@ ins_canteen_month(struct store_conn *c, struct gu_arena *a, const char *insee,
     return 0;
 }
 
+/*
+ * The commune's active daily canteen series (arena array, compacted in
+ * place) and today's local day number: what the snapshot and the
+ * back-fill walk.
+ */
+static int
+canteen_series(struct store_conn *c, struct gu_arena *a, const char *insee,
+               int64_t now, int64_t *today, struct fc_series **ser,
+               size_t *ns, struct gu_err *err)
+{
+    struct store_commune com;
+    size_t k = 0;
+    int minute, rc;
+
+    *ns = 0;
+    rc = store_commune_get(c, a, insee, &com, err);
+    if (rc < 0)
+        return rc;
+    gu_tz_from_utc(gu_tz_of_zone(com.zone), now, today, &minute);
+    rc = fc_series_list(c, a, insee, ser, ns, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < *ns; i++) {
+        if ((*ser)[i].kind == FC_KIND_CANTINE &&
+            (*ser)[i].freq == FC_FREQ_DAY && (*ser)[i].active)
+            (*ser)[k++] = (*ser)[i];
+    }
+    *ns = k;
+    return 0;
+}
+
 int
 ins_canteen_snapshot(struct store_conn *c, struct gu_arena *a,
                      const char *insee, int64_t now, struct gu_err *err)
 {
-    struct store_commune com;
     struct fc_series *ser = NULL;
     size_t ns = 0;
     int64_t today;
-    int minute, rc;
+    int rc;
 
-    rc = store_commune_get(c, a, insee, &com, err);
-    if (rc < 0)
-        return rc;
-    gu_tz_from_utc(gu_tz_of_zone(com.zone), now, &today, &minute);
-    rc = fc_series_list(c, a, insee, &ser, &ns, err);
+    rc = canteen_series(c, a, insee, now, &today, &ser, &ns, err);
     for (size_t i = 0; rc == 0 && i < ns; i++) {
         struct fc_day *d = NULL;
         size_t nd = 0;
 
-        if (ser[i].kind != FC_KIND_CANTINE || ser[i].freq != FC_FREQ_DAY ||
-            !ser[i].active)
-            continue;
         rc = fc_days(c, a, insee, ser[i].id, today + 1,
                      today + FC_AHEAD_DAYS, NAN, &d, &nd, err);
         if (rc == GU_ENOTFOUND) {
@@ -433,22 +456,14 @@ ins_canteen_backfill(struct store_conn *c, struct gu_arena *a,
                      const char *insee, int64_t now, int days,
                      int64_t *added, struct gu_err *err)
 {
-    struct store_commune com;
     struct fc_series *ser = NULL;
     size_t ns = 0;
     int64_t today;
-    int minute, rc;
+    int rc;
 
     *added = 0;
-    rc = store_commune_get(c, a, insee, &com, err);
-    if (rc < 0)
-        return rc;
-    gu_tz_from_utc(gu_tz_of_zone(com.zone), now, &today, &minute);
-    rc = fc_series_list(c, a, insee, &ser, &ns, err);
+    rc = canteen_series(c, a, insee, now, &today, &ser, &ns, err);
     for (size_t i = 0; rc == 0 && i < ns; i++) {
-        if (ser[i].kind != FC_KIND_CANTINE || ser[i].freq != FC_FREQ_DAY ||
-            !ser[i].active)
-            continue;
         rc = backfill_series(c, a, insee, &ser[i], today - days, today, added,
                              err);
     }
