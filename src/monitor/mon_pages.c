@@ -147,9 +147,9 @@ day_short(struct gu_buf *b, int64_t day)
                   m);
 }
 
-/* « lundi 30/11/2026 à 14 h 15 » in the commune's time. */
-static void
-when(struct gu_buf *b, enum gu_tz tz, int64_t t)
+/* « lundi 30/11/2026 à 14 h 15 » in the commune's time (mon_service.h). */
+void
+mon_when_fr(struct gu_buf *b, enum gu_tz tz, int64_t t)
 {
     int64_t day;
     int minute, y, m, d;
@@ -448,9 +448,9 @@ chart_desc(struct gu_buf *b, const struct tchart *c)
     size_t anom = 0;
 
     gu_buf_puts(b, "Du ");
-    when(b, c->tz, c->t0);
+    mon_when_fr(b, c->tz, c->t0);
     gu_buf_puts(b, " au ");
-    when(b, c->tz, c->t1);
+    mon_when_fr(b, c->tz, c->t1);
     gu_buf_puts(b, ". ");
     for (size_t i = 0; i < c->n; i++) {
         lo = fmin(lo, c->p[i].value);
@@ -1577,7 +1577,7 @@ render_asset(struct http_req *req, struct http_resp *resp, int64_t id,
             gu_buf_puts(&b, " · dernière : <strong>");
             value_unit(&b, s->last_value, s->unit);
             gu_buf_puts(&b, "</strong> le ");
-            when(&b, tz, s->last_t);
+            mon_when_fr(&b, tz, s->last_t);
         }
         if (!s->active)
             gu_buf_puts(&b, " · <span class=\"badge\">Désactivé</span>");
@@ -2253,7 +2253,7 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
     gu_buf_puts(&b, ", ");
     html(&b, json_string_value(json_object_get(why, "version")));
     gu_buf_puts(&b, "</dd><dt>Ouverte le</dt><dd>");
-    when(&b, tz, al.opened_at);
+    mon_when_fr(&b, tz, al.opened_at);
     gu_buf_puts(&b, "</dd></dl>\n<p class=\"hint\">Une alerte signale un "
                     "écart à la normale apprise sur ce capteur ; un agent "
                     "juge s’il s’agit d’une panne, d’une fuite ou d’une "
@@ -2277,18 +2277,18 @@ render_alert(struct http_req *req, struct http_resp *resp, int64_t id,
     gu_buf_puts(&b, "<section aria-labelledby=\"suivi-titre\">\n<h2 "
                     "id=\"suivi-titre\">Suivi</h2>\n<ol class=\"mon-timeline\" "
                     "id=\"suivi\">\n<li>Ouverte le ");
-    when(&b, tz, al.opened_at);
+    mon_when_fr(&b, tz, al.opened_at);
     gu_buf_puts(&b, " par la détection automatique.</li>\n");
     if (al.ack_at > 0) {
         gu_buf_puts(&b, "<li>Acquittée le ");
-        when(&b, tz, al.ack_at);
+        mon_when_fr(&b, tz, al.ack_at);
         gu_buf_puts(&b, " par ");
         html(&b, agent_name(req, al.ack_by));
         gu_buf_puts(&b, ".</li>\n");
     }
     if (al.resolved_at > 0) {
         gu_buf_puts(&b, "<li>Résolue le ");
-        when(&b, tz, al.resolved_at);
+        mon_when_fr(&b, tz, al.resolved_at);
         gu_buf_puts(&b, " par ");
         html(&b, agent_name(req, al.resolved_by));
         if (al.verdict != MON_VERDICT_NONE) {
@@ -2701,7 +2701,7 @@ page_new_ticket(struct http_req *req, struct http_resp *resp)
                              mon_detector_label(al.detector), al.id);
         gu_buf_init(&b);
         gu_buf_puts(&b, "Alerte du ");
-        when(&b, tz, al.first_t);
+        mon_when_fr(&b, tz, al.first_t);
         gu_buf_puts(&b, " sur « ");
         gu_buf_puts(&b, al.asset_name ? al.asset_name : "");
         gu_buf_puts(&b, " ».\n");
@@ -2833,17 +2833,17 @@ render_ticket(struct http_req *req, struct http_resp *resp, int64_t id,
                       "\">alerte n<sup>o</sup> %" PRId64 "</a>",
                       t.alert_id, t.alert_id);
     gu_buf_puts(&b, "</p>\n<ul class=\"mon-timeline\"><li>Créé le ");
-    when(&b, tz, t.created_at);
+    mon_when_fr(&b, tz, t.created_at);
     if (t.created_by) {
         gu_buf_puts(&b, " par ");
         html(&b, agent_name(req, t.created_by));
     }
     gu_buf_puts(&b, ".</li><li>Mis à jour le ");
-    when(&b, tz, t.updated_at);
+    mon_when_fr(&b, tz, t.updated_at);
     gu_buf_puts(&b, ".</li>");
     if (t.closed_at > 0) {
         gu_buf_puts(&b, "<li>Clos le ");
-        when(&b, tz, t.closed_at);
+        mon_when_fr(&b, tz, t.closed_at);
         gu_buf_puts(&b, ".</li>");
     }
     gu_buf_puts(&b, "</ul>\n");

@@ -259,6 +259,8 @@ const char *mon_public_base(struct store *s);
  * the request's arena; NULL on OOM.
  */
 struct http_req;
+/* « lundi 30/11/2026 à 14 h 15 »: instant t in zone tz (mon_pages.c). */
+void mon_when_fr(struct gu_buf *b, enum gu_tz tz, int64_t t);
 json_t *mon_alert_why(struct http_req *req, const struct mon_alert *al,
                       enum gu_tz tz);
 

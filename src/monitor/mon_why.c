@@ -35,19 +35,19 @@ value_unit(struct http_req *req, double v, const char *unit)
                             unit);
 }
 
-/* « jeudi 26/11/2026 à 03h10 » in the commune's zone. */
+/* « jeudi 26/11/2026 à 3 h 10 » in the commune's zone, in the arena. */
 static const char *
 when(struct http_req *req, enum gu_tz tz, int64_t t)
 {
-    int64_t day;
-    int minute, y, m, d;
-    char hm[16];
+    struct gu_buf b;
+    const char *s = NULL;
 
-    gu_tz_from_utc(tz, t, &day, &minute);
-    gu_day_to_ymd(day, &y, &m, &d);
-    gu_hm_fr(minute, hm, sizeof(hm));
-    return gu_arena_sprintf(req->arena, "%s %02d/%02d/%04d à %s",
-                            gu_weekday_fr(gu_day_weekday(day)), d, m, y, hm);
+    gu_buf_init(&b);
+    mon_when_fr(&b, tz, t);
+    if (!b.oom && b.p)
+        s = gu_arena_strndup(req->arena, b.p, b.n);
+    gu_buf_fini(&b);
+    return s ? s : "";
 }
 
 json_t *
