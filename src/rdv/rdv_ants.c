@@ -667,9 +667,10 @@ claim(struct store_conn *c, struct gu_arena *a, int64_t now,
     }
     for (size_t i = 0; i < r->nrows; i++) {
         struct store_val u[] = {STORE_I(now + ANTS_LEASE_S),
-                                STORE_I(store_int(r, i, 0))};
+                                STORE_I(store_int(r, i, 0)), STORE_I(now)};
+        int64_t changes = 0;
 
-        cl[i] = (struct claimed){
+        cl[*n] = (struct claimed){
             .id = store_int(r, i, 0),
             .insee = store_text(r, i, 1),
             .op = store_text(r, i, 2),
@@ -681,20 +682,26 @@ claim(struct store_conn *c, struct gu_arena *a, int64_t now,
             .attempts = (int)store_int(r, i, 8) + 1,
             .created_at = store_int(r, i, 9),
         };
-        rc = store_exec(c,
-                        "UPDATE rdv_ants_queue SET next_try_at = ?, attempts "
-                        "= attempts + 1 WHERE id = ? AND status = 'queued'",
-                        u, 2, err);
+        /* The row is ours only if it is still due: on PostgreSQL the
+         * SELECT above does not lock, so another node may have claimed
+         * it since (its lease moved next_try_at past now). */
+        rc = store_exec_changes(c,
+                                "UPDATE rdv_ants_queue SET next_try_at = ?, "
+                                "attempts = attempts + 1 WHERE id = ? AND "
+                                "status = 'queued' AND next_try_at <= ?",
+                                u, 3, &changes, err);
         if (rc != 0)
             goto fail;
+        if (changes == 1)
+            (*n)++;
     }
     rc = store_commit(c, err);
     if (rc != 0)
         goto fail;
     *out = cl;
-    *n = r->nrows;
     return 0;
 fail:
+    *n = 0;
     store_rollback(c);
     return rc;
 }
