@@ -109,18 +109,40 @@ tri_mail_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
     rc = store_acquire(s, &c, err);
     if (rc == 0)
         rc = store_query(c, a,
-                         "SELECT id, insee FROM tri_mail_sources WHERE "
+                         "SELECT id, insee, last_run_at FROM "
+                         "tri_mail_sources WHERE "
                          "active = 1 AND last_run_at + period_s <= ? "
                          "ORDER BY last_run_at, id LIMIT 8",
                          p, 1, &r, err);
     store_release(c);
+    c = NULL;
     for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
         struct tri_mail_stats st = {0};
         struct gu_err e2;
+        int64_t changes = 0;
         int k;
 
         if (notify_job_should_stop())
             break;
+        /* Claim the source's run: several nodes share the database and
+         * each runs this job; the one whose compare-and-set on
+         * last_run_at wins imports, the others skip it until its next
+         * period (tri_mail_import_source's own guard is per process). */
+        struct store_val q[3] = {STORE_I(gu_now()), STORE_I(store_int(r, i, 0)),
+                                 STORE_I(store_int(r, i, 2))};
+        rc = store_acquire(s, &c, err);
+        if (rc == 0)
+            rc = store_exec_changes(c,
+                                    "UPDATE tri_mail_sources SET "
+                                    "last_run_at = ? WHERE id = ? AND "
+                                    "last_run_at = ?",
+                                    q, 3, &changes, err);
+        store_release(c);
+        c = NULL;
+        if (rc < 0)
+            break;
+        if (changes != 1)
+            continue;
         gu_err_clear(&e2);
         k = tri_mail_import_source(s, cfg, store_text(r, i, 1),
                                    store_int(r, i, 0), &st, &e2);
