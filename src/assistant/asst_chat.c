@@ -86,8 +86,25 @@ static const char v1_chat[] =
     "CREATE INDEX asst_handoffs_insee ON asst_handoffs (insee, id);\n"
     "CREATE INDEX asst_handoffs_conv ON asst_handoffs (conversation_id);\n";
 
+/*
+ * Several nodes on one database: message and conversation ids come in
+ * blocks reserved in asst_ids (see ids_take), and a node claims a
+ * hand-off before it files it in the request inbox (inbox_claimed_at,
+ * asst_handoff_inbox_job).
+ */
+static const char v2_nodes[] =
+    "CREATE TABLE asst_ids (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  next_id BIGINT NOT NULL\n"
+    ");\n"
+    "INSERT INTO asst_ids (name, next_id) VALUES ('message', 1);\n"
+    "INSERT INTO asst_ids (name, next_id) VALUES ('conversation', 1);\n"
+    "ALTER TABLE asst_handoffs ADD COLUMN inbox_claimed_at BIGINT NOT NULL"
+    " DEFAULT 0;\n";
+
 static const struct store_migration migrations[] = {
     {"assistant", 1, v1_chat},
+    {"assistant", 2, v2_nodes},
 };
 
 const struct store_migration *
@@ -835,9 +852,16 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
  * Every reader of the chat's rows (feedback, history, hand-offs, the
  * agents' inbox and figures, the purge) first waits for the queue
  * (asst_writer_flush): they see every turn answered before they started.
- * The ids allocated in memory assume one process writes the chat tables
- * of a database (guichet serve); a PostgreSQL backend shared by several
- * nodes would take them from a sequence instead.
+ *
+ * Several nodes on one database (nginx sends each turn anywhere): ids
+ * are handed out from blocks that each process reserves in table
+ * asst_ids (one UPDATE per ID_BLOCK ids), so two nodes never give the
+ * same id; and a conversation's state in memory is trusted only while
+ * the write of its last turn here is still queued (centry.seq above
+ * done_seq). Once written, the next turn reads the row again: the turn
+ * before may have been answered by another node. Two turns of one
+ * conversation sent to two nodes within the same few milliseconds may
+ * still see the same state; a person typing never does.
  */
 #define BATCH_MAX 256          /* turns per transaction */
 #define WRITE_EVERY_MS 10      /* the writer thread commits at most so often */
@@ -850,6 +874,7 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 #define RATE_KEYS 65536 /* rate-limit keys counted in memory */
 #define RATE_BUCKETS 16384
 #define RATE_WINDOW 60
+#define ID_BLOCK 128 /* ids reserved in asst_ids at once, per kind */
 
 /* One message row of a turn. */
 struct wmsg {
@@ -910,6 +935,7 @@ struct centry {
     char *blk;
     size_t bytes;
     int64_t used_ms;
+    uint64_t seq; /* trusted while done_seq < seq (its write queued) */
 };
 
 struct asst_writer {
@@ -924,15 +950,15 @@ struct asst_writer {
     bool idle, gathering, stop, running;
     pthread_t th;
     struct store *st;
-    /* ids */
+    /* ids: [next, end) of the blocks reserved in asst_ids */
     pthread_mutex_t idmu;
-    bool ids_loaded;
-    int64_t next_msg, next_conv;
+    int64_t next_msg, end_msg, next_conv, end_conv;
     /* conversations */
     pthread_mutex_t cmu;
     struct centry **bucket;
     struct centry *mru, *lru;
     size_t ncache, cbytes;
+    uint64_t dropped_seq; /* largest seq of an entry dropped (cmu) */
     /* rate-limit counts */
     pthread_mutex_t rmu;
     struct rentry **rbucket;
@@ -1031,6 +1057,8 @@ cache_drop(struct asst_writer *w, struct centry *e)
     if (*p)
         *p = e->hnext;
     lru_unlink(w, e);
+    if (e->seq > w->dropped_seq)
+        w->dropped_seq = e->seq;
     w->ncache--;
     w->cbytes -= e->bytes;
     gu_free(e->blk);
@@ -1056,19 +1084,45 @@ cache_clear(struct asst_writer *w)
     pthread_mutex_unlock(&w->cmu);
 }
 
-/* The state of conversation `hash` copied into `a`; false when absent
- * (or too old: the database is the truth after CACHE_TTL_MS). */
-static bool
+/* The writer's last queued and last written turns. */
+static void
+writer_seqs(struct asst_writer *w, uint64_t *enq, uint64_t *done)
+{
+    pthread_mutex_lock(&w->mu);
+    if (enq)
+        *enq = w->enq_seq;
+    if (done)
+        *done = w->done_seq;
+    pthread_mutex_unlock(&w->mu);
+}
+
+enum cache_hit { CACHE_MISS, CACHE_WRITTEN, CACHE_HIT };
+
+/*
+ * The state of conversation `hash` copied into `a` (CACHE_HIT) while the
+ * write of its last turn here is queued; CACHE_WRITTEN when that write is
+ * done (the database is the truth: another node may have answered a turn
+ * since), or when absent and no entry dropped meanwhile had a write
+ * queued; CACHE_MISS otherwise (flush the queue before reading).
+ */
+static enum cache_hit
 cache_get(struct asst_writer *w, struct gu_arena *a, const char *hash,
           struct conv *out)
 {
     bool ok = false;
+    uint64_t done = 0;
 
+    writer_seqs(w, NULL, &done);
     pthread_mutex_lock(&w->cmu);
     struct centry *e = cache_find(w, hash, NULL);
     if (e && gu_now_ms() - e->used_ms > CACHE_TTL_MS) {
         cache_drop(w, e);
         e = NULL;
+    }
+    if (e && e->seq <= done) {
+        cache_drop(w, e);
+        pthread_mutex_unlock(&w->cmu);
+        return CACHE_WRITTEN;
     }
     if (e) {
         out->id = e->id;
@@ -1085,8 +1139,9 @@ cache_get(struct asst_writer *w, struct gu_arena *a, const char *hash,
         lru_unlink(w, e);
         lru_front(w, e);
     }
+    bool dropped = w->dropped_seq > done;
     pthread_mutex_unlock(&w->cmu);
-    return ok;
+    return ok ? CACHE_HIT : e || dropped ? CACHE_MISS : CACHE_WRITTEN;
 }
 
 /* Remember conversation `hash`'s state (replacing it unless `if_absent`).
@@ -1100,6 +1155,11 @@ cache_put(struct asst_writer *w, const char *hash, const struct conv *cv,
     size_t len[4], total = 0;
     struct centry *e, **link;
     char *blk, *p;
+    uint64_t seq = 0;
+
+    /* After its turn was queued: trusted until that turn is written. */
+    if (!if_absent)
+        writer_seqs(w, &seq, NULL);
 
     for (int i = 0; i < 4; i++) {
         len[i] = s[i] ? strlen(s[i]) : 0;
@@ -1147,6 +1207,7 @@ cache_put(struct asst_writer *w, const char *hash, const struct conv *cv,
     e->turns = cv->turns;
     e->clarified = cv->clarified;
     e->used_ms = gu_now_ms();
+    e->seq = seq;
     lru_front(w, e);
     while (w->lru && w->lru != e &&
            (w->ncache > CACHE_MAX || w->cbytes > CACHE_BYTES))
@@ -1157,28 +1218,47 @@ out:
 
 /* ----- ids ----- */
 
-/* The largest ids in the tables, read once (idmu held). */
+/*
+ * Reserve `k` ids of `kind` ("message" or "conversation") in asst_ids,
+ * shared by every process on the database; *first gets the first one.
+ * Never above an id already in the table (rows written by a tool, or
+ * before the table existed). Outside any transaction: a rolled-back
+ * reservation would let another process take the same block.
+ */
 static int
-ids_load(struct asst_writer *w, struct store_conn *c, struct gu_err *err)
+ids_reserve(struct store_conn *c, const char *kind, int64_t k,
+            int64_t *first, struct gu_err *err)
 {
+    bool msg = strcmp(kind, "message") == 0;
     struct gu_arena *a;
     struct store_rows *r = NULL;
     int rc;
 
-    if (w->ids_loaded)
-        return 0;
+    if (store_in_tx(c))
+        return gu_err_set(err, GU_EINTERNAL, NULL, NULL,
+                          "asst: ids reserved inside a transaction");
     a = gu_arena_new(512);
     if (!a)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
+    struct store_val p[] = {STORE_I(k), STORE_T(kind)};
     rc = store_query(c, a,
-                     "SELECT (SELECT COALESCE(MAX(id), 0) FROM asst_messages),"
-                     " (SELECT COALESCE(MAX(id), 0) FROM asst_conversations)",
-                     NULL, 0, &r, err);
-    if (rc == 0) {
-        w->next_msg = store_int(r, 0, 0) + 1;
-        w->next_conv = store_int(r, 0, 1) + 1;
-        w->ids_loaded = true;
-    }
+                     msg ? "UPDATE asst_ids SET next_id = ? + CASE WHEN"
+                           " next_id > (SELECT COALESCE(MAX(id), 0) FROM"
+                           " asst_messages) THEN next_id ELSE (SELECT"
+                           " COALESCE(MAX(id), 0) + 1 FROM asst_messages)"
+                           " END WHERE name = ? RETURNING next_id"
+                         : "UPDATE asst_ids SET next_id = ? + CASE WHEN"
+                           " next_id > (SELECT COALESCE(MAX(id), 0) FROM"
+                           " asst_conversations) THEN next_id ELSE (SELECT"
+                           " COALESCE(MAX(id), 0) + 1 FROM"
+                           " asst_conversations) END WHERE name = ?"
+                           " RETURNING next_id",
+                     p, 2, &r, err);
+    if (rc == 0 && r->nrows != 1)
+        rc = gu_err_set(err, GU_EDB, NULL, NULL, "asst: no asst_ids row %s",
+                        kind);
+    if (rc == 0)
+        *first = store_int(r, 0, 0) - k;
     gu_arena_free(a);
     return rc;
 }
@@ -1189,15 +1269,25 @@ static int
 ids_take(struct asst_writer *w, struct store_conn *c, size_t nmsg, int64_t *msg,
          int64_t *conv, struct gu_err *err)
 {
-    int rc;
+    int rc = 0;
 
     pthread_mutex_lock(&w->idmu);
-    rc = ids_load(w, c, err);
+    if (w->next_msg + (int64_t)nmsg > w->end_msg) {
+        int64_t k = (int64_t)nmsg > ID_BLOCK ? (int64_t)nmsg : ID_BLOCK;
+        rc = ids_reserve(c, "message", k, &w->next_msg, err);
+        w->end_msg = rc == 0 ? w->next_msg + k : 0;
+    }
+    if (rc == 0 && conv && w->next_conv >= w->end_conv) {
+        rc = ids_reserve(c, "conversation", ID_BLOCK, &w->next_conv, err);
+        w->end_conv = rc == 0 ? w->next_conv + ID_BLOCK : 0;
+    }
     if (rc == 0) {
         *msg = w->next_msg;
         w->next_msg += (int64_t)nmsg;
         if (conv)
             *conv = w->next_conv++;
+    } else {
+        w->next_msg = w->end_msg = w->next_conv = w->end_conv = 0;
     }
     pthread_mutex_unlock(&w->idmu);
     return rc;
@@ -1678,7 +1768,7 @@ asst_engine_sync(struct asst_engine *e, bool forget)
         cache_clear(w);
         rate_clear(w);
         pthread_mutex_lock(&w->idmu);
-        w->ids_loaded = false;
+        w->next_msg = w->end_msg = w->next_conv = w->end_conv = 0;
         pthread_mutex_unlock(&w->idmu);
     }
     return 0;
@@ -1890,13 +1980,18 @@ conv_get(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
     memset(cv, 0, sizeof(*cv));
     if (n >= 20 && n <= 128) {
         gu_token_hash(token, cv->hash);
-        if (cache_get(w, x->arena, cv->hash, cv)) {
+        enum cache_hit hit = cache_get(w, x->arena, cv->hash, cv);
+        if (hit == CACHE_HIT) {
             if (strcmp(cv->insee, insee) == 0)
                 return 0;
             return conv_notfound(err);
         }
+        /* CACHE_WRITTEN: this process's turns of it are in the database */
+        if (hit == CACHE_MISS)
+            asst_writer_flush(w, x->conn);
+    } else {
+        asst_writer_flush(w, x->conn);
     }
-    asst_writer_flush(w, x->conn);
     rc = conv_load(x->conn, x->arena, insee, token, cv, err);
     if (rc == 0)
         cache_put(w, cv->hash, cv, true);
@@ -2136,7 +2231,7 @@ asst_history(const struct asst_ctx *x, const char *conversation, json_t **out,
     struct store_val p[] = {STORE_I(cv.id)};
     rc = store_query(x->conn, x->arena,
                      "SELECT id, question, payload, at FROM asst_messages"
-                     " WHERE conversation_id = ? ORDER BY id",
+                     " WHERE conversation_id = ? ORDER BY at, id",
                      p, 1, &r, err);
     if (rc < 0)
         return rc;

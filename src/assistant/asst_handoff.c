@@ -280,6 +280,13 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
     rc = store_commune_get(x->conn, x->arena, insee, &m, err);
     if (rc < 0)
         return rc;
+    /* The id of the conversation's « transmise » message, from the chat's
+     * writer (ids ahead of its inserts), taken before the transaction:
+     * ids are reserved in the database, never inside a transaction. */
+    int64_t mid = 0;
+    rc = asst_message_id(asst_engine_writer(x->eng), x->conn, &mid, err);
+    if (rc < 0)
+        return rc;
 
     rc = store_begin(x->conn, err);
     if (rc < 0)
@@ -322,18 +329,13 @@ asst_handoff_create(const struct asst_ctx *x, const char *conversation,
             rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
             goto fail;
         }
-        /* Its id from the chat's writer, which gives ids ahead of its
-         * inserts. */
-        int64_t mid = 0;
-        rc = asst_message_id(asst_engine_writer(x->eng), x->conn, &mid, err);
         struct store_val p[] = {STORE_I(mid), STORE_I(conv_id), STORE_T(insee),
                                 STORE_I(now), STORE_T(payload)};
-        if (rc == 0)
-            rc = store_exec(x->conn,
-                            "INSERT INTO asst_messages (id, conversation_id,"
-                            " insee, at, type, payload) VALUES (?, ?, ?, ?,"
-                            " 'handoff_done', ?)",
-                            p, GU_ARRAY_LEN(p), err);
+        rc = store_exec(x->conn,
+                        "INSERT INTO asst_messages (id, conversation_id,"
+                        " insee, at, type, payload) VALUES (?, ?, ?, ?,"
+                        " 'handoff_done', ?)",
+                        p, GU_ARRAY_LEN(p), err);
         free(payload);
         if (rc < 0)
             goto fail;
