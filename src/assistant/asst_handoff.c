@@ -108,6 +108,13 @@ transcript(struct store_conn *c, struct gu_arena *a, int64_t conv_id,
  * asst_handoff_follow() shows that reply.
  */
 #define INBOX_WINDOW (2 * 86400) /* how far back a run looks */
+/*
+ * Several nodes run this job on one database: a node files a hand-off
+ * only after claiming it (inbox_claimed_at moved to now, if older than
+ * INBOX_LEASE_S), so each becomes one request. A node that dies after its
+ * claim leaves the hand-off to another one INBOX_LEASE_S later.
+ */
+#define INBOX_LEASE_S 300
 
 static int
 to_inbox(struct store *st, struct store_conn *c, struct gu_arena *a,
@@ -187,6 +194,17 @@ asst_handoff_inbox_job(struct store *s, const struct gu_config *cfg,
 
         if (notify_job_should_stop())
             break;
+        int64_t now = gu_now(), changes = 0;
+        struct store_val q[] = {STORE_I(now), STORE_I(store_int(r, i, 0)),
+                                STORE_I(now - INBOX_LEASE_S)};
+        rc = store_exec_changes(c,
+                                "UPDATE asst_handoffs SET inbox_claimed_at = ?"
+                                " WHERE id = ? AND inbox_claimed_at < ?",
+                                q, GU_ARRAY_LEN(q), &changes, err);
+        if (rc < 0)
+            break;
+        if (changes != 1)
+            continue; /* another node files it */
         gu_err_clear(&e2);
         k = to_inbox(s, c, a, cfg, store_text(r, i, 1), store_int(r, i, 0),
                      store_int(r, i, 5), store_text(r, i, 2),
