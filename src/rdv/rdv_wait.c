@@ -609,12 +609,21 @@ offer_one(struct store_conn *c, struct gu_arena *a, const struct gu_config *cfg,
         goto rollback;
     {
         struct store_val p[3] = {STORE_I(bid), STORE_I(now), STORE_I(e->id)};
+        int64_t changes = 0;
 
-        rc = store_exec(c,
-                        "UPDATE rdv_waitlist SET status = 'proposé', "
-                        "offers = offers + 1, booking_id = ?, updated_at = ? "
-                        "WHERE id = ?",
-                        p, 3, err);
+        /* The entry is ours only if it still waits: another node's run
+         * (several share the database) may have made its offer since our
+         * read, or the resident left the list. */
+        rc = store_exec_changes(c,
+                                "UPDATE rdv_waitlist SET status = 'proposé', "
+                                "offers = offers + 1, booking_id = ?, "
+                                "updated_at = ? WHERE id = ? AND status = "
+                                "'attente'",
+                                p, 3, &changes, err);
+        if (rc == 0 && changes != 1) {
+            store_rollback(c);
+            return 0;
+        }
     }
     if (rc < 0 ||
         (rc = rdv_token_new(c, e->insee, bid, e->id, "offre", hold_until, token,
