@@ -34,6 +34,7 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "store/store_copy.h"
 #include "web/web.h"
 #include "app/app.h"
 #include "app/app_rights.h"
@@ -218,9 +219,14 @@ static const struct opt token_revoke_opts[] = {
     {0}};
 
 static const struct opt migrate_opts[] = {
-    /* Room for --from/--to (down-migrations) later. */
     {"status", NULL, 0, NULL,
      "Affiche l'état de chaque migration sans rien appliquer"},
+    {"from", "sqlite:CHEMIN", 0, NULL,
+     "Copie toute cette base SQLite (avec --to) au lieu de migrer la base "
+     "configurée"},
+    {"to", "URL", 0, NULL,
+     "Base de destination, vide : postgres:CONNEXION (libpq) ou "
+     "sqlite:CHEMIN"},
     {0}};
 
 static const struct opt mail_test_opts[] = {
@@ -406,8 +412,16 @@ static const struct cmd commands[] = {
      token_revoke_opts, "Révoque un jeton d'API", NULL},
     {NULL, "config", cmd_config, 0, NULL, 0, 0, no_opts,
      "Affiche la configuration effective et l'origine de chaque valeur", NULL},
-    {NULL, "migrate", cmd_migrate, CMD_STORE | CMD_CREATE | CMD_NOMIGR, NULL, 0,
-     0, migrate_opts, "Applique les migrations en attente", NULL},
+    /* Opens the configured store itself unless --from/--to copy a base. */
+    {NULL, "migrate", cmd_migrate, CMD_CREATE | CMD_NOMIGR, NULL, 0, 0,
+     migrate_opts, "Applique les migrations en attente, ou copie une base",
+     "guichet migrate [--status]\n"
+     "guichet migrate --from sqlite:CHEMIN --to postgres:CONNEXION\n\n"
+     "Avec --from et --to : crée le schéma dans la destination (qui doit "
+     "être vide),\ncopie toutes les tables de la base SQLite dans une seule "
+     "transaction, puis\ncompare table par table le nombre de lignes et une "
+     "empreinte (BLAKE2b) des\ndeux côtés. Code de sortie 1 à la moindre "
+     "différence. Arrêtez le service\navant. Voir docs/scale.md."},
     {NULL, "backup", cmd_backup, CMD_STORE | CMD_NOMIGR, "FICHIER", 1, 1,
      backup_opts, "Sauvegarde la base à chaud dans un fichier",
      "Copie cohérente de la base SQLite pendant que le service tourne. "
@@ -2210,6 +2224,189 @@ migration_applied(struct ctx *ctx, const struct store_migration *m)
     return r && r->nrows > 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* guichet migrate --from sqlite:PATH --to URL (store/store_copy.h)   */
+/* ------------------------------------------------------------------ */
+
+static void
+copy_progress(void *arg, const char *table, int64_t rows)
+{
+    (void)arg;
+    printf("  copiée : %-26s %10lld ligne%s\n", table, (long long)rows,
+           rows > 1 ? "s" : "");
+    fflush(stdout);
+}
+
+/* "12,3 s" for a duration in milliseconds. */
+static const char *
+secs_fr(struct gu_arena *a, int64_t ms)
+{
+    return gu_arena_sprintf(a, "%lld,%lld s", (long long)(ms / 1000),
+                            (long long)(ms % 1000 / 100));
+}
+
+static void
+hex16(const unsigned char *sum, char out[17])
+{
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", sum[i]);
+}
+
+/* What a URL names, without its connection string (it may hold a
+   password). */
+static const char *
+url_kind(struct gu_arena *a, const char *url)
+{
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return gu_arena_sprintf(a, "SQLite %s", url + 7);
+    return "PostgreSQL";
+}
+
+static int
+migrate_copy(struct ctx *ctx, struct gu_err *err)
+{
+    const char *from = opt(ctx, "from"), *to = opt(ctx, "to");
+    const struct store_migration *lists[APP_MAX_MODULES];
+    size_t counts[APP_MAX_MODULES];
+    struct store_copy_opts o = {0};
+    struct store_copy_report rep;
+    struct store *src = NULL, *dst = NULL;
+    struct store_conn *c = NULL;
+    int64_t nsrc = 0, ndst = 0;
+    char detail[256];
+    size_t bad = 0;
+    int rc;
+
+    if (!from || !to)
+        return usage_err(err, from ? "--to" : "--from",
+                         "La copie d'une base demande --from et --to : "
+                         "guichet migrate --from sqlite:CHEMIN --to "
+                         "postgres:CONNEXION.");
+    if (opt(ctx, "status"))
+        return usage_err(err, "--status",
+                         "--status ne se combine pas avec --from et --to.");
+    if (strncmp(from, "sqlite:", 7) != 0 || !from[7] ||
+        strcmp(from + 7, ":memory:") == 0)
+        return usage_err(err, "--from",
+                         "--from doit désigner un fichier SQLite : "
+                         "sqlite:CHEMIN (ex. sqlite:/var/lib/guichet/"
+                         "guichet.db).");
+    if (!(strncmp(to, "sqlite:", 7) == 0 && to[7]) &&
+        !(strncmp(to, "postgres:", 9) == 0 && to[9]) &&
+        strncmp(to, "postgresql://", 13) != 0)
+        return usage_err(err, "--to",
+                         "--to doit commencer par « postgres: » (ex. "
+                         "postgres:dbname=guichet host=/run/postgresql), "
+                         "« postgres:// » ou « sqlite: ».");
+    if (access(from + 7, R_OK) != 0)
+        return fail(err, GU_ENOTFOUND,
+                    "Base source « %s » introuvable ou illisible : %s.",
+                    from + 7, strerror(errno));
+    if (strncmp(to, "sqlite:", 7) == 0) {
+        char *a = realpath(from + 7, NULL), *b = realpath(to + 7, NULL);
+        bool same = a && b && strcmp(a, b) == 0;
+
+        free(a);
+        free(b);
+        if (same || strcmp(to + 7, ":memory:") == 0)
+            return usage_err(err, "--to",
+                             "La destination doit être une autre base que "
+                             "la source, et un fichier.");
+    }
+    rc = store_open(from, &src, err);
+    if (rc < 0) {
+        snprintf(detail, sizeof(detail), "%s", err->msg);
+        rc = fail(err, GU_EIO,
+                  "La source « %s » n'est pas une base SQLite lisible "
+                  "(%.100s).",
+                  from + 7, detail);
+        goto out;
+    }
+    rc = store_open(to, &dst, err);
+    if (rc < 0) {
+        /* libpq's reason is long and says what is wrong: in full. */
+        fprintf(stderr, "guichet : %s\n", err->msg);
+        rc = fail(err, rc,
+                  "Destination injoignable : vérifiez la chaîne de "
+                  "connexion, que le serveur tourne, que la base existe et "
+                  "vos droits. Rien n'a été copié.");
+        goto out;
+    }
+    printf("Copie de %s vers %s\n", url_kind(ctx->arena, from),
+           url_kind(ctx->arena, to));
+    o.nlists = app_migration_lists(lists, counts, APP_MAX_MODULES);
+    o.lists = lists;
+    o.counts = counts;
+    o.progress = copy_progress;
+    rc = store_copy(src, dst, ctx->arena, &o, &rep, err);
+    if (rc < 0) {
+        if (rep.stage == STORE_COPY_DATA) {
+            fprintf(stderr, "guichet : %s\n", err->user);
+            fail(err, rc,
+                 "Migration annulée à la table « %s » : la destination ne "
+                 "contient aucune ligne (seul son schéma vide est créé). "
+                 "Corrigez la cause ci-dessus puis relancez la même "
+                 "commande.",
+                 rep.table ? rep.table : "?");
+        } else if (rep.stage == STORE_COPY_VERIFY) {
+            fprintf(stderr, "guichet : %s\n", err->user);
+            fail(err, rc,
+                 "La copie est faite mais n'a pas pu être vérifiée : ne "
+                 "servez pas la destination ; videz-la puis relancez.");
+        }
+        goto out;
+    }
+    printf("\n%-26s %14s %18s  %-16s  %s\n", "table", "lignes source",
+           "lignes destination", "empreinte", "ok");
+    for (size_t i = 0; i < rep.ntables; i++) {
+        const struct store_copy_table *x = &rep.tables[i];
+        char hs[17], hd[17];
+
+        hex16(x->src_sum, hs);
+        hex16(x->dst_sum, hd);
+        printf("%-26s %14lld %18lld  %-16s  %s%s%s\n", x->name,
+               (long long)x->src_rows, (long long)x->dst_rows, hs,
+               x->ok ? "oui" : "NON", x->ok ? "" : " destination ",
+               x->ok ? "" : hd);
+        nsrc += x->src_rows;
+        ndst += x->dst_rows;
+        bad += !x->ok;
+    }
+    printf("%-26s %14lld %18lld\n\n", "total", (long long)nsrc,
+           (long long)ndst);
+    if (!rep.verified) {
+        rc = fail(err, GU_ECONFLICT,
+                  "Verdict : DIFFÉRENCES sur %zu table%s (lignes « NON » "
+                  "ci-dessus) : la destination n'est pas une copie fidèle, "
+                  "ne la servez pas.",
+                  bad, bad > 1 ? "s" : "");
+        printf("Verdict : DIFFÉRENCES sur %zu table%s.\n", bad,
+               bad > 1 ? "s" : "");
+        goto out;
+    }
+    printf("Verdict : copie identique — %zu tables, %lld lignes ; copiées en "
+           "%s, vérifiées en %s.\n",
+           rep.ntables, (long long)nsrc, secs_fr(ctx->arena, rep.ms_copy),
+           secs_fr(ctx->arena, rep.ms_verify));
+    if (rep.sequences > 0)
+        printf("Compteurs d'identifiants remis après les lignes copiées : "
+               "%lld.\n",
+               (long long)rep.sequences);
+    /* After the verification, so the counts above compare like with like. */
+    if (store_acquire(dst, &c, err) == 0)
+        audit(c, "cli", "", "store.copy", "",
+              gu_arena_sprintf(ctx->arena,
+                               "from=sqlite tables=%zu rows=%lld "
+                               "unix_user=%s",
+                               rep.ntables, (long long)nsrc, unix_user()));
+    rc = 0;
+out:
+    store_release(c);
+    store_close(dst);
+    store_close(src);
+    return rc;
+}
+
 static int
 cmd_migrate(struct ctx *ctx, struct gu_err *err)
 {
@@ -2220,6 +2417,11 @@ cmd_migrate(struct ctx *ctx, struct gu_err *err)
     bool *pending;
     int applied = 0, rc;
 
+    if (opt(ctx, "from") || opt(ctx, "to"))
+        return migrate_copy(ctx, err);
+    rc = open_store(ctx, err);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < nl; i++)
         total += counts[i];
     pending = gu_arena_zalloc(ctx->arena, total + 1);
