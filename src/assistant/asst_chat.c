@@ -875,6 +875,8 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 #define RATE_BUCKETS 16384
 #define RATE_WINDOW 60
 #define ID_BLOCK 128 /* ids reserved in asst_ids at once, per kind */
+#define CONV_RETRY_N 20  /* an unknown conversation is read again ... */
+#define CONV_RETRY_MS 25 /* ... so often (another node's write pending) */
 
 /* One message row of a turn. */
 struct wmsg {
@@ -1993,6 +1995,20 @@ conv_get(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
         asst_writer_flush(w, x->conn);
     }
     rc = conv_load(x->conn, x->arena, insee, token, cv, err);
+    /*
+     * Unknown here may be only "not written yet": the turn before was
+     * answered by another node whose writer commits behind its answers
+     * (milliseconds, more under load). A well-formed token is looked up
+     * again for a short while before the resident is told it expired.
+     */
+    for (int k = 0; rc == GU_ENOTFOUND && n >= 20 && n <= 128 &&
+                    k < CONV_RETRY_N;
+         k++) {
+        struct timespec ts = {0, CONV_RETRY_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        gu_err_clear(err);
+        rc = conv_load(x->conn, x->arena, insee, token, cv, err);
+    }
     if (rc == 0)
         cache_put(w, cv->hash, cv, true);
     return rc;
