@@ -22,6 +22,13 @@
 #define MAX_PARAMS 900
 /* Bytes of text and blobs in one INSERT before it is sent. */
 #define MAX_INSERT_BYTES (1u << 20)
+/*
+ * A page is materialised whole in memory: pages start small and grow up
+ * to the batch size while their rows stay under this many bytes, so a
+ * table of attachments or models never loads hundreds of them at once.
+ */
+#define PAGE_BYTES (16u << 20)
+#define FIRST_PAGE 16
 
 /* A table to copy, as read from the source's catalogue. Arena-owned. */
 struct tdef {
@@ -179,6 +186,36 @@ add256(unsigned char acc[32], const unsigned char d[32])
     }
 }
 
+/* Bytes of text and blobs in one result row. */
+static size_t
+row_bytes(const struct store_rows *r, size_t row)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < r->ncols; k++) {
+        const struct store_val *v = &r->vals[row * r->ncols + k];
+
+        if (v->type == STORE_TEXT || v->type == STORE_BLOB)
+            n += v->n;
+    }
+    return n;
+}
+
+/* The next page's size after a page of r's rows: PAGE_BYTES at most. */
+static size_t
+next_page(const struct store_rows *r, size_t batch)
+{
+    size_t bytes = 0, avg, n;
+
+    for (size_t i = 0; i < r->nrows; i++)
+        bytes += row_bytes(r, i) + 16 * r->ncols;
+    if (r->nrows == 0)
+        return batch;
+    avg = bytes / r->nrows + 1;
+    n = PAGE_BYTES / avg;
+    return n < 1 ? 1 : n > batch ? batch : n;
+}
+
 /* SELECT cols FROM t ORDER BY key LIMIT ? OFFSET ?, in the arena. */
 static const char *
 page_sql(struct gu_arena *a, const char *table, const char *const *cols,
@@ -228,9 +265,9 @@ store_copy_sum(struct store_conn *c, const char *table, const char *const *cols,
         rc = oom(err);
         goto out;
     }
-    for (;;) {
+    for (size_t page = batch < FIRST_PAGE ? batch : FIRST_PAGE;;) {
         struct gu_arena *pa = gu_arena_new(64 * 1024);
-        struct store_val p[2] = {STORE_I(batch), STORE_I(n)};
+        struct store_val p[2] = {STORE_I(page), STORE_I(n)};
         struct store_rows *r = NULL;
         size_t got;
 
@@ -252,9 +289,12 @@ store_copy_sum(struct store_conn *c, const char *table, const char *const *cols,
         }
         got = r->nrows;
         n += (int64_t)got;
-        gu_arena_free(pa);
-        if (got < batch)
+        if (got < page) {
+            gu_arena_free(pa);
             break;
+        }
+        page = next_page(r, batch);
+        gu_arena_free(pa);
     }
     crypto_generichash_init(&h, NULL, 0, STORE_COPY_SUM_LEN);
     crypto_generichash_update(&h, acc, sizeof(acc));
@@ -632,20 +672,6 @@ insert_sql(struct gu_arena *a, const struct tdef *t, size_t rows)
     return out;
 }
 
-static size_t
-row_bytes(const struct store_rows *r, size_t row)
-{
-    size_t n = 0;
-
-    for (size_t k = 0; k < r->ncols; k++) {
-        const struct store_val *v = &r->vals[row * r->ncols + k];
-
-        if (v->type == STORE_TEXT || v->type == STORE_BLOB)
-            n += v->n;
-    }
-    return n;
-}
-
 /* Copy one table's rows, page by page, in the caller's transaction. */
 static int
 copy_table(struct store_conn *src, struct store_conn *dst, const struct tdef *t,
@@ -670,9 +696,9 @@ copy_table(struct store_conn *src, struct store_conn *dst, const struct tdef *t,
         rc = oom(err);
         goto out;
     }
-    for (;;) {
+    for (size_t page = batch < FIRST_PAGE ? batch : FIRST_PAGE;;) {
         struct gu_arena *pa = gu_arena_new(64 * 1024);
-        struct store_val p[2] = {STORE_I(batch), STORE_I(off)};
+        struct store_val p[2] = {STORE_I(page), STORE_I(off)};
         struct store_rows *r = NULL;
         size_t got, i = 0;
 
@@ -724,9 +750,12 @@ copy_table(struct store_conn *src, struct store_conn *dst, const struct tdef *t,
         }
         got = r->nrows;
         off += (int64_t)got;
-        gu_arena_free(pa);
-        if (got < batch)
+        if (got < page) {
+            gu_arena_free(pa);
             break;
+        }
+        page = next_page(r, batch);
+        gu_arena_free(pa);
     }
 out:
     gu_arena_free(a);

@@ -43,7 +43,7 @@ struct store_copy_opts {
     const struct store_migration *const *lists;
     const size_t *counts;
     size_t nlists;
-    size_t batch_rows; /* rows read per batch; 0 = 500 */
+    size_t batch_rows; /* most rows read per page; 0 = 500 */
     /* Called after each table is copied (may be NULL). */
     void (*progress)(void *arg, const char *table, int64_t rows);
     void *progress_arg;
@@ -103,8 +103,9 @@ int store_copy(struct store *from, struct store *to, struct gu_arena *a,
  * the row digests are added modulo 2^256, so the result does not depend
  * on the order rows come back in (text collations differ between
  * backends), then hashed with the row count. *rows gets the count.
- * Reads pages of `batch` rows (0 = 500) ordered by the columns `key`
- * (the primary key; nkey 0 = every column). Names are unquoted.
+ * Reads pages ordered by the columns `key` (the primary key; nkey 0 =
+ * every column): the first of 16 rows, the next ones of up to `batch`
+ * rows (0 = 500) while a page stays under 16 MB. Names are unquoted.
  */
 int store_copy_sum(struct store_conn *c, const char *table,
                    const char *const *cols, size_t ncols,
