@@ -486,7 +486,12 @@ order_tables(struct gu_arena *a, struct tdef *t, size_t n, struct tdef **out,
     return 0;
 }
 
-/* Every table of the source but SQLite's own and schema_migrations. */
+/*
+ * Every table of the source but SQLite's own and schema_migrations; also
+ * without virtual tables (a full-text index a SQLite-only migration
+ * section might make) and their shadow tables: derived data that the
+ * destination's own migrations rebuild their way, or have no use for.
+ */
 static int
 load_source(struct store_conn *c, struct gu_arena *a,
             const struct store_copy_opts *o, struct tdef ***out, size_t *count,
@@ -500,9 +505,16 @@ load_source(struct store_conn *c, struct gu_arena *a,
     if (rc < 0)
         return rc;
     rc = store_query(c, a,
-                     "SELECT name FROM sqlite_master WHERE type = 'table' "
+                     "SELECT name FROM sqlite_master m WHERE type = 'table' "
                      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-                     "AND name <> 'schema_migrations' ORDER BY name",
+                     "AND name <> 'schema_migrations' "
+                     "AND sql NOT LIKE 'CREATE VIRTUAL %' "
+                     "AND NOT EXISTS (SELECT 1 FROM sqlite_master v "
+                     " WHERE v.type = 'table' "
+                     " AND v.sql LIKE 'CREATE VIRTUAL %' "
+                     " AND substr(m.name, 1, length(v.name) + 1) = "
+                     "  v.name || '_') "
+                     "ORDER BY name",
                      NULL, 0, &r, err);
     if (rc < 0)
         return fail(err, rc, true,

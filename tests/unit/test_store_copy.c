@@ -106,6 +106,9 @@ source(void)
          " (3, 'c')",
          NULL, 0);
     exec(s, "UPDATE counters SET next_id = 42", NULL, 0);
+    /* A full-text index (and its shadow tables) is not copied. */
+    exec(s, "CREATE VIRTUAL TABLE ftx USING fts5(body)", NULL, 0);
+    exec(s, "INSERT INTO ftx (body) VALUES ('bonjour')", NULL, 0);
     return s;
 }
 
