@@ -33,9 +33,12 @@ run:
 	-scripts/import-service-public.sh $(BUILD) $(DATA)
 	$(BUILD)/guichet --data $(DATA) serve --listen $(LISTEN)
 
-# Every test: unit, HTTP, fuzz corpora replay, browser.
+# Every test: unit, HTTP, fuzz corpora replay, browser; the store and
+# HTTP tests a second time on PostgreSQL (scripts/pgtest.sh starts the
+# local cluster if needed and prints the test database's conninfo).
 test: build
 	scripts/checksrc.sh
+	GUICHET_TEST_PG="$$(scripts/pgtest.sh)" && export GUICHET_TEST_PG && \
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 fuzz:

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="build-essential cmake ninja-build pkg-config libmicrohttpd-dev
 libjansson-dev libsqlite3-dev libsodium-dev libinih-dev zlib1g-dev
 libutf8proc-dev libstemmer-dev libcmark-dev libxml2-dev libzip-dev
-libcurl4-openssl-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev
+libcurl4-openssl-dev libpq-dev liblinear-dev libgmime-3.0-dev libjpeg-dev libpng-dev
 libxgboost-dev libxlsxwriter-dev libmosquitto-dev libespeak-ng-dev
 espeak-ng-data libsoxr-dev libre-dev librem-dev"
 
@@ -34,7 +34,7 @@ espeak-ng-data libsoxr-dev libre-dev librem-dev"
 TEST_PKGS="chromium nodejs npm clang libclang-rt-14-dev wrk nginx-light
 sqlite3 curl python3-aiosmtpd python3-xapian python3-icalendar
 python3-stdnum python3-sklearn fasttext dovecot-imapd python3-pil mosquitto mosquitto-clients
-sox sip-tester"
+sox sip-tester postgresql"
 
 # Non-free, only with --non-free or GUICHET_NONFREE=1: the SVOX Pico
 # French voice, loaded by dlopen (src/voice/voice_tts.c) and preferred to

@@ -279,12 +279,12 @@ alert_note(struct store_conn *c, struct ingest_ctx *x, int64_t t, double v,
             STORE_I(x->cur_id)};
         rc = store_exec(c,
                         "UPDATE mon_alerts SET last_t = ?1, npoints ="
-                        " npoints + 1, max_score = CASE WHEN ?2 THEN ?3 ELSE"
-                        " max_score END, value = CASE WHEN ?2 THEN ?4 ELSE"
-                        " value END, expected = CASE WHEN ?2 THEN ?5 ELSE"
-                        " expected END, deviation = CASE WHEN ?2 THEN ?6 ELSE"
-                        " deviation END, detector = CASE WHEN ?2 THEN ?7"
-                        " ELSE detector END, explanation = CASE WHEN ?2 THEN"
+                        " npoints + 1, max_score = CASE WHEN ?2 <> 0 THEN ?3 ELSE"
+                        " max_score END, value = CASE WHEN ?2 <> 0 THEN ?4 ELSE"
+                        " value END, expected = CASE WHEN ?2 <> 0 THEN ?5 ELSE"
+                        " expected END, deviation = CASE WHEN ?2 <> 0 THEN ?6 ELSE"
+                        " deviation END, detector = CASE WHEN ?2 <> 0 THEN ?7"
+                        " ELSE detector END, explanation = CASE WHEN ?2 <> 0 THEN"
                         " ?8 ELSE explanation END WHERE id = ?9",
                         p, GU_ARRAY_LEN(p), err);
         if (rc == 0) {
@@ -577,8 +577,8 @@ mon_ingest(struct store_conn *c, const char *insee, int64_t sensor_id,
                                  STORE_I(sensor_id)};
         rc = store_exec(c,
                         "UPDATE mon_sensors SET state = ?1, last_t = CASE"
-                        " WHEN ?2 THEN ?3 ELSE last_t END, last_value = CASE"
-                        " WHEN ?2 THEN ?4 ELSE last_value END, npoints ="
+                        " WHEN ?2 <> 0 THEN ?3 ELSE last_t END, last_value = CASE"
+                        " WHEN ?2 <> 0 THEN ?4 ELSE last_value END, npoints ="
                         " npoints + ?5 WHERE id = ?6",
                         p, 6, err);
     }

@@ -142,15 +142,18 @@ store_open(const char *url, struct store **out, struct gu_err *err)
         target = url + 7;
     } else if (strncmp(url, "postgres://", 11) == 0 ||
                strncmp(url, "postgresql://", 13) == 0) {
-        return gu_err_set(err, GU_EINVAL, "store.url",
-                          "Le support de PostgreSQL n'est pas inclus dans "
-                          "cette version.",
-                          "store: postgres backend not built");
+        /* A libpq URI is a conninfo as it stands. */
+        ops = &store_pg_ops;
+        target = url;
+    } else if (strncmp(url, "postgres:", 9) == 0 && url[9]) {
+        ops = &store_pg_ops;
+        target = url + 9;
     } else {
         return gu_err_set(err, GU_EINVAL, "store.url",
                           "L'adresse de la base doit commencer par "
                           "« sqlite: » (ex. sqlite:/var/lib/guichet/"
-                          "guichet.db).",
+                          "guichet.db) ou « postgres: » (ex. postgres:"
+                          "dbname=guichet host=/run/postgresql).",
                           "store: unsupported url");
     }
 
@@ -891,4 +894,68 @@ store_check_text(const char *s, long min, long max, const char *field,
                           "store: %s has %ld characters (%ld..%ld)", field, n,
                           min, max);
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Catalogue                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+text_column(struct store_rows *r, struct gu_arena *a, const char ***names,
+            size_t *count, struct gu_err *err)
+{
+    const char **v = gu_arena_alloc(a, (r->nrows + 1) * sizeof(*v));
+
+    if (!v)
+        return gu_err_set(err, GU_ENOMEM, NULL, NULL, "store: out of memory");
+    for (size_t i = 0; i < r->nrows; i++)
+        v[i] = store_text(r, i, 0) ? store_text(r, i, 0) : "";
+    v[r->nrows] = NULL;
+    *names = v;
+    *count = r->nrows;
+    return 0;
+}
+
+int
+store_tables(struct store_conn *c, struct gu_arena *a, const char ***names,
+             size_t *count, struct gu_err *err)
+{
+    bool pg = strcmp(c->s->ops->name, "postgres") == 0;
+    struct store_rows *r = NULL;
+    int rc;
+
+    *names = NULL;
+    *count = 0;
+    rc = store_query(c, a,
+                     pg ? "SELECT table_name FROM information_schema.tables"
+                          " WHERE table_schema = current_schema()"
+                          " AND table_type = 'BASE TABLE' ORDER BY 1"
+                        : "SELECT name FROM sqlite_master WHERE type = 'table'"
+                          " AND substr(name, 1, 7) <> 'sqlite_' ORDER BY 1",
+                     NULL, 0, &r, err);
+    if (rc < 0)
+        return rc;
+    return text_column(r, a, names, count, err);
+}
+
+int
+store_columns(struct store_conn *c, struct gu_arena *a, const char *table,
+              const char ***names, size_t *count, struct gu_err *err)
+{
+    bool pg = strcmp(c->s->ops->name, "postgres") == 0;
+    struct store_val p[1] = {STORE_T(table)};
+    struct store_rows *r = NULL;
+    int rc;
+
+    *names = NULL;
+    *count = 0;
+    rc = store_query(c, a,
+                     pg ? "SELECT column_name FROM information_schema.columns"
+                          " WHERE table_schema = current_schema()"
+                          " AND table_name = ? ORDER BY ordinal_position"
+                        : "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+                     p, 1, &r, err);
+    if (rc < 0)
+        return rc;
+    return text_column(r, a, names, count, err);
 }

@@ -181,6 +181,17 @@ int store_migrate(struct store *s, const struct store_migration *const *lists,
                   const size_t *counts, size_t n, int *applied,
                   struct gu_err *err);
 
+/*
+ * The catalogue, on any backend: the application's tables in name order
+ * (not the backend's own), and a table's columns in order. Arrays and
+ * names live in `a`. For tools and tests (a copy, an audit of every
+ * table); domains know their own tables.
+ */
+int store_tables(struct store_conn *c, struct gu_arena *a,
+                 const char ***names, size_t *count, struct gu_err *err);
+int store_columns(struct store_conn *c, struct gu_arena *a, const char *table,
+                  const char ***names, size_t *count, struct gu_err *err);
+
 /* Online backup of the whole database to a file (SQLite backup API). */
 int store_backup(struct store *s, const char *dest_path, struct gu_err *err);
 

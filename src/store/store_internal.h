@@ -74,6 +74,7 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 struct store_conn {
     struct store *s;

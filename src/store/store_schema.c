@@ -97,9 +97,27 @@ static const char v2_audit_guard[] =
     "FOR EACH ROW EXECUTE FUNCTION audit_append_only();\n"
     "-- @all\n";
 
+/*
+ * SQLite's functions that PostgreSQL lacks for the argument types the
+ * store binds (every integer parameter is a BIGINT): the domains keep
+ * writing substr(x, ?, ?) and round(x, ?) as on SQLite. instr() and
+ * char() are renamed by the backend itself (store_pg.c).
+ */
+static const char v3_pg_compat[] =
+    "-- @postgres\n"
+    "CREATE FUNCTION substr(s TEXT, f BIGINT) RETURNS TEXT\n"
+    "  LANGUAGE sql IMMUTABLE AS $$ SELECT substr(s, f::int) $$;\n"
+    "CREATE FUNCTION substr(s TEXT, f BIGINT, n BIGINT) RETURNS TEXT\n"
+    "  LANGUAGE sql IMMUTABLE AS $$ SELECT substr(s, f::int, n::int) $$;\n"
+    "CREATE FUNCTION round(x DOUBLE PRECISION, d BIGINT)\n"
+    "  RETURNS DOUBLE PRECISION LANGUAGE sql IMMUTABLE AS\n"
+    "  $$ SELECT round(x::numeric, d::int)::double precision $$;\n"
+    "-- @all\n";
+
 static const struct store_migration core_migrations[] = {
     {"core", 1, v1_tenancy},
     {"core", 2, v2_audit_guard},
+    {"core", 3, v3_pg_compat},
 };
 
 const struct store_migration *

@@ -307,15 +307,17 @@ store_model_row(struct store_conn *c, const char *insee, const char *kind,
        back by hand), drop the bytes of older ones, keep their rows (the
        version, counts and figures stay for the history). */
     if (rc == 0) {
-        struct store_val q[5] = {STORE_T(insee), STORE_T(kind), STORE_T(insee),
-                                 STORE_T(kind), STORE_I(MODELS_KEPT)};
+        /* The empty blob as a parameter: x'' is a bit string elsewhere. */
+        struct store_val q[6] = {STORE_B("", 0),  STORE_T(insee),
+                                 STORE_T(kind),   STORE_T(insee),
+                                 STORE_T(kind),   STORE_I(MODELS_KEPT)};
 
         rc = store_exec(c,
-                        "UPDATE tri_models SET data = x'' WHERE insee = ? AND "
+                        "UPDATE tri_models SET data = ? WHERE insee = ? AND "
                         "kind = ? AND active = 0 AND length(data) > 0 AND id "
                         "NOT IN (SELECT id FROM tri_models WHERE insee = ? AND "
                         "kind = ? AND active = 0 ORDER BY id DESC LIMIT ?)",
-                        q, 5, err);
+                        q, 6, err);
     }
     triage_model_free(m);
     return rc;

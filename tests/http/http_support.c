@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "app/app.h"
+#include "store_url.h"
 
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
@@ -178,7 +179,7 @@ hs_server_start(struct hs_server *s, const char *const *overrides)
         fprintf(stderr, "config: %s (%s) %s\n", err.msg, err.field, err.user);
         return -1;
     }
-    if (store_open("sqlite::memory:", &s->store, &err) != 0) {
+    if (store_open(th_store_url(), &s->store, &err) != 0) {
         fprintf(stderr, "store_open: %s\n", err.msg);
         goto fail;
     }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 struct rfix {
     struct store *s;
@@ -73,7 +74,7 @@ rfix_open_url(struct rfix *f, const char *url)
 static inline int
 rfix_open(struct rfix *f)
 {
-    return rfix_open_url(f, "sqlite::memory:");
+    return rfix_open_url(f, th_store_url());
 }
 
 static inline void

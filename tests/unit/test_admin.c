@@ -10,6 +10,7 @@
 #include "portal/portal.h"
 
 #include <string.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -32,7 +33,7 @@ fix_open(struct fix *f)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0)
+        store_open(th_store_url(), &f->s, &err) < 0)
         return -1;
     core = store_core_migrations(&n);
     if (store_migrate(f->s, &core, &n, 1, &applied, &err) < 0 ||

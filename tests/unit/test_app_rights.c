@@ -12,6 +12,7 @@
 #include "app/app_rights.h"
 #include "privacy/privacy.h"
 #include "rdv_fixture.h"
+#include "store_url.h"
 
 static int64_t
 future_monday(void)
@@ -32,7 +33,7 @@ fx_open(struct rfix *f)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->own_cfg, &err) < 0) {
@@ -239,41 +240,36 @@ populate(struct rfix *f, struct people *p)
 static int64_t
 anywhere(struct rfix *f, const char *needle, const char *except_insee)
 {
-    struct store_rows *t = NULL, *cols = NULL;
+    const char **tabs = NULL, **cols = NULL;
+    size_t ntabs = 0, ncols = 0;
     struct gu_err err;
     int64_t hits = 0;
 
-    if (store_query(f->c, f->a,
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND"
-                    " name NOT LIKE 'sqlite_%'",
-                    NULL, 0, &t, &err) < 0)
+    if (store_tables(f->c, f->a, &tabs, &ntabs, &err) < 0)
         return -1;
-    for (size_t i = 0; i < t->nrows; i++) {
-        const char *tab = store_text(t, i, 0);
+    for (size_t i = 0; i < ntabs; i++) {
+        const char *tab = tabs[i];
         char sql[512];
         bool has_insee = false;
 
-        snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s')",
-                 tab);
-        if (store_query(f->c, f->a, sql, NULL, 0, &cols, &err) < 0)
+        if (store_columns(f->c, f->a, tab, &cols, &ncols, &err) < 0)
             return -1;
-        for (size_t k = 0; k < cols->nrows; k++)
-            has_insee |= strcmp(store_text(cols, k, 0), "insee") == 0;
-        for (size_t k = 0; k < cols->nrows; k++) {
+        for (size_t k = 0; k < ncols; k++)
+            has_insee |= strcmp(cols[k], "insee") == 0;
+        for (size_t k = 0; k < ncols; k++) {
             struct store_val p[2] = {STORE_T(needle), STORE_T(except_insee)};
             struct store_rows *r = NULL;
 
             snprintf(sql, sizeof(sql),
                      "SELECT count(*) FROM \"%s\" WHERE"
                      " instr(lower(CAST(\"%s\" AS TEXT)), lower(?)) > 0%s",
-                     tab, store_text(cols, k, 0),
-                     has_insee ? " AND insee <> ?" : "");
+                     tab, cols[k], has_insee ? " AND insee <> ?" : "");
             if (store_query(f->c, f->a, sql, p, has_insee ? 2 : 1, &r,
                             &err) < 0)
                 return -1;
             if (store_int(r, 0, 0) > 0)
                 fprintf(stderr, "  « %s » in %s.%s (%lld)\n", needle, tab,
-                        store_text(cols, k, 0),
+                        cols[k],
                         (long long)store_int(r, 0, 0));
             hits += store_int(r, 0, 0);
         }
@@ -541,11 +537,7 @@ test_erase_atomic(void)
         return;
     }
     /* the assistant comes last in the module list: make it fail */
-    CHECK_EQ(store_exec(f.c,
-                        "CREATE TRIGGER no_del BEFORE DELETE ON asst_handoffs"
-                        " BEGIN SELECT RAISE(ABORT, 'test'); END",
-                        NULL, 0, &err),
-             0);
+    CHECK_EQ(th_fail_trigger(f.c, "no_del", "DELETE", "asst_handoffs"), 0);
     before = anywhere(&f, "camille", "99002");
     CHECK_EQ(app_subject_make(f.a, "99001", "camille.martin@exemple.fr",
                               NULL, &who, &err),

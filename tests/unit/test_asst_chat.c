@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -197,7 +198,7 @@ fix_open(struct fix *f, const char *llm_url, int check_ms)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0) {
         fprintf(stderr, "open: %s\n", err.msg);
         return -1;
@@ -948,12 +949,13 @@ test_limits_and_purge(void)
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_messages"), 0);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_conversations"), 0);
     /* Hand-offs (and their e-mail) too, answered or not. */
+    struct store_val now[1] = {STORE_I(gu_now())};
     CHECK(store_exec(f.c,
                      "INSERT INTO asst_handoffs (insee, follow_hash, email,"
                      " question, created_at, updated_at) VALUES ('99001',"
                      " 'h1', 'a@example.org', 'q', 0, 0), ('99001', 'h2',"
-                     " 'b@example.org', 'q', 0, strftime('%s', 'now'))",
-                     NULL, 0, &err) == 0);
+                     " 'b@example.org', 'q', 0, ?)",
+                     now, 1, &err) == 0);
     CHECK(asst_purge(f.s, f.cfg, &err) == 0);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_handoffs"), 1);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM asst_handoffs WHERE"
@@ -1056,7 +1058,7 @@ demo_open(struct fix *f, bool load)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_migrate(f->s, &m, &n, 1, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||

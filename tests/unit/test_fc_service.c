@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -48,7 +49,7 @@ fix_open(struct fix *f)
     lists[1] = notify_migrations(&counts[1]);
     lists[2] = fc_migrations(&counts[2]);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);
@@ -262,19 +263,14 @@ test_failed_fit_keeps_previous(void)
     {
         struct fc_point np[2] = {{end + 3, 210, NAN}, {end + 4, 230, NAN}};
         CHECK_EQ(fc_points_put(f.c, "44109", id, np, 2, FC_SRC_API, &err), 0);
-        CHECK_EQ(store_exec(f.c,
-                            "CREATE TRIGGER boom BEFORE INSERT ON "
-                            "fc_forecasts BEGIN SELECT RAISE(ABORT, "
-                            "'boom'); END",
-                            NULL, 0, &err),
-                 0);
+        CHECK_EQ(th_fail_trigger(f.c, "boom", "INSERT", "fc_forecasts"), 0);
         CHECK(fc_fit_series(f.c, f.a, "44109", id, &got, &err) < 0);
         CHECK(!store_in_tx(f.c));
         CHECK_EQ(fc_fit_get(f.c, f.a, "44109", id, &got, &err), 0);
         CHECK_EQ(got.fitted_at, fit.fitted_at);
         CHECK_EQ(got.data_end, end);
         CHECK_STR(got.method, fit.method);
-        CHECK_EQ(store_exec(f.c, "DROP TRIGGER boom", NULL, 0, &err), 0);
+        CHECK_EQ(th_drop_trigger(f.c, "boom", "fc_forecasts"), 0);
         CHECK_EQ(fc_fit_series(f.c, f.a, "44109", id, &fit, &err), 0);
         CHECK_EQ(fit.data_end, end + 4);
     }

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 struct ffix {
     struct store *s;
@@ -44,7 +45,7 @@ fix_open(struct ffix *f)
     lists[0] = store_core_migrations(&counts[0]);
     lists[1] = notify_migrations(&counts[1]);
     lists[2] = fc_migrations(&counts[2]);
-    if (gu_crypto_init() < 0 || store_open("sqlite::memory:", &f->s, &err) < 0 ||
+    if (gu_crypto_init() < 0 || store_open(th_store_url(), &f->s, &err) < 0 ||
         store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);

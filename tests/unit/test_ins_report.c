@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 #define NEAR(a, b) (fabs((double)(a) - (double)(b)) < 1e-6)
 
@@ -322,7 +323,7 @@ fix_open(struct fix *f)
 
     memset(f, 0, sizeof(*f));
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -48,7 +49,7 @@ fix_open(struct fix *f)
     lists[0] = store_core_migrations(&counts[0]);
     lists[1] = kb_migrations(&counts[1]);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         store_migrate(f->s, lists, counts, 2, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);

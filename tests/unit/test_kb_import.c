@@ -17,6 +17,7 @@
 #include "app/app.h"
 #include "harness.h"
 #include "kb/kb_import.h"
+#include "store_url.h"
 
 /* tests/ of the source tree, from this file's path (CMake passes it
  * absolute), so the test runs from any build directory. */
@@ -873,7 +874,7 @@ mem_store(struct store_conn **c)
     struct gu_err err;
 
     gu_log_set_level(GU_LOG_ERROR);
-    CHECK_EQ(store_open("sqlite::memory:", &st, &err), 0);
+    CHECK_EQ(store_open(th_store_url(), &st, &err), 0);
     if (!st)
         return NULL;
     CHECK_EQ(app_migrate(st, NULL, &err), 0);

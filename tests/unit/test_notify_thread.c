@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "notify/notify.h"
 #include "notify/notify_internal.h"
+#include "store_url.h"
 
 static struct notify_msg
 sample(void)
@@ -136,7 +137,7 @@ fx_init(struct fx *f, const char *ini)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0 ||

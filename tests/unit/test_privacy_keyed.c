@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "privacy/privacy.h"
 #include "store/store.h"
+#include "store_url.h"
 
 static const unsigned char key1[PII_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8};
 static const unsigned char key2[PII_KEY_BYTES] = {9, 9, 9, 9, 9, 9, 9, 9};
@@ -236,7 +237,7 @@ fx_init(struct fx *f)
     lists[0] = store_core_migrations(&counts[0]);
     lists[1] = privacy_migrations(&counts[1]);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         store_migrate(f->s, lists, counts, 2, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0) {
         fprintf(stderr, "fixture: %s\n", err.msg);

@@ -26,6 +26,7 @@
 #include "harness.h"
 #include "app/app.h"
 #include "rdv/rdv_ants.h"
+#include "store_url.h"
 
 #define TOKEN "jeton-de-test-ants"
 #define SCRIPT GU_SOURCE_DIR "/tests/ants/ants_server.py"
@@ -233,7 +234,7 @@ store_new(int64_t *place_id)
                               .email = ""};
 
     gu_err_clear(&err);
-    if (store_open("sqlite::memory:", &st, &err) != 0 ||
+    if (store_open(th_store_url(), &st, &err) != 0 ||
         app_migrate(st, NULL, &err) != 0 || store_acquire(st, &c, &err) != 0 ||
         store_commune_create(c, &m, &err) != 0 ||
         store_query(c, a,
@@ -782,8 +783,14 @@ test_queue_crash_resend(void)
     CHECK_EQ(run(st, cfg), 1);
     /* A crash after the send, before the outcome was recorded: the row is
        as the claim left it, queued with its lease. */
-    q_exec(st, "UPDATE rdv_ants_queue SET status = 'queued', sent_at = 0, "
-               "next_try_at = strftime('%s','now') + 120");
+    {
+        char sql[160];
+        snprintf(sql, sizeof(sql),
+                 "UPDATE rdv_ants_queue SET status = 'queued', sent_at = 0, "
+                 "next_try_at = %lld",
+                 (long long)gu_now() + 120);
+        q_exec(st, sql);
+    }
     CHECK_EQ(run(st, cfg), 0); /* the lease holds it back */
     q_exec(st, "UPDATE rdv_ants_queue SET next_try_at = 0");
     before = log_count(&srv);

@@ -25,6 +25,7 @@
 #include "harness.h"
 #include "app/app.h"
 #include "rdv/rdv.h"
+#include "store_url.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture: sqlite::memory:, the demo commune, one place, counter, motif */
@@ -66,7 +67,7 @@ fx_init(struct fx *f, const char *zone, const char *settings)
     gu_err_clear(&err);
     gu_log_set_level(GU_LOG_ERROR); /* the SMS failures below warn */
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0 ||

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -50,7 +51,7 @@ fix_open(struct fix *f, const char *insee)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0) {

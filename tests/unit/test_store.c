@@ -3,8 +3,14 @@
  * pool, migrations, the SQLite backend (":memory:" and a file), and the
  * tenancy primitives (communes, agents, roles, login lockout, sessions,
  * API tokens, rate limits, audit), plus allocation-failure injection.
+ *
+ * Registered twice: on SQLite, and (unit/test_store_pg) on PostgreSQL
+ * (tests/store_url.h), where the SQLite-only cases (files, backup, WAL,
+ * :memory: sharing) skip and test_pg_dialect checks what the PostgreSQL
+ * backend rewrites and keeps of SQLite's semantics.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +19,7 @@
 #include "core/core.h"
 #include "harness.h"
 #include "store/store.h"
+#include "store_url.h"
 
 #define PW "correct horse battery"
 
@@ -29,7 +36,7 @@ mem_store(void)
 
     CHECK_EQ(gu_crypto_init(), 0);
     gu_log_set_level(GU_LOG_WARN); /* no line per migration */
-    CHECK_EQ(store_open("sqlite::memory:", &s, &err), 0);
+    CHECK_EQ(store_open(th_store_url(), &s, &err), 0);
     if (!s)
         return NULL;
     core = store_core_migrations(&n);
@@ -42,6 +49,13 @@ mem_store(void)
     store_release(c);
     return s;
 }
+
+/* The case only means something on SQLite (files, WAL, backup API). */
+#define SQLITE_ONLY()                                                          \
+    do {                                                                       \
+        if (th_pg_conninfo())                                                  \
+            return;                                                            \
+    } while (0)
 
 /* A temp directory for file databases; the caller removes it. */
 static void
@@ -91,7 +105,13 @@ test_open_errors(void)
     CHECK(s == NULL);
     CHECK(err.user[0] != '\0');
     CHECK_EQ(store_open("sqlite:", &s, &err), GU_EINVAL);
-    CHECK_EQ(store_open("postgres://localhost/x", &s, &err), GU_EINVAL);
+    CHECK_EQ(store_open("postgres:", &s, &err), GU_EINVAL);
+    /* A server that does not answer: refused at open, in French. */
+    CHECK_EQ(store_open("postgres://127.0.0.1:1/x?connect_timeout=2", &s,
+                        &err),
+             GU_EDB);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err.user, "base de données");
     CHECK_EQ(store_open("sqlite:/nonexistent/dir/x.db", &s, &err), GU_EDB);
     CHECK(s == NULL);
     CHECK_CONTAINS(err.msg, "sqlite");
@@ -103,7 +123,7 @@ static const char mig_x1[] = "CREATE TABLE x (id $PK, v TEXT NOT NULL,\n"
                              "INSERT INTO x (v) VALUES ('one');\n";
 static const char mig_x2[] = "ALTER TABLE x ADD COLUMN w TEXT;\n"
                              "-- @postgres\n"
-                             "THIS IS NOT SQLITE;\n"
+                             "INSERT INTO x (v, w) VALUES ('two', 'pg');\n"
                              "-- @sqlite\n"
                              "INSERT INTO x (v, w) VALUES ('two', 'lite');\n"
                              "-- @all\n"
@@ -145,8 +165,8 @@ test_migrations(void)
     CHECK_EQ(r->nrows, 2);
     CHECK_STR(store_text(r, 0, 1), "one");
     CHECK_STR(store_text(r, 0, 2), "all");
-    CHECK_STR(store_text(r, 1, 2), "lite");
-    CHECK_EQ(store_int(r, 1, 0), 2);           /* $PK auto-increments */
+    CHECK_STR(store_text(r, 1, 2), th_pg_conninfo() ? "pg" : "lite");
+    CHECK_EQ(store_int(r, 1, 0), 2); /* $PK auto-increments */
     CHECK(store_int(r, 0, 3) >= gu_now() - 5); /* $NOW */
     CHECK_EQ(store_query(c, a,
                          "SELECT module, version FROM schema_migrations"
@@ -176,15 +196,13 @@ test_migrations(void)
     CHECK_CONTAINS(err.msg, "$NOPE");
     /* A failing migration leaves no trace (its own transaction). */
     static const struct store_migration fails[] = {
-        {"w", 1, "CREATE TABLE w (a); INSERT INTO nowhere VALUES (1);"},
+        {"w", 1, "CREATE TABLE w (a INTEGER); INSERT INTO nowhere VALUES (1);"},
     };
     const struct store_migration *fl = fails;
     size_t fnn = 1;
     CHECK_EQ(store_migrate(s, &fl, &fnn, 1, &applied, &err), GU_EDB);
     CHECK_EQ(store_acquire(s, &c, &err), 0);
-    CHECK_EQ(count(c, "SELECT count(*) FROM sqlite_master"
-                      " WHERE name = 'w'"),
-             0);
+    CHECK_EQ(store_exec(c, "SELECT count(*) FROM w", NULL, 0, &err), GU_EDB);
     CHECK_EQ(count(c, "SELECT count(*) FROM schema_migrations"
                       " WHERE module = 'w'"),
              0);
@@ -255,7 +273,8 @@ test_query_types(void)
              0);
     CHECK_EQ(r->nrows, 1);
     /* Empty result still has its columns. */
-    CHECK_EQ(store_query(c, a, "SELECT i, s FROM t WHERE 0", NULL, 0, &r, &err),
+    CHECK_EQ(store_query(c, a, "SELECT i, s FROM t WHERE 1 = 0", NULL, 0, &r,
+                         &err),
              0);
     CHECK_EQ(r->nrows, 0);
     CHECK_EQ(r->ncols, 2);
@@ -300,7 +319,7 @@ test_errors_and_conflict(void)
     CHECK_EQ(store_error_count(s), 0);
     CHECK_EQ(store_exec(c, "INSERT INTO u VALUES (?)", p, 1, &err),
              GU_ECONFLICT);
-    CHECK_CONTAINS(err.msg, "UNIQUE");
+    CHECK_CONTAINS(err.msg, th_pg_conninfo() ? "unique" : "UNIQUE");
     /* A foreign key violation is a conflict too: foreign_keys is on. */
     CHECK_EQ(store_exec(c,
                         "INSERT INTO agent_communes (agent_id, insee, role)"
@@ -311,9 +330,10 @@ test_errors_and_conflict(void)
     CHECK_EQ(store_exec(c, "SELEKT 1", NULL, 0, &err), GU_EDB);
     CHECK_CONTAINS(err.msg, "syntax error");
     CHECK_EQ(store_exec(c, "SELECT * FROM nowhere", NULL, 0, &err), GU_EDB);
-    CHECK_CONTAINS(err.msg, "no such table");
+    CHECK_CONTAINS(err.msg,
+                   th_pg_conninfo() ? "does not exist" : "no such table");
     CHECK_EQ(store_error_count(s), 2);
-    CHECK_STR(store_backend(s), "sqlite");
+    CHECK_STR(store_backend(s), th_pg_conninfo() ? "postgres" : "sqlite");
     store_release(c);
     store_close(s);
 }
@@ -372,7 +392,7 @@ test_transactions(void)
 }
 
 static void
-test_pool_shared_memory(void)
+pool_shared_memory_sqlite(void)
 {
     struct store *s = mem_store(), *s2 = NULL;
     struct store_conn *c[4] = {NULL};
@@ -1097,7 +1117,7 @@ test_audit(void)
 }
 
 static void
-test_file_db_and_backup(void)
+file_db_and_backup_sqlite(void)
 {
     char dir[64], db[128], url[160], bak[128], burl[160];
     const struct store_migration *core;
@@ -1264,6 +1284,8 @@ test_concurrent_writers(void)
     s = mem_store();
     run_writers(s);
     store_close(s);
+    if (th_pg_conninfo())
+        return; /* the rest is SQLite's WAL file */
 
     /* ...and in a WAL file. */
     temp_dir(dir, sizeof(dir));
@@ -1288,7 +1310,7 @@ test_concurrent_writers(void)
  * failing run must return GU_ENOMEM (never crash, never leak: ASan).
  */
 static void
-test_alloc_failures(void)
+alloc_failures_sqlite(void)
 {
     struct store *s = mem_store();
     struct store_conn *c = NULL;
@@ -1452,7 +1474,7 @@ out:
  * the database (a file store; :memory: has no log and is a no-op).
  */
 static void
-test_checkpoint(void)
+checkpoint_sqlite(void)
 {
     char dir[] = "/tmp/gu_ckptXXXXXX", url[300], wal[300];
     struct gu_err err;
@@ -1515,7 +1537,164 @@ test_checkpoint(void)
     store_close(s);
 }
 
-TESTS(T(test_ext), T(test_checkpoint), T(test_open_errors), T(test_migrations),
+/* ------------------------------------------------------------------ */
+/* The portable subset, the same on both backends                     */
+/* ------------------------------------------------------------------ */
+
+struct locker {
+    const char *url;
+    atomic_int *committed; /* set by the first writer just before COMMIT */
+    int seen;              /* what the second writer saw once it got in */
+    int rc;
+};
+
+static void *
+second_writer(void *arg)
+{
+    struct locker *l = arg;
+    struct store *s = NULL;
+    struct store_conn *c = NULL;
+    struct gu_err err;
+
+    l->rc = store_open(l->url, &s, &err);
+    if (l->rc == 0)
+        l->rc = store_acquire(s, &c, &err);
+    if (l->rc == 0)
+        l->rc = store_begin(c, &err);
+    if (l->rc == 0) {
+        l->seen = atomic_load(l->committed);
+        store_rollback(c);
+    }
+    store_release(c);
+    store_close(s);
+    return NULL;
+}
+
+static void
+test_pg_dialect(void)
+{
+    struct store *s = mem_store();
+    struct store_conn *c = NULL;
+    struct gu_arena *a = gu_arena_new(0);
+    struct store_rows *r = NULL;
+    struct gu_err err;
+    const double tenth = 0.1 + 0.2;
+
+    CHECK_EQ(store_acquire(s, &c, &err), 0);
+    /* INTEGER is 64-bit, REAL a double, BLOB bytes. */
+    CHECK_EQ(store_exec(c,
+                        "CREATE TABLE d (k TEXT PRIMARY KEY, i INTEGER,"
+                        " r REAL, b BLOB)",
+                        NULL, 0, &err),
+             0);
+    struct store_val p[4] = {STORE_T("a"), STORE_I(INT64_C(1) << 40),
+                             STORE_D(tenth), STORE_B("\0\1", 2)};
+    CHECK_EQ(store_exec(c, "INSERT INTO d VALUES (?, ?, ?, ?)", p, 4, &err), 0);
+    CHECK_EQ(store_query(c, a, "SELECT i, r, b, CAST(i AS INTEGER) FROM d",
+                         NULL, 0, &r, &err),
+             0);
+    CHECK_EQ(store_int(r, 0, 0), INT64_C(1) << 40);
+    CHECK(store_real(r, 0, 1) == tenth); /* bit for bit */
+    CHECK_EQ(store_cell(r, 0, 2)->type, STORE_BLOB);
+    CHECK_EQ(store_cell(r, 0, 2)->n, 2);
+    CHECK_EQ(store_int(r, 0, 3), INT64_C(1) << 40);
+    /* Numbered parameters, reused; char() and instr(). */
+    struct store_val q[2] = {STORE_T("a"), STORE_T("b")};
+    CHECK_EQ(store_query(c, a,
+                         "SELECT ?2 || ?1 || char(10), ?1, instr('abc', 'c')",
+                         q, 2, &r, &err),
+             0);
+    CHECK_STR(store_text(r, 0, 0), "ba\n");
+    CHECK_STR(store_text(r, 0, 1), "a");
+    CHECK_EQ(store_int(r, 0, 2), 3);
+    /* LIKE ignores ASCII case; a '?' inside a string is not a parameter. */
+    CHECK_EQ(count(c, "SELECT count(*) FROM d WHERE 'Mairie?' LIKE 'mai%?'"),
+             1);
+    /* A sum of integers is an integer; an average may not be. */
+    CHECK_EQ(store_exec(c, "INSERT INTO d (k, i) VALUES ('b', 1)", NULL, 0,
+                        &err),
+             0);
+    CHECK_EQ(store_query(c, a, "SELECT sum(i), avg(i * 1.0) FROM d", NULL, 0,
+                         &r, &err),
+             0);
+    CHECK_EQ(store_cell(r, 0, 0)->type, STORE_INT);
+    CHECK_EQ(store_int(r, 0, 0), (INT64_C(1) << 40) + 1);
+    CHECK(store_real(r, 0, 1) > 5e11);
+    /*
+     * A failed statement inside a transaction undoes only itself: the
+     * transaction goes on and commits the rest.
+     */
+    CHECK_EQ(store_begin(c, &err), 0);
+    CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('c')", NULL, 0, &err), 0);
+    CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('a')", NULL, 0, &err),
+             GU_ECONFLICT);
+    CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('e')", NULL, 0, &err), 0);
+    CHECK_EQ(store_commit(c, &err), 0);
+    CHECK_EQ(count(c, "SELECT count(*) FROM d"), 4);
+    /* The audit log refuses changes on both backends, as a conflict. */
+    CHECK_EQ(store_audit_add(c, "99001", "t", "x.y", "", "", "", &err), 0);
+    CHECK_EQ(store_exec(c, "DELETE FROM audit", NULL, 0, &err), GU_ECONFLICT);
+    store_release(c);
+
+    /*
+     * Write transactions take turns across stores on one database (two
+     * nodes): the second begins only once the first has committed. A
+     * PostgreSQL schema is shared by URL; SQLite's :memory: is not.
+     */
+    if (th_pg_conninfo()) {
+        static char url[1200];
+        atomic_int committed = 0;
+        struct locker l = {url, &committed, -1, -1};
+        pthread_t th;
+        struct store *s2 = NULL;
+
+        snprintf(url, sizeof(url), "%s", th_store_url());
+        CHECK_EQ(store_open(url, &s2, &err), 0);
+        CHECK_EQ(store_acquire(s2, &c, &err), 0);
+        CHECK_EQ(store_begin(c, &err), 0);
+        CHECK_EQ(pthread_create(&th, NULL, second_writer, &l), 0);
+        usleep(300 * 1000); /* give it time to queue; correctness only */
+        atomic_store(&committed, 1);
+        CHECK_EQ(store_commit(c, &err), 0);
+        pthread_join(th, NULL);
+        CHECK_EQ(l.rc, 0);
+        CHECK_EQ(l.seen, 1);
+        store_release(c);
+        store_close(s2);
+    }
+    gu_arena_free(a);
+    store_close(s);
+}
+
+static void
+test_pool_shared_memory(void)
+{
+    SQLITE_ONLY();
+    pool_shared_memory_sqlite();
+}
+
+static void
+test_file_db_and_backup(void)
+{
+    SQLITE_ONLY();
+    file_db_and_backup_sqlite();
+}
+
+static void
+test_checkpoint(void)
+{
+    SQLITE_ONLY();
+    checkpoint_sqlite();
+}
+
+static void
+test_alloc_failures(void)
+{
+    SQLITE_ONLY();
+    alloc_failures_sqlite();
+}
+
+TESTS(T(test_ext), T(test_pg_dialect), T(test_checkpoint), T(test_open_errors), T(test_migrations),
       T(test_query_types), T(test_errors_and_conflict), T(test_transactions),
       T(test_pool_shared_memory), T(test_pool_exhausted), T(test_communes),
       T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),

@@ -679,8 +679,13 @@ test_demo(void)
                          "0") >= 1);
     CHECK(tfix_count(&f, "SELECT COUNT(*) FROM tri_requests WHERE urgency = "
                          "2") >= 1);
-    CHECK(tfix_count(&f, "SELECT COUNT(*) FROM tri_requests WHERE "
-                         "created_at < strftime('%s','now') - 86400") >= 3);
+    {
+        char sql[120];
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(*) FROM tri_requests WHERE created_at < %lld",
+                 (long long)gu_now() - 86400);
+        CHECK(tfix_count(&f, sql) >= 3);
+    }
     CHECK_EQ(tfix_count(&f, "SELECT COUNT(*) FROM notify_outbox"), 0);
     tfix_close(&f);
 }

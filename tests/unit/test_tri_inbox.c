@@ -15,6 +15,7 @@
 #include "triage/tri.h"
 
 #include <stdlib.h>
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -91,7 +92,7 @@ fix_open(struct fix *f)
     gu_err_clear(&err);
     gu_log_set_level(GU_LOG_WARN);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0 ||

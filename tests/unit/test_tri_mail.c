@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "app/app.h"
 #include "triage/tri.h"
+#include "store_url.h"
 
 #ifndef GU_SOURCE_DIR
 #define GU_SOURCE_DIR "."
@@ -42,7 +43,7 @@ fx_init(struct fx *f)
     gu_err_clear(&err);
     gu_log_set_level(GU_LOG_ERROR);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0 ||

@@ -34,6 +34,7 @@
 #include "kb/kb.h"
 #include "rdv/rdv.h"
 #include "voice/voice_phone.h"
+#include "store_url.h"
 
 static char tmpdir[256];
 static char standin[300];
@@ -299,7 +300,7 @@ fix_open(struct fix *f)
                                "%s\nasr_model = %s\n",
              standin, model);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 || !(f->cfg = config(ini)) ||
         store_commune_create(f->c, &m, &err) < 0 ||

@@ -22,6 +22,7 @@
 #include "rdv/rdv.h"
 #include "triage/tri.h"
 #include "voice/voice_phone.h"
+#include "store_url.h"
 
 struct fix {
     struct store *s;
@@ -69,7 +70,7 @@ fix_open(struct fix *f, const struct voice_phone_opts *o)
     m.hours = "du lundi au vendredi de 8 h 30 à 12 h";
     m.address = m.phone = m.email = "";
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0 || !(f->a = gu_arena_new(0)) ||

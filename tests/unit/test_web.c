@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "web/web.h"
 #include "web/web_internal.h"
+#include "store_url.h"
 
 static int
 h_ok(struct http_req *req, struct http_resp *resp)
@@ -608,7 +609,7 @@ test_server_lifecycle(void)
 
     gu_crypto_init();
     if (gu_config_load(NULL, envp, ov, &cfg, &err) != 0 ||
-        store_open("sqlite::memory:", &st, &err) != 0) {
+        store_open(th_store_url(), &st, &err) != 0) {
         TH_FAIL("setup: %s", err.msg);
         goto out;
     }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_url.h"
 
 struct tfix {
     struct store *s;
@@ -45,7 +46,7 @@ tfix_open(struct tfix *f)
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
     if (gu_crypto_init() < 0 ||
-        store_open("sqlite::memory:", &f->s, &err) < 0 ||
+        store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, NULL, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
         gu_config_defaults(&f->cfg, &err) < 0) {
