@@ -2384,9 +2384,10 @@ migrate_copy(struct ctx *ctx, struct gu_err *err)
                bad > 1 ? "s" : "");
         goto out;
     }
-    printf("Verdict : copie identique — %zu tables, %lld lignes ; copiées en "
-           "%s, vérifiées en %s.\n",
-           rep.ntables, (long long)nsrc, secs_fr(ctx->arena, rep.ms_copy),
+    printf("Verdict : copie identique — %zu tables, %lld lignes ; schéma en "
+           "%s, copie en %s, vérification en %s.\n",
+           rep.ntables, (long long)nsrc, secs_fr(ctx->arena, rep.ms_schema),
+           secs_fr(ctx->arena, rep.ms_copy),
            secs_fr(ctx->arena, rep.ms_verify));
     if (rep.sequences > 0)
         printf("Compteurs d'identifiants remis après les lignes copiées : "

@@ -929,6 +929,8 @@ store_copy(struct store *from, struct store *to, struct gu_arena *a,
         goto out;
 
     rep->stage = STORE_COPY_DATA;
+    t1 = gu_now_ms();
+    rep->ms_schema = t1 - t0;
     rc = store_begin(dst, err);
     if (rc < 0) {
         rc = fail(err, rc, true, "Transaction impossible dans la destination");
@@ -973,14 +975,14 @@ store_copy(struct store *from, struct store *to, struct gu_arena *a,
         rc = fail(err, rc, true, "Validation de la copie impossible");
         goto out;
     }
-    t1 = gu_now_ms();
-    rep->ms_copy = t1 - t0;
+    t0 = gu_now_ms();
+    rep->ms_copy = t0 - t1;
 
     rep->stage = STORE_COPY_VERIFY;
     rc = verify(src, dst, t, n, batch, rep, err);
     if (rc < 0)
         goto out;
-    rep->ms_verify = gu_now_ms() - t1;
+    rep->ms_verify = gu_now_ms() - t0;
     rep->stage = STORE_COPY_DONE;
 out:
     /* Rolls back whatever is still open: never a half-written copy. */

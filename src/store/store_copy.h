@@ -72,7 +72,8 @@ struct store_copy_report {
     size_t ntables;
     int64_t rows;                /* rows copied */
     int64_t sequences;           /* identity counters moved (PostgreSQL) */
-    int64_t ms_copy;             /* schema + copy + commit */
+    int64_t ms_schema;           /* checks and destination schema */
+    int64_t ms_copy;             /* copy and commit */
     int64_t ms_verify;           /* both sides' fingerprints */
     enum store_copy_stage stage; /* where it stopped */
     const char *table; /* table being copied when it failed, or NULL */
