@@ -446,8 +446,7 @@ find_table(struct tdef *t, size_t n, const char *name)
  * copying in key order, parents having the smaller ids.
  */
 static int
-order_tables(struct gu_arena *a, struct tdef *t, size_t n, struct tdef **out,
-             struct gu_err *err)
+order_tables(struct tdef *t, size_t n, struct tdef **out, struct gu_err *err)
 {
     size_t done = 0;
 
@@ -479,7 +478,6 @@ order_tables(struct gu_arena *a, struct tdef *t, size_t n, struct tdef **out,
                  "impossible dans l'ordre des clés étrangères.",
                  b.p ? b.p : "?");
             gu_buf_fini(&b);
-            (void)a;
             return GU_ECONFLICT;
         }
     }
@@ -530,7 +528,7 @@ load_source(struct store_conn *c, struct gu_arena *a,
         if (rc < 0)
             return rc;
     }
-    rc = order_tables(a, t, r->nrows, ord, err);
+    rc = order_tables(t, r->nrows, ord, err);
     if (rc < 0)
         return rc;
     *out = ord;

@@ -200,6 +200,34 @@ test_copy_versions(void)
     gu_arena_free(a);
 }
 
+/* Two tables referencing each other: no order fits, said up front. */
+static void
+test_copy_cycle(void)
+{
+    static const struct store_migration cyc[] = {
+        {"c", 1,
+         "CREATE TABLE a (id $PK, b_id BIGINT REFERENCES b(id));\n"
+         "CREATE TABLE b (id $PK, a_id BIGINT REFERENCES a(id));\n"},
+    };
+    const struct store_migration *lists[1] = {cyc};
+    size_t counts[1] = {1};
+    struct gu_arena *a = gu_arena_new(4096);
+    struct store *src = open_migrated("sqlite::memory:", cyc, 1), *dst = NULL;
+    struct store_copy_opts o;
+    struct store_copy_report rep;
+    struct gu_err err;
+
+    gu_err_clear(&err);
+    CHECK_EQ(store_open("sqlite::memory:", &dst, &err), 0);
+    opts_v(&o, lists, counts);
+    CHECK_EQ(store_copy(src, dst, a, &o, &rep, &err), GU_ECONFLICT);
+    CHECK_EQ(rep.stage, STORE_COPY_SOURCE);
+    CHECK_CONTAINS(err.user, "circulaires");
+    store_close(dst);
+    store_close(src);
+    gu_arena_free(a);
+}
+
 /* Fingerprint of table `t` (columns k, v, w; key k). */
 static void
 sum_of(struct store_conn *c, const char *t, unsigned char out[32],
@@ -264,4 +292,5 @@ test_sum(void)
     store_close(st);
 }
 
-TESTS(T(test_sum), T(test_copy_roundtrip), T(test_copy_versions))
+TESTS(T(test_sum), T(test_copy_roundtrip), T(test_copy_versions),
+      T(test_copy_cycle))
