@@ -735,7 +735,8 @@ int
 ins_post_settings(struct http_req *req, struct http_resp *resp)
 {
     struct ins_costs k;
-    const char *typed[GU_ARRAY_LEN(fields)];
+    /* NULL past a field that fails to parse: settings_page reads them all. */
+    const char *typed[GU_ARRAY_LEN(fields)] = {NULL};
     const char *action = http_form(req, "action");
     int rc = http_need_commune(req);
 
