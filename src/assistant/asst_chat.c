@@ -875,8 +875,8 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 #define RATE_BUCKETS 16384
 #define RATE_WINDOW 60
 #define ID_BLOCK 128 /* ids reserved in asst_ids at once, per kind */
-#define CONV_RETRY_N 20  /* an unknown conversation is read again ... */
-#define CONV_RETRY_MS 25 /* ... so often (another node's write pending) */
+#define CONV_RETRY_N 40  /* an unknown conversation is read again ... */
+#define CONV_RETRY_MS 50 /* ... so often (another node's write pending) */
 
 /* One message row of a turn. */
 struct wmsg {
