@@ -66,7 +66,7 @@
 #define MARK_PRIV "ZZPRIVA"
 #define MARK_PUB "ZZPUBA"
 /* What B writes: never a marker, so an echo of B's own input is no leak. */
-#define B_TEXT "ZZBRAVO essai"
+#define B_TEXT "ZZBRAVO"
 #define BOGUS_TOKEN "k3JjetonInconnuMaisBienForme0123456789abcdef"
 
 /* ------------------------------------------------------------------ */
@@ -913,14 +913,16 @@ gen_value(const char *key, json_t *schema, const char *insee, int depth)
         }
         if (json_is_number(min))
             return json_deep_copy(min);
-        return json_integer(1);
+        /* a number without bounds is often a rate or a share */
+        return strcmp(t, "integer") == 0 ? json_integer(1) : json_real(0.1);
     }
     if (strcmp(t, "boolean") == 0)
         return json_true();
     /* strings */
     if (key && is_insee_key(key))
         return json_string(insee);
-    if (key && (strstr(key, "mail") || strcmp(key, "courriel") == 0))
+    if (key && (strstr(key, "mail") || strcmp(key, "courriel") == 0 ||
+                strcmp(key, "alert_to") == 0))
         return json_string(a_email[0] ? a_email : "zz@example.invalid");
     if (key && (strstr(key, "phone") || strstr(key, "telephone")))
         return json_string(a_phone[0] ? a_phone : "0612345678");
@@ -933,6 +935,8 @@ gen_value(const char *key, json_t *schema, const char *insee, int depth)
         return json_string("2026-12-15T10:00:00+01:00");
     if (key && (strcmp(key, "code") == 0 || json_object_get(schema, "pattern")))
         return fit(schema, "zzbravo-essai");
+    if (key && (strstr(key, "night") || strstr(key, "nuit")))
+        return json_string("22:00-06:00");
     if (key && (strcmp(key, "start") == 0 || strcmp(key, "debut") == 0))
         return json_string("09:00");
     if (key && (strcmp(key, "end") == 0 || strcmp(key, "fin") == 0))
