@@ -23,8 +23,11 @@
  * hour, as a gateway would push them: the detectors learn, flag the
  * anomalies, and the alerts open with the time they would have opened
  * (the leak is one alert over its nights: mon_ingest.c, MON_NIGHT_GAP).
- * The whole seed is one transaction. No alert e-mail or webhook is set on
- * the demo's assets, so nothing is queued for sending.
+ * One transaction per simulated day (the write lock is the whole
+ * instance's on PostgreSQL, and a training sandbox is seeded while the
+ * others work): a seed cut short keeps the days already written, and the
+ * sandbox's « Réinitialiser » makes it again. No alert e-mail or webhook
+ * is set on the demo's assets, so nothing is queued for sending.
  */
 #include "monitor/mon_service.h"
 
@@ -329,9 +332,18 @@ mon_demo_seed(struct store_conn *c, const char *insee, struct gu_err *err)
     rc = create_rows(c, insee, asset_ids, sensor_ids, err);
     if (rc == 0)
         rc = past_ticket(c, insee, asset_ids[1], err);
-    /* hour by hour, every sensor, with the clock of the hour */
+    /* hour by hour, every sensor, with the clock of the hour; one
+       transaction per day, so that the write lock (the whole instance's
+       on PostgreSQL) is never held for the whole history */
     for (int64_t t0 = start; rc == 0 && t0 <= end; t0 += CHUNK) {
         int64_t t1 = t0 + CHUNK - 1 < end ? t0 + CHUNK - 1 : end;
+        if (t0 > start && (t0 - start) % 86400 == 0) {
+            rc = store_commit(c, err);
+            if (rc == 0)
+                rc = store_begin(c, err);
+            if (rc < 0)
+                return rc;
+        }
         for (size_t i = 0; i < NSENSORS && rc == 0; i++) {
             struct mon_ingest_result res;
             size_t n = 0;

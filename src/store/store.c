@@ -822,8 +822,9 @@ store_backup(struct store *s, const char *dest_path, struct gu_err *err)
                           "store: empty backup path");
     if (!s->ops->backup)
         return gu_err_set(err, GU_EINVAL, NULL,
-                          "La sauvegarde en ligne n'est pas disponible pour "
-                          "cette base.",
+                          "Sur PostgreSQL, sauvegardez avec les outils de "
+                          "PostgreSQL (pg_dump, ou pg_basebackup et "
+                          "l'archivage des journaux).",
                           "store: backend %s has no backup", s->ops->name);
     rc = store_acquire(s, &c, err);
     if (rc < 0)

@@ -44,7 +44,11 @@
 #define CACHE_MAX 384   /* deallocate everything beyond this many */
 #define MAX_PARAMS 4096
 
-/* The key of the advisory lock that serialises write transactions. */
+/*
+ * The advisory lock that serialises write transactions: one per schema
+ * (the nodes of one instance share it; two instances, or two tests, in
+ * schemas of one database do not wait for each other).
+ */
 #define WRITE_LOCK_KEY "7165431"
 
 /* PostgreSQL type OIDs (pg_type.dat; stable across versions). */
@@ -757,6 +761,65 @@ is_tx_control(const char *word)
            strcmp(word, "RELEASE") == 0 || strcmp(word, "END") == 0;
 }
 
+/*
+ * Run a prepared statement between SAVEPOINT and RELEASE in one round
+ * trip (libpq's pipeline mode). Returns the statement's result; when it
+ * failed, the savepoint is still open and the caller rolls back to it.
+ * A failure of the savepoint commands themselves comes back as a
+ * (fatal) result too.
+ */
+static PGresult *
+exec_in_savepoint(struct pg_conn *c, const char *name, int n,
+                  const char *const *vals, const int *lens, const int *fmts)
+{
+    PGresult *res = NULL, *r;
+    int k = 0;
+
+    if (!PQenterPipelineMode(c->db))
+        return PQexecPrepared(c->db, name, n, vals, lens, fmts, 0);
+    if (!PQsendQueryParams(c->db, "SAVEPOINT gu_q", 0, NULL, NULL, NULL, NULL,
+                           0) ||
+        !PQsendQueryPrepared(c->db, name, n, vals, lens, fmts, 0) ||
+        !PQsendQueryParams(c->db, "RELEASE SAVEPOINT gu_q", 0, NULL, NULL,
+                           NULL, NULL, 0) ||
+        !PQpipelineSync(c->db)) {
+        /* Nothing usable was sent: leave the pipeline and say why. */
+        while ((r = PQgetResult(c->db)) != NULL)
+            PQclear(r);
+        (void)PQexitPipelineMode(c->db);
+        return PQmakeEmptyPGresult(c->db, PGRES_FATAL_ERROR);
+    }
+    /* Three commands, each ended by a NULL, then the sync point. */
+    while (k < 3) {
+        r = PQgetResult(c->db);
+        if (!r) {
+            k++;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (k == 1 && !res) {
+            res = r; /* the statement's own result */
+        } else if (PQresultStatus(r) == PGRES_FATAL_ERROR && (!res ||
+                   PQresultStatus(res) == PGRES_COMMAND_OK ||
+                   PQresultStatus(res) == PGRES_TUPLES_OK)) {
+            /* SAVEPOINT or RELEASE failed: report that instead. */
+            PQclear(res);
+            res = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (k == 3) {
+        r = PQgetResult(c->db); /* the sync point */
+        PQclear(r);
+    }
+    (void)PQexitPipelineMode(c->db);
+    return res ? res : PQmakeEmptyPGresult(c->db, PGRES_FATAL_ERROR);
+}
+
 static int
 pg_query(void *bc, struct gu_arena *a, const char *sql,
          const struct store_val *params, size_t n, struct store_rows **out,
@@ -792,7 +855,23 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
         rc = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK
                  ? 0
                  : fail_res(c, res, "exec", err);
+        /* COMMIT of a transaction a failure ended says ROLLBACK. */
+        if (rc == 0 && (strcmp(word, "COMMIT") == 0 ||
+                        strcmp(word, "END") == 0) &&
+            strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+            rc = gu_err_set(err, GU_EDB, NULL, NULL,
+                            "postgres: the transaction had failed and was "
+                            "rolled back");
         PQclear(res);
+        /*
+         * BEGIN is sent with the lock that follows it: when the lock
+         * times out the transaction is open but failed, and the store
+         * does not know it began. End it here, or the connection would
+         * refuse everything until its next ROLLBACK.
+         */
+        if (rc < 0 && strcmp(word, "BEGIN") == 0 &&
+            PQtransactionStatus(c->db) != PQTRANS_IDLE)
+            PQclear(PQexec(c->db, "ROLLBACK"));
         if (rc == 0 && out) {
             *out = gu_arena_zalloc(a, sizeof(**out));
             if (!*out)
@@ -873,17 +952,16 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
         }
     }
     savepoint = e->write && PQtransactionStatus(c->db) == PQTRANS_INTRANS;
-    if (savepoint) {
-        rc = simple(c, "SAVEPOINT gu_q", PGRES_COMMAND_OK, err);
-        if (rc < 0)
-            goto out;
-    }
     snprintf(name, sizeof(name), "gu_%u", e->id);
-    res = PQexecPrepared(c->db, name, (int)n, vals, lens, fmts, 0);
+    if (savepoint)
+        res = exec_in_savepoint(c, name, (int)n, vals, lens, fmts);
+    else
+        res = PQexecPrepared(c->db, name, (int)n, vals, lens, fmts, 0);
     status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         rc = fail_res(c, res, "query", err);
         if (savepoint) {
+            /* Only this statement is undone; the transaction goes on. */
             struct gu_err e2;
             gu_err_clear(&e2);
             (void)simple(c, "ROLLBACK TO SAVEPOINT gu_q", PGRES_COMMAND_OK,
@@ -891,11 +969,6 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
             (void)simple(c, "RELEASE SAVEPOINT gu_q", PGRES_COMMAND_OK, &e2);
         }
         goto out;
-    }
-    if (savepoint) {
-        rc = simple(c, "RELEASE SAVEPOINT gu_q", PGRES_COMMAND_OK, err);
-        if (rc < 0)
-            goto out;
     }
     if (e->returns_changes) {
         int64_t ch = strtoll(PQcmdTuples(res), NULL, 10);
@@ -974,7 +1047,8 @@ const struct store_ops store_pg_ops = {
     .backup = NULL, /* pg_dump does it better */
     .auto_checkpoint = NULL,
     .checkpoint = NULL,
-    .begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
+    .begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY
+                 ", hashtext(current_schema()))",
     .serial_writes = false,
     .tokens = pg_tokens,
     .ntokens = GU_ARRAY_LEN(pg_tokens),
