@@ -439,6 +439,9 @@ type_oid(enum store_type t)
     }
 }
 
+static int simple(struct pg_conn *c, const char *sql, ExecStatusType want,
+                  struct gu_err *err);
+
 static bool
 has_text(const struct store_val *params, size_t n)
 {
@@ -471,7 +474,7 @@ stmt_get(struct pg_conn *c, const char *sql, const struct store_val *params,
     struct pg_ent *e;
     char word[16], name[24];
     Oid types[64], *tp = types;
-    bool untyped = false;
+    bool untyped = false, in_tx;
     PGresult *res;
     char *key;
     uint64_t h;
@@ -526,7 +529,20 @@ stmt_get(struct pg_conn *c, const char *sql, const struct store_val *params,
     if (c->used >= CACHE_MAX)
         cache_flush(c);
     snprintf(name, sizeof(name), "gu_%u", c->next_id);
+    /*
+     * A failed prepare inside a transaction would end it (PostgreSQL
+     * refuses everything after an error): prepare under a savepoint
+     * there. Once per statement and connection.
+     */
+    in_tx = PQtransactionStatus(c->db) == PQTRANS_INTRANS;
+    if (in_tx && (rc = simple(c, "SAVEPOINT gu_p", PGRES_COMMAND_OK, err)) < 0)
+        goto out;
     res = PQprepare(c->db, name, b.p ? b.p : "", (int)n, tp);
+    if (in_tx && PQresultStatus(res) != PGRES_COMMAND_OK) {
+        struct gu_err e2;
+        gu_err_clear(&e2);
+        (void)simple(c, "ROLLBACK TO SAVEPOINT gu_p", PGRES_COMMAND_OK, &e2);
+    }
     if (PQresultStatus(res) != PGRES_COMMAND_OK && has_text(params, n) &&
         retry_untyped(res)) {
         /*
@@ -540,8 +556,19 @@ stmt_get(struct pg_conn *c, const char *sql, const struct store_val *params,
             if (params[k].type == STORE_TEXT)
                 tp[k] = 0;
         res = PQprepare(c->db, name, b.p ? b.p : "", (int)n, tp);
-        if (PQresultStatus(res) == PGRES_COMMAND_OK)
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
             untyped = true;
+        } else if (in_tx) {
+            struct gu_err e2;
+            gu_err_clear(&e2);
+            (void)simple(c, "ROLLBACK TO SAVEPOINT gu_p", PGRES_COMMAND_OK,
+                         &e2);
+        }
+    }
+    if (in_tx) {
+        struct gu_err e2;
+        gu_err_clear(&e2);
+        (void)simple(c, "RELEASE SAVEPOINT gu_p", PGRES_COMMAND_OK, &e2);
     }
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         /* The statement's text (never its parameters) names the bug. */

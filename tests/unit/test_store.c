@@ -1629,8 +1629,23 @@ test_pg_dialect(void)
     CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('a')", NULL, 0, &err),
              GU_ECONFLICT);
     CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('e')", NULL, 0, &err), 0);
+    /*
+     * A text parameter compared with an integer column (SQLite converts
+     * it), first met inside the transaction; then a statement that is
+     * wrong: neither ends the transaction.
+     */
+    {
+        struct store_val one[1] = {STORE_T("1")};
+        CHECK_EQ(store_query(c, a, "SELECT count(*) FROM d WHERE i = ?", one,
+                             1, &r, &err),
+                 0);
+        CHECK_EQ(store_int(r, 0, 0), 1);
+        CHECK_EQ(store_exec(c, "SELECT nothing FROM d", NULL, 0, &err),
+                 GU_EDB);
+    }
+    CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('f')", NULL, 0, &err), 0);
     CHECK_EQ(store_commit(c, &err), 0);
-    CHECK_EQ(count(c, "SELECT count(*) FROM d"), 4);
+    CHECK_EQ(count(c, "SELECT count(*) FROM d"), 5);
     /* The audit log refuses changes on both backends, as a conflict. */
     CHECK_EQ(store_audit_add(c, "99001", "t", "x.y", "", "", "", &err), 0);
     CHECK_EQ(store_exec(c, "DELETE FROM audit", NULL, 0, &err), GU_ECONFLICT);
