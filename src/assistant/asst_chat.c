@@ -843,8 +843,10 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
  * the database the first time the key is seen in a window, then counted
  * here, and each hit is also written with the turn (rate_limits stays
  * the record). With one process per database this is exactly the
- * database's count; other processes' hits made after that first read
- * are not seen until the next window. When the table of keys is full
+ * database's count. Several nodes: a key hit again more than
+ * RATE_SYNC_MS after its last read is read again (the larger count
+ * wins), so the other nodes' hits count too, but for those of the last
+ * second. When the table of keys is full
  * (RATE_KEYS of the current window), a turn is decided in the database
  * and waits for its write (the behaviour before the write-behind); then
  * whoever waits writes the queue when the writer thread is not writing.
@@ -874,6 +876,7 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
 #define RATE_KEYS 65536 /* rate-limit keys counted in memory */
 #define RATE_BUCKETS 16384
 #define RATE_WINDOW 60
+#define RATE_SYNC_MS 1000 /* a key's count is read again so often */
 #define ID_BLOCK 128 /* ids reserved in asst_ids at once, per kind */
 #define CONV_RETRY_N 40  /* an unknown conversation is read again ... */
 #define CONV_RETRY_MS 50 /* ... so often (another node's write pending) */
@@ -922,6 +925,7 @@ struct rentry {
     struct rentry *next;
     int64_t window; /* start, unix seconds */
     long hits;
+    int64_t synced_ms; /* when the database's count was last read */
     char key[];
 };
 
@@ -1368,14 +1372,15 @@ rate_hit(struct asst_writer *w, struct store_conn *c, const char *key,
          long limit, struct gu_err *err)
 {
     int64_t now = gu_now(), start = now - now % RATE_WINDOW;
+    int64_t now_ms = gu_now_ms();
     size_t b = rate_bucket(key);
     struct rentry *e;
 
     pthread_mutex_lock(&w->rmu);
     e = rate_find(w, b, key);
-    if (!e) {
-        /* First sight of the key: its count in the database (a restart,
-         * another process, within this window). */
+    if (!e || (e->window == start && now_ms - e->synced_ms >= RATE_SYNC_MS)) {
+        /* First sight of the key, or not read for a while: its count in
+         * the database (a restart, other nodes, within this window). */
         struct gu_arena *a = gu_arena_new(512);
         struct store_rows *r = NULL;
         struct store_val p[] = {STORE_T(key)};
@@ -1396,6 +1401,11 @@ rate_hit(struct asst_writer *w, struct store_conn *c, const char *key,
             return rc;
         pthread_mutex_lock(&w->rmu);
         e = rate_find(w, b, key); /* another turn may have made it */
+        if (e && e->window == start) {
+            if (hits > e->hits)
+                e->hits = (long)hits;
+            e->synced_ms = now_ms;
+        }
         if (!e) {
             size_t n = strlen(key) + 1;
             if (w->nrate >= RATE_KEYS)
@@ -1408,6 +1418,7 @@ rate_hit(struct asst_writer *w, struct store_conn *c, const char *key,
             memcpy(e->key, key, n);
             e->window = start;
             e->hits = (long)hits;
+            e->synced_ms = now_ms;
             e->next = w->rbucket[b];
             w->rbucket[b] = e;
             w->nrate++;
