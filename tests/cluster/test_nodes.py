@@ -17,7 +17,9 @@ each request sent straight to a chosen node:
   6. queued e-mails (booking confirmations) reach the SMTP sink
      (tests/mail/smtp_sink.py) exactly once each with three senders;
   7. reminders: three nodes started together all run the reminder job at
-     once; each booking gets exactly one reminder.
+     once; each booking gets exactly one reminder;
+  8. the assistant's per-address limit (counted in memory, read again
+     from the database after a second) counts the turns of all nodes.
 
 The database is a SQLite file, or a fresh PostgreSQL schema when
 GUICHET_TEST_PG holds a libpq conninfo (e.g. "dbname=guichet_test").
@@ -52,6 +54,7 @@ INSEE = "99001"
 NODES = 3
 PASSWORD = "cluster-essai-mot-de-passe-2026"
 LOGIN_PER_MINUTE = 8
+CHAT_PER_MINUTE = 5
 
 
 class Database:
@@ -491,7 +494,9 @@ def run_all(f, cl):
     cl.stop()
     db.sql("UPDATE rdv_bookings SET created_at = created_at - 7 * 86400 "
            "WHERE email LIKE 'usager-%'")
-    cl.start(node_sets)
+    cl.start([x for x in node_sets if not x.startswith("assistant.rate")] +
+             ["assistant.rate_per_minute=%d" % CHAT_PER_MINUTE])
+    p = cl.ports
     reminded = until(lambda: db.count(
         "SELECT COUNT(*) FROM notify_outbox WHERE kind = 'rdv.remind' AND "
         "status = 'sent'") >= len(rcpts), 60)
@@ -503,6 +508,22 @@ def run_all(f, cl):
     counts = [cl.mail_count(r) for r in rcpts]
     f.check(counts == [2] * len(rcpts),
             "chaque usager reçoit sa confirmation et UN rappel", counts)
+
+    # 8. The assistant's limit per address: turns a second apart, each on
+    #    the next node; the one beyond the limit is refused whichever node
+    #    gets it. (Windows aligned on the minute: never across one.)
+    if time.time() % 60 > 45:
+        time.sleep(61 - time.time() % 60)
+    codes = []
+    for k in range(CHAT_PER_MINUTE + 1):
+        if k:
+            time.sleep(1.2)
+        codes.append(request(p[k % NODES], "POST", "/api/v1/chat",
+                             {"commune": INSEE,
+                              "message": "horaires de la mairie"})[0])
+    f.check(codes == [200] * CHAT_PER_MINUTE + [429],
+            "la limite de l'assistant par adresse compte les tours de tous "
+            "les nœuds", codes)
 
 
 if __name__ == "__main__":
