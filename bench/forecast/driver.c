@@ -6,9 +6,10 @@
  * the gradient-boosted model of fc_gbt.h (one model for all canteens,
  * with strikes from greves.csv, menus from menus.csv, headcounts from
  * effectifs.csv through the two mapping files, the canteen type as group)
- * on the same rows, and the recommendation of fc_reco.h: its risk is
+ * on the same rows, and the recommendation of fc_reco.h: its setting is
  * chosen on the school year before the test year (never on the test
- * year), the whole risk curve printed.
+ * year), with a week-block bootstrap margin (fcst_risk_choose), the whole
+ * curve of every setting printed for both years.
  *
  * Protocol (../shared/data/README.md): canteen = (site_nom, site_type);
  * rows of the test window, Wednesdays skipped, rows with a missing or zero
@@ -458,24 +459,169 @@ is_row(const struct site *s, size_t i, int64_t dmin, int64_t a, int64_t b,
     return d >= a && d <= b && gbt_day(s, i, dmin, skip) && !isnan(s->staff[i]);
 }
 
-#define NRISKS 31
-static const double risks[NRISKS] = {
-    0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10,
-    0.12,  0.14, 0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.32,
-    0.34,  0.36, 0.38, 0.40, 0.42, 0.44, 0.46, 0.48, 0.50};
+/*
+ * The recommendation settings tried in one pass. Three families:
+ *  - RISK: the order is the quantile 1 - risk of the day's distribution
+ *    (fcst_recommend), the same risk for every canteen-day;
+ *  - LAMBDA: the order minimises expected surplus + lambda * P(short)
+ *    over the day's distribution (lambda in meals: what one short day is
+ *    worth), so a day whose distribution is narrow in meals (a small
+ *    canteen, a small day) gets a higher quantile than a wide one: for a
+ *    given expected count of short days, the least expected surplus
+ *    (Lagrangian of « fewest meals thrown away for at most K short days »);
+ *  - LAMBDA_REL: the same with lambda times the canteen's level (mean of
+ *    its actuals known at the origin): the trade-off moves between the days
+ *    of one canteen only, every canteen keeps its share of short days.
+ */
+static int
+cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+enum set_kind { SET_RISK, SET_LAMBDA, SET_LAMBDA_REL };
+#define NSET_MAX 200
+static double set_val[NSET_MAX];
+static enum set_kind set_kind[NSET_MAX];
+static int nset, nrisk; /* settings [0, nrisk) are the risks */
+
+static void
+settings_init(void)
+{
+    static const double coarse[] = {0.005, 0.01, 0.02, 0.03, 0.04,
+                                    0.05,  0.06, 0.07, 0.08, 0.09};
+    nset = 0;
+    for (size_t i = 0; i < sizeof coarse / sizeof coarse[0]; i++)
+        set_kind[nset] = SET_RISK, set_val[nset++] = coarse[i];
+    for (int i = 0; i <= 40; i++) /* 0.100 .. 0.300 every 0.005 */
+        set_kind[nset] = SET_RISK, set_val[nset++] = 0.1 + 0.005 * i;
+    for (int i = 1; i <= 10; i++)
+        set_kind[nset] = SET_RISK, set_val[nset++] = 0.3 + 0.02 * i;
+    nrisk = nset;
+    for (int i = 0; i < 70; i++) /* 15 .. ~60 meals, geometric */
+        set_kind[nset] = SET_LAMBDA, set_val[nset++] = 15.0 * pow(1.02, i);
+    for (int i = 0; i < 40; i++) /* 0.12 .. ~0.35 times the level */
+        set_kind[nset] = SET_LAMBDA_REL, set_val[nset++] = 0.12 * pow(1.03, i);
+}
+
+#define NWEEK 64
+#define RECO_FAMILY SET_RISK /* the family of "reco" in --json */
+#define RECO_ALPHA 0.10      /* the margin: see fcst_risk_choose */
+/* Where the orders of one window go: per setting, the pooled figures and
+   the short days per week of the window (for the bootstrap of the
+   choice). */
+struct reco_sink {
+    int64_t a;                     /* first day of the window */
+    struct fcst_acc acc[NSET_MAX]; /* orders vs actuals */
+    double surplus[NSET_MAX];      /* meals ordered above the actual */
+    struct fcst_acc staff;         /* the staff on the same rows */
+    size_t no_dist;                /* rows ordering the point forecast */
+    int wshort[NSET_MAX][NWEEK];   /* short days per week */
+    int wstaff[NWEEK];             /* the staff's */
+};
+
+static void
+sink_init(struct reco_sink *k, int64_t a)
+{
+    memset(k, 0, sizeof *k);
+    k->a = a;
+    for (int r = 0; r < NSET_MAX; r++)
+        fcst_acc_init(&k->acc[r]);
+    fcst_acc_init(&k->staff);
+}
+
+static void
+sink_add(struct reco_sink *k, int r, int64_t d, double actual, double order)
+{
+    int w = (int)((d - k->a) / 7);
+    if (w >= NWEEK)
+        w = NWEEK - 1;
+    fcst_acc_add(&k->acc[r], actual, order);
+    k->surplus[r] += order > actual ? order - actual : 0;
+    k->wshort[r][w] += order < actual;
+}
+
+/* Orders of one row for every setting: point forecast f, relative errors
+   errs[0..cnt) (cnt 0 = no distribution: the point is ordered), level =
+   the canteen's level for SET_LAMBDA_REL. */
+#define NLEVELS 121 /* candidate orders: quantiles 0.40 .. 1.00 */
+static void
+reco_row(struct reco_sink *k, int64_t d, double actual, double staff, double f,
+         const double *errs, size_t cnt, double level)
+{
+    double o[FCST_RECO_ERRORS], pre[FCST_RECO_ERRORS + 1];
+    double lo[NLEVELS], es[NLEVELS], ps[NLEVELS];
+    int w = (int)((d - k->a) / 7);
+    if (w >= NWEEK)
+        w = NWEEK - 1;
+    fcst_acc_add(&k->staff, actual, staff);
+    k->wstaff[w] += staff < actual;
+    size_t m = 0;
+    for (size_t i = 0; i < cnt && m < FCST_RECO_ERRORS; i++)
+        if (isfinite(errs[i])) {
+            double x = f * (1.0 + errs[i]);
+            o[m++] = x > 0 ? x : 0;
+        }
+    if (cnt == 0 || m < FCST_RECO_MIN_ERRORS) {
+        k->no_dist++;
+        for (int r = 0; r < nset; r++)
+            sink_add(k, r, d, actual, ceil(f));
+        return;
+    }
+    for (int r = 0; r < nrisk; r++) {
+        struct fcst_reco rec;
+        fcst_recommend(f, errs, cnt, set_val[r], 0, 0, &rec);
+        sink_add(k, r, d, actual, isnan(rec.order) ? ceil(f) : rec.order);
+    }
+    qsort(o, m, sizeof o[0], cmp_dbl);
+    pre[0] = 0;
+    for (size_t i = 0; i < m; i++)
+        pre[i + 1] = pre[i] + o[i];
+    for (int l = 0; l < NLEVELS; l++) {
+        double q = 0.40 + 0.005 * l, pos = q * (double)(m - 1);
+        size_t i0 = (size_t)pos;
+        double v = i0 + 1 < m ? o[i0] + (pos - (double)i0) * (o[i0 + 1] - o[i0])
+                              : o[m - 1];
+        double ord = ceil(v - 1e-9);
+        size_t c = 0; /* outcomes <= ord */
+        while (c < m && o[c] <= ord + 1e-9)
+            c++;
+        lo[l] = ord;
+        es[l] = ((double)c * ord - pre[c]) / (double)m;
+        ps[l] = (double)(m - c) / (double)m;
+    }
+    for (int r = nrisk; r < nset; r++) {
+        double lam = set_val[r] * (set_kind[r] == SET_LAMBDA_REL ? level : 1);
+        int best = 0;
+        for (int l = 1; l < NLEVELS; l++)
+            if (es[l] + lam * ps[l] < es[best] + lam * ps[best] - 1e-12)
+                best = l;
+        sink_add(k, r, d, actual, lo[best]);
+    }
+}
+
+/* Mean of the actuals of the days whose errors are e[from..j). */
+static double
+level_of(const struct site *s, const int64_t *ed, size_t from, size_t j,
+         int64_t dmin)
+{
+    double sum = 0;
+    for (size_t q = from; q < j; q++)
+        sum += s->v[ed[q] - dmin];
+    return j > from ? sum / (double)(j - from) : NAN;
+}
 
 /*
- * Orders of the rows in [a, b] for every risk: the gbt point forecast
+ * Orders of the rows in [a, b] for every setting: the gbt point forecast
  * and the relative errors (actual - f) / f of the same canteen's gbt
  * forecasts whose actual was known at the origin D - h (the latest
- * FCST_RECO_ERRORS). acc[r] pools the orders of risk r; rows without a
- * distribution order the point forecast (counted in *no_dist).
+ * nerr).
  */
 static void
 reco_pool(struct site *sites, size_t nsites, int64_t dmin, size_t n, int64_t a,
           int64_t b, int horizon, unsigned skip, size_t nerr,
-          struct fcst_acc *acc, double *surplus, struct fcst_acc *staff,
-          size_t *no_dist)
+          struct reco_sink *sink)
 {
     double *e = malloc(n * sizeof *e);
     int64_t *ed = malloc(n * sizeof *ed);
@@ -501,20 +647,9 @@ reco_pool(struct site *sites, size_t nsites, int64_t dmin, size_t n, int64_t a,
             double f = s->gbt[i];
             if (isnan(f))
                 continue;
-            fcst_acc_add(staff, s->v[i], s->staff[i]);
-            for (int r = 0; r < NRISKS; r++) {
-                struct fcst_reco rec;
-                size_t from = j > nerr ? j - nerr : 0;
-                fcst_recommend(f, e + from, j - from, risks[r], 0, 0, &rec);
-                double order = rec.order;
-                if (isnan(order)) {
-                    order = ceil(f);
-                    if (r == 0)
-                        (*no_dist)++;
-                }
-                fcst_acc_add(&acc[r], s->v[i], order);
-                surplus[r] += order > s->v[i] ? order - s->v[i] : 0;
-            }
+            size_t from = j > nerr ? j - nerr : 0;
+            reco_row(sink, d, s->v[i], s->staff[i], f, e + from, j - from,
+                     level_of(s, ed, from, j, dmin));
         }
     }
     free(e), free(ed);
@@ -555,8 +690,7 @@ cmp_pz(const void *a, const void *b)
 static void
 reco_pool_pooled(const struct fc_cal *cal, struct site *sites, size_t nsites,
                  int64_t dmin, size_t n, int64_t a, int64_t b, int horizon,
-                 unsigned skip, struct fcst_acc *acc, double *surplus,
-                 struct fcst_acc *staff, size_t *no_dist)
+                 unsigned skip, struct reco_sink *sink)
 {
     struct pz *pool[4];
     size_t np[4] = {0};
@@ -610,7 +744,6 @@ reco_pool_pooled(const struct fc_cal *cal, struct site *sites, size_t nsites,
             double f = s->gbt[i];
             if (isnan(f))
                 continue;
-            fcst_acc_add(staff, s->v[i], s->staff[i]);
             size_t from = j > 200 ? j - 200 : 0;
             double sk = 0;
             for (size_t q = from; q < j; q++)
@@ -631,19 +764,8 @@ reco_pool_pooled(const struct fc_cal *cal, struct site *sites, size_t nsites,
                  q > 0 && cnt < FCST_RECO_ERRORS && lo - q < POOL_SPAN;
                  q -= POOL_STEP < q ? POOL_STEP : q)
                 errs[cnt++] = pool[c][q - 1].z * sk;
-            for (int r = 0; r < NRISKS; r++) {
-                struct fcst_reco rec;
-                fcst_recommend(f, errs, j - from >= 10 ? cnt : 0, risks[r], 0,
-                               0, &rec);
-                double order = rec.order;
-                if (isnan(order)) {
-                    order = ceil(f);
-                    if (r == 0)
-                        (*no_dist)++;
-                }
-                fcst_acc_add(&acc[r], s->v[i], order);
-                surplus[r] += order > s->v[i] ? order - s->v[i] : 0;
-            }
+            reco_row(sink, d, s->v[i], s->staff[i], f, errs,
+                     j - from >= 10 ? cnt : 0, level_of(s, ed, from, j, dmin));
         }
     }
 out:
@@ -667,7 +789,9 @@ usage(FILE *to)
         "Défauts : ../shared/data/nantes-cantines, apprentissage jusqu'au\n"
         "2016-06-30, test du 2016-09-01 au 2017-07-31, horizon 7 jours,\n"
         "réajustement tous les 28 jours (gbt aussi : --gbt-refit), risque de\n"
-        "la recommandation choisi sur l'année scolaire avant le test.\n");
+        "la recommandation choisi sur l'année scolaire avant le test, avec\n"
+        "une marge (au plus 10 %% des tirages bootstrap par semaine au-dessus\n"
+        "des jours courts des agents).\n");
 }
 
 int
@@ -901,20 +1025,19 @@ main(int argc, char **argv)
     const char *variant = year_ahead ? "year_ahead" : "rolling";
 
     /* The gradient-boosted model and the recommendation. */
-    struct fcst_acc gbt_acc, reco_val[NRISKS], reco_test[NRISKS];
-    struct fcst_acc staff_val, staff_test;
-    double surplus_val[NRISKS] = {0}, surplus_test[NRISKS] = {0};
-    size_t gbt_fallback = 0, no_dist_val = 0, no_dist_test = 0;
+    struct fcst_acc gbt_acc;
+    static struct reco_sink sv_, st_;
+    struct reco_sink *val = &sv_, *tst = &st_;
+    size_t gbt_fallback = 0;
     struct gbt_times gt = {0};
-    int chosen = -1, gbt_ok = 0;
+    /* chosen[family]: plain rule; chosen_b[family]: with the bootstrap
+       margin (see below); -1 none */
+    int chosen[3] = {-1, -1, -1}, chosen_b[3] = {-1, -1, -1}, gbt_ok = 0;
+    int nweeks_val = 0;
+    double pexc[NSET_MAX];
     int64_t val_start = 0;
+    settings_init();
     fcst_acc_init(&gbt_acc);
-    fcst_acc_init(&staff_val);
-    fcst_acc_init(&staff_test);
-    for (int r = 0; r < NRISKS; r++) {
-        fcst_acc_init(&reco_val[r]);
-        fcst_acc_init(&reco_test[r]);
-    }
     struct fc_cal *cal = NULL;
     static struct fc_cal_event strikes[4096];
     static struct fcst_gbt_series gs[MAX_SITES];
@@ -1008,28 +1131,55 @@ main(int argc, char **argv)
                 }
         }
         if (gbt_ok && !year_ahead) {
+            sink_init(val, val_start);
+            sink_init(tst, test_start);
             if (go.pooled) {
                 reco_pool_pooled(cal, sites, nsites, dmin, n, val_start,
-                                 train_end, horizon, o.skip_weekdays, reco_val,
-                                 surplus_val, &staff_val, &no_dist_val);
+                                 train_end, horizon, o.skip_weekdays, val);
                 reco_pool_pooled(cal, sites, nsites, dmin, n, test_start,
-                                 test_end, horizon, o.skip_weekdays, reco_test,
-                                 surplus_test, &staff_test, &no_dist_test);
+                                 test_end, horizon, o.skip_weekdays, tst);
             } else {
                 reco_pool(sites, nsites, dmin, n, val_start, train_end, horizon,
-                          o.skip_weekdays, (size_t)go.errors, reco_val,
-                          surplus_val, &staff_val, &no_dist_val);
+                          o.skip_weekdays, (size_t)go.errors, val);
                 reco_pool(sites, nsites, dmin, n, test_start, test_end, horizon,
-                          o.skip_weekdays, (size_t)go.errors, reco_test,
-                          surplus_test, &staff_test, &no_dist_test);
+                          o.skip_weekdays, (size_t)go.errors, tst);
             }
-            /* The largest risk (least overproduction) whose short days on
-               the validation year stay at or below the staff's there. */
-            for (int r = 0; r < NRISKS; r++) {
-                if (!isnan(go.risk)
-                        ? fabs(risks[r] - go.risk) < 1e-9
-                        : reco_val[r].short_days <= staff_val.short_days)
-                    chosen = r;
+            nweeks_val = (int)((train_end - val_start) / 7) + 1;
+            if (nweeks_val > NWEEK)
+                nweeks_val = NWEEK;
+            /* Per family, the setting with the least overproduction whose
+               short days on the validation year stay at or below the
+               staff's there (plain), and the one whose short days exceed
+               the staff's in at most 10 % of the week-block bootstrap
+               resamples of the validation year (margin). */
+            for (int r = 0; r < nset; r++) {
+                int f = (int)set_kind[r];
+                pexc[r] = fcst_short_excess(val->wshort[r], val->wstaff,
+                                            (size_t)nweeks_val);
+                if (f == SET_RISK && !isnan(go.risk)) {
+                    if (fabs(set_val[r] - go.risk) < 1e-9)
+                        chosen[f] = chosen_b[f] = r;
+                    continue;
+                }
+                int ok = val->acc[r].short_days <= val->staff.short_days;
+                if (ok && (chosen[f] < 0 ||
+                           val->surplus[r] < val->surplus[chosen[f]]))
+                    chosen[f] = r;
+                if (f != SET_RISK && pexc[r] <= RECO_ALPHA &&
+                    (chosen_b[f] < 0 ||
+                     val->surplus[r] < val->surplus[chosen_b[f]]))
+                    chosen_b[f] = r;
+            }
+            /* The risks: the library's rule (fc_reco.h), as the product
+               would apply it. */
+            if (isnan(go.risk)) {
+                static int wk[NSET_MAX * NWEEK];
+                for (int r = 0; r < nrisk; r++)
+                    memcpy(wk + (size_t)r * (size_t)nweeks_val, val->wshort[r],
+                           (size_t)nweeks_val * sizeof(int));
+                chosen_b[SET_RISK] =
+                    fcst_risk_choose(set_val, (size_t)nrisk, wk, val->wstaff,
+                                     (size_t)nweeks_val, RECO_ALPHA);
             }
         }
     }
@@ -1111,28 +1261,50 @@ main(int argc, char **argv)
                        ? gt.predict_wall / (double)gt.predictions * 1e6
                        : 0);
         }
-        if (chosen >= 0) {
-            struct fcst_metrics r, rv, sv;
-            fcst_acc_metrics(&reco_test[chosen], &r);
-            fcst_acc_metrics(&reco_val[chosen], &rv);
-            fcst_acc_metrics(&staff_val, &sv);
-            printf("{\"method\": \"reco\", \"wape\": %.4f, \"bias\": %.4f, "
-                   "\"overproduction\": %.4f, \"short_days\": %zu, "
-                   "\"n\": %zu, \"mape\": %.4f, \"mae\": %.3f, "
-                   "\"variant\": \"%s\", \"horizon\": %d, "
-                   "\"unit\": \"percent\", \"risk\": %.3f, "
-                   "\"risk_chosen_on\": \"%s\", \"surplus_meals\": %.0f, "
-                   "\"validation_short_days\": %zu, "
-                   "\"validation_overproduction\": %.4f, "
-                   "\"validation_staff_short_days\": %zu, "
-                   "\"validation_staff_overproduction\": %.4f, "
-                   "\"validation_n\": %zu, \"no_distribution\": %zu}\n",
-                   r.wape, r.bias, r.over, r.short_days, r.n, r.mape, r.mae,
-                   variant, horizon, risks[chosen],
-                   isnan(go.risk) ? "validation" : "option",
-                   surplus_test[chosen], rv.short_days, rv.over, sv.short_days,
-                   sv.over, rv.n, no_dist_test);
-        }
+        /* "reco": the retained rule (RECO_FAMILY with the bootstrap
+           margin); "reco_*": the others, for comparison. */
+        for (int f = 0; f < 3 && gbt_ok && !year_ahead; f++)
+            for (int b = 0; b < 2; b++) {
+                int r = b ? chosen_b[f] : chosen[f];
+                if (r < 0)
+                    continue;
+                static const char *const fam[3] = {"risk", "lambda",
+                                                   "lambda_rel"};
+                char name[64];
+                if (f == RECO_FAMILY && b == 1)
+                    snprintf(name, sizeof name, "reco");
+                else
+                    snprintf(name, sizeof name, "reco_%s%s", fam[f],
+                             b ? "_margin" : "");
+                struct fcst_metrics rt, rv, sv;
+                char risk[32] = "";
+                if (f == SET_RISK) /* the key of earlier versions */
+                    snprintf(risk, sizeof risk, "\"risk\": %.3f, ", set_val[r]);
+                fcst_acc_metrics(&tst->acc[r], &rt);
+                fcst_acc_metrics(&val->acc[r], &rv);
+                fcst_acc_metrics(&val->staff, &sv);
+                printf(
+                    "{\"method\": \"%s\", \"wape\": %.4f, "
+                    "\"bias\": %.4f, "
+                    "\"overproduction\": %.4f, \"short_days\": %zu, "
+                    "\"n\": %zu, \"mape\": %.4f, \"mae\": %.3f, "
+                    "\"variant\": \"%s\", \"horizon\": %d, "
+                    "\"unit\": \"percent\", %s\"setting\": \"%s\", "
+                    "\"value\": %.4f, "
+                    "\"chosen_on\": \"%s\", \"surplus_meals\": %.0f, "
+                    "\"validation_short_days\": %zu, "
+                    "\"validation_overproduction\": %.4f, "
+                    "\"validation_surplus_meals\": %.0f, "
+                    "\"validation_p_exceed\": %.3f, "
+                    "\"validation_staff_short_days\": %zu, "
+                    "\"validation_staff_overproduction\": %.4f, "
+                    "\"validation_n\": %zu, \"no_distribution\": %zu}\n",
+                    name, rt.wape, rt.bias, rt.over, rt.short_days, rt.n,
+                    rt.mape, rt.mae, variant, horizon, risk, fam[f], set_val[r],
+                    f == SET_RISK && !isnan(go.risk) ? "option" : "validation",
+                    tst->surplus[r], rv.short_days, rv.over, val->surplus[r],
+                    pexc[r], sv.short_days, sv.over, rv.n, tst->no_dist);
+            }
     } else {
         printf("Cantines de Nantes : %zu cantines, %ld cantine-jours "
                "(attendu sur le protocole par défaut : 11 520)\n",
@@ -1187,33 +1359,42 @@ main(int argc, char **argv)
                    gbt_fallback);
         if (gbt_ok && !year_ahead) {
             struct fcst_metrics sv, st;
-            fcst_acc_metrics(&staff_val, &sv);
-            fcst_acc_metrics(&staff_test, &st);
-            printf("\nRecommandation (quantile 1 - risque de la prévision gbt "
-                   "× (1 + erreurs relatives de la même cantine connues à "
-                   "l'origine))\n");
+            static const char *const fam[3] = {"risque", "lambda",
+                                               "lambda/niveau"};
+            fcst_acc_metrics(&val->staff, &sv);
+            fcst_acc_metrics(&tst->staff, &st);
+            printf("\nRecommandation (%s ; risque : quantile 1 - risque ; "
+                   "lambda : commande minimisant surplus attendu + lambda × "
+                   "P(court), lambda en repas, ou × niveau de la cantine)\n",
+                   go.pooled ? "erreurs mises en commun par classe de jour"
+                             : "erreurs de la même cantine");
             printf("validation %s .. %s : agents %zu jours courts, "
-                   "surproduction %.2f %% (n %zu)\n",
+                   "surproduction %.2f %% (n %zu, %d semaines)\n",
                    "année précédente", train_end_s, sv.short_days, sv.over,
-                   sv.n);
+                   sv.n, nweeks_val);
             printf("test : agents %zu jours courts, surproduction %.2f %% "
                    "(n %zu)\n\n",
                    st.short_days, st.over, st.n);
-            printf("%7s | %12s %10s | %12s %10s %12s %8s\n", "risque",
-                   "val. courts", "val. surp%", "test courts", "test surp%",
-                   "surplus repas", "WAPE %");
-            for (int r = 0; r < NRISKS; r++) {
+            printf("%-13s %8s | %11s %10s %7s | %11s %10s %13s %7s\n",
+                   "réglage", "valeur", "val. courts", "val. surp%", "P(>ag)",
+                   "test courts", "test surp%", "surplus repas", "WAPE %");
+            for (int r = 0; r < nset; r++) {
                 struct fcst_metrics a, b;
-                fcst_acc_metrics(&reco_val[r], &a);
-                fcst_acc_metrics(&reco_test[r], &b);
-                printf("%7.3f | %12zu %10.2f | %12zu %10.2f %12.0f %8.2f%s\n",
-                       risks[r], a.short_days, a.over, b.short_days, b.over,
-                       surplus_test[r], b.wape,
-                       r == chosen ? "  <- choisi" : "");
+                int f = (int)set_kind[r];
+                fcst_acc_metrics(&val->acc[r], &a);
+                fcst_acc_metrics(&tst->acc[r], &b);
+                printf("%-13s %8.3f | %11zu %10.2f %7.3f | %11zu %10.2f "
+                       "%13.0f %7.2f%s%s\n",
+                       fam[f], set_val[r], a.short_days, a.over, pexc[r],
+                       b.short_days, b.over, tst->surplus[r], b.wape,
+                       r == chosen[f] ? "  <- choisi" : "",
+                       r == chosen_b[f] ? "  <- choisi avec marge" : "");
             }
             printf("(%zu lignes de validation et %zu de test sans "
-                   "distribution : commande = prévision)\n",
-                   no_dist_val, no_dist_test);
+                   "distribution : commande = prévision ; P(>ag) : part des "
+                   "tirages bootstrap par semaine de la validation où les "
+                   "jours courts dépassent ceux des agents)\n",
+                   val->no_dist, tst->no_dist);
         }
     }
     fprintf(stderr,

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,44 @@ fcst_recommend(double point, const double *errs, size_t n, double risk,
     out->surplus_eur =
         out->surplus *
         (isfinite(eur_per_unit) && eur_per_unit > 0 ? eur_per_unit : 0);
+}
+
+double
+fcst_short_excess(const int *short_w, const int *ref_w, size_t nweeks)
+{
+    if (!short_w || !ref_w || nweeks == 0)
+        return 1.0;
+    /* xorshift64: small, fixed seed, the same draws on every platform */
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    int over = 0;
+    for (int b = 0; b < FCST_RISK_BOOT; b++) {
+        long diff = 0;
+        for (size_t w = 0; w < nweeks; w++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t pick = (size_t)(x % (uint64_t)nweeks);
+            diff += (long)short_w[pick] - (long)ref_w[pick];
+        }
+        over += diff > 0;
+    }
+    return (double)over / FCST_RISK_BOOT;
+}
+
+int
+fcst_risk_choose(const double *risks, size_t nrisk, const int *short_w,
+                 const int *ref_w, size_t nweeks, double alpha)
+{
+    int best = -1;
+    if (!risks || !short_w || !ref_w || nweeks == 0 || !(alpha >= 0))
+        return -1;
+    for (size_t r = 0; r < nrisk; r++) {
+        if (best >= 0 && !(risks[r] > risks[best]))
+            continue;
+        if (fcst_short_excess(short_w + r * nweeks, ref_w, nweeks) <= alpha)
+            best = (int)r;
+    }
+    return best;
 }
 
 static const char *

@@ -43,6 +43,34 @@ void fcst_recommend(double point, const double *errs, size_t n, double risk,
                     double kg_per_unit, double eur_per_unit,
                     struct fcst_reco *out);
 
+/*
+ * Choosing a risk on a past period, with a safety margin (the Nantes
+ * bench's rule, bench/forecast/README.md « Le réglage choisi avec une
+ * marge »): the
+ * recommendation replayed on a validation period gives, for each risk,
+ * its short days per week; a reference (the staff's own forecasts) gives
+ * its own. The short days of a whole period are noisy: one bad week moves
+ * them by dozens. So a risk is accepted only when its short days exceed
+ * the reference's in at most `alpha` of FCST_RISK_BOOT bootstrap resamples
+ * of the period's weeks (whole weeks drawn with replacement: days of one
+ * week are correlated). The generator has a fixed seed: the same input
+ * always gives the same choice.
+ */
+#define FCST_RISK_BOOT 2000
+
+/* Share in [0, 1] of the week resamples whose short days
+   sum(short_w) - sum(ref_w) is > 0. short_w and ref_w hold nweeks counts;
+   nweeks 0 or a NULL array gives 1 (nothing shows the risk is safe). */
+double fcst_short_excess(const int *short_w, const int *ref_w, size_t nweeks);
+
+/* The largest of the nrisk risks (in any order in risks[]) whose short
+   days exceed the reference's in at most alpha of the resamples; short_w
+   is nrisk rows of nweeks counts (row r = risks[r]). Returns its index, or
+   -1 when no risk qualifies (or an argument is NULL, nweeks 0, alpha
+   NAN). */
+int fcst_risk_choose(const double *risks, size_t nrisk, const int *short_w,
+                     const int *ref_w, size_t nweeks, double alpha);
+
 /* Parse a risk as users write it: "0.05", "5 %", "5%", "1/20",
    "1 sur 20". 0 and *risk set, or -1. */
 int fcst_risk_parse(const char *s, double *risk);

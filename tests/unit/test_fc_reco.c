@@ -1,7 +1,8 @@
 /*
  * test_fc_reco.c - recommendations from a forecast distribution
  * (fc_reco.h): quantiles of point * (1 + e), orders in whole units, the
- * probability of a short day, expected surplus, the risk as users write it.
+ * probability of a short day, expected surplus, the risk as users write it,
+ * the choice of a risk on a past period with a bootstrap margin.
  */
 #include "forecast/fc_reco.h"
 #include "harness.h"
@@ -143,5 +144,66 @@ test_risk_parse(void)
     }
 }
 
+static void
+test_short_excess(void)
+{
+    enum { W = 40 };
+    int ref[W], fewer[W], more[W], mixed[W];
+    for (int w = 0; w < W; w++) {
+        ref[w] = 50;
+        fewer[w] = 45; /* 5 fewer short days every week */
+        more[w] = 52;
+        /* the same total as ref, but spread unevenly over the weeks */
+        mixed[w] = w % 2 ? 30 : 70;
+    }
+    /* Always fewer: no resample exceeds; always more: every one does. */
+    CHECK(near(fcst_short_excess(fewer, ref, W), 0));
+    CHECK(near(fcst_short_excess(more, ref, W), 1));
+    /* Equal in total but noisy: about half of the resamples exceed. */
+    double p = fcst_short_excess(mixed, ref, W);
+    CHECK(p > 0.3 && p < 0.7);
+    /* Deterministic: the same input gives the same share. */
+    CHECK(near(fcst_short_excess(mixed, ref, W), p));
+    /* Nothing to resample: nothing shows the risk is safe. */
+    CHECK(near(fcst_short_excess(fewer, ref, 0), 1));
+    CHECK(near(fcst_short_excess(NULL, ref, W), 1));
+}
+
+static void
+test_risk_choose(void)
+{
+    enum { W = 30, R = 4 };
+    const double risks[R] = {0.10, 0.15, 0.20, 0.25};
+    int ref[W], sw[R * W];
+    /* Weekly short days: 0.10 -> 30, 0.15 -> 40, 0.20 -> 48 +/- 10 (a
+       total just under the reference's but noisy), 0.25 -> 60; the
+       reference 50 every week. */
+    for (int w = 0; w < W; w++) {
+        ref[w] = 50;
+        sw[0 * W + w] = 30;
+        sw[1 * W + w] = 40;
+        sw[2 * W + w] = w % 2 ? 38 : 58;
+        sw[3 * W + w] = 60;
+    }
+    /* Without margin (alpha 0.5) 0.20 passes: fewer in total. With a
+       10 % margin its noise makes it fail, and 0.15 is chosen. */
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, ref, W, 0.5), 2);
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, ref, W, 0.10), 1);
+    /* alpha 1 accepts everything: the largest risk. */
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, ref, W, 1.0), 3);
+    /* A reference nobody beats: none. */
+    int low[W];
+    for (int w = 0; w < W; w++)
+        low[w] = 10;
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, low, W, 0.10), -1);
+    /* The largest risk wins whatever the order of the table. */
+    const double shuffled[R] = {0.25, 0.20, 0.15, 0.10};
+    CHECK_EQ(fcst_risk_choose(shuffled, R, sw, ref, W, 1.0), 0);
+    /* Bad arguments. */
+    CHECK_EQ(fcst_risk_choose(NULL, R, sw, ref, W, 0.1), -1);
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, ref, 0, 0.1), -1);
+    CHECK_EQ(fcst_risk_choose(risks, R, sw, ref, W, NAN), -1);
+}
+
 TESTS(T(test_quantile), T(test_latest_errors_only), T(test_recommend),
-      T(test_risk_parse))
+      T(test_risk_parse), T(test_short_excess), T(test_risk_choose))
