@@ -10,7 +10,11 @@
  * joined by store_close) runs the seeders outside any transaction (they
  * open their own: tri_intake does, per request) and sets the state to
  * "pret". A seeding cut short (a crash, an error) is queued again by the
- * next acad_sandbox_ensure(), each seeder being idempotent. The preparer
+ * next acad_sandbox_ensure(), each seeder being idempotent. Several nodes
+ * on one database each have a preparer: the one that seeds a sandbox
+ * holds a lease in its row (`seeding_at`, renewed at each step), so the
+ * others leave it alone, and take it over once a crashed node's lease
+ * has run out. The preparer
  * uses the default configuration, not the server's: the sandbox is
  * fictitious and nothing in it may reach an outside service.
  */
@@ -180,6 +184,33 @@ sandbox_commune(struct store_conn *c, struct gu_arena *a, const char *parent,
 
 struct preparer;
 static void preparer_step(struct preparer *p, const char *step);
+static void beat(struct preparer *p, struct store_conn *c, const char *insee,
+                 const char *step);
+
+/* Seconds a node's claim on a seeding holds without being renewed. */
+#define SEED_LEASE_S 120
+
+/*
+ * Take (or renew, `renew`) the lease on seeding `insee`: *mine says
+ * whether this node may seed it now. A sandbox that is ready, or that
+ * another node seeds, is not ours.
+ */
+static int
+seed_claim(struct store_conn *c, const char *insee, bool renew, bool *mine,
+           struct gu_err *err)
+{
+    int64_t now = gu_now(), changes = 0;
+    struct store_val p[] = {STORE_I(now), STORE_T(insee),
+                            STORE_I(renew ? INT64_MAX : now - SEED_LEASE_S)};
+    int rc = store_exec_changes(c,
+                                "UPDATE acad_sandboxes SET seeding_at = ?"
+                                " WHERE insee = ? AND state = 'creation'"
+                                " AND seeding_at < ?",
+                                p, 3, &changes, err);
+
+    *mine = rc == 0 && changes == 1;
+    return rc;
+}
 
 /* Every demo seeder on the sandbox, each idempotent; `p` (may be NULL)
    hears which one runs. */
@@ -194,24 +225,24 @@ seed(struct store *st, struct store_conn *c, const struct gu_config *cfg,
 
     preparer_step(pp, "fiches de la base de connaissances");
     rc = kb_demo_load(c, insee, "formation", &loaded, err);
-    preparer_step(pp, "lieux, motifs et historique des rendez-vous");
+    beat(pp, c, insee, "lieux, motifs et historique des rendez-vous");
     if (rc >= 0)
         rc = rdv_demo_seed(c, insee, err);
     if (rc >= 0)
         rc = rdv_risk_demo_history(c, insee, RDV_HISTORY, 0, err);
-    preparer_step(pp, "services et demandes de la boîte");
+    beat(pp, c, insee, "services et demandes de la boîte");
     if (rc >= 0)
         rc = tri_demo_seed(st, c, cfg, insee, err);
-    preparer_step(pp, "séries de prévision (calcul des modèles)");
+    beat(pp, c, insee, "séries de prévision (calcul des modèles)");
     if (rc >= 0)
         rc = fc_demo_seed(c, insee, err);
-    preparer_step(pp, "équipements surveillés et leurs alertes");
+    beat(pp, c, insee, "équipements surveillés et leurs alertes");
     if (rc >= 0)
         rc = mon_demo_seed(c, insee, err);
     if (rc >= 0)
         rc = store_exec(c,
-                        "UPDATE acad_sandboxes SET state = 'pret'"
-                        " WHERE insee = ?",
+                        "UPDATE acad_sandboxes SET state = 'pret',"
+                        " seeding_at = 0 WHERE insee = ?",
                         p, 1, err);
     preparer_step(pp, "");
     if (rc < 0)
@@ -257,6 +288,19 @@ preparer_step(struct preparer *p, const char *step)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A step of the preparer's seeding: say it, and renew the lease. */
+static void
+beat(struct preparer *p, struct store_conn *c, const char *insee,
+     const char *step)
+{
+    struct gu_err err;
+    bool mine;
+
+    preparer_step(p, step);
+    if (p)
+        (void)seed_claim(c, insee, true, &mine, &err);
+}
+
 static void *
 preparer_main(void *arg)
 {
@@ -285,8 +329,20 @@ preparer_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         gu_err_clear(&err);
         rc = store_acquire(p->st, &c, &err);
-        if (rc == 0)
-            rc = seed(p->st, c, cfg, insee, p, &err);
+        if (rc == 0) {
+            bool mine = false;
+            rc = seed_claim(c, insee, false, &mine, &err);
+            if (rc == 0 && mine) {
+                struct store_val q[] = {STORE_T(insee)};
+                struct gu_err e2;
+                rc = seed(p->st, c, cfg, insee, p, &err);
+                if (rc < 0) /* let the next ensure (any node) try again */
+                    (void)store_exec(c,
+                                     "UPDATE acad_sandboxes SET seeding_at"
+                                     " = 0 WHERE insee = ?",
+                                     q, 1, &e2);
+            }
+        }
         store_release(c);
         if (rc < 0)
             gu_log_error("acad.seed", "insee=%s err=\"%s\"", insee, err.msg);

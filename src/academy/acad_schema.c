@@ -69,8 +69,17 @@ static const char v1[] =
     ");\n"
     "CREATE INDEX acad_quiz_agent ON acad_quiz (insee, agent_id, module);\n";
 
+/*
+ * Version 2: the node that seeds a sandbox holds a lease in its row
+ * (several nodes on one database each run a preparer; acad_sandbox.c).
+ */
+static const char v2[] =
+    "ALTER TABLE acad_sandboxes ADD COLUMN seeding_at BIGINT NOT NULL"
+    " DEFAULT 0;\n";
+
 static const struct store_migration migrations[] = {
     {"academy", 1, v1},
+    {"academy", 2, v2},
 };
 
 const struct store_migration *
