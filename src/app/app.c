@@ -57,8 +57,8 @@ checkpoint(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 
 static const struct notify_job core_job_list[] = {
     {"store.checkpoint", 1, checkpoint},
-    {"session.purge", 3600, purge_sessions},
-    {"rate.purge", 3600, purge_rates},
+    {"session.purge", 3600, purge_sessions, true},
+    {"rate.purge", 3600, purge_rates, true},
 };
 
 static const struct notify_job *

@@ -733,7 +733,7 @@ asst_reindex_job(struct store *s, const struct gu_config *cfg,
 
 static const struct notify_job jobs[] = {
     {"asst.reindex", 5, asst_reindex_job},
-    {"asst.purge", 3600, asst_purge},
+    {"asst.purge", 3600, asst_purge, true},
     {"asst.inbox", 5, asst_handoff_inbox_job}, /* hand-offs to the inbox */
 };
 

@@ -158,8 +158,8 @@ fc_alerts_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job job_list[] = {
-    {"fc.refit", 3600, fc_refit_job},   /* once a day per commune */
-    {"fc.alerts", 3600, fc_alerts_job}, /* actuals vs intervals */
+    {"fc.refit", 3600, fc_refit_job, true},   /* once a day per commune */
+    {"fc.alerts", 3600, fc_alerts_job, true}, /* actuals vs intervals */
 };
 
 const struct notify_job *

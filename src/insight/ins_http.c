@@ -198,7 +198,7 @@ canteen_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job job_list[] = {
-    {"insight.canteen", 3600, canteen_job},
+    {"insight.canteen", 3600, canteen_job, true},
 };
 
 const struct notify_job *

@@ -59,9 +59,18 @@ static const char v2_thread[] =
     "ALTER TABLE notify_outbox ADD COLUMN reply_to TEXT NOT NULL "
     "DEFAULT '';\n";
 
+/* Jobs that one node of the instance runs per period (notify_job.once):
+ * the next time any node may run each. */
+static const char v3_job_runs[] =
+    "CREATE TABLE job_runs (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  next_at BIGINT NOT NULL\n"
+    ");\n";
+
 static const struct store_migration migrations[] = {
     {"notify", 1, v1_outbox},
     {"notify", 2, v2_thread},
+    {"notify", 3, v3_job_runs},
 };
 
 const struct store_migration *

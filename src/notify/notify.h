@@ -115,7 +115,23 @@ struct notify_job {
     const char *name;
     int period_s;
     notify_job_fn fn;
+    /*
+     * Heavy, idempotent work (retraining, refits, purges): with several
+     * nodes on one database, one node runs it per period (a claim in
+     * table job_runs), instead of every node. Queues whose items are
+     * claimed one by one (e-mails, reminders, ANTS) and per-node work
+     * (index reloads, checkpoints) leave it false.
+     */
+    bool once;
 };
+
+/*
+ * For a job with `once`: may this node run it now? Claims the period
+ * for this node (*mine true) unless another node already has it.
+ * Always true for a job without `once`.
+ */
+int notify_job_claim(struct store *s, const struct notify_job *j, bool *mine,
+                     struct gu_err *err);
 
 struct notify_runner;
 

@@ -43,15 +43,61 @@ notify_job_should_stop(void)
     return cur_stop && atomic_load(cur_stop);
 }
 
+int
+notify_job_claim(struct store *s, const struct notify_job *j, bool *mine,
+                 struct gu_err *err)
+{
+    struct store_conn *c = NULL;
+    int64_t now = gu_now(), changes = 0;
+    int rc;
+
+    *mine = true;
+    if (!j->once)
+        return 0;
+    *mine = false;
+    rc = store_acquire(s, &c, err);
+    if (rc == 0) {
+        struct store_val p[1] = {STORE_T(j->name)};
+        rc = store_exec(c,
+                        "INSERT INTO job_runs (name, next_at) VALUES (?, 0)"
+                        " ON CONFLICT (name) DO NOTHING",
+                        p, 1, err);
+    }
+    if (rc == 0) {
+        /* Free again a second before this node's own next turn. */
+        struct store_val p[3] = {STORE_I(now + j->period_s - 1),
+                                 STORE_T(j->name), STORE_I(now)};
+        rc = store_exec_changes(c,
+                                "UPDATE job_runs SET next_at = ?"
+                                " WHERE name = ? AND next_at <= ?",
+                                p, 3, &changes, err);
+    }
+    store_release(c);
+    *mine = rc == 0 && changes == 1;
+    return rc;
+}
+
 static void
 run_job(struct notify_runner *r, const struct notify_job *j)
 {
-    const struct gu_config *cfg = r->cfg_get(r->ctx);
+    const struct gu_config *cfg = NULL;
     int64_t t0 = gu_now_ms();
     struct gu_err err;
+    bool mine = false;
     char q[300];
     int rc;
 
+    gu_err_clear(&err);
+    if (notify_job_claim(r->st, j, &mine, &err) < 0) {
+        gu_log_warn("job", "name=%s claim=failed err=%s", j->name,
+                    gu_logq(q, sizeof(q), err.msg));
+        return;
+    }
+    if (!mine) {
+        gu_log(GU_LOG_DEBUG, "job", "name=%s skipped=another_node", j->name);
+        return;
+    }
+    cfg = r->cfg_get(r->ctx);
     gu_err_clear(&err);
     rc = cfg ? j->fn(r->st, cfg, &err)
              : gu_err_set(&err, GU_EINTERNAL, NULL, NULL, "no config");

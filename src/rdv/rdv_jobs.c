@@ -5,12 +5,12 @@
 #include "rdv/rdv_internal.h"
 
 static const struct notify_job jobs[] = {
-    {"rdv.noshow", 86400, rdv_risk_train}, /* no-show model, daily */
+    {"rdv.noshow", 86400, rdv_risk_train, true}, /* no-show model, daily */
     {"rdv.ants", 10, rdv_ants_run},        /* ANTS declarations queue */
     {"rdv.remind", 300, rdv_remind_run},   /* reminders 4, 2 and 1 days before */
     {"rdv.sms", 60, rdv_sms_run},          /* SMS queue (rdv.sms_url/command) */
     {"rdv.waitlist", 60, rdv_wait_run},    /* offer freed slots, expire holds */
-    {"rdv.purge", 86400, rdv_purge_job},   /* anonymise, delete old logs */
+    {"rdv.purge", 86400, rdv_purge_job, true},   /* anonymise, delete old logs */
 };
 
 const struct notify_job *

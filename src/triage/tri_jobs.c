@@ -161,10 +161,10 @@ tri_mail_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job job_list[] = {
-    {"tri.purge", 86400, tri_purge_job}, /* anonymise closed requests */
+    {"tri.purge", 86400, tri_purge_job, true}, /* anonymise closed requests */
     /* nightly retrain: looks every 10 minutes, runs once a day per
        commune at triage.retrain_hour when agents corrected something */
-    {"tri.retrain", 600, tri_job_retrain},
+    {"tri.retrain", 600, tri_job_retrain, true},
     {"tri.mail", 30, tri_mail_job}, /* e-mail sources at their period_s */
 };
 

@@ -922,9 +922,47 @@ test_app_jobs(void)
     CHECK(send && sess && rate);
 }
 
+/*
+ * A heavy job (`once`) runs on one node per period: two nodes on one
+ * database (two stores on the same URL would do; one store's claims are
+ * the same SQL) get the period once; the next period is free again; a
+ * per-node job is always run.
+ */
+static void
+test_job_once(void)
+{
+    struct fx f;
+    struct gu_err err;
+    bool mine = false;
+    struct notify_job heavy = {"t.heavy", 60, job_fast, true};
+    struct notify_job each = {"t.each", 60, job_fast, false};
+
+    if (fx_init(&f) < 0) {
+        TH_FAIL("fixture");
+        fx_fini(&f);
+        return;
+    }
+    CHECK_EQ(notify_job_claim(f.s, &heavy, &mine, &err), 0);
+    CHECK(mine);
+    CHECK_EQ(notify_job_claim(f.s, &heavy, &mine, &err), 0);
+    CHECK(!mine); /* another node asking in the same period */
+    CHECK_EQ(store_exec(f.c,
+                        "UPDATE job_runs SET next_at = 0"
+                        " WHERE name = 't.heavy'",
+                        NULL, 0, &err),
+             0); /* the period is over */
+    CHECK_EQ(notify_job_claim(f.s, &heavy, &mine, &err), 0);
+    CHECK(mine);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(notify_job_claim(f.s, &each, &mine, &err), 0);
+        CHECK(mine);
+    }
+    fx_fini(&f);
+}
+
 TESTS(T(test_addr), T(test_hdr_encode), T(test_qp), T(test_b64),
       T(test_mime_build), T(test_header_injection),
       T(test_queue_validation), T(test_retry_backoff), T(test_claim_once), T(test_sandbox_never_sent),
       T(test_batch_stops),
       T(test_purge_and_stale), T(test_runner), T(test_cfgref),
-      T(test_app_jobs))
+      T(test_app_jobs), T(test_job_once))
