@@ -27,8 +27,9 @@
  *     remaining capacity, a queue item's claim) is exactly as safe across
  *     nodes as SQLite's BEGIN IMMEDIATE is across threads;
  *   - a failed statement does not end the caller's transaction: inside
- *     one, every write runs under a savepoint and a failure rolls back to
- *     it (PostgreSQL would otherwise refuse every later statement);
+ *     one, every statement runs under a savepoint (sent with it in one
+ *     round trip) and a failure rolls back to it (PostgreSQL would
+ *     otherwise refuse every later statement);
  *   - constraint violations (and a trigger's RAISE, such as the audit
  *     log's append-only guard) are GU_ECONFLICT; a lock wait beyond the
  *     timeout, a deadlock or a serialisation failure are GU_EBUSY.
@@ -75,7 +76,6 @@ struct pg_ent {
     char *sql;        /* rewritten SQL (inside key's allocation) */
     unsigned id;      /* prepared statement "gu_<id>" */
     int nparams;      /* $n placeholders in sql */
-    bool write;       /* not a SELECT/WITH...SELECT: savepoint in a tx */
     bool returns_changes; /* INSERT/UPDATE/DELETE */
     bool untyped;         /* text parameters sent in text form, untyped */
 };
@@ -607,8 +607,6 @@ stmt_get(struct pg_conn *c, const char *sql, const struct store_val *params,
     e->id = c->next_id++;
     e->nparams = np;
     first_word(sql, word, sizeof(word));
-    e->write = strcmp(word, "SELECT") != 0 && strcmp(word, "WITH") != 0 &&
-               strcmp(word, "VALUES") != 0;
     e->returns_changes = strcmp(word, "INSERT") == 0 ||
                          strcmp(word, "UPDATE") == 0 ||
                          strcmp(word, "DELETE") == 0;
@@ -978,7 +976,12 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
             break;
         }
     }
-    savepoint = e->write && PQtransactionStatus(c->db) == PQTRANS_INTRANS;
+    /*
+     * Inside a transaction every statement runs under a savepoint: a
+     * failure (a conflict, a bad cast at execution) undoes only itself,
+     * as on SQLite. A read takes no transaction id: cheap.
+     */
+    savepoint = PQtransactionStatus(c->db) == PQTRANS_INTRANS;
     snprintf(name, sizeof(name), "gu_%u", e->id);
     if (savepoint)
         res = exec_in_savepoint(c, name, (int)n, vals, lens, fmts);

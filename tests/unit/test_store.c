@@ -1642,6 +1642,13 @@ test_pg_dialect(void)
         CHECK_EQ(store_int(r, 0, 0), 1);
         CHECK_EQ(store_exec(c, "SELECT nothing FROM d", NULL, 0, &err),
                  GU_EDB);
+        /* a read that fails only when it runs (a text that is no number,
+           compared with an integer column) */
+        struct store_val bad[1] = {STORE_T("pas un nombre")};
+        if (th_pg_conninfo())
+            CHECK_EQ(store_query(c, a, "SELECT count(*) FROM d WHERE i = ?",
+                                 bad, 1, &r, &err),
+                     GU_EDB);
     }
     CHECK_EQ(store_exec(c, "INSERT INTO d (k) VALUES ('f')", NULL, 0, &err), 0);
     CHECK_EQ(store_commit(c, &err), 0);
