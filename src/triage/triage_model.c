@@ -959,8 +959,9 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
     struct problem prob;
     struct parameter par;
     struct model *mdl = NULL;
-    size_t n = 0;
-    int rc = 0;
+    size_t n = 0, cnt[TRIAGE_CLASSES_MAX] = {0};
+    int rc = 0, wl[TRIAGE_CLASSES_MAX];
+    double ww[TRIAGE_CLASSES_MAX];
     struct feature_node **x = gu_malloc(ts->n * sizeof(*x));
     double *y = gu_malloc(ts->n * sizeof(*y));
 
@@ -973,6 +974,7 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
             continue;
         x[n] = ts->x[i];
         y[n++] = ts->y[i];
+        cnt[(uint32_t)ts->y[i]]++;
     }
     memset(&prob, 0, sizeof(prob));
     prob.l = (int)n;
@@ -984,6 +986,22 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
     par.solver_type = solver == TRIAGE_SOLVER_LR ? L2R_LR : L2R_L2LOSS_SVC_DUAL;
     par.eps = solver == TRIAGE_SOLVER_LR ? 0.01 : 0.1;
     par.C = c;
+    /* Class-balanced costs, C * n / (k * n_j) for class j (k classes
+     * present): a small class's errors weigh as much in total as a large
+     * one's. On the classification set's training half (bench/triage/
+     * dev_set.py) they raised the cross-validated accuracy 0.911 ->
+     * 0.913 and the development leak-free questions 0.755 -> 0.762. */
+    for (uint32_t j = 0; j < ts->k; j++)
+        if (cnt[j])
+            par.nr_weight++;
+    for (uint32_t j = 0, q = 0; j < ts->k; j++) {
+        if (!cnt[j])
+            continue;
+        wl[q] = (int)j;
+        ww[q++] = (double)n / ((double)par.nr_weight * (double)cnt[j]);
+    }
+    par.weight_label = wl;
+    par.weight = ww;
     if (check_parameter(&prob, &par)) {
         rc = GU_EINTERNAL;
         goto out;
