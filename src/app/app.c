@@ -56,7 +56,7 @@ checkpoint(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job core_job_list[] = {
-    {"store.checkpoint", 1, checkpoint},
+    {"store.checkpoint", 1, checkpoint, false},
     {"session.purge", 3600, purge_sessions, true},
     {"rate.purge", 3600, purge_rates, true},
 };

@@ -732,9 +732,9 @@ asst_reindex_job(struct store *s, const struct gu_config *cfg,
 }
 
 static const struct notify_job jobs[] = {
-    {"asst.reindex", 5, asst_reindex_job},
+    {"asst.reindex", 5, asst_reindex_job, false},
     {"asst.purge", 3600, asst_purge, true},
-    {"asst.inbox", 5, asst_handoff_inbox_job}, /* hand-offs to the inbox */
+    {"asst.inbox", 5, asst_handoff_inbox_job, false}, /* hand-offs to the inbox */
 };
 
 const struct notify_job *

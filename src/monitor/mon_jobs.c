@@ -321,7 +321,7 @@ webhook_job(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job jobs[] = {
-    {"mon.webhook", 10, webhook_job},
+    {"mon.webhook", 10, webhook_job, false},
 };
 
 const struct notify_job *

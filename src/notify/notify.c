@@ -742,8 +742,8 @@ job_purge(struct store *s, const struct gu_config *cfg, struct gu_err *err)
 }
 
 static const struct notify_job jobs[] = {
-    {"mail.send", 10, job_send},
-    {"mail.purge", 86400, job_purge},
+    {"mail.send", 10, job_send, false},
+    {"mail.purge", 86400, job_purge, false},
 };
 
 const struct notify_job *

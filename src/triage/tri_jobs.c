@@ -165,7 +165,7 @@ static const struct notify_job job_list[] = {
     /* nightly retrain: looks every 10 minutes, runs once a day per
        commune at triage.retrain_hour when agents corrected something */
     {"tri.retrain", 600, tri_job_retrain, true},
-    {"tri.mail", 30, tri_mail_job}, /* e-mail sources at their period_s */
+    {"tri.mail", 30, tri_mail_job, false}, /* e-mail sources at their period_s */
 };
 
 const struct notify_job *

@@ -817,8 +817,8 @@ sleep_ms(long ms)
 static void
 test_runner(void)
 {
-    static const struct notify_job jobs[] = {{"fast", 1, job_fast},
-                                             {"slow", 3600, job_slow}};
+    static const struct notify_job jobs[] = {{"fast", 1, job_fast, false},
+                                             {"slow", 3600, job_slow, false}};
     struct notify_runner *r = NULL;
     struct gu_config *cfg = NULL;
     struct gu_err err;
@@ -850,7 +850,7 @@ test_runner(void)
     notify_runner_stop(NULL);
     /* a long job sees the stop request and ends early */
     {
-        struct notify_job longj = {"long", 60, job_long};
+        struct notify_job longj = {"long", 60, job_long, false};
 
         CHECK(!notify_job_should_stop());
         CHECK_EQ(notify_runner_start(NULL, &longj, 1, get_cfg, put_cfg, cfg,
@@ -863,7 +863,7 @@ test_runner(void)
     }
     /* a bad job is refused */
     {
-        struct notify_job bad = {"bad", 0, job_fast};
+        struct notify_job bad = {"bad", 0, job_fast, false};
 
         CHECK_EQ(notify_runner_start(NULL, &bad, 1, get_cfg, put_cfg, cfg, &r,
                                      &err),
