@@ -73,7 +73,7 @@ th_pg_drop_schemas(void)
     char sql[96];
 
     for (int i = 0; i < th_pg_nschemas; i++) {
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE",
+        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %.47s CASCADE",
                  th_pg_schemas[i]);
         (void)th_pg_exec(sql);
     }

@@ -854,8 +854,8 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
     const char *vals_small[32], **vals = vals_small;
     int lens_small[32], *lens = lens_small;
     int fmts_small[32], *fmts = fmts_small;
-    char (*nums)[32] = NULL;
-    char **owned = NULL; /* text copies of untyped parameters */
+    char nums_small[32][32], (*nums)[32] = nums_small;
+    char *owned_small[32], **owned = owned_small; /* untyped text copies */
     size_t nowned = 0;
     struct pg_ent *e = NULL;
     bool savepoint = false;
@@ -908,13 +908,14 @@ pg_query(void *bc, struct gu_arena *a, const char *sql,
     rc = stmt_get(c, sql, params, n, &e, err);
     if (rc < 0)
         return rc;
+    /* Most statements have few parameters: no allocation for them. */
     if (n > GU_ARRAY_LEN(vals_small)) {
         vals = gu_malloc(n * sizeof(*vals));
         lens = gu_malloc(n * sizeof(*lens));
         fmts = gu_malloc(n * sizeof(*fmts));
+        nums = gu_malloc(n * sizeof(*nums));
+        owned = gu_malloc(n * sizeof(*owned));
     }
-    nums = gu_malloc((n ? n : 1) * sizeof(*nums));
-    owned = gu_calloc(n ? n : 1, sizeof(*owned));
     if (!vals || !lens || !fmts || !nums || !owned) {
         rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "store: out of memory");
         goto out;
@@ -1024,10 +1025,12 @@ out:
         gu_free(lens);
     if (fmts != fmts_small)
         gu_free(fmts);
-    gu_free(nums);
+    if (nums != nums_small)
+        gu_free(nums);
     for (size_t k = 0; k < nowned; k++)
         gu_free(owned[k]);
-    gu_free(owned);
+    if (owned != owned_small)
+        gu_free(owned);
     return rc;
 }
 
