@@ -43,10 +43,12 @@ if [ -z "$cluster" ]; then
     exit 1
 fi
 if ! pg_lsclusters -h | awk 'NR == 1 { exit $4 == "online" ? 0 : 1 }'; then
+    # pg_ctlcluster talks on stdout ("Removed stale pid file."): only
+    # the conninfo may go there.
     if [ "$(id -u)" = 0 ]; then
-        pg_ctlcluster $cluster start
+        pg_ctlcluster $cluster start >&2
     else
-        sudo pg_ctlcluster $cluster start
+        sudo pg_ctlcluster $cluster start >&2
     fi
 fi
 user=$(id -un)
