@@ -11,62 +11,12 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-cli.XXXXXX")
-D="$TMP/var"
+. tests/lib.sh
+th_init cli "${1:-build/guichet}"
 SERVER_PID=""
-pass=0
-fail=0
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# Environment variables of an outer shell must not change the results.
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-
-ok() {
-    pass=$((pass + 1))
-}
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" | head -20 >&2
-    sed 's/^/  stderr| /' "$TMP/err" | head -20 >&2
-}
-
-# g ARGS...: run guichet, stdout in $TMP/out, stderr in $TMP/err, code $RC.
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-# gin INPUT ARGS...: same with INPUT on stdin.
-gin() {
-    local input=$1
-    shift
-    printf '%s\n' "$input" | "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    RC=$?
-}
-
-expect_rc() { # name code
-    if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi
-}
-expect_out() { # name regex
-    if grep -Eq -- "$2" "$TMP/out"; then ok; else ko "$1 : stdout ~ /$2/"; fi
-}
-expect_no_out() { # name regex
-    if grep -Eq -- "$2" "$TMP/out"; then ko "$1 : stdout !~ /$2/"; else ok; fi
-}
-expect_err() { # name regex
-    if grep -Eq -- "$2" "$TMP/err"; then ok; else ko "$1 : stderr ~ /$2/"; fi
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok; else ko "$name"; fi
 }
 
 # The value after ": " on the one-time password line (as the e2e test).
@@ -362,5 +312,4 @@ cp "$TMP/serve.err" "$TMP/err"
 expect_rc "serve : SIGTERM, code 0" 0
 expect_out "serve : arrêt annoncé" 'arrêté'
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+th_done

@@ -6,25 +6,8 @@
 # orders that grow when the risk shrinks, no forecast on a closed day,
 # and clear errors with the exit codes of the other commands (2: usage,
 # 1: too little data). No figure is checked against a threshold of speed.
-BIN=$(realpath "${1:-build/guichet}")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-forecast.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-pass=0
-fail=0
-t() { # name command...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else
-        fail=$((fail + 1))
-        echo "ÉCHEC : $name" >&2
-        sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -20 >&2
-    fi
-}
-g() {
-    "$BIN" --data "$D" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
+. "$(dirname "$0")/../lib.sh"
+th_init forecast "${1:-build/guichet}"
 D="$TMP/var"
 
 # 21 weeks of a canteen from Monday 2016-01-04 (Monday 200, Tuesday 230,
@@ -47,41 +30,41 @@ with open(sys.argv[1] + "/accueil.csv", "w") as f:
         f.write(f"{d.isoformat()};{20 + i}\n")
 EOF
 
-g init --insee 44109 --name Nantes --zone B
-t "init : code 0" test "$RC" = 0
-g forecast import --serie cantine-moulin --type cantine --unite repas "$TMP/cantine.csv"
-t "import cantine : code 0" test "$RC" = 0
-g forecast import --serie accueil --type accueil "$TMP/accueil.csv"
-t "import accueil : code 0" test "$RC" = 0
+gd init --insee 44109 --name Nantes --zone B
+check "init : code 0" test "$RC" = 0
+gd forecast import --serie cantine-moulin --type cantine --unite repas "$TMP/cantine.csv"
+check "import cantine : code 0" test "$RC" = 0
+gd forecast import --serie accueil --type accueil "$TMP/accueil.csv"
+check "import accueil : code 0" test "$RC" = 0
 
 # fit: one series, then the commune (the small counter is skipped).
-g forecast fit --serie cantine-moulin
-t "fit : code 0" test "$RC" = 0
-t "fit : méthode et WAPE" grep -q 'cantine-moulin : .*(WAPE [0-9]*,[0-9] %), données jusqu.au 2016-05-27' "$TMP/out"
-t "fit : jamais la prévision des agents" bash -c '! grep -q "Prévision des agents" "$0"' "$TMP/out"
-g forecast fit --serie accueil
-t "fit trop peu de données : code 1" test "$RC" = 1
-t "fit trop peu de données : message" grep -q 'Pas assez de données' "$TMP/err"
-g forecast fit --json
-t "fit commune --json : code 0" test "$RC" = 0
-t "fit commune --json : compte" python3 -c '
+gd forecast fit --serie cantine-moulin
+check "fit : code 0" test "$RC" = 0
+check "fit : méthode et WAPE" grep -q 'cantine-moulin : .*(WAPE [0-9]*,[0-9] %), données jusqu.au 2016-05-27' "$TMP/out"
+check "fit : jamais la prévision des agents" bash -c '! grep -q "Prévision des agents" "$0"' "$TMP/out"
+gd forecast fit --serie accueil
+check "fit trop peu de données : code 1" test "$RC" = 1
+check "fit trop peu de données : message" grep -q 'Pas assez de données' "$TMP/err"
+gd forecast fit --json
+check "fit commune --json : code 0" test "$RC" = 0
+check "fit commune --json : compte" python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
 assert o == {"commune": "44109", "fitted": 1, "skipped": 1}, o
 ' "$TMP/out"
-g forecast fit
-t "fit commune : phrase" grep -q 'Commune 44109 : 1 série calculée, 1 ignorée (pas assez de données).' "$TMP/out"
-t "fit : inscrit au journal" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM audit WHERE action LIKE 'forecast.fit%' AND actor = 'cli'")" -ge 3
+gd forecast fit
+check "fit commune : phrase" grep -q 'Commune 44109 : 1 série calculée, 1 ignorée (pas assez de données).' "$TMP/out"
+check "fit : inscrit au journal" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM audit WHERE action LIKE 'forecast.fit%' AND actor = 'cli'")" -ge 3
 
 # predict: the days ahead, never a Wednesday or a weekend.
-g forecast predict --serie cantine-moulin --jours 7
-t "predict : code 0" test "$RC" = 0
-t "predict : en-tête" grep -q 'Jour .*P10 .*P50 .*P90' "$TMP/out"
-t "predict : lundi 30 mai" grep -q 'lundi 30 mai 2016' "$TMP/out"
-t "predict : pas de mercredi" bash -c '! grep -q "mercredi" "$0"' "$TMP/out"
-t "predict : pas de week-end" bash -c '! grep -qE "samedi|dimanche" "$0"' "$TMP/out"
-g forecast predict --serie cantine-moulin --json
-t "predict --json" python3 -c '
+gd forecast predict --serie cantine-moulin --jours 7
+check "predict : code 0" test "$RC" = 0
+check "predict : en-tête" grep -q 'Jour .*P10 .*P50 .*P90' "$TMP/out"
+check "predict : lundi 30 mai" grep -q 'lundi 30 mai 2016' "$TMP/out"
+check "predict : pas de mercredi" bash -c '! grep -q "mercredi" "$0"' "$TMP/out"
+check "predict : pas de week-end" bash -c '! grep -qE "samedi|dimanche" "$0"' "$TMP/out"
+gd forecast predict --serie cantine-moulin --json
+check "predict --json" python3 -c '
 import json, sys, datetime
 o = json.load(open(sys.argv[1]))
 assert o["serie"] == "cantine-moulin" and o["method"] != "staff", o
@@ -92,23 +75,23 @@ for d in days:
     assert wd in (1, 2, 4, 5), d
     assert 0 < d["p10"] <= d["p50"] <= d["p90"] < 400, d
 ' "$TMP/out"
-g forecast predict --serie cantine-moulin --jours 40
-t "predict --jours 40 : code 2" test "$RC" = 2
-t "predict --jours 40 : message" grep -q 'entre 1 et 14' "$TMP/err"
-g forecast predict --serie inconnue
-t "série inconnue : code 2" test "$RC" = 2
-t "série inconnue : message" grep -q 'Série inconnue' "$TMP/err"
-g forecast predict
-t "sans --serie : code 2" test "$RC" = 2
+gd forecast predict --serie cantine-moulin --jours 40
+check "predict --jours 40 : code 2" test "$RC" = 2
+check "predict --jours 40 : message" grep -q 'entre 1 et 14' "$TMP/err"
+gd forecast predict --serie inconnue
+check "série inconnue : code 2" test "$RC" = 2
+check "série inconnue : message" grep -q 'Série inconnue' "$TMP/err"
+gd forecast predict
+check "sans --serie : code 2" test "$RC" = 2
 
 # backtest: the agents' forecast first, the chosen method marked.
-g forecast backtest --serie cantine-moulin
-t "backtest : code 0" test "$RC" = 0
-t "backtest : agents en tête" bash -c 'sed -n 5p "$0" | grep -q "Prévision des agents"' "$TMP/out"
-t "backtest : choisie marquée" grep -q '(choisie)' "$TMP/out"
-t "backtest : colonnes" grep -q 'WAPE %.*Biais %.*Surpr. %.*J. courts' "$TMP/out"
-g forecast backtest --serie cantine-moulin --json
-t "backtest --json" python3 -c '
+gd forecast backtest --serie cantine-moulin
+check "backtest : code 0" test "$RC" = 0
+check "backtest : agents en tête" bash -c 'sed -n 5p "$0" | grep -q "Prévision des agents"' "$TMP/out"
+check "backtest : choisie marquée" grep -q '(choisie)' "$TMP/out"
+check "backtest : colonnes" grep -q 'WAPE %.*Biais %.*Surpr. %.*J. courts' "$TMP/out"
+gd forecast backtest --serie cantine-moulin --json
+check "backtest --json" python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
 s = {x["method"]: x for x in o["scores"]}
@@ -120,14 +103,14 @@ assert s["staff"]["short_days"] == 0, s["staff"]
 ' "$TMP/out"
 
 # recommend: the orders grow when the risk shrinks.
-g forecast recommend --serie cantine-moulin --risque "1 sur 20"
-t "recommend : code 0" test "$RC" = 0
-t "recommend : risque affiché" grep -q 'au plus 5,0 % de jours en manque' "$TMP/out"
-t "recommend : surplus total" grep -q 'Surplus attendu sur ces jours : .* repas' "$TMP/out"
-g forecast recommend --serie cantine-moulin --risque "1 sur 50" --json
+gd forecast recommend --serie cantine-moulin --risque "1 sur 20"
+check "recommend : code 0" test "$RC" = 0
+check "recommend : risque affiché" grep -q 'au plus 5,0 % de jours en manque' "$TMP/out"
+check "recommend : surplus total" grep -q 'Surplus attendu sur ces jours : .* repas' "$TMP/out"
+gd forecast recommend --serie cantine-moulin --risque "1 sur 50" --json
 cp "$TMP/out" "$TMP/r50.json"
-g forecast recommend --serie cantine-moulin --risque "30 %" --json
-t "recommend : risque -> commande" python3 -c '
+gd forecast recommend --serie cantine-moulin --risque "30 %" --json
+check "recommend : risque -> commande" python3 -c '
 import json, sys
 lo = json.load(open(sys.argv[1])); hi = json.load(open(sys.argv[2]))
 assert abs(lo["risk"] - 0.02) < 1e-9 and abs(hi["risk"] - 0.3) < 1e-9
@@ -136,18 +119,17 @@ assert all(a["order"] >= b["order"] for a, b in zip(lo["days"], hi["days"]))
 assert any(a["order"] > b["order"] for a, b in zip(lo["days"], hi["days"]))
 assert lo["surplus"] > hi["surplus"]
 ' "$TMP/r50.json" "$TMP/out"
-g forecast recommend --serie cantine-moulin --risque beaucoup
-t "risque illisible : code 2" test "$RC" = 2
-t "risque illisible : message" grep -q '1 sur 20' "$TMP/err"
-g forecast recommend --serie cantine-moulin --risque "90 %"
-t "risque hors bornes : code 2" test "$RC" = 2
+gd forecast recommend --serie cantine-moulin --risque beaucoup
+check "risque illisible : code 2" test "$RC" = 2
+check "risque illisible : message" grep -q '1 sur 20' "$TMP/err"
+gd forecast recommend --serie cantine-moulin --risque "90 %"
+check "risque hors bornes : code 2" test "$RC" = 2
 
-g forecast fit --commune 98765
-t "commune inconnue : code 2" test "$RC" = 2
-t "commune inconnue : message" grep -q 'Commune inconnue' "$TMP/err"
-g forecast fit --help
-t "aide : code 0" test "$RC" = 0
-t "aide : française" grep -q 'Calcule les prévisions' "$TMP/out"
+gd forecast fit --commune 98765
+check "commune inconnue : code 2" test "$RC" = 2
+check "commune inconnue : message" grep -q 'Commune inconnue' "$TMP/err"
+gd forecast fit --help
+check "aide : code 0" test "$RC" = 0
+check "aide : française" grep -q 'Calcule les prévisions' "$TMP/out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+th_done

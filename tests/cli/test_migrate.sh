@@ -16,57 +16,18 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-migrate.XXXXXX")
+. tests/lib.sh
+th_init migrate "${1:-build/guichet}"
 PG="${GUICHET_TEST_PG:-}"
 PGDB="guichet_mig_$$"
 PGMADE=""
 SERVER_PID=""
-pass=0
-fail=0
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
     [ -n "$PGMADE" ] &&
         psql -q "$PG" -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
             >/dev/null 2>&1
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# Environment variables of an outer shell must not change the results.
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-
-ok() {
-    pass=$((pass + 1))
-}
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" | tail -20 >&2
-    sed 's/^/  stderr| /' "$TMP/err" | grep -v 'level=info' | tail -20 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { # name code
-    if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi
-}
-expect_out() { # name regex
-    if grep -Eq -- "$2" "$TMP/out"; then ok; else ko "$1 : stdout ~ /$2/"; fi
-}
-expect_no_out() { # name regex
-    if grep -Eq -- "$2" "$TMP/out"; then ko "$1 : stdout !~ /$2/"; else ok; fi
-}
-expect_err() { # name regex
-    if grep -Eq -- "$2" "$TMP/err"; then ok; else ko "$1 : stderr ~ /$2/"; fi
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok; else ko "$name"; fi
 }
 
 # The tables a copy covers, and their rows counted by sqlite3 itself.
@@ -336,5 +297,4 @@ else
     SERVER_PID=""
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+th_done

@@ -5,25 +5,8 @@
 # model file; then `triage train --commune` on a demo database (the demo
 # inbox, a retrain recorded as the active model, usage errors with exit
 # 2). No figure is checked against a threshold of speed.
-BIN=$(realpath "${1:-build/guichet}")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-triage.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-pass=0
-fail=0
-t() { # name command...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else
-        fail=$((fail + 1))
-        echo "ÉCHEC : $name" >&2
-        sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -20 >&2
-    fi
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
+. "$(dirname "$0")/../lib.sh"
+th_init triage "${1:-build/guichet}"
 
 # Label first, text second, an extra column: any order is accepted.
 {
@@ -40,13 +23,13 @@ g() {
 printf 'text\tlabel\ntrou dans la chaussée\tvoirie\nles poubelles débordent\tdechets\nmenu cantine\tcantine\n' >"$TMP/test.tsv"
 
 g triage train --data "$TMP/train.tsv" --model "$TMP/m.bin"
-t "train : code 0" test "$RC" = 0
-t "train : modèle écrit" test -s "$TMP/m.bin"
-t "train : temps affiché" grep -q 'Apprentissage en' "$TMP/out"
+check "train : code 0" test "$RC" = 0
+check "train : modèle écrit" test -s "$TMP/m.bin"
+check "train : temps affiché" grep -q 'Apprentissage en' "$TMP/out"
 
 g triage eval --model "$TMP/m.bin" --data "$TMP/test.tsv" --json
-t "eval --json : code 0" test "$RC" = 0
-t "eval --json : un objet" python3 -c '
+check "eval --json : code 0" test "$RC" = 0
+check "eval --json : un objet" python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
 assert o["n"] == 3, o
@@ -56,50 +39,49 @@ assert o["accuracy"] == 1.0, o  # three easy texts
 ' "$TMP/out"
 
 g triage eval --model "$TMP/m.bin" --data "$TMP/test.tsv"
-t "eval : tableau" grep -q 'Matrice de confusion' "$TMP/out"
-t "eval : F1 macro" grep -q 'F1 macro' "$TMP/out"
+check "eval : tableau" grep -q 'Matrice de confusion' "$TMP/out"
+check "eval : F1 macro" grep -q 'F1 macro' "$TMP/out"
 
 printf 'text\tlabel\nun\tvoirie\ndeux\n' >"$TMP/bad.tsv"
 g triage train --data "$TMP/bad.tsv" --model "$TMP/m2.bin"
-t "ligne courte : code 1" test "$RC" = 1
-t "ligne courte : numéro de ligne" grep -q 'Ligne 3' "$TMP/err"
-t "ligne courte : pas de modèle" test ! -e "$TMP/m2.bin"
+check "ligne courte : code 1" test "$RC" = 1
+check "ligne courte : numéro de ligne" grep -q 'Ligne 3' "$TMP/err"
+check "ligne courte : pas de modèle" test ! -e "$TMP/m2.bin"
 
 printf 'texte\tservice\nun\tvoirie\n' >"$TMP/bad.tsv"
 g triage train --data "$TMP/bad.tsv" --model "$TMP/m2.bin"
-t "en-tête : code 1" test "$RC" = 1
-t "en-tête : message" grep -q 'text' "$TMP/err"
+check "en-tête : code 1" test "$RC" = 1
+check "en-tête : message" grep -q 'text' "$TMP/err"
 
 head -c 100 "$TMP/m.bin" >"$TMP/cut.bin"
 g triage eval --model "$TMP/cut.bin" --data "$TMP/test.tsv" --json
-t "modèle tronqué : code 1" test "$RC" = 1
-t "modèle tronqué : message" grep -q 'modèle invalide' "$TMP/err"
+check "modèle tronqué : code 1" test "$RC" = 1
+check "modèle tronqué : message" grep -q 'modèle invalide' "$TMP/err"
 
 g triage train --model "$TMP/m3.bin"
-t "sans --data : code 2" test "$RC" = 2
+check "sans --data : code 2" test "$RC" = 2
 
 # The commune's models in a database (the demo commune has an inbox).
 D="$TMP/data"
 g --data "$D" init --demo
-t "init --demo : code 0" test "$RC" = 0
-t "init --demo : demandes" grep -q 'demandes de démonstration' "$TMP/out"
+check "init --demo : code 0" test "$RC" = 0
+check "init --demo : demandes" grep -q 'demandes de démonstration' "$TMP/out"
 g --data "$D" init --demo
-t "init --demo relancé : code 0" test "$RC" = 0
-t "init --demo relancé : rien de plus" test "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -ge 10 -a "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -lt 20
+check "init --demo relancé : code 0" test "$RC" = 0
+check "init --demo relancé : rien de plus" test "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -ge 10 -a "$(sqlite3 "$D/guichet.db" 'SELECT COUNT(*) FROM tri_requests')" -lt 20
 g --data "$D" triage train --commune 99001
-t "train --commune : code 0" test "$RC" = 0
-t "train --commune : version" grep -q 'Modèle triage-' "$TMP/out"
-t "train --commune : actif" grep -q 'le modèle est actif' "$TMP/out"
-t "train --commune : deux modèles de service" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND insee = '99001'")" = 2
-t "train --commune : un seul actif" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND active = 1")" = 1
+check "train --commune : code 0" test "$RC" = 0
+check "train --commune : version" grep -q 'Modèle triage-' "$TMP/out"
+check "train --commune : actif" grep -q 'le modèle est actif' "$TMP/out"
+check "train --commune : deux modèles de service" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND insee = '99001'")" = 2
+check "train --commune : un seul actif" test "$(sqlite3 "$D/guichet.db" "SELECT COUNT(*) FROM tri_models WHERE kind = 'service' AND active = 1")" = 1
 g --data "$D" triage train --commune 98765
-t "commune inconnue : code 2" test "$RC" = 2
-t "commune inconnue : message" grep -q 'Commune inconnue' "$TMP/err"
+check "commune inconnue : code 2" test "$RC" = 2
+check "commune inconnue : message" grep -q 'Commune inconnue' "$TMP/err"
 g --data "$D" triage train --commune 99001 --model "$TMP/x.bin"
-t "--commune et --model : code 2" test "$RC" = 2
+check "--commune et --model : code 2" test "$RC" = 2
 g --data "$TMP/nowhere" triage train --commune 99001
-t "sans base : code non nul" test "$RC" != 0
-t "sans base : message" grep -q 'init' "$TMP/err"
+check "sans base : code non nul" test "$RC" != 0
+check "sans base : message" grep -q 'init' "$TMP/err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+th_done

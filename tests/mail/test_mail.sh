@@ -15,42 +15,18 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-PY=/usr/bin/python3
+. tests/lib.sh
+th_init mail "${1:-build/guichet}"
 SINK="$PWD/tests/mail/smtp_sink.py"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-mail.XXXXXX")
-D="$TMP/var"
 SINK_PID=""
 SERVER_PID=""
-pass=0
-fail=0
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
     [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=warn
-
-ok() { pass=$((pass + 1)); }
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" | head -20 >&2
-    sed 's/^/  stderr| /' "$TMP/err" | head -20 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi; }
-expect_out() { if grep -Eq -- "$2" "$TMP/out"; then ok; else ko "$1 : stdout ~ /$2/"; fi; }
-expect_err() { if grep -Eq -- "$2" "$TMP/err"; then ok; else ko "$1 : stderr ~ /$2/"; fi; }
 
 # start_sink DIR: the sink writes messages into DIR; sets PORT.
 start_sink() {
@@ -71,25 +47,6 @@ stop_sink() {
     kill -TERM "$SINK_PID" 2>/dev/null
     wait "$SINK_PID" 2>/dev/null
     SINK_PID=""
-}
-# wait_file PATH SECONDS
-wait_file() {
-    for _ in $(seq $(($2 * 10))); do
-        [ -f "$1" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# check_py NAME SCRIPT ARGS...: a Python check that prints failures.
-check_py() {
-    local name=$1
-    shift
-    if "$PY" - "$@" >"$TMP/out" 2>"$TMP/err"; then
-        ok
-    else
-        RC=$?
-        ko "$name"
-    fi
 }
 
 FROM="Mairie de Saint-Exemple <mairie@saint-exemple.fr>"
@@ -260,5 +217,4 @@ assert row[0] == "sent" and row[1] == 2 and row[2] > 0 and row[3] == "", row
 EOF
 stop_sink
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+th_done

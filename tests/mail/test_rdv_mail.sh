@@ -24,26 +24,18 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-PY=/usr/bin/python3
+. tests/lib.sh
+th_init rdv-mail "${1:-build/guichet}"
 SINK="$PWD/tests/mail/smtp_sink.py"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-rdv-mail.XXXXXX")
-D="$TMP/var"
 SINK_PID=""
 SERVER_PID=""
-pass=0
-fail=0
 RC=-
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
     [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=info
 
 if ! "$PY" -c 'import aiosmtpd, icalendar' 2>/dev/null; then
@@ -51,41 +43,6 @@ if ! "$PY" -c 'import aiosmtpd, icalendar' 2>/dev/null; then
         "(scripts/deps.sh --test)" >&2
     exit 1
 fi
-
-: >"$TMP/out"
-: >"$TMP/err"
-ok() { pass=$((pass + 1)); }
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" | head -30 >&2
-    sed 's/^/  stderr| /' "$TMP/err" | head -30 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi; }
-expect_out() { if grep -Eq -- "$2" "$TMP/out"; then ok; else ko "$1 : stdout ~ /$2/"; fi; }
-wait_file() {
-    for _ in $(seq $(($2 * 10))); do
-        [ -s "$1" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# check_py NAME ARGS... < SCRIPT: a Python check that prints failures.
-check_py() {
-    local name=$1
-    shift
-    if "$PY" - "$@" >"$TMP/out" 2>"$TMP/err"; then
-        ok
-    else
-        RC=$?
-        ko "$name"
-    fi
-}
 
 start_sink() {
     : >"$TMP/sink.out"
@@ -400,5 +357,4 @@ expect_out "purge : bilan" '^Purge terminée : [0-9]+ tâches, [0-9]+ éléments
 g --data "$D" purge --help
 expect_rc "purge --help" 0
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+th_done

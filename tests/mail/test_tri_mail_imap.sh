@@ -18,55 +18,26 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-PY=/usr/bin/python3
+. tests/lib.sh
+th_init imap "${1:-build/guichet}"
 DATA="$PWD/tests/data/mail"
 DOVECOT=/usr/sbin/dovecot
 if [ ! -x "$DOVECOT" ] || [ ! -x /usr/lib/dovecot/imap ]; then
     echo "IGNORÉ : dovecot-imapd n'est pas installé (scripts/deps.sh --test)."
     exit 77
 fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-imap.XXXXXX")
 chmod 755 "$TMP"
-D="$TMP/var"
 DOVE_PID=""
-pass=0
-fail=0
 
-cleanup() {
+th_cleanup_hook() {
     if [ -n "$DOVE_PID" ]; then
         kill -TERM "$DOVE_PID" 2>/dev/null
         wait "$DOVE_PID" 2>/dev/null
     fi
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=warn
 
-ok() { pass=$((pass + 1)); }
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" | head -20 >&2
-    sed 's/^/  stderr| /' "$TMP/err" | head -20 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi; }
-expect_out() { if grep -Eq -- "$2" "$TMP/out"; then ok; else ko "$1 : stdout ~ /$2/"; fi; }
-expect_err() { if grep -Eq -- "$2" "$TMP/err"; then ok; else ko "$1 : stderr ~ /$2/"; fi; }
-# sql QUERY: one value from the database
-sql() { "$PY" - "$D/guichet.db" "$1" <<'EOF'
-import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
-print("" if r is None else r[0])
-EOF
-}
 expect_sql() {
     local got
     got=$(sql "$2")
@@ -347,5 +318,4 @@ g --data "$D" triage import-mail --help
 expect_rc "aide" 0
 expect_out "aide" "import-mail"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+th_done

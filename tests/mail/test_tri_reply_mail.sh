@@ -16,53 +16,25 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-PY=/usr/bin/python3
+. tests/lib.sh
+th_init trireply "${1:-build/guichet}"
 SINK="$PWD/tests/mail/smtp_sink.py"
 DATA="$PWD/tests/data/mail"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-trireply.XXXXXX")
-D="$TMP/var"
 SINK_PID=""
 SERVER_PID=""
-pass=0
-fail=0
 RC=0
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
     [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=warn
 
 if ! "$PY" -c 'import aiosmtpd' 2>/dev/null; then
     echo "aiosmtpd absent (scripts/deps.sh --test) : test ignoré"
     exit 77
 fi
-
-ok() { pass=$((pass + 1)); }
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  stdout| /' "$TMP/out" 2>/dev/null | head -20 >&2
-    sed 's/^/  stderr| /' "$TMP/err" 2>/dev/null | head -20 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi; }
-sql() { "$PY" - "$D/guichet.db" "$1" <<'EOF'
-import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
-print("" if r is None else r[0])
-EOF
-}
 
 # the sink
 mkdir -p "$TMP/mail"
@@ -233,5 +205,4 @@ cp "$TMP/serve.out" "$TMP/out"
 cp "$TMP/serve.err" "$TMP/err"
 expect_rc "serve : arrêt propre" 0
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+th_done

@@ -26,25 +26,17 @@
 set -u
 
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-build/guichet}")
-PY=/usr/bin/python3
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-mqtt.XXXXXX")
-D="$TMP/var"
+. tests/lib.sh
+th_init mqtt "${1:-build/guichet}"
 BROKER_PID=""
 SERVER_PID=""
-pass=0
-fail=0
 RC=-
 
-cleanup() {
+th_cleanup_hook() {
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
     [ -n "$BROKER_PID" ] && kill -TERM "$BROKER_PID" 2>/dev/null
-    wait 2>/dev/null
-    [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
-trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GUICHET_LOG_LEVEL=info
 
 for b in mosquitto mosquitto_pub mosquitto_passwd curl openssl sqlite3; do
@@ -54,22 +46,6 @@ for b in mosquitto mosquitto_pub mosquitto_passwd curl openssl sqlite3; do
     fi
 done
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-
-: >"$TMP/out"
-: >"$TMP/err"
-ok() { pass=$((pass + 1)); }
-ko() {
-    fail=$((fail + 1))
-    echo "ÉCHEC : $*" >&2
-    echo "  code=$RC" >&2
-    sed 's/^/  out| /' "$TMP/out" | head -30 >&2
-    sed 's/^/  err| /' "$TMP/err" | head -30 >&2
-}
-g() {
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-expect_rc() { if [ "$RC" = "$2" ]; then ok; else ko "$1 : code $2 attendu"; fi; }
 
 # A free TCP port of 127.0.0.1.
 PORT=$("$PY" -c '
@@ -393,5 +369,4 @@ SERVER_PID=""
 cp "$TMP/serve.err" "$TMP/err"
 expect_rc "serve (TLS) : arrêt propre" 0
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+th_done

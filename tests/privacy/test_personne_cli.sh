@@ -6,38 +6,13 @@
 # the dry run without --oui (exit 2, nothing changed), the erasure (her
 # slot freed, no trace of her left in any text column of the commune,
 # the audit without personal data), and French usage errors (exit 2).
-BIN=$(realpath "${1:-build/guichet}")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/guichet-personne.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-for v in $(env | sed -n 's/^\(GUICHET_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+. "$(dirname "$0")/../lib.sh"
+th_init personne "${1:-build/guichet}"
 D="$TMP/data"
 DB="$D/guichet.db"
-pass=0
-fail=0
-t() { # name command...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else
-        fail=$((fail + 1))
-        echo "ÉCHEC : $name" >&2
-        sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -20 >&2
-    fi
-}
-g() {
-    "$BIN" --data "$D" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-}
-sql() { # one value from the database
-    /usr/bin/python3 -c '
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-r = c.execute(sys.argv[2]).fetchone()
-print(r[0] if r else "")
-' "$DB" "$1"
-}
 
-g init --demo
-t "init --demo" test "$RC" = 0
+gd init --demo
+check "init --demo" test "$RC" = 0
 
 # Zoé Kerbrat: a booking in ten days (with its units), a request, an
 # e-mail; her phone as 06.12.34.56.78 in the booking, +33... in the request.
@@ -73,11 +48,11 @@ BID=$(sql "SELECT id FROM rdv_bookings WHERE name = 'Zoé Kerbrat'")
 PAUL=$(sql "SELECT count(*) FROM rdv_bookings WHERE email <> '' AND email <> 'zoe.kerbrat@exemple.fr'")
 
 # ----- export -----
-g personne export --email Zoe.Kerbrat@Exemple.FR --sortie "$TMP/export.json"
-t "export : code 0" test "$RC" = 0
-t "export : résumé" grep -q "Export écrit dans « $TMP/export.json » : 3 éléments" "$TMP/out"
-t "export : fichier du seul propriétaire" test "$(stat -c %a "$TMP/export.json")" = 600
-t "export : contenu" /usr/bin/python3 -c '
+gd personne export --email Zoe.Kerbrat@Exemple.FR --sortie "$TMP/export.json"
+check "export : code 0" test "$RC" = 0
+check "export : résumé" grep -q "Export écrit dans « $TMP/export.json » : 3 éléments" "$TMP/out"
+check "export : fichier du seul propriétaire" test "$(stat -c %a "$TMP/export.json")" = 600
+check "export : contenu" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["commune"]["insee"] == "99001", d["commune"]
@@ -94,9 +69,9 @@ assert "usager" not in json.dumps(d)   # nobody else
 
 # by phone, written another way: the booking and the request (and the
 # demo request that gave the same number)
-g personne export --telephone "+33 6 12 34 56 78"
-t "export --telephone : code 0" test "$RC" = 0
-t "export --telephone : JSON sur la sortie" /usr/bin/python3 -c '
+gd personne export --telephone "+33 6 12 34 56 78"
+check "export --telephone : code 0" test "$RC" = 0
+check "export --telephone : JSON sur la sortie" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["recherche"]["telephone"] == "0612345678", d["recherche"]
@@ -104,21 +79,21 @@ assert d["resume"]["rdv"] == 1, d["resume"]
 assert d["resume"]["demandes"] >= 1, d["resume"]
 assert d["resume"]["courriels"] == 0, d["resume"]
 ' "$TMP/out"
-t "export --telephone : résumé sur stderr" grep -q "éléments trouvés" "$TMP/err"
+check "export --telephone : résumé sur stderr" grep -q "éléments trouvés" "$TMP/err"
 
 # ----- erasure: dry run, then --oui -----
-g personne efface --email zoe.kerbrat@exemple.fr
-t "efface sans --oui : code 2" test "$RC" = 2
-t "efface sans --oui : ce qui serait effacé" grep -q "Trouvé pour cette personne dans la commune 99001 : 3 éléments" "$TMP/out"
-t "efface sans --oui : conseil" grep -q "relancez avec --oui" "$TMP/err"
-t "efface sans --oui : rien d'effacé" test "$(sql "SELECT count(*) FROM rdv_bookings WHERE email = 'zoe.kerbrat@exemple.fr'")" = 1
+gd personne efface --email zoe.kerbrat@exemple.fr
+check "efface sans --oui : code 2" test "$RC" = 2
+check "efface sans --oui : ce qui serait effacé" grep -q "Trouvé pour cette personne dans la commune 99001 : 3 éléments" "$TMP/out"
+check "efface sans --oui : conseil" grep -q "relancez avec --oui" "$TMP/err"
+check "efface sans --oui : rien d'effacé" test "$(sql "SELECT count(*) FROM rdv_bookings WHERE email = 'zoe.kerbrat@exemple.fr'")" = 1
 
-g personne efface --email zoe.kerbrat@exemple.fr --telephone 0612345678 --oui
-t "efface --oui : code 0" test "$RC" = 0
-t "efface --oui : résumé" grep -q "Effacement fait dans la commune 99001" "$TMP/out"
-t "efface --oui : rendez-vous annulé" test "$(sql "SELECT status FROM rdv_bookings WHERE id = $BID")" = 2
-t "efface --oui : créneau libéré" test "$(sql "SELECT count(*) FROM rdv_units WHERE booking_id = $BID")" = 0
-t "efface --oui : aucune trace" /usr/bin/python3 -c '
+gd personne efface --email zoe.kerbrat@exemple.fr --telephone 0612345678 --oui
+check "efface --oui : code 0" test "$RC" = 0
+check "efface --oui : résumé" grep -q "Effacement fait dans la commune 99001" "$TMP/out"
+check "efface --oui : rendez-vous annulé" test "$(sql "SELECT status FROM rdv_bookings WHERE id = $BID")" = 2
+check "efface --oui : créneau libéré" test "$(sql "SELECT count(*) FROM rdv_units WHERE booking_id = $BID")" = 0
+check "efface --oui : aucune trace" /usr/bin/python3 -c '
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 left = []
@@ -134,28 +109,28 @@ for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = ?", ("table",
                 left.append((t, col, needle, n))
 assert not left, left
 ' "$DB"
-t "efface --oui : les autres intacts" test "$(sql "SELECT count(*) FROM rdv_bookings WHERE email <> ''")" = "$PAUL"
-t "audit : export et effacement, sans donnée personnelle" test "$(sql "SELECT count(*) FROM audit WHERE action IN ('personne.export', 'personne.effacement') AND detail NOT LIKE '%kerbrat%' AND detail NOT LIKE '%0612%'")" = 4
-g personne efface --email zoe.kerbrat@exemple.fr --oui
-t "efface deux fois : rien" grep -q "rien n'a été modifié" "$TMP/out"
+check "efface --oui : les autres intacts" test "$(sql "SELECT count(*) FROM rdv_bookings WHERE email <> ''")" = "$PAUL"
+check "audit : export et effacement, sans donnée personnelle" test "$(sql "SELECT count(*) FROM audit WHERE action IN ('personne.export', 'personne.effacement') AND detail NOT LIKE '%kerbrat%' AND detail NOT LIKE '%0612%'")" = 4
+gd personne efface --email zoe.kerbrat@exemple.fr --oui
+check "efface deux fois : rien" grep -q "rien n'a été modifié" "$TMP/out"
 
 # ----- usage errors (exit 2, French) -----
-g personne export
-t "sans personne : code 2" test "$RC" = 2
-t "sans personne : message" grep -q "Indiquez --email ADRESSE ou --telephone" "$TMP/err"
-g personne export --email "zoe@"
-t "adresse invalide : code 2" test "$RC" = 2
-t "adresse invalide : message" grep -q "Adresse e-mail invalide" "$TMP/err"
-g personne efface --telephone "12 34" --oui
-t "numéro invalide : code 2" test "$RC" = 2
-t "numéro invalide : message" grep -q "Numéro de téléphone invalide" "$TMP/err"
-g personne export --email a@b.fr --commune 12345
-t "commune inconnue : code 2" test "$RC" = 2
-t "commune inconnue : message" grep -q "Commune inconnue" "$TMP/err"
-g personne export --email a@b.fr --sortie "$TMP/nope/x.json"
-t "sortie impossible : code 1" test "$RC" = 1
-g help personne efface
-t "aide" grep -q "droit à l'effacement" "$TMP/out"
+gd personne export
+check "sans personne : code 2" test "$RC" = 2
+check "sans personne : message" grep -q "Indiquez --email ADRESSE ou --telephone" "$TMP/err"
+gd personne export --email "zoe@"
+check "adresse invalide : code 2" test "$RC" = 2
+check "adresse invalide : message" grep -q "Adresse e-mail invalide" "$TMP/err"
+gd personne efface --telephone "12 34" --oui
+check "numéro invalide : code 2" test "$RC" = 2
+check "numéro invalide : message" grep -q "Numéro de téléphone invalide" "$TMP/err"
+gd personne export --email a@b.fr --commune 12345
+check "commune inconnue : code 2" test "$RC" = 2
+check "commune inconnue : message" grep -q "Commune inconnue" "$TMP/err"
+gd personne export --email a@b.fr --sortie "$TMP/nope/x.json"
+check "sortie impossible : code 1" test "$RC" = 1
+gd help personne efface
+check "aide" grep -q "droit à l'effacement" "$TMP/out"
 
 echo "$pass passed, $fail failed"
 test "$fail" = 0
