@@ -135,3 +135,47 @@ export function axeChecker(check) {
                 .join(' ; '));
     };
 }
+
+// watch(page, expected): collects the page's console errors, uncaught
+// exceptions and HTTP error responses, except those expected(method,
+// path, status) says the test causes on purpose (it checks them itself).
+// Chromium also logs every 4xx/5xx response on the console: those lines
+// are left to the response check. `into` lets several pages share one
+// pair of lists. Returns { consoleErrors, badResponses } for checkClean.
+export function watch(page, expected = () => false,
+    into = { consoleErrors: [], badResponses: [] }) {
+    page.on('response', (r) => {
+        if (r.status() < 400) return;
+        const method = r.request().method();
+        const path = new URL(r.url()).pathname;
+        if (!expected(method, path, r.status())) {
+            into.badResponses.push(method + ' ' + path + ' ' + r.status());
+        }
+    });
+    page.on('console', (msg) => {
+        if (msg.type() !== 'error' || msg.text().startsWith(
+            'Failed to load resource: the server responded with a status of')) {
+            return;
+        }
+        into.consoleErrors.push(msg.text() + ' @ ' + page.url());
+    });
+    page.on('pageerror', (err) => into.consoleErrors.push('exception: ' +
+        err.message + ' @ ' + page.url()));
+    return into;
+}
+
+// firstLogin(page, base, login, otp, password): signs in with the
+// one-time password an account starts with and sets its own (the form
+// every new account goes through); resolves on the dashboard.
+export async function firstLogin(page, base, login, otp, password) {
+    await page.goto(base + '/agent/connexion');
+    await page.fill('#login', login);
+    await page.fill('#password', otp);
+    await page.click('button[type="submit"]');
+    await page.waitForURL('**/agent/mot-de-passe');
+    await page.fill('#pw-current', otp);
+    await page.fill('#pw-new', password);
+    await page.fill('#pw-confirm', password);
+    await page.click('#pw-form button[type="submit"]');
+    await page.waitForURL(base + '/agent');
+}

@@ -3,7 +3,7 @@
 // instance: GUICHET_URL, GUICHET_ADMIN_PASSWORD (one-time), CHROMIUM,
 // E2E_PROFILE_DIR. Prints "N passed, N failed"; exits 1 on any failure.
 
-import { checkClean, launch, report, visible } from './lib.mjs';
+import { checkClean, launch, report, visible, watch } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -20,33 +20,18 @@ if (!BASE || !OTP) {
 
 const { check, step, finish } = report();
 
-const consoleErrors = [];
 // HTTP errors the test provokes on purpose; any other is a failure.
 const EXPECTED_ERRORS = new Set([
     'GET /c/{id} 404',
     'POST /api/v1/session 401',
     'PATCH /api/v1/agents/{id} 403',
 ]);
-const badResponses = [];
 const { context, foreign, close } = await launch();
 
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    if (r.status() < 400) return;
-    const p = new URL(r.url()).pathname.replace(/\/\d+(?=\/|$)/g, '/{id}');
-    const key = r.request().method() + ' ' + p + ' ' + r.status();
-    if (!EXPECTED_ERRORS.has(key)) badResponses.push(key);
-});
-page.on('console', (msg) => {
-    // Chromium logs every 4xx/5xx response; those are checked above.
-    if (msg.type() === 'error' &&
-        !msg.text().startsWith('Failed to load resource: the server ' +
-            'responded with a status of')) {
-        consoleErrors.push(msg.text() + ' @ ' + page.url());
-    }
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page,
+    (m, path, status) => EXPECTED_ERRORS.has(m + ' ' +
+        path.replace(/\/\d+(?=\/|$)/g, '/{id}') + ' ' + status));
 
 const path = () => new URL(page.url()).pathname;
 

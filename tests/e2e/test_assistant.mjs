@@ -8,7 +8,7 @@
 
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { checkClean, launch, report } from './lib.mjs';
+import { checkClean, firstLogin, launch, report, watch } from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const HOST_PORT = Number(process.env.GUICHET_HOST_PORT || 0);
@@ -52,28 +52,13 @@ const host = createServer((req, res) => {
 });
 await new Promise((ok) => host.listen(HOST_PORT, '127.0.0.1', ok));
 
-const consoleErrors = [];
-const badResponses = [];
 const { context, foreign, close } = await launch();
-
-function watch(page) {
-    page.on('response', (r) => {
-        if (r.status() >= 400) {
-            badResponses.push(r.request().method() + ' ' +
-                new URL(r.url()).pathname + ' ' + r.status());
-        }
-    });
-    page.on('console', (msg) => {
-        if (msg.type() === 'error') {
-            consoleErrors.push(msg.text() + ' @ ' + page.url());
-        }
-    });
-    page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-        err.message + ' @ ' + page.url()));
-}
+// Both pages (the portal and the host site) report into one pair of lists.
+const seen = { consoleErrors: [], badResponses: [] };
+const { consoleErrors, badResponses } = seen;
 
 const page = context.pages()[0] || await context.newPage();
-watch(page);
+watch(page, undefined, seen);
 
 // The focused element, through shadow roots: "#id" or ".class".
 function focused(p = page) {
@@ -367,7 +352,7 @@ try {
 
     // ----- the widget on the commune's own site, keyboard only -----
     const site = await context.newPage();
-    watch(site);
+    watch(site, undefined, seen);
     await step('widget sur le site de la commune, au clavier', async () => {
         await site.goto(HOST + '/');
         await site.waitForSelector('.gw-launcher');
@@ -478,16 +463,7 @@ try {
         async () => {
             const otp = process.env.GUICHET_ADMIN_PASSWORD;
             const pw = 'Pourquoi-e2e-2026!';
-            await page.goto(BASE + '/agent/connexion');
-            await page.fill('#login', 'admin');
-            await page.fill('#password', otp);
-            await page.click('button[type="submit"]');
-            await page.waitForURL('**/agent/mot-de-passe');
-            await page.fill('#pw-current', otp);
-            await page.fill('#pw-new', pw);
-            await page.fill('#pw-confirm', pw);
-            await page.click('#pw-form button[type="submit"]');
-            await page.waitForURL(BASE + '/agent');
+            await firstLogin(page, BASE, 'admin', otp, pw);
             await page.goto(BASE + '/agent/assistant');
             await page.selectOption('#r-type', 'answer');
             // the list reloads: wait until it holds answers only

@@ -20,7 +20,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { axeChecker, checkClean, launch, report, visible } from './lib.mjs';
+import {
+    axeChecker, checkClean, firstLogin, launch, report, visible, watch
+} from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -41,23 +43,9 @@ const { check, step, finish } = report();
 
 const axeCheck = axeChecker(check);
 
-const consoleErrors = [];
-const badResponses = [];
 const { context, foreign, close } = await launch();
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    if (r.status() >= 400) {
-        badResponses.push(r.request().method() + ' ' +
-            new URL(r.url()).pathname + ' ' + r.status());
-    }
-});
-page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-        consoleErrors.push(msg.text() + ' @ ' + page.url());
-    }
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page);
 page.on('dialog', (d) => d.accept());
 
 // axe-core on the current page: no serious or critical violation.
@@ -175,16 +163,7 @@ try {
         });
 
     await step('connexion', async () => {
-        await page.goto(BASE + '/agent/connexion');
-        await page.fill('#login', 'admin');
-        await page.fill('#password', OTP);
-        await page.click('button[type="submit"]');
-        await page.waitForURL('**/agent/mot-de-passe');
-        await page.fill('#pw-current', OTP);
-        await page.fill('#pw-new', NEW_PASSWORD);
-        await page.fill('#pw-confirm', NEW_PASSWORD);
-        await page.click('#pw-form button[type="submit"]');
-        await page.waitForURL(BASE + '/agent');
+        await firstLogin(page, BASE, 'admin', OTP, NEW_PASSWORD);
         check('connecté', new URL(page.url()).pathname === '/agent');
     });
 

@@ -11,7 +11,9 @@
 // unexpected HTTP error, no outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { axeChecker, checkClean, launch, report, visible } from './lib.mjs';
+import {
+    axeChecker, checkClean, firstLogin, launch, report, visible, watch
+} from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -30,26 +32,12 @@ const { check, step, finish } = report();
 
 const axeCheck = axeChecker(check);
 
-const consoleErrors = [];
-const badResponses = [];
 const { context, foreign, close } = await launch();
 // Entering seeds the sandbox (fiches, appointments, inbox, forecasts,
 // monitoring): seconds, more under the sanitizers.
 context.setDefaultTimeout(60000);
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    if (r.status() >= 400) {
-        badResponses.push(r.request().method() + ' ' +
-            new URL(r.url()).pathname + ' ' + r.status());
-    }
-});
-page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-        consoleErrors.push(msg.text() + ' @ ' + page.url());
-    }
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page);
 
 async function axe(name) {
     await axeCheck(page, name);
@@ -76,16 +64,7 @@ let realBefore = -1;
 
 try {
     await step('connexion', async () => {
-        await page.goto(BASE + '/agent/connexion');
-        await page.fill('#login', 'admin');
-        await page.fill('#password', OTP);
-        await page.click('button[type="submit"]');
-        await page.waitForURL('**/agent/mot-de-passe');
-        await page.fill('#pw-current', OTP);
-        await page.fill('#pw-new', NEW_PASSWORD);
-        await page.fill('#pw-confirm', NEW_PASSWORD);
-        await page.click('#pw-form button[type="submit"]');
-        await page.waitForURL(BASE + '/agent');
+        await firstLogin(page, BASE, 'admin', OTP, NEW_PASSWORD);
         check('connecté', new URL(page.url()).pathname === '/agent');
         realBefore = await inboxCount();
         check('la vraie commune n’a pas la demande du scénario',

@@ -6,7 +6,9 @@
 // with restore, the synonyms page, and no console error or outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { checkClean, launch, report, visible } from './lib.mjs';
+import {
+    checkClean, firstLogin, launch, report, visible, watch
+} from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -21,29 +23,15 @@ if (!BASE || !OTP) {
 
 const { check, step, finish } = report();
 
-const consoleErrors = [];
 // The conflict and the broken synonym table are provoked on purpose.
 const EXPECTED_ERRORS = new Set(['PUT /api/v1/kb/fiches/{id} 409',
     'PUT /api/v1/kb/synonyms 422']);
-const badResponses = [];
 const { context, foreign, close } = await launch();
 
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    if (r.status() < 400) return;
-    const p = new URL(r.url()).pathname.replace(/\/L\d+(?=\/|$)/g, '/{id}');
-    const key = r.request().method() + ' ' + p + ' ' + r.status();
-    if (!EXPECTED_ERRORS.has(key)) badResponses.push(key);
-});
-page.on('console', (msg) => {
-    if (msg.type() === 'error' &&
-        !msg.text().startsWith('Failed to load resource: the server ' +
-            'responded with a status of')) {
-        consoleErrors.push(msg.text() + ' @ ' + page.url());
-    }
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page,
+    (m, path, status) => EXPECTED_ERRORS.has(m + ' ' +
+        path.replace(/\/L\d+(?=\/|$)/g, '/{id}') + ' ' + status));
 page.on('dialog', (d) => d.accept());
 
 const path = () => new URL(page.url()).pathname;
@@ -71,16 +59,7 @@ const FICHE = '---\ntitre: Prêt de vélos électriques\n' +
 
 try {
     await step('connexion', async () => {
-        await page.goto(BASE + '/agent/connexion');
-        await page.fill('#login', 'admin');
-        await page.fill('#password', OTP);
-        await page.click('button[type="submit"]');
-        await page.waitForURL('**/agent/mot-de-passe');
-        await page.fill('#pw-current', OTP);
-        await page.fill('#pw-new', NEW_PASSWORD);
-        await page.fill('#pw-confirm', NEW_PASSWORD);
-        await page.click('#pw-form button[type="submit"]');
-        await page.waitForURL(BASE + '/agent');
+        await firstLogin(page, BASE, 'admin', OTP, NEW_PASSWORD);
         check('connecté', path() === '/agent');
     });
 

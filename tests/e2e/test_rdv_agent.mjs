@@ -13,7 +13,9 @@
 // Prints "N passed, N failed"; exits 1 on any failure.
 
 import { readFileSync } from 'node:fs';
-import { checkClean, launch, report, visible } from './lib.mjs';
+import {
+    checkClean, firstLogin, launch, report, visible, watch
+} from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -29,23 +31,9 @@ if (!BASE || !OTP) {
 }
 
 const { check, step, finish } = report();
-const consoleErrors = [];
-const badResponses = [];
 const { context, foreign, close } = await launch();
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    if (r.status() >= 400) {
-        badResponses.push(r.request().method() + ' ' +
-            new URL(r.url()).pathname + ' ' + r.status());
-    }
-});
-page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-        consoleErrors.push(msg.text() + ' @ ' + page.url());
-    }
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page);
 page.on('dialog', (d) => d.accept());
 
 // Today in the commune (Paris), as "aaaa-mm-jj", and its ISO weekday.
@@ -66,16 +54,7 @@ async function apiGet(url) {
 
 try {
     await step('connexion', async () => {
-        await page.goto(BASE + '/agent/connexion');
-        await page.fill('#login', 'admin');
-        await page.fill('#password', OTP);
-        await page.click('button[type="submit"]');
-        await page.waitForURL('**/agent/mot-de-passe');
-        await page.fill('#pw-current', OTP);
-        await page.fill('#pw-new', NEW_PASSWORD);
-        await page.fill('#pw-confirm', NEW_PASSWORD);
-        await page.click('#pw-form button[type="submit"]');
-        await page.waitForURL(BASE + '/agent');
+        await firstLogin(page, BASE, 'admin', OTP, NEW_PASSWORD);
         check('connecté', new URL(page.url()).pathname === '/agent');
     });
 

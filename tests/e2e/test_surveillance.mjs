@@ -12,7 +12,9 @@
 // unexpected HTTP error, no outside request.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
-import { axeChecker, checkClean, launch, report } from './lib.mjs';
+import {
+    axeChecker, checkClean, firstLogin, launch, report, watch
+} from './lib.mjs';
 
 const BASE = process.env.GUICHET_URL;
 const OTP = process.env.GUICHET_ADMIN_PASSWORD;
@@ -29,33 +31,13 @@ const { check, step, finish } = report();
 
 const axeCheck = axeChecker(check);
 
-const consoleErrors = [];
-const badResponses = [];
 // The new-asset form sent without a name on purpose answers 400 with the
 // page and its errors (checked in the step).
 const expected400 = new Set(['/agent/surveillance/equipements']);
 const { context, foreign, close } = await launch();
 const page = context.pages()[0] || await context.newPage();
-page.on('response', (r) => {
-    const path = new URL(r.url()).pathname;
-    if (r.status() === 400 && expected400.has(path)) return;
-    if (r.status() >= 400) {
-        badResponses.push(r.request().method() + ' ' + path + ' ' +
-            r.status());
-    }
-});
-page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    // The browser logs every 4xx; the expected one is checked above.
-    const at = msg.location() && msg.location().url;
-    if (/responded with a status of 400/.test(msg.text()) && at &&
-        expected400.has(new URL(at).pathname)) {
-        return;
-    }
-    consoleErrors.push(msg.text() + ' @ ' + page.url());
-});
-page.on('pageerror', (err) => consoleErrors.push('exception: ' +
-    err.message + ' @ ' + page.url()));
+const { consoleErrors, badResponses } = watch(page,
+    (m, path, status) => status === 400 && expected400.has(path));
 
 async function axe(name) {
     await axeCheck(page, name);
@@ -65,16 +47,7 @@ let alertUrl = '';
 
 try {
     await step('connexion', async () => {
-        await page.goto(BASE + '/agent/connexion');
-        await page.fill('#login', 'admin');
-        await page.fill('#password', OTP);
-        await page.click('button[type="submit"]');
-        await page.waitForURL('**/agent/mot-de-passe');
-        await page.fill('#pw-current', OTP);
-        await page.fill('#pw-new', NEW_PASSWORD);
-        await page.fill('#pw-confirm', NEW_PASSWORD);
-        await page.click('#pw-form button[type="submit"]');
-        await page.waitForURL(BASE + '/agent');
+        await firstLogin(page, BASE, 'admin', OTP, NEW_PASSWORD);
         check('connecté', new URL(page.url()).pathname === '/agent');
     });
 
