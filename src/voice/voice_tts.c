@@ -563,7 +563,7 @@ voice_tts_stream(struct gu_arena *a, const struct voice_tts_opts *o,
     struct sink s;
     enum voice_engine e;
     char *spoken = NULL;
-    int speed, rc;
+    int speed = 100, rc; /* set by check_opts; gcc -O2 cannot tell */
 
     if ((rc = check_opts(o, &speed, err)) < 0)
         return rc;

@@ -153,7 +153,7 @@ static void
 test_csv_bounds(void)
 {
     struct fc_series s = canteen();
-    struct fc_day d[1];
+    struct fc_day d[1] = {0};
     char *buf = (char *)"x";
     size_t len = 9;
     struct gu_err err = {0};
@@ -284,7 +284,7 @@ static void
 test_xlsx_empty(void)
 {
     struct fc_series s = canteen();
-    struct fc_day d[1];
+    struct fc_day d[1] = {0};
     char *buf = NULL;
     size_t len = 0;
     struct gu_err err = {0};
