@@ -155,6 +155,7 @@ expand(const struct vars *local, const char *s, size_t n, char *missing,
 static int case_failures;
 static const char *cur_file;
 static int cur_line;
+static bool quiet; /* an attempt that `retry:` will send again */
 
 static void fail(const char *fmt, ...) GU_PRINTF(1, 2);
 
@@ -163,12 +164,14 @@ fail(const char *fmt, ...)
 {
     va_list ap;
 
+    case_failures++;
+    if (quiet)
+        return;
     fprintf(stderr, "  %s:%d: ", cur_file, cur_line);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    case_failures++;
 }
 
 static const char *
@@ -547,7 +550,7 @@ expect_always(const struct hs_resp *r)
 }
 
 static void
-run_case(struct vars *local, const struct kase *k)
+run_once(struct vars *local, const struct kase *k)
 {
     char missing[64] = "";
     char *req = NULL, *body = NULL, *cbody = NULL;
@@ -585,7 +588,8 @@ run_case(struct vars *local, const struct kase *k)
             fail("unknown variable {{%s}}", missing);
             continue;
         }
-        expect_one(local, &r, jbody, cbody, e);
+        if (!starts(e, "retry:"))
+            expect_one(local, &r, jbody, cbody, e);
         gu_free(e);
     }
 out:
@@ -595,6 +599,39 @@ out:
     gu_buf_fini(&raw);
     gu_free(req);
     gu_free(body);
+}
+
+/*
+ * `retry: N` among the expectations: the request is sent again, up to N
+ * more times, until every expectation holds (a state reached in the
+ * background: a sandbox being prepared, a job's result). Only the last
+ * attempt's failures are printed.
+ */
+static void
+run_case(struct vars *local, const struct kase *k)
+{
+    long retries = 0;
+    int before = case_failures;
+
+    for (size_t i = 0; i < k->nexpect; i++) {
+        if (starts(k->expect[i], "retry:")) {
+            char *end;
+            retries = strtol(skip_ws(k->expect[i] + 6), &end, 10);
+            if (*skip_ws(end) || retries < 0 || retries > 1000) {
+                cur_line = k->expect_line[i];
+                fail("retry: a count from 0 to 1000 expected");
+                return;
+            }
+        }
+    }
+    for (long attempt = 0;; attempt++) {
+        quiet = attempt < retries;
+        run_once(local, k);
+        quiet = false;
+        if (case_failures == before || attempt >= retries)
+            return;
+        case_failures = before;
+    }
 }
 
 static void
