@@ -3,7 +3,8 @@
  * the mean: the time-of-day profile (a normal value at the wrong time of
  * day), the novelty of the recent sequence of levels (a new pattern
  * inside the usual range), and the daily habit (the same deviation at
- * the same time every day stops being news). Also the state's size.
+ * the same time every day stops being news), the logarithmic view of a
+ * positive quantity (a fall towards zero). Also the state's size.
  */
 #include "harness.h"
 #include "monitor/mon_detect.h"
@@ -227,6 +228,62 @@ test_weekend_shape(void)
     mon_state_free(s);
 }
 
+/*
+ * Every hour a price that varies by ratios (0.3 times e^(0.8 u), u in
+ * [-1, 1]); at point 1200 it falls to 0.001: on the linear scale only
+ * about two deviations below the mean, on the logarithmic one more than
+ * ten. Seen by the logarithmic view of a positive quantity; a series
+ * that once read 0 has none (the log of 0 means nothing), and there the
+ * fall is not told.
+ */
+static int
+price_dip(bool with_zero, int *before)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int caught = -1;
+
+    rng_state = 16;
+    *before = 0;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int i = 0; i < 1300; i++) {
+        double v = 0.3 * exp(0.8 * noise());
+
+        if (i == 1200)
+            v = 0.001;
+        if (with_zero && i == 5)
+            v = 0.0;
+        obs_at(&o, T0 + (int64_t)i * 3600, v);
+        CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+        if (i >= 300 && i < 1200 && vd.anomaly)
+            (*before)++;
+        if (i >= 1200 && vd.anomaly && caught < 0) {
+            caught = i;
+            CHECK_EQ(vd.top, MON_DET_GAUSS);
+            CHECK(vd.deviation < -5);
+            CHECK(vd.expected > 0.1 && vd.expected < 0.6);
+        }
+    }
+    mon_state_free(s);
+    return caught;
+}
+
+static void
+test_positive_dip(void)
+{
+    int before, caught;
+
+    caught = price_dip(false, &before);
+    CHECK_EQ(caught, 1200);
+    CHECK_EQ(before, 0);
+    caught = price_dip(true, &before);
+    CHECK_EQ(caught, -1);
+    CHECK_EQ(before, 0);
+}
+
 static void
 test_state_size(void)
 {
@@ -235,4 +292,5 @@ test_state_size(void)
 }
 
 TESTS(T(test_wrong_time_of_day), T(test_novel_sequence), T(test_daily_habit),
-      T(test_weekday_shape), T(test_weekend_shape), T(test_state_size))
+      T(test_weekday_shape), T(test_weekend_shape), T(test_positive_dip),
+      T(test_state_size))
