@@ -19,6 +19,7 @@
 #include <linear.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,6 @@
 #define ARENA_RENEW (192u << 10)
 #define WEIGHTS_MAX (1u << 26) /* buckets x classes, in a model file */
 #define HUGE_PAGE ((size_t)2 << 20)
-#define TRIAGE_SEARCH_MAX 1000 /* below, the CV runs seeded on one thread */
 
 #define SEED_W1 0x9e3779b97f4a7c15ull
 #define SEED_W2 0xc2b2ae3d27d4eb4full
@@ -507,6 +507,16 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
                 h = (h ^ c[4]) * 0x100000001b3ull;
                 ch[nh++] = mix64(h + 4);
             }
+        } else if (cmin == 4 && cmax == 4) {
+            for (; i + 4 <= m && nh + 1 <= CHUNK_HASHES; i++) {
+                const unsigned char *c = (const unsigned char *)s->fold + i;
+                uint64_t h = FNV0 ^ SEED_C;
+                h = (h ^ c[0]) * 0x100000001b3ull;
+                h = (h ^ c[1]) * 0x100000001b3ull;
+                h = (h ^ c[2]) * 0x100000001b3ull;
+                h = (h ^ c[3]) * 0x100000001b3ull;
+                ch[nh++] = mix64(h + 3);
+            }
         }
         for (; i + (size_t)cmin <= m && nh + (size_t)cmax <= CHUNK_HASHES;
              i++) {
@@ -894,6 +904,69 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
 /* Training                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * rand() and srand() for the whole program, one state per thread.
+ * liblinear's solvers shuffle with rand() and take no seed of their
+ * own; glibc's rand() has one state for all threads, so fits running
+ * at once on several threads drew from one sequence in whatever order
+ * the threads ran, and the models varied from run to run. Defined in
+ * the program, these come first in the dynamic linker's lookup and
+ * serve liblinear's calls too (nothing else in Guichet calls rand()).
+ * The generator is glibc's own (random_r's TYPE_3: additive feedback
+ * r[i] = r[i - 3] + r[i - 31] on 32 bits, output >> 1, seeded as
+ * srandom() seeds it, 310 outputs discarded): a thread that calls
+ * srand(s) draws exactly what glibc's rand() drew after srand(s) on one
+ * thread, so the models are the same as before. A thread that never
+ * calls srand() starts as if it had called srand(1), as glibc does.
+ * test_triage checks the sequences against glibc's random_r().
+ */
+struct rng {
+    int32_t r[31];
+    int f, b; /* front and back taps */
+    bool ready;
+};
+
+static _Thread_local struct rng rng;
+
+static int32_t
+rng_next(struct rng *g)
+{
+    uint32_t v = (uint32_t)g->r[g->f] + (uint32_t)g->r[g->b];
+
+    g->r[g->f] = (int32_t)v;
+    g->f = g->f == 30 ? 0 : g->f + 1;
+    g->b = g->b == 30 ? 0 : g->b + 1;
+    return (int32_t)(v >> 1);
+}
+
+void
+srand(unsigned int seed)
+{
+    int32_t word = seed == 0 ? 1 : (int32_t)seed;
+
+    rng.r[0] = word;
+    for (int i = 1; i < 31; i++) {
+        int32_t hi = word / 127773, lo = word % 127773;
+        word = 16807 * lo - 2836 * hi;
+        if (word < 0)
+            word += 2147483647;
+        rng.r[i] = word;
+    }
+    rng.f = 3;
+    rng.b = 0;
+    for (int i = 0; i < 310; i++)
+        (void)rng_next(&rng);
+    rng.ready = true;
+}
+
+int
+rand(void)
+{
+    if (!rng.ready)
+        srand(1);
+    return (int)rng_next(&rng);
+}
+
 static double
 now_s(void)
 {
@@ -925,10 +998,19 @@ by_index(const void *x, const void *y)
     return (a->index > b->index) - (a->index < b->index);
 }
 
-/* The featurised training set, in liblinear's form. */
+/*
+ * The featurised training set, in liblinear's form. Its feature numbers
+ * are the buckets some training text has, renumbered densely in bucket
+ * order (d = 1..nd, the bias node nd + 1): the same rows in the same
+ * order, so liblinear computes the same weights, but its weight vectors
+ * shrink from 2^bits to nd entries (70,000 of 262,144 on the
+ * classification set) and stay in cache.
+ */
 struct tset {
     size_t n;
     uint32_t k, nb;
+    uint32_t nd;     /* buckets used by the training texts */
+    uint32_t *bucket; /* nd: the bucket of feature d + 1 */
     struct feature_node **x; /* rows, each ended by bias then -1 */
     struct feature_node *nodes;
     double *y;
@@ -947,14 +1029,16 @@ struct trial {
 };
 
 /*
- * Fit on the rows whose fold != skip (skip < 0: all) and write bucket-
- * major weights w[b * stride + class] (the other lanes of a row are left
- * alone) and bias[k]. Classes absent from the rows get zero weights and
- * a very low bias. Returns 0 or GU_ENOMEM/GU_EINTERNAL.
+ * Fit on the rows whose fold != skip (skip < 0: all) and write feature-
+ * major weights w[r * stride + class] (the other lanes of a row are left
+ * alone) and bias[k]: r is the dense feature number (rows 0..nd) when
+ * `buckets` is false, its bucket (rows 0..nb, unused buckets zero) when
+ * true. Classes absent from the rows get zero weights and a very low
+ * bias. Returns 0 or GU_ENOMEM/GU_EINTERNAL.
  */
 static int
 fit(const struct tset *ts, int solver, double c, int skip, float *w,
-    size_t stride, float *bias)
+    size_t stride, bool buckets, float *bias)
 {
     struct problem prob;
     struct parameter par;
@@ -978,7 +1062,7 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
     }
     memset(&prob, 0, sizeof(prob));
     prob.l = (int)n;
-    prob.n = (int)ts->nb + 1;
+    prob.n = (int)ts->nd + 1;
     prob.x = x;
     prob.y = y;
     prob.bias = 1;
@@ -1011,7 +1095,7 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
         rc = GU_EINTERNAL;
         goto out;
     }
-    for (uint32_t b = 0; b < ts->nb; b++)
+    for (uint32_t b = 0; b < (buckets ? ts->nb : ts->nd); b++)
         memset(w + (size_t)b * stride, 0, ts->k * sizeof(float));
     for (uint32_t j = 0; j < ts->k; j++)
         bias[j] = -1e3f;
@@ -1027,10 +1111,10 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
                 bias[cls] = 1;
                 continue;
             }
-            for (uint32_t b = 0; b < ts->nb; b++)
-                w[(size_t)b * stride + (size_t)cls] =
-                    sign * (float)mdl->w[(size_t)b * nrw + col];
-            bias[cls] = sign * (float)mdl->w[(size_t)ts->nb * nrw + col];
+            for (uint32_t d = 0; d < ts->nd; d++)
+                w[(size_t)(buckets ? ts->bucket[d] : d) * stride +
+                  (size_t)cls] = sign * (float)mdl->w[(size_t)d * nrw + col];
+            bias[cls] = sign * (float)mdl->w[(size_t)ts->nd * nrw + col];
         }
     }
 out:
@@ -1049,7 +1133,7 @@ row_scores(const struct tset *ts, size_t i, const float *w, const float *bias,
     for (uint32_t j = 0; j < ts->k; j++)
         sc[j] = bias[j];
     for (const struct feature_node *f = ts->x[i]; f->index > 0; f++) {
-        if ((uint32_t)f->index > ts->nb)
+        if ((uint32_t)f->index > ts->nd)
             continue; /* the bias node */
         const float *r = w + (size_t)(f->index - 1) * ts->k;
         for (uint32_t j = 0; j < ts->k; j++)
@@ -1057,17 +1141,20 @@ row_scores(const struct tset *ts, size_t i, const float *w, const float *bias,
     }
 }
 
-/* One fit of the cross-validation: a trial's fold. */
+/* One fit: a trial's fold for the cross-validation, or (fold < 0) the
+ * model's own fit on every row, into `m`. */
 struct job {
     struct trial *t;
     int fold;
-    bool seed; /* srand(1) first: one thread only (rand() is shared) */
+    struct triage_model *m; /* fold < 0 only */
     size_t correct;
     int rc;
 };
 
 /* Fit without the fold, write the fold's out-of-fold decision values
- * (rows of one fold: no two jobs write the same row). */
+ * (rows of one fold: no two jobs write the same row). Every fit starts
+ * from srand(1) in its own thread (rand() is per thread, above), so
+ * each gives the same weights whatever thread runs it and when. */
 static void
 run_job(struct job *jb, float *w, float *bias)
 {
@@ -1075,9 +1162,13 @@ run_job(struct job *jb, float *w, float *bias)
     const struct tset *ts = t->ts;
 
     jb->correct = 0;
-    if (jb->seed)
-        srand(1);
-    jb->rc = fit(ts, t->solver, t->c, jb->fold, w, ts->k, bias);
+    srand(1);
+    if (jb->fold < 0) {
+        jb->rc = fit(ts, t->solver, t->c, -1, jb->m->w, jb->m->stride, true,
+                     jb->m->bias);
+        return;
+    }
+    jb->rc = fit(ts, t->solver, t->c, jb->fold, w, ts->k, false, bias);
     if (jb->rc < 0)
         return;
     for (size_t i = 0; i < ts->n; i++) {
@@ -1093,10 +1184,11 @@ run_job(struct job *jb, float *w, float *bias)
     }
 }
 
-/* A worker's share: jobs first, first + step, first + 2 step... */
+/* The workers take the jobs in order, each the next one not taken. */
 struct worker {
     struct job *jobs;
-    size_t njobs, first, step;
+    size_t njobs;
+    atomic_size_t *next;
 };
 
 static void *
@@ -1104,10 +1196,10 @@ run_worker(void *arg)
 {
     struct worker *wk = arg;
     const struct tset *ts = wk->jobs[0].t->ts;
-    float *w = gu_malloc((size_t)ts->nb * ts->k * sizeof(float));
+    float *w = gu_malloc(((size_t)ts->nd + 1) * ts->k * sizeof(float));
     float *bias = gu_malloc(ts->k * sizeof(float));
 
-    for (size_t i = wk->first; i < wk->njobs; i += wk->step) {
+    for (size_t i; (i = atomic_fetch_add(wk->next, 1)) < wk->njobs;) {
         if (!w || !bias)
             wk->jobs[i].rc = GU_ENOMEM;
         else
@@ -1196,10 +1288,12 @@ triage_train(const char *const *texts, const size_t *lens,
     struct triage_model *m = NULL;
     struct triage_scratch *s = NULL;
     const char **uniq = NULL;
+    uint32_t *dense = NULL; /* bucket -> dense feature number, 0 = unused */
     struct trial trials[16];
     size_t ntrials = 0, nnodes = 0, cap = 0, nu = 0;
     double t0 = now_s();
     int rc = 0, bits, folds, cmin, cmax;
+    bool final_done = false; /* the model's fit ran with the CV's */
 
     *out = NULL;
     if (!o)
@@ -1289,6 +1383,22 @@ triage_train(const char *const *texts, const size_t *lens,
                                             (1.0 + (double)df[b])) +
                                         1)
                               : 0;
+        /* Dense feature numbers, in bucket order; df becomes the map. */
+        for (uint32_t b = 0; b < m->nb; b++)
+            ts.nd += df[b] > 0;
+        ts.bucket = gu_malloc(((size_t)ts.nd + 1) * sizeof(uint32_t));
+        if (!ts.bucket) {
+            rc = GU_ENOMEM;
+        } else {
+            for (uint32_t b = 0, d = 0; b < m->nb; b++) {
+                if (df[b] > 0) {
+                    ts.bucket[d] = b;
+                    df[b] = ++d;
+                }
+            }
+            dense = df;
+            df = NULL;
+        }
         gu_free(df);
         if (rc < 0) {
             gu_free(start);
@@ -1315,19 +1425,24 @@ triage_train(const char *const *texts, const size_t *lens,
             cap = nc;
         }
         struct feature_node *row = ts.nodes + nnodes;
+        size_t nr = 0;
+        /* Every bucket of a training text has a dense number (0 would be
+         * a bucket no text had, whose IDF 0 makes its value 0 anyway). */
         for (size_t j = 0; j < fv.n; j++) {
-            row[j].index = (int)fv.idx[j] + 1;
-            row[j].value = fv.val[j];
+            if (!dense[fv.idx[j]])
+                continue;
+            row[nr].index = (int)dense[fv.idx[j]];
+            row[nr++].value = fv.val[j];
         }
-        qsort(row, fv.n, sizeof(*row), by_index);
+        qsort(row, nr, sizeof(*row), by_index);
         size_t r = 0;
-        for (size_t j = 0; j < fv.n; j++) {
+        for (size_t j = 0; j < nr; j++) {
             if (r > 0 && row[r - 1].index == row[j].index)
                 row[r - 1].value += row[j].value;
             else
                 row[r++] = row[j];
         }
-        row[r].index = (int)ts.nb + 1; /* bias */
+        row[r].index = (int)ts.nd + 1; /* bias */
         row[r].value = 1;
         row[r + 1].index = -1;
         row[r + 1].value = 0;
@@ -1379,31 +1494,33 @@ triage_train(const char *const *texts, const size_t *lens,
     }
     if (n >= (size_t)folds * 4) {
         /* Every (trial, fold) fit is a job; the threads share them out.
-         * Small data goes on one thread with liblinear's rand() seeded
-         * before each fit, so that the choice of C, hence the model, is
-         * the same from run to run (threads share rand()'s state). */
-        struct job jobs[16 * 10];
+         * With one trial (the default: C fixed) the model's own fit does
+         * not wait for the cross-validation's choice: it is a job too,
+         * the first (the longest, on every row), beside the folds. Each
+         * fit seeds its thread's rand(), so the models and the choice of
+         * C are the same from run to run whatever the threads. */
+        struct job jobs[1 + 16 * 10];
         struct worker wk[16];
         pthread_t th[16];
         bool started[16] = {0};
         size_t njobs = 0, best = 0;
+        atomic_size_t next = 0;
         int nth = o->threads > 1 ? (o->threads > 16 ? 16 : o->threads) : 1;
-        bool seq = n < TRIAGE_SEARCH_MAX;
-        if (seq)
-            nth = 1;
+        if (ntrials == 1) {
+            jobs[njobs] = (struct job){.t = &trials[0], .fold = -1, .m = m};
+            njobs++;
+            final_done = true;
+        }
         for (size_t i = 0; i < ntrials; i++) {
             for (int f = 0; f < folds; f++) {
-                jobs[njobs].t = &trials[i];
-                jobs[njobs].seed = seq;
-                jobs[njobs].fold = f;
-                jobs[njobs].rc = 0;
-                jobs[njobs++].correct = 0;
+                jobs[njobs] = (struct job){.t = &trials[i], .fold = f};
+                njobs++;
             }
         }
         if ((size_t)nth > njobs)
             nth = (int)njobs;
         for (int j = 0; j < nth; j++) {
-            wk[j] = (struct worker){jobs, njobs, (size_t)j, (size_t)nth};
+            wk[j] = (struct worker){jobs, njobs, &next};
             if (j > 0)
                 started[j] = pthread_create(&th[j], NULL, run_worker,
                                             &wk[j]) == 0;
@@ -1418,6 +1535,9 @@ triage_train(const char *const *texts, const size_t *lens,
         for (size_t i = 0; i < njobs; i++) {
             if (jobs[i].rc < 0) {
                 rc = jobs[i].rc;
+                if (jobs[i].fold < 0)
+                    gu_err_set(err, rc, NULL, "L'apprentissage a échoué.",
+                               "liblinear training failed");
                 goto out;
             }
             jobs[i].t->correct += jobs[i].correct;
@@ -1439,11 +1559,11 @@ triage_train(const char *const *texts, const size_t *lens,
     }
 
     /* liblinear's solvers shuffle with rand(): seed it so the same data
-     * gives the same model (on large data the threads of the cross-
-     * validation above share rand()'s state, so the temperature fitted
-     * on it may vary in its last digits; C is fixed there by default). */
-    srand(1);
-    rc = fit(&ts, m->solver, m->c, -1, m->w, m->stride, m->bias);
+     * gives the same model. */
+    if (!final_done) {
+        srand(1);
+        rc = fit(&ts, m->solver, m->c, -1, m->w, m->stride, true, m->bias);
+    }
     if (rc < 0) {
         gu_err_set(err, rc, NULL, "L'apprentissage a échoué.",
                    "liblinear training failed");
@@ -1466,6 +1586,8 @@ out:
     gu_free(ts.y);
     gu_free(ts.fold);
     gu_free(ts.nodes);
+    gu_free(ts.bucket);
+    gu_free(dense);
     gu_free(uniq);
     triage_scratch_free(s);
     triage_model_free(m);

@@ -89,6 +89,100 @@ train_small(void)
     return m;
 }
 
+/* glibc's rand() after srand(seed), drawn through random_r() (which
+ * triage_model.c's rand() does not replace). */
+static void
+glibc_seq(unsigned seed, int *out, size_t n)
+{
+    struct random_data rd;
+    char st[128];
+    int32_t v;
+
+    memset(&rd, 0, sizeof(rd));
+    initstate_r(1, st, sizeof(st), &rd);
+    srandom_r(seed, &rd);
+    for (size_t i = 0; i < n; i++) {
+        random_r(&rd, &v);
+        out[i] = v;
+    }
+}
+
+static void *
+draw_other(void *arg)
+{
+    int *out = arg;
+
+    srand(5);
+    for (int i = 0; i < 1000; i++)
+        out[i] = rand();
+    return NULL;
+}
+
+/* rand() is glibc's sequence, one state per thread: what liblinear
+ * draws in one fit does not depend on the fits of other threads. */
+static void
+test_rand_per_thread(void)
+{
+    static int want[2000], got[2000], other[1000];
+    static const unsigned seeds[] = {1, 0, 5, 12345, 4294967295u};
+    pthread_t th;
+
+    for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+        glibc_seq(seeds[k], want, 2000);
+        srand(seeds[k]);
+        for (int i = 0; i < 2000; i++)
+            got[i] = rand();
+        CHECK(memcmp(want, got, sizeof(want)) == 0);
+    }
+    /* Another thread draws from the same seed in between: this thread's
+     * sequence goes on as if it had not. */
+    glibc_seq(5, want, 20);
+    srand(5);
+    for (int i = 0; i < 10; i++)
+        got[i] = rand();
+    CHECK_EQ(pthread_create(&th, NULL, draw_other, other), 0);
+    pthread_join(th, NULL);
+    for (int i = 10; i < 20; i++)
+        got[i] = rand();
+    CHECK(memcmp(want, got, 20 * sizeof(int)) == 0);
+    CHECK(memcmp(want, other, 20 * sizeof(int)) == 0);
+}
+
+/* One or two threads: the same model, the same temperature, run after
+ * run (the model's own fit runs beside the cross-validation's). */
+static void
+test_train_threads_same(void)
+{
+    const char *texts[NCORPUS], *labels[NCORPUS];
+    size_t lens[NCORPUS];
+    char id[64] = "";
+    double temp = 0;
+
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    for (int run = 0; run < 6; run++) {
+        struct triage_train_opts o = {.bits = 14, .threads = 1 + run % 2};
+        struct triage_train_info info;
+        struct triage_model *m = NULL;
+        struct gu_err err = {0};
+        CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &o, &m, &info,
+                              &err),
+                 0);
+        if (!m)
+            return;
+        if (run == 0) {
+            snprintf(id, sizeof(id), "%s", triage_model_id(m));
+            temp = info.temperature;
+        }
+        CHECK_STR(triage_model_id(m), id);
+        CHECK(info.temperature == temp);
+        triage_model_free(m);
+    }
+}
+
 static void
 test_featurize_deterministic(void)
 {
@@ -660,6 +754,7 @@ test_train_errors(void)
     triage_model_free(m);
 }
 
-TESTS(T(test_featurize_deterministic), T(test_char_text),
+TESTS(T(test_rand_per_thread), T(test_train_threads_same),
+      T(test_featurize_deterministic), T(test_char_text),
       T(test_train_predict), T(test_threads), T(test_model_file),
       T(test_model_versions), T(test_tsv), T(test_train_errors))
