@@ -14,5 +14,5 @@ $cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow \
     -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 "$@" \
     -Isrc -o "$out/eval_driver" bench/assistant/eval_driver.c \
     src/core/*.c src/text/*.c src/assistant/asst_index.c \
-    src/assistant/asst_eval.c \
+    src/assistant/asst_eval.c src/assistant/asst_xlat.c \
     -ljansson -lsodium -linih -lutf8proc -lstemmer -lpthread -lm

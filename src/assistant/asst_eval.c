@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "assistant/asst_eval.h"
+#include "assistant/asst_xlat.h"
 
 /* ------------------------------------------------------------------ */
 /* Fiches                                                             */
@@ -103,6 +104,115 @@ field_of(const char *name, bool mask)
     return ASST_FIELD_BODY;
 }
 
+/* Append the pair (q, a) to the corpus, which takes both strings. */
+static int
+add_pair(struct asst_corpus *c, struct gu_buf *q, struct gu_buf *a)
+{
+    if (c->npairs == c->pairs_cap) {
+        size_t ncap = c->pairs_cap ? c->pairs_cap * 2 : 1024;
+        struct asst_xlat_pair *np = gu_realloc(c->pairs, ncap * sizeof(*np));
+        if (!np)
+            return GU_ENOMEM;
+        c->pairs = np;
+        c->pairs_cap = ncap;
+    }
+    /* Exact sizes: a buffer's capacity can be many times its text
+     * (answers are cut to ASST_XLAT_ANSWER_BYTES). */
+    char *qs = gu_realloc(q->p, q->n + 1), *as = gu_realloc(a->p, a->n + 1);
+    if (qs)
+        q->p = qs;
+    if (as)
+        a->p = as;
+    qs = q->p;
+    as = a->p;
+    size_t qn = q->n, an = a->n;
+    q->p = a->p = NULL; /* ownership moves to the corpus */
+    if (own(c, qs) < 0) {
+        gu_free(as);
+        return GU_ENOMEM;
+    }
+    if (own(c, as) < 0)
+        return GU_ENOMEM;
+    c->pairs[c->npairs++] = (struct asst_xlat_pair){qs, qn, as, an};
+    return 0;
+}
+
+/* The first element child of `node`, NULL when none. */
+static json_t *
+first_element(json_t *node)
+{
+    size_t j;
+    json_t *e;
+
+    json_array_foreach(json_object_get(node, "children"), j, e)
+    {
+        const char *t = json_string_value(json_object_get(e, "type"));
+        if (t && strcmp(t, "element") == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Sections with a heading in `node` and below: an element named
+ * Chapitre, SousChapitre, Cas or Situation whose first element is its
+ * Titre gives the pair (heading, the rest of the section); nested
+ * sections count in their parent's text and as pairs of their own.
+ * Subtrees with the fiche's own ID are skipped (masked protocol). */
+static int
+collect_sections(struct asst_corpus *c, json_t *node, const char *skip_id)
+{
+    static const char *const sect[] = {"Chapitre", "SousChapitre", "Cas",
+                                       "Situation"};
+    const char *name = json_string_value(json_object_get(node, "name"));
+    const char *id = attr(node, "ID");
+    size_t i;
+    json_t *k;
+    int rc = 0;
+
+    if (!name || (skip_id && id && strcmp(id, skip_id) == 0))
+        return 0;
+    bool is_sect = false;
+    for (size_t s = 0; s < GU_ARRAY_LEN(sect); s++)
+        is_sect |= strcmp(name, sect[s]) == 0;
+    json_t *first = is_sect ? first_element(node) : NULL;
+    const char *fname =
+        first ? json_string_value(json_object_get(first, "name")) : NULL;
+    if (fname && strcmp(fname, "Titre") == 0) {
+        struct gu_buf q, a;
+        gu_buf_init(&q);
+        gu_buf_init(&a);
+        collect(first, skip_id, &q);
+        json_array_foreach(json_object_get(node, "children"), i, k)
+        {
+            if (k != first)
+                collect(k, skip_id, &a);
+        }
+        /* Only the start of the answer is read by the training. */
+        if (a.p && a.n > ASST_XLAT_ANSWER_BYTES) {
+            size_t n = ASST_XLAT_ANSWER_BYTES;
+            while (n > 0 && (a.p[n] & 0xC0) == 0x80)
+                n--; /* not inside a UTF-8 sequence */
+            a.n = n;
+            a.p[n] = '\0';
+        }
+        if (q.oom || a.oom)
+            rc = GU_ENOMEM;
+        else if (q.p && a.p && a.n > 20)
+            rc = add_pair(c, &q, &a);
+        gu_buf_fini(&q);
+        gu_buf_fini(&a);
+        if (rc < 0)
+            return rc;
+    }
+    json_array_foreach(json_object_get(node, "children"), i, k)
+    {
+        rc = collect_sections(c, k, skip_id);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 load_fiche(struct asst_corpus *c, json_t *root, bool mask)
 {
@@ -126,6 +236,12 @@ load_fiche(struct asst_corpus *c, json_t *root, bool mask)
         if (fld < 0)
             continue;
         collect(el, mask ? id : NULL, &f[fld]);
+        if (fld == ASST_FIELD_BODY) {
+            rc = collect_sections(c, el, mask ? id : NULL);
+            if (rc < 0)
+                goto out;
+            rc = GU_ENOMEM;
+        }
     }
     struct asst_doc *d = &c->docs[c->n];
     memset(d, 0, sizeof(*d));
@@ -243,6 +359,7 @@ asst_corpus_fini(struct asst_corpus *c)
         gu_free(c->owned[i]);
     gu_free(c->owned);
     gu_free(c->docs);
+    gu_free(c->pairs);
     memset(c, 0, sizeof(*c));
 }
 
@@ -565,11 +682,12 @@ asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
     rc = text_pipeline_new(NULL, 0, &tp, err);
     if (rc < 0)
         goto out;
-    double t0 = now_ms();
-    rc = asst_index_build(tp, corpus.docs, corpus.n, prm, &ix, err);
+    double t0 = now_ms(), c0 = cpu_ms();
+    rc = asst_index_build_xlat(tp, corpus.docs, corpus.n, corpus.pairs,
+                               corpus.npairs, prm, &ix, err);
     if (rc < 0)
         goto out;
-    double build_ms = now_ms() - t0;
+    double build_ms = now_ms() - t0, build_cpu_ms = cpu_ms() - c0;
     rc = asst_eval_index(ix, &qs, NULL, result, err);
     if (rc < 0)
         goto out;
@@ -580,6 +698,8 @@ asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
                             json_integer((json_int_t)asst_index_nterms(ix))) <
             0 ||
         json_object_set_new(*result, "build_ms", json_real(build_ms)) < 0 ||
+        json_object_set_new(*result, "build_cpu_ms", json_real(build_cpu_ms)) <
+            0 ||
         json_object_set_new(
             *result, "index_mb",
             json_real(asst_index_bytes(ix) / (1024.0 * 1024.0))) < 0 ||

@@ -25,6 +25,12 @@
 struct asst_corpus {
     struct asst_doc *docs;
     size_t n;
+    /* Section headings (Chapitre, SousChapitre, Cas, Situation titles)
+     * and the sections under them: the translation model's training
+     * pairs (asst_index_build_xlat). Part of the indexed bodies, so the
+     * title-masked protocol allows them. */
+    struct asst_xlat_pair *pairs;
+    size_t npairs, pairs_cap;
     char **owned; /* every allocated string, freed by _fini */
     size_t nowned, owned_cap;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "assistant/asst_index.h"
+#include "assistant/asst_xlat.h"
 
 /* A (term, field) occurrence while a document is being analysed. */
 struct occ {
@@ -65,6 +66,13 @@ struct asst_index {
     uint32_t *vec_start; /* ndocs + 1 */
     uint32_t *vec_tri;
     float *vec_w;
+    /* Translation model, empty without training pairs. */
+    struct asst_xlat xl;
+    /* With xl only: each document's distinct terms, sorted (CSR, a
+     * forward copy of the postings), and the postings' count. */
+    uint32_t *fwd_start; /* ndocs + 1 */
+    uint32_t *fwd_term;
+    double npost;
 };
 
 void
@@ -92,6 +100,10 @@ asst_params_default(struct asst_params *p)
     p->cov[ASST_FIELD_CONTEXT] = 0.4f;
     p->cov_lead = 0.2f;
     p->cov_any = 0.0f;
+    p->xlat = 0.15f;
+    p->xlat_mix = 0.5f;
+    p->xlat_k = 20;
+    p->xlat_iters = 8;
 }
 
 /* ------------------------------------------------------------------ */
@@ -403,6 +415,49 @@ asst_index_build(const struct text_pipeline *tp, const struct asst_doc *docs,
                  size_t n, const struct asst_params *prm,
                  struct asst_index **out, struct gu_err *err)
 {
+    return asst_index_build_xlat(tp, docs, n, NULL, 0, prm, out, err);
+}
+
+/* Learn the translation model from `pairs` over the index's terms, and
+ * what its score needs: each document's distinct terms. */
+static int
+finish_xlat(struct asst_index *ix, const struct asst_xlat_pair *pairs,
+            size_t npairs)
+{
+    int rc = asst_xlat_train(ix->tp, &ix->terms, pairs, npairs, ix->prm.xlat_k,
+                             ix->prm.xlat_iters, 50, &ix->xl);
+    if (rc < 0 || !ix->xl.start)
+        return rc;
+    uint32_t np = ix->post_start[ix->terms.n];
+    ix->fwd_start = gu_calloc(ix->ndocs + 1, sizeof(uint32_t));
+    ix->fwd_term = gu_malloc(((size_t)np + 1) * sizeof(uint32_t));
+    uint32_t *cur = gu_malloc(((size_t)ix->ndocs + 1) * sizeof(uint32_t));
+    if (!ix->fwd_start || !ix->fwd_term || !cur) {
+        gu_free(cur);
+        return GU_ENOMEM;
+    }
+    for (uint32_t i = 0; i < np; i++)
+        ix->fwd_start[ix->post_doc[i] + 1]++;
+    for (uint32_t d = 0; d < ix->ndocs; d++)
+        ix->fwd_start[d + 1] += ix->fwd_start[d];
+    memcpy(cur, ix->fwd_start, ix->ndocs * sizeof(uint32_t));
+    /* Terms in id order, so each document's list comes out sorted. */
+    for (uint32_t t = 0; t < ix->terms.n; t++) {
+        for (uint32_t i = ix->post_start[t]; i < ix->post_start[t + 1]; i++)
+            ix->fwd_term[cur[ix->post_doc[i]]++] = t;
+    }
+    gu_free(cur);
+    ix->npost = np;
+    return 0;
+}
+
+int
+asst_index_build_xlat(const struct text_pipeline *tp,
+                      const struct asst_doc *docs, size_t n,
+                      const struct asst_xlat_pair *pairs, size_t npairs,
+                      const struct asst_params *prm, struct asst_index **out,
+                      struct gu_err *err)
+{
     struct build b;
     struct asst_index *ix;
     int rc = GU_ENOMEM;
@@ -456,6 +511,8 @@ asst_index_build(const struct text_pipeline *tp, const struct asst_doc *docs,
         rc = finish_vectors(&b);
     if (rc == 0)
         rc = text_vocab_seal(ix->vocab);
+    if (rc == 0 && npairs > 0 && ix->prm.xlat > 0)
+        rc = finish_xlat(ix, pairs, npairs);
 out:
     gu_free(b.occ.p);
     gu_free(b.posts.p);
@@ -497,6 +554,9 @@ asst_index_free(struct asst_index *ix)
     gu_free(ix->vec_tri);
     gu_free(ix->vec_w);
     text_vocab_free(ix->vocab);
+    asst_xlat_fini(&ix->xl);
+    gu_free(ix->fwd_start);
+    gu_free(ix->fwd_term);
     gu_free(ix);
 }
 
@@ -530,7 +590,12 @@ asst_index_bytes(const struct asst_index *ix)
     size_t np = ix->post_start[ix->terms.n];
     size_t nv = ix->vec_start[ix->ndocs];
 
-    return np * (sizeof(uint32_t) + sizeof(float) + 1) +
+    size_t nx = ix->xl.start ? ix->xl.start[ix->xl.nterms] : 0;
+
+    if (ix->xl.start)
+        nx = nx * (sizeof(uint32_t) + sizeof(float)) +
+             (ix->xl.nterms + 1u + ix->ndocs + np) * sizeof(uint32_t);
+    return nx + np * (sizeof(uint32_t) + sizeof(float) + 1) +
            nv * (sizeof(uint32_t) + sizeof(float)) + ix->terms.pool_cap +
            ix->terms.cap * 12u + (ix->terms.mask + 1u) * 4u + ix->tri.pool_cap;
 }
@@ -726,6 +791,118 @@ asst_result_abstains(const struct asst_result *r, const struct asst_abstain *ab)
            r->margin < ab->min_margin;
 }
 
+/* One translation of a query term: source term `b` stands for the query
+ * term at index `j` with probability `p`. Sorted by b for a query. */
+struct xsrc {
+    uint32_t b;
+    uint32_t j;
+    float p;
+};
+
+static int
+cmp_xsrc(const void *a, const void *b)
+{
+    const struct xsrc *x = a, *y = b;
+    return x->b < y->b ? -1 : x->b > y->b;
+}
+
+/* What xlat_gain() needs of a query, prepared once per query. */
+struct xquery {
+    uint64_t *bits; /* terms that are a source or a query term */
+    struct xsrc *src;
+    size_t nsrc;
+    double *tr; /* per query term, scratch */
+    bool *ml;
+};
+
+static int
+xquery_make(const struct asst_index *ix, struct gu_arena *a,
+            const struct qterm *qt, size_t nq, struct xquery *xq)
+{
+    const struct asst_xlat *x = &ix->xl;
+    size_t words = ix->terms.n / 64 + 1, ns = 0;
+
+    for (size_t j = 0; j < nq; j++)
+        ns += x->start[qt[j].term + 1] - x->start[qt[j].term];
+    xq->bits = gu_arena_zalloc(a, words * sizeof(uint64_t));
+    xq->src = gu_arena_alloc(a, (ns + 1) * sizeof(*xq->src));
+    xq->tr = gu_arena_alloc(a, (nq + 1) * sizeof(double));
+    xq->ml = gu_arena_alloc(a, nq + 1);
+    if (!xq->bits || !xq->src || !xq->tr || !xq->ml)
+        return GU_ENOMEM;
+    xq->nsrc = 0;
+    for (size_t j = 0; j < nq; j++) {
+        uint32_t t = qt[j].term;
+        xq->bits[t / 64] |= 1ull << (t % 64);
+        for (uint32_t e = x->start[t]; e < x->start[t + 1]; e++) {
+            uint32_t b = x->src[e];
+            xq->bits[b / 64] |= 1ull << (b % 64);
+            xq->src[xq->nsrc++] = (struct xsrc){b, (uint32_t)j, x->p[e]};
+        }
+    }
+    qsort(xq->src, xq->nsrc, sizeof(*xq->src), cmp_xsrc);
+    return 0;
+}
+
+/* The translation bonus of document `d` before the division by the
+ * query's weight (see second_stage()): one pass over the document's
+ * distinct terms, a bit test each. */
+static double
+xlat_gain(const struct asst_index *ix, const struct xquery *xq,
+          const struct qterm *qt, size_t nq, uint32_t d)
+{
+    const uint32_t *dt = ix->fwd_term + ix->fwd_start[d];
+    uint32_t dn = ix->fwd_start[d + 1] - ix->fwd_start[d];
+    double mix = ix->prm.xlat_mix, len = dn, gain = 0;
+
+    if (dn == 0)
+        return 0;
+    for (size_t j = 0; j < nq; j++) {
+        xq->tr[j] = 0;
+        xq->ml[j] = false;
+    }
+    for (uint32_t i = 0; i < dn; i++) {
+        uint32_t b = dt[i];
+        if (!(xq->bits[b / 64] & (1ull << (b % 64))))
+            continue;
+        /* A query term itself (qt is sorted by term)? */
+        size_t lo = 0, hi = nq;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (qt[mid].term < b)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < nq && qt[lo].term == b)
+            xq->ml[lo] = true;
+        /* The query terms b translates. */
+        lo = 0;
+        hi = xq->nsrc;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (xq->src[mid].b < b)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < xq->nsrc && xq->src[lo].b == b; lo++)
+            xq->tr[xq->src[lo].j] += xq->src[lo].p;
+    }
+    for (size_t j = 0; j < nq; j++) {
+        uint32_t a = qt[j].term;
+        if (xq->tr[j] <= 0 && !xq->ml[j])
+            continue; /* log(bg) - log(bg) */
+        double ml = xq->ml[j] ? 1 / len : 0;
+        double bg =
+            (ix->post_start[a + 1] - ix->post_start[a] + 1.0) / ix->npost;
+        gain += qt[j].w * ix->idf[a] *
+                (log(mix * xq->tr[j] / len + (1 - mix) * ml + bg) -
+                 log(ml + bg));
+    }
+    return gain;
+}
+
 /*
  * Second stage over the first `pool` hits of the fused ranking: each gets
  * a linear bonus from what the posting lists already hold (weights in
@@ -737,19 +914,32 @@ asst_result_abstains(const struct asst_result *r, const struct asst_abstain *ab)
  * others', while a question word found in the fiche's folders (the context
  * field) or in its first sentence says what the fiche is about. Then the pool
  * is sorted again; hits past it keep their order behind it.
+ *
+ * With a translation model, one more bonus (Berger & Lafferty's
+ * translation language model, over word presence): per query term a,
+ * log(mix * sum_b t(a|b) [b in d] / |d| + (1 - mix) * [a in d] / |d| + c_a)
+ * minus the same without translation, c_a = (df_a + 1) / postings the
+ * collection's share, weighted like the coverages and divided by the
+ * query's weight: what the fiche's other words add to its explaining the
+ * question, as answers explain the questions they were paired with.
  */
-static void
-second_stage(const struct asst_index *ix, const struct qterm *qt, size_t nq,
-             double unknown, struct asst_hit *h, size_t nh)
+static int
+second_stage(const struct asst_index *ix, struct gu_arena *a,
+             const struct qterm *qt, size_t nq, double unknown,
+             struct asst_hit *h, size_t nh)
 {
     const struct asst_params *p = &ix->prm;
     size_t m = nh < p->pool ? nh : p->pool;
     double all = unknown;
+    struct xquery xq = {0};
+    bool xlat = ix->xl.start && p->xlat > 0;
 
     for (size_t j = 0; j < nq; j++)
         all += qt[j].w * ix->idf[qt[j].term];
     if (all <= 0)
-        return;
+        return 0;
+    if (xlat && xquery_make(ix, a, qt, nq, &xq) < 0)
+        return GU_ENOMEM;
     for (size_t i = 0; i < m; i++) {
         double cov[ASST_NFIELDS] = {0}, lead = 0, any = 0;
         for (size_t j = 0; j < nq; j++) {
@@ -766,11 +956,14 @@ second_stage(const struct asst_index *ix, const struct qterm *qt, size_t nq,
                 lead += w;
         }
         double bonus = p->cov_lead * lead / all + p->cov_any * any / all;
+        if (xlat)
+            bonus += p->xlat * xlat_gain(ix, &xq, qt, nq, h[i].doc) / all;
         for (int f = 0; f < ASST_NFIELDS; f++)
             bonus += p->cov[f] * cov[f] / all;
         h[i].score += (float)bonus;
     }
     qsort(h, m, sizeof(*h), cmp_hit);
+    return 0;
 }
 
 int
@@ -879,8 +1072,11 @@ asst_index_search(const struct asst_index *ix, struct gu_arena *a,
             h[i].score = h[i].bm25 / top;
     }
     qsort(h, nh, sizeof(*h), cmp_hit);
-    if (ix->prm.pool > 0)
-        second_stage(ix, qt, nq, unknown, h, nh);
+    if (ix->prm.pool > 0) {
+        rc = second_stage(ix, a, qt, nq, unknown, h, nh);
+        if (rc < 0)
+            return rc;
+    }
     out->confidence = coverage(ix, qt, nq, unknown, h[0].doc);
     out->hits = h;
     out->n = nh < k ? nh : k;

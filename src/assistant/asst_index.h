@@ -18,8 +18,11 @@
  *      (title, alternative questions, description).
  *   3. The best `pool` of those get a bonus: per field, and for the lead
  *      (description and the body's first words) and the whole fiche, the
- * idf-weighted share of the query's terms found there, times a weight. Queries
- * allocate only from the caller's arena.
+ * idf-weighted share of the query's terms found there, times a weight;
+ *      and, with a translation model (asst_index_build_xlat), how much
+ *      better the candidate explains the query when its words may
+ *      translate the query's words (Berger & Lafferty). Queries allocate
+ *      only from the caller's arena.
  */
 #ifndef ASST_INDEX_H
 #define ASST_INDEX_H
@@ -65,6 +68,11 @@ struct asst_params {
     float cov_lead; /* ... of the lead's (description and the body's first
                        words) */
     float cov_any;  /* ... of the whole fiche's */
+    /* Translation model (asst_index_build_xlat), in the second stage: */
+    float xlat;         /* weight of the translation feature, 0 = off */
+    float xlat_mix;     /* share of the translated words in the model */
+    uint32_t xlat_k;    /* source words kept per question word */
+    uint32_t xlat_iters; /* EM iterations */
 };
 
 void asst_params_default(struct asst_params *p);
@@ -82,6 +90,33 @@ int asst_index_build(const struct text_pipeline *tp,
                      const struct asst_params *prm, struct asst_index **out,
                      struct gu_err *err);
 void asst_index_free(struct asst_index *ix);
+
+/*
+ * Training data of the question-to-answer translation model: a text
+ * worded like a question or a title (a section heading, a fiche's title
+ * or alternative question) and the text that answers it (the section,
+ * the fiche's body). Borrowed for the build only.
+ */
+struct asst_xlat_pair {
+    const char *q;
+    size_t qn;
+    const char *a;
+    size_t an;
+};
+
+/*
+ * asst_index_build() that also learns a translation model from
+ * `pairs[0..npairs)` (IBM model 1 between question words and answer
+ * words, asst_xlat.h): a candidate of the second stage whose words
+ * translate the query's words the way answers translate questions gets
+ * a bonus (weight `xlat` of asst_params). No pair, or xlat 0, gives the
+ * ranking of asst_index_build(). Same return values.
+ */
+int asst_index_build_xlat(const struct text_pipeline *tp,
+                          const struct asst_doc *docs, size_t n,
+                          const struct asst_xlat_pair *pairs, size_t npairs,
+                          const struct asst_params *prm,
+                          struct asst_index **out, struct gu_err *err);
 
 size_t asst_index_ndocs(const struct asst_index *ix);
 /* The id given at build time for document number `doc`. */

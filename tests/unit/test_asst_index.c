@@ -425,6 +425,94 @@ test_second_stage(void)
     CHECK_STR(id, "filed");
 }
 
+/*
+ * The translation model: two fiches that differ by one word, neither
+ * holding the question's « prouver ». Sections of other fiches teach that
+ * « prouver » in a question is answered by a « justificatif »; with them,
+ * the fiche with the justificatif comes first, without them (or with the
+ * weight at 0) the tie goes to the lower document number.
+ */
+static void
+test_translation(void)
+{
+    static const char filler[] =
+        " : le service accueille le public du lundi au vendredi, prend les "
+        "rendez-vous et transmet chaque dossier complet au bureau compétent.";
+    static const char *const qa[][2] = {
+        {"Comment prouver son domicile ?",
+         "Fournissez un justificatif de domicile de moins de trois mois."},
+        {"Prouver son identité",
+         "Un justificatif d'identité en cours de validité suffit."},
+        {"Que faut-il pour prouver ses revenus ?",
+         "Joignez un justificatif de revenus, un avis d'imposition."},
+        {"Quel document pour prouver sa nationalité ?",
+         "Le justificatif de nationalité est le certificat."},
+        {"Horaires", "Ouvert le lundi au vendredi."},
+    };
+    char a[512], b[512], id[64];
+    struct asst_doc docs[4];
+    struct asst_xlat_pair pairs[GU_ARRAY_LEN(qa)];
+    struct asst_params prm;
+    struct asst_index *sx = NULL;
+    struct gu_err err;
+
+    CHECK(setup());
+    if (!tp)
+        return;
+    snprintf(a, sizeof(a), "Attestation de domicile%s", filler);
+    snprintf(b, sizeof(b), "Justificatif de domicile%s", filler);
+    memset(docs, 0, sizeof(docs));
+    docs[0].id = "attestation";
+    docs[0].text[ASST_FIELD_BODY] = a;
+    docs[1].id = "justificatif";
+    docs[1].text[ASST_FIELD_BODY] = b;
+    /* Other fiches, so the words of the pairs are index terms and
+     * « domicile » is not in every fiche. */
+    docs[2].id = "autre";
+    docs[2].text[ASST_FIELD_BODY] =
+        "Identité, revenus, nationalité, avis d'imposition, certificat, "
+        "validité, trois mois, document.";
+    docs[3].id = "horaires";
+    docs[3].text[ASST_FIELD_BODY] = "Ouvert du lundi au vendredi.";
+    for (int i = 0; i < 4; i++)
+        docs[i].len[ASST_FIELD_BODY] = strlen(docs[i].text[ASST_FIELD_BODY]);
+    for (size_t i = 0; i < GU_ARRAY_LEN(qa); i++)
+        pairs[i] = (struct asst_xlat_pair){qa[i][0], strlen(qa[i][0]),
+                                           qa[i][1], strlen(qa[i][1])};
+    const char *q = "Comment prouver le domicile ?";
+    stage_first(docs, 4, NULL, q, id, sizeof(id));
+    CHECK_STR(id, "attestation");
+    struct gu_arena *ar = gu_arena_new(0);
+    struct asst_result r;
+    CHECK_EQ(asst_index_build_xlat(tp, docs, 4, pairs, GU_ARRAY_LEN(pairs),
+                                   NULL, &sx, &err),
+             0);
+    if (ar && sx && asst_index_search(sx, ar, q, strlen(q), 5, &r) == 0) {
+        CHECK(r.n >= 2);
+        if (r.n)
+            CHECK_STR(asst_index_doc_id(sx, r.hits[0].doc), "justificatif");
+    }
+    asst_index_free(sx);
+    sx = NULL;
+    /* Weight 0: the ranking of an index without pairs. */
+    asst_params_default(&prm);
+    prm.xlat = 0;
+    CHECK_EQ(asst_index_build_xlat(tp, docs, 4, pairs, GU_ARRAY_LEN(pairs),
+                                   &prm, &sx, &err),
+             0);
+    if (ar && sx && asst_index_search(sx, ar, q, strlen(q), 5, &r) == 0 &&
+        r.n)
+        CHECK_STR(asst_index_doc_id(sx, r.hits[0].doc), "attestation");
+    asst_index_free(sx);
+    /* No usable pair (empty texts): no model, no failure. */
+    struct asst_xlat_pair empty = {"", 0, "", 0};
+    sx = NULL;
+    CHECK_EQ(asst_index_build_xlat(tp, docs, 4, &empty, 1, NULL, &sx, &err),
+             0);
+    asst_index_free(sx);
+    gu_arena_free(ar);
+}
+
 static void
 test_free_null(void)
 {
@@ -443,4 +531,4 @@ TESTS(T(test_build), T(test_clean_queries), T(test_synonym_queries),
       T(test_typo_and_sms_queries), T(test_empty_and_unknown),
       T(test_margin_and_order), T(test_confidence_and_abstain),
       T(test_questions_file), T(test_eval_index), T(test_second_stage),
-      T(test_free_null))
+      T(test_translation), T(test_free_null))
