@@ -163,7 +163,7 @@ def main():
             return 1
         f = lambda n: os.path.join(tmp, n + ".tsv")
         systems = [
-            ("Guichet", "Guichet (hachage mots 1-2 + caractères 4-5, TF-IDF, "
+            ("Guichet", "Guichet (hachage mots 1-2 + caractères 4, TF-IDF, "
              "SVM liblinear)",
              lambda a, b: guichet(binary, a, b, tmp)),
             ("sklearn", "liblinear SVM, TF-IDF mots 1+2 (scikit-learn)",

@@ -431,8 +431,8 @@ tf_weight(float tf)
 
 /*
  * The distinct features of `text` and their counts into s->f: word 1-
- * and 2-grams of the pipeline's stems, character 3-5-grams of the folded
- * text. Returns 0 or GU_ENOMEM.
+ * and 2-grams of the pipeline's stems, character cmin..cmax-grams of the
+ * folded text. Returns 0 or GU_ENOMEM.
  */
 static int
 count_features(const struct text_pipeline *tp, int cmin, int cmax,
@@ -482,7 +482,7 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
     }
 
     s->nfw = s->nf;
-    /* Character 4-5-grams of the folded text, spaces collapsed, padded:
+    /* Character n-grams of the folded text, spaces collapsed, padded:
      * what fold_text() gives, from the bytes text_analyze() folded. */
     s->fold[0] = ' ';
     fold_put(s, &m, folded, folded_n);
@@ -493,8 +493,9 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
     for (size_t i = 0; i + (size_t)cmin <= m && !full;) {
         uint64_t ch[CHUNK_HASHES];
         size_t nh = 0;
-        /* The default 4- and 5-grams unrolled while 5 bytes remain: the
-         * same hashes as the loop below, without its per-byte tests. */
+        /* The 4- and 5-grams of version 3 models, and the 4-grams alone
+         * (the default), unrolled while 5 (4) bytes remain: the same
+         * hashes as the loop below, without its per-byte tests. */
         if (cmin == 4 && cmax == 5) {
             for (; i + 5 <= m && nh + 2 <= CHUNK_HASHES; i++) {
                 const unsigned char *c = (const unsigned char *)s->fold + i;
