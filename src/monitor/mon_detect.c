@@ -7,7 +7,7 @@
  * Scores. Each detector turns its evidence into a robust deviation z
  * (signed, in deviations of its own reference) and then into a score in
  * [0, 1] that is 0 for ordinary deviations (sparse output) and grows
- * linearly between two z levels. Four streams of evidence also go
+ * linearly between two z levels. Five streams of evidence also go
  * through an "anomaly likelihood" (below), which calibrates each against
  * its own history:
  *   - the Gaussian deviation (gauss);
@@ -1192,8 +1192,10 @@ mon_step(struct mon_state *s, const struct mon_params *p,
     if (!s->nonpos) {
         double x = log(o->v), zl = 0.0, lik_log;
 
+        /* The spread never below 1e-3, a change of 0.1 %: the linear
+         * view's floor (floor_sd) on the log scale. */
         if (s->logw.n >= 16)
-            zl = (x - s->logw.mean) / fmax(sqrt(s->logw.var), 1e-6);
+            zl = (x - s->logw.mean) / fmax(sqrt(s->logw.var), 1e-3);
         lik_log = lik_step(&s->lk_log, fmin(fabs(zl), 50.0), s->n);
         if (p->enabled[MON_DET_GAUSS] && lik_log > lik) {
             lik = lik_log;

@@ -16,7 +16,8 @@
  *   gauss      windowed Gaussian: z-score against the mean and deviation
  *              of the last points (the floor); with it, the novelty of
  *              the recent sequence of quantised values (a new pattern
- *              inside the usual range);
+ *              inside the usual range) and, for a positive quantity,
+ *              the deviation of its logarithm (a fall towards zero);
  *   saisonnier seasonal robust z-score: median / MAD of the same hour of
  *              the week over the last weeks, and the residual against a
  *              time-of-day profile (a normal value at the wrong time);
@@ -26,9 +27,10 @@
  *   fige       flatline / stuck sensor: the same value too long for
  *              this sensor.
  * The ensemble combines them with weights and the sensitivity an agent
- * sets per asset (the Gaussian deviation, the time-of-day residual, the
- * weekly profile's deviation and the novelty rate each through an
- * anomaly likelihood; a deviation that recurs at the same time every day
+ * sets per asset (the Gaussian deviation, the deviation of the logarithm
+ * of a positive quantity, the time-of-day residual, the weekly profile's
+ * deviation and the novelty rate each through an anomaly likelihood; a
+ * deviation that recurs at the same time every day
  * is not told); mon_params_default() is the configuration used for every
  * file of the Numenta benchmark and the product's default.
  */
