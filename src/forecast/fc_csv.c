@@ -523,8 +523,10 @@ fc_csv_parse(const char *data, size_t n, enum fc_freq freq, enum gu_tz tz,
         out->cp1252 = true;
     }
     end = data + n;
+    /* Line ends as the reader sees them: "\n", "\r\n" and a lone "\r"
+       (old Mac exports); rows can never outnumber them. */
     for (p = data; p < end; p++)
-        if (*p == '\n')
+        if (*p == '\n' || (*p == '\r' && (p + 1 >= end || p[1] != '\n')))
             lines++;
     if (lines > FC_CSV_MAX_ROWS + 1)
         return gu_err_set(err, GU_ETOOBIG, "fichier",
