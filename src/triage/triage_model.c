@@ -429,6 +429,18 @@ tf_weight(float tf)
     return tf < 64 ? tf_log[(int)tf] : 1.0f + logf(tf);
 }
 
+/* The FNV-1a state of a character n-gram after its first four bytes
+ * (the unrolled loops of the 4- and 4-5-gram featurisation). */
+static inline uint64_t
+fnv_gram4(const unsigned char *c)
+{
+    uint64_t h = FNV0 ^ SEED_C;
+    h = (h ^ c[0]) * 0x100000001b3ull;
+    h = (h ^ c[1]) * 0x100000001b3ull;
+    h = (h ^ c[2]) * 0x100000001b3ull;
+    return (h ^ c[3]) * 0x100000001b3ull;
+}
+
 /*
  * The distinct features of `text` and their counts into s->f: word 1-
  * and 2-grams of the pipeline's stems, character cmin..cmax-grams of the
@@ -499,11 +511,7 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
         if (cmin == 4 && cmax == 5) {
             for (; i + 5 <= m && nh + 2 <= CHUNK_HASHES; i++) {
                 const unsigned char *c = (const unsigned char *)s->fold + i;
-                uint64_t h = FNV0 ^ SEED_C;
-                h = (h ^ c[0]) * 0x100000001b3ull;
-                h = (h ^ c[1]) * 0x100000001b3ull;
-                h = (h ^ c[2]) * 0x100000001b3ull;
-                h = (h ^ c[3]) * 0x100000001b3ull;
+                uint64_t h = fnv_gram4(c);
                 ch[nh++] = mix64(h + 3);
                 h = (h ^ c[4]) * 0x100000001b3ull;
                 ch[nh++] = mix64(h + 4);
@@ -511,11 +519,7 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
         } else if (cmin == 4 && cmax == 4) {
             for (; i + 4 <= m && nh + 1 <= CHUNK_HASHES; i++) {
                 const unsigned char *c = (const unsigned char *)s->fold + i;
-                uint64_t h = FNV0 ^ SEED_C;
-                h = (h ^ c[0]) * 0x100000001b3ull;
-                h = (h ^ c[1]) * 0x100000001b3ull;
-                h = (h ^ c[2]) * 0x100000001b3ull;
-                h = (h ^ c[3]) * 0x100000001b3ull;
+                uint64_t h = fnv_gram4(c);
                 ch[nh++] = mix64(h + 3);
             }
         }
