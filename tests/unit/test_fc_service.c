@@ -15,59 +15,18 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store_url.h"
-
-struct fix {
-    struct store *s;
-    struct store_conn *c;
-    struct gu_arena *a;
-};
+#include "store_fix.h"
 
 static int
-commune(struct fix *f, const char *insee, const char *name)
+fix_open(struct th_fix *f)
 {
-    struct store_commune m;
-    struct gu_err err;
+    static const th_migrations_fn mods[] = {notify_migrations, fc_migrations};
 
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = name;
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    return store_commune_create(f->c, &m, &err);
-}
-
-static int
-fix_open(struct fix *f)
-{
-    const struct store_migration *lists[3];
-    size_t counts[3];
-    struct gu_err err;
-
-    memset(f, 0, sizeof(*f));
-    lists[0] = store_core_migrations(&counts[0]);
-    lists[1] = notify_migrations(&counts[1]);
-    lists[2] = fc_migrations(&counts[2]);
-    if (gu_crypto_init() < 0 ||
-        store_open(th_store_url(), &f->s, &err) < 0 ||
-        store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
-        store_acquire(f->s, &f->c, &err) < 0) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        return -1;
-    }
-    f->a = gu_arena_new(0);
-    if (!f->a || commune(f, "44109", "Nantes") < 0 ||
-        commune(f, "99002", "Autre-Exemple") < 0)
+    if (th_fix_open(f, mods, GU_ARRAY_LEN(mods)) < 0 ||
+        th_commune(f->c, "44109", "Nantes") < 0 ||
+        th_commune(f->c, "99002", "Autre-Exemple") < 0)
         return -1;
     return 0;
-}
-
-static void
-fix_close(struct fix *f)
-{
-    gu_arena_free(f->a);
-    store_release(f->c);
-    store_close(f->s);
 }
 
 /* Deterministic noise in [-1, 1]. */
@@ -85,7 +44,7 @@ D(int y, int m, int d)
 }
 
 static int64_t
-make_series(struct fix *f, const char *code, enum fc_kind kind,
+make_series(struct th_fix *f, const char *code, enum fc_kind kind,
             const char *closed, const char *alert_to)
 {
     struct fc_series s;
@@ -117,7 +76,7 @@ make_series(struct fix *f, const char *code, enum fc_kind kind,
  * 8 % above the actual.
  */
 static int64_t
-make_canteen(struct fix *f, const char *code, int64_t end)
+make_canteen(struct th_fix *f, const char *code, int64_t end)
 {
     static const double base[8] = {0, 200, 230, 0, 250, 170, 0, 0};
     struct fc_point *p;
@@ -163,7 +122,7 @@ score_of(const struct fc_fit *fit, const char *method)
 static void
 test_fit_canteen(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit, got;
     struct gu_err err;
     struct fc_day *days = NULL;
@@ -241,13 +200,13 @@ test_fit_canteen(void)
         CHECK(days[6].staff > days[6].actual);
     }
     fc_cal_free(cal);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_failed_fit_keeps_previous(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit, got;
     struct gu_err err;
     int64_t id, end = D(2016, 3, 25);
@@ -301,13 +260,13 @@ test_failed_fit_keeps_previous(void)
         CHECK_EQ(fc_fit_series(f.c, f.a, "44109", e, &got, &err), GU_EINVAL);
         CHECK_EQ(fc_fit_get(f.c, f.a, "44109", e, &got, &err), GU_ENOTFOUND);
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_reco_follows_risk(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit;
     struct gu_err err;
     struct fc_day *lo = NULL, *hi = NULL;
@@ -350,13 +309,13 @@ test_reco_follows_risk(void)
     CHECK_EQ(
         fc_days(f.c, f.a, "44109", id, end - 5000, end, NAN, &lo, &n1, &err),
         GU_ETOOBIG);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_water_alert(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit;
     struct gu_err err;
     struct fc_point p[200];
@@ -460,13 +419,13 @@ test_water_alert(void)
                  0);
         CHECK(r && store_int(r, 0, 0) == 0);
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_commune_and_risk_fields(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_series s;
     struct gu_err err;
     size_t fitted = 0, skipped = 0;
@@ -505,7 +464,7 @@ test_commune_and_risk_fields(void)
     CHECK_EQ(fc_series_get(f.c, f.a, "44109", a1, &s, &err), 0);
     CHECK(fabs(s.risk - 0.1) < 1e-12);
     CHECK_STR(s.alert_to, "cuisine@exemple.fr");
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* Three canteens over a school year: enough rows for the shared
@@ -514,7 +473,7 @@ test_commune_and_risk_fields(void)
 static void
 test_shared_model(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit;
     struct gu_err err;
     struct store_rows *r = NULL;
@@ -571,7 +530,7 @@ test_shared_model(void)
         }
         CHECK_EQ(before, 12345);
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* The two jobs: the refit runs once a day after 01:00 in the commune's
@@ -580,7 +539,7 @@ test_shared_model(void)
 static void
 test_jobs(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_fit fit;
     struct gu_err err;
     const struct notify_job *jobs;
@@ -603,7 +562,7 @@ test_jobs(void)
     }
     CHECK(refit && scan);
     if (!refit || !scan) {
-        fix_close(&f);
+        th_fix_close(&f);
         return;
     }
     id = make_canteen(&f, "cantine-j", D(2016, 3, 4));
@@ -640,7 +599,7 @@ test_jobs(void)
     }
     CHECK_EQ(scan(f.s, NULL, &err), 1);
     CHECK_EQ(scan(f.s, NULL, &err), 0);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* An hourly water meter: fitted on its daily totals (civil days of the
@@ -649,7 +608,7 @@ test_jobs(void)
 static void
 test_hourly_series(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct fc_series s;
     struct fc_fit fit;
     struct gu_err err;
@@ -707,7 +666,7 @@ test_hourly_series(void)
     CHECK_EQ(fc_alerts_scan(f.c, f.a, "44109", &created, &err), 0);
     CHECK_EQ(created, 1);
     free(p);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 TESTS(T(test_fit_canteen), T(test_hourly_series), T(test_jobs),

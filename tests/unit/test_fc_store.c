@@ -12,58 +12,18 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "store_url.h"
-
-struct ffix {
-    struct store *s;
-    struct store_conn *c;
-    struct gu_arena *a;
-};
+#include "store_fix.h"
 
 static int
-commune(struct ffix *f, const char *insee, const char *name)
+fix_open(struct th_fix *f)
 {
-    struct store_commune m;
-    struct gu_err err;
+    static const th_migrations_fn mods[] = {notify_migrations, fc_migrations};
 
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = name;
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    return store_commune_create(f->c, &m, &err);
-}
-
-static int
-fix_open(struct ffix *f)
-{
-    const struct store_migration *lists[3];
-    size_t counts[3];
-    struct gu_err err;
-
-    memset(f, 0, sizeof(*f));
-    lists[0] = store_core_migrations(&counts[0]);
-    lists[1] = notify_migrations(&counts[1]);
-    lists[2] = fc_migrations(&counts[2]);
-    if (gu_crypto_init() < 0 || store_open(th_store_url(), &f->s, &err) < 0 ||
-        store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
-        store_acquire(f->s, &f->c, &err) < 0) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        return -1;
-    }
-    f->a = gu_arena_new(0);
-    if (!f->a || commune(f, "99001", "Saint-Exemple-sur-Loire") < 0 ||
-        commune(f, "99002", "Autre-Exemple") < 0)
+    if (th_fix_open(f, mods, GU_ARRAY_LEN(mods)) < 0 ||
+        th_commune(f->c, "99001", "Saint-Exemple-sur-Loire") < 0 ||
+        th_commune(f->c, "99002", "Autre-Exemple") < 0)
         return -1;
     return 0;
-}
-
-static void
-fix_close(struct ffix *f)
-{
-    gu_arena_free(f->a);
-    store_release(f->c);
-    store_close(f->s);
 }
 
 static void
@@ -82,7 +42,7 @@ series_init(struct fc_series *s, const char *insee, const char *code)
 }
 
 static int64_t
-count_points(struct ffix *f, const char *insee)
+count_points(struct th_fix *f, const char *insee)
 {
     struct store_val p[1] = {STORE_T(insee)};
     struct store_rows *r = NULL;
@@ -96,7 +56,7 @@ count_points(struct ffix *f, const char *insee)
 }
 
 static int64_t
-count_series(struct ffix *f, const char *insee)
+count_series(struct th_fix *f, const char *insee)
 {
     struct fc_series *v = NULL;
     size_t n = 0;
@@ -138,7 +98,7 @@ test_names_and_slugs(void)
 static void
 test_series_crud_and_tenancy(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_series s, got, *v = NULL;
     struct gu_err err;
     int64_t id = 0, id2 = 0;
@@ -214,13 +174,13 @@ test_series_crud_and_tenancy(void)
     CHECK_EQ(n, 1);
     CHECK_EQ(fc_series_list(f.c, f.a, "99003", &v, &n, &err), 0);
     CHECK_EQ(n, 0);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_points(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_series s, got;
     struct fc_point pts[4], *out = NULL;
     struct gu_err err;
@@ -311,13 +271,13 @@ test_points(void)
     CHECK_EQ(del, 2);
     CHECK_EQ(fc_series_delete(f.c, "99001", id, &err), 0);
     CHECK_EQ(count_points(&f, "99001"), 1);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_events_headcounts_menus(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_series s;
     struct fc_event e, got, *ev = NULL;
     struct fc_headcount *hc = NULL;
@@ -402,7 +362,7 @@ test_events_headcounts_menus(void)
     CHECK_EQ(fc_menu_list(f.c, f.a, "99001", id, d0, d0 + 5, &mn, &n, &err),
              0);
     CHECK_EQ(n, 1);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -410,7 +370,7 @@ test_events_headcounts_menus(void)
 /* ------------------------------------------------------------------ */
 
 static int
-parse(struct ffix *f, const char *text, enum fc_freq freq, struct fc_csv *out,
+parse(struct th_fix *f, const char *text, enum fc_freq freq, struct fc_csv *out,
       struct gu_err *err)
 {
     return fc_csv_parse(text, strlen(text), freq, GU_TZ_PARIS, f->a, out, err);
@@ -419,7 +379,7 @@ parse(struct ffix *f, const char *text, enum fc_freq freq, struct fc_csv *out,
 static void
 test_csv_formats(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_csv csv;
     struct gu_err err;
     int64_t d = gu_day_from_ymd(2016, 9, 1);
@@ -545,13 +505,13 @@ test_csv_formats(void)
                  GU_EINVAL);
         CHECK_CONTAINS(err.user, "Date invalide");
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_csv_errors(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_csv csv;
     struct gu_err err;
     char *big;
@@ -625,13 +585,13 @@ test_csv_errors(void)
                  GU_ETOOBIG);
         free(big);
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_csv_import(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_import_opts o;
     struct fc_import_report rep;
     struct fc_series s;
@@ -725,14 +685,14 @@ test_csv_import(void)
     CHECK_EQ(count_points(&f, "99002"), 0);
     CHECK_EQ(fc_series_by_code(f.c, f.a, "99002", "cantine-centre", &s, &err),
              GU_ENOTFOUND);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* The Nantes file as agents have it, when the shared data is present. */
 static void
 test_csv_nantes(void)
 {
-    struct ffix f;
+    struct th_fix f;
     struct fc_import_opts o;
     struct fc_import_report rep;
     struct gu_err err;
@@ -774,7 +734,7 @@ test_csv_nantes(void)
     CHECK(rep.has_staff);
     CHECK_EQ(count_points(&f, "99001"), (int64_t)rep.rows);
     free(data);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 TESTS(T(test_names_and_slugs), T(test_series_crud_and_tenancy), T(test_points),

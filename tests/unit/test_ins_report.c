@@ -15,7 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store_url.h"
+#include "store_fix.h"
 
 #define NEAR(a, b) (fabs((double)(a) - (double)(b)) < 1e-6)
 
@@ -26,20 +26,6 @@ struct fix {
     struct ins_month nov;
     int64_t now; /* 20 November 2026, 12:00 in Paris */
 };
-
-static int
-commune(struct fix *f, const char *insee, const char *name)
-{
-    struct store_commune m;
-    struct gu_err err;
-
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = name;
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    return store_commune_create(f->c, &m, &err);
-}
 
 /* Unix time of 2026-11-d at minute `min` (Paris), or of month m. */
 static int64_t
@@ -330,8 +316,8 @@ fix_open(struct fix *f)
         return -1;
     }
     f->a = gu_arena_new(0);
-    if (!f->a || commune(f, "99001", "Saint-Exemple-sur-Loire") < 0 ||
-        commune(f, "99002", "Autre-Exemple") < 0)
+    if (!f->a || th_commune(f->c, "99001", "Saint-Exemple-sur-Loire") < 0 ||
+        th_commune(f->c, "99002", "Autre-Exemple") < 0)
         return -1;
     ins_month_make(2026, 11, "B", &f->nov);
     f->now = at(11, 20, 720);

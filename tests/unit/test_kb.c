@@ -15,63 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "store_url.h"
-
-struct fix {
-    struct store *s;
-    struct store_conn *c;
-    struct gu_arena *a;
-};
+#include "store_fix.h"
 
 static int
-add_commune(struct fix *f, const char *insee, const char *name)
+fix_open(struct th_fix *f)
 {
-    struct store_commune m;
-    struct gu_err err;
+    static const th_migrations_fn mods[] = {kb_migrations};
 
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = name;
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    return store_commune_create(f->c, &m, &err);
-}
-
-static int
-fix_open(struct fix *f)
-{
-    const struct store_migration *lists[2];
-    size_t counts[2];
-    struct gu_err err;
-
-    memset(f, 0, sizeof(f[0]));
-    gu_err_clear(&err);
-    lists[0] = store_core_migrations(&counts[0]);
-    lists[1] = kb_migrations(&counts[1]);
-    if (gu_crypto_init() < 0 ||
-        store_open(th_store_url(), &f->s, &err) < 0 ||
-        store_migrate(f->s, lists, counts, 2, NULL, &err) < 0 ||
-        store_acquire(f->s, &f->c, &err) < 0) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        return -1;
-    }
-    f->a = gu_arena_new(0);
-    if (!f->a || add_commune(f, "99001", "Saint-Exemple-sur-Loire") < 0 ||
-        add_commune(f, "99002", "Autre-Exemple") < 0)
+    if (th_fix_open(f, mods, GU_ARRAY_LEN(mods)) < 0 ||
+        th_commune(f->c, "99001", "Saint-Exemple-sur-Loire") < 0 ||
+        th_commune(f->c, "99002", "Autre-Exemple") < 0)
         return -1;
     return 0;
 }
 
-static void
-fix_close(struct fix *f)
-{
-    gu_arena_free(f->a);
-    store_release(f->c);
-    store_close(f->s);
-}
-
 static size_t
-audit_count(struct fix *f, const char *insee, const char *action)
+audit_count(struct th_fix *f, const char *insee, const char *action)
 {
     struct store_audit_filter flt;
     struct store_audit *e = NULL;
@@ -97,7 +56,7 @@ parse(struct gu_arena *a, const char *md, struct kb_fiche *out,
 
 /* Save `md` as a new (id NULL) or existing fiche of `insee`. */
 static int
-save(struct fix *f, const char *insee, const char *id, const char *md,
+save(struct th_fix *f, const char *insee, const char *id, const char *md,
      int expect, const char **id_out, struct gu_err *err)
 {
     struct kb_fiche k;
@@ -409,7 +368,7 @@ static const char v2[] = "---\ntitre: Cantine scolaire\n"
 static void
 test_save_versions_conflict(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_fiche k;
     struct kb_version *v = NULL;
@@ -492,13 +451,13 @@ test_save_versions_conflict(void)
     }
     CHECK_EQ(audit_count(&f, "99001", "kb.save"), 4);
     CHECK(!store_in_tx(f.c));
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_delete(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_fiche k, *v = NULL;
     struct kb_version *vs = NULL;
@@ -526,12 +485,12 @@ test_delete(void)
     CHECK_EQ(kb_local_delete(f.c, "99001", "F1342", "agent", "r", &err),
              GU_ENOTFOUND);
     CHECK_EQ(audit_count(&f, "99001", "kb.delete"), 1);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /* A national fiche with `nsec` sections and one link. */
 static int
-national(struct fix *f, const char *id, const char *title, size_t nsec,
+national(struct th_fix *f, const char *id, const char *title, size_t nsec,
          struct gu_err *err)
 {
     struct kb_section secs[8];
@@ -563,7 +522,7 @@ national(struct fix *f, const char *id, const char *title, size_t nsec,
 static void
 test_view_rules(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_fiche *v = NULL, k;
     const struct kb_fiche *hit;
@@ -661,13 +620,13 @@ test_view_rules(void)
     CHECK(store_in_tx(f.c));
     store_rollback(f.c);
     CHECK_EQ(kb_fiche_get(f.c, f.a, "99002", "F5", &k, &err), GU_ENOTFOUND);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_list(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_list_filter flt;
     struct kb_summary *v = NULL;
@@ -750,13 +709,13 @@ test_list(void)
     /* Another commune: only the national ones, none hidden. */
     CHECK_EQ(kb_list(f.c, f.a, "99002", NULL, &v, &n, &total, &err), 0);
     CHECK_EQ(total, 3);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_synonyms(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     const char *text = NULL;
     bool custom = true;
@@ -802,7 +761,7 @@ test_synonyms(void)
     /* 99002 untouched. */
     CHECK_EQ(kb_synonyms_get(f.c, f.a, "99002", &text, &err), 0);
     CHECK_STR(text, text_default_synonyms);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static bool
@@ -817,7 +776,7 @@ is_demo_fiche(const char *path)
 static void
 test_demo_load(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_summary *v = NULL;
     struct kb_list_filter flt = {.origin = KB_LOCAL, .hidden = -1,
@@ -852,7 +811,7 @@ test_demo_load(void)
     CHECK_EQ(kb_list(f.c, f.a, "99001", &flt, &v, &n, &total, &err), 0);
     CHECK_EQ(total, expect);
     CHECK(!store_in_tx(f.c));
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static int64_t
@@ -868,7 +827,7 @@ cpu_ms(void)
 static void
 test_view_load_time(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct gu_err err;
     struct kb_fiche *v = NULL;
     size_t n = 0;
@@ -902,7 +861,7 @@ test_view_load_time(void)
     }
     if (ms >= 1000)
         TH_FAIL("kb_view_load of 5000 fiches took %lld ms", (long long)ms);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 TESTS(T(test_parse_full), T(test_parse_errors), T(test_parse_bounds),

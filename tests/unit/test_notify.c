@@ -18,7 +18,7 @@
 #include "app/app.h"
 #include "notify/notify.h"
 #include "notify/notify_internal.h"
-#include "store_url.h"
+#include "store_fix.h"
 
 /* ------------------------------------------------------------------ */
 /* Decoders used to check what we encode                               */
@@ -373,7 +373,6 @@ struct fx {
 static int
 fx_init(struct fx *f)
 {
-    struct store_commune m;
     struct gu_err err;
     int applied = 0;
 
@@ -393,11 +392,7 @@ fx_init(struct fx *f)
         return -1;
     }
     f->a = gu_arena_new(0);
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, "99001", 6);
-    m.name = "Saint-Exemple-sur-Loire";
-    m.zone = "B";
-    if (!f->a || store_commune_create(f->c, &m, &err) < 0)
+    if (!f->a || th_commune(f->c, "99001", "Saint-Exemple-sur-Loire") < 0)
         return -1;
     return 0;
 }

@@ -8,7 +8,7 @@
 #include "harness.h"
 #include "privacy/privacy.h"
 #include "store/store.h"
-#include "store_url.h"
+#include "store_fix.h"
 
 static const unsigned char key1[PII_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8};
 static const unsigned char key2[PII_KEY_BYTES] = {9, 9, 9, 9, 9, 9, 9, 9};
@@ -225,7 +225,6 @@ struct fx {
 static int
 fx_init(struct fx *f)
 {
-    struct store_commune m;
     struct gu_err err;
     const struct store_migration *lists[2];
     size_t counts[2];
@@ -243,15 +242,9 @@ fx_init(struct fx *f)
         fprintf(stderr, "fixture: %s\n", err.msg);
         return -1;
     }
-    memset(&m, 0, sizeof(m));
-    m.zone = "B";
-    memcpy(m.insee, "99001", 6);
-    m.name = "Saint-Exemple-sur-Loire";
-    if (store_commune_create(f->c, &m, &err) < 0)
+    if (th_commune(f->c, "99001", "Saint-Exemple-sur-Loire") < 0)
         return -1;
-    memcpy(m.insee, "99002", 6);
-    m.name = "Autre-Commune";
-    if (store_commune_create(f->c, &m, &err) < 0)
+    if (th_commune(f->c, "99002", "Autre-Commune") < 0)
         return -1;
     return 0;
 }

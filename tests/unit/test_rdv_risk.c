@@ -19,7 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store_url.h"
+#include "store_fix.h"
 
 struct fix {
     struct store *s;
@@ -45,7 +45,6 @@ insert_id(struct fix *f, const char *sql, const struct store_val *p, size_t n)
 static int
 fix_open(struct fix *f, const char *insee)
 {
-    struct store_commune m;
     struct gu_err err;
 
     memset(f, 0, sizeof(*f));
@@ -59,12 +58,7 @@ fix_open(struct fix *f, const char *insee)
         return -1;
     }
     f->a = gu_arena_new(0);
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = "Saint-Exemple-sur-Loire";
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    if (!f->a || store_commune_create(f->c, &m, &err) < 0)
+    if (!f->a || th_commune(f->c, insee, "Saint-Exemple-sur-Loire") < 0)
         return -1;
     {
         struct store_val p[] = {STORE_T(insee)};
