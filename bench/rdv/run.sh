@@ -6,7 +6,7 @@
 #   (c) booking under contention, 64 clients: 64 threads each with its
 #       own connection (driver book), 64 threads racing for the same
 #       slots (driver race), 64 wrk connections posting distinct slots
-#       (book.lua); double bookings counted in SQL after each; and the
+#       (bench/book.lua); double bookings counted in SQL after each; and the
 #       plain SQL floor (64 threads, one INSERT under a UNIQUE constraint
 #       per transaction, bare SQLite table, same machine, same run).
 #
@@ -29,7 +29,7 @@ if [ ! -x "$B/guichet" ]; then
     exit 1
 fi
 command -v wrk >/dev/null || { echo "run.sh : wrk absent." >&2; exit 1; }
-BUILD=$B bench/rdv/build.sh
+cmake --build "$B" --target rdv_driver > /dev/null
 drv=$B/rdv_driver
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/guichet-bench-rdv.XXXXXX")
 pid=""
@@ -131,9 +131,11 @@ cp "$tmp/seeded.db" "$tmp/h/guichet.db"
 "$drv" slots "$tmp/h/guichet.db" "$tmp/slots.txt" > /dev/null
 serve "$tmp/h"
 t0=$(ticks)
-SLOTS=$tmp/slots.txt WRK_THREADS=2 wrk -t2 -c"$CLIENTS" -d5s --latency \
-    -s bench/rdv/book.lua "http://127.0.0.1:$port" > "$tmp/wrk3"
-grep '^http_book_' "$tmp/wrk3" >> "$out"
+SLOTS=$tmp/slots.txt MOTIF='"bench"' MODE=distinct WRK_THREADS=2 \
+    wrk -t2 -c"$CLIENTS" -d5s --latency -s bench/book.lua \
+    "http://127.0.0.1:$port" > "$tmp/wrk3"
+sed -n 's/^book_\(2xx\|409\|other\|seconds\|p99_ms\) /http_book_\1 /p' \
+    "$tmp/wrk3" >> "$out"
 wrk_cpu http_book "$tmp/wrk3" "$t0"
 stop
 "$drv" check "$tmp/h/guichet.db" | sed 's/^/http_/' >> "$out"
@@ -158,7 +160,7 @@ awk '
         printf "\n%-70s %8s %8s %8s %10s\n", "réservation sous contention", "rdv/s", "doublons", "erreurs", "CPU ms/essai"
         printf "%-70s %8s %8s %8s %10s\n", "(c) " v["book_threads"] " fils, connexion chacun, créneaux distincts (" v["book_ok"] " rdv)", v["book_per_s"], v["book_double_bookings"], v["book_errors"], v["book_cpu_ms_per_attempt"]
         printf "%-70s %8s %8s %8s %10s\n", "(c) " v["race_threads"] " fils sur les mêmes " v["race_slots"] " créneaux (" v["race_ok"] " gagnés, " v["race_conflict"] " refus 409)", v["race_per_s"], v["race_double_bookings"], v["race_errors"], v["race_cpu_ms_per_attempt"]
-        printf "%-70s %8s %8s %8s %10s\n", "(c) HTTP, wrk 64 connexions, créneaux distincts (" v["http_book_created"] " rdv, p99 " v["http_book_p99_ms"] " ms)", sprintf("%.0f", v["http_book_created"] / v["http_book_seconds"]), v["http_double_bookings"], v["http_book_other"], v["http_book_cpu_ms"]
+        printf "%-70s %8s %8s %8s %10s\n", "(c) HTTP, wrk 64 connexions, créneaux distincts (" v["http_book_2xx"] " rdv, p99 " v["http_book_p99_ms"] " ms)", sprintf("%.0f", v["http_book_2xx"] / v["http_book_seconds"]), v["http_double_bookings"], v["http_book_other"], v["http_book_cpu_ms"]
         printf "%-70s %8s %8s %8s %10s\n", "plancher SQL : " v["floor_threads"] " fils, 1 INSERT UNIQUE par transaction", v["floor_per_s"], "-", v["floor_failed"], v["floor_cpu_ms_per_attempt"]
     }' "$out"
 echo

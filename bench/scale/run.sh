@@ -134,7 +134,7 @@ echo
 scripts/nodes.sh start 3 >/dev/null
 before=$(sql "SELECT COUNT(*) FROM rdv_bookings WHERE motif_id = $motif AND status <> 2")
 SLOTS=$tmp/slots MOTIF=$motif MODE=race RACE_SLOTS=50 WRK_THREADS=2 \
-    wrk -t2 -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/scale/book.lua \
+    wrk -t2 -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/book.lua \
     "http://127.0.0.1:$NGINX_PORT" > "$tmp/race"
 ok=$(sed -n 's/^book_2xx //p' "$tmp/race")
 conf=$(sed -n 's/^book_409 //p' "$tmp/race")
@@ -152,7 +152,7 @@ before=$(sql "SELECT COUNT(*) FROM rdv_bookings WHERE motif_id = $motif AND stat
 (sleep 3; scripts/nodes.sh kill 2) &
 killer=$!
 SLOTS=$tmp/slots MOTIF=$motif MODE=distinct OFFSET=50 WRK_THREADS=2 \
-    wrk -t2 -c16 -d"${SECONDS_RUN}s" --latency -s bench/scale/book.lua \
+    wrk -t2 -c16 -d"${SECONDS_RUN}s" --latency -s bench/book.lua \
     "http://127.0.0.1:$NGINX_PORT" > "$tmp/kill"
 wait "$killer" || true
 ok=$(sed -n 's/^book_2xx //p' "$tmp/kill")

@@ -1,10 +1,14 @@
--- book.lua - wrk script: POST /api/v1/rdv/bookings through nginx.
--- SLOTS: file of "place start" lines (bench/scale/prepare.py); MOTIF: the
--- motif id. MODE=race: every request takes one of the first RACE_SLOTS
+-- book.lua - wrk script: POST /api/v1/rdv/bookings, shared by bench/rdv
+-- (one server) and bench/scale (nodes behind nginx).
+-- SLOTS: file of "place start" lines (bench/rdv's `driver slots`,
+-- bench/scale/prepare.py); MOTIF: the motif as JSON (an id, or a code in
+-- quotes). MODE=race: every request takes one of the first RACE_SLOTS
 -- slots at random (many clients on few slots: contention across nodes);
--- MODE=distinct: each request its own slot (thread k takes k, k+T, ...).
--- Prints 2xx / 409 / other counts at the end (the bench compares the 2xx
--- count with the bookings found in the database).
+-- MODE=distinct: each request its own slot (thread k takes OFFSET + k,
+-- then steps by WRK_THREADS; out of slots, the first again: a conflict).
+-- Prints book_2xx / book_409 / book_other counts, the first "other"
+-- answer, the run's seconds and p99 (the benches compare the 2xx count
+-- with the bookings found in the database).
 local slots = {}
 for line in io.lines(os.getenv("SLOTS")) do
   local p, s = line:match("^(%d+) (%S+)$")
@@ -70,4 +74,6 @@ function done(summary, latency, requests)
   end
   io.write(string.format("book_2xx %d\nbook_409 %d\nbook_other %d\n", c, k, o))
   if ex then io.write("book_other_example " .. ex .. "\n") end
+  io.write(string.format("book_seconds %.3f\n", summary.duration / 1e6))
+  io.write(string.format("book_p99_ms %.2f\n", latency:percentile(99) / 1000))
 end
