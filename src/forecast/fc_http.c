@@ -1038,6 +1038,8 @@ fday_json(const struct fc_day *d)
     json_object_set_new(j, "note", d->note ? json_string(d->note)
                                            : json_null());
     json_object_set_new(j, "alert", json_boolean(d->alert));
+    json_object_set_new(j, "school_calendar_known",
+                        json_boolean(!d->school_unknown));
     return j;
 }
 

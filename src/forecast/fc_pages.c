@@ -1137,7 +1137,22 @@ week_html(struct gu_buf *b, const struct fc_day *d, size_t n, int64_t start,
     bool canteen = s->kind == FC_KIND_CANTINE;
     double t_order = 0, t_surplus = 0, t_kg = 0, t_eur = 0;
     size_t shown = 0, with_order = 0;
+    bool school_unknown = false;
 
+    for (size_t i = 0; i < n; i++)
+        if (d[i].t >= start && d[i].t < start + WEEK_DAYS &&
+            d[i].school_unknown)
+            school_unknown = true;
+    if (canteen && school_unknown)
+        gu_buf_puts(b, "<p class=\"alert alert-warn\" id=\"fc-vacances-"
+                       "inconnues\">Le calendrier des vacances scolaires "
+                       "fourni avec Guichet ne couvre pas encore ces jours : "
+                       "la prévision ne sait pas si l’école est en vacances "
+                       "et compte des repas comme un jour de classe. "
+                       "Vérifiez les commandes des jours de vacances ; les "
+                       "jours de fermeture se déclarent comme événements "
+                       "« fermeture » (API <code>/api/v1/forecast/events"
+                       "</code>).</p>\n");
     gu_buf_puts(b, "<div class=\"table-scroll\" role=\"region\" tabindex=\"0\""
                    " aria-labelledby=\"semaine-titre\">\n<table class=\"fc-"
                    "week\" id=\"fc-semaine\">\n<caption>");

@@ -1325,6 +1325,7 @@ fc_days(struct store_conn *c, struct gu_arena *a, const char *insee,
             snprintf(t, sizeof(t), "Férié (%s)", f.holiday);
             note_add(&b, t);
         }
+        d->school_unknown = fc_cal_has_school(cal) && !f.school_known;
         if (f.school_known && f.school_holiday)
             note_add(&b, f.school_holiday);
         else if (f.bridge)

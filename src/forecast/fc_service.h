@@ -82,6 +82,9 @@ struct fc_day {
                                « Grève », « Fermé »..., NULL when none */
     bool alert;             /* the actual left the alert interval
                                (fc_alerts) */
+    bool school_unknown;    /* the commune has school holidays but the
+                               shipped calendar does not cover this day:
+                               the forecast cannot know them */
 };
 
 /*

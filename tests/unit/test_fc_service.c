@@ -175,6 +175,7 @@ test_fit_canteen(void)
             struct fc_cal_day c;
             int wd = gu_day_weekday(days[i].t);
             fc_cal_day(cal, days[i].t, &c);
+            CHECK(!days[i].school_unknown); /* 2016: in the calendar */
             if (days[i].t <= end) {
                 CHECK(isnan(days[i].p50));
                 continue;
@@ -199,6 +200,13 @@ test_fit_canteen(void)
         CHECK(days[6].actual > 0);
         CHECK(days[6].staff > days[6].actual);
     }
+    /* Past the school calendar shipped with Guichet (2199 is past any),
+       the days say the forecast cannot know the school holidays. */
+    CHECK_EQ(fc_days(f.c, f.a, "44109", id, D(2199, 1, 5), D(2199, 1, 6),
+                     NAN, &days, &n, &err),
+             0);
+    CHECK_EQ(n, 2);
+    CHECK(n == 2 && days[0].school_unknown && days[1].school_unknown);
     fc_cal_free(cal);
     th_fix_close(&f);
 }
