@@ -11,8 +11,10 @@
  * rerank, w.title w.alt w.desc w.body w.context, b.title ... b.context,
  * and the second stage's: pool, c.title ... c.context (field coverage
  * weights), lead, any, and the translation model's: xlat (weight, 0 =
- * off), xlat.mix, xlat.k, xlat.iters (trained on the fiches' section
- * headings and sections, asst_corpus.pairs).
+ * off), xlat.mix, xlat.k, xlat.iters, xlat.pairs (ASST_XLAT_* flags,
+ * 0 = no model; the pairs are made by asst_xlat_pairs_add() as in the
+ * engine, asst_corpus.xp; a --set xlat.pairs also chooses the pairs the
+ * fiches are loaded with, a --grid one can only turn them off).
  * --grid reads more parameter sets from stdin, one per line
  * ("k1=1.2 soft=0.5"), each applied over the --set ones; one line of
  * figures per set, all questions / tune half / held-out half.
@@ -94,6 +96,10 @@ set_param(struct asst_params *p, const char *kv)
     }
     if (kn == 10 && strncmp(kv, "xlat.iters", 10) == 0) {
         p->xlat_iters = (uint32_t)v;
+        return 0;
+    }
+    if (kn == 10 && strncmp(kv, "xlat.pairs", 10) == 0) {
+        p->xlat_pairs = (uint32_t)v;
         return 0;
     }
     for (int f = 0; f < ASST_NFIELDS; f++) {
@@ -203,7 +209,7 @@ export_run(const struct asst_corpus *c, const struct asst_questions *q,
     struct gu_err err;
     char path[4096];
 
-    if (asst_index_build_xlat(tp, c->docs, c->n, c->pairs, c->npairs, prm,
+    if (asst_index_build_xlat(tp, c->docs, c->n, c->xp.v, c->xp.n, prm,
                               &ix, &err) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/docs.tsv", dir);
@@ -285,7 +291,7 @@ run(const struct asst_corpus *c, const struct asst_questions *q,
     json_t *res;
 
     double t0 = now_ms(), c0 = cpu_now_ms();
-    if (asst_index_build_xlat(tp, c->docs, c->n, c->pairs, c->npairs, prm,
+    if (asst_index_build_xlat(tp, c->docs, c->n, c->xp.v, c->xp.n, prm,
                               &ix, &err) < 0) {
         fprintf(stderr, "index : %s\n", err.msg);
         return 1;
@@ -364,7 +370,8 @@ main(int argc, char **argv)
         fprintf(stderr, "questions : %s\n", err.msg);
         return 1;
     }
-    if (asst_corpus_load_sp(fiches, mask, &corpus, &err) < 0) {
+    if (asst_corpus_load_sp_pairs(fiches, mask, prm.xlat_pairs, &corpus,
+                                  &err) < 0) {
         fprintf(stderr, "fiches : %s\n", err.msg);
         asst_questions_fini(&qs);
         return 1;

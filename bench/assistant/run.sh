@@ -90,4 +90,11 @@ print("guichet abstention (confidence < %.2f or margin < %.3f): "
           g["abstain_min_score"], g["abstain_min_margin"],
           100 * g["abstain_rate"], g["abstain_precision"],
           g["abstain_recall"]))
+for name, h in (("tune half", g["tune"]), ("held-out half", g["heldout"])):
+    print("  %s: %.1f %%, precision %.3f, recall %.3f" % (
+        name, 100 * h["abstain_rate"], h["abstain_precision"],
+        h["abstain_recall"]))
+if "build_cpu_ms" in g:
+    print("guichet index build CPU time: %.0f ms (wall %.0f ms)"
+          % (g["build_cpu_ms"], g["build_ms"]))
 PY

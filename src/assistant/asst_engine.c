@@ -2,7 +2,9 @@
  * asst_engine.c - one retrieval index per commune, cached and swapped.
  *
  * A bundle (pipeline with the commune's synonyms, index, fiches) is built
- * from kb_view_load() the first time a commune is asked, then reused.
+ * from kb_view_load() the first time a commune is asked, then reused. The
+ * index learns its translation model from the pairs the fiches give
+ * (asst_xlat_pairs_add(), the rule `guichet eval assistant` uses too).
  * The reindex job (every 5 s under `guichet serve`) compares each
  * bundle's generation with kb_generation(); when it moved, it builds a
  * new bundle off the request path while requests keep answering from the
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "assistant/asst_internal.h"
+#include "assistant/asst_xlat.h"
 #include "notify/notify.h"
 
 struct entry {
@@ -343,9 +346,11 @@ bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
     struct asst_bundle *b;
     struct store_commune m;
     struct asst_doc *docs = NULL;
+    struct asst_xlat_pairs xp;
     int64_t t0 = gu_now_ms();
     int rc;
 
+    memset(&xp, 0, sizeof(xp));
     *out = NULL;
     b = gu_calloc(1, sizeof(*b));
     if (!b)
@@ -387,25 +392,41 @@ bundle_build(struct store_conn *c, const struct asst_engine_opts *o,
         }
         atomic_init(&b->terms[i], NULL);
     }
+    /* The translation model's pairs, by the rule the evaluation uses
+     * (asst_xlat_pairs_add), so that the product ranks as evaluated. */
+    if (o->params.xlat > 0 && o->params.xlat_pairs) {
+        rc = asst_xlat_pairs_init(&xp);
+        for (size_t i = 0; rc == 0 && i < b->n; i++)
+            rc = asst_xlat_pairs_add(&xp, &b->fiches[i], o->params.xlat_pairs);
+        if (rc < 0) {
+            rc = gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: out of memory");
+            goto fail;
+        }
+    }
     /* Also with no fiche: an empty index finds nothing. */
-    rc = asst_index_build(b->tp, docs, b->n, &o->params, &b->ix, err);
+    rc = asst_index_build_xlat(b->tp, docs, b->n, xp.v, xp.n, &o->params,
+                               &b->ix, err);
     if (rc < 0)
         goto fail;
     gu_free(docs);
+    docs = NULL;
+    size_t npairs = xp.n;
+    asst_xlat_pairs_fini(&xp);
     rc = compact(b, err);
     if (rc < 0)
         goto fail;
     b->built_ms = gu_now_ms() - t0;
     gu_log_info("asst.index",
-                "insee=%s fiches=%zu terms=%zu kib=%zu ms=%lld "
+                "insee=%s fiches=%zu pairs=%zu terms=%zu kib=%zu ms=%lld "
                 "generation=%lld",
-                b->insee, b->n, b->ix ? asst_index_nterms(b->ix) : 0,
+                b->insee, b->n, npairs, b->ix ? asst_index_nterms(b->ix) : 0,
                 b->ix ? asst_index_bytes(b->ix) / 1024 : 0,
                 (long long)b->built_ms, (long long)b->generation);
     *out = b;
     return 0;
 fail:
     gu_free(docs);
+    asst_xlat_pairs_fini(&xp);
     bundle_free(b);
     return rc;
 }

@@ -104,39 +104,6 @@ field_of(const char *name, bool mask)
     return ASST_FIELD_BODY;
 }
 
-/* Append the pair (q, a) to the corpus, which takes both strings. */
-static int
-add_pair(struct asst_corpus *c, struct gu_buf *q, struct gu_buf *a)
-{
-    if (c->npairs == c->pairs_cap) {
-        size_t ncap = c->pairs_cap ? c->pairs_cap * 2 : 1024;
-        struct asst_xlat_pair *np = gu_realloc(c->pairs, ncap * sizeof(*np));
-        if (!np)
-            return GU_ENOMEM;
-        c->pairs = np;
-        c->pairs_cap = ncap;
-    }
-    /* Exact sizes: a buffer's capacity can be many times its text
-     * (answers are cut to ASST_XLAT_ANSWER_BYTES). */
-    char *qs = gu_realloc(q->p, q->n + 1), *as = gu_realloc(a->p, a->n + 1);
-    if (qs)
-        q->p = qs;
-    if (as)
-        a->p = as;
-    qs = q->p;
-    as = a->p;
-    size_t qn = q->n, an = a->n;
-    q->p = a->p = NULL; /* ownership moves to the corpus */
-    if (own(c, qs) < 0) {
-        gu_free(as);
-        return GU_ENOMEM;
-    }
-    if (own(c, as) < 0)
-        return GU_ENOMEM;
-    c->pairs[c->npairs++] = (struct asst_xlat_pair){qs, qn, as, an};
-    return 0;
-}
-
 /* The first element child of `node`, NULL when none. */
 static json_t *
 first_element(json_t *node)
@@ -153,64 +120,160 @@ first_element(json_t *node)
     return NULL;
 }
 
-/* Sections with a heading in `node` and below: an element named
+/*
+ * A fiche's titled sections as kb's importer cuts them (kb_import_walk.c):
+ * title paths « A > B », each section's own text (not its sub-sections'),
+ * in document order, slot 0 the untitled text (path ""). The translation
+ * model's pairs come from them through asst_xlat_pairs_add(), the
+ * engine's rule.
+ */
+struct sslot {
+    char *path;
+    struct gu_buf text;
+};
+
+struct swalk {
+    struct sslot *v;
+    size_t n, cap;
+    const char *skip_id;
+    bool oom;
+};
+
+static size_t
+slot_open(struct swalk *w, size_t parent, const char *title, size_t tn)
+{
+    if (w->n == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 16;
+        struct sslot *nv = gu_realloc(w->v, ncap * sizeof(*nv));
+        if (!nv) {
+            w->oom = true;
+            return parent;
+        }
+        w->v = nv;
+        w->cap = ncap;
+    }
+    struct gu_buf p;
+    gu_buf_init(&p);
+    if (w->n > 0 && w->v[parent].path && *w->v[parent].path) {
+        gu_buf_puts(&p, w->v[parent].path);
+        gu_buf_puts(&p, " > ");
+    }
+    gu_buf_append(&p, title, tn);
+    if (p.oom || !p.p) {
+        gu_buf_fini(&p);
+        if (w->n > 0) {
+            w->oom = true;
+            return parent;
+        }
+        p.p = gu_strdup("");
+        if (!p.p) {
+            w->oom = true;
+            return parent;
+        }
+    }
+    w->v[w->n].path = p.p;
+    gu_buf_init(&w->v[w->n].text);
+    return w->n++;
+}
+
+/* Walk `node` into slot `cur`: text goes to the current section; a
  * Chapitre, SousChapitre, Cas or Situation whose first element is its
- * Titre gives the pair (heading, the rest of the section); nested
- * sections count in their parent's text and as pairs of their own.
- * Subtrees with the fiche's own ID are skipped (masked protocol). */
-static int
-collect_sections(struct asst_corpus *c, json_t *node, const char *skip_id)
+ * Titre opens a section under it. Subtrees with the fiche's own ID are
+ * skipped (masked protocol). */
+static void
+walk_sections(struct swalk *w, json_t *node, size_t cur)
 {
     static const char *const sect[] = {"Chapitre", "SousChapitre", "Cas",
                                        "Situation"};
-    const char *name = json_string_value(json_object_get(node, "name"));
-    const char *id = attr(node, "ID");
+    const char *type = json_string_value(json_object_get(node, "type"));
     size_t i;
     json_t *k;
-    int rc = 0;
 
-    if (!name || (skip_id && id && strcmp(id, skip_id) == 0))
-        return 0;
+    if (w->oom)
+        return;
+    if (type && strcmp(type, "text") == 0) {
+        const char *t = json_string_value(json_object_get(node, "text"));
+        if (t)
+            gu_buf_puts(&w->v[cur].text, t);
+        return;
+    }
+    const char *id = attr(node, "ID");
+    if (w->skip_id && id && strcmp(id, w->skip_id) == 0)
+        return;
+    const char *name = json_string_value(json_object_get(node, "name"));
     bool is_sect = false;
-    for (size_t s = 0; s < GU_ARRAY_LEN(sect); s++)
+    for (size_t s = 0; name && s < GU_ARRAY_LEN(sect); s++)
         is_sect |= strcmp(name, sect[s]) == 0;
     json_t *first = is_sect ? first_element(node) : NULL;
     const char *fname =
         first ? json_string_value(json_object_get(first, "name")) : NULL;
+    size_t into = cur;
     if (fname && strcmp(fname, "Titre") == 0) {
-        struct gu_buf q, a;
-        gu_buf_init(&q);
-        gu_buf_init(&a);
-        collect(first, skip_id, &q);
-        json_array_foreach(json_object_get(node, "children"), i, k)
-        {
-            if (k != first)
-                collect(k, skip_id, &a);
+        struct gu_buf t;
+        gu_buf_init(&t);
+        collect(first, w->skip_id, &t);
+        /* One line: the heading's own line breaks become spaces. */
+        size_t tn = t.n;
+        for (size_t j = 0; j < tn; j++) {
+            if (t.p[j] == '\n')
+                t.p[j] = ' ';
         }
-        /* Only the start of the answer is read by the training. */
-        if (a.p && a.n > ASST_XLAT_ANSWER_BYTES) {
-            size_t n = ASST_XLAT_ANSWER_BYTES;
-            while (n > 0 && (a.p[n] & 0xC0) == 0x80)
-                n--; /* not inside a UTF-8 sequence */
-            a.n = n;
-            a.p[n] = '\0';
-        }
-        if (q.oom || a.oom)
-            rc = GU_ENOMEM;
-        else if (q.p && a.p && a.n > 20)
-            rc = add_pair(c, &q, &a);
-        gu_buf_fini(&q);
-        gu_buf_fini(&a);
-        if (rc < 0)
-            return rc;
+        while (tn > 0 && t.p[tn - 1] == ' ')
+            tn--;
+        if (t.oom)
+            w->oom = true;
+        else if (tn > 0)
+            into = slot_open(w, cur, t.p, tn);
+        gu_buf_fini(&t);
+    } else {
+        first = NULL;
     }
     json_array_foreach(json_object_get(node, "children"), i, k)
     {
-        rc = collect_sections(c, k, skip_id);
-        if (rc < 0)
-            return rc;
+        if (k != first)
+            walk_sections(w, k, into);
     }
-    return 0;
+    struct gu_buf *b = &w->v[into].text;
+    if (b->n && b->p[b->n - 1] != '\n')
+        gu_buf_puts(b, "\n");
+}
+
+static void
+swalk_fini(struct swalk *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        gu_free(w->v[i].path);
+        gu_buf_fini(&w->v[i].text);
+    }
+    gu_free(w->v);
+}
+
+/* The translation model's pairs of the fiche walked into `w`. */
+static int
+add_pairs(struct asst_corpus *c, struct swalk *w)
+{
+    struct kb_section *secs = gu_calloc(w->n + 1, sizeof(*secs));
+    struct kb_fiche f;
+    int rc;
+
+    if (!secs)
+        return GU_ENOMEM;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->v[i].text.oom) {
+            gu_free(secs);
+            return GU_ENOMEM;
+        }
+        secs[i].ord = (int)i;
+        secs[i].path = w->v[i].path;
+        secs[i].text = w->v[i].text.p ? w->v[i].text.p : "";
+    }
+    memset(&f, 0, sizeof(f));
+    f.origin = KB_NATIONAL;
+    f.sections = secs;
+    f.nsections = w->n;
+    rc = asst_xlat_pairs_add(&c->xp, &f, c->xlat_pairs);
+    gu_free(secs);
+    return rc;
 }
 
 static int
@@ -221,10 +284,17 @@ load_fiche(struct asst_corpus *c, json_t *root, bool mask)
     struct gu_buf f[ASST_NFIELDS];
     int rc = GU_ENOMEM;
 
+    struct swalk sw;
+
     if (!id || !json_is_object(top))
         return 1; /* not a fiche: skipped */
     for (int i = 0; i < ASST_NFIELDS; i++)
         gu_buf_init(&f[i]);
+    memset(&sw, 0, sizeof(sw));
+    sw.skip_id = mask ? id : NULL;
+    slot_open(&sw, 0, "", 0); /* the untitled text */
+    if (sw.oom)
+        goto out;
     size_t i;
     json_t *el;
     json_array_foreach(json_object_get(top, "children"), i, el)
@@ -236,13 +306,15 @@ load_fiche(struct asst_corpus *c, json_t *root, bool mask)
         if (fld < 0)
             continue;
         collect(el, mask ? id : NULL, &f[fld]);
-        if (fld == ASST_FIELD_BODY) {
-            rc = collect_sections(c, el, mask ? id : NULL);
-            if (rc < 0)
-                goto out;
-            rc = GU_ENOMEM;
-        }
+        if (fld == ASST_FIELD_BODY)
+            walk_sections(&sw, el, 0);
     }
+    if (sw.oom)
+        goto out;
+    rc = add_pairs(c, &sw);
+    if (rc < 0)
+        goto out;
+    rc = GU_ENOMEM;
     struct asst_doc *d = &c->docs[c->n];
     memset(d, 0, sizeof(*d));
     char *sid = gu_strdup(id);
@@ -266,6 +338,7 @@ load_fiche(struct asst_corpus *c, json_t *root, bool mask)
 out:
     for (int k = 0; k < ASST_NFIELDS; k++)
         gu_buf_fini(&f[k]);
+    swalk_fini(&sw);
     return rc;
 }
 
@@ -279,6 +352,17 @@ int
 asst_corpus_load_sp(const char *dir, bool mask_titles, struct asst_corpus *out,
                     struct gu_err *err)
 {
+    struct asst_params dp;
+
+    asst_params_default(&dp);
+    return asst_corpus_load_sp_pairs(dir, mask_titles, dp.xlat_pairs, out,
+                                     err);
+}
+
+int
+asst_corpus_load_sp_pairs(const char *dir, bool mask_titles, uint32_t pairs,
+                          struct asst_corpus *out, struct gu_err *err)
+{
     DIR *dh = opendir(dir);
     char **names = NULL;
     size_t nn = 0, cap = 0;
@@ -288,6 +372,9 @@ asst_corpus_load_sp(const char *dir, bool mask_titles, struct asst_corpus *out,
     if (!dh)
         return gu_err_set(err, GU_EIO, "fiches", "Dossier de fiches illisible.",
                           "opendir %s: %s", dir, strerror(errno));
+    out->xlat_pairs = pairs;
+    if (asst_xlat_pairs_init(&out->xp) < 0)
+        goto out;
     struct dirent *de;
     while ((de = readdir(dh)) != NULL) {
         size_t l = strlen(de->d_name);
@@ -359,7 +446,7 @@ asst_corpus_fini(struct asst_corpus *c)
         gu_free(c->owned[i]);
     gu_free(c->owned);
     gu_free(c->docs);
-    gu_free(c->pairs);
+    asst_xlat_pairs_fini(&c->xp);
     memset(c, 0, sizeof(*c));
 }
 
@@ -683,8 +770,8 @@ asst_eval_run_params(const char *fiches_dir, const char *questions_tsv,
     if (rc < 0)
         goto out;
     double t0 = now_ms(), c0 = cpu_ms();
-    rc = asst_index_build_xlat(tp, corpus.docs, corpus.n, corpus.pairs,
-                               corpus.npairs, prm, &ix, err);
+    rc = asst_index_build_xlat(tp, corpus.docs, corpus.n, corpus.xp.v,
+                               corpus.xp.n, prm, &ix, err);
     if (rc < 0)
         goto out;
     double build_ms = now_ms() - t0, build_cpu_ms = cpu_ms() - c0;

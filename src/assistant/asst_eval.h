@@ -19,18 +19,20 @@
 #include <jansson.h>
 
 #include "assistant/asst_index.h"
+#include "assistant/asst_xlat.h"
 #include "core/core.h"
 
 /* Documents loaded from a folder of fiches; owns every string. */
 struct asst_corpus {
     struct asst_doc *docs;
     size_t n;
-    /* Section headings (Chapitre, SousChapitre, Cas, Situation titles)
-     * and the sections under them: the translation model's training
-     * pairs (asst_index_build_xlat). Part of the indexed bodies, so the
-     * title-masked protocol allows them. */
-    struct asst_xlat_pair *pairs;
-    size_t npairs, pairs_cap;
+    /* The translation model's training pairs (asst_index_build_xlat),
+     * made by asst_xlat_pairs_add() with the `xlat_pairs` flags
+     * (asst_params_default()'s unless told) from each fiche's titled sections (Chapitre,
+     * SousChapitre, Cas, Situation), cut as kb's importer cuts them. Part
+     * of the indexed bodies, so the title-masked protocol allows them. */
+    struct asst_xlat_pairs xp;
+    uint32_t xlat_pairs;
     char **owned; /* every allocated string, freed by _fini */
     size_t nowned, owned_cap;
 };
@@ -43,6 +45,11 @@ struct asst_corpus {
  */
 int asst_corpus_load_sp(const char *dir, bool mask_titles,
                         struct asst_corpus *out, struct gu_err *err);
+/* Same, with the pairs of `pairs` (ASST_XLAT_* flags) instead of the
+ * defaults' (for trying other pairs: bench/assistant/eval_driver). */
+int asst_corpus_load_sp_pairs(const char *dir, bool mask_titles,
+                              uint32_t pairs, struct asst_corpus *out,
+                              struct gu_err *err);
 void asst_corpus_fini(struct asst_corpus *c);
 
 /* A question of the evaluation set and its valid targets. */

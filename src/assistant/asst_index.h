@@ -73,7 +73,15 @@ struct asst_params {
     float xlat_mix;     /* share of the translated words in the model */
     uint32_t xlat_k;    /* source words kept per question word */
     uint32_t xlat_iters; /* EM iterations */
+    uint32_t xlat_pairs; /* ASST_XLAT_* flags: which pairs a fiche gives
+                            (asst_xlat_pairs_add), 0 = no model */
 };
+
+/* asst_params.xlat_pairs: section heading -> section text; a local
+ * fiche's title and alternative questions -> its text. */
+#define ASST_XLAT_SECTIONS 1u
+#define ASST_XLAT_TITLES 2u
+#define ASST_XLAT_PATHS 4u /* a nested section's whole title path too */
 
 void asst_params_default(struct asst_params *p);
 
@@ -109,8 +117,10 @@ struct asst_xlat_pair {
  * `pairs[0..npairs)` (IBM model 1 between question words and answer
  * words, asst_xlat.h): a candidate of the second stage whose words
  * translate the query's words the way answers translate questions gets
- * a bonus (weight `xlat` of asst_params). No pair, or xlat 0, gives the
- * ranking of asst_index_build(). Same return values.
+ * a bonus (weight `xlat` of asst_params). No pair, xlat 0 or xlat_pairs
+ * 0 gives the ranking of asst_index_build(). The engine and the
+ * evaluation make their pairs with asst_xlat_pairs_add() (asst_xlat.h).
+ * Same return values.
  */
 int asst_index_build_xlat(const struct text_pipeline *tp,
                           const struct asst_doc *docs, size_t n,

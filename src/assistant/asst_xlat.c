@@ -413,3 +413,164 @@ asst_xlat_fini(struct asst_xlat *x)
     gu_free(x->p);
     memset(x, 0, sizeof(*x));
 }
+
+/* ------------------------------------------------------------------ */
+/* Training pairs from fiches                                         */
+/* ------------------------------------------------------------------ */
+
+int
+asst_xlat_pairs_init(struct asst_xlat_pairs *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->a = gu_arena_new(1 << 20);
+    return p->a ? 0 : GU_ENOMEM;
+}
+
+void
+asst_xlat_pairs_fini(struct asst_xlat_pairs *p)
+{
+    if (!p)
+        return;
+    gu_arena_free(p->a);
+    gu_free(p->v);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Append (q[0..qn), the answer in `ans`, cut to ASST_XLAT_ANSWER_BYTES)
+ * unless one of them is too short to teach anything. */
+static int
+pair_push(struct asst_xlat_pairs *p, const char *q, size_t qn,
+          struct gu_buf *ans)
+{
+    size_t an = ans->n;
+
+    if (ans->oom)
+        return GU_ENOMEM;
+    while (qn > 0 && (q[qn - 1] == ' ' || q[qn - 1] == '\n'))
+        qn--;
+    if (an > ASST_XLAT_ANSWER_BYTES) {
+        an = ASST_XLAT_ANSWER_BYTES;
+        while (an > 0 && (ans->p[an] & 0xC0) == 0x80)
+            an--; /* not inside a UTF-8 sequence */
+    }
+    while (an > 0 && (ans->p[an - 1] == ' ' || ans->p[an - 1] == '\n'))
+        an--;
+    if (qn == 0 || an <= 20)
+        return 0;
+    if (p->n == p->cap) {
+        size_t ncap = p->cap ? p->cap * 2 : 256;
+        struct asst_xlat_pair *nv = gu_realloc(p->v, ncap * sizeof(*nv));
+        if (!nv)
+            return GU_ENOMEM;
+        p->v = nv;
+        p->cap = ncap;
+    }
+    char *qs = gu_arena_strndup(p->a, q, qn);
+    char *as = gu_arena_strndup(p->a, ans->p, an);
+    if (!qs || !as)
+        return GU_ENOMEM;
+    p->v[p->n++] = (struct asst_xlat_pair){qs, qn, as, an};
+    return 0;
+}
+
+/* Is `path` the section `node` (its first `nl` bytes) or one under it? */
+static bool
+path_under(const char *path, const char *node, size_t nl)
+{
+    return path && strncmp(path, node, nl) == 0 &&
+           (path[nl] == '\0' || strncmp(path + nl, " > ", 3) == 0);
+}
+
+/* The last heading of a title path. */
+static const char *
+path_last(const char *path)
+{
+    const char *s = path, *h;
+
+    while ((h = strstr(s, " > ")) != NULL)
+        s = h + 3;
+    return s;
+}
+
+static void
+put_text(struct gu_buf *b, const char *s)
+{
+    if (!s || !*s)
+        return;
+    gu_buf_puts(b, s);
+    if (b->n && b->p[b->n - 1] != '\n')
+        gu_buf_puts(b, "\n");
+}
+
+/* The section node that starts at section `i` with the first `nl` bytes
+ * of its path: heading [h, nl) -> its own text and its sub-sections'. */
+static int
+section_pair(struct asst_xlat_pairs *p, const struct kb_fiche *f, size_t i,
+             size_t h, size_t nl, uint32_t what)
+{
+    const char *node = f->sections[i].path;
+    struct gu_buf ans;
+    int rc;
+
+    gu_buf_init(&ans);
+    for (size_t j = i; j < f->nsections && ans.n <= ASST_XLAT_ANSWER_BYTES;
+         j++) {
+        const char *pj = f->sections[j].path;
+        if (!path_under(pj, node, nl))
+            break;
+        if (pj[nl])
+            put_text(&ans, path_last(pj)); /* a sub-section's heading */
+        put_text(&ans, f->sections[j].text);
+    }
+    rc = (what & ASST_XLAT_SECTIONS) ? pair_push(p, node + h, nl - h, &ans) : 0;
+    if (rc == 0 && (what & ASST_XLAT_PATHS) && h > 0)
+        rc = pair_push(p, node, nl, &ans); /* « A > B » too */
+    gu_buf_fini(&ans);
+    return rc;
+}
+
+int
+asst_xlat_pairs_add(struct asst_xlat_pairs *p, const struct kb_fiche *f,
+                    uint32_t what)
+{
+    int rc = 0;
+
+    for (size_t i = 0; (what & (ASST_XLAT_SECTIONS | ASST_XLAT_PATHS)) &&
+                       i < f->nsections;
+         i++) {
+        const char *path = f->sections[i].path;
+        const char *prev = i > 0 ? f->sections[i - 1].path : NULL;
+        size_t h = 0, len = path ? strlen(path) : 0;
+
+        /* One node per heading of the path that the previous section
+         * did not already open (a parent with no text of its own has no
+         * section: its first sub-section opens it). */
+        while (h < len) {
+            const char *sep = strstr(path + h, " > ");
+            size_t nl = sep ? (size_t)(sep - path) : len;
+            if (!path_under(prev, path, nl)) {
+                rc = section_pair(p, f, i, h, nl, what);
+                if (rc < 0)
+                    return rc;
+            }
+            h = nl + 3;
+        }
+    }
+    if ((what & ASST_XLAT_TITLES) && f->origin == KB_LOCAL) {
+        struct gu_buf ans;
+        const char *q = f->title ? f->title : "";
+        const char *alt = f->alt ? f->alt : "";
+
+        gu_buf_init(&ans);
+        put_text(&ans, f->description);
+        put_text(&ans, f->body);
+        rc = pair_push(p, q, strlen(q), &ans);
+        while (rc == 0 && *alt) {
+            size_t n = strcspn(alt, "\n");
+            rc = pair_push(p, alt, n, &ans);
+            alt += n + (alt[n] == '\n');
+        }
+        gu_buf_fini(&ans);
+    }
+    return rc;
+}

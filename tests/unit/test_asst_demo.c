@@ -14,6 +14,7 @@
 
 #include "assistant/asst_eval.h"
 #include "assistant/asst_index.h"
+#include "assistant/asst_xlat.h"
 #include "harness.h"
 #include "kb/kb.h"
 
@@ -72,8 +73,13 @@ setup(void)
     }
     struct asst_doc *docs =
         gu_arena_zalloc(arena, (nassets + 1) * sizeof(*docs));
-    if (!docs)
+    struct asst_params prm;
+    struct asst_xlat_pairs xp;
+    if (!docs || asst_xlat_pairs_init(&xp) < 0)
         return false;
+    /* The engine's configuration: the translation model learnt from the
+     * pairs the fiches give (asst_engine.c, bundle_build). */
+    asst_params_default(&prm);
     for (size_t i = 0; i < nassets; i++) {
         struct kb_fiche f;
         if (!is_fiche(all[i].path))
@@ -81,6 +87,11 @@ setup(void)
         if (kb_markdown_parse(arena, (const char *)all[i].data, all[i].size, &f,
                               &err) < 0) {
             printf("  %s: %s\n", all[i].path, err.user);
+            asst_xlat_pairs_fini(&xp);
+            return false;
+        }
+        if (asst_xlat_pairs_add(&xp, &f, prm.xlat_pairs) < 0) {
+            asst_xlat_pairs_fini(&xp);
             return false;
         }
         struct asst_doc *d = &docs[nfiches++];
@@ -95,7 +106,11 @@ setup(void)
             d->len[k] = t[k] ? strlen(t[k]) : 0;
         }
     }
-    return asst_index_build(tp, docs, nfiches, NULL, &ix, &err) == 0;
+    int rc =
+        asst_index_build_xlat(tp, docs, nfiches, xp.v, xp.n, &prm, &ix, &err);
+    printf("  %zu fiches, %zu translation pairs\n", nfiches, xp.n);
+    asst_xlat_pairs_fini(&xp);
+    return rc == 0;
 }
 
 static void

@@ -11,6 +11,7 @@
 
 #include "assistant/asst_eval.h"
 #include "assistant/asst_index.h"
+#include "assistant/asst_xlat.h"
 #include "harness.h"
 
 struct fiche {
@@ -513,6 +514,97 @@ test_translation(void)
     gu_arena_free(ar);
 }
 
+/* The pair at `i` is (q, an answer starting with a_start). */
+static bool
+pair_is(const struct asst_xlat_pairs *p, size_t i, const char *q,
+        const char *a_start)
+{
+    return i < p->n && strcmp(p->v[i].q, q) == 0 &&
+           strncmp(p->v[i].a, a_start, strlen(a_start)) == 0;
+}
+
+/* The one rule that gives the engine and the evaluation their pairs. */
+static void
+test_translation_pairs(void)
+{
+    static const char long_text[] =
+        "Le justificatif de domicile date de moins de trois mois.";
+    struct kb_section secs[] = {
+        {0, "", "Introduction de la fiche, assez longue pour compter."},
+        {1, "Coût", "Le timbre fiscal coûte 86 euros pour un majeur."},
+        {2, "Coût > Mineur", "Pour un mineur le timbre coûte 42 euros."},
+        /* « Pièces » has no text of its own: its sub-section opens it. */
+        {3, "Pièces > Domicile", long_text},
+        {4, "Pièces > Court", "Trop court."},
+        {5, "Où s'adresser", "{{contacts_commune}}"},
+    };
+    struct kb_fiche f;
+    struct asst_xlat_pairs p;
+
+    memset(&f, 0, sizeof(f));
+    f.origin = KB_NATIONAL;
+    f.title = "Passeport";
+    f.alt = "Faire un passeport";
+    f.description = "Obtenir un passeport biométrique en mairie.";
+    f.body = "Le passeport se demande en mairie sur rendez-vous.";
+    f.sections = secs;
+    f.nsections = GU_ARRAY_LEN(secs);
+    CHECK_EQ(asst_xlat_pairs_init(&p), 0);
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, ASST_XLAT_SECTIONS |
+                                             ASST_XLAT_TITLES),
+             0);
+    /* National: sections only, never the title (the evaluation masks
+     * it); the intro, the short and the placeholder sections give none. */
+    CHECK_EQ(p.n, 4);
+    CHECK(pair_is(&p, 0, "Coût", "Le timbre fiscal coûte 86 euros"));
+    /* A parent's answer holds its sub-sections, headings included. */
+    CHECK(p.n > 0 && strstr(p.v[0].a, "\nMineur\nPour un mineur") != NULL);
+    CHECK(pair_is(&p, 1, "Mineur", "Pour un mineur"));
+    CHECK(pair_is(&p, 2, "Pièces", "Domicile\nLe justificatif"));
+    CHECK(pair_is(&p, 3, "Domicile", "Le justificatif"));
+    for (size_t i = 0; i < p.n; i++)
+        CHECK(p.v[i].an <= ASST_XLAT_ANSWER_BYTES && p.v[i].a[p.v[i].an] == 0);
+    /* A local fiche: its title and alternative questions too. */
+    f.origin = KB_LOCAL;
+    asst_xlat_pairs_fini(&p);
+    CHECK_EQ(asst_xlat_pairs_init(&p), 0);
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, ASST_XLAT_SECTIONS |
+                                             ASST_XLAT_TITLES),
+             0);
+    CHECK_EQ(p.n, 6);
+    CHECK(pair_is(&p, 4, "Passeport", "Obtenir un passeport"));
+    CHECK(pair_is(&p, 5, "Faire un passeport", "Obtenir un passeport"));
+    /* Titles only / nothing. */
+    asst_xlat_pairs_fini(&p);
+    CHECK_EQ(asst_xlat_pairs_init(&p), 0);
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, ASST_XLAT_TITLES), 0);
+    CHECK_EQ(p.n, 2);
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, 0), 0);
+    CHECK_EQ(p.n, 2);
+    /* A long answer is cut on a character boundary. */
+    char big[3000];
+    size_t k = 0;
+    while (k + 3 < sizeof(big)) {
+        memcpy(big + k, "é ", 3); /* 2-byte letter, space */
+        k += 3;
+    }
+    big[k] = 0;
+    struct kb_section one = {0, "Long", big};
+    f.sections = &one;
+    f.nsections = 1;
+    f.origin = KB_NATIONAL;
+    size_t before = p.n;
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, ASST_XLAT_SECTIONS), 0);
+    CHECK_EQ(p.n, before + 1);
+    if (p.n == before + 1) {
+        const struct asst_xlat_pair *x = &p.v[before];
+        CHECK(x->an <= ASST_XLAT_ANSWER_BYTES && x->an > 900);
+        CHECK(((unsigned char)x->a[x->an - 1] & 0xC0) != 0xC0);
+    }
+    asst_xlat_pairs_fini(&p);
+    asst_xlat_pairs_fini(&p); /* twice is fine */
+}
+
 static void
 test_free_null(void)
 {
@@ -531,4 +623,4 @@ TESTS(T(test_build), T(test_clean_queries), T(test_synonym_queries),
       T(test_typo_and_sms_queries), T(test_empty_and_unknown),
       T(test_margin_and_order), T(test_confidence_and_abstain),
       T(test_questions_file), T(test_eval_index), T(test_second_stage),
-      T(test_translation), T(test_free_null))
+      T(test_translation), T(test_translation_pairs), T(test_free_null))
