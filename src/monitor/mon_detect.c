@@ -109,13 +109,15 @@
  * REC_MIN that stays within REC_TOL times the largest of the slots
  * within REC_NEAR of now, when such deviations were seen there on at
  * least two past days (a decayed count of REC_DAYS), is a daily habit,
- * not an anomaly.
+ * not an anomaly. The decay counts the days elapsed, with or without
+ * points (state version 6: before, a gap of several days decayed once).
  */
 #define REC_DECAY 0.85
 #define REC_MIN 2.0
 #define REC_TOL 1.2
 #define REC_NEAR 2
 #define REC_DAYS 1.5
+#define REC_GAP_MAX 60
 /*
  * Novelty: values cut into NOV_Q levels of the range seen so far
  * (restarted when a value falls NOV_GROW widths outside it); a point is
@@ -165,7 +167,7 @@
  */
 
 #define STATE_MAGIC 0x534e444du /* "MDNS" */
-#define STATE_VERSION 5u
+#define STATE_VERSION 6u
 
 struct ew {
     double mean, var;
@@ -968,9 +970,24 @@ daily_recurs(struct daily *dy, const struct mon_obs *o, double ez)
     if (slot < 0 || slot >= DAY_SLOTS)
         return false;
     if (dy->rec_day != day) {
+        /* One decay per day elapsed, not per day with points: a sensor
+         * silent for three weeks (a gateway down) forgets its habits as
+         * if it had read normal values all along, instead of keeping
+         * them as fresh as yesterday's. Today's marks count as a past
+         * day from the first of those days on. Capped at REC_GAP_MAX
+         * days (every weight is below 1e-4 then). */
+        int64_t gap = day - dy->rec_day;
+        float f, f1; /* float as the weights: one day decays as before */
+
+        if (dy->rec_day == 0 || gap < 1)
+            gap = 1;
+        if (gap > REC_GAP_MAX)
+            gap = REC_GAP_MAX;
+        f = (float)pow(REC_DECAY, (double)gap);
+        f1 = (float)pow(REC_DECAY, (double)(gap - 1));
         for (int k = 0; k < DAY_SLOTS; k++) {
-            dy->rec[k] *= (float)REC_DECAY;
-            dy->days[k] = dy->days[k] * (float)REC_DECAY + dy->today[k];
+            dy->rec[k] *= f;
+            dy->days[k] = dy->days[k] * f + dy->today[k] * f1;
             dy->today[k] = 0;
         }
         dy->rec_day = day;

@@ -3,8 +3,9 @@
  * the mean: the time-of-day profile (a normal value at the wrong time of
  * day), the novelty of the recent sequence of levels (a new pattern
  * inside the usual range), and the daily habit (the same deviation at
- * the same time every day stops being news), the logarithmic view of a
- * positive quantity (a fall towards zero). Also the state's size.
+ * the same time every day stops being news, and fades by the day even
+ * while the sensor is silent), the logarithmic view of a positive
+ * quantity (a fall towards zero). Also the state's size.
  */
 #include "harness.h"
 #include "monitor/mon_detect.h"
@@ -284,6 +285,61 @@ test_positive_dip(void)
     CHECK_EQ(before, 0);
 }
 
+/*
+ * A 03:00 spike every day for ten days (a habit), then `quiet` days
+ * without it, either read (normal values every 5 minutes) or silent (no
+ * point at all: a gateway down), then two days with the spike again.
+ * Returns the anomalies at 03:00 on those two days.
+ */
+static int
+habit_back(int quiet, bool silent)
+{
+    struct mon_params p;
+    struct mon_state *s;
+    struct mon_verdict vd;
+    struct mon_obs o;
+    int back = 0;
+
+    rng_state = 17;
+    mon_params_default(&p);
+    s = mon_state_new(&p);
+    for (int day = 0; day < 12 + quiet; day++) {
+        bool spike = day < 10 || day >= 10 + quiet;
+
+        if (silent && !spike)
+            continue;
+        for (int k = 0; k < 288; k++) {
+            int64_t t = T0 + (int64_t)day * 86400 + (int64_t)k * 300;
+            int m = k * 5;
+            double v = 10 + 0.2 * noise();
+
+            if (spike && m >= 180 && m < 190)
+                v += 15;
+            obs_at(&o, t, v);
+            CHECK_EQ(mon_step(s, &p, &o, &vd), 0);
+            if (day >= 10 + quiet && m >= 170 && m < 240 && vd.anomaly)
+                back++;
+        }
+    }
+    mon_state_free(s);
+    return back;
+}
+
+/*
+ * The daily habit fades by the day, not by the day with points: after
+ * 20 days without the spike it is news again, whether the sensor read
+ * normal values or was silent. Before state version 6 a silent gap
+ * decayed the habit once, and the spike stayed hidden.
+ */
+static void
+test_habit_after_gap(void)
+{
+    CHECK_EQ(habit_back(0, false), 0);
+    CHECK(habit_back(20, false) >= 1);
+    CHECK_EQ(habit_back(20, true), habit_back(20, false));
+    CHECK_EQ(habit_back(5, true), habit_back(5, false));
+}
+
 static void
 test_state_size(void)
 {
@@ -293,4 +349,4 @@ test_state_size(void)
 
 TESTS(T(test_wrong_time_of_day), T(test_novel_sequence), T(test_daily_habit),
       T(test_weekday_shape), T(test_weekend_shape), T(test_positive_dip),
-      T(test_state_size))
+      T(test_habit_after_gap), T(test_state_size))
