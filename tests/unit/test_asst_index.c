@@ -564,6 +564,13 @@ test_translation_pairs(void)
     CHECK(pair_is(&p, 3, "Domicile", "Le justificatif"));
     for (size_t i = 0; i < p.n; i++)
         CHECK(p.v[i].an <= ASST_XLAT_ANSWER_BYTES && p.v[i].a[p.v[i].an] == 0);
+    /* Whole title paths: only nested sections have one of their own. */
+    asst_xlat_pairs_fini(&p);
+    CHECK_EQ(asst_xlat_pairs_init(&p), 0);
+    CHECK_EQ(asst_xlat_pairs_add(&p, &f, ASST_XLAT_PATHS), 0);
+    CHECK_EQ(p.n, 2);
+    CHECK(pair_is(&p, 0, "Coût > Mineur", "Pour un mineur"));
+    CHECK(pair_is(&p, 1, "Pièces > Domicile", "Le justificatif"));
     /* A local fiche: its title and alternative questions too. */
     f.origin = KB_LOCAL;
     asst_xlat_pairs_fini(&p);
