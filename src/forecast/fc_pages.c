@@ -16,6 +16,10 @@
  *                                       backtest table, settings
  *   POST /agent/previsions/{id}/reglages   risk, meal cost and weight,
  *                                       alert e-mail (fc_series_save)
+ *   POST /agent/previsions/{id}/jours   declares closures, strikes, local
+ *                                       events or bridges over a range of
+ *                                       days (fc_events), refits the series
+ *   POST /agent/previsions/{id}/jours/supprimer   removes such a range
  *   GET  /agent/previsions/{id}/export.csv|export.xlsx   the days shown
  *
  * Forms carry the session's CSRF token in a hidden field (web/ checks it
@@ -44,6 +48,8 @@
 #define FIELD_MAX 64      /* bytes of a typed number */
 #define COST_MAX 100.0    /* euros per meal */
 #define KG_MAX 5.0        /* kg per meal */
+#define DAYS_RANGE_MAX 62 /* days one « jours particuliers » entry covers */
+#define DAYS_AHEAD 120    /* days of them listed from today */
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
@@ -887,6 +893,248 @@ struct settings_form {
     bool posted;
 };
 
+/* The « jours particuliers » form's values and errors (a re-render). */
+struct days_form {
+    const char *du, *au, *type, *libelle, *portee;
+    const char *e_du, *e_au, *e_type, *e_libelle;
+    bool posted;
+};
+
+/* The kinds an agent declares, in the order the form offers them. */
+static const struct {
+    enum fc_event_kind kind;
+    const char *label;
+} day_kinds[] = {
+    {FC_EVENT_FERMETURE, "Fermeture (aucun service)"},
+    {FC_EVENT_GREVE, "Grève"},
+    {FC_EVENT_EVENEMENT, "Événement local (sortie scolaire, fête…)"},
+    {FC_EVENT_PONT, "Pont décidé par la commune"},
+};
+
+static const char *
+day_kind_label(enum fc_event_kind k)
+{
+    for (size_t i = 0; i < GU_ARRAY_LEN(day_kinds); i++)
+        if (day_kinds[i].kind == k)
+            return day_kinds[i].label;
+    return "Événement";
+}
+
+/*
+ * Length of the run of events starting at v[i]: the next days, one each,
+ * of the same kind, label and scope (a range declared at once), at most
+ * DAYS_RANGE_MAX; its members are marked in `used`. v is ordered by day.
+ */
+static size_t
+day_run(const struct fc_event *v, size_t n, size_t i, bool *used,
+        size_t *ids)
+{
+    size_t len = 1;
+    int64_t last = v[i].day;
+
+    used[i] = true;
+    ids[0] = i;
+    for (size_t k = i + 1; k < n && v[k].day <= last + 1 &&
+                           len < DAYS_RANGE_MAX;
+         k++) {
+        if (used[k] || v[k].day != last + 1 || v[k].kind != v[i].kind ||
+            v[k].series_id != v[i].series_id ||
+            strcmp(v[k].label ? v[k].label : "",
+                   v[i].label ? v[i].label : "") != 0)
+            continue;
+        used[k] = true;
+        ids[len++] = k;
+        last = v[k].day;
+    }
+    return len;
+}
+
+static void
+days_field_error(struct gu_buf *b, const char *id, const char *error)
+{
+    gu_buf_printf(b, "<span class=\"field-error\" id=\"j-%s-erreur\">", id);
+    html(b, error);
+    gu_buf_puts(b, "</span>");
+}
+
+/* « Jours particuliers »: the ranges ahead, and the form that adds one. */
+static int
+days_html(struct http_req *req, struct gu_buf *b, const struct fc_series *s,
+          int64_t today, const struct days_form *f)
+{
+    struct fc_event *v = NULL;
+    size_t n = 0, *ids;
+    bool *used;
+    const char *errs[4] = {f->e_du, f->e_au, f->e_type, f->e_libelle};
+    const char *eids[4] = {"du", "au", "type", "libelle"};
+    size_t nerr = 0;
+    int rc;
+
+    rc = fc_event_list(req->conn, req->arena, req->who.insee, s->id, today,
+                       today + DAYS_AHEAD, &v, &n, &req->err);
+    if (rc < 0)
+        return rc;
+    used = gu_arena_zalloc(req->arena, (n ? n : 1) * sizeof(*used));
+    ids = gu_arena_zalloc(req->arena, DAYS_RANGE_MAX * sizeof(*ids));
+    if (!used || !ids)
+        return GU_ENOMEM;
+    gu_buf_puts(b, "<section class=\"panel\" aria-labelledby=\"jours-titre\""
+                   " id=\"jours\">\n<h2 id=\"jours-titre\">Jours "
+                   "particuliers</h2>\n<p class=\"hint\">Fermetures, grèves, "
+                   "sorties ou ponts décidés par la commune : la prévision "
+                   "en tient compte (un jour de fermeture, aucun service "
+                   "prévu). Les jours fériés et les vacances scolaires "
+                   "connues sont déjà dans le calendrier.</p>\n");
+    if (n == 0) {
+        gu_buf_puts(b, "<p id=\"jours-aucun\">Aucun jour particulier déclaré "
+                       "pour les quatre prochains mois.</p>\n");
+    } else {
+        gu_buf_puts(b, "<div class=\"table-scroll\" role=\"region\" "
+                       "tabindex=\"0\" aria-labelledby=\"jours-titre\">\n"
+                       "<table class=\"fc-days\" id=\"fc-jours\">\n<caption>"
+                       "Jours particuliers des quatre prochains mois"
+                       "</caption>\n<thead><tr><th scope=\"col\">Jours</th>"
+                       "<th scope=\"col\">Type</th><th scope=\"col\">"
+                       "Libellé</th><th scope=\"col\">Séries</th>");
+        if (can_work(req))
+            gu_buf_puts(b, "<th scope=\"col\">Action</th>");
+        gu_buf_puts(b, "</tr></thead>\n<tbody>\n");
+        for (size_t i = 0; i < n; i++) {
+            struct gu_buf when;
+            const char *w;
+            size_t len;
+
+            if (used[i])
+                continue;
+            len = day_run(v, n, i, used, ids);
+            gu_buf_init(&when);
+            if (len == 1) {
+                day_medium(&when, v[i].day);
+            } else {
+                gu_buf_puts(&when, "du ");
+                day_medium(&when, v[i].day);
+                gu_buf_puts(&when, " au ");
+                day_medium(&when, v[ids[len - 1]].day);
+            }
+            w = take(req, &when);
+            if (!w)
+                return GU_ENOMEM;
+            gu_buf_puts(b, "<tr><th scope=\"row\">");
+            html(b, w);
+            gu_buf_puts(b, "</th><td>");
+            html(b, day_kind_label(v[i].kind));
+            gu_buf_puts(b, "</td><td>");
+            html(b, v[i].label);
+            gu_buf_puts(b, v[i].series_id ? "</td><td>Cette série</td>"
+                                          : "</td><td>Toutes les séries</td>");
+            if (can_work(req)) {
+                gu_buf_printf(b,
+                              "<td><form method=\"post\" action=\"/agent/"
+                              "previsions/%" PRId64 "/jours/supprimer\">"
+                              "<input type=\"hidden\" name=\"csrf\" "
+                              "value=\"",
+                              s->id);
+                html(b, req->who.csrf);
+                gu_buf_puts(b, "\"><input type=\"hidden\" name=\"ids\" "
+                               "value=\"");
+                for (size_t k = 0; k < len; k++)
+                    gu_buf_printf(b, "%s%" PRId64, k ? "," : "",
+                                  v[ids[k]].id);
+                gu_buf_puts(b, "\"><button type=\"submit\" class=\"btn "
+                               "btn-secondary\" aria-label=\"Supprimer : ");
+                html(b, day_kind_label(v[i].kind));
+                gu_buf_puts(b, ", ");
+                html(b, w);
+                gu_buf_puts(b, "\">Supprimer</button></form></td>");
+            }
+            gu_buf_puts(b, "</tr>\n");
+        }
+        gu_buf_puts(b, "</tbody></table></div>\n");
+    }
+    if (!can_work(req)) {
+        gu_buf_puts(b, "</section>\n");
+        return 0;
+    }
+    for (int i = 0; i < 4; i++)
+        nerr += errs[i] != NULL;
+    if (nerr) {
+        gu_buf_puts(b, "<div class=\"alert alert-error fc-summary\" "
+                       "role=\"alert\" tabindex=\"-1\" autofocus "
+                       "id=\"jours-erreurs\"><p>Les jours n’ont pas été "
+                       "enregistrés :</p><ul>");
+        for (int i = 0; i < 4; i++) {
+            if (!errs[i])
+                continue;
+            gu_buf_printf(b, "<li><a href=\"#j-%s\">", eids[i]);
+            html(b, errs[i]);
+            gu_buf_puts(b, "</a></li>");
+        }
+        gu_buf_puts(b, "</ul></div>\n");
+    }
+    gu_buf_printf(b,
+                  "<form method=\"post\" action=\"/agent/previsions/%" PRId64
+                  "/jours\" novalidate>\n<input type=\"hidden\" "
+                  "name=\"csrf\" value=\"",
+                  s->id);
+    html(b, req->who.csrf);
+    gu_buf_puts(b, "\">\n<div class=\"field\"><label for=\"j-du\">Du"
+                   "<span class=\"hint\" id=\"j-du-aide\">Premier jour "
+                   "(jj/mm/aaaa).</span></label><input type=\"date\" "
+                   "id=\"j-du\" name=\"du\" value=\"");
+    html(b, f->du);
+    gu_buf_printf(b, "\" aria-describedby=\"j-du-aide j-du-erreur\"%s>",
+                  f->e_du ? " aria-invalid=\"true\"" : "");
+    days_field_error(b, "du", f->e_du);
+    gu_buf_printf(b,
+                  "</div>\n<div class=\"field\"><label for=\"j-au\">Au"
+                  "<span class=\"hint\" id=\"j-au-aide\">Dernier jour, "
+                  "compris ; vide pour un seul jour ; %d jours au plus."
+                  "</span></label><input type=\"date\" id=\"j-au\" "
+                  "name=\"au\" value=\"",
+                  DAYS_RANGE_MAX);
+    html(b, f->au);
+    gu_buf_printf(b, "\" aria-describedby=\"j-au-aide j-au-erreur\"%s>",
+                  f->e_au ? " aria-invalid=\"true\"" : "");
+    days_field_error(b, "au", f->e_au);
+    gu_buf_printf(b, "</div>\n<div class=\"field\"><label for=\"j-type\">"
+                     "Type</label><select id=\"j-type\" name=\"type\" "
+                     "aria-describedby=\"j-type-erreur\"%s>",
+                  f->e_type ? " aria-invalid=\"true\"" : "");
+    for (size_t i = 0; i < GU_ARRAY_LEN(day_kinds); i++) {
+        const char *name = fc_event_kind_name(day_kinds[i].kind);
+        gu_buf_printf(b, "<option value=\"%s\"%s>", name,
+                      f->type && strcmp(f->type, name) == 0 ? " selected"
+                                                           : "");
+        html(b, day_kinds[i].label);
+        gu_buf_puts(b, "</option>");
+    }
+    gu_buf_puts(b, "</select>");
+    days_field_error(b, "type", f->e_type);
+    gu_buf_puts(b, "</div>\n<div class=\"field\"><label for=\"j-libelle\">"
+                   "Libellé<span class=\"hint\" id=\"j-libelle-aide\">"
+                   "Facultatif, par exemple « Vacances de Noël » ou « Sortie "
+                   "au musée ».</span></label><input type=\"text\" "
+                   "id=\"j-libelle\" name=\"libelle\" value=\"");
+    html(b, f->libelle);
+    gu_buf_printf(b, "\" aria-describedby=\"j-libelle-aide j-libelle-erreur\""
+                     "%s>",
+                  f->e_libelle ? " aria-invalid=\"true\"" : "");
+    days_field_error(b, "libelle", f->e_libelle);
+    gu_buf_printf(b,
+                  "</div>\n<fieldset class=\"field\"><legend>Pour</legend>"
+                  "<label><input type=\"radio\" name=\"portee\" "
+                  "value=\"serie\"%s> cette série</label> <label><input "
+                  "type=\"radio\" name=\"portee\" value=\"toutes\"%s> "
+                  "toutes les séries de la commune</label></fieldset>\n"
+                  "<button type=\"submit\" class=\"btn\">Ajouter ces jours"
+                  "</button>\n</form>\n</section>\n",
+                  f->portee && strcmp(f->portee, "toutes") == 0 ? ""
+                                                                : " checked",
+                  f->portee && strcmp(f->portee, "toutes") == 0 ? " checked"
+                                                                : "");
+    return 0;
+}
+
 static void
 settings_field(struct gu_buf *b, const char *id, const char *label,
                const char *hint, const char *type, const char *value,
@@ -1149,10 +1397,8 @@ week_html(struct gu_buf *b, const struct fc_day *d, size_t n, int64_t start,
                        "fourni avec Guichet ne couvre pas encore ces jours : "
                        "la prévision ne sait pas si l’école est en vacances "
                        "et compte des repas comme un jour de classe. "
-                       "Vérifiez les commandes des jours de vacances ; les "
-                       "jours de fermeture se déclarent comme événements "
-                       "« fermeture » (API <code>/api/v1/forecast/events"
-                       "</code>).</p>\n");
+                       "Déclarez les jours de vacances en fermeture dans "
+                       "<a href=\"#jours\">Jours particuliers</a>.</p>\n");
     gu_buf_puts(b, "<div class=\"table-scroll\" role=\"region\" tabindex=\"0\""
                    " aria-labelledby=\"semaine-titre\">\n<table class=\"fc-"
                    "week\" id=\"fc-semaine\">\n<caption>");
@@ -1362,8 +1608,11 @@ series_days(struct http_req *req, const struct fc_series *s,
 
 static int
 render_series(struct http_req *req, struct http_resp *resp, int64_t id,
-              int status, const struct settings_form *form)
+              int status, const struct settings_form *form,
+              const struct days_form *days)
 {
+    static const struct settings_form no_settings;
+    static const struct days_form no_days;
     struct store_commune com;
     struct fc_series s;
     struct fc_fit fit;
@@ -1372,12 +1621,17 @@ render_series(struct http_req *req, struct http_resp *resp, int64_t id,
     int64_t today, last, start;
     double risk;
     const char *risk_err, *chart, *week, *bt, *sets, *data, *riskf, *head;
+    const char *jours;
     const char *msg = "";
     struct gu_buf b;
     bool has_fit;
     json_t *vars;
     int rc;
 
+    if (!form)
+        form = &no_settings;
+    if (!days)
+        days = &no_days;
     if ((rc = commune_today(req, &com, &today)) < 0)
         return rc;
     rc = fc_series_get(req->conn, req->arena, req->who.insee, id, &s,
@@ -1452,17 +1706,34 @@ render_series(struct http_req *req, struct http_resp *resp, int64_t id,
     settings_html(req, &b, &s, form);
     sets = take(req, &b);
 
-    if (!head || !chart || !data || !riskf || !week || !bt || !sets)
+    gu_buf_init(&b);
+    if ((rc = days_html(req, &b, &s, today, days)) < 0) {
+        gu_buf_fini(&b);
+        return rc;
+    }
+    jours = take(req, &b);
+
+    if (!head || !chart || !data || !riskf || !week || !bt || !sets ||
+        !jours)
         return GU_ENOMEM;
     {
         const char *fait = http_query(req, "fait");
-        if (fait && strcmp(fait, "reglages") == 0 && !form->posted)
-            msg = "Réglages enregistrés.";
+        if (fait && !form->posted && !days->posted) {
+            if (strcmp(fait, "reglages") == 0)
+                msg = "Réglages enregistrés.";
+            else if (strcmp(fait, "jours") == 0)
+                msg = "Jours particuliers enregistrés : la prévision de "
+                      "cette série en tient compte.";
+            else if (strcmp(fait, "jours-supprimes") == 0)
+                msg = "Jours particuliers supprimés : la prévision de "
+                      "cette série est recalculée.";
+        }
     }
     vars = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
         "nom", s.name, "entete", head, "graphique", chart, "donnees", data,
         "risque_form", riskf, "semaine", week, "essai", bt, "reglages", sets,
+        "jours", jours,
         "message", msg, "erreur", risk_err ? risk_err : "", "id",
         gu_arena_sprintf(req->arena, "%" PRId64, s.id), "risque",
         risk_value(req->arena, risk));
@@ -1484,7 +1755,7 @@ page_series(struct http_req *req, struct http_resp *resp)
     if (http_param_id(req, "id", &id) < 0)
         return not_found(req, resp);
     memset(&f, 0, sizeof(f));
-    return render_series(req, resp, id, 200, &f);
+    return render_series(req, resp, id, 200, &f, NULL);
 }
 
 /* The shape of an e-mail address: one @, something before, a dot in
@@ -1558,7 +1829,7 @@ post_settings(struct http_req *req, struct http_resp *resp)
         f.e_alerte = "Adresse électronique invalide : écrivez-la comme "
                      "nom@exemple.fr, ou laissez le champ vide.";
     if (f.e_risque || f.e_cout || f.e_kg || f.e_alerte)
-        return render_series(req, resp, id, 400, &f);
+        return render_series(req, resp, id, 400, &f, NULL);
     if (s.kind == FC_KIND_CANTINE) {
         s.risk = risk;
         s.meal_cost = cost;
@@ -1578,7 +1849,7 @@ post_settings(struct http_req *req, struct http_resp *resp)
             f.e_kg = msg;
         else
             f.e_alerte = msg;
-        return render_series(req, resp, id, 400, &f);
+        return render_series(req, resp, id, 400, &f, NULL);
     }
     if (rc < 0) {
         req->err = err;
@@ -1589,6 +1860,203 @@ post_settings(struct http_req *req, struct http_resp *resp)
                s.meal_cost, s.meal_kg, *s.alert_to ? "oui" : "non");
     to = gu_arena_sprintf(req->arena,
                           "/agent/previsions/%" PRId64 "?fait=reglages", id);
+    return to ? http_redirect(resp, to) : GU_ENOMEM;
+}
+
+/* The series of a POST /agent/previsions/{id}/..., or not_found's page. */
+static int
+posted_series(struct http_req *req, struct http_resp *resp,
+              struct fc_series *s, bool *missing)
+{
+    int64_t id;
+    int rc;
+
+    *missing = false;
+    if ((rc = http_need_commune(req)) < 0)
+        return rc;
+    if (http_param_id(req, "id", &id) < 0)
+        rc = GU_ENOTFOUND;
+    else
+        rc = fc_series_get(req->conn, req->arena, req->who.insee, id, s,
+                           &req->err);
+    if (rc == GU_ENOTFOUND) {
+        *missing = true;
+        gu_err_clear(&req->err);
+        return not_found(req, resp);
+    }
+    return rc;
+}
+
+/* Refit after the days changed; too little data is not an error here
+   (the page says the series has no forecast yet). */
+static int
+days_refit(struct http_req *req, const struct fc_series *s)
+{
+    struct fc_fit fit;
+    struct gu_err err;
+    int rc;
+
+    gu_err_clear(&err);
+    rc = fc_fit_series(req->conn, req->arena, req->who.insee, s->id, &fit,
+                       &err);
+    if (rc == GU_EINVAL)
+        return 0;
+    if (rc < 0)
+        req->err = err;
+    return rc;
+}
+
+/* POST /agent/previsions/{id}/jours */
+static int
+post_days(struct http_req *req, struct http_resp *resp)
+{
+    struct days_form f;
+    struct fc_series s;
+    struct fc_event *have = NULL;
+    enum fc_event_kind kind = FC_EVENT_FERMETURE;
+    int64_t d0 = 0, d1 = 0, series_id;
+    size_t nhave = 0, added = 0;
+    bool missing;
+    const char *to;
+    int rc;
+
+    if ((rc = posted_series(req, resp, &s, &missing)) != 0 || missing)
+        return rc;
+    memset(&f, 0, sizeof(f));
+    f.posted = true;
+    f.du = http_form(req, "du");
+    f.au = http_form(req, "au");
+    f.type = http_form(req, "type");
+    f.libelle = http_form(req, "libelle");
+    f.portee = http_form(req, "portee");
+    if (!f.du)
+        f.du = "";
+    if (!f.au)
+        f.au = "";
+    if (!f.libelle)
+        f.libelle = "";
+    if (!*f.du || strlen(f.du) > FIELD_MAX || gu_date_parse(f.du, &d0) < 0)
+        f.e_du = "Date de début invalide : choisissez un jour (jj/mm/aaaa).";
+    if (!*f.au)
+        d1 = d0;
+    else if (strlen(f.au) > FIELD_MAX || gu_date_parse(f.au, &d1) < 0)
+        f.e_au = "Date de fin invalide : choisissez un jour (jj/mm/aaaa), ou "
+                 "laissez vide pour un seul jour.";
+    if (!f.e_du && !f.e_au && d1 < d0)
+        f.e_au = "La date de fin précède la date de début.";
+    else if (!f.e_du && !f.e_au && d1 - d0 >= DAYS_RANGE_MAX)
+        f.e_au = gu_arena_sprintf(req->arena,
+                                  "%d jours au plus par saisie : ajoutez une "
+                                  "période plus longue en plusieurs fois.",
+                                  DAYS_RANGE_MAX);
+    if (!f.type || fc_event_kind_parse(f.type, &kind) < 0)
+        f.e_type = "Choisissez un type de jour dans la liste.";
+    if (strlen(f.libelle) > FC_LABEL_MAX)
+        f.e_libelle = gu_arena_sprintf(req->arena,
+                                       "Libellé trop long (%d caractères au "
+                                       "plus).",
+                                       FC_LABEL_MAX);
+    if (f.e_du || f.e_au || f.e_type || f.e_libelle)
+        return render_series(req, resp, s.id, 400, NULL, &f);
+    series_id = f.portee && strcmp(f.portee, "toutes") == 0 ? 0 : s.id;
+    if ((rc = fc_event_list(req->conn, req->arena, req->who.insee, s.id, d0,
+                            d1, &have, &nhave, &req->err)) < 0 ||
+        (rc = store_begin(req->conn, &req->err)) < 0)
+        return rc;
+    for (int64_t d = d0; d <= d1; d++) {
+        struct fc_event e;
+        bool dup = false;
+
+        for (size_t i = 0; i < nhave && !dup; i++)
+            dup = have[i].day == d && have[i].kind == kind &&
+                  have[i].series_id == series_id &&
+                  strcmp(have[i].label ? have[i].label : "", f.libelle) == 0;
+        if (dup)
+            continue;
+        memset(&e, 0, sizeof(e));
+        snprintf(e.insee, sizeof(e.insee), "%s", req->who.insee);
+        e.series_id = series_id;
+        e.day = d;
+        e.kind = kind;
+        e.label = f.libelle;
+        if ((rc = fc_event_save(req->conn, &e, NULL, &req->err)) < 0) {
+            store_rollback(req->conn);
+            return rc;
+        }
+        added++;
+    }
+    if ((rc = store_commit(req->conn, &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.event_create", fc_event_kind_name(kind),
+               "series=%" PRId64 " du=%s au=%s jours=%zu", series_id, f.du,
+               *f.au ? f.au : f.du, added);
+    if ((rc = days_refit(req, &s)) < 0)
+        return rc;
+    to = gu_arena_sprintf(req->arena,
+                          "/agent/previsions/%" PRId64 "?fait=jours#jours",
+                          s.id);
+    return to ? http_redirect(resp, to) : GU_ENOMEM;
+}
+
+/* POST /agent/previsions/{id}/jours/supprimer: ids="12,13,14" */
+static int
+post_days_delete(struct http_req *req, struct http_resp *resp)
+{
+    struct fc_series s;
+    const char *ids = http_form(req, "ids");
+    long v[DAYS_RANGE_MAX];
+    size_t n = 0;
+    bool missing;
+    const char *to;
+    int rc;
+
+    if ((rc = posted_series(req, resp, &s, &missing)) != 0 || missing)
+        return rc;
+    for (const char *p = ids; p && *p;) {
+        char one[24];
+        size_t len = strcspn(p, ",");
+
+        if (n == DAYS_RANGE_MAX || len == 0 || len >= sizeof(one))
+            return gu_err_set(&req->err, GU_EINVAL, "ids",
+                              "Liste de jours à supprimer invalide.",
+                              "bad ids");
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (gu_parse_long(one, 1, LONG_MAX, &v[n]) < 0)
+            return gu_err_set(&req->err, GU_EINVAL, "ids",
+                              "Liste de jours à supprimer invalide.",
+                              "bad ids");
+        n++;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (n == 0)
+        return gu_err_set(&req->err, GU_EINVAL, "ids",
+                          "Aucun jour à supprimer.", "no ids");
+    if ((rc = store_begin(req->conn, &req->err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        rc = fc_event_delete(req->conn, req->who.insee, v[i], &req->err);
+        if (rc == GU_ENOTFOUND) { /* gone already: what was asked holds */
+            gu_err_clear(&req->err);
+            continue;
+        }
+        if (rc < 0) {
+            store_rollback(req->conn);
+            return rc;
+        }
+    }
+    if ((rc = store_commit(req->conn, &req->err)) < 0)
+        return rc;
+    http_audit(req, "forecast.event_delete", "", "series=%" PRId64
+               " jours=%zu", s.id, n);
+    if ((rc = days_refit(req, &s)) < 0)
+        return rc;
+    to = gu_arena_sprintf(req->arena,
+                          "/agent/previsions/%" PRId64
+                          "?fait=jours-supprimes#jours",
+                          s.id);
     return to ? http_redirect(resp, to) : GU_ENOMEM;
 }
 
@@ -2067,6 +2535,14 @@ static const struct http_route routes[] = {
      NULL, NULL},
     {"POST", "/agent/previsions/{id}/reglages", HTTP_AGENT, post_settings,
      "agent", "Prévisions : réglages d’une série (formulaire)", NULL, NULL},
+    {"POST", "/agent/previsions/{id}/jours", HTTP_AGENT, post_days, "agent",
+     "Prévisions : déclarer des jours particuliers (fermeture, grève, "
+     "événement, pont) sur une période (formulaire)",
+     NULL, NULL},
+    {"POST", "/agent/previsions/{id}/jours/supprimer", HTTP_AGENT,
+     post_days_delete, "agent",
+     "Prévisions : supprimer une période de jours particuliers (formulaire)",
+     NULL, NULL},
     {"GET", "/agent/previsions/{id}/export.csv", HTTP_LECTEUR, get_export_csv,
      "agent",
      "Prévisions : les jours affichés d’une série en CSV (séparateur ;, "

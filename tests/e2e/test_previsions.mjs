@@ -144,6 +144,33 @@ try {
         await axe('page d’une série');
     });
 
+    await step('jours particuliers : une fermeture déclarée puis supprimée',
+        async () => {
+        await page.goto(seriesUrl);
+        const day = new Date(Date.now() + 9 * 86400000).toISOString()
+            .slice(0, 10);
+        const label = 'Fermeture exceptionnelle (essai)';
+        await page.fill('#j-du', day);
+        await page.selectOption('#j-type', 'fermeture');
+        await page.fill('#j-libelle', label);
+        await Promise.all([page.waitForURL(/fait=jours#jours/),
+            page.click('#jours form[action$="/jours"] button[type="submit"]')]);
+        check('la fermeture est annoncée enregistrée',
+            (await page.textContent('#fc-message'))
+                .includes('Jours particuliers enregistrés'));
+        const row = page.locator('#fc-jours tbody tr', { hasText: label });
+        check('elle est listée avec son type, pour cette série',
+            await row.count() === 1 &&
+            (await row.textContent()).includes('Fermeture (aucun service)') &&
+            (await row.textContent()).includes('Cette série'));
+        await axe('jours particuliers');
+        await Promise.all([page.waitForURL(/fait=jours-supprimes/),
+            row.locator('button').click()]);
+        check('supprimée, elle n’est plus listée',
+            await page.locator('#fc-jours tbody tr', { hasText: label })
+                .count() === 0);
+    });
+
     await step('le choix du risque change les commandes', async () => {
         const before = frInt(await page.textContent('#fc-total'));
         await page.selectOption('#risque', '1/50');
