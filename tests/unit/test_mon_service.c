@@ -11,63 +11,22 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store_url.h"
-
-struct fix {
-    struct store *s;
-    struct store_conn *c;
-    struct gu_arena *a;
-};
+#include "store_fix.h"
 
 static int
-commune(struct fix *f, const char *insee, const char *name)
+fix_open(struct th_fix *f)
 {
-    struct store_commune m;
-    struct gu_err err;
+    static const th_migrations_fn mods[] = {notify_migrations, mon_migrations};
 
-    memset(&m, 0, sizeof(m));
-    memcpy(m.insee, insee, 6);
-    m.name = name;
-    m.zone = "B";
-    m.hours = m.address = m.phone = m.email = "";
-    return store_commune_create(f->c, &m, &err);
-}
-
-static int
-fix_open(struct fix *f)
-{
-    const struct store_migration *lists[3];
-    size_t counts[3];
-    struct gu_err err;
-
-    memset(f, 0, sizeof(*f));
-    lists[0] = store_core_migrations(&counts[0]);
-    lists[1] = notify_migrations(&counts[1]);
-    lists[2] = mon_migrations(&counts[2]);
-    if (gu_crypto_init() < 0 ||
-        store_open(th_store_url(), &f->s, &err) < 0 ||
-        store_migrate(f->s, lists, counts, 3, NULL, &err) < 0 ||
-        store_acquire(f->s, &f->c, &err) < 0) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        return -1;
-    }
-    f->a = gu_arena_new(0);
-    if (!f->a || commune(f, "44109", "Nantes") < 0 ||
-        commune(f, "99002", "Autre-Exemple") < 0)
+    if (th_fix_open(f, mods, GU_ARRAY_LEN(mods)) < 0 ||
+        th_commune(f->c, "44109", "Nantes") < 0 ||
+        th_commune(f->c, "99002", "Autre-Exemple") < 0)
         return -1;
     return 0;
 }
 
-static void
-fix_close(struct fix *f)
-{
-    gu_arena_free(f->a);
-    store_release(f->c);
-    store_close(f->s);
-}
-
 static int64_t
-make_asset(struct fix *f, const char *insee, const char *name,
+make_asset(struct th_fix *f, const char *insee, const char *name,
            const char *params)
 {
     struct mon_asset a;
@@ -86,7 +45,7 @@ make_asset(struct fix *f, const char *insee, const char *name,
 }
 
 static int64_t
-make_sensor(struct fix *f, const char *insee, int64_t asset, const char *code,
+make_sensor(struct th_fix *f, const char *insee, int64_t asset, const char *code,
             enum mon_quantity q)
 {
     struct mon_sensor s;
@@ -133,7 +92,7 @@ test_names(void)
 static void
 test_assets(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_asset a, *list = NULL;
     struct gu_err err;
     size_t n = 0;
@@ -180,13 +139,13 @@ test_assets(void)
         CHECK_STR(list[0].name, "Pompe");
         CHECK_STR(list[1].name, "Réservoir des Hauts");
     }
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_sensors(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_sensor s, *list = NULL;
     struct mon_params p;
     struct gu_err err;
@@ -254,7 +213,7 @@ test_sensors(void)
     CHECK_EQ(mon_sensor_get(f.c, f.a, "44109", sid2, &s, &err), GU_ENOTFOUND);
     CHECK_EQ(mon_asset_delete(f.c, "44109", asset, &err), 0);
     CHECK_EQ(mon_sensor_get(f.c, f.a, "44109", sid, &s, &err), GU_ENOTFOUND);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
@@ -272,7 +231,7 @@ test_explain(void)
 }
 
 static int64_t
-count(struct fix *f, const char *sql)
+count(struct th_fix *f, const char *sql)
 {
     struct store_rows *r = NULL;
     struct gu_err err;
@@ -285,7 +244,7 @@ count(struct fix *f, const char *sql)
 static void
 test_ingest(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_meas m[6];
     struct mon_ingest_result res;
     struct mon_sensor s;
@@ -357,13 +316,13 @@ test_ingest(void)
     m[0] = (struct mon_meas){now + 10, 6.0};
     CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 1, now + 10, &res, &err), 0);
     CHECK_EQ(res.accepted, 1);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_rate(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_meas m[10];
     struct mon_ingest_result res;
     struct mon_sensor s;
@@ -396,13 +355,13 @@ test_rate(void)
         m[i] = (struct mon_meas){now - 86400 + i * 60, (double)i};
     CHECK_EQ(mon_ingest(f.c, "44109", sid, m, 10, now + 200, &res, &err), 0);
     CHECK_EQ(res.late, 10);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
 test_alerts_tickets(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_alert *l = NULL, one;
     struct mon_alert_filter flt;
     struct mon_ticket t, *tl = NULL;
@@ -480,7 +439,7 @@ test_alerts_tickets(void)
     CHECK_EQ(mon_ticket_list(f.c, f.a, "44109", 0, false, &tl, &n, &err), 0);
     CHECK_EQ(n, 1);
     CHECK_EQ(mon_ticket_get(f.c, f.a, "99002", tid, &t, &err), GU_ENOTFOUND);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 static void
@@ -538,7 +497,7 @@ noise(unsigned *state)
 static void
 test_spike_alert(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_meas *m;
     struct mon_ingest_result res;
     struct mon_alert *l = NULL;
@@ -606,7 +565,7 @@ test_spike_alert(void)
              1);
     CHECK_EQ(count(&f, "SELECT COUNT(*) FROM notify_outbox"), 1);
     free(m);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 /*
@@ -618,7 +577,7 @@ test_spike_alert(void)
 static void
 test_leak_one_alert(void)
 {
-    struct fix f;
+    struct th_fix f;
     struct mon_meas *m;
     struct mon_ingest_result res;
     struct mon_alert *l = NULL;
@@ -665,7 +624,7 @@ test_leak_one_alert(void)
         CHECK(l[0].last_t - l[0].first_t >= 2 * 86400);
     }
     free(m);
-    fix_close(&f);
+    th_fix_close(&f);
 }
 
 TESTS(T(test_names), T(test_assets), T(test_sensors), T(test_explain),
