@@ -799,7 +799,10 @@ tri_classify(struct store *st, struct store_conn *c, struct gu_arena *a,
     if (ref->urg) {
         struct triage_result ur;
 
-        if (triage_predict(ref->urg, sc, text, n, 3, 0, &ur, NULL) == 0 &&
+        /* The service model's counts of this text, scored again (the
+         * text is analysed once per request). */
+        if (triage_predict_again(ref->urg, sc, text, n, 3, 0, &ur, NULL) ==
+                0 &&
             ur.label) {
             out->urgency = ur.label[0] - '0';
             out->urgency_p = ur.p;

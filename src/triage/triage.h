@@ -220,6 +220,21 @@ int triage_predict(const struct triage_model *m, struct triage_scratch *s,
                    const char *text, size_t n, size_t ntop, size_t nwhy,
                    struct triage_result *out, double *probs);
 
+/*
+ * triage_predict() with another model on the text the scratch counted
+ * last (the caller's promise: the same `text` and `n` as the last
+ * triage_predict() or triage_predict_again() on `s`): when `m` cuts the
+ * same character n-grams as that call's model, the text is not analysed
+ * again, only scored (every model uses the default text pipeline);
+ * otherwise it is counted afresh. The results are triage_predict()'s,
+ * bit for bit. For two models on one request (service and urgency).
+ * Returns 0 or GU_ENOMEM.
+ */
+int triage_predict_again(const struct triage_model *m,
+                         struct triage_scratch *s, const char *text, size_t n,
+                         size_t ntop, size_t nwhy, struct triage_result *out,
+                         double *probs);
+
 /* ------------------------------------------------------------------ */
 /* Data sets and evaluation (triage_data.c)                           */
 /* ------------------------------------------------------------------ */

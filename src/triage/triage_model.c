@@ -49,7 +49,8 @@
 /* One distinct feature of the current text. */
 struct feat {
     uint64_t h;
-    float tf;
+    float tf; /* the count */
+    float v;  /* its weight in the last model that scored it */
     uint8_t word; /* 1 = word group, 0 = character group */
     int16_t t1, t2; /* word terms (explanation), -1 = none */
 };
@@ -68,6 +69,10 @@ struct triage_scratch {
     struct feat f[FEAT_MAX];
     size_t nf;
     size_t nfw; /* f[0..nfw) are the word group, the rest characters */
+    /* f holds the counts of the last text triage_predict() counted, cut
+     * into character cmin..cmax-grams (false: none, or spent). */
+    bool counted;
+    int cmin, cmax;
     uint32_t idx[FEAT_MAX];
     float val[FEAT_MAX];
     char fold[FOLD_MAX];
@@ -476,6 +481,9 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
         memset(s->tab, 0, ((size_t)1 << tb) * sizeof(s->tab[0]));
     }
     s->nf = s->nfw = 0;
+    s->counted = false;
+    s->cmin = cmin;
+    s->cmax = cmax;
     s->terms = NULL;
     s->nterms = 0;
     if (text_analyze_folded(tp, NULL, TEXT_MODE_QUERY, s->a, text, n, &tk,
@@ -536,6 +544,7 @@ count_features(const struct text_pipeline *tp, int cmin, int cmax,
         }
         full = !add_feats(s, ch, nh);
     }
+    s->counted = true;
     return 0;
 }
 
@@ -599,6 +608,7 @@ featurize(const struct text_pipeline *tp, int bits, int cmin, int cmax,
     if (rc < 0)
         return rc;
     vector_of(s, bits, idf, idf_stride, gw, gc, out);
+    s->counted = false; /* vector_of() scaled the counts in place */
     return 0;
 }
 
@@ -748,7 +758,7 @@ group_sum(const struct triage_model *m, struct feat *f, size_t a, size_t b,
         if (i + PF_AHEAD < b)
             __builtin_prefetch(m->w + (size_t)(f[i + PF_AHEAD].h >> sh) * st);
         float v = tf_weight(f[i].tf) * r[k];
-        f[i].tf = v; /* kept for the explanation */
+        f[i].v = v; /* kept for the explanation */
         n2 += v * v;
         /* The hash's low bit signs it, without a branch (a coin flip
          * the predictor would miss half the time): its sign bit flipped,
@@ -819,13 +829,16 @@ softmax(const double *sc, uint32_t k, double t, double *p)
         p[j] /= z;
 }
 
+static void predict_counted(const struct triage_model *m,
+                            struct triage_scratch *s, size_t ntop,
+                            size_t nwhy, struct triage_result *out,
+                            double *probs);
+
 int
 triage_predict(const struct triage_model *m, struct triage_scratch *s,
                const char *text, size_t n, size_t ntop, size_t nwhy,
                struct triage_result *out, double *probs)
 {
-    double sc[TRIAGE_CLASSES_MAX], p[TRIAGE_CLASSES_MAX], sw, scc;
-    uint32_t k = m->k, best = 0;
     int rc;
 
     out->ntop = out->nwhy = 0;
@@ -837,6 +850,35 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
     s->pf = NULL;
     if (rc < 0)
         return rc;
+    predict_counted(m, s, ntop, nwhy, out, probs);
+    return 0;
+}
+
+int
+triage_predict_again(const struct triage_model *m, struct triage_scratch *s,
+                     const char *text, size_t n, size_t ntop, size_t nwhy,
+                     struct triage_result *out, double *probs)
+{
+    /* Every model's pipeline is the default one (model_alloc), so the
+     * counts depend only on the text and the n-gram lengths; the bucket
+     * a count falls in (bits) is taken when it is scored. */
+    if (!s->counted || s->cmin != m->cmin || s->cmax != m->cmax)
+        return triage_predict(m, s, text, n, ntop, nwhy, out, probs);
+    out->ntop = out->nwhy = 0;
+    predict_counted(m, s, ntop, nwhy, out, probs);
+    return 0;
+}
+
+/* Score the text counted in s with m: the result, top classes and
+ * explanation of triage_predict(). */
+static void
+predict_counted(const struct triage_model *m, struct triage_scratch *s,
+                size_t ntop, size_t nwhy, struct triage_result *out,
+                double *probs)
+{
+    double sc[TRIAGE_CLASSES_MAX], p[TRIAGE_CLASSES_MAX], sw, scc;
+    uint32_t k = m->k, best = 0;
+
     sc[0] = 0; /* k >= 2 always; this only quiets -Wmaybe-uninitialized */
     scores_of(m, s, sc, &sw, &scc);
     softmax(sc, k, m->temp, p);
@@ -874,13 +916,13 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
     if (nwhy > TRIAGE_WHY_MAX)
         nwhy = TRIAGE_WHY_MAX;
     if (nwhy == 0 || s->nterms == 0)
-        return 0;
+        return;
     for (size_t i = 0; i < s->nterms; i++)
         s->contrib[i] = 0;
     for (size_t i = 0; i < s->nfw; i++) {
         const struct feat *f = &s->f[i];
         const float *r = m->w + (size_t)(f->h >> (64 - m->bits)) * m->stride;
-        double c = (f->h & 1 ? -1.0 : 1.0) * f->tf * sw * r[best];
+        double c = (f->h & 1 ? -1.0 : 1.0) * f->v * sw * r[best];
         if (f->t2 < 0) {
             s->contrib[f->t1] += c;
         } else {
@@ -902,7 +944,6 @@ triage_predict(const struct triage_model *m, struct triage_scratch *s,
         s->contrib[bi] = 0;
         out->nwhy = t + 1;
     }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ */

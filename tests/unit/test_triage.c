@@ -293,6 +293,109 @@ out:
     triage_model_free(m);
 }
 
+/* A model of the corpus with options o, labels relabelled by `two`
+ * (true: two classes, "voirie ou dechets" against the rest, as an
+ * urgency model has its own labels). */
+static struct triage_model *
+train_opts(const struct triage_train_opts *o, bool two)
+{
+    const char *texts[NCORPUS], *labels[NCORPUS];
+    size_t lens[NCORPUS];
+    struct triage_model *m = NULL;
+    struct gu_err err = {0};
+
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = !two ? corpus[i][0]
+                    : strcmp(corpus[i][0], "voirie") == 0 ||
+                              strcmp(corpus[i][0], "dechets") == 0
+                        ? "1"
+                        : "0";
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, o, &m, NULL, &err), 0);
+    return m;
+}
+
+/* Two results are the same, bit for bit. */
+static void
+check_same(const struct triage_result *a, const double *pa,
+           const struct triage_result *b, const double *pb, size_t k)
+{
+    CHECK_EQ(a->id, b->id);
+    CHECK(memcmp(&a->p, &b->p, sizeof(a->p)) == 0);
+    CHECK(memcmp(pa, pb, k * sizeof(*pa)) == 0);
+    CHECK_EQ(a->ntop, b->ntop);
+    for (size_t t = 0; t < a->ntop && t < b->ntop; t++)
+        CHECK_EQ(a->top[t].id, b->top[t].id);
+    CHECK_EQ(a->nwhy, b->nwhy);
+    for (size_t w = 0; w < a->nwhy && w < b->nwhy; w++) {
+        CHECK_EQ(a->why[w].off, b->why[w].off);
+        CHECK_EQ(a->why[w].len, b->why[w].len);
+        CHECK(memcmp(&a->why[w].weight, &b->why[w].weight,
+                     sizeof(double)) == 0);
+    }
+}
+
+/* triage_predict_again() gives what triage_predict() gives: on the
+ * counts of the last text (another model, other bits and labels), when
+ * the n-gram lengths differ (counted again), and after
+ * triage_featurize() (which spends the counts). */
+static void
+test_predict_again(void)
+{
+    struct triage_train_opts o1 = {.bits = 14, .threads = 1};
+    struct triage_train_opts o2 = {.bits = 12, .threads = 1};
+    struct triage_train_opts o3 = {.bits = 12, .threads = 1, .char_min = 3,
+                                   .char_max = 5};
+    struct triage_model *m1 = train_opts(&o1, false);
+    struct triage_model *m2 = train_opts(&o2, true);
+    struct triage_model *m3 = train_opts(&o3, true);
+    struct triage_scratch *s = triage_scratch_new(), *f = triage_scratch_new();
+    struct text_pipeline *tp = NULL;
+    static const char *const texts[] = {
+        "gros nid de poule sur la chaussée rue Victor Hugo",
+        "les poubelles ne sont pas ramassées",
+        "il me faut un acte de naissance",
+        "inscription à la cantine pour la rentrée", "", "la cantine",
+    };
+
+    CHECK_EQ(text_pipeline_new(NULL, 0, &tp, NULL), 0);
+    if (!m1 || !m2 || !m3 || !s || !f || !tp)
+        goto out;
+    for (size_t i = 0; i < GU_ARRAY_LEN(texts); i++) {
+        const char *t = texts[i];
+        size_t n = strlen(t);
+        struct triage_result r1, ra, rb, rf;
+        double p1[TRIAGE_CLASSES_MAX], pa[TRIAGE_CLASSES_MAX],
+            pb[TRIAGE_CLASSES_MAX], pf[TRIAGE_CLASSES_MAX];
+        struct triage_fvec fv;
+
+        CHECK_EQ(triage_predict(m1, s, t, n, 3, 5, &r1, p1), 0);
+        CHECK_EQ(triage_predict_again(m2, s, t, n, 2, 5, &ra, pa), 0);
+        CHECK_EQ(triage_predict(m2, f, t, n, 2, 5, &rf, pf), 0);
+        check_same(&ra, pa, &rf, pf, triage_model_nclasses(m2));
+        /* the first model again, on the same counts */
+        CHECK_EQ(triage_predict_again(m1, s, t, n, 3, 5, &rb, pb), 0);
+        check_same(&rb, pb, &r1, p1, triage_model_nclasses(m1));
+        /* 3-5-grams: the text is counted again */
+        CHECK_EQ(triage_predict_again(m3, s, t, n, 2, 5, &ra, pa), 0);
+        CHECK_EQ(triage_predict(m3, f, t, n, 2, 5, &rf, pf), 0);
+        check_same(&ra, pa, &rf, pf, triage_model_nclasses(m3));
+        /* triage_featurize() scales its counts: they are not reused */
+        CHECK_EQ(triage_featurize(tp, 12, s, t, n, &fv), 0);
+        CHECK_EQ(triage_predict_again(m1, s, t, n, 3, 5, &rb, pb), 0);
+        check_same(&rb, pb, &r1, p1, triage_model_nclasses(m1));
+    }
+out:
+    triage_scratch_free(s);
+    triage_scratch_free(f);
+    triage_model_free(m1);
+    triage_model_free(m2);
+    triage_model_free(m3);
+    text_pipeline_free(tp);
+}
+
 struct worker {
     const struct triage_model *m;
     int mismatches;
@@ -756,5 +859,5 @@ test_train_errors(void)
 
 TESTS(T(test_rand_per_thread), T(test_train_threads_same),
       T(test_featurize_deterministic), T(test_char_text),
-      T(test_train_predict), T(test_threads), T(test_model_file),
+      T(test_train_predict), T(test_predict_again), T(test_threads), T(test_model_file),
       T(test_model_versions), T(test_tsv), T(test_train_errors))
