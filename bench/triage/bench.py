@@ -2,7 +2,12 @@
 """Routing figures of issue 5: Guichet's classifier and two peers on the
 same split of the classification set of ../shared/data/README.md.
 
-usage: bench/triage/bench.py [build/guichet]
+usage: bench/triage/bench.py [build/guichet] [--extra titres|corps[:N]]
+
+--extra adds to both training files (train.tsv, train_lf.tsv) one
+example per training fiche made from its own body (make_set.py
+with_extra): the same files for every system. Without it, the set of
+../shared/data/README.md as defined there.
 
 Peers, rerun here on the same files:
   - liblinear L2-loss linear SVM (scikit-learn's LinearSVC, which wraps
@@ -145,7 +150,13 @@ def fr(x, d=3):
 
 
 def main():
-    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1
+    args = sys.argv[1:]
+    extra = []
+    if "--extra" in args:
+        i = args.index("--extra")
+        extra = args[i:i + 2]
+        del args[i:i + 2]
+    binary = os.path.abspath(args[0] if args
                              else os.path.join(ROOT, "build", "guichet"))
     qpath = os.path.join(DATA, "questions-dev.tsv")
     if not os.path.exists(qpath) or not os.path.isdir(FICHES):
@@ -155,7 +166,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="guichet-triage-bench.")
     try:
         r = subprocess.run([sys.executable, os.path.join(ROOT, "bench",
-                            "triage", "make_set.py"), qpath, FICHES, tmp],
+                            "triage", "make_set.py"), qpath, FICHES, tmp] +
+                           extra,
                            capture_output=True, text=True)
         print(r.stdout.strip())
         if r.returncode != 0:

@@ -27,9 +27,21 @@ b, w, d, lf = sys.argv[1:5]
 lines = open(d + "/dev_cv.tsv", encoding="utf-8").read().split("\n")
 head, rows = lines[0], [l for l in lines[1:] if l]
 fold = lambda l: int(hashlib.sha1(l.encode("utf-8")).hexdigest(), 16) % 5
+# Extra rows (a training fiche's body, dev_set.py --extra) are training
+# data only, in the folds where their fiche is training data too.
+parent = {}
+try:
+    for l in open(d + "/dev_cv_extra.tsv", encoding="utf-8"):
+        c = l.rstrip("\n").split("\t")
+        parent["\t".join(c[:3])] = "\t".join(c[3:])
+except FileNotFoundError:
+    pass
+extra = [l for l in rows if l in parent]
+rows = [l for l in rows if l not in parent]
 right = f1 = 0.0
 for f in range(5):
-    for name, part in (("tr", [l for l in rows if fold(l) != f]),
+    for name, part in (("tr", [l for l in rows if fold(l) != f] +
+                              [l for l in extra if fold(parent[l]) != f]),
                        ("te", [l for l in rows if fold(l) == f])):
         with open("%s/%s.tsv" % (w, name), "w", encoding="utf-8") as out:
             out.write("\n".join([head] + part) + "\n")

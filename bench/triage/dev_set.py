@@ -27,18 +27,29 @@ import make_set  # noqa: E402
 
 
 def main():
-    if len(sys.argv) not in (4, 5):
-        print("usage: dev_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR [REPEATS]")
+    args, kind, cap = make_set.parse_extra(sys.argv[1:])
+    if len(args) not in (3, 4):
+        print("usage: dev_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR [REPEATS] "
+              "[--extra titres|corps[:N]]")
         return 2
-    qpath, fdir, out = sys.argv[1:4]
+    qpath, fdir, out = args[:3]
     rows = make_set.rows_of(qpath, fdir)
     if rows is None:
         print("données absentes : %s ou %s" % (qpath, fdir))
         return 3
     train, _test, train_lf, _lf = make_set.split(rows)
-    repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    repeats = int(args[3]) if len(args) > 3 else 3
     os.makedirs(out, exist_ok=True)
-    make_set.write(os.path.join(out, "dev_cv.tsv"), train_lf)
+    cv = make_set.with_extra(train_lf, fdir, kind, cap) if kind else train_lf
+    make_set.write(os.path.join(out, "dev_cv.tsv"), cv)
+    # Which fiche each extra row comes from (its text, label and kind as
+    # the fiche's line of dev_cv.tsv), so that dev_eval.sh keeps a
+    # fiche's body out of training when the fiche is in the test fold.
+    with open(os.path.join(out, "dev_cv_extra.tsv"), "w",
+              encoding="utf-8") as f:
+        for r in cv[len(train_lf):]:
+            f.write("%s\t%s\t%s\t%s\t%s\tfiche\n" % (r[0], r[1], r[2],
+                                                     r[4], r[1]))
     print("développement (moitié apprentissage seule) : %d exemples pour "
           "la validation croisée" % len(train_lf))
     for rep in range(repeats):
@@ -54,6 +65,8 @@ def main():
         dev_train = [r for r in train_lf
                      if (r[2] == "fiche" and side(r[0]) == 0) or
                      (r[2] == "question" and r[3] & kept)]
+        if kind:
+            dev_train = make_set.with_extra(dev_train, fdir, kind, cap)
         make_set.write(os.path.join(out, "dev_train_lf%d.tsv" % rep),
                        dev_train)
         make_set.write(os.path.join(out, "dev_test_lf%d.tsv" % rep), dev_test)

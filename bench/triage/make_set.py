@@ -84,6 +84,107 @@ def rows_of(qpath, fdir):
     return uniq
 
 
+# Headings of a fiche's own body: the titles of its chapters, sub-
+# chapters, cases and situations. Never the elements that name OTHER
+# fiches (links, "see also", parent file, breadcrumb, the questions that
+# point to a fiche): those could carry a test fiche's title.
+HEADED = ("Chapitre", "SousChapitre", "Cas", "Situation")
+SKIP = ("QuestionReponse", "VoirAussi", "DossierPere", "FilDAriane",
+        "LienInterne", "LienIntra", "LienExterne", "OuSAdresser", "Reference",
+        "ServiceEnLigne", "PourEnSavoirPlus", "SousDossier", "Dossier",
+        "Fiche", "Theme", "SousThemePere", "RechercheGuidee")
+
+
+def own_text(node):
+    """The text of `node` without the elements of SKIP inside it (a
+    paragraph's links carry other fiches' titles)."""
+    if node.get("type") == "text":
+        return node.get("text", "")
+    if node.get("name") in SKIP:
+        return " "
+    return "".join(own_text(c) for c in node.get("children", []))
+
+
+def headings_of(node, parent, out):
+    for c in node.get("children", []):
+        if c.get("type") != "element" or c.get("name") in SKIP:
+            continue
+        if c["name"] == "Titre" and parent in HEADED:
+            t = clean(own_text(c))
+            if t and t not in out:
+                out.append(t)
+        else:
+            headings_of(c, c["name"], out)
+    return out
+
+
+def body_of(node, out):
+    for c in node.get("children", []):
+        if (c.get("type") != "element" or c.get("name") in SKIP or
+                c["name"].startswith("dc:")):
+            continue
+        if c["name"] == "Paragraphe":
+            t = clean(own_text(c))
+            if t:
+                out.append(t)
+        else:
+            body_of(c, out)
+    return " ".join(out)
+
+
+EXTRA_KINDS = ("titres", "corps")
+
+
+def extra_of(pub, kind, cap):
+    """The text of a fiche's body kept by `kind`: "titres", its headings
+    joined; "corps", its paragraphs (and list items, table cells) in
+    order; at most `cap` characters (0 = all)."""
+    if kind == "titres":
+        t = ". ".join(headings_of(pub, "Publication", []))
+    else:
+        t = body_of(pub, [])
+    return t[:cap] if cap else t
+
+
+def with_extra(rows, fdir, kind, cap=0):
+    """rows plus, for each fiche among them, one example of kind `kind`
+    (see extra_of; label: the fiche's) when its text is not empty and not
+    already an example. Only ever called on training rows: fiches are
+    training examples, their bodies too; a test fiche's body is never
+    read. An extra row is (text, label, kind, ids, the fiche's text)."""
+    seen = {r[0] for r in rows}
+    extra = []
+    for r in rows:
+        if r[2] != "fiche":
+            continue
+        for fid in sorted(r[3]):
+            with open(os.path.join(fdir, fid + ".json"), encoding="utf-8") as f:
+                d = json.load(f)
+            pub = next(c for c in d["children"]
+                       if c.get("name") == "Publication")
+            t = clean(extra_of(pub, kind, cap))
+            if t and t not in seen:
+                seen.add(t)
+                extra.append((t, r[1], kind, set(r[3]), r[0]))
+    return rows + extra
+
+
+def parse_extra(argv):
+    """(other arguments, kind or None, cap) of `--extra KIND[:CAP]`."""
+    args, kind, cap = [], None, 0
+    it = iter(argv)
+    for a in it:
+        if a == "--extra":
+            v = next(it, "")
+            kind, _, c = v.partition(":")
+            cap = int(c) if c else 0
+            if kind not in EXTRA_KINDS:
+                raise SystemExit("--extra : titres ou corps[:N]")
+        else:
+            args.append(a)
+    return args, kind, cap
+
+
 def split(uniq):
     """(train, test, train_lf, test_lf) of the rows."""
     split = lambda t: int(hashlib.sha1(t.encode("utf-8")).hexdigest(), 16) % 2
@@ -107,20 +208,25 @@ def split(uniq):
 def write(path, part):
     with open(path, "w", encoding="utf-8") as f:
         f.write("text\tlabel\tkind\n")
-        for t, l, k, ids in part:
-            f.write("%s\t%s\t%s\n" % (t, l, k))
+        for r in part:
+            f.write("%s\t%s\t%s\n" % r[:3])
 
 
 def main():
-    if len(sys.argv) != 4:
-        print("usage: make_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR")
+    args, kind, cap = parse_extra(sys.argv[1:])
+    if len(args) != 3:
+        print("usage: make_set.py QUESTIONS_TSV FICHES_DIR OUT_DIR "
+              "[--extra titres|corps[:N]]")
         return 2
-    qpath, fdir, out = sys.argv[1:]
+    qpath, fdir, out = args
     uniq = rows_of(qpath, fdir)
     if uniq is None:
         print("données absentes : %s ou %s" % (qpath, fdir))
         return 3
     train, test, train_lf, lf = split(uniq)
+    if kind:
+        train = with_extra(train, fdir, kind, cap)
+        train_lf = with_extra(train_lf, fdir, kind, cap)
     os.makedirs(out, exist_ok=True)
     for name, part in (("train", train), ("test", test),
                        ("train_lf", train_lf), ("test_lf", lf)):
