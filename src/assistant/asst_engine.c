@@ -683,6 +683,12 @@ asst_engine_writer(struct asst_engine *e)
     return e ? e->wr : NULL;
 }
 
+int
+asst_engine_check_ms(const struct asst_engine *e)
+{
+    return e ? e->opts.check_ms : 0;
+}
+
 /* ----- the engine of a database ----- */
 
 static void *

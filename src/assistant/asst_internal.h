@@ -128,6 +128,10 @@ struct asst_why {
  * NULL (then contact markers are removed). Generation is tried when
  * cfg's llm.url is set.
  */
+/* How long what the engine reads from the store may be trusted, in ms
+ * (its options' check_ms; 0 = read every time, and for a NULL engine). */
+int asst_engine_check_ms(const struct asst_engine *e);
+
 /*
  * When the reply's fiche links to the booking page for a motif, insert
  * after that link up to three "creneau" links: the motif's next free

@@ -14,13 +14,137 @@
  * else is added when the motif is unknown, not public, or has no free
  * slot, or when the appointment tables cannot be read: the answer stands
  * on its own.
+ *
+ * The slots of a motif found are remembered for the engine's check_ms
+ * (3 s by default), like the commune's record and its fiches: the most
+ * asked questions (CNI, passeport) link to the same motif, and reading
+ * the motif, the places, the opening hours and the bookings again for
+ * each answer was a fifth of the server's time under load. A slot taken
+ * within that delay is refused by the booking page, which offers the next
+ * free ones. "Nothing to show" is never remembered: a commune that has
+ * just set its appointments up shows them at once.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "assistant/asst_internal.h"
 #include "rdv/rdv.h"
 
 #define SLOT_LINKS 3
+#define SLOT_CACHE_MAX 64 /* (commune, motif) pairs remembered */
+
+struct slot_entry {
+    char insee[6];
+    char code[65];
+    int64_t at_ms;
+    size_t n;
+    struct asst_link links[SLOT_LINKS]; /* strings in `a` */
+    struct gu_arena *a;
+};
+
+struct slot_cache {
+    pthread_mutex_t mu;
+    struct slot_entry v[SLOT_CACHE_MAX];
+    size_t n;
+};
+
+static void *
+slot_cache_make(struct store *s)
+{
+    struct slot_cache *k = gu_calloc(1, sizeof(*k));
+
+    (void)s;
+    if (k)
+        pthread_mutex_init(&k->mu, NULL);
+    return k;
+}
+
+static void
+slot_cache_free(void *p)
+{
+    struct slot_cache *k = p;
+
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->n; i++)
+        gu_arena_free(k->v[i].a);
+    pthread_mutex_destroy(&k->mu);
+    gu_free(k);
+}
+
+/* The remembered slot links of (insee, code) copied into `a`: 1 found
+ * (*n links in *out), 0 not remembered or too old, GU_ENOMEM. */
+static int
+slot_cache_get(struct slot_cache *k, int ttl_ms, struct gu_arena *a,
+               const char *insee, const char *code, struct asst_link *out,
+               size_t *n)
+{
+    int64_t now = gu_now_ms();
+    int rc = 0;
+
+    pthread_mutex_lock(&k->mu);
+    for (size_t i = 0; i < k->n; i++) {
+        const struct slot_entry *e = &k->v[i];
+        if (strcmp(e->insee, insee) != 0 || strcmp(e->code, code) != 0)
+            continue;
+        if (now - e->at_ms >= ttl_ms)
+            break;
+        for (size_t j = 0; j < e->n; j++) {
+            out[j].label = gu_arena_strdup(a, e->links[j].label);
+            out[j].url = gu_arena_strdup(a, e->links[j].url);
+            out[j].kind = "creneau";
+            if (!out[j].label || !out[j].url) {
+                rc = GU_ENOMEM;
+                break;
+            }
+        }
+        *n = e->n;
+        rc = rc < 0 ? rc : 1;
+        break;
+    }
+    pthread_mutex_unlock(&k->mu);
+    return rc;
+}
+
+/* Remember the slot links of (insee, code); a failure only costs the next
+ * answer a read. */
+static void
+slot_cache_put(struct slot_cache *k, const char *insee, const char *code,
+               const struct asst_link *links, size_t n)
+{
+    struct gu_arena *na = gu_arena_new(1024);
+    struct slot_entry e = {.at_ms = gu_now_ms(), .n = n, .a = na};
+
+    if (!na)
+        return;
+    snprintf(e.insee, sizeof(e.insee), "%s", insee);
+    snprintf(e.code, sizeof(e.code), "%s", code);
+    for (size_t j = 0; j < n; j++) {
+        e.links[j].label = gu_arena_strdup(na, links[j].label);
+        e.links[j].url = gu_arena_strdup(na, links[j].url);
+        e.links[j].kind = "creneau";
+        if (!e.links[j].label || !e.links[j].url) {
+            gu_arena_free(na);
+            return;
+        }
+    }
+    pthread_mutex_lock(&k->mu);
+    size_t i = 0, oldest = 0;
+    while (i < k->n && (strcmp(k->v[i].insee, insee) != 0 ||
+                        strcmp(k->v[i].code, code) != 0)) {
+        if (k->v[i].at_ms < k->v[oldest].at_ms)
+            oldest = i;
+        i++;
+    }
+    if (i == k->n && k->n < SLOT_CACHE_MAX)
+        k->n++;
+    else if (i == k->n)
+        i = oldest;
+    gu_arena_free(k->v[i].a);
+    k->v[i] = e;
+    pthread_mutex_unlock(&k->mu);
+}
 
 /* The motif code of a booking link ("/rdv?motif=cni&x=y" -> "cni"). */
 static bool
@@ -31,7 +155,8 @@ motif_code(const char *url, char *code, size_t cap)
 
     if (!q || strncmp(url, "/rdv", 4) != 0)
         return false;
-    for (const char *p = q + 1; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+    for (const char *p = q + 1; p && *p;
+         p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
         if (strncmp(p, "motif=", 6) != 0)
             continue;
         p += 6;
@@ -92,48 +217,65 @@ asst_slot_links(const struct asst_ctx *x, const struct store_commune *m,
             return GU_ENOMEM;
         r->links[at - 1].url = u;
     }
-    gu_err_clear(&err);
-    if (rdv_motif_by_code(x->conn, a, m->insee, code, &mo, &err) < 0 ||
-        !mo.active || mo.audience != RDV_PUBLIC)
-        return 0;
-    gu_tz_from_utc(gu_tz_of_zone(m->zone), gu_now(), &today, &minute);
-    struct rdv_slot_query q = {.insee = m->insee,
-                               .motif_id = mo.id,
-                               .from_day = today,
-                               .to_day = today + mo.max_delay_d,
-                               .people = 1,
-                               .limit = SLOT_LINKS,
-                               .one_per_time = true};
-    if (rdv_slots(x->conn, a, &q, &v, &nv, &err) < 0 || nv == 0 ||
-        rdv_place_list(x->conn, a, m->insee, false, &pl, &np, &err) < 0) {
-        if (err.msg[0])
-            gu_log_debug("asst.slots", "motif=%s err=%s", code,
-                         gu_status_name(err.code));
-        return 0;
+    int ttl = asst_engine_check_ms(x->eng);
+    struct slot_cache *k =
+        ttl > 0 ? store_ext(store_conn_store(x->conn), "asst.slots",
+                            slot_cache_make, slot_cache_free)
+                : NULL;
+    struct asst_link found_links[SLOT_LINKS];
+    size_t nl = 0;
+    int hit =
+        k ? slot_cache_get(k, ttl, a, m->insee, code, found_links, &nl) : 0;
+    if (hit < 0)
+        return hit;
+    if (!hit) {
+        gu_err_clear(&err);
+        if (rdv_motif_by_code(x->conn, a, m->insee, code, &mo, &err) < 0 ||
+            !mo.active || mo.audience != RDV_PUBLIC)
+            return 0;
+        gu_tz_from_utc(gu_tz_of_zone(m->zone), gu_now(), &today, &minute);
+        struct rdv_slot_query q = {.insee = m->insee,
+                                   .motif_id = mo.id,
+                                   .from_day = today,
+                                   .to_day = today + mo.max_delay_d,
+                                   .people = 1,
+                                   .limit = SLOT_LINKS,
+                                   .one_per_time = true};
+        if (rdv_slots(x->conn, a, &q, &v, &nv, &err) < 0 || nv == 0 ||
+            rdv_place_list(x->conn, a, m->insee, false, &pl, &np, &err) < 0) {
+            if (err.msg[0])
+                gu_log_debug("asst.slots", "motif=%s err=%s", code,
+                             gu_status_name(err.code));
+            return 0;
+        }
+        for (size_t j = 0; j < nv && j < SLOT_LINKS; j++) {
+            char when[64], day[16];
+            gu_when_fr(v[j].day, v[j].start_min, when, sizeof(when));
+            gu_day_iso(v[j].day, day, sizeof(day));
+            const char *label = gu_arena_sprintf(
+                a, "%s — %s", when, place_name(pl, np, v[j].place_id));
+            const char *url = gu_arena_sprintf(
+                a, "/rdv?c=%s&motif=%s&lieu=%lld&creneau=%sT%02d:%02d",
+                m->insee, code, (long long)v[j].place_id, day,
+                v[j].start_min / 60, v[j].start_min % 60);
+            if (!label || !url)
+                return GU_ENOMEM;
+            found_links[nl++] = (struct asst_link){label, url, "creneau"};
+        }
+        if (k)
+            slot_cache_put(k, m->insee, code, found_links, nl);
     }
+    if (nl == 0)
+        return 0;
 
     struct asst_link *links =
-        gu_arena_zalloc(a, (r->nlinks + nv) * sizeof(*links));
+        gu_arena_zalloc(a, (r->nlinks + nl) * sizeof(*links));
     if (!links)
         return GU_ENOMEM;
     memcpy(links, r->links, at * sizeof(*links));
-    for (size_t k = 0; k < nv; k++) {
-        char when[64], day[16];
-        gu_when_fr(v[k].day, v[k].start_min, when, sizeof(when));
-        gu_day_iso(v[k].day, day, sizeof(day));
-        const char *label =
-            gu_arena_sprintf(a, "%s — %s", when,
-                             place_name(pl, np, v[k].place_id));
-        const char *url = gu_arena_sprintf(
-            a, "/rdv?c=%s&motif=%s&lieu=%lld&creneau=%sT%02d:%02d", m->insee,
-            code, (long long)v[k].place_id, day, v[k].start_min / 60,
-            v[k].start_min % 60);
-        if (!label || !url)
-            return GU_ENOMEM;
-        links[at + k] = (struct asst_link){label, url, "creneau"};
-    }
-    memcpy(links + at + nv, r->links + at, (r->nlinks - at) * sizeof(*links));
+    memcpy(links + at, found_links, nl * sizeof(*links));
+    memcpy(links + at + nl, r->links + at, (r->nlinks - at) * sizeof(*links));
     r->links = links;
-    r->nlinks += nv;
+    r->nlinks += nl;
     return 0;
 }
