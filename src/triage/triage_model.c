@@ -1060,7 +1060,8 @@ struct tset {
     struct feature_node **x; /* rows, each ended by bias then -1 */
     struct feature_node *nodes;
     double *y;
-    uint32_t *fold;
+    uint32_t *fold; /* a document's is `folds`: in no fold */
+    bool *doc;      /* long texts (TRIAGE_DOC_BYTES) */
 };
 
 /* One configuration tried by cross-validation. */
@@ -1100,7 +1101,7 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
         goto out;
     }
     for (size_t i = 0; i < ts->n; i++) {
-        if (skip >= 0 && ts->fold[i] == (uint32_t)skip)
+        if (skip >= 0 && (ts->fold[i] == (uint32_t)skip || ts->doc[i]))
             continue;
         x[n] = ts->x[i];
         y[n++] = ts->y[i];
@@ -1261,12 +1262,16 @@ static double
 nll(const struct tset *ts, const double *dec, double t)
 {
     double s = 0, p[TRIAGE_CLASSES_MAX];
+    size_t m = 0;
 
     for (size_t i = 0; i < ts->n; i++) {
+        if (ts->doc[i])
+            continue; /* no out-of-fold values */
         softmax(dec + i * ts->k, ts->k, t, p);
         s -= log(fmax(p[(uint32_t)ts->y[i]], 1e-300));
+        m++;
     }
-    return s / (double)ts->n;
+    return m ? s / (double)m : 0;
 }
 
 /* Temperature minimising the NLL (golden section on ln t). */
@@ -1294,6 +1299,143 @@ fit_temperature(const struct tset *ts, const double *dec)
         }
     }
     return exp((a + b) / 2);
+}
+
+/* struct tfeat's b: the bucket (bits <= 24), the feature's sign and
+ * group. */
+#define TF_NEG 0x80000000u
+#define TF_WORD 0x40000000u
+#define TF_BUCKET 0x00ffffffu
+
+/* One distinct feature of a training text with its count. */
+struct tfeat {
+    uint32_t b;
+    float tf;
+};
+
+/*
+ * The counting of training texts by one thread: rows i with
+ * i % step == first, their features appended to its own array f (heap,
+ * grown), row i's at f[off[i]] .. f[off[i] + len[i]) (off and len are
+ * shared: each thread writes its own rows).
+ */
+struct tcount {
+    const struct text_pipeline *tp;
+    int bits, cmin, cmax;
+    const char *const *texts;
+    const size_t *lens;
+    size_t n, first, step;
+    size_t *off, *len;
+    struct tfeat *f;
+    size_t nf, cap;
+    int rc;
+};
+
+static void *
+count_rows(void *arg)
+{
+    struct tcount *c = arg;
+    struct triage_scratch *s = triage_scratch_new();
+
+    if (!s) {
+        c->rc = GU_ENOMEM;
+        return NULL;
+    }
+    for (size_t i = c->first; i < c->n && c->rc == 0; i += c->step) {
+        s->pf = NULL;
+        c->rc = count_features(c->tp, c->cmin, c->cmax, s, c->texts[i],
+                               c->lens[i]);
+        if (c->rc < 0)
+            break;
+        if (c->nf + s->nf > c->cap) {
+            size_t nc = (c->cap ? c->cap * 2 : 65536) + s->nf;
+            struct tfeat *nfp = gu_realloc(c->f, nc * sizeof(*nfp));
+            if (!nfp) {
+                c->rc = GU_ENOMEM;
+                break;
+            }
+            c->f = nfp;
+            c->cap = nc;
+        }
+        c->off[i] = c->nf;
+        c->len[i] = s->nf;
+        for (size_t j = 0; j < s->nf; j++) {
+            uint64_t h = s->f[j].h;
+            c->f[c->nf++] = (struct tfeat){
+                (uint32_t)(h >> (64 - c->bits)) | ((h & 1) ? TF_NEG : 0) |
+                    (s->f[j].word ? TF_WORD : 0),
+                s->f[j].tf};
+        }
+    }
+    triage_scratch_free(s);
+    return NULL;
+}
+
+/* The liblinear rows of the texts one thread counted (struct tcount):
+ * featurize()'s values from the counts, documents scaled, sorted by
+ * feature number, duplicates merged, then the bias node and the end. */
+struct rowjob {
+    struct tset *ts;
+    const struct tcount *c;
+    size_t nct, first;
+    const size_t *start;
+    const uint32_t *dense;
+    const float *idf;
+    size_t stride;
+    float gw, gc;
+};
+
+static void *
+build_rows(void *arg)
+{
+    struct rowjob *rj = arg;
+    const struct tcount *c = &rj->c[rj->first];
+    struct tset *ts = rj->ts;
+
+    for (size_t i = rj->first; i < ts->n; i += rj->nct) {
+        const struct tfeat *f = c->f + c->off[i];
+        size_t nf = c->len[i], nr = 0, r = 0;
+        double nw = 0, nc = 0, sw, sc;
+        struct feature_node *row = ts->nodes + rj->start[i];
+        /* vector_of()'s arithmetic, in its order: TF times IDF, each
+         * group's norm, then the group scales. */
+        for (size_t j = 0; j < nf; j++) {
+            float v = tf_weight(f[j].tf);
+            v *= rj->idf[(size_t)(f[j].b & TF_BUCKET) * rj->stride];
+            if (f[j].b & TF_WORD)
+                nw += (double)v * v;
+            else
+                nc += (double)v * v;
+        }
+        group_scales(nw, nc, rj->gw, rj->gc, &sw, &sc);
+        /* Every bucket of a training text has a dense number (0 would be
+         * a bucket no text had, whose IDF 0 makes its value 0 anyway). */
+        for (size_t j = 0; j < nf; j++) {
+            uint32_t b = f[j].b & TF_BUCKET;
+            if (!rj->dense[b])
+                continue;
+            float v = tf_weight(f[j].tf);
+            v *= rj->idf[(size_t)b * rj->stride];
+            v *= (float)((f[j].b & TF_WORD) ? sw : sc);
+            row[nr].index = (int)rj->dense[b];
+            row[nr].value = (f[j].b & TF_NEG) ? -v : v;
+            if (ts->doc[i])
+                row[nr].value *= TRIAGE_DOC_SCALE;
+            nr++;
+        }
+        qsort(row, nr, sizeof(*row), by_index);
+        for (size_t j = 0; j < nr; j++) {
+            if (r > 0 && row[r - 1].index == row[j].index)
+                row[r - 1].value += row[j].value;
+            else
+                row[r++] = row[j];
+        }
+        row[r].index = (int)ts->nd + 1; /* bias */
+        row[r].value = 1;
+        row[r + 1].index = -1;
+        row[r + 1].value = 0;
+    }
+    return NULL;
 }
 
 static int
@@ -1332,11 +1474,13 @@ triage_train(const char *const *texts, const size_t *lens,
     struct triage_train_opts def = {.solver = TRIAGE_SOLVER_DEFAULT};
     struct tset ts = {0};
     struct triage_model *m = NULL;
-    struct triage_scratch *s = NULL;
     const char **uniq = NULL;
     uint32_t *dense = NULL; /* bucket -> dense feature number, 0 = unused */
     struct trial trials[16];
-    size_t ntrials = 0, nnodes = 0, cap = 0, nu = 0;
+    struct tcount cnt[16];
+    int nct = 0;
+    size_t ntrials = 0, nnodes = 0, nu = 0;
+    size_t nreq = 0; /* rows that are not documents */
     double t0 = now_s();
     int rc = 0, bits, folds, cmin, cmax;
     bool final_done = false; /* the model's fit ran with the CV's */
@@ -1384,8 +1528,7 @@ triage_train(const char *const *texts, const size_t *lens,
         goto out;
     }
     m = model_alloc(bits, (uint32_t)nu);
-    s = triage_scratch_new();
-    if (!m || !s) {
+    if (!m) {
         rc = GU_ENOMEM;
         goto out;
     }
@@ -1394,18 +1537,56 @@ triage_train(const char *const *texts, const size_t *lens,
     m->cmin = cmin;
     m->cmax = cmax;
 
-    /* Featurise every text into liblinear rows (sorted, merged). */
+    /* Featurise every text into liblinear rows (sorted, merged). Each
+     * text is counted once, by o->threads threads (rows shared out in turn:
+     * long ones are not all on one thread), for the IDF first and then
+     * for its row: the same features and values as featurize() gives. */
     ts.n = n;
     ts.k = (uint32_t)nu;
     ts.nb = m->nb;
     ts.x = gu_malloc(n * sizeof(*ts.x));
     ts.y = gu_malloc(n * sizeof(*ts.y));
     ts.fold = gu_malloc(n * sizeof(*ts.fold));
+    ts.doc = gu_calloc(n + 1, sizeof(*ts.doc));
     size_t *start = gu_malloc((n + 1) * sizeof(size_t));
-    if (!ts.x || !ts.y || !ts.fold || !start) {
-        gu_free(start);
+    size_t *coff = gu_malloc((n + 1) * sizeof(size_t));
+    size_t *clen = gu_malloc((n + 1) * sizeof(size_t));
+
+    for (int t = 0; t < 16; t++)
+        cnt[t] = (struct tcount){0};
+    if (!ts.x || !ts.y || !ts.fold || !ts.doc || !start || !coff || !clen) {
         rc = GU_ENOMEM;
-        goto out;
+        goto feat_out;
+    }
+    pthread_once(&tf_once, tf_init);
+    {
+        pthread_t th[16];
+        bool started[16] = {0};
+        nct = o->threads > 1 ? (o->threads > 16 ? 16 : o->threads) : 1;
+        if ((size_t)nct > n)
+            nct = (int)n;
+        for (int t = 0; t < nct; t++)
+            cnt[t] = (struct tcount){.tp = m->tp, .bits = bits,
+                                     .cmin = m->cmin, .cmax = m->cmax,
+                                     .texts = texts, .lens = lens, .n = n,
+                                     .first = (size_t)t,
+                                     .step = (size_t)nct, .off = coff,
+                                     .len = clen};
+        for (int t = 1; t < nct; t++)
+            started[t] = pthread_create(&th[t], NULL, count_rows,
+                                        &cnt[t]) == 0;
+        count_rows(&cnt[0]);
+        for (int t = 1; t < nct; t++) {
+            if (started[t])
+                pthread_join(th[t], NULL);
+            else
+                count_rows(&cnt[t]);
+        }
+        for (int t = 0; t < nct; t++)
+            if (cnt[t].rc < 0 && rc == 0)
+                rc = cnt[t].rc;
+        if (rc < 0)
+            goto feat_out;
     }
     /* IDF of each bucket over the training texts (smoothed as
      * ln((1 + n) / (1 + df)) + 1); a bucket no training text has gets 0,
@@ -1414,16 +1595,12 @@ triage_train(const char *const *texts, const size_t *lens,
         uint32_t *df = gu_calloc(m->nb, sizeof(uint32_t));
         if (!df) {
             rc = GU_ENOMEM;
-            gu_free(start);
-            goto out;
+            goto feat_out;
         }
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            struct triage_fvec fv;
-            rc = featurize(m->tp, bits, m->cmin, m->cmax, NULL, 0, 1, 1, s,
-                           texts[i], lens[i], &fv);
-            for (size_t j = 0; rc == 0 && j < fv.n; j++)
-                df[fv.idx[j]]++; /* a collision in one text counts twice */
-        }
+        /* A collision in one text counts twice. */
+        for (int t = 0; t < nct; t++)
+            for (size_t j = 0; j < cnt[t].nf; j++)
+                df[cnt[t].f[j].b & TF_BUCKET]++;
         for (uint32_t b = 0; b < m->nb; b++)
             m->w[(size_t)b * m->stride + m->k] = df[b] ? (float)(log((1.0 + (double)n) /
                                             (1.0 + (double)df[b])) +
@@ -1446,62 +1623,58 @@ triage_train(const char *const *texts, const size_t *lens,
             df = NULL;
         }
         gu_free(df);
-        if (rc < 0) {
-            gu_free(start);
-            goto out;
-        }
+        if (rc < 0)
+            goto feat_out;
     }
+    /* Rows at most a text's features + 2 long, each built by the
+     * thread that counted it. */
     for (size_t i = 0; i < n; i++) {
-        struct triage_fvec fv;
         const char **hit = bsearch(&labels[i], uniq, nu, sizeof(*uniq), by_str);
         ts.y[i] = (double)(hit - uniq);
-        rc = featurize(m->tp, bits, m->cmin, m->cmax, m->w + m->k, m->stride,
-                       m->gw, m->gc, s, texts[i], lens[i], &fv);
-        if (rc < 0)
-            break;
-        if (nnodes + fv.n + 2 > cap) {
-            size_t nc = (cap ? cap * 2 : 65536) + fv.n + 2;
-            struct feature_node *nn =
-                gu_realloc(ts.nodes, nc * sizeof(*ts.nodes));
-            if (!nn) {
-                rc = GU_ENOMEM;
-                break;
-            }
-            ts.nodes = nn;
-            cap = nc;
-        }
-        struct feature_node *row = ts.nodes + nnodes;
-        size_t nr = 0;
-        /* Every bucket of a training text has a dense number (0 would be
-         * a bucket no text had, whose IDF 0 makes its value 0 anyway). */
-        for (size_t j = 0; j < fv.n; j++) {
-            if (!dense[fv.idx[j]])
-                continue;
-            row[nr].index = (int)dense[fv.idx[j]];
-            row[nr++].value = fv.val[j];
-        }
-        qsort(row, nr, sizeof(*row), by_index);
-        size_t r = 0;
-        for (size_t j = 0; j < nr; j++) {
-            if (r > 0 && row[r - 1].index == row[j].index)
-                row[r - 1].value += row[j].value;
-            else
-                row[r++] = row[j];
-        }
-        row[r].index = (int)ts.nd + 1; /* bias */
-        row[r].value = 1;
-        row[r + 1].index = -1;
-        row[r + 1].value = 0;
+        ts.doc[i] = lens[i] > TRIAGE_DOC_BYTES;
+        /* Folds from a hash of the text: deterministic, order-free. A
+         * document is in none (see TRIAGE_DOC_BYTES). */
+        ts.fold[i] = ts.doc[i] ? (uint32_t)folds
+                               : (uint32_t)(mix64(fnv(texts[i], lens[i],
+                                                      FNV0)) %
+                                            (uint64_t)folds);
+        nreq += !ts.doc[i];
         start[i] = nnodes;
-        nnodes += r + 2;
-        /* Folds from a hash of the text: deterministic, order-free. */
-        ts.fold[i] = (uint32_t)(mix64(fnv(texts[i], lens[i], FNV0)) %
-                                (uint64_t)folds);
+        nnodes += clen[i] + 2;
     }
-    if (rc == 0)
-        for (size_t i = 0; i < n; i++)
-            ts.x[i] = ts.nodes + start[i];
+    ts.nodes = gu_malloc(nnodes * sizeof(*ts.nodes));
+    if (!ts.nodes) {
+        rc = GU_ENOMEM;
+        goto feat_out;
+    }
+    {
+        pthread_t th[16];
+        bool started[16] = {0};
+        struct rowjob rj[16];
+        for (int t = 0; t < nct; t++)
+            rj[t] = (struct rowjob){.ts = &ts, .c = cnt, .nct = (size_t)nct,
+                                    .first = (size_t)t, .start = start,
+                                    .dense = dense, .idf = m->w + m->k,
+                                    .stride = m->stride, .gw = m->gw,
+                                    .gc = m->gc};
+        for (int t = 1; t < nct; t++)
+            started[t] = pthread_create(&th[t], NULL, build_rows, &rj[t]) == 0;
+        build_rows(&rj[0]);
+        for (int t = 1; t < nct; t++) {
+            if (started[t])
+                pthread_join(th[t], NULL);
+            else
+                build_rows(&rj[t]);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        ts.x[i] = ts.nodes + start[i];
+feat_out:
+    for (int t = 0; t < nct; t++)
+        gu_free(cnt[t].f);
     gu_free(start);
+    gu_free(coff);
+    gu_free(clen);
     if (rc < 0)
         goto out;
 
@@ -1538,7 +1711,7 @@ triage_train(const char *const *texts, const size_t *lens,
             }
         }
     }
-    if (n >= (size_t)folds * 4) {
+    if (nreq >= (size_t)folds * 4) {
         /* Every (trial, fold) fit is a job; the threads share them out.
          * With one trial (the default: C fixed) the model's own fit does
          * not wait for the cross-validation's choice: it is a job too,
@@ -1595,7 +1768,7 @@ triage_train(const char *const *texts, const size_t *lens,
         m->c = trials[best].c;
         m->temp = fit_temperature(&ts, trials[best].dec);
         if (info)
-            info->cv_accuracy = (double)trials[best].correct / (double)n;
+            info->cv_accuracy = (double)trials[best].correct / (double)nreq;
     } else {
         m->solver = trials[0].solver;
         m->c = trials[0].c;
@@ -1631,11 +1804,11 @@ out:
     gu_free(ts.x);
     gu_free(ts.y);
     gu_free(ts.fold);
+    gu_free(ts.doc);
     gu_free(ts.nodes);
     gu_free(ts.bucket);
     gu_free(dense);
     gu_free(uniq);
-    triage_scratch_free(s);
     triage_model_free(m);
     if (rc == GU_ENOMEM)
         gu_err_set(err, rc, NULL, NULL, "out of memory in triage_train");

@@ -822,6 +822,107 @@ test_tsv(void)
     unlink(path);
 }
 
+/* A long training text (over TRIAGE_DOC_BYTES: a fiche's body, a
+ * service's page) is a document: the model learns its words, counting
+ * its rows once on any number of threads gives the same model, and it
+ * stays out of the cross-validation that calibrates requests. */
+static void
+test_documents(void)
+{
+    static const char *const doc_label[4] = {"voirie", "dechets",
+                                             "etat-civil", "cantine"};
+    static const char *const doc_words[4] = {
+        "Le gravillonnage des chemins communaux et le marquage au sol. ",
+        "Le compostage collectif et les biodéchets du quartier. ",
+        "La transcription des actes et la reconnaissance anticipée. ",
+        "Le goûter, la restauration scolaire et le quotient familial. "};
+    static char docs[4][1400];
+    const char *texts[NCORPUS + 4], *labels[NCORPUS + 4];
+    size_t lens[NCORPUS + 4];
+    char id[64] = "";
+
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    for (size_t d = 0; d < 4; d++) {
+        size_t m = 0, w = strlen(doc_words[d]);
+        while (m + w < sizeof(docs[d]) - 1) {
+            memcpy(docs[d] + m, doc_words[d], w);
+            m += w;
+        }
+        docs[d][m] = 0;
+        CHECK(m > TRIAGE_DOC_BYTES);
+        labels[NCORPUS + d] = doc_label[d];
+        texts[NCORPUS + d] = docs[d];
+        lens[NCORPUS + d] = m;
+    }
+    for (int run = 0; run < 3; run++) {
+        struct triage_train_opts o = {.bits = 14, .threads = 1 + run % 2};
+        struct triage_train_info info;
+        struct triage_model *m = NULL;
+        struct triage_scratch *s = triage_scratch_new();
+        struct triage_result r;
+        struct gu_err err = {0};
+        CHECK_EQ(triage_train(texts, lens, labels, NCORPUS + 4, &o, &m, &info,
+                              &err),
+                 0);
+        if (!m || !s) {
+            triage_scratch_free(s);
+            triage_model_free(m);
+            return;
+        }
+        if (run == 0)
+            snprintf(id, sizeof(id), "%s", triage_model_id(m));
+        CHECK_STR(triage_model_id(m), id);
+        /* Words only the documents have route a request. */
+        for (size_t d = 0; d < 4; d++) {
+            static const char *const q[4] = {
+                "gravillonnage du chemin", "compostage des biodéchets",
+                "transcription d'un acte", "quotient familial et goûter"};
+            CHECK_EQ(triage_predict(m, s, q[d], strlen(q[d]), 1, 0, &r, NULL),
+                     0);
+            CHECK_STR(r.label, doc_label[d]);
+        }
+        triage_scratch_free(s);
+        triage_model_free(m);
+    }
+    /* Eight requests and four documents: twelve rows, but too few
+     * requests (4 per fold) for a cross-validation: none, temperature 1. */
+    {
+        const char *t12[12], *l12[12];
+        size_t n12[12];
+        struct triage_train_info info;
+        struct triage_model *m = NULL;
+        struct gu_err err = {0};
+        for (size_t i = 0; i < 8; i++) {
+            t12[i] = corpus[(i / 2) * 10 + i % 2][1];
+            l12[i] = corpus[(i / 2) * 10 + i % 2][0];
+            n12[i] = strlen(t12[i]);
+        }
+        for (size_t d = 0; d < 4; d++) {
+            t12[8 + d] = texts[NCORPUS + d];
+            l12[8 + d] = labels[NCORPUS + d];
+            n12[8 + d] = lens[NCORPUS + d];
+        }
+        CHECK_EQ(triage_train(t12, n12, l12, 12, NULL, &m, &info, &err), 0);
+        CHECK(info.cv_accuracy == 0);
+        CHECK(info.temperature == 1);
+        /* The same rows as short requests: cross-validated. */
+        for (size_t d = 0; d < 4; d++) {
+            size_t w = strlen(doc_words[d]);
+            n12[8 + d] = TRIAGE_DOC_BYTES / w * w; /* whole sentences */
+        }
+        triage_model_free(m);
+        m = NULL;
+        CHECK_EQ(triage_train(t12, n12, l12, 12, NULL, &m, &info, &err), 0);
+        CHECK(info.cv_accuracy > 0);
+        CHECK(info.temperature != 1);
+        triage_model_free(m);
+    }
+}
+
 static void
 test_train_errors(void)
 {
@@ -860,4 +961,5 @@ test_train_errors(void)
 TESTS(T(test_rand_per_thread), T(test_train_threads_same),
       T(test_featurize_deterministic), T(test_char_text),
       T(test_train_predict), T(test_predict_again), T(test_threads), T(test_model_file),
-      T(test_model_versions), T(test_tsv), T(test_train_errors))
+      T(test_model_versions), T(test_tsv), T(test_train_errors),
+      T(test_documents))
