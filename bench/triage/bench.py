@@ -2,12 +2,15 @@
 """Routing figures of issue 5: Guichet's classifier and two peers on the
 same split of the classification set of ../shared/data/README.md.
 
-usage: bench/triage/bench.py [build/guichet] [--extra titres|corps[:N]]
+usage: bench/triage/bench.py [build/guichet] [--extra titres|corps[:N] |
+                                               --sans-corps]
 
---extra adds to both training files (train.tsv, train_lf.tsv) one
-example per training fiche made from its own body (make_set.py
-with_extra): the same files for every system. Without it, the set of
-../shared/data/README.md as defined there.
+By default (`--extra corps`, since 3 December) both training files
+(train.tsv, train_lf.tsv) get one more example per training fiche, made
+from its own body (make_set.py with_extra; never a test fiche's body):
+the same files for every system. --extra titres|corps[:N] chooses
+another kind; --sans-corps gives the set of ../shared/data/README.md
+exactly as defined there (title + description of each fiche only).
 
 Peers, rerun here on the same files:
   - liblinear L2-loss linear SVM (scikit-learn's LinearSVC, which wraps
@@ -151,11 +154,14 @@ def fr(x, d=3):
 
 def main():
     args = sys.argv[1:]
-    extra = []
+    extra = ["--extra", "corps"]
     if "--extra" in args:
         i = args.index("--extra")
         extra = args[i:i + 2]
         del args[i:i + 2]
+    if "--sans-corps" in args:
+        args.remove("--sans-corps")
+        extra = []
     binary = os.path.abspath(args[0] if args
                              else os.path.join(ROOT, "build", "guichet"))
     qpath = os.path.join(DATA, "questions-dev.tsv")
@@ -170,6 +176,10 @@ def main():
                            extra,
                            capture_output=True, text=True)
         print(r.stdout.strip())
+        print("Apprentissage : %s." % (
+            "exemples du jeu + %s des fiches d'apprentissage (%s)" % (
+                extra[1], " ".join(extra)) if extra else
+            "exemples du jeu tels que définis (--sans-corps)"))
         if r.returncode != 0:
             print(r.stderr)
             return 1
