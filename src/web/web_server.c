@@ -526,14 +526,25 @@ hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 static void
 random_reqid(char *out, size_t cap)
 {
-    unsigned char b[8];
+    /* Not security relevant: an id only correlates log lines. Drawn
+       from a per-thread sequence seeded once by getrandom (a system call
+       per request was measurable under load), mixed by splitmix64 so
+       that consecutive ids do not look alike. */
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
     static const char hex[] = "0123456789abcdef";
+    unsigned char b[8];
 
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        /* Not security relevant: an id only correlates log lines. */
-        uint64_t t = (uint64_t)gu_now_ms() ^ (uint64_t)(uintptr_t)out;
-        memcpy(b, &t, sizeof(b));
+    if (!seeded) {
+        if (getrandom(&state, sizeof(state), 0) != (ssize_t)sizeof(state))
+            state = (uint64_t)gu_now_ms() ^ (uint64_t)(uintptr_t)out;
+        seeded = true;
     }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    memcpy(b, &z, sizeof(b));
     for (size_t i = 0; i < sizeof(b) && 2 * i + 2 < cap; i++) {
         out[2 * i] = hex[b[i] >> 4];
         out[2 * i + 1] = hex[b[i] & 15];
