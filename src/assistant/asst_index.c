@@ -54,6 +54,7 @@ struct asst_index {
     uint32_t ndocs;
     char **ids;
     struct text_map terms;
+    uint8_t *term_soft;   /* per term: its stem is in `soft` */
     float *idf;           /* per term */
     uint32_t *post_start; /* nterms + 1 */
     uint32_t *post_doc;
@@ -72,6 +73,7 @@ struct asst_index {
      * forward copy of the postings), and the postings' count. */
     uint32_t *fwd_start; /* ndocs + 1 */
     uint32_t *fwd_term;
+    uint8_t *fwd_mask; /* the posting's field mask, beside fwd_term */
     double npost;
 };
 
@@ -411,6 +413,24 @@ finish_vectors(struct build *b)
     return 0;
 }
 
+/* Which terms are soft words' stems, so that a query need not look its
+ * known terms up in `soft`. */
+static int
+finish_soft(struct asst_index *ix)
+{
+    ix->term_soft = gu_calloc((size_t)ix->terms.n + 1, 1);
+    if (!ix->term_soft)
+        return GU_ENOMEM;
+    for (uint32_t i = 0; i < ix->soft.n; i++) {
+        size_t n;
+        const char *s = text_map_key(&ix->soft, i, &n);
+        int32_t t = text_map_find(&ix->terms, s, n);
+        if (t >= 0)
+            ix->term_soft[t] = 1;
+    }
+    return 0;
+}
+
 int
 asst_index_build(const struct text_pipeline *tp, const struct asst_doc *docs,
                  size_t n, const struct asst_params *prm,
@@ -432,8 +452,9 @@ finish_xlat(struct asst_index *ix, const struct asst_xlat_pair *pairs,
     uint32_t np = ix->post_start[ix->terms.n];
     ix->fwd_start = gu_calloc(ix->ndocs + 1, sizeof(uint32_t));
     ix->fwd_term = gu_malloc(((size_t)np + 1) * sizeof(uint32_t));
+    ix->fwd_mask = gu_malloc((size_t)np + 1);
     uint32_t *cur = gu_malloc(((size_t)ix->ndocs + 1) * sizeof(uint32_t));
-    if (!ix->fwd_start || !ix->fwd_term || !cur) {
+    if (!ix->fwd_start || !ix->fwd_term || !ix->fwd_mask || !cur) {
         gu_free(cur);
         return GU_ENOMEM;
     }
@@ -444,8 +465,11 @@ finish_xlat(struct asst_index *ix, const struct asst_xlat_pair *pairs,
     memcpy(cur, ix->fwd_start, ix->ndocs * sizeof(uint32_t));
     /* Terms in id order, so each document's list comes out sorted. */
     for (uint32_t t = 0; t < ix->terms.n; t++) {
-        for (uint32_t i = ix->post_start[t]; i < ix->post_start[t + 1]; i++)
-            ix->fwd_term[cur[ix->post_doc[i]]++] = t;
+        for (uint32_t i = ix->post_start[t]; i < ix->post_start[t + 1]; i++) {
+            uint32_t at = cur[ix->post_doc[i]]++;
+            ix->fwd_term[at] = t;
+            ix->fwd_mask[at] = ix->post_mask[i];
+        }
     }
     gu_free(cur);
     ix->npost = np;
@@ -511,6 +535,8 @@ asst_index_build_xlat(const struct text_pipeline *tp,
     if (rc == 0)
         rc = finish_vectors(&b);
     if (rc == 0)
+        rc = finish_soft(ix);
+    if (rc == 0)
         rc = text_vocab_seal(ix->vocab);
     if (rc == 0 && npairs > 0 && ix->prm.xlat > 0 && ix->prm.xlat_pairs)
         rc = finish_xlat(ix, pairs, npairs);
@@ -545,6 +571,7 @@ asst_index_free(struct asst_index *ix)
     text_map_fini(&ix->terms);
     text_map_fini(&ix->tri);
     text_map_fini(&ix->soft);
+    gu_free(ix->term_soft);
     gu_free(ix->idf);
     gu_free(ix->post_start);
     gu_free(ix->post_doc);
@@ -558,6 +585,7 @@ asst_index_free(struct asst_index *ix)
     asst_xlat_fini(&ix->xl);
     gu_free(ix->fwd_start);
     gu_free(ix->fwd_term);
+    gu_free(ix->fwd_mask);
     gu_free(ix);
 }
 
@@ -595,7 +623,7 @@ asst_index_bytes(const struct asst_index *ix)
 
     if (ix->xl.start)
         nx = nx * (sizeof(uint32_t) + sizeof(float)) +
-             (ix->xl.nterms + 1u + ix->ndocs + np) * sizeof(uint32_t);
+             (ix->xl.nterms + 1u + ix->ndocs + np) * sizeof(uint32_t) + np;
     return nx + np * (sizeof(uint32_t) + sizeof(float) + 1) +
            nv * (sizeof(uint32_t) + sizeof(float)) + ix->terms.pool_cap +
            ix->terms.cap * 12u + (ix->terms.mask + 1u) * 4u + ix->tri.pool_cap;
@@ -610,6 +638,14 @@ struct qterm {
     float w;
 };
 
+/*
+ * The query's short arrays are sorted by insertion (a few dozen items,
+ * no call per comparison), longer ones by qsort as before. Insertion is
+ * stable, as glibc's qsort (a merge sort) is, for the query terms, whose
+ * duplicates' weights are summed in query order.
+ */
+#define SORT_SHORT 64
+
 static int
 cmp_qterm(const void *a, const void *b)
 {
@@ -617,56 +653,121 @@ cmp_qterm(const void *a, const void *b)
     return x->term < y->term ? -1 : x->term > y->term;
 }
 
+static void
+sort_qterms(struct qterm *v, size_t n)
+{
+    if (n > SORT_SHORT) {
+        qsort(v, n, sizeof(*v), cmp_qterm);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct qterm x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1].term > x.term; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static void
+sort_u32(uint32_t *v, size_t n)
+{
+    if (n > SORT_SHORT) {
+        qsort(v, n, sizeof(*v), cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Is hit x ranked before hit y? Higher score first, ties by document
+ * number: a total order, so any sort gives the same list. */
+static bool
+hit_before(const struct asst_hit *x, const struct asst_hit *y)
+{
+    if (x->score != y->score)
+        return x->score > y->score;
+    return x->doc < y->doc;
+}
+
 static int
 cmp_hit(const void *a, const void *b)
 {
-    const struct asst_hit *x = a, *y = b;
-
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->doc < y->doc ? -1 : x->doc > y->doc; /* stable ties */
+    return hit_before(a, b) ? -1 : hit_before(b, a);
 }
 
-/* Sift-down for a min-heap of hits keyed by bm25. */
+static void
+sort_hits(struct asst_hit *h, size_t n)
+{
+    if (n > SORT_SHORT) {
+        qsort(h, n, sizeof(*h), cmp_hit);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct asst_hit x = h[i];
+        size_t j = i;
+        for (; j > 0 && hit_before(&x, &h[j - 1]); j--)
+            h[j] = h[j - 1];
+        h[j] = x;
+    }
+}
+
+/* Sift-down for a min-heap of hits keyed by bm25: the item goes down to
+ * the smaller child while that child is smaller than it (the right one
+ * when strictly smaller than the left), as by swaps, but moved once and
+ * with the child chosen without a branch. */
 static void
 heap_down(struct asst_hit *h, size_t n, size_t i)
 {
+    struct asst_hit x = h[i];
+
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].bm25 < h[m].bm25)
-            m = l;
-        if (r < n && h[r].bm25 < h[m].bm25)
-            m = r;
-        if (m == i)
-            return;
-        struct asst_hit t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
+        size_t l = 2 * i + 1, r = l + 1;
+        if (l >= n)
+            break;
+        size_t c = r < n && h[r].bm25 < h[l].bm25 ? r : l;
+        if (!(h[c].bm25 < x.bm25))
+            break;
+        h[i] = h[c];
+        i = c;
     }
+    h[i] = x;
 }
 
-/* Cosine of the query trigram vector (sorted ids, weights, norm 1) with
- * document `d`'s vector: a merge of two sorted lists. */
+/* The query's trigram vector by trigram id: w[id] its weight, 0 for
+ * the trigrams it does not hold (query weights are positive). */
+struct qvec {
+    float *w;
+};
+
+/* Cosine of the query trigram vector (norm 1) with document `d`'s. The
+ * products of the trigrams both hold are summed in trigram id order, as
+ * a merge of the two sorted lists would: gathered first without a
+ * branch per trigram, then summed. */
 static float
-cosine(const struct asst_index *ix, const uint32_t *qt, const float *qw,
-       size_t qn, uint32_t d)
+cosine(const struct asst_index *ix, const struct qvec *qv, uint32_t d)
 {
-    uint32_t i = ix->vec_start[d], e = ix->vec_start[d + 1];
-    size_t j = 0;
+    float prod[64];
+    size_t k = 0;
     double s = 0;
 
-    while (i < e && j < qn) {
-        if (ix->vec_tri[i] < qt[j]) {
-            i++;
-        } else if (ix->vec_tri[i] > qt[j]) {
-            j++;
-        } else {
-            s += ix->vec_w[i] * qw[j];
-            i++;
-            j++;
+    for (uint32_t i = ix->vec_start[d]; i < ix->vec_start[d + 1]; i++) {
+        float q = qv->w[ix->vec_tri[i]];
+        prod[k] = ix->vec_w[i] * q;
+        k += q != 0;
+        if (k == GU_ARRAY_LEN(prod)) {
+            for (size_t j = 0; j < k; j++)
+                s += prod[j];
+            k = 0;
         }
     }
+    for (size_t j = 0; j < k; j++)
+        s += prod[j];
     return (float)s;
 }
 
@@ -674,7 +775,7 @@ cosine(const struct asst_index *ix, const uint32_t *qt, const float *qw,
  * count in the norm (they are evidence the documents lack). */
 static size_t
 query_vector(const struct asst_index *ix, struct gu_arena *a,
-             const struct text_tokens *tk, uint32_t **ot, float **ow)
+             const struct text_tokens *tk, struct qvec *qv)
 {
     size_t cap = 0;
 
@@ -694,7 +795,7 @@ query_vector(const struct asst_index *ix, struct gu_arena *a,
         else
             ids[nk++] = (uint32_t)t;
     }
-    qsort(ids, nk, sizeof(uint32_t), cmp_u32);
+    sort_u32(ids, nk);
     size_t m = 0;
     double norm = 0;
     for (size_t i = 0; i < nk;) {
@@ -711,10 +812,11 @@ query_vector(const struct asst_index *ix, struct gu_arena *a,
     double rare = log(ix->ndocs + 1.0) + 1.0;
     norm += unknown * rare * rare;
     norm = norm > 0 ? 1 / sqrt(norm) : 0;
+    qv->w = gu_arena_zalloc(a, ((size_t)ix->tri.n + 1) * sizeof(float));
+    if (!qv->w)
+        return 0;
     for (size_t i = 0; i < m; i++)
-        w[i] = (float)(w[i] * norm);
-    *ot = ids;
-    *ow = w;
+        qv->w[ids[i]] = (float)(w[i] * norm);
     return m;
 }
 
@@ -795,114 +897,144 @@ asst_result_abstains(const struct asst_result *r, const struct asst_abstain *ab)
            r->margin < ab->min_margin;
 }
 
-/* One translation of a query term: source term `b` stands for the query
- * term at index `j` with probability `p`. Sorted by b for a query. */
-struct xsrc {
-    uint32_t b;
-    uint32_t j;
-    float p;
+/* What xlat_gain() needs of a query, prepared once per query. Every term
+ * that is a query term or translates one is "marked": a bit in `bits`
+ * and, at slot[term] (only marked terms' slots are written), its entry:
+ * which query term it is (-1 if none) and the query terms it translates,
+ * sj[s0..s1) with t(a | b) in sp[]. */
+struct xent {
+    int32_t qj;
+    uint32_t s0, s1;
 };
 
-static int
-cmp_xsrc(const void *a, const void *b)
-{
-    const struct xsrc *x = a, *y = b;
-    return x->b < y->b ? -1 : x->b > y->b;
-}
-
-/* What xlat_gain() needs of a query, prepared once per query. */
 struct xquery {
-    uint64_t *bits; /* terms that are a source or a query term */
-    struct xsrc *src;
-    size_t nsrc;
-    double *tr; /* per query term, scratch */
+    uint64_t *bits;
+    uint32_t *slot;
+    struct xent *ent;
+    uint32_t *sj;
+    float *sp;
+    double *bg;  /* per query term: its background share c_a */
+    double *lbg; /* log(c_a) */
+    double *tr;  /* per query term, scratch */
     bool *ml;
+    unsigned *mk; /* per query term: 0x80 | field mask in the document, or 0 */
 };
+
+/* Mark term `t` (once) and return its entry. */
+static struct xent *
+xquery_mark(struct xquery *xq, uint32_t t, size_t *nent)
+{
+    if (!(xq->bits[t / 64] & (1ull << (t % 64)))) {
+        xq->bits[t / 64] |= 1ull << (t % 64);
+        xq->slot[t] = (uint32_t)*nent;
+        xq->ent[(*nent)++] = (struct xent){-1, 0, 0};
+    }
+    return &xq->ent[xq->slot[t]];
+}
 
 static int
 xquery_make(const struct asst_index *ix, struct gu_arena *a,
             const struct qterm *qt, size_t nq, struct xquery *xq)
 {
     const struct asst_xlat *x = &ix->xl;
-    size_t words = ix->terms.n / 64 + 1, ns = 0;
+    size_t words = ix->terms.n / 64 + 1, ns = 0, nent = 0;
 
     for (size_t j = 0; j < nq; j++)
         ns += x->start[qt[j].term + 1] - x->start[qt[j].term];
     xq->bits = gu_arena_zalloc(a, words * sizeof(uint64_t));
-    xq->src = gu_arena_alloc(a, (ns + 1) * sizeof(*xq->src));
+    xq->slot = gu_arena_alloc(a, ((size_t)ix->terms.n + 1) * sizeof(uint32_t));
+    xq->ent = gu_arena_alloc(a, (nq + ns + 1) * sizeof(*xq->ent));
+    xq->sj = gu_arena_alloc(a, (ns + 1) * sizeof(uint32_t));
+    xq->sp = gu_arena_alloc(a, (ns + 1) * sizeof(float));
+    xq->bg = gu_arena_alloc(a, (nq + 1) * sizeof(double));
+    xq->lbg = gu_arena_alloc(a, (nq + 1) * sizeof(double));
     xq->tr = gu_arena_alloc(a, (nq + 1) * sizeof(double));
     xq->ml = gu_arena_alloc(a, nq + 1);
-    if (!xq->bits || !xq->src || !xq->tr || !xq->ml)
+    xq->mk = gu_arena_alloc(a, (nq + 1) * sizeof(unsigned));
+    if (!xq->bits || !xq->slot || !xq->ent || !xq->sj || !xq->sp ||
+        !xq->bg || !xq->lbg || !xq->tr || !xq->ml || !xq->mk)
         return GU_ENOMEM;
-    xq->nsrc = 0;
+    /* Entries, then each one's count of sources, then their ranges. */
     for (size_t j = 0; j < nq; j++) {
         uint32_t t = qt[j].term;
-        xq->bits[t / 64] |= 1ull << (t % 64);
+        xquery_mark(xq, t, &nent)->qj = (int32_t)j;
+        xq->bg[j] =
+            (ix->post_start[t + 1] - ix->post_start[t] + 1.0) / ix->npost;
+        xq->lbg[j] = log(xq->bg[j]);
+    }
+    for (size_t j = 0; j < nq; j++) {
+        uint32_t t = qt[j].term;
+        for (uint32_t e = x->start[t]; e < x->start[t + 1]; e++)
+            xquery_mark(xq, x->src[e], &nent)->s1++;
+    }
+    for (size_t i = 0, at = 0; i < nent; i++) {
+        size_t c = xq->ent[i].s1;
+        xq->ent[i].s0 = xq->ent[i].s1 = (uint32_t)at;
+        at += c;
+    }
+    for (size_t j = 0; j < nq; j++) {
+        uint32_t t = qt[j].term;
         for (uint32_t e = x->start[t]; e < x->start[t + 1]; e++) {
-            uint32_t b = x->src[e];
-            xq->bits[b / 64] |= 1ull << (b % 64);
-            xq->src[xq->nsrc++] = (struct xsrc){b, (uint32_t)j, x->p[e]};
+            struct xent *en = &xq->ent[xq->slot[x->src[e]]];
+            xq->sj[en->s1] = (uint32_t)j;
+            xq->sp[en->s1++] = x->p[e];
         }
     }
-    qsort(xq->src, xq->nsrc, sizeof(*xq->src), cmp_xsrc);
     return 0;
 }
 
 /* The translation bonus of document `d` before the division by the
  * query's weight (see second_stage()): one pass over the document's
- * distinct terms, a bit test each. */
+ * distinct terms, a bit test each. Also fills xq->mk, the field mask of
+ * each query term in `d` (what posting_mask() would say). */
 static double
 xlat_gain(const struct asst_index *ix, const struct xquery *xq,
           const struct qterm *qt, size_t nq, uint32_t d)
 {
-    const uint32_t *dt = ix->fwd_term + ix->fwd_start[d];
-    uint32_t dn = ix->fwd_start[d + 1] - ix->fwd_start[d];
+    uint32_t f0 = ix->fwd_start[d];
+    const uint32_t *dt = ix->fwd_term + f0;
+    uint32_t dn = ix->fwd_start[d + 1] - f0;
     double mix = ix->prm.xlat_mix, len = dn, gain = 0;
 
-    if (dn == 0)
-        return 0;
     for (size_t j = 0; j < nq; j++) {
         xq->tr[j] = 0;
         xq->ml[j] = false;
+        xq->mk[j] = 0;
     }
-    for (uint32_t i = 0; i < dn; i++) {
-        uint32_t b = dt[i];
-        if (!(xq->bits[b / 64] & (1ull << (b % 64))))
+    if (dn == 0)
+        return 0;
+    /* Few terms are marked: blocks of 8 are tested without a branch per
+     * term, and the terms of a block with a marked one in order. */
+    for (uint32_t i0 = 0; i0 < dn; i0 += 8) {
+        uint32_t e = dn - i0 > 8 ? i0 + 8 : dn;
+        uint64_t any = 0;
+        for (uint32_t i = i0; i < e; i++)
+            any |= xq->bits[dt[i] / 64] >> (dt[i] % 64);
+        if (!(any & 1))
             continue;
-        /* A query term itself (qt is sorted by term)? */
-        size_t lo = 0, hi = nq;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (qt[mid].term < b)
-                lo = mid + 1;
-            else
-                hi = mid;
+        for (uint32_t i = i0; i < e; i++) {
+            uint32_t b = dt[i];
+            if (!(xq->bits[b / 64] & (1ull << (b % 64))))
+                continue;
+            const struct xent *en = &xq->ent[xq->slot[b]];
+            if (en->qj >= 0) { /* a query term itself */
+                xq->ml[en->qj] = true;
+                xq->mk[en->qj] = 0x80u | ix->fwd_mask[f0 + i];
+            }
+            /* The query terms b translates, b by b in term order. */
+            for (uint32_t s = en->s0; s < en->s1; s++)
+                xq->tr[xq->sj[s]] += xq->sp[s];
         }
-        if (lo < nq && qt[lo].term == b)
-            xq->ml[lo] = true;
-        /* The query terms b translates. */
-        lo = 0;
-        hi = xq->nsrc;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (xq->src[mid].b < b)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < xq->nsrc && xq->src[lo].b == b; lo++)
-            xq->tr[xq->src[lo].j] += xq->src[lo].p;
     }
     for (size_t j = 0; j < nq; j++) {
         uint32_t a = qt[j].term;
         if (xq->tr[j] <= 0 && !xq->ml[j])
             continue; /* log(bg) - log(bg) */
         double ml = xq->ml[j] ? 1 / len : 0;
-        double bg =
-            (ix->post_start[a + 1] - ix->post_start[a] + 1.0) / ix->npost;
+        double bg = xq->bg[j];
         gain += qt[j].w * ix->idf[a] *
                 (log(mix * xq->tr[j] / len + (1 - mix) * ml + bg) -
-                 log(ml + bg));
+                 (xq->ml[j] ? log(ml + bg) : xq->lbg[j]));
     }
     return gain;
 }
@@ -945,9 +1077,14 @@ second_stage(const struct asst_index *ix, struct gu_arena *a,
     if (xlat && xquery_make(ix, a, qt, nq, &xq) < 0)
         return GU_ENOMEM;
     for (size_t i = 0; i < m; i++) {
-        double cov[ASST_NFIELDS] = {0}, lead = 0, any = 0;
+        double cov[ASST_NFIELDS] = {0}, lead = 0, any = 0, gain = 0;
+        /* With the model, its pass over the document's terms also gives
+         * the query terms' field masks (xq.mk). */
+        if (xlat)
+            gain = xlat_gain(ix, &xq, qt, nq, h[i].doc);
         for (size_t j = 0; j < nq; j++) {
-            unsigned mk = posting_mask(ix, qt[j].term, h[i].doc);
+            unsigned mk = xlat ? xq.mk[j]
+                               : posting_mask(ix, qt[j].term, h[i].doc);
             if (!mk)
                 continue;
             double w = qt[j].w * ix->idf[qt[j].term];
@@ -961,12 +1098,12 @@ second_stage(const struct asst_index *ix, struct gu_arena *a,
         }
         double bonus = p->cov_lead * lead / all + p->cov_any * any / all;
         if (xlat)
-            bonus += p->xlat * xlat_gain(ix, &xq, qt, nq, h[i].doc) / all;
+            bonus += p->xlat * gain / all;
         for (int f = 0; f < ASST_NFIELDS; f++)
             bonus += p->cov[f] * cov[f] / all;
         h[i].score += (float)bonus;
     }
-    qsort(h, m, sizeof(*h), cmp_hit);
+    sort_hits(h, m);
     return 0;
 }
 
@@ -1007,11 +1144,11 @@ asst_index_search(const struct asst_index *ix, struct gu_arena *a,
         qt[nq].term = (uint32_t)id;
         qt[nq].w =
             tk.v[i].flags & TEXT_TERM_CONCEPT ? ix->prm.concept_weight : 1.0f;
-        if (text_map_find(&ix->soft, s, strlen(s)) >= 0)
+        if (ix->term_soft[id])
             qt[nq].w *= ix->prm.soft;
         nq++;
     }
-    qsort(qt, nq, sizeof(*qt), cmp_qterm);
+    sort_qterms(qt, nq);
     size_t m = 0;
     for (size_t i = 0; i < nq;) {
         size_t j = i;
@@ -1044,18 +1181,34 @@ asst_index_search(const struct asst_index *ix, struct gu_arena *a,
     if (!h)
         return GU_ENOMEM;
     size_t nh = 0;
-    for (uint32_t d = 0; d < ix->ndocs; d++) {
+    uint32_t d = 0;
+    for (; d < ix->ndocs && nh < depth; d++) {
         if (score[d] <= 0)
             continue;
-        if (nh < depth) {
-            h[nh] = (struct asst_hit){d, score[d], score[d], 0};
-            if (++nh == depth) {
-                for (size_t i = depth / 2 + 1; i-- > 0;)
-                    heap_down(h, nh, i);
+        h[nh] = (struct asst_hit){d, score[d], score[d], 0};
+        if (++nh == depth) {
+            for (size_t i = depth / 2 + 1; i-- > 0;)
+                heap_down(h, nh, i);
+        }
+    }
+    /* Heap full: a document enters when it beats the heap's least
+     * (positive) score. Most do not: blocks of 16 are tested without a
+     * branch per document, documents in the same order as one by one. */
+    while (d < ix->ndocs) {
+        uint32_t e = ix->ndocs - d > 16 ? d + 16 : ix->ndocs;
+        float bar = h[0].bm25;
+        int beats = 0;
+        for (uint32_t i = d; i < e; i++)
+            beats |= score[i] > bar;
+        if (!beats) {
+            d = e;
+            continue;
+        }
+        for (; d < e; d++) {
+            if (score[d] > h[0].bm25) {
+                h[0] = (struct asst_hit){d, score[d], score[d], 0};
+                heap_down(h, nh, 0);
             }
-        } else if (score[d] > h[0].bm25) {
-            h[0] = (struct asst_hit){d, score[d], score[d], 0};
-            heap_down(h, nh, 0);
         }
     }
     if (nh == 0)
@@ -1064,18 +1217,17 @@ asst_index_search(const struct asst_index *ix, struct gu_arena *a,
     for (size_t i = 0; i < nh; i++)
         top = h[i].bm25 > top ? h[i].bm25 : top;
     if (ix->prm.ngram > 0) {
-        uint32_t *vt;
-        float *vw;
-        size_t vn = query_vector(ix, a, &tk, &vt, &vw);
+        struct qvec qv;
+        size_t vn = query_vector(ix, a, &tk, &qv);
         for (size_t i = 0; i < nh; i++) {
-            h[i].ngram = vn ? cosine(ix, vt, vw, vn, h[i].doc) : 0;
+            h[i].ngram = vn ? cosine(ix, &qv, h[i].doc) : 0;
             h[i].score = h[i].bm25 / top + ix->prm.ngram * h[i].ngram;
         }
     } else {
         for (size_t i = 0; i < nh; i++)
             h[i].score = h[i].bm25 / top;
     }
-    qsort(h, nh, sizeof(*h), cmp_hit);
+    sort_hits(h, nh);
     if (ix->prm.pool > 0) {
         rc = second_stage(ix, a, qt, nq, unknown, h, nh);
         if (rc < 0)
