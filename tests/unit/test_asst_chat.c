@@ -197,8 +197,7 @@ fix_open(struct fix *f, const char *llm_url, int check_ms)
 
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
-    if (gu_crypto_init() < 0 ||
-        store_open(th_store_url(), &f->s, &err) < 0 ||
+    if (gu_crypto_init() < 0 || store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0) {
         fprintf(stderr, "open: %s\n", err.msg);
         return -1;
@@ -1057,8 +1056,7 @@ demo_open(struct fix *f, bool load)
 
     memset(f, 0, sizeof(*f));
     gu_err_clear(&err);
-    if (gu_crypto_init() < 0 ||
-        store_open(th_store_url(), &f->s, &err) < 0 ||
+    if (gu_crypto_init() < 0 || store_open(th_store_url(), &f->s, &err) < 0 ||
         app_migrate(f->s, &applied, &err) < 0 ||
         store_migrate(f->s, &m, &n, 1, &applied, &err) < 0 ||
         store_acquire(f->s, &f->c, &err) < 0 ||
@@ -1510,6 +1508,16 @@ test_demo_offtopic(void)
     fix_close(&f);
 }
 
+/* How many links of `r` are of `kind` (0 for no reply). */
+static size_t
+count_kind(const struct asst_reply *r, const char *kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; r && i < r->nlinks; i++)
+        n += strcmp(r->links[i].kind, kind) == 0;
+    return n;
+}
+
 /* An answer whose fiche links to the booking page lists the motif's next
  * free slots right after that link, each a link to the booking page with
  * the slot chosen; without appointment setup, the booking link alone. */
@@ -1553,15 +1561,40 @@ test_demo_slot_links(void)
     /* They are in the reply's JSON for the widget. */
     CHECK(out.n >= 1);
     CHECK_CONTAINS(out.raw[out.n - 1], "\"kind\":\"creneau\"");
+
+    /* Remembered for the engine's check_ms (3 s here): a motif closed
+     * meanwhile still shows them; an engine that reads every time
+     * (check_ms 0) shows none. */
+    CHECK_EQ(store_exec(f.c,
+                        "UPDATE rdv_motifs SET active = 0 WHERE insee = "
+                        "'99001' AND code = 'pacs'",
+                        NULL, 0, &err),
+             0);
+    conv = NULL;
+    CHECK(turn(&f, &conv, "je veux me pacser", NULL, &out, &r) == 0);
+    CHECK_EQ(count_kind(r, "creneau"), 3);
+    {
+        struct asst_engine_opts o;
+        asst_engine_free(f.e);
+        f.e = NULL;
+        asst_engine_opts_default(&o);
+        o.check_ms = 0;
+        CHECK(asst_engine_new(&o, &f.e, &err) == 0);
+        f.x.eng = f.e;
+    }
+    conv = NULL;
+    CHECK(turn(&f, &conv, "je veux me pacser", NULL, &out, &r) == 0);
+    CHECK_EQ(count_kind(r, "creneau"), 0);
 out:
     fix_close(&f);
 }
 
-TESTS(T(test_demo_slot_links), T(test_answer_section_source), T(test_followup_keeps_topic),
-      T(test_clarify_then_handoff), T(test_redaction),
-      T(test_local_beats_national), T(test_index_rebuilt), T(test_generation),
-      T(test_handoff), T(test_limits_and_purge), T(test_concurrent_turns),
-      T(test_demo_followup_section), T(test_demo_spelling),
-      T(test_empty_commune), T(test_demo_questions_engine),
-      T(test_demo_offtopic), T(test_commune_cache), T(test_batch_rate_limit),
-      T(test_write_behind), T(test_rate_from_database))
+TESTS(T(test_demo_slot_links), T(test_answer_section_source),
+      T(test_followup_keeps_topic), T(test_clarify_then_handoff),
+      T(test_redaction), T(test_local_beats_national), T(test_index_rebuilt),
+      T(test_generation), T(test_handoff), T(test_limits_and_purge),
+      T(test_concurrent_turns), T(test_demo_followup_section),
+      T(test_demo_spelling), T(test_empty_commune),
+      T(test_demo_questions_engine), T(test_demo_offtopic),
+      T(test_commune_cache), T(test_batch_rate_limit), T(test_write_behind),
+      T(test_rate_from_database))
