@@ -398,10 +398,21 @@ launch_alerte(struct launch *l, struct gu_err *err)
         return rc;
     f.sensor_id = s.id;
     f.status = MON_ALERT_OUVERTE;
-    f.limit = 1;
+    f.limit = 50;
     rc = mon_alert_list(l->c, l->a, l->sandbox, &f, &v, &n, err);
     if (rc < 0)
         return rc;
+    /* A scenario about one kind of anomaly (situation.detecteur, e.g.
+     * "nuit" for a night-flow leak) targets that alert, not another one
+     * the sensor may have open beside it. */
+    const char *det = jstr(l->sit, "detecteur");
+    if (det && *det) {
+        size_t k = 0;
+        while (k < n && strcmp(mon_detector_code(v[k].detector), det) != 0)
+            k++;
+        v += k;
+        n -= k;
+    }
     if (n == 0)
         return gu_err_set(err, GU_ECONFLICT, NULL,
                           "Plus aucune alerte ouverte sur ce capteur dans le "

@@ -13,6 +13,7 @@
  * and optionally "explication" in attendu, shown with the feedback.
  */
 #include "academy/acad.h"
+#include "monitor/mon_detect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,7 +272,15 @@ check_prevision(json_t *sit, json_t *att, struct gu_err *err)
 static int
 check_alerte(json_t *sit, json_t *att, struct gu_err *err)
 {
+    json_t *det = json_object_get(sit, "detecteur");
+    enum mon_detector d;
+
     (void)att;
+    if (det && (!json_is_string(det) ||
+                mon_detector_parse(json_string_value(det), &d) < 0))
+        return bad(err, "situation.detecteur",
+                   "Le détecteur est « gauss », « saisonnier », « rupture », "
+                   "« nuit » ou « fige ».");
     return code_member(sit, "capteur", "situation.capteur",
                        "Le code du capteur", err);
 }

@@ -213,6 +213,10 @@ test_check(void)
         {"{\"code\":\"x\",\"type\":\"alerte\",\"titre\":\"T\",\"contexte\":"
          "\"C\",\"consignes\":\"K\",\"situation\":{},\"attendu\":{}}",
          "situation.capteur"},
+        {"{\"code\":\"x\",\"type\":\"alerte\",\"titre\":\"T\",\"contexte\":"
+         "\"C\",\"consignes\":\"K\",\"situation\":{\"capteur\":\"c\","
+         "\"detecteur\":\"fuite\"},\"attendu\":{}}",
+         "situation.detecteur"},
     };
 
     if (!fix())
