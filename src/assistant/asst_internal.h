@@ -80,6 +80,10 @@ int asst_engine_commune(struct asst_engine *e, struct store_conn *c,
                         struct gu_arena *a, const char *insee,
                         struct store_commune *out, struct gu_err *err);
 
+/* How long what the engine reads from the store may be trusted, in ms
+ * (its options' check_ms; 0 = read every time, and for a NULL engine). */
+int asst_engine_check_ms(const struct asst_engine *e);
+
 /* Index of fiche `id` in the bundle, or -1. */
 long asst_bundle_find(const struct asst_bundle *b, const char *id);
 
@@ -122,17 +126,6 @@ struct asst_why {
 };
 
 /*
- * Build an answer reply from fiche `fi` for query `q`: the section that
- * best matches `sq` (the resident's own words; `q` when no section
- * matches them), links, related questions, contacts. `commune` may be
- * NULL (then contact markers are removed). Generation is tried when
- * cfg's llm.url is set.
- */
-/* How long what the engine reads from the store may be trusted, in ms
- * (its options' check_ms; 0 = read every time, and for a NULL engine). */
-int asst_engine_check_ms(const struct asst_engine *e);
-
-/*
  * When the reply's fiche links to the booking page for a motif, insert
  * after that link up to three "creneau" links: the motif's next free
  * slots, each opening the booking page with the slot chosen
@@ -141,6 +134,13 @@ int asst_engine_check_ms(const struct asst_engine *e);
 int asst_slot_links(const struct asst_ctx *x, const struct store_commune *m,
                     struct asst_reply *r);
 
+/*
+ * Build an answer reply from fiche `fi` for query `q`: the section that
+ * best matches `sq` (the resident's own words; `q` when no section
+ * matches them), links, related questions, contacts. `commune` may be
+ * NULL (then contact markers are removed). Generation is tried when
+ * cfg's llm.url is set.
+ */
 int asst_answer_build(struct asst_bundle *b, struct gu_arena *a,
                       const struct gu_config *cfg,
                       const struct store_commune *commune, long fi,

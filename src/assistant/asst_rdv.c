@@ -73,6 +73,22 @@ slot_cache_free(void *p)
     gu_free(k);
 }
 
+/* Slot links `src` copied into `dst` with their strings in `a`; false on
+ * OOM. */
+static bool
+links_copy(struct gu_arena *a, const struct asst_link *src, size_t n,
+           struct asst_link *dst)
+{
+    for (size_t j = 0; j < n; j++) {
+        dst[j].label = gu_arena_strdup(a, src[j].label);
+        dst[j].url = gu_arena_strdup(a, src[j].url);
+        dst[j].kind = "creneau";
+        if (!dst[j].label || !dst[j].url)
+            return false;
+    }
+    return true;
+}
+
 /* The remembered slot links of (insee, code) copied into `a`: 1 found
  * (*n links in *out), 0 not remembered or too old, GU_ENOMEM. */
 static int
@@ -90,17 +106,8 @@ slot_cache_get(struct slot_cache *k, int ttl_ms, struct gu_arena *a,
             continue;
         if (now - e->at_ms >= ttl_ms)
             break;
-        for (size_t j = 0; j < e->n; j++) {
-            out[j].label = gu_arena_strdup(a, e->links[j].label);
-            out[j].url = gu_arena_strdup(a, e->links[j].url);
-            out[j].kind = "creneau";
-            if (!out[j].label || !out[j].url) {
-                rc = GU_ENOMEM;
-                break;
-            }
-        }
         *n = e->n;
-        rc = rc < 0 ? rc : 1;
+        rc = links_copy(a, e->links, e->n, out) ? 1 : GU_ENOMEM;
         break;
     }
     pthread_mutex_unlock(&k->mu);
@@ -120,14 +127,9 @@ slot_cache_put(struct slot_cache *k, const char *insee, const char *code,
         return;
     snprintf(e.insee, sizeof(e.insee), "%s", insee);
     snprintf(e.code, sizeof(e.code), "%s", code);
-    for (size_t j = 0; j < n; j++) {
-        e.links[j].label = gu_arena_strdup(na, links[j].label);
-        e.links[j].url = gu_arena_strdup(na, links[j].url);
-        e.links[j].kind = "creneau";
-        if (!e.links[j].label || !e.links[j].url) {
-            gu_arena_free(na);
-            return;
-        }
+    if (!links_copy(na, links, n, e.links)) {
+        gu_arena_free(na);
+        return;
     }
     pthread_mutex_lock(&k->mu);
     size_t i = 0, oldest = 0;

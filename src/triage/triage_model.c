@@ -1238,6 +1238,29 @@ struct worker {
     atomic_size_t *next;
 };
 
+/* Run fn on each of n argument blocks of `size` bytes at `args` (n <= 16):
+ * block 0 on this thread, the others on threads of their own, each run
+ * here instead when its thread cannot be started. */
+static void
+run_on_threads(void *(*fn)(void *), void *args, size_t size, int n)
+{
+    pthread_t th[16];
+    bool started[16] = {0};
+    char *p = args;
+
+    for (int t = 1; t < n; t++)
+        started[t] =
+            pthread_create(&th[t], NULL, fn, p + (size_t)t * size) == 0;
+    if (n > 0)
+        fn(p);
+    for (int t = 1; t < n; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            fn(p + (size_t)t * size);
+    }
+}
+
 static void *
 run_worker(void *arg)
 {
@@ -1560,8 +1583,6 @@ triage_train(const char *const *texts, const size_t *lens,
     }
     pthread_once(&tf_once, tf_init);
     {
-        pthread_t th[16];
-        bool started[16] = {0};
         nct = o->threads > 1 ? (o->threads > 16 ? 16 : o->threads) : 1;
         if ((size_t)nct > n)
             nct = (int)n;
@@ -1572,16 +1593,7 @@ triage_train(const char *const *texts, const size_t *lens,
                                      .first = (size_t)t,
                                      .step = (size_t)nct, .off = coff,
                                      .len = clen};
-        for (int t = 1; t < nct; t++)
-            started[t] = pthread_create(&th[t], NULL, count_rows,
-                                        &cnt[t]) == 0;
-        count_rows(&cnt[0]);
-        for (int t = 1; t < nct; t++) {
-            if (started[t])
-                pthread_join(th[t], NULL);
-            else
-                count_rows(&cnt[t]);
-        }
+        run_on_threads(count_rows, cnt, sizeof(cnt[0]), nct);
         for (int t = 0; t < nct; t++)
             if (cnt[t].rc < 0 && rc == 0)
                 rc = cnt[t].rc;
@@ -1648,8 +1660,6 @@ triage_train(const char *const *texts, const size_t *lens,
         goto feat_out;
     }
     {
-        pthread_t th[16];
-        bool started[16] = {0};
         struct rowjob rj[16];
         for (int t = 0; t < nct; t++)
             rj[t] = (struct rowjob){.ts = &ts, .c = cnt, .nct = (size_t)nct,
@@ -1657,15 +1667,7 @@ triage_train(const char *const *texts, const size_t *lens,
                                     .dense = dense, .idf = m->w + m->k,
                                     .stride = m->stride, .gw = m->gw,
                                     .gc = m->gc};
-        for (int t = 1; t < nct; t++)
-            started[t] = pthread_create(&th[t], NULL, build_rows, &rj[t]) == 0;
-        build_rows(&rj[0]);
-        for (int t = 1; t < nct; t++) {
-            if (started[t])
-                pthread_join(th[t], NULL);
-            else
-                build_rows(&rj[t]);
-        }
+        run_on_threads(build_rows, rj, sizeof(rj[0]), nct);
     }
     for (size_t i = 0; i < n; i++)
         ts.x[i] = ts.nodes + start[i];
@@ -1720,8 +1722,6 @@ feat_out:
          * C are the same from run to run whatever the threads. */
         struct job jobs[1 + 16 * 10];
         struct worker wk[16];
-        pthread_t th[16];
-        bool started[16] = {0};
         size_t njobs = 0, best = 0;
         atomic_size_t next = 0;
         int nth = o->threads > 1 ? (o->threads > 16 ? 16 : o->threads) : 1;
@@ -1738,19 +1738,9 @@ feat_out:
         }
         if ((size_t)nth > njobs)
             nth = (int)njobs;
-        for (int j = 0; j < nth; j++) {
+        for (int j = 0; j < nth; j++)
             wk[j] = (struct worker){jobs, njobs, &next};
-            if (j > 0)
-                started[j] = pthread_create(&th[j], NULL, run_worker,
-                                            &wk[j]) == 0;
-        }
-        run_worker(&wk[0]);
-        for (int j = 1; j < nth; j++) {
-            if (started[j])
-                pthread_join(th[j], NULL);
-            else
-                run_worker(&wk[j]);
-        }
+        run_on_threads(run_worker, wk, sizeof(wk[0]), nth);
         for (size_t i = 0; i < njobs; i++) {
             if (jobs[i].rc < 0) {
                 rc = jobs[i].rc;
