@@ -18,6 +18,7 @@
  * file-style locks, so concurrent writers wait instead of failing.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,24 @@ set_user(struct gu_err *err, const char *user)
 /* Store and connections                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Before SQLite initialises (the first open does): no memory statistics.
+ * With them on (the library's default) every sqlite3_malloc and
+ * sqlite3_free takes one process-wide mutex; under the chat's load the
+ * request threads and the assistant's writer met there on a quarter of
+ * the server's futex calls. Nothing here reads sqlite3_memory_used() or
+ * sets a soft heap limit, which are all the statistics serve. A call
+ * after SQLite started (another library opened a database first) is
+ * refused by SQLite and changes nothing.
+ */
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+static void
+sq_configure(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int
 sq_open(const char *target, void **state, struct gu_err *err)
 {
@@ -84,6 +103,7 @@ sq_open(const char *target, void **state, struct gu_err *err)
     char uri[96];
 
     *state = NULL;
+    pthread_once(&sq_once, sq_configure);
     st = gu_calloc(1, sizeof(*st));
     if (!st)
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "store: out of memory");
