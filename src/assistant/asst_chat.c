@@ -883,6 +883,14 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
    start its log over (0.5 GB in 10 s; 70 MB at 4096). A process
    stopping loses the rest of its block: gaps in ids, nothing else. */
 #define ID_BLOCK 4096
+/* A turn's rows live in an arena of this size (a longer turn adds
+   chunks of its own), and the writer hands written turns' arenas back
+   for the next turns instead of freeing them: the request thread that
+   made a turn is not the writer, and glibc's free of another thread's
+   memory takes that thread's heap lock, which the request threads then
+   waited for (three futex calls in four requests under wrk). */
+#define JOB_ARENA 16384
+#define SPARE_MAX 512 /* arenas kept for reuse (8 MiB) */
 #define CONV_RETRY_N 40  /* an unknown conversation is read again ... */
 #define CONV_RETRY_MS 50 /* ... so often (another node's write pending) */
 
@@ -974,6 +982,10 @@ struct asst_writer {
     pthread_mutex_t rmu;
     struct rentry **rbucket;
     size_t nrate;
+    /* written turns' arenas, reset, for the next turns */
+    pthread_mutex_t smu;
+    struct gu_arena *spare[SPARE_MAX];
+    size_t nspare;
 };
 
 struct asst_writer *
@@ -1001,7 +1013,39 @@ asst_writer_new(void)
     pthread_cond_init(&w->progress, NULL);
     pthread_mutex_init(&w->idmu, NULL);
     pthread_mutex_init(&w->cmu, NULL);
+    pthread_mutex_init(&w->smu, NULL);
     return w;
+}
+
+/* ----- the turns' arenas ----- */
+
+/* An arena for a new turn: a written turn's, else a new one. */
+static struct gu_arena *
+job_arena(struct asst_writer *w)
+{
+    struct gu_arena *a = NULL;
+
+    pthread_mutex_lock(&w->smu);
+    if (w->nspare)
+        a = w->spare[--w->nspare];
+    pthread_mutex_unlock(&w->smu);
+    return a ? a : gu_arena_new(JOB_ARENA);
+}
+
+/* A turn's arena is no longer needed: kept for another turn. */
+static void
+job_arena_done(struct asst_writer *w, struct gu_arena *a)
+{
+    if (!a)
+        return;
+    gu_arena_reset(a);
+    pthread_mutex_lock(&w->smu);
+    if (w->nspare < SPARE_MAX) {
+        w->spare[w->nspare++] = a;
+        a = NULL;
+    }
+    pthread_mutex_unlock(&w->smu);
+    gu_arena_free(a);
 }
 
 /* ----- the cache ----- */
@@ -1584,7 +1628,8 @@ static void
 lead(struct asst_writer *w, struct store_conn *c)
 {
     struct wjob *batch = w->head, *j = batch;
-    size_t n = 1;
+    struct gu_arena *done[BATCH_MAX];
+    size_t n = 1, ndone = 0;
 
     w->busy = true;
     for (; j->next && n < BATCH_MAX; n++)
@@ -1618,7 +1663,7 @@ lead(struct asst_writer *w, struct store_conn *c)
             j->wait->err = j->err;
             j->wait->done = true;
         } else {
-            gu_arena_free(j->a);
+            done[ndone++] = j->a; /* j lives in it */
         }
         j = next;
     }
@@ -1627,6 +1672,10 @@ lead(struct asst_writer *w, struct store_conn *c)
         pthread_cond_broadcast(&w->progress);
     if (w->idle && (w->head || w->stop))
         pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    for (size_t i = 0; i < ndone; i++)
+        job_arena_done(w, done[i]);
+    pthread_mutex_lock(&w->mu);
 }
 
 /*
@@ -1806,8 +1855,11 @@ asst_writer_free(struct asst_writer *w)
         pthread_join(w->th, NULL); /* writes the queue first */
     cache_clear(w);
     rate_clear(w);
+    for (size_t i = 0; i < w->nspare; i++)
+        gu_arena_free(w->spare[i]);
     gu_free(w->bucket);
     gu_free(w->rbucket);
+    pthread_mutex_destroy(&w->smu);
     pthread_mutex_destroy(&w->rmu);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->progress);
@@ -1898,11 +1950,10 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
             return rc;
     }
     first_id = first;
-    a = gu_arena_new(4096 + strlen(tu->topic_query) + strlen(tu->question) +
-                     strlen(tu->pending_query));
+    a = job_arena(w);
     j = a ? gu_arena_zalloc(a, sizeof(*j)) : NULL;
     if (!j) {
-        gu_arena_free(a);
+        job_arena_done(w, a);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     }
     j->a = a;
@@ -1944,7 +1995,7 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
         m->margin = decision ? (double)tu->why.margin : 0.0;
     }
     if (oom) {
-        gu_arena_free(a);
+        job_arena_done(w, a);
         return gu_err_set(err, GU_ENOMEM, NULL, NULL, "asst: oom");
     }
     bool waits = rated && !decided;
@@ -1960,7 +2011,7 @@ persist(const struct asst_ctx *x, struct asst_writer *w, const char *insee,
             *err = wait.err;
     }
     if (rc < 0 || waits)
-        gu_arena_free(a);
+        job_arena_done(w, a);
     if (rc < 0)
         return rc;
     if (tu->nostore)

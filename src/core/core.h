@@ -124,6 +124,13 @@ struct gu_arena *gu_arena_new(size_t hint);
 /* Run deferred finalisers (last registered first), free all. NULL ok. */
 void gu_arena_free(struct gu_arena *a);
 
+/*
+ * Run the finalisers and forget every allocation, keeping the first
+ * chunk (`hint` bytes) for the next owner: an arena handed from thread
+ * to thread and reused costs no malloc or free. NULL ok.
+ */
+void gu_arena_reset(struct gu_arena *a);
+
 /* Aligned (16) allocation; NULL on OOM. Memory is NOT zeroed. */
 void *gu_arena_alloc(struct gu_arena *a, size_t n);
 /* Zeroed allocation; NULL on OOM. */

@@ -29,6 +29,7 @@ struct defer {
 
 struct gu_arena {
     struct chunk *head;
+    struct chunk *base; /* the first chunk, kept by gu_arena_reset */
     struct defer *defers;
     size_t chunk_size;
     size_t total;
@@ -53,7 +54,7 @@ gu_arena_new(size_t hint)
     if (!a)
         return NULL;
     a->chunk_size = hint ? hint : DEFAULT_CHUNK;
-    a->head = chunk_new(a->chunk_size);
+    a->head = a->base = chunk_new(a->chunk_size);
     if (!a->head) {
         gu_free(a);
         return NULL;
@@ -63,17 +64,24 @@ gu_arena_new(size_t hint)
     return a;
 }
 
-void
-gu_arena_free(struct gu_arena *a)
+static void
+run_defers(struct gu_arena *a)
 {
-    if (!a)
-        return;
     struct defer *d = a->defers;
     while (d) {
         struct defer *next = d->next;
         d->fn(d->p);
         d = next;
     }
+    a->defers = NULL;
+}
+
+void
+gu_arena_free(struct gu_arena *a)
+{
+    if (!a)
+        return;
+    run_defers(a);
     struct chunk *c = a->head;
     while (c) {
         struct chunk *next = c->next;
@@ -81,6 +89,25 @@ gu_arena_free(struct gu_arena *a)
         c = next;
     }
     gu_free(a);
+}
+
+void
+gu_arena_reset(struct gu_arena *a)
+{
+    if (!a)
+        return;
+    run_defers(a);
+    struct chunk *c = a->head;
+    while (c) {
+        struct chunk *next = c->next;
+        if (c != a->base)
+            gu_free(c);
+        c = next;
+    }
+    a->head = a->base;
+    a->base->next = NULL;
+    a->base->used = 0;
+    a->total = 0;
 }
 
 void *

@@ -58,6 +58,38 @@ test_arena_defer_order(void)
 }
 
 static void
+test_arena_reset(void)
+{
+    static int one = 1, two = 2;
+    defer_n = 0;
+    struct gu_arena *a = gu_arena_new(512);
+    char *first = gu_arena_alloc(a, 16);
+    CHECK(first != NULL);
+    /* A second chunk, a big one of its own, and finalisers. */
+    for (int i = 0; i < 100; i++)
+        CHECK(gu_arena_alloc(a, 40) != NULL);
+    CHECK(gu_arena_zalloc(a, 10000) != NULL);
+    CHECK_EQ(gu_arena_defer(a, record, &one), 0);
+    CHECK_EQ(gu_arena_defer(a, record, &two), 0);
+    CHECK(gu_arena_used(a) > 10000);
+    gu_arena_reset(a);
+    CHECK_EQ(defer_n, 2);
+    CHECK_EQ(defer_order[0], 2);
+    CHECK_EQ(defer_order[1], 1);
+    CHECK_EQ(gu_arena_used(a), 0);
+    /* The first chunk serves again, from its start; finalisers ran once. */
+    CHECK(gu_arena_alloc(a, 16) == first);
+    char *s = gu_arena_strdup(a, "encore");
+    CHECK_STR(s, "encore");
+    gu_arena_reset(a);
+    gu_arena_reset(a);
+    CHECK(gu_arena_alloc(a, 600) != NULL); /* bigger than the first chunk */
+    gu_arena_free(a);
+    CHECK_EQ(defer_n, 2);
+    gu_arena_reset(NULL);
+}
+
+static void
 test_alloc_failure_injection(void)
 {
     gu_alloc_fail_after(1);
@@ -423,7 +455,7 @@ test_config_parse_string(void)
     gu_config_free(c);
 }
 
-TESTS(T(test_arena_basic), T(test_arena_defer_order),
+TESTS(T(test_arena_basic), T(test_arena_defer_order), T(test_arena_reset),
       T(test_alloc_failure_injection), T(test_str), T(test_utf8),
       T(test_parse_long), T(test_buf), T(test_errors), T(test_log),
       T(test_time), T(test_crypto), T(test_json_readers),
