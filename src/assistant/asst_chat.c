@@ -890,7 +890,7 @@ on_choice(const struct asst_ctx *x, struct asst_bundle *b,
    memory takes that thread's heap lock, which the request threads then
    waited for (three futex calls in four requests under wrk). */
 #define JOB_ARENA 16384
-#define SPARE_MAX 512 /* arenas kept for reuse (8 MiB) */
+#define SPARE_MAX 512    /* arenas kept for reuse (8 MiB) */
 #define CONV_RETRY_N 40  /* an unknown conversation is read again ... */
 #define CONV_RETRY_MS 50 /* ... so often (another node's write pending) */
 
