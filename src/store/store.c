@@ -16,6 +16,9 @@
 /* How long store_acquire() waits for a free connection before EBUSY. */
 #define POOL_WAIT_S 30
 
+/* Its address names the calling thread (store_acquire's preference). */
+static _Thread_local char thread_token;
+
 /* ------------------------------------------------------------------ */
 /* Values and rows                                                     */
 /* ------------------------------------------------------------------ */
@@ -355,8 +358,21 @@ store_acquire(struct store *s, struct store_conn **out, struct gu_err *err)
         }
     }
     if (s->idle) {
-        c = s->idle;
-        s->idle = c->next;
+        /* The one this thread used last, if idle, else the last released.
+         * SQLite keeps a connection's page cache and statements' memory in
+         * the heap of the thread that allocated them; glibc's free or
+         * realloc of another thread's memory takes that thread's heap
+         * lock, so a connection passed from thread to thread made the
+         * threads wait for each other in malloc. */
+        struct store_conn **link = &s->idle;
+        for (struct store_conn **l = &s->idle; *l; l = &(*l)->next) {
+            if ((*l)->thread == &thread_token) {
+                link = l;
+                break;
+            }
+        }
+        c = *link;
+        *link = c->next;
         s->nidle--;
         c->next = NULL;
         pthread_mutex_unlock(&s->mu);
@@ -391,6 +407,7 @@ store_release(struct store_conn *c)
         store_rollback(c);
     }
     c->savepoints = 0;
+    c->thread = &thread_token;
     pthread_mutex_lock(&s->mu);
     c->next = s->idle;
     s->idle = c;

@@ -83,6 +83,7 @@ struct store_conn {
     bool holds_write;        /* holds store.write_mu (serial_writes) */
     int savepoints;          /* nesting depth of store_tx_enter() */
     struct store_conn *next; /* idle list link */
+    const void *thread;      /* the thread that released it last */
 };
 
 /*

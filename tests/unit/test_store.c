@@ -467,6 +467,59 @@ test_pool_exhausted(void)
     store_close(s);
 }
 
+/* A thread gets back the connection it released last when it is idle,
+ * even when another was released after it (SQLite's memory stays in
+ * the heap of the thread that made it). */
+struct affine {
+    struct store *s;
+    struct store_conn *give, *got;
+    pthread_barrier_t released, acquire;
+};
+
+static void *
+affine_main(void *arg)
+{
+    struct affine *f = arg;
+    struct gu_err err;
+
+    store_release(f->give);
+    pthread_barrier_wait(&f->released);
+    pthread_barrier_wait(&f->acquire);
+    if (store_acquire(f->s, &f->got, &err) < 0)
+        f->got = NULL;
+    return NULL;
+}
+
+static void
+test_pool_thread_affinity(void)
+{
+    struct store *s = mem_store();
+    struct store_conn *mine = NULL, *theirs = NULL, *again = NULL;
+    struct affine f = {.s = s};
+    struct gu_err err;
+    pthread_t th;
+
+    CHECK_EQ(store_acquire(s, &mine, &err), 0);
+    CHECK_EQ(store_acquire(s, &theirs, &err), 0);
+    CHECK(mine != theirs);
+    f.give = theirs;
+    pthread_barrier_init(&f.released, NULL, 2);
+    pthread_barrier_init(&f.acquire, NULL, 2);
+    CHECK_EQ(pthread_create(&th, NULL, affine_main, &f), 0);
+    pthread_barrier_wait(&f.released);
+    store_release(mine); /* released last: the head of the idle list */
+    pthread_barrier_wait(&f.acquire);
+    pthread_join(th, NULL);
+    CHECK(f.got == theirs);
+    CHECK_EQ(store_acquire(s, &again, &err), 0);
+    CHECK(again == mine);
+    store_release(again);
+    store_release(f.got);
+    pthread_barrier_destroy(&f.released);
+    pthread_barrier_destroy(&f.acquire);
+    store_close(s);
+}
+
 static void
 test_communes(void)
 {
@@ -1718,8 +1771,8 @@ test_alloc_failures(void)
 
 TESTS(T(test_ext), T(test_pg_dialect), T(test_checkpoint), T(test_open_errors), T(test_migrations),
       T(test_query_types), T(test_errors_and_conflict), T(test_transactions),
-      T(test_pool_shared_memory), T(test_pool_exhausted), T(test_communes),
-      T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),
+      T(test_pool_shared_memory), T(test_pool_exhausted),
+      T(test_pool_thread_affinity), T(test_communes), T(test_agents), T(test_roles), T(test_auth_lockout), T(test_sessions),
       T(test_tokens), T(test_rate_limit), T(test_audit),
       T(test_file_db_and_backup), T(test_concurrent_writers),
       T(test_alloc_failures))
