@@ -2,7 +2,10 @@
 # chat.sh - throughput of POST /api/v1/chat: a fresh demo instance
 # (guichet init --demo) served on a free loopback port, then wrk for 10 s
 # with 2 threads and 64 connections posting the demo questions as first
-# messages and follow-ups (chat.lua). Prints figures only (req/s, p50,
+# messages and follow-ups (chat.lua), twice: saturated (each connection
+# resends as soon as it is answered: the most answers a second), then
+# paced at PACE answers a second (default 5000, the issue's figure: the
+# latency residents see at that load). Prints figures only (req/s, p50,
 # p99, errors, the server's CPU time per answer, the database and its
 # write-ahead log at the end), never pass/fail: run it on a quiet
 # machine. The CPU time per answer (user + system of the server process
@@ -13,6 +16,7 @@
 # env:   THREADS (server.threads, default the number of cores, as the
 #        server's own default), DURATION (default 10s),
 #        CONNECTIONS (default 64), WRK_THREADS (default 2),
+#        PACE (answers/s of the paced run, default 5000; 0 = no paced run),
 #        RATE (assistant.rate_per_minute, default 0 = no limit; every
 #        request comes from 127.0.0.1, so a limit under the rate refuses)
 set -u
@@ -24,6 +28,7 @@ rate=${RATE:-0}
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-64}
 wthreads=${WRK_THREADS:-2}
+pace=${PACE:-5000}
 
 command -v wrk >/dev/null || { echo "chat.sh: wrk is missing" >&2; exit 1; }
 [ -x "$bin" ] || { echo "chat.sh: no binary $bin" >&2; exit 1; }
@@ -56,9 +61,15 @@ wrk -t1 -c4 -d2s -s "$here/chat.lua" "$base" -- "$root/tests/data/demo_questions
 # utime + stime of the server, in clock ticks.
 ticks() { awk '{print $14 + $15}' "/proc/$server/stat" 2>/dev/null || echo 0; }
 t0=$(ticks)
-out=$(wrk -t"$wthreads" -c"$conns" -d"$duration" --latency -s "$here/chat.lua" \
+out=$(CHAT_RATE= wrk -t"$wthreads" -c"$conns" -d"$duration" --latency -s "$here/chat.lua" \
     "$base" -- "$root/tests/data/demo_questions.tsv")
 t1=$(ticks)
+paced=""
+if [ "$pace" -gt 0 ] 2>/dev/null; then
+    paced=$(CHAT_RATE=$pace CHAT_THREADS=$wthreads wrk -t"$wthreads" -c"$conns" \
+        -d"$duration" --latency -s "$here/chat.lua" "$base" -- \
+        "$root/tests/data/demo_questions.tsv")
+fi
 n=$(echo "$out" | awk '/requests in/ {print $1}')
 hz=$(getconf CLK_TCK)
 cpu=$(echo "$t0 $t1 ${n:-0} $hz" | awk '$3 > 0 {printf "%.3f", ($2 - $1) * 1000 / $4 / $3}')
@@ -74,4 +85,12 @@ echo "p50   $p50"
 echo "p99   $p99"
 echo "non-2xx ${errs:-0}"
 echo "server CPU ms per answer ${cpu:-?}"
+if [ -n "$paced" ]; then
+    echo "paced at $pace answers/s (same server, after the saturated run):"
+    echo "  req/s $(echo "$paced" | sed -n 's/^Requests\/sec: *//p')"
+    echo "  p50   $(echo "$paced" | awk '$1 == "50%" {print $2}')"
+    echo "  p90   $(echo "$paced" | awk '$1 == "90%" {print $2}')"
+    echo "  p99   $(echo "$paced" | awk '$1 == "99%" {print $2}')"
+    echo "  non-2xx $(echo "$paced" | sed -n 's/^ *Non-2xx or 3xx responses: *//p' | grep . || echo 0)"
+fi
 echo "database ${db:-?} MB, write-ahead log ${wal:-?} MB"
