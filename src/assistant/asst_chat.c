@@ -1704,6 +1704,9 @@ writer_run(void *p)
     struct gu_err err;
     int64_t last_ms = 0, ckpt_ms = gu_now_ms();
 
+    /* Named for top -H, perf and gdb (it inherits its creator's name,
+     * "MHD-worker", otherwise). */
+    (void)pthread_setname_np(pthread_self(), "asst-writer");
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while ((!w->head || w->busy) && !(w->stop && !w->busy)) {
