@@ -81,13 +81,8 @@ gu_arena_free(struct gu_arena *a)
 {
     if (!a)
         return;
-    run_defers(a);
-    struct chunk *c = a->head;
-    while (c) {
-        struct chunk *next = c->next;
-        gu_free(c);
-        c = next;
-    }
+    gu_arena_reset(a); /* finalisers, every chunk but the first */
+    gu_free(a->base);
     gu_free(a);
 }
 
