@@ -8,8 +8,5 @@ out=${BUILD:-build-bench}
 make build BUILD="$out" SANITIZE=0 >/dev/null
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Isrc -Itests \
     $(pkg-config --cflags jansson) -o "$out/hub_bench" \
-    bench/ants/hub_bench.c "$out/libgu_http_support.a" "$out/libguichet_lib.a" \
-    $(pkg-config --libs libmicrohttpd jansson sqlite3 libsodium inih zlib \
-      libcmark libxml-2.0 libzip libcurl libutf8proc) \
-    -lstemmer -llinear -lpthread -lm
+    bench/ants/hub_bench.c "$out/libgu_http_support.a" $(bench/libs.sh "$out")
 "$out/hub_bench"

@@ -8,9 +8,5 @@ out=${BUILD:-build-bench}
 make build BUILD="$out" SANITIZE=0 >/dev/null
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Isrc \
     $(pkg-config --cflags jansson) -o "$out/intake_bench" \
-    bench/triage/intake_bench.c "$out/libguichet_lib.a" \
-    $(pkg-config --libs libmicrohttpd jansson sqlite3 libsodium inih zlib \
-      libcmark libxml-2.0 libzip libcurl libutf8proc gmime-3.0 libjpeg \
-      libpng) \
-    -lstemmer -llinear -lpthread -lm
+    bench/triage/intake_bench.c $(bench/libs.sh "$out")
 "$out/intake_bench" "${1:-1000}"
