@@ -287,8 +287,10 @@ static const struct opt triage_train_opts[] = {
     {"commune", "INSEE", 0, NULL,
      "Réentraîne les modèles de la commune dans la base (amorce et "
      "corrections des agents), au lieu de --data et --model"},
-    {"solver", "MÉTHODE", 0, "svm|lr|auto",
-     "svm (défaut), lr (régression logistique) ou auto (les deux, validés)"},
+    {"solver", "MÉTHODE", 0, "nbsvm|svm|lr|auto",
+     "nbsvm (défaut : SVM sur les rapports de Bayes naïf), svm (SVM "
+     "un-contre-tous), lr (régression logistique) ou auto (les trois, "
+     "validés)"},
     {0}};
 
 static const struct opt triage_eval_opts[] = {
@@ -3239,10 +3241,10 @@ cmd_triage_train(struct ctx *ctx, struct gu_err *err)
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     int rc;
 
-    o.solver = !sv                      ? TRIAGE_SOLVER_DEFAULT
-               : strcmp(sv, "lr") == 0  ? TRIAGE_SOLVER_LR
-               : strcmp(sv, "auto") == 0 ? TRIAGE_SOLVER_AUTO
-                                         : TRIAGE_SOLVER_SVM;
+    o.solver = !sv || strcmp(sv, "nbsvm") == 0 ? TRIAGE_SOLVER_DEFAULT
+               : strcmp(sv, "lr") == 0         ? TRIAGE_SOLVER_LR
+               : strcmp(sv, "auto") == 0       ? TRIAGE_SOLVER_AUTO
+                                               : TRIAGE_SOLVER_SVM;
     o.threads = nproc > 1 ? (int)(nproc > 8 ? 8 : nproc) : 1;
     if (opt(ctx, "commune"))
         return triage_train_commune(ctx, err);
@@ -3261,8 +3263,9 @@ cmd_triage_train(struct ctx *ctx, struct gu_err *err)
     if (rc == 0) {
         printf("Modèle %s : %zu exemples, %zu classes, %s C = %g",
                triage_model_id(m), set.n, info.nclasses,
-               info.solver == TRIAGE_SOLVER_LR ? "régression logistique,"
-                                               : "SVM linéaire,",
+               info.solver == TRIAGE_SOLVER_LR      ? "régression logistique,"
+               : info.solver == TRIAGE_SOLVER_NBSVM ? "NB-SVM,"
+                                                    : "SVM linéaire,",
                info.c);
         if (info.cv_accuracy > 0) {
             printf(" (validation croisée : ");

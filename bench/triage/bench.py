@@ -2,15 +2,15 @@
 """Routing figures of issue 5: Guichet's classifier and two peers on the
 same split of the classification set of ../shared/data/README.md.
 
-usage: bench/triage/bench.py [build/guichet] [--extra titres|corps[:N] |
-                                               --sans-corps]
+usage: bench/triage/bench.py [build/guichet] [--extra titres|corps[:N]]
 
-By default (`--extra corps`, since 3 December) both training files
-(train.tsv, train_lf.tsv) get one more example per training fiche, made
-from its own body (make_set.py with_extra; never a test fiche's body):
-the same files for every system. --extra titres|corps[:N] chooses
-another kind; --sans-corps gives the set of ../shared/data/README.md
-exactly as defined there (title + description of each fiche only).
+By default the set of ../shared/data/README.md exactly as defined there
+(title + description of each fiche). --extra corps[:N] (the default from
+3 to 4 December, `--sans-corps` then gave the set as defined; the flag
+is still accepted) gives both training files (train.tsv, train_lf.tsv)
+one more example per training fiche, made from its own body (make_set.py
+with_extra; never a test fiche's body): the same files for every
+system; --extra titres, its section titles.
 
 Peers, rerun here on the same files:
   - liblinear L2-loss linear SVM (scikit-learn's LinearSVC, which wraps
@@ -154,7 +154,7 @@ def fr(x, d=3):
 
 def main():
     args = sys.argv[1:]
-    extra = ["--extra", "corps"]
+    extra = []
     if "--extra" in args:
         i = args.index("--extra")
         extra = args[i:i + 2]
@@ -179,14 +179,14 @@ def main():
         print("Apprentissage : %s." % (
             "exemples du jeu + %s des fiches d'apprentissage (%s)" % (
                 extra[1], " ".join(extra)) if extra else
-            "exemples du jeu tels que définis (--sans-corps)"))
+            "exemples du jeu tels que définis"))
         if r.returncode != 0:
             print(r.stderr)
             return 1
         f = lambda n: os.path.join(tmp, n + ".tsv")
         systems = [
             ("Guichet", "Guichet (hachage mots 1-2 + caractères 4, TF-IDF, "
-             "SVM liblinear)",
+             "NB-SVM liblinear)",
              lambda a, b: guichet(binary, a, b, tmp)),
             ("sklearn", "liblinear SVM, TF-IDF mots 1+2 (scikit-learn)",
              sklearn_svm),
@@ -200,6 +200,7 @@ def main():
         print("|---|---|---|---|---|---|---|")
         ece_note = ""
         cpu_note = []
+        n_lf = len(read_tsv(f("test_lf")))
         for key, name, fn in systems:
             main_r = fn(f("train"), f("test"))
             cpu_main = dict(CPU)
@@ -208,7 +209,8 @@ def main():
                 continue
             lf = fn(f("train_lf"), f("test_lf"))
             print("| %s | %s | %s | %s | %s | %s | %s |" % (
-                name, fr(main_r[0]), fr(main_r[1]), fr(lf[0]),
+                name, fr(main_r[0]), fr(main_r[1]), "%s (%d / %d)" % (
+                    fr(lf[0]), round(lf[0] * n_lf), n_lf),
                 "{:,.0f}".format(main_r[2]).replace(",", " "),
                 "{:,.0f}".format(lf[2]).replace(",", " "),
                 fr(main_r[3], 2)))

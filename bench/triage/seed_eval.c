@@ -113,7 +113,8 @@ main(void)
             lb[m] = lab[r->urgency];
             m++;
         }
-        if (triage_train(tx, ln, lb, m, NULL, &um, NULL, &err) < 0) {
+        const struct triage_train_opts uo = TRI_URGENCY_TRAIN_OPTS;
+        if (triage_train(tx, ln, lb, m, &uo, &um, NULL, &err) < 0) {
             fprintf(stderr, "train: %s\n", err.msg);
             return 1;
         }

@@ -148,13 +148,14 @@ static size_t memo_n;
 
 static int
 train_set(const char *const *texts, const size_t *lens,
-          const char *const *labels, size_t n, void **bytes, size_t *nb,
+          const char *const *labels, size_t n,
+          const struct triage_train_opts *o, void **bytes, size_t *nb,
           struct triage_train_info *info, struct gu_err *err)
 {
     struct triage_model *m = NULL;
     int rc;
 
-    rc = triage_train(texts, lens, labels, n, NULL, &m, info, err);
+    rc = triage_train(texts, lens, labels, n, o, &m, info, err);
     if (rc < 0)
         return rc;
     rc = triage_model_bytes(m, bytes, nb, err);
@@ -202,8 +203,9 @@ train_urgency(const struct tri_seed_row *seed, size_t ns,
         }
         seen[xu[i]] = true;
     }
+    static const struct triage_train_opts urg = TRI_URGENCY_TRAIN_OPTS;
     if ((int)seen[0] + (int)seen[1] + (int)seen[2] >= 2)
-        rc = train_set(texts, lens, labels, k, bytes, nb, NULL, err);
+        rc = train_set(texts, lens, labels, k, &urg, bytes, nb, NULL, err);
 out:
     gu_free(texts);
     gu_free(labels);
@@ -422,8 +424,8 @@ train_default(struct store_conn *c, const char *insee, struct gu_err *err)
         }
         k = seed_subset(seed, ns, svc, nsvc, texts, lens, labels);
         memset(&info, 0, sizeof(info));
-        rc = train_set(texts, lens, labels, k, &fresh.svc, &fresh.nsvc, &info,
-                       err);
+        rc = train_set(texts, lens, labels, k, NULL, &fresh.svc, &fresh.nsvc,
+                       &info, err);
         if (rc == 0)
             rc = train_urgency(seed, ns, NULL, NULL, NULL, 0, &fresh.urg,
                                &fresh.nurg, err);
@@ -901,7 +903,7 @@ retrain_conn(struct store *st, struct store_conn *c, const char *insee,
     }
     memset(&ti, 0, sizeof(ti));
     pthread_mutex_lock(&mc->train_mu);
-    rc = train_set(texts, lens, labels, k, &sb, &nsb, &ti, err);
+    rc = train_set(texts, lens, labels, k, NULL, &sb, &nsb, &ti, err);
     if (rc == 0) {
         size_t nx = 0;
 

@@ -467,7 +467,15 @@ test_handoff_to_inbox(void)
     CHECK_EQ(hs_count(&s, "notify_outbox WHERE kind = 'asst.handoff'"), 1);
     CHECK_EQ(hs_count(&s, "notify_outbox WHERE kind LIKE 'tri%'"), 0);
 
-    /* The agent answers from the inbox. */
+    /* The agent files it under the service that rents the hall (the
+     * model may have routed it or left it « à trier »: a reply that
+     * closes a request needs a service) and answers from the inbox. */
+    snprintf(path, sizeof(path), "/api/v1/demandes/%lld", (long long)id);
+    if (call(&s, "PATCH", path, s.seed.token_99001,
+             "{\"service\":\"culture-sport-associations\"}", &r) == 0) {
+        CHECK_EQ(r.status, 200);
+        hs_resp_fini(&r);
+    }
     snprintf(path, sizeof(path), "/api/v1/demandes/%lld/reponses",
              (long long)id);
     if (call(&s, "POST", path, s.seed.token_99001,

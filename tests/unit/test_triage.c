@@ -8,6 +8,7 @@
  */
 #include "harness.h"
 
+#include "core/core.h"
 #include "triage/triage.h"
 
 #include <math.h>
@@ -84,7 +85,7 @@ train_small(void)
     if (m) {
         CHECK_EQ(info.nclasses, 4);
         CHECK(info.temperature > 0);
-        CHECK(info.solver == TRIAGE_SOLVER_SVM);
+        CHECK(info.solver == TRIAGE_SOLVER_NBSVM);
     }
     return m;
 }
@@ -958,8 +959,105 @@ test_train_errors(void)
     triage_model_free(m);
 }
 
+/* The solvers: NB-SVM with C = TRIAGE_NB_C by default, the plain SVM
+ * and NB-SVM on request (C given or searched), AUTO among the three.
+ * Every model routes held-out requests, the solvers give different
+ * weights, and the solver field of a file is checked on reading
+ * (AUTO is a choice, not a model: refused). */
+static void
+test_solvers(void)
+{
+    const char *texts[NCORPUS], *labels[NCORPUS];
+    size_t lens[NCORPUS];
+    static const char *const held[][2] = {
+        {"voirie", "nid de poule et trottoir cassé dans ma rue"},
+        {"dechets", "les ordures ne sont pas ramassées, poubelles pleines"},
+        {"etat-civil", "copie intégrale d'acte de naissance"},
+        {"cantine", "inscription à la cantine et au périscolaire"},
+    };
+    static const struct {
+        struct triage_train_opts o;
+        int solver;
+        double c; /* 0: searched */
+    } cases[] = {
+        {{.bits = 14, .threads = 2}, TRIAGE_SOLVER_NBSVM, TRIAGE_NB_C},
+        {{.bits = 14, .threads = 2, .solver = TRIAGE_SOLVER_SVM, .c = 4},
+         TRIAGE_SOLVER_SVM,
+         4},
+        {{.bits = 14, .threads = 2, .solver = TRIAGE_SOLVER_NBSVM},
+         TRIAGE_SOLVER_NBSVM,
+         0},
+        {{.bits = 14, .threads = 2, .solver = TRIAGE_SOLVER_AUTO}, -1, 0},
+    };
+    struct triage_scratch *s = triage_scratch_new();
+    char ids[4][64];
+
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+    for (size_t t = 0; t < 4; t++) {
+        struct triage_train_info info;
+        struct triage_model *m = NULL;
+        struct gu_err err = {0};
+        CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &cases[t].o, &m,
+                              &info, &err),
+                 0);
+        if (!m)
+            continue;
+        snprintf(ids[t], sizeof(ids[t]), "%s", triage_model_id(m));
+        if (cases[t].solver >= 0)
+            CHECK_EQ(info.solver, cases[t].solver);
+        else
+            CHECK(info.solver == TRIAGE_SOLVER_NBSVM ||
+                  info.solver == TRIAGE_SOLVER_SVM ||
+                  info.solver == TRIAGE_SOLVER_LR);
+        if (cases[t].c > 0)
+            CHECK(info.c == cases[t].c);
+        else
+            CHECK(info.c == 4 || info.c == 1 || info.c == 0.25);
+        for (size_t h = 0; h < 4; h++) {
+            struct triage_result r;
+            CHECK_EQ(triage_predict(m, s, held[h][1], strlen(held[h][1]), 1, 0,
+                                    &r, NULL),
+                     0);
+            CHECK_STR(triage_model_label(m, r.id), held[h][0]);
+        }
+        if (t == 0) {
+            /* The solver field (after magic, version, bits, k). */
+            unsigned char *buf = NULL;
+            size_t n = 0;
+            struct triage_model *m2 = NULL;
+            CHECK_EQ(triage_model_bytes(m, (void **)&buf, &n, &err), 0);
+            CHECK(buf && n > 32);
+            if (buf && n > 32) {
+                CHECK_EQ(buf[20], TRIAGE_SOLVER_NBSVM);
+                buf[20] = TRIAGE_SOLVER_AUTO;
+                put_le64(buf + n - 8, fnv1a(buf, n - 8));
+                CHECK_EQ(triage_model_read(buf, n, &m2, &err), GU_EINVAL);
+                CHECK(m2 == NULL);
+                buf[20] = TRIAGE_SOLVER_NBSVM;
+                put_le64(buf + n - 8, fnv1a(buf, n - 8));
+                CHECK_EQ(triage_model_read(buf, n, &m2, &err), 0);
+                if (m2)
+                    CHECK_STR(triage_model_id(m2), triage_model_id(m));
+                triage_model_free(m2);
+            }
+            gu_free(buf);
+        }
+        triage_model_free(m);
+    }
+    /* NB-SVM and the SVM are different models. */
+    CHECK(strcmp(ids[0], ids[1]) != 0);
+    triage_scratch_free(s);
+}
+
 TESTS(T(test_rand_per_thread), T(test_train_threads_same),
-      T(test_featurize_deterministic), T(test_char_text),
-      T(test_train_predict), T(test_predict_again), T(test_threads), T(test_model_file),
+      T(test_featurize_deterministic), T(test_char_text), T(test_train_predict),
+      T(test_predict_again), T(test_threads), T(test_model_file),
       T(test_model_versions), T(test_tsv), T(test_train_errors),
-      T(test_documents))
+      T(test_documents), T(test_solvers))
