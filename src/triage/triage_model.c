@@ -1080,8 +1080,9 @@ struct trial {
  * every feature value times r_j[d] (the bias node times 1), labels +1
  * for class j and -1 for the others, costs C * n / (2 n_j) and
  * C * n / (2 (n - n_j)); the weights written are w_j[d] * r_j[d], so
- * the model scores raw feature vectors. cnt[j]: rows of class j.
- * Returns 0 or GU_ENOMEM/GU_EINTERNAL.
+ * the model scores raw feature vectors. cnt[j]: rows of class j (at
+ * least two classes present); w and bias come zeroed and at -1e3 from
+ * fit(). Returns 0 or GU_ENOMEM/GU_EINTERNAL.
  */
 static int
 fit_nb(const struct tset *ts, const struct problem *prob,
@@ -1090,21 +1091,9 @@ fit_nb(const struct tset *ts, const struct problem *prob,
 {
     const uint32_t nd = ts->nd, k = ts->k;
     const size_t n = (size_t)prob->l;
-    size_t nn = 0, present = 0;
+    size_t nn = 0;
     int rc = 0;
 
-    for (uint32_t b = 0; b < (buckets ? ts->nb : nd); b++)
-        memset(w + (size_t)b * stride, 0, k * sizeof(float));
-    for (uint32_t j = 0; j < k; j++) {
-        bias[j] = -1e3f;
-        present += cnt[j] > 0;
-    }
-    if (present == 1) { /* one class only: it always wins */
-        for (uint32_t j = 0; j < k; j++)
-            if (cnt[j])
-                bias[j] = 1;
-        return 0;
-    }
     for (size_t i = 0; i < n; i++)
         for (const struct feature_node *f = prob->x[i]; f->index > 0; f++)
             nn++;
@@ -1236,14 +1225,27 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
     par.solver_type = solver == TRIAGE_SOLVER_LR ? L2R_LR : L2R_L2LOSS_SVC_DUAL;
     par.eps = solver == TRIAGE_SOLVER_LR ? 0.01 : 0.1;
     par.C = c;
+    for (uint32_t b = 0; b < (buckets ? ts->nb : ts->nd); b++)
+        memset(w + (size_t)b * stride, 0, ts->k * sizeof(float));
+    for (uint32_t j = 0; j < ts->k; j++) {
+        bias[j] = -1e3f;
+        par.nr_weight += cnt[j] > 0;
+    }
+    if (par.nr_weight == 1) { /* one class only: it always wins */
+        for (uint32_t j = 0; j < ts->k; j++)
+            if (cnt[j])
+                bias[j] = 1;
+        goto out;
+    }
+    if (solver == TRIAGE_SOLVER_NBSVM) {
+        rc = fit_nb(ts, &prob, &par, cnt, w, stride, buckets, bias);
+        goto out;
+    }
     /* Class-balanced costs, C * n / (k * n_j) for class j (k classes
      * present): a small class's errors weigh as much in total as a large
      * one's. On the classification set's training half (bench/triage/
      * dev_set.py) they raised the cross-validated accuracy 0.911 ->
      * 0.913 and the development leak-free questions 0.755 -> 0.762. */
-    for (uint32_t j = 0; j < ts->k; j++)
-        if (cnt[j])
-            par.nr_weight++;
     for (uint32_t j = 0, q = 0; j < ts->k; j++) {
         if (!cnt[j])
             continue;
@@ -1252,10 +1254,6 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
     }
     par.weight_label = wl;
     par.weight = ww;
-    if (solver == TRIAGE_SOLVER_NBSVM) {
-        rc = fit_nb(ts, &prob, &par, cnt, w, stride, buckets, bias);
-        goto out;
-    }
     if (check_parameter(&prob, &par)) {
         rc = GU_EINTERNAL;
         goto out;
@@ -1265,10 +1263,6 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
         rc = GU_EINTERNAL;
         goto out;
     }
-    for (uint32_t b = 0; b < (buckets ? ts->nb : ts->nd); b++)
-        memset(w + (size_t)b * stride, 0, ts->k * sizeof(float));
-    for (uint32_t j = 0; j < ts->k; j++)
-        bias[j] = -1e3f;
     {
         int nrc = get_nr_class(mdl), nrw = nrc == 2 ? 1 : nrc;
         for (int q = 0; q < nrc; q++) {
@@ -1277,10 +1271,6 @@ fit(const struct tset *ts, int solver, double c, int skip, float *w,
             int col = nrc == 2 ? 0 : q;
             if (cls < 0 || (uint32_t)cls >= ts->k)
                 continue;
-            if (nrc == 1) { /* one class only: it always wins */
-                bias[cls] = 1;
-                continue;
-            }
             for (uint32_t d = 0; d < ts->nd; d++)
                 w[(size_t)(buckets ? ts->bucket[d] : d) * stride +
                   (size_t)cls] = sign * (float)mdl->w[(size_t)d * nrw + col];

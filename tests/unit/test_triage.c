@@ -64,6 +64,17 @@ static const char *const corpus[][2] = {
 
 #define NCORPUS (sizeof(corpus) / sizeof(corpus[0]))
 
+/* The corpus as triage_train() takes it. */
+static void
+corpus_columns(const char **texts, size_t *lens, const char **labels)
+{
+    for (size_t i = 0; i < NCORPUS; i++) {
+        labels[i] = corpus[i][0];
+        texts[i] = corpus[i][1];
+        lens[i] = strlen(texts[i]);
+    }
+}
+
 static struct triage_model *
 train_small(void)
 {
@@ -74,11 +85,7 @@ train_small(void)
     struct triage_model *m = NULL;
     struct gu_err err = {0};
 
-    for (size_t i = 0; i < NCORPUS; i++) {
-        labels[i] = corpus[i][0];
-        texts[i] = corpus[i][1];
-        lens[i] = strlen(texts[i]);
-    }
+    corpus_columns(texts, lens, labels);
     CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &o, &m, &info, &err),
              0);
     CHECK(m != NULL);
@@ -159,11 +166,7 @@ test_train_threads_same(void)
     char id[64] = "";
     double temp = 0;
 
-    for (size_t i = 0; i < NCORPUS; i++) {
-        labels[i] = corpus[i][0];
-        texts[i] = corpus[i][1];
-        lens[i] = strlen(texts[i]);
-    }
+    corpus_columns(texts, lens, labels);
     for (int run = 0; run < 6; run++) {
         struct triage_train_opts o = {.bits = 14, .threads = 1 + run % 2};
         struct triage_train_info info;
@@ -705,11 +708,7 @@ test_model_versions(void)
 
     if (fd >= 0)
         close(fd);
-    for (size_t i = 0; i < NCORPUS; i++) {
-        labels[i] = corpus[i][0];
-        texts[i] = corpus[i][1];
-        lens[i] = strlen(texts[i]);
-    }
+    corpus_columns(texts, lens, labels);
     CHECK(fd >= 0 && s);
     CHECK_EQ(triage_train(texts, lens, labels, NCORPUS, &o, &m, NULL, &err),
              0);
@@ -842,11 +841,7 @@ test_documents(void)
     size_t lens[NCORPUS + 4];
     char id[64] = "";
 
-    for (size_t i = 0; i < NCORPUS; i++) {
-        labels[i] = corpus[i][0];
-        texts[i] = corpus[i][1];
-        lens[i] = strlen(texts[i]);
-    }
+    corpus_columns(texts, lens, labels);
     for (size_t d = 0; d < 4; d++) {
         size_t m = 0, w = strlen(doc_words[d]);
         while (m + w < sizeof(docs[d]) - 1) {
@@ -995,11 +990,7 @@ test_solvers(void)
     CHECK(s != NULL);
     if (!s)
         return;
-    for (size_t i = 0; i < NCORPUS; i++) {
-        labels[i] = corpus[i][0];
-        texts[i] = corpus[i][1];
-        lens[i] = strlen(texts[i]);
-    }
+    corpus_columns(texts, lens, labels);
     for (size_t t = 0; t < 4; t++) {
         struct triage_train_info info;
         struct triage_model *m = NULL;
